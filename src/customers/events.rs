@@ -1,0 +1,156 @@
+//! `tessera import events FILE`: purchases and behaviour, each tied to a customer by email,
+//! phone or customer id. Re-importing a file adds nothing (each event has a content fingerprint).
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use serde_json::{Map, Value};
+
+use super::columns::{map_columns, Field, Target};
+use super::identity::{load_key_owners, Key, KeyKind};
+use super::report::{ImportSummary, Rejection};
+use super::source::{Cell, SourceRow};
+use super::values::{normalize_email, normalize_phone, parse_number, parse_timestamp};
+use super::source::decode_file;
+use super::{finish, load_table, read_bytes, unreadable_rows, Counts, ImportError, ImportOptions, Progress};
+use crate::store::{insert_rows, now_text, Workspace};
+
+struct EventRecord {
+    key: Key,
+    occurred_at: i64,
+    event_type: String,
+    value: Option<f64>,
+    properties: String,
+}
+
+impl EventRecord {
+    fn fingerprint(&self) -> Vec<u8> {
+        let mut h = blake3::Hasher::new();
+        for part in [self.key.to_string(), self.occurred_at.to_string(), self.event_type.clone(), format!("{:?}", self.value)] {
+            h.update(part.as_bytes());
+            h.update(b"\0");
+        }
+        h.update(self.properties.as_bytes());
+        h.finalize().as_bytes()[..16].to_vec()
+    }
+}
+
+fn convert_row(row: &SourceRow, columns: &[String], fields: &[Field], default_type: Option<&str>) -> Result<EventRecord, String> {
+    let (mut key, mut occurred_at, mut event_type, mut value) = (None, None, default_type.map(String::from), None);
+    let mut properties = Map::new();
+    for ((cell, field), column) in row.cells.iter().zip(fields).zip(columns) {
+        let text = cell.text();
+        match (field, text) {
+            (Field::Email, Some(t)) if key.is_none() => {
+                let email = normalize_email(&t).ok_or_else(|| format!("invalid email '{t}'"))?;
+                key = Some(Key { kind: KeyKind::Email, value: email });
+            }
+            (Field::Phone, Some(t)) if key.is_none() => {
+                let phone = normalize_phone(&t).ok_or_else(|| format!("invalid phone number '{t}'"))?;
+                key = Some(Key { kind: KeyKind::Phone, value: phone });
+            }
+            (Field::ExternalId, Some(t)) if key.is_none() => key = Some(Key { kind: KeyKind::External, value: t.into_owned() }),
+            (Field::Timestamp, Some(t)) => {
+                let ts = parse_timestamp(&t).ok_or_else(|| format!("bad date '{t}' in column '{column}'"))?;
+                occurred_at = Some(ts.timestamp());
+            }
+            (Field::EventType, Some(t)) => event_type = Some(t.to_lowercase()),
+            (Field::Value, Some(t)) => value = Some(parse_number(&t).ok_or_else(|| format!("bad number '{t}' in column '{column}'"))?),
+            (Field::Custom(name), _) => match cell {
+                Cell::Empty => {}
+                Cell::Text(t) if t.trim().is_empty() => {}
+                Cell::Text(t) => {
+                    properties.insert(name.clone(), Value::String(t.trim().to_string()));
+                }
+                Cell::Json(v) => {
+                    properties.insert(name.clone(), v.clone());
+                }
+            },
+            _ => {}
+        }
+    }
+    Ok(EventRecord {
+        key: key.ok_or("no customer email, phone or id")?,
+        occurred_at: occurred_at.ok_or("missing timestamp")?,
+        event_type: event_type.ok_or("missing event type")?,
+        value,
+        properties: Value::Object(properties).to_string(),
+    })
+}
+
+pub async fn import_events(ws: &Workspace, path: &Path, options: &ImportOptions, progress: &dyn Fn(Progress)) -> Result<ImportSummary, ImportError> {
+    let bytes = read_bytes(path)?;
+    let file = decode_file(&bytes, options.encoding)?;
+    let table = &load_table(path, &file, options)?;
+    let fields = map_columns(&table.columns, &options.overrides, Target::Events);
+    if !fields.iter().any(|f| matches!(f, Field::Email | Field::Phone | Field::ExternalId)) {
+        return Err(ImportError::NoKeyColumn { columns: table.columns.clone() });
+    }
+    if !fields.contains(&Field::Timestamp) {
+        return Err(ImportError::MissingColumn { what: "timestamp", columns: table.columns.clone() });
+    }
+    if !fields.contains(&Field::EventType) && options.event_type.is_none() {
+        return Err(ImportError::MissingColumn { what: "event type (or --type)", columns: table.columns.clone() });
+    }
+    progress(Progress::Read { rows: table.rows.len() });
+
+    let mut rejections = unreadable_rows(table);
+    let mut records = Vec::with_capacity(table.rows.len());
+    for row in &table.rows {
+        match convert_row(row, &table.columns, &fields, options.event_type.as_deref()) {
+            Ok(r) => records.push((row, r)),
+            Err(reason) => rejections.push(Rejection { line: row.line, reason, raw: row.raw }),
+        }
+    }
+
+    let mut tx = ws.pool.begin_with("BEGIN IMMEDIATE").await?;
+    let keys: Vec<&Key> = {
+        let mut seen = HashSet::new();
+        records.iter().map(|(_, r)| &r.key).filter(|k| seen.insert(*k)).collect()
+    };
+    let owners = load_key_owners(&mut tx, &keys).await?;
+    let mut rows = Vec::with_capacity(records.len());
+    for (row, record) in &records {
+        match owners.get(&record.key) {
+            Some(&customer) => rows.push((customer, record, record.fingerprint())),
+            None => rejections.push(Rejection {
+                line: row.line,
+                reason: format!("no customer with {} '{}'", record.key.kind.as_str(), record.key.value),
+                raw: row.raw,
+            }),
+        }
+    }
+    progress(Progress::Writing { rows: rows.len() });
+    let inserted = insert_rows(
+        &mut tx,
+        "INSERT OR IGNORE INTO events (customer_id, occurred_at, type, value, properties, fingerprint) ",
+        "",
+        6,
+        &rows,
+        |row, (customer, r, fingerprint)| {
+            row.push_bind(*customer)
+                .push_bind(r.occurred_at)
+                .push_bind(r.event_type.as_str())
+                .push_bind(r.value)
+                .push_bind(r.properties.as_str())
+                .push_bind(fingerprint.as_slice());
+        },
+    )
+    .await? as usize;
+    let unchanged = rows.len() - inserted;
+    sqlx::query(
+        "INSERT INTO imports (kind, file_name, encoding, imported_at, inserted, updated, merged, rejected, unchanged) \
+         VALUES ('events', ?, ?, ?, ?, 0, 0, ?, ?)",
+    )
+    .bind(path.display().to_string())
+    .bind(file.encoding.name())
+    .bind(now_text())
+    .bind(inserted as i64)
+    .bind(rejections.len() as i64)
+    .bind(unchanged as i64)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+
+    finish("events", path, file.encoding, table, rejections, Counts { inserted, updated: 0, merged: 0, unchanged })
+}

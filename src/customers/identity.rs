@@ -1,0 +1,161 @@
+//! Identity merge: records that share an email, a phone or an external id are one person.
+//! Grouping is a union-find over the import's records and the existing customers they touch.
+
+use std::collections::HashMap;
+
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+
+use super::profile::IN_CHUNK;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum KeyKind {
+    Email,
+    Phone,
+    External,
+}
+
+impl KeyKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyKind::Email => "email",
+            KeyKind::Phone => "phone",
+            KeyKind::External => "external",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key {
+    pub kind: KeyKind,
+    pub value: String,
+}
+
+impl std::fmt::Display for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.kind.as_str(), self.value)
+    }
+}
+
+/// Which existing customer owns each of `keys`.
+pub async fn load_key_owners(conn: &mut SqliteConnection, keys: &[&Key]) -> Result<HashMap<Key, i64>, sqlx::Error> {
+    let mut owners = HashMap::new();
+    for kind in [KeyKind::Email, KeyKind::Phone, KeyKind::External] {
+        let values: Vec<&str> = keys.iter().filter(|k| k.kind == kind).map(|k| k.value.as_str()).collect();
+        for chunk in values.chunks(IN_CHUNK) {
+            let mut q: QueryBuilder<Sqlite> =
+                QueryBuilder::new("SELECT value, customer_id FROM customer_keys WHERE kind = ");
+            q.push_bind(kind.as_str());
+            q.push(" AND value IN (");
+            let mut list = q.separated(", ");
+            for v in chunk {
+                list.push_bind(*v);
+            }
+            q.push(")");
+            for row in q.build().fetch_all(&mut *conn).await? {
+                owners.insert(Key { kind, value: row.get(0) }, row.get(1));
+            }
+        }
+    }
+    Ok(owners)
+}
+
+/// One person: the import records that belong together and the existing customers they match.
+#[derive(Debug, Default)]
+pub struct Group {
+    /// Indexes into the import's records, in file order.
+    pub records: Vec<usize>,
+    /// Existing customers matched, ascending; the first survives, the others are merged into it.
+    pub existing: Vec<i64>,
+}
+
+struct UnionFind(Vec<usize>);
+
+impl UnionFind {
+    fn find(&mut self, mut x: usize) -> usize {
+        while self.0[x] != x {
+            self.0[x] = self.0[self.0[x]];
+            x = self.0[x];
+        }
+        x
+    }
+    fn union(&mut self, a: usize, b: usize) {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra != rb {
+            let (lo, hi) = if ra < rb { (ra, rb) } else { (rb, ra) };
+            self.0[hi] = lo;
+        }
+    }
+}
+
+/// Groups records (each given by its keys) with each other and with the existing owners of
+/// their keys. Groups come out in the order of their first record.
+pub fn group_records(record_keys: &[Vec<Key>], owners: &HashMap<Key, i64>) -> Vec<Group> {
+    let n = record_keys.len();
+    let mut uf = UnionFind((0..n).collect());
+    let mut first_with_key: HashMap<&Key, usize> = HashMap::new();
+    let mut first_with_owner: HashMap<i64, usize> = HashMap::new();
+    for (i, keys) in record_keys.iter().enumerate() {
+        for key in keys {
+            match first_with_key.get(key) {
+                Some(&j) => uf.union(i, j),
+                None => {
+                    first_with_key.insert(key, i);
+                }
+            }
+            if let Some(&owner) = owners.get(key) {
+                match first_with_owner.get(&owner) {
+                    Some(&j) => uf.union(i, j),
+                    None => {
+                        first_with_owner.insert(owner, i);
+                    }
+                }
+            }
+        }
+    }
+    let mut group_of_root: HashMap<usize, usize> = HashMap::new();
+    let mut groups: Vec<Group> = Vec::new();
+    for i in 0..n {
+        let root = uf.find(i);
+        let g = *group_of_root.entry(root).or_insert_with(|| {
+            groups.push(Group::default());
+            groups.len() - 1
+        });
+        groups[g].records.push(i);
+        for key in &record_keys[i] {
+            if let Some(&owner) = owners.get(key) {
+                if !groups[g].existing.contains(&owner) {
+                    groups[g].existing.push(owner);
+                }
+            }
+        }
+    }
+    for g in &mut groups {
+        g.existing.sort_unstable();
+    }
+    groups
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(kind: KeyKind, v: &str) -> Key {
+        Key { kind, value: v.into() }
+    }
+
+    #[test]
+    fn shared_keys_join_records_and_existing_customers() {
+        let records = vec![
+            vec![key(KeyKind::Email, "a@x.com")],
+            vec![key(KeyKind::Phone, "+1555000111")],
+            vec![key(KeyKind::Email, "a@x.com"), key(KeyKind::Phone, "+1555000111")],
+            vec![key(KeyKind::Email, "b@x.com")],
+        ];
+        let owners = HashMap::from([(key(KeyKind::Phone, "+1555000111"), 7), (key(KeyKind::Email, "a@x.com"), 3)]);
+        let groups = group_records(&records, &owners);
+        assert_eq!(groups.len(), 2);
+        assert_eq!(groups[0].records, vec![0, 1, 2]);
+        assert_eq!(groups[0].existing, vec![3, 7]);
+        assert_eq!((groups[1].records.clone(), groups[1].existing.clone()), (vec![3], vec![]));
+    }
+}

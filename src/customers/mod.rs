@@ -1,0 +1,104 @@
+//! Customers and their events: import (CSV/JSON/NDJSON, UTF-8/GB18030, column mapping,
+//! validation), identity merge, and the 360° profile.
+
+pub mod attributes;
+pub mod columns;
+mod csv_text;
+pub mod decode;
+mod events;
+pub mod identity;
+mod import;
+pub mod profile;
+mod report;
+pub mod show;
+pub mod source;
+pub mod values;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+pub use columns::{parse_overrides, Field};
+pub use decode::Encoding;
+pub use events::import_events;
+pub use import::{import_customers, split_full_name};
+pub use report::{csv_field, ImportSummary, RowError};
+
+use report::{write_rejected, Rejection};
+use source::{detect_format, read_table, DecodedFile, SourceFileError, SourceTable};
+
+#[derive(Debug, Default, Clone)]
+pub struct ImportOptions {
+    /// Force an encoding instead of detecting it.
+    pub encoding: Option<Encoding>,
+    /// Force a CSV delimiter instead of sniffing it.
+    pub delimiter: Option<u8>,
+    /// `--map COLUMN=FIELD`
+    pub overrides: HashMap<String, Field>,
+    /// Event type for files without a type column.
+    pub event_type: Option<String>,
+}
+
+/// Milestones of an import, for progress bars.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+#[serde(tag = "stage", rename_all = "lowercase")]
+pub enum Progress {
+    Read { rows: usize },
+    Writing { rows: usize },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Source(#[from] SourceFileError),
+    #[error("no column identifies the customer (email, phone or customer id); columns: {columns:?}. Use --map COLUMN=email")]
+    NoKeyColumn { columns: Vec<String> },
+    #[error("no {what} column; columns: {columns:?}. Use --map COLUMN=FIELD")]
+    MissingColumn { what: &'static str, columns: Vec<String> },
+    #[error("database error: {0}")]
+    Sql(#[from] sqlx::Error),
+}
+
+fn load_table<'a>(path: &Path, file: &'a DecodedFile<'a>, options: &ImportOptions) -> Result<SourceTable<'a>, ImportError> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    Ok(read_table(&file.text, detect_format(&name, &file.text), options.delimiter)?)
+}
+
+fn read_bytes(path: &Path) -> Result<Vec<u8>, ImportError> {
+    std::fs::read(path).map_err(|source| ImportError::Read { path: path.to_path_buf(), source })
+}
+
+/// What an import wrote, for its summary.
+struct Counts {
+    inserted: usize,
+    updated: usize,
+    merged: usize,
+    unchanged: usize,
+}
+
+/// Writes the rejected-rows file and builds the summary.
+fn finish(kind: &'static str, path: &Path, encoding: Encoding, table: &SourceTable, mut rejections: Vec<Rejection>, counts: Counts) -> Result<ImportSummary, ImportError> {
+    rejections.sort_by_key(|r| r.line);
+    let rejected_file = write_rejected(path, &rejections).map_err(|source| ImportError::Read { path: path.to_path_buf(), source })?;
+    Ok(ImportSummary {
+        kind,
+        file: path.display().to_string(),
+        format: table.format,
+        encoding: encoding.name(),
+        delimiter: table.delimiter.map(|d| d.to_string()),
+        rows: table.rows.len() + table.errors.len(),
+        inserted: counts.inserted,
+        updated: counts.updated,
+        merged: counts.merged,
+        unchanged: counts.unchanged,
+        rejected: rejections.len(),
+        errors: rejections.iter().map(|r| RowError { line: r.line, reason: r.reason.clone() }).collect(),
+        rejected_file: rejected_file.map(|p| p.display().to_string()),
+    })
+}
+
+/// Rows the reader itself could not parse, as rejections.
+fn unreadable_rows<'a>(table: &SourceTable<'a>) -> Vec<Rejection<'a>> {
+    table.errors.iter().map(|e| Rejection { line: e.line, reason: e.reason.clone(), raw: e.raw }).collect()
+}

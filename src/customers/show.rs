@@ -1,0 +1,145 @@
+//! The 360° view of one customer, and the workspace summary.
+
+use serde_json::Value;
+use sqlx::{Row, SqlitePool};
+
+use super::identity::KeyKind;
+use super::profile::load_profiles;
+use super::values::{normalize_email, normalize_phone};
+
+#[derive(Debug, serde::Serialize)]
+pub struct EventView {
+    pub occurred_at: String,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub value: Option<f64>,
+    pub properties: Value,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct CustomerView {
+    pub id: i64,
+    #[serde(flatten)]
+    pub profile: super::profile::Profile,
+    /// Every email, phone and external id that identifies this customer.
+    pub keys: Vec<String>,
+    /// Customers merged into this one, with the key that matched.
+    pub merged_from: Vec<MergeView>,
+    pub events: Vec<EventView>,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct MergeView {
+    pub customer_id: i64,
+    pub matched_on: String,
+    pub merged_at: String,
+}
+
+/// Finds a customer by id, email, phone or external id; a merged-away id leads to its survivor.
+pub async fn find_customer(pool: &SqlitePool, reference: &str) -> Result<Option<i64>, sqlx::Error> {
+    let reference = reference.trim();
+    let mut candidates: Vec<(KeyKind, String)> = Vec::new();
+    if let Some(e) = normalize_email(reference) {
+        candidates.push((KeyKind::Email, e));
+    }
+    candidates.push((KeyKind::External, reference.to_string()));
+    if let Some(p) = normalize_phone(reference) {
+        candidates.push((KeyKind::Phone, p));
+    }
+    for (kind, value) in candidates {
+        let owner: Option<i64> = sqlx::query_scalar("SELECT customer_id FROM customer_keys WHERE kind = ? AND value = ?")
+            .bind(kind.as_str())
+            .bind(value)
+            .fetch_optional(pool)
+            .await?;
+        if owner.is_some() {
+            return Ok(owner);
+        }
+    }
+    let Ok(mut id) = reference.trim_start_matches('#').parse::<i64>() else { return Ok(None) };
+    // Follow merges: a merged-away customer's id still finds the person.
+    for _ in 0..64 {
+        if sqlx::query_scalar::<_, i64>("SELECT id FROM customers WHERE id = ?").bind(id).fetch_optional(pool).await?.is_some() {
+            return Ok(Some(id));
+        }
+        match sqlx::query_scalar::<_, i64>("SELECT survivor_id FROM customer_merges WHERE merged_id = ? ORDER BY id DESC LIMIT 1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?
+        {
+            Some(survivor) => id = survivor,
+            None => return Ok(None),
+        }
+    }
+    Ok(None)
+}
+
+pub async fn customer_view(pool: &SqlitePool, id: i64) -> Result<Option<CustomerView>, sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    let Some(profile) = load_profiles(&mut conn, &[id]).await?.remove(&id) else { return Ok(None) };
+    let keys = sqlx::query("SELECT kind, value FROM customer_keys WHERE customer_id = ? ORDER BY kind, value")
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|r| format!("{}:{}", r.get::<String, _>(0), r.get::<String, _>(1)))
+        .collect();
+    let merged_from = sqlx::query("SELECT merged_id, matched_on, merged_at FROM customer_merges WHERE survivor_id = ? ORDER BY id")
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|r| MergeView { customer_id: r.get(0), matched_on: r.get(1), merged_at: r.get(2) })
+        .collect();
+    let events = sqlx::query("SELECT occurred_at, type, value, properties FROM events WHERE customer_id = ? ORDER BY occurred_at DESC, id DESC")
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|r| EventView {
+            occurred_at: chrono::DateTime::from_timestamp(r.get(0), 0).map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string()).unwrap_or_default(),
+            event_type: r.get(1),
+            value: r.get(2),
+            properties: serde_json::from_str(r.get::<&str, _>(3)).unwrap_or(Value::Null),
+        })
+        .collect();
+    Ok(Some(CustomerView { id, profile, keys, merged_from, events }))
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct WorkspaceStatus {
+    pub path: String,
+    pub customers: i64,
+    pub events: i64,
+    pub templates: i64,
+    pub imports: i64,
+    pub merges: i64,
+    pub email_opted_out: i64,
+    pub attributes: Vec<AttributeInfo>,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct AttributeInfo {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub attr_type: String,
+}
+
+pub async fn workspace_status(pool: &SqlitePool, path: &str) -> Result<WorkspaceStatus, sqlx::Error> {
+    let count = |sql: &'static str| async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await };
+    Ok(WorkspaceStatus {
+        path: path.to_string(),
+        customers: count("SELECT COUNT(*) FROM customers").await?,
+        events: count("SELECT COUNT(*) FROM events").await?,
+        templates: count("SELECT COUNT(*) FROM templates").await?,
+        imports: count("SELECT COUNT(*) FROM imports").await?,
+        merges: count("SELECT COUNT(*) FROM customer_merges").await?,
+        email_opted_out: count("SELECT COUNT(*) FROM customer_consent WHERE channel = 'email' AND granted = 0").await?,
+        attributes: sqlx::query("SELECT name, type FROM attribute_types ORDER BY name")
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|r| AttributeInfo { name: r.get(0), attr_type: r.get(1) })
+            .collect(),
+    })
+}

@@ -1,0 +1,80 @@
+//! The workspace store: one SQLite file, opened through sqlx with WAL and foreign keys,
+//! migrated forward-only by the migrations embedded at build time.
+
+mod bulk;
+
+pub use bulk::insert_rows;
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot create the workspace folder {path}: {source}")]
+    CreateDir { path: PathBuf, source: std::io::Error },
+    #[error("cannot open workspace {path}: {source}")]
+    Open { path: PathBuf, source: sqlx::Error },
+    #[error("cannot migrate workspace {path}: {source}")]
+    Migrate { path: PathBuf, source: sqlx::migrate::MigrateError },
+    #[error("database error: {0}")]
+    Sql(#[from] sqlx::Error),
+}
+
+/// An open workspace: a pool of connections to one SQLite file.
+#[derive(Clone)]
+pub struct Workspace {
+    pub pool: SqlitePool,
+    pub path: PathBuf,
+}
+
+/// Where a workspace lives when the user names none: the user's data directory.
+pub fn default_workspace_path() -> PathBuf {
+    dirs::data_dir()
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("tessera")
+        .join("workspace.sqlite")
+}
+
+impl Workspace {
+    /// Opens (creating if needed) the workspace file and brings its schema up to date.
+    pub async fn open(path: &Path) -> Result<Workspace, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|source| StoreError::CreateDir { path: dir.to_path_buf(), source })?;
+        }
+        let options = SqliteConnectOptions::from_str("sqlite:")
+            .map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a finished import survives a power cut, not only a crash.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("cache_size", "-65536")
+            .pragma("temp_store", "memory");
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .map_err(|source| StoreError::Migrate { path: path.to_path_buf(), source })?;
+        Ok(Workspace { pool, path: path.to_path_buf() })
+    }
+
+    pub async fn close(self) {
+        self.pool.close().await;
+    }
+}
+
+/// The current time as stored in the workspace (RFC 3339, UTC, seconds).
+pub fn now_text() -> String {
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}

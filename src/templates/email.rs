@@ -1,0 +1,79 @@
+//! An email template: MJML with Handlebars in the subject (`mj-title`), preheader
+//! (`mj-preview`) and body, compiled once into plans for subject, HTML and plain text.
+
+use serde_json::Value;
+
+use super::mjml::compile_mjml;
+use super::plan::{self, Misses, Plan, RenderEnv, RenderError, Slot};
+use super::text::html_to_text_template;
+use super::TemplateError;
+
+pub struct EmailTemplate {
+    pub subject: Plan,
+    pub preheader: Plan,
+    pub html: Plan,
+    pub text: Plan,
+    /// MJML warnings (unknown attributes and the like), located in the source.
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RenderedEmail {
+    pub subject: String,
+    pub preheader: String,
+    pub html: String,
+    pub text: String,
+}
+
+/// Compiles an MJML + Handlebars email. Handlebars syntax is checked on the source first, so
+/// its errors point at the template's own lines; then MJML; then the merged HTML.
+pub fn compile_email(source: &str) -> Result<EmailTemplate, TemplateError> {
+    let source_plan = plan::compile(source, true)?;
+    let mjml = compile_mjml(source)?;
+    let locate = |e: TemplateError| TemplateError {
+        message: format!("{} (in the HTML MJML produced; check the merge tags around the line given)", e.message),
+        ..e
+    };
+    let mut html = plan::compile(&mjml.html, true).map_err(locate)?;
+    html.locate_slots_in(source_plan.slots());
+    Ok(EmailTemplate {
+        subject: plan::compile(mjml.title.as_deref().unwrap_or("").trim(), false).map_err(locate)?,
+        preheader: plan::compile(mjml.preview.as_deref().unwrap_or("").trim(), false).map_err(locate)?,
+        html,
+        text: plan::compile(&html_to_text_template(&mjml.html), false).map_err(locate)?,
+        warnings: mjml.warnings,
+    })
+}
+
+/// The customer's locale for formatting helpers, else English.
+pub fn locale_of(data: &Value) -> &str {
+    data.get("locale").and_then(Value::as_str).filter(|l| !l.is_empty()).unwrap_or("en-US")
+}
+
+impl EmailTemplate {
+    /// Renders all parts; `misses` collects the HTML's missing fields (the HTML holds the
+    /// subject and preheader too, so it sees every merge tag).
+    pub fn render(&self, data: &Value, misses: &mut Misses) -> Result<RenderedEmail, RenderError> {
+        let env = RenderEnv { locale: locale_of(data) };
+        let mut scratch = Misses::default();
+        Ok(RenderedEmail {
+            subject: self.subject.render_to_string(data, &env)?.trim().to_string(),
+            preheader: self.preheader.render_to_string(data, &env)?.trim().to_string(),
+            html: {
+                let mut buf = Vec::with_capacity(self.html.size_hint);
+                self.html.render(data, &env, &mut buf, misses)?;
+                String::from_utf8_lossy(&buf).into_owned()
+            },
+            text: {
+                let mut buf = Vec::with_capacity(self.html.size_hint / 4);
+                self.text.render(data, &env, &mut buf, &mut scratch)?;
+                String::from_utf8_lossy(&buf).trim_start().to_string()
+            },
+        })
+    }
+
+    /// The merge tags that can be missing, located in the template source.
+    pub fn slots(&self) -> &[Slot] {
+        self.html.slots()
+    }
+}

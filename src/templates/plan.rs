@@ -1,0 +1,504 @@
+//! A Handlebars template compiled once into a plan of static bytes and slots.
+//!
+//! Parsing is handlebars-rust's own (so syntax, whitespace control and standalone-line rules are
+//! exactly Handlebars'); rendering walks the plan instead of interpreting the template per
+//! customer, which is what makes batch rendering fast. `tests/templates` renders random data
+//! through both this and handlebars-rust and requires identical output.
+
+use std::borrow::Cow;
+
+use handlebars::template::{BlockParam, HelperTemplate, Parameter, Template, TemplateElement};
+use handlebars::{Path, PathSeg};
+use serde_json::Value;
+
+use super::helpers::{self, text, truthy, Helper, HelperArgs};
+use super::TemplateError;
+
+/// Where a merge tag sits in its source.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Slot {
+    /// The field as written (`first_name`, `product.price`).
+    pub field: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+pub struct Plan {
+    nodes: Vec<Node>,
+    slots: Vec<Slot>,
+    /// Largest output seen so far is a good first capacity; kept as a hint only.
+    pub size_hint: usize,
+}
+
+enum Node {
+    Static(Box<str>),
+    Value { path: PathRef, escape: bool, slot: u32 },
+    Call { call: Call, escape: bool },
+    If { cond: Arg, negate: bool, include_zero: bool, then: Vec<Node>, otherwise: Vec<Node> },
+    Each { list: Arg, params: Option<(String, Option<String>)>, body: Vec<Node>, otherwise: Vec<Node> },
+    With { value: Arg, param: Option<String>, body: Vec<Node>, otherwise: Vec<Node> },
+}
+
+struct Call {
+    helper: &'static Helper,
+    params: Vec<Arg>,
+    hash: Vec<(String, Arg)>,
+    line: usize,
+    column: usize,
+}
+
+enum Arg {
+    /// A path, with the slot to report if it is missing (for helpers that report missing args).
+    Path(PathRef, Option<u32>),
+    Literal(Value),
+    Call(Box<Call>),
+}
+
+#[derive(Debug, Clone)]
+enum PathRef {
+    /// `name`, `a.b`, `../name`, `this`: `up` scopes up, then the segments.
+    Context { up: usize, segs: Vec<String> },
+    Root(Vec<String>),
+    /// `@index`, `@key`, `@first`, `@last`, `up` scopes up.
+    Local { up: usize, name: String },
+    /// A block parameter (`as |item i|`) declared `up` scopes up.
+    BlockItem { up: usize, segs: Vec<String> },
+    BlockIndex { up: usize },
+}
+
+/// Compiles `source`; `escape` is true for HTML output.
+pub fn compile(source: &str, escape: bool) -> Result<Plan, TemplateError> {
+    let template = Template::compile(source).map_err(TemplateError::from_handlebars)?;
+    let mut compiler = Compiler { slots: Vec::new(), block_params: Vec::new(), escape };
+    let nodes = compiler.template(&template, (1, 1))?;
+    Ok(Plan { nodes, slots: compiler.slots, size_hint: source.len() })
+}
+
+struct Compiler {
+    slots: Vec<Slot>,
+    /// Block parameter names of enclosing blocks, innermost last; `None` for blocks without.
+    block_params: Vec<Option<(String, Option<String>)>>,
+    escape: bool,
+}
+
+impl Compiler {
+    fn template(&mut self, t: &Template, at: (usize, usize)) -> Result<Vec<Node>, TemplateError> {
+        let mut nodes: Vec<Node> = Vec::with_capacity(t.elements.len());
+        for (i, element) in t.elements.iter().enumerate() {
+            let (line, column) = t.mapping.get(i).map_or(at, |m| (m.0, m.1));
+            match element {
+                TemplateElement::RawString(s) => match nodes.last_mut() {
+                    Some(Node::Static(prev)) => *prev = format!("{prev}{s}").into_boxed_str(),
+                    _ => nodes.push(Node::Static(s.clone().into_boxed_str())),
+                },
+                TemplateElement::Comment(_) => {}
+                TemplateElement::Expression(ht) => nodes.push(self.expression(ht, self.escape, line, column)?),
+                TemplateElement::HtmlExpression(ht) => nodes.push(self.expression(ht, false, line, column)?),
+                TemplateElement::HelperBlock(ht) => nodes.push(self.block(ht, line, column)?),
+                TemplateElement::PartialExpression(_) | TemplateElement::PartialBlock(_) => {
+                    return Err(TemplateError::at("partials ({{> name}}) are not available in templates", line, column))
+                }
+                _ => return Err(TemplateError::at("decorators ({{* name}}) are not available in templates", line, column)),
+            }
+        }
+        Ok(nodes)
+    }
+
+    fn slot(&mut self, field: String, line: usize, column: usize) -> u32 {
+        self.slots.push(Slot { field, line, column });
+        (self.slots.len() - 1) as u32
+    }
+
+    fn expression(&mut self, ht: &HelperTemplate, escape: bool, line: usize, column: usize) -> Result<Node, TemplateError> {
+        let name = match &ht.name {
+            Parameter::Name(n) => Some(n.as_str()),
+            _ => None,
+        };
+        if let Some(helper) = name.and_then(helpers::find) {
+            return Ok(Node::Call { call: self.call(helper, ht, line, column)?, escape });
+        }
+        if !ht.params.is_empty() || !ht.hash.is_empty() {
+            return Err(unknown_helper(name.unwrap_or("?"), line, column));
+        }
+        let (path, field) = self.path_of(&ht.name, line, column)?;
+        let slot = self.slot(field, line, column);
+        Ok(Node::Value { path, escape, slot })
+    }
+
+    fn call(&mut self, helper: &'static Helper, ht: &HelperTemplate, line: usize, column: usize) -> Result<Call, TemplateError> {
+        let params = ht.params.iter().map(|p| self.arg(p, helper.reports_missing, line, column)).collect::<Result<_, _>>()?;
+        let mut hash: Vec<(String, Arg)> =
+            ht.hash.iter().map(|(k, p)| Ok((k.clone(), self.arg(p, false, line, column)?))).collect::<Result<_, TemplateError>>()?;
+        hash.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(Call { helper, params, hash, line, column })
+    }
+
+    fn arg(&mut self, p: &Parameter, reports_missing: bool, line: usize, column: usize) -> Result<Arg, TemplateError> {
+        Ok(match p {
+            Parameter::Literal(v) => Arg::Literal(v.clone()),
+            Parameter::Subexpression(sub) => match sub.element.as_ref() {
+                TemplateElement::Expression(ht) | TemplateElement::HtmlExpression(ht) => {
+                    let name = match &ht.name {
+                        Parameter::Name(n) => n.as_str(),
+                        _ => "?",
+                    };
+                    let helper = helpers::find(name).ok_or_else(|| unknown_helper(name, line, column))?;
+                    Arg::Call(Box::new(self.call(helper, ht, line, column)?))
+                }
+                _ => return Err(TemplateError::at("unsupported subexpression", line, column)),
+            },
+            _ => {
+                let (path, field) = self.path_of(p, line, column)?;
+                let slot = reports_missing.then(|| self.slot(field, line, column));
+                Arg::Path(path, slot)
+            }
+        })
+    }
+
+    fn path_of(&self, p: &Parameter, line: usize, column: usize) -> Result<(PathRef, String), TemplateError> {
+        let path = match p {
+            Parameter::Path(path) => path.clone(),
+            Parameter::Name(name) => Path::parse(name).map_err(|_| TemplateError::at(format!("invalid field name '{name}'"), line, column))?,
+            _ => return Err(TemplateError::at("expected a field name", line, column)),
+        };
+        Ok(match path {
+            Path::Local((up, name, raw)) => (PathRef::Local { up, name }, raw),
+            Path::Relative((segs, raw)) => {
+                let mut up = 0;
+                let mut root = false;
+                let mut names = Vec::new();
+                for seg in &segs {
+                    match seg {
+                        PathSeg::Named(n) => names.push(n.clone()),
+                        // The grammar's rule type is private; its Debug name is stable.
+                        other => match format!("{other:?}").as_str() {
+                            "Ruled(path_up)" => up += 1,
+                            "Ruled(path_root)" => root = true,
+                            _ => {}
+                        },
+                    }
+                }
+                let field = if raw.is_empty() { "this".to_string() } else { raw };
+                if root {
+                    return Ok((PathRef::Root(names), field));
+                }
+                if up == 0 {
+                    if let Some(first) = names.first() {
+                        // Block parameters shadow fields, innermost first (as handlebars-rust).
+                        for (depth, params) in self.block_params.iter().rev().enumerate() {
+                            if let Some((item, index)) = params {
+                                if item == first {
+                                    return Ok((PathRef::BlockItem { up: depth, segs: names[1..].to_vec() }, field));
+                                }
+                                if index.as_deref() == Some(first.as_str()) {
+                                    return Ok((PathRef::BlockIndex { up: depth }, field));
+                                }
+                            }
+                        }
+                    }
+                }
+                (PathRef::Context { up, segs: names }, field)
+            }
+        })
+    }
+
+    fn block_param_names(ht: &HelperTemplate) -> Option<(String, Option<String>)> {
+        let name = |p: &Parameter| match p {
+            Parameter::Name(n) => n.clone(),
+            Parameter::Path(p) => format!("{p:?}"),
+            _ => String::new(),
+        };
+        match &ht.block_param {
+            Some(BlockParam::Single(p)) => Some((name(p), None)),
+            Some(BlockParam::Pair((a, b))) => Some((name(a), Some(name(b)))),
+            _ => None,
+        }
+    }
+
+    fn block(&mut self, ht: &HelperTemplate, line: usize, column: usize) -> Result<Node, TemplateError> {
+        let name = match &ht.name {
+            Parameter::Name(n) => n.as_str(),
+            _ => "?",
+        };
+        let first = ht.params.first().ok_or_else(|| TemplateError::at(format!("{{{{#{name}}}}} needs an argument"), line, column))?;
+        let first = self.arg(first, false, line, column)?;
+        let body_at = (line, column);
+        let pushes_scope = matches!(name, "each" | "with");
+        let params = Self::block_param_names(ht);
+        if pushes_scope {
+            self.block_params.push(params.clone());
+        }
+        let body = match &ht.template {
+            Some(t) => self.template(t, body_at)?,
+            None => Vec::new(),
+        };
+        if pushes_scope {
+            self.block_params.pop();
+        }
+        let otherwise = match &ht.inverse {
+            Some(t) => self.template(t, body_at)?,
+            None => Vec::new(),
+        };
+        Ok(match name {
+            "if" | "unless" => {
+                let include_zero = ht.hash.get("includeZero").is_some_and(|p| matches!(p, Parameter::Literal(Value::Bool(true))));
+                Node::If { cond: first, negate: name == "unless", include_zero, then: body, otherwise }
+            }
+            "each" => Node::Each { list: first, params, body, otherwise },
+            "with" => Node::With { value: first, param: params.map(|p| p.0), body, otherwise },
+            other if helpers::find(other).is_some() => {
+                return Err(TemplateError::at(format!("'{other}' is not a block helper: write {{{{{other} ...}}}} without #"), line, column))
+            }
+            other => return Err(unknown_helper(other, line, column)),
+        })
+    }
+}
+
+fn unknown_helper(name: &str, line: usize, column: usize) -> TemplateError {
+    let known: Vec<&str> = helpers::BLOCK_HELPERS.iter().copied().chain(helpers::HELPERS.iter().map(|h| h.name)).collect();
+    TemplateError::at(format!("unknown helper '{name}' (available: {})", known.join(", ")), line, column)
+}
+
+/// One level of context: the value `this` refers to, plus what `@index` and block params see.
+struct Scope<'s> {
+    value: &'s Value,
+    index: Option<usize>,
+    key: Option<&'s str>,
+    first: bool,
+    last: bool,
+    /// Whether this scope was opened by a block that declared block parameters.
+    has_params: bool,
+    parent: Option<&'s Scope<'s>>,
+}
+
+impl<'s> Scope<'s> {
+    fn up(&self, n: usize) -> &Scope<'s> {
+        let mut s = self;
+        for _ in 0..n {
+            match s.parent {
+                Some(p) => s = p,
+                None => break,
+            }
+        }
+        s
+    }
+    fn root(&self) -> &Scope<'s> {
+        let mut s = self;
+        while let Some(p) = s.parent {
+            s = p;
+        }
+        s
+    }
+    /// The `n`-th enclosing scope that declared block parameters.
+    fn with_params(&self, n: usize) -> Option<&Scope<'s>> {
+        let mut s = Some(self);
+        let mut seen = 0;
+        while let Some(scope) = s {
+            if scope.has_params {
+                if seen == n {
+                    return Some(scope);
+                }
+                seen += 1;
+            }
+            s = scope.parent;
+        }
+        None
+    }
+}
+
+fn navigate<'v>(mut v: &'v Value, segs: &[String]) -> Option<&'v Value> {
+    for seg in segs {
+        v = match v {
+            Value::Object(m) => m.get(seg)?,
+            Value::Array(items) => items.get(seg.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(v)
+}
+
+/// Collects the slots whose value was missing while rendering one customer.
+#[derive(Debug, Default)]
+pub struct Misses(pub Vec<u32>);
+
+pub struct RenderEnv<'a> {
+    pub locale: &'a str,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("line {line}, column {column}: {message}")]
+pub struct RenderError {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl Plan {
+    pub fn slots(&self) -> &[Slot] {
+        &self.slots
+    }
+
+    /// Gives each slot the position of the same field in `source` (this plan was compiled from
+    /// generated text, e.g. MJML's HTML, whose lines mean nothing to the user).
+    pub fn locate_slots_in(&mut self, source: &[Slot]) {
+        for slot in &mut self.slots {
+            if let Some(s) = source.iter().find(|s| s.field == slot.field) {
+                slot.line = s.line;
+                slot.column = s.column;
+            }
+        }
+    }
+
+    /// Renders `data` into `out`, noting missing fields in `misses`.
+    pub fn render(&self, data: &Value, env: &RenderEnv, out: &mut Vec<u8>, misses: &mut Misses) -> Result<(), RenderError> {
+        let root = Scope { value: data, index: None, key: None, first: false, last: false, has_params: false, parent: None };
+        render_nodes(&self.nodes, &root, env, out, misses)
+    }
+
+    pub fn render_to_string(&self, data: &Value, env: &RenderEnv) -> Result<String, RenderError> {
+        let mut out = Vec::with_capacity(self.size_hint);
+        self.render(data, env, &mut out, &mut Misses::default())?;
+        Ok(String::from_utf8(out).unwrap_or_default())
+    }
+}
+
+fn resolve<'s>(path: &PathRef, scope: &'s Scope<'s>) -> Option<Cow<'s, Value>> {
+    match path {
+        PathRef::Context { up, segs } => navigate(scope.up(*up).value, segs).map(Cow::Borrowed),
+        PathRef::Root(segs) => navigate(scope.root().value, segs).map(Cow::Borrowed),
+        PathRef::Local { up, name } => {
+            let s = scope.up(*up);
+            match name.as_str() {
+                "index" => s.index.map(|i| Cow::Owned(Value::from(i))),
+                "key" => s.key.map(|k| Cow::Owned(Value::String(k.to_string()))),
+                "first" => s.index.map(|_| Cow::Owned(Value::Bool(s.first))),
+                "last" => s.index.map(|_| Cow::Owned(Value::Bool(s.last))),
+                _ => None,
+            }
+        }
+        PathRef::BlockItem { up, segs } => navigate(scope.with_params(*up)?.value, segs).map(Cow::Borrowed),
+        PathRef::BlockIndex { up } => {
+            let s = scope.with_params(*up)?;
+            match s.key {
+                Some(k) => Some(Cow::Owned(Value::String(k.to_string()))),
+                None => s.index.map(|i| Cow::Owned(Value::from(i))),
+            }
+        }
+    }
+}
+
+fn eval<'s>(arg: &Arg, scope: &'s Scope<'s>, env: &RenderEnv, misses: &mut Misses) -> Result<Cow<'s, Value>, RenderError> {
+    match arg {
+        Arg::Literal(v) => Ok(Cow::Owned(v.clone())),
+        Arg::Path(p, slot) => {
+            let v = resolve(p, scope);
+            if let Some(slot) = slot {
+                if !v.as_deref().is_some_and(helpers::present) {
+                    misses.0.push(*slot);
+                }
+            }
+            Ok(v.unwrap_or(Cow::Owned(Value::Null)))
+        }
+        Arg::Call(call) => Ok(Cow::Owned(call_helper(call, scope, env, misses)?)),
+    }
+}
+
+fn call_helper(call: &Call, scope: &Scope, env: &RenderEnv, misses: &mut Misses) -> Result<Value, RenderError> {
+    let params: Vec<Cow<Value>> = call.params.iter().map(|a| eval(a, scope, env, misses)).collect::<Result<_, _>>()?;
+    let hash_values: Vec<(&str, Cow<Value>)> =
+        call.hash.iter().map(|(k, a)| Ok((k.as_str(), eval(a, scope, env, misses)?))).collect::<Result<_, RenderError>>()?;
+    (call.helper.run)(&HelperArgs { params: &params, hash: &hash_values, locale: env.locale })
+        .map_err(|message| RenderError { line: call.line, column: call.column, message: format!("{}: {message}", call.helper.name) })
+}
+
+fn render_nodes(nodes: &[Node], scope: &Scope, env: &RenderEnv, out: &mut Vec<u8>, misses: &mut Misses) -> Result<(), RenderError> {
+    for node in nodes {
+        match node {
+            Node::Static(s) => out.extend_from_slice(s.as_bytes()),
+            Node::Value { path, escape, slot } => match resolve(path, scope) {
+                Some(v) if helpers::present(&v) => write_value(out, &v, *escape),
+                Some(v) => {
+                    misses.0.push(*slot);
+                    write_value(out, &v, *escape)
+                }
+                None => misses.0.push(*slot),
+            },
+            Node::Call { call, escape } => {
+                let v = call_helper(call, scope, env, misses)?;
+                write_value(out, &v, *escape);
+            }
+            Node::If { cond, negate, include_zero, then, otherwise } => {
+                let v = eval(cond, scope, env, misses)?;
+                let is_true = if *include_zero { truthy(&v) || v.as_f64() == Some(0.0) } else { truthy(&v) };
+                let branch = if is_true != *negate { then } else { otherwise };
+                render_nodes(branch, scope, env, out, misses)?;
+            }
+            Node::Each { list, params, body, otherwise } => {
+                let v = eval(list, scope, env, misses)?;
+                let has_params = params.is_some();
+                match v.as_ref() {
+                    Value::Array(items) if !items.is_empty() || otherwise.is_empty() => {
+                        let n = items.len();
+                        for (i, item) in items.iter().enumerate() {
+                            let child = Scope { value: item, index: Some(i), key: None, first: i == 0, last: i + 1 == n, has_params, parent: Some(scope) };
+                            render_nodes(body, &child, env, out, misses)?;
+                        }
+                    }
+                    Value::Object(map) if !map.is_empty() || otherwise.is_empty() => {
+                        let n = map.len();
+                        for (i, (k, item)) in map.iter().enumerate() {
+                            let child = Scope { value: item, index: Some(i), key: Some(k), first: i == 0, last: i + 1 == n, has_params, parent: Some(scope) };
+                            render_nodes(body, &child, env, out, misses)?;
+                        }
+                    }
+                    _ => render_nodes(otherwise, scope, env, out, misses)?,
+                }
+            }
+            Node::With { value, param, body, otherwise } => {
+                let v = eval(value, scope, env, misses)?;
+                if truthy(&v) {
+                    // `with` keeps the enclosing @index/@key visible, as Handlebars does.
+                    let child = Scope { value: &v, index: scope.index, key: scope.key, first: scope.first, last: scope.last, has_params: param.is_some(), parent: Some(scope) };
+                    render_nodes(body, &child, env, out, misses)?;
+                } else {
+                    render_nodes(otherwise, scope, env, out, misses)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn write_value(out: &mut Vec<u8>, v: &Value, escape: bool) {
+    match v {
+        Value::String(s) if escape => escape_html_into(out, s),
+        Value::String(s) => out.extend_from_slice(s.as_bytes()),
+        Value::Null => {}
+        other => {
+            let t = text(other);
+            if escape { escape_html_into(out, &t) } else { out.extend_from_slice(t.as_bytes()) }
+        }
+    }
+}
+
+/// Handlebars' HTML escaping (`& < > " ' \` =`), writing runs of safe bytes at once.
+pub fn escape_html_into(out: &mut Vec<u8>, s: &str) {
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let rep: &[u8] = match b {
+            b'&' => b"&amp;",
+            b'<' => b"&lt;",
+            b'>' => b"&gt;",
+            b'"' => b"&quot;",
+            b'\'' => b"&#x27;",
+            b'`' => b"&#x60;",
+            b'=' => b"&#x3D;",
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        out.extend_from_slice(rep);
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+}
