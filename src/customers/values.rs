@@ -30,6 +30,10 @@ pub fn normalize_phone(raw: &str) -> Option<String> {
         }
     }
     let digits = out.trim_start_matches('+').len();
+    // A Chinese mobile number written without its country code is the same phone as with it.
+    if !out.starts_with('+') && digits == 11 && out.starts_with('1') && matches!(out.as_bytes()[1], b'3'..=b'9') {
+        out.insert_str(0, "+86");
+    }
     (7..=15).contains(&digits).then_some(out)
 }
 

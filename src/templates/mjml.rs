@@ -74,7 +74,10 @@ fn mjml_error(e: &MjmlError, protected: &Protected, source: &str) -> TemplateErr
         MjmlError::MissingAttribute { name, position, .. } => (format!("missing attribute '{name}'"), Some(position.start)),
         MjmlError::InvalidAttribute { position, .. } => ("invalid attribute".to_string(), Some(position.start)),
         MjmlError::InvalidFormat { position, .. } => ("invalid value".to_string(), Some(position.start)),
-        MjmlError::EndOfStream { .. } => ("unexpected end of the template (an element is not closed)".to_string(), Some(protected.text.len())),
+        MjmlError::EndOfStream { .. } => match unclosed_element(&protected.text) {
+            Some((offset, name)) => (format!("<{name}> is never closed"), Some(offset)),
+            None => ("unexpected end of the template (an element is not closed)".to_string(), Some(protected.text.len())),
+        },
         MjmlError::IncludeLoaderError { position, .. } => ("mj-include is not available: templates cannot read files".to_string(), Some(position.start)),
         MjmlError::ParserError { source: inner, .. } => {
             let pos = inner.pos();
@@ -86,6 +89,36 @@ fn mjml_error(e: &MjmlError, protected: &Protected, source: &str) -> TemplateErr
     };
     let (line, column) = offset.map_or((1, 1), |o| line_column(source, protected.original_offset(o)));
     TemplateError { message, line, column, layer: Some("mjml") }
+}
+
+/// The innermost `<mj-…>` element left open, for a useful "not closed" error.
+fn unclosed_element(text: &str) -> Option<(usize, String)> {
+    let mut open: Vec<(usize, &str)> = Vec::new();
+    // An element skipped over by an outer closing tag is the one left open.
+    let mut skipped: Option<(usize, &str)> = None;
+    let mut pos = 0;
+    while let Some(i) = text[pos..].find("<").map(|i| pos + i) {
+        let rest = &text[i + 1..];
+        let closing = rest.starts_with('/');
+        let name_start = if closing { 1 } else { 0 };
+        let name_len = rest[name_start..].find(|c: char| !(c.is_ascii_alphanumeric() || c == '-')).unwrap_or(rest.len() - name_start);
+        let name = &rest[name_start..name_start + name_len];
+        let end = rest.find('>').map_or(text.len(), |e| i + 1 + e);
+        if name.starts_with("mj") {
+            if closing {
+                if let Some(at) = open.iter().rposition(|(_, n)| *n == name) {
+                    if at + 1 < open.len() && skipped.is_none() {
+                        skipped = open.last().copied();
+                    }
+                    open.truncate(at);
+                }
+            } else if !text[..end].ends_with('/') {
+                open.push((i, name));
+            }
+        }
+        pos = end.max(i + 1);
+    }
+    skipped.or(open.last().copied()).map(|(i, n)| (i, n.to_string()))
 }
 
 pub fn compile_mjml(source: &str) -> Result<CompiledMjml, TemplateError> {

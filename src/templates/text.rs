@@ -180,6 +180,6 @@ mod tests {
             <div><p>Hello {{first_name}} &amp; co</p><!--[if mso]>{{#if vip}}<![endif]--><p>VIP</p>{{/if}}\
             <a href=\"https://x.test/{{id}}\">Shop now</a></div></body></html>";
         let text = html_to_text_template(html);
-        assert_eq!(text, "Hello {{first_name}} & co\n{{#if vip}}\nVIP\n{{/if}} Shop now (https://x.test/{{id}})\n");
+        assert_eq!(text, "Hello {{first_name}} & co\n{{#if vip}}\nVIP\n{{/if}}Shop now (https://x.test/{{id}})\n");
     }
 }

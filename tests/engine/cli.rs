@@ -1,0 +1,94 @@
+//! The `tessera` binary as a user runs it.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+fn tessera(db: &std::path::Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_tessera"));
+    c.arg("--db").arg(db);
+    c
+}
+
+fn json_of(output: std::process::Output) -> serde_json::Value {
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[test]
+fn import_prints_a_json_summary_and_status_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("w.sqlite");
+    let csv = dir.path().join("c.csv");
+    std::fs::write(&csv, "email,name\na@x.com,Ann\nbad,Bob\n").unwrap();
+    let summary = json_of(tessera(&db).args(["import", "customers"]).arg(&csv).arg("--json").output().unwrap());
+    assert_eq!(summary["inserted"], 1);
+    assert_eq!(summary["updated"], 0);
+    assert_eq!(summary["merged"], 0);
+    assert_eq!(summary["rejected"], 1);
+    assert_eq!(summary["errors"][0]["line"], 3);
+    let status = json_of(tessera(&db).args(["status", "--json"]).output().unwrap());
+    assert_eq!((status["customers"].as_i64(), status["events"].as_i64()), (Some(1), Some(0)));
+}
+
+#[test]
+fn a_killed_import_leaves_the_workspace_as_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("w.sqlite");
+    let csv = dir.path().join("big.csv");
+    let rows = 200_000;
+    let mut text = String::from("email,first_name,points\n");
+    for i in 0..rows {
+        text.push_str(&format!("user{i}@example.com,User {i},{i}\n"));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let mut child = tessera(&db).args(["import", "customers"]).arg(&csv).arg("--progress-json").stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    for line in stderr.lines() {
+        if line.unwrap().contains("\"writing\"") {
+            break;
+        }
+    }
+    child.kill().unwrap(); // SIGKILL, mid-transaction
+    child.wait().unwrap();
+    let status = json_of(tessera(&db).args(["status", "--json"]).output().unwrap());
+    let customers = status["customers"].as_i64().unwrap();
+    assert!(customers == 0 || customers == rows, "all or nothing, found {customers}");
+    // The workspace is healthy and the import can simply be run again.
+    let summary = json_of(tessera(&db).args(["import", "customers"]).arg(&csv).arg("--json").output().unwrap());
+    assert_eq!(summary["inserted"].as_i64().unwrap() + customers, rows);
+    let status = json_of(tessera(&db).args(["status", "--json"]).output().unwrap());
+    assert_eq!(status["customers"].as_i64(), Some(rows));
+}
+
+#[test]
+fn demo_creates_a_workspace_and_renders_a_campaign() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    let report = json_of(Command::new(env!("CARGO_BIN_EXE_tessera")).args(["demo", "--customers", "300", "--json", "--dir"]).arg(&out).output().unwrap());
+    assert!(report["customers"]["inserted"].as_i64().unwrap() >= 300);
+    assert!(report["customers"]["merged"].as_i64().unwrap() > 0, "the demo has duplicates to merge");
+    assert_eq!(report["customers"]["rejected"], 2);
+    for campaign in report["campaigns"].as_array().unwrap() {
+        assert!(campaign["rendered"].as_i64().unwrap() > 200);
+        assert!(campaign["skipped_opted_out"].as_i64().unwrap() > 0);
+        assert!(std::path::Path::new(campaign["manifest"].as_str().unwrap()).exists());
+    }
+    let db = out.join("workspace.sqlite");
+    let shown = tessera(&db).args(["preview", "email", "--template", "recommendations-zh", "--customer", "1"]).output().unwrap();
+    assert!(shown.status.success());
+    assert!(String::from_utf8(shown.stdout).unwrap().contains("<!doctype html>"));
+    let profile = json_of(tessera(&db).args(["customers", "show", "1", "--json"]).output().unwrap());
+    assert_eq!(profile["id"], 1);
+    assert!(profile["events"].is_array());
+}
+
+#[test]
+fn invalid_templates_fail_with_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("t.mjml");
+    std::fs::write(&file, "<mjml><mj-body>\n<mj-section><mj-column><mj-text>{{ oops first_name }}</mj-text></mj-column></mj-section>\n</mj-body></mjml>").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_tessera")).args(["template", "check"]).arg(&file).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("line 2, column 33") && err.contains("unknown helper 'oops'"), "{err}");
+}

@@ -1,0 +1,146 @@
+use tessera_engine::customers::show::{customer_view, find_customer};
+use tessera_engine::customers::{import_customers, Encoding, ImportOptions};
+
+use crate::support::{lines, TestWorkspace};
+
+#[tokio::test]
+async fn bad_rows_are_rejected_with_line_and_reason_and_good_rows_land() {
+    let t = TestWorkspace::new().await;
+    let csv = "email,first_name,orders,signup\n\
+               ana@example.com,Ana,3,2024-01-05\n\
+               not-an-email,Bob,2,2024-01-06\n\
+               cy@example.com,Cy,4,2024-01-07\n\
+               dee@example.com,Dee,many,2024-01-08\n\
+               eve@example.com,Eve,1\n\
+               fay@example.com,\"Fay,2,2024-01-09\n\
+               gus@example.com,Gus,5,2024-02-30x\n\
+               hal@example.com,Hal,6,2024-01-10\n\
+               ian@example.com,Ian,7,2024-01-11\n\
+               jo@example.com,Jo,8,2024-01-12\n\
+               kai@example.com,Kai,9,2024-01-13\n\
+               lu@example.com,Lu,10,2024-01-14\n\
+               mo@example.com,Mo,11,2024-01-15\n\
+               ned@example.com,Ned,12,2024-01-16\n\
+               ola@example.com,Ola,13,2024-01-17\n\
+               pia@example.com,Pia,14,2024-01-18\n\
+               quin@example.com,Quin,15,2024-01-19\n\
+               ray@example.com,Ray,16,2024-01-20\n\
+               sue@example.com,Sue,17,2024-01-21\n\
+               tom@example.com,Tom,18,2024-01-22\n";
+    let path = t.file("people.csv", csv);
+    let s = t.customers(&path).await;
+    assert_eq!(lines(&s), vec![3, 5, 6, 7, 8], "{:?}", s.errors);
+    let reasons: Vec<&str> = s.errors.iter().map(|e| e.reason.as_str()).collect();
+    assert!(reasons[0].contains("invalid email 'not-an-email'"));
+    assert!(reasons[1].contains("bad number 'many'") && reasons[1].contains("orders"));
+    assert!(reasons[2].contains("wrong number of columns"));
+    assert!(reasons[3].contains("broken quoting"));
+    assert!(reasons[4].contains("bad date"));
+    assert_eq!((s.inserted, s.rejected), (15, 5));
+    assert_eq!(t.count("customers").await, 15);
+    let rejected = std::fs::read_to_string(s.rejected_file.unwrap()).unwrap();
+    assert!(rejected.starts_with("line,reason,record\n3,invalid email"));
+    assert!(rejected.contains("not-an-email,Bob,2,2024-01-06"));
+}
+
+#[tokio::test]
+async fn reimporting_the_same_files_changes_nothing() {
+    let t = TestWorkspace::new().await;
+    let people = t.file("p.csv", "id;email;phone;name;tags\n1;a@x.com;+1 555 0100 200;Ann Lee;vip,new\n2;b@x.com;;Bo Chen;\n");
+    let events = t.file("e.csv", "email,date,event,amount,category\na@x.com,2024-03-01 10:00,purchase,19.90,skincare\nb@x.com,2024/03/02,purchase,5,tea\n");
+    let first = t.customers(&people).await;
+    assert_eq!((first.inserted, first.updated, first.merged), (2, 0, 0));
+    assert_eq!(t.events(&events).await.inserted, 2);
+    let again = t.customers(&people).await;
+    assert_eq!((again.inserted, again.updated, again.merged, again.unchanged), (0, 0, 0, 2));
+    let again_events = t.events(&events).await;
+    assert_eq!((again_events.inserted, again_events.unchanged), (0, 2));
+    assert_eq!((t.count("customers").await, t.count("events").await), (2, 2));
+}
+
+#[tokio::test]
+async fn gb18030_excel_export_with_chinese_headers_and_consent() {
+    let t = TestWorkspace::new().await;
+    let text = "姓名,邮箱,手机,退订,会员等级,标签\r\n张伟,zhang.wei@example.cn,138 0013 8000,是,金卡,VIP；老客户\r\n欧阳娜娜,nana@example.cn,,否,银卡,\r\n";
+    let (bytes, _, _) = encoding_rs::GB18030.encode(text);
+    let path = t.file("客户.csv", &bytes);
+    let s = t.customers(&path).await;
+    assert_eq!((s.encoding, s.inserted, s.rejected), ("gb18030", 2, 0), "{:?}", s.errors);
+    let id = find_customer(&t.ws.pool, "zhang.wei@example.cn").await.unwrap().unwrap();
+    let view = customer_view(&t.ws.pool, id).await.unwrap().unwrap();
+    assert_eq!((view.profile.last_name.as_deref(), view.profile.first_name.as_deref()), (Some("张"), Some("伟")));
+    assert_eq!(view.profile.consent.get("email"), Some(&false), "退订=是 withdraws email consent");
+    assert_eq!(view.profile.attributes["会员等级"], "金卡");
+    assert!(view.profile.tags.contains("VIP") && view.profile.tags.contains("老客户"));
+    let nana = find_customer(&t.ws.pool, "nana@example.cn").await.unwrap().unwrap();
+    let nana = customer_view(&t.ws.pool, nana).await.unwrap().unwrap();
+    assert_eq!((nana.profile.last_name.as_deref(), nana.profile.first_name.as_deref()), (Some("欧阳"), Some("娜娜")));
+
+    // Forcing the wrong encoding is an error, not mojibake in the database.
+    let forced = ImportOptions { encoding: Some(Encoding::Utf8), ..Default::default() };
+    assert!(import_customers(&t.ws, &path, &forced, &|_| {}).await.is_err());
+}
+
+#[tokio::test]
+async fn records_sharing_a_key_merge_into_one_profile_with_their_events() {
+    let t = TestWorkspace::new().await;
+    let first = t.file("crm.csv", "email,phone,first name\nann@x.com,+44 20 7946 0001,Ann\nbo@x.com,+44 20 7946 0002,Bo\n");
+    t.customers(&first).await;
+    let ann = find_customer(&t.ws.pool, "ann@x.com").await.unwrap().unwrap();
+    let bo = find_customer(&t.ws.pool, "bo@x.com").await.unwrap().unwrap();
+    t.events(&t.file("ev.csv", "email,timestamp,type,value\nbo@x.com,2024-05-01T12:00:00Z,purchase,30\n")).await;
+    // The shop's export knows Ann's email and the phone that was Bo's: they are one person.
+    let pos = t.file("pos.ndjson", "{\"email\":\"ANN@x.com\",\"mobile\":\"+442079460002\",\"loyalty\":\"gold\"}\n");
+    let s = t.customers(&pos).await;
+    assert_eq!((s.updated, s.merged), (1, 1));
+    assert_eq!(t.count("customers").await, 1);
+    let view = customer_view(&t.ws.pool, ann).await.unwrap().unwrap();
+    assert!(view.keys.contains(&"email:bo@x.com".to_string()) && view.keys.contains(&"email:ann@x.com".to_string()));
+    assert_eq!(view.merged_from.len(), 1);
+    assert_eq!(view.merged_from[0].customer_id, bo);
+    assert_eq!(view.events.len(), 1, "Bo's purchase moved to the merged profile");
+    assert_eq!(view.profile.attributes["loyalty"], "gold");
+    assert_eq!(find_customer(&t.ws.pool, &bo.to_string()).await.unwrap(), Some(ann), "the old id finds the survivor");
+}
+
+#[tokio::test]
+async fn duplicates_within_one_file_become_one_customer() {
+    let t = TestWorkspace::new().await;
+    let path = t.file("dups.csv", "email,phone,city\nli@x.cn,,Shanghai\nLI@X.CN,13800138000,\n,+86 138 0013 8000,Beijing\n");
+    let s = t.customers(&path).await;
+    assert_eq!((s.inserted, s.merged), (1, 2));
+    let id = find_customer(&t.ws.pool, "13800138000").await.unwrap().unwrap();
+    assert_eq!(customer_view(&t.ws.pool, id).await.unwrap().unwrap().profile.attributes["city"], "Beijing");
+}
+
+#[tokio::test]
+async fn json_array_rows_are_reported_by_line() {
+    let t = TestWorkspace::new().await;
+    let path = t.file(
+        "c.json",
+        "[\n  {\"email\": \"a@x.com\", \"vip\": true, \"recommendations\": [{\"name\": \"Tea\"}]},\n  {\"email\": \"broken\"},\n  42,\n  {\"email\": \"c@x.com\", \"vip\": false}\n]\n",
+    );
+    let s = t.customers(&path).await;
+    assert_eq!(lines(&s), vec![3, 4]);
+    assert_eq!(s.inserted, 2);
+    let id = find_customer(&t.ws.pool, "a@x.com").await.unwrap().unwrap();
+    let view = customer_view(&t.ws.pool, id).await.unwrap().unwrap();
+    assert_eq!(view.profile.attributes["vip"], true);
+    assert_eq!(view.profile.attributes["recommendations"][0]["name"], "Tea");
+}
+
+#[tokio::test]
+async fn bad_event_rows_are_rejected_and_the_rest_land() {
+    let t = TestWorkspace::new().await;
+    t.customers(&t.file("c.csv", "email\na@x.com\n")).await;
+    let events = t.file(
+        "e.csv",
+        "email,timestamp,type,value\na@x.com,2024-01-01,purchase,10\na@x.com,yesterday,purchase,10\na@x.com,2024-01-02,purchase,ten\nnobody@x.com,2024-01-03,purchase,1\na@x.com,2024-01-04T08:00:00+08:00,view,\n",
+    );
+    let s = t.events(&events).await;
+    assert_eq!(lines(&s), vec![3, 4, 5]);
+    assert!(s.errors[0].reason.contains("bad date 'yesterday'"));
+    assert!(s.errors[1].reason.contains("bad number 'ten'"));
+    assert!(s.errors[2].reason.contains("no customer with email 'nobody@x.com'"));
+    assert_eq!(s.inserted, 2);
+}

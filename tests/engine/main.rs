@@ -1,0 +1,7 @@
+//! Integration tests of the engine on real SQLite files: one binary, a module per capability.
+
+mod cli;
+mod import;
+mod render;
+mod support;
+mod templates;

@@ -1,0 +1,168 @@
+use serde_json::{json, Value};
+use tessera_engine::render::{missing_fields, CustomerContext};
+use tessera_engine::templates::plan::compile;
+use tessera_engine::templates::store::STARTER_EMAILS;
+use tessera_engine::templates::{compile_email, reference, Misses, RenderEnv};
+
+fn wrap(body: &str) -> String {
+    format!("<mjml>\n<mj-head><mj-title>Hi {{{{first_name}}}}</mj-title></mj-head>\n<mj-body>\n{body}\n</mj-body>\n</mjml>\n")
+}
+
+#[test]
+fn invalid_mjml_is_reported_at_its_line_and_column() {
+    let source = "<mjml>\n<mj-body>\n  <mj-section>\n    <mj-column>\n      <mj-text>Hi {{first_name}}</mj-text>\n      <mj-image src=>\n    </mj-column>\n  </mj-section>\n</mj-body>\n</mjml>\n";
+    let err = compile_email(source).err().expect("a broken attribute must fail");
+    assert_eq!((err.layer, err.line), (Some("mjml"), 6), "{err}");
+    assert!(err.message.contains("invalid attribute"), "{err}");
+    let unclosed = "<mjml>\n<mj-body>\n  <mj-section>\n    <mj-column width=\"{{w}}\">\n  </mj-section>\n</mj-body>\n</mjml>\n";
+    let err = compile_email(unclosed).err().expect("unclosed mj-column must fail");
+    assert_eq!((err.layer, err.line, err.column), (Some("mjml"), 4, 5), "{err}");
+    assert!(err.message.contains("<mj-column> is never closed"), "{err}");
+}
+
+#[test]
+fn unknown_helper_and_handlebars_syntax_errors_point_to_the_template() {
+    let err = compile_email(&wrap("<mj-section><mj-column><mj-text>{{shout first_name}}</mj-text></mj-column></mj-section>")).err().unwrap();
+    assert_eq!((err.line, err.column, err.layer), (4, 33, Some("handlebars")), "{err}");
+    assert!(err.message.contains("unknown helper 'shout'"));
+    let err = compile_email(&wrap("<mj-section><mj-column><mj-text>{{#if vip}}VIP</mj-text></mj-column></mj-section>")).err().unwrap();
+    assert_eq!(err.layer, Some("handlebars"));
+    assert!(err.line >= 4, "{err}");
+}
+
+#[test]
+fn sections_can_be_conditional_and_repeated_across_mjml_structure() {
+    let source = wrap(
+        "<mj-section><mj-column><mj-text>Hello {{first_name}}</mj-text></mj-column></mj-section>\n\
+         {{#if vip}}<mj-section css-class=\"vip\"><mj-column><mj-text>VIP lounge</mj-text></mj-column></mj-section>{{/if}}\n\
+         {{#each products}}<mj-section css-class=\"product\"><mj-column><mj-text>{{name}}: {{currency price \"EUR\"}}</mj-text></mj-column></mj-section>{{/each}}",
+    );
+    let t = compile_email(&source).unwrap();
+    let render = |data: Value| t.render(&data, &mut Misses::default()).unwrap();
+    let vip = render(json!({"first_name": "Zoë", "vip": true, "locale": "de-DE", "products": [{"name": "Tee", "price": 9.5}, {"name": "Kaffee", "price": 1234}]}));
+    assert!(vip.html.contains("VIP lounge"));
+    assert_eq!(vip.html.matches("product-outlook").count(), 2, "one section per product");
+    assert!(vip.html.contains("Kaffee: 1.234,00\u{a0}€"));
+    assert_eq!(vip.subject, "Hi Zoë");
+    assert!(vip.text.contains("Hello Zoë") && vip.text.contains("Tee: 9,50"));
+    let plain = render(json!({"first_name": "王芳", "products": []}));
+    assert!(!plain.html.contains("VIP lounge") && !plain.html.contains("product-outlook"));
+    assert!(plain.html.contains("Hello 王芳"));
+}
+
+#[test]
+fn customer_data_is_escaped_in_html_but_not_in_text_or_subject() {
+    let t = compile_email(&wrap("<mj-section><mj-column><mj-text>Hi {{first_name}}</mj-text><mj-button href=\"https://x.test/?n={{first_name}}\">Go</mj-button></mj-column></mj-section>")).unwrap();
+    let hostile = json!({"first_name": "<script>alert('x')</script>\" onload=\"x"});
+    let r = t.render(&hostile, &mut Misses::default()).unwrap();
+    assert!(!r.html.contains("<script>alert"));
+    assert!(!r.html.contains("\" onload=\""));
+    assert!(r.html.contains("&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;"));
+    assert!(r.text.contains("<script>alert('x')</script>"), "text part is plain text");
+    assert_eq!(r.subject, "Hi <script>alert('x')</script>\" onload=\"x");
+}
+
+#[test]
+fn templates_cannot_reach_files_or_partials() {
+    let include = "<mjml><mj-body><mj-include path=\"/etc/passwd\" /></mj-body></mjml>";
+    assert!(compile_email(include).is_err());
+    assert!(compile(r#"{{> secrets}}"#, true).is_err());
+    assert!(compile(r#"{{log "x"}}"#, true).is_err(), "no logging helper");
+}
+
+#[test]
+fn missing_fields_are_counted_per_customer_unless_a_fallback_covers_them() {
+    let t = compile_email(&wrap("<mj-section><mj-column><mj-text>{{default nickname \"friend\"}} from {{city}}</mj-text></mj-column></mj-section>")).unwrap();
+    let customers: Vec<CustomerContext> = [json!({"first_name": "A", "city": "Paris"}), json!({"first_name": "B"}), json!({"city": ""})]
+        .into_iter()
+        .enumerate()
+        .map(|(i, data)| CustomerContext { id: i as i64, email: None, email_opted_out: false, data })
+        .collect();
+    let report = missing_fields(&t, &customers.iter().collect::<Vec<_>>());
+    let found: Vec<(&str, usize, usize, usize)> = report.iter().map(|m| (m.field.as_str(), m.line, m.customers, m.of)).collect();
+    assert_eq!(found, vec![("first_name", 2, 1, 3), ("city", 4, 2, 3)], "the subject's field sits on its source line; nickname has a fallback");
+}
+
+#[test]
+fn starter_templates_compile_and_render_in_both_languages() {
+    assert!(STARTER_EMAILS.len() >= 6);
+    for (name, source) in STARTER_EMAILS {
+        let t = compile_email(source).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let data = json!({"id": 7, "first_name": "伟", "name": "张伟", "locale": "zh-CN", "tags": ["vip"], "points": 1200, "orders_count": 2, "total_spent": 250.5,
+            "last_purchase": {"name": "龙井"}, "last_purchase_date": "2026-10-01", "days_since_last_purchase": 52, "favorite_category": "tea",
+            "recommendations": [{"name": "铁观音", "category": "tea", "price": 32, "image": "https://x/i.jpg", "url": "https://x/p"}], "unsubscribe_url": "mailto:u@x"});
+        let r = t.render(&data, &mut Misses::default()).unwrap();
+        assert!(r.html.contains("伟") || r.html.contains("张伟"), "{name} greets by name");
+        assert!(r.html.contains("@media"), "{name} is responsive");
+        assert!(r.html.contains("mailto:u@x"), "{name} has the unsubscribe link");
+        assert!(!r.subject.is_empty() && !r.text.is_empty());
+    }
+}
+
+/// A tiny deterministic generator for the differential test.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn value(&mut self, depth: u32) -> Value {
+        match self.next() % if depth > 1 { 6 } else { 9 } {
+            0 => Value::Null,
+            1 => json!(self.next() % 3 == 0),
+            2 => json!((self.next() % 200) as i64 - 50),
+            3 => json!((self.next() % 1000) as f64 / 8.0),
+            4 => json!(["", "x", "<b>&'\"=`", "张伟", "Zoë 🌸", "0"][(self.next() % 6) as usize]),
+            5 => Value::Null,
+            6 | 7 => Value::Array((0..self.next() % 4).map(|_| self.object(depth + 1)).collect()),
+            _ => self.object(depth + 1),
+        }
+    }
+    fn object(&mut self, depth: u32) -> Value {
+        let mut m = serde_json::Map::new();
+        for key in ["name", "price", "vip", "items", "city", "tags"] {
+            if self.next() % 4 != 0 {
+                m.insert(key.to_string(), self.value(depth));
+            }
+        }
+        Value::Object(m)
+    }
+}
+
+#[test]
+fn compiled_plans_render_exactly_like_handlebars() {
+    let templates = [
+        "Hi {{name}}, {{{name}}} {{city}}!",
+        "{{#if vip}}VIP {{name}}{{else if city}}from {{city}}{{else}}guest{{/if}}",
+        "{{#unless vip}}not vip{{/unless}}|{{#if price includeZero=true}}has price{{/if}}",
+        "{{#each items}}[{{@index}}{{#if @first}} first{{/if}}{{#if @last}} last{{/if}}: {{name}} {{../name}} {{@root.city}}]{{else}}none{{/each}}",
+        "{{#with items}}{{#each this}}{{this.name}};{{/each}}{{else}}no items{{/with}}",
+        "{{#each items as |item i|}}{{i}}={{item.name}}/{{item.price}} {{/each}}",
+        "{{default name city \"friend\"}} {{upper (default city \"x\")}} {{#if (gt price 10)}}big{{/if}} {{#if (eq vip true)}}eq{{/if}}",
+        "  {{#if vip}}\n  line\n  {{/if}}\n{{~name~}}  end {{!-- comment --}}{{! short }}",
+        "{{number price 2}} {{currency price \"EUR\"}} {{join tags \"/\"}} {{length items}} {{truncate name 2}}",
+        "{{#each this}}{{@key}}:{{#if (eq @key \"name\")}}N{{/if}} {{/each}}",
+        "{{items.0.name}} {{items.[1].price}} {{lookup this \"city\"}}",
+    ];
+    let hbs = reference::registry();
+    let mut rng = Rng(0x5eed_1234_abcd);
+    let mut compared = 0;
+    for source in templates {
+        let plan = compile(source, true).unwrap_or_else(|e| panic!("{source}: {e}"));
+        for _ in 0..300 {
+            let mut data = rng.object(0);
+            data["locale"] = json!("en-US");
+            let mut out = Vec::new();
+            plan.render(&data, &RenderEnv { locale: "en-US" }, &mut out, &mut Misses::default()).unwrap();
+            // handlebars-rust errors on a field looked up in a list, where handlebars.js (and the
+            // plan) render nothing; those cases are compared with handlebars.js semantics only.
+            if let Ok(expected) = hbs.render_template(source, &data) {
+                compared += 1;
+                assert_eq!(String::from_utf8(out).unwrap(), expected, "template {source:?} with data {data}");
+            }
+        }
+    }
+    assert!(compared > 2500, "only {compared} cases compared");
+}
