@@ -1,4 +1,284 @@
-//! `tessera bench`: placeholder replaced below.
+//! `tessera bench`: the hot paths, each against a baseline measured in the same run on the same
+//! input (handlebars.js and mjml on Node, Python's sqlite3), reported as ratios.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+use rayon::prelude::*;
+use serde_json::{json, Value};
+
+use crate::customers::{import_customers, ImportOptions};
+use crate::demo::Rng;
+use crate::render::{render_batch, BatchOptions, CustomerContext, OutputFormat};
+use crate::store::Workspace;
+use crate::templates::email::locale_of;
+use crate::templates::store::STARTER_EMAILS;
+use crate::templates::{compile_email, Misses, RenderEnv};
+
 #[derive(clap::Args)]
-pub struct BenchArgs {}
-pub async fn run(_: BenchArgs) -> Result<(), Box<dyn std::error::Error>> { Ok(()) }
+pub struct BenchArgs {
+    /// Customers merged in the merge benchmark.
+    #[arg(long, default_value_t = 400_000)]
+    pub emails: usize,
+    /// Files written in the end-to-end render benchmark.
+    #[arg(long, default_value_t = 100_000)]
+    pub files: usize,
+    /// Rows in the import benchmark.
+    #[arg(long, default_value_t = 200_000)]
+    pub rows: usize,
+    /// Folder holding the Node and Python baselines (with `npm install` run in it).
+    #[arg(long, default_value = "bench/baseline")]
+    pub baseline: PathBuf,
+    /// Scratch folder (default: a temporary folder).
+    #[arg(long)]
+    pub scratch: Option<PathBuf>,
+}
+
+/// About ten merge fields and a three-item loop, as a real campaign customer.
+fn bench_customer(rng: &mut Rng, i: usize) -> Value {
+    let items: Vec<Value> = (0..3)
+        .map(|k| json!({"name": format!("Product {}", (i + k) % 50), "category": "skincare", "price": 10 + rng.below(90), "image": format!("https://shop.example/img/{k}.jpg"), "url": format!("https://shop.example/p/{k}")}))
+        .collect();
+    json!({"id": i, "first_name": format!("Customer{i}"), "name": format!("Customer{i} Smith"), "email": format!("c{i}@example.com"), "locale": "en-US",
+        "tags": if i % 10 == 0 { json!(["vip"]) } else { json!([]) }, "orders_count": rng.below(12), "total_spent": rng.below(2000), "favorite_category": "skincare",
+        "recommendations": items, "unsubscribe_url": format!("mailto:u@example.com?subject={i}")})
+}
+
+fn node(baseline: &Path, args: &[&str]) -> Option<Value> {
+    let out = Command::new("node")
+        .current_dir(baseline)
+        .args(args)
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        eprintln!(
+            "  (baseline failed: {})",
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .next()
+                .unwrap_or("")
+        );
+        return None;
+    }
+    serde_json::from_slice(&out.stdout).ok()
+}
+
+fn ratio(ours: f64, theirs: Option<f64>) -> String {
+    theirs.map_or("baseline not available".into(), |t| {
+        format!("{:.2}x the baseline ({t:.0})", ours / t)
+    })
+}
+
+pub async fn run(args: BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let scratch_dir = tempfile_dir(&args.scratch)?;
+    let scratch = scratch_dir.as_path();
+    let baseline = std::fs::canonicalize(&args.baseline).unwrap_or(args.baseline.clone());
+    let have_node = baseline.join("node_modules").exists();
+    if !have_node {
+        eprintln!(
+            "note: run `npm install` in {} for the Node baselines",
+            args.baseline.display()
+        );
+    }
+
+    // 1. MJML compile.
+    println!("MJML compile (starter templates, mrml in process):");
+    let mut files = Vec::new();
+    for (name, source) in STARTER_EMAILS {
+        let runs = 200;
+        compile_email(source)?;
+        let start = Instant::now();
+        for _ in 0..runs {
+            compile_email(source)?;
+        }
+        let ms = start.elapsed().as_secs_f64() * 1000.0 / runs as f64;
+        let file = scratch.join(format!("{name}.mjml"));
+        std::fs::write(&file, source)?;
+        files.push((name, ms, file));
+    }
+    let theirs = if have_node {
+        let file_args: Vec<String> = files.iter().map(|f| f.2.display().to_string()).collect();
+        let mut a = vec!["mjml.js"];
+        a.extend(file_args.iter().map(String::as_str));
+        node(&baseline, &a)
+    } else {
+        None
+    };
+    for (name, ms, file) in &files {
+        let node_ms = theirs
+            .as_ref()
+            .and_then(|t| t[file.display().to_string()].as_f64());
+        println!(
+            "  {name:<20} {ms:6.3} ms   mjml on Node: {}",
+            node_ms.map_or("-".into(), |n| format!("{n:.2} ms ({:.1}x faster)", n / ms))
+        );
+    }
+
+    // 2. Merge into a compiled email.
+    let template = compile_email(
+        STARTER_EMAILS
+            .iter()
+            .find(|(n, _)| *n == "recommendations-en")
+            .map(|t| t.1)
+            .unwrap_or_default(),
+    )?;
+    let mut rng = Rng::new(7);
+    let customers: Vec<Value> = (0..args.emails.min(100_000))
+        .map(|i| bench_customer(&mut rng, i))
+        .collect();
+    let merge = |c: &Value, buf: &mut Vec<u8>, misses: &mut Misses| {
+        buf.clear();
+        misses.0.clear();
+        let _ = template.html.render(
+            c,
+            &RenderEnv {
+                locale: locale_of(c),
+            },
+            buf,
+            misses,
+        );
+        buf.len()
+    };
+    let (mut buf, mut misses) = (Vec::with_capacity(16 * 1024), Misses::default());
+    let size = merge(&customers[0], &mut buf, &mut misses);
+    let start = Instant::now();
+    for i in 0..args.emails {
+        merge(&customers[i % customers.len()], &mut buf, &mut misses);
+    }
+    let one_core = args.emails as f64 / start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    (0..args.emails).into_par_iter().for_each_init(
+        || (Vec::with_capacity(16 * 1024), Misses::default()),
+        |(buf, misses), i| {
+            merge(&customers[i % customers.len()], buf, misses);
+        },
+    );
+    let all_cores = args.emails as f64 / start.elapsed().as_secs_f64();
+    let hbs = if have_node {
+        let html = scratch.join("email.html");
+        let data = scratch.join("customers.json");
+        std::fs::write(&html, &template.html_source)?;
+        std::fs::write(
+            &data,
+            serde_json::to_vec(&customers[..customers.len().min(5000)])?,
+        )?;
+        node(
+            &baseline,
+            &[
+                "handlebars.js",
+                &html.display().to_string(),
+                &data.display().to_string(),
+                "5",
+            ],
+        )
+        .and_then(|v| v["emails_per_second"].as_f64())
+    } else {
+        None
+    };
+    println!("Merge into the compiled recommendations email ({size} bytes of HTML, 3-item loop):");
+    println!(
+        "  one core:  {one_core:>10.0} emails/s   {}",
+        ratio(one_core, hbs)
+    );
+    println!(
+        "  {} cores:   {all_cores:>10.0} emails/s   {}  (handlebars.js, one core)",
+        rayon::current_num_threads(),
+        ratio(all_cores, hbs)
+    );
+
+    // 3. End to end: render to files with the manifest.
+    let mut contexts: Vec<CustomerContext> = (0..args.files)
+        .map(|i| CustomerContext {
+            id: i as i64 + 1,
+            email: Some(format!("c{i}@example.com")),
+            email_opted_out: false,
+            data: customers[i % customers.len()].clone(),
+        })
+        .collect();
+    let options = BatchOptions {
+        out: scratch.join("render"),
+        format: OutputFormat::Html,
+        from: "Bench <b@example.com>".into(),
+        unsubscribe: "mailto:u@example.com?subject={id}".into(),
+        date: chrono::Utc::now().to_rfc2822(),
+        template_name: "bench".into(),
+    };
+    let start = Instant::now();
+    let summary = render_batch(
+        &template,
+        &mut contexts,
+        &options,
+        &|_, _| {},
+        &AtomicBool::new(false),
+    )?;
+    let files_per_second = summary.rendered as f64 / start.elapsed().as_secs_f64();
+    println!("Render to files end to end (missing-field pass, render, write, hash, manifest): {files_per_second:.0} emails/s ({} files)", summary.rendered);
+    std::fs::remove_dir_all(scratch.join("render")).ok();
+
+    // 4. Import into the durable database.
+    let csv_path = scratch.join("import.csv");
+    let mut csv = String::from("email,phone,first_name,last_name,locale,city,points\n");
+    for i in 0..args.rows {
+        csv.push_str(&format!(
+            "user{i}@example.com,+8613{:09},User{i},Smith,en-US,City{},{}\n",
+            i,
+            i % 100,
+            i % 5000
+        ));
+    }
+    std::fs::write(&csv_path, csv)?;
+    let ws = Workspace::open(&scratch.join("import.sqlite")).await?;
+    let start = Instant::now();
+    let s = import_customers(&ws, &csv_path, &ImportOptions::default(), &|_| {}).await?;
+    let rows_per_second = s.inserted as f64 / start.elapsed().as_secs_f64();
+    ws.close().await;
+    let python = Command::new("python3")
+        .arg(baseline.join("sqlite_import.py"))
+        .arg(&csv_path)
+        .arg(scratch.join("python.sqlite"))
+        .output()
+        .ok()
+        .and_then(|o| serde_json::from_slice::<Value>(&o.stdout).ok())
+        .and_then(|v| v["rows_per_second"].as_f64());
+    println!("Import {} customer rows (parse, validate, merge keys, write in one durable transaction): {rows_per_second:.0} rows/s   {} (Python sqlite3 executemany)", s.inserted, ratio(rows_per_second, python));
+    Ok(())
+}
+
+/// A scratch folder: the one given, or a fresh temporary one removed on exit.
+fn tempfile_dir(given: &Option<PathBuf>) -> std::io::Result<ScratchDir> {
+    match given {
+        Some(p) => {
+            std::fs::create_dir_all(p)?;
+            Ok(ScratchDir {
+                path: p.clone(),
+                remove: false,
+            })
+        }
+        None => {
+            let path = std::env::temp_dir().join(format!("tessera-bench-{}", std::process::id()));
+            std::fs::create_dir_all(&path)?;
+            Ok(ScratchDir { path, remove: true })
+        }
+    }
+}
+
+struct ScratchDir {
+    path: PathBuf,
+    remove: bool,
+}
+
+impl ScratchDir {
+    fn as_path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        if self.remove {
+            std::fs::remove_dir_all(&self.path).ok();
+        }
+    }
+}

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 use crate::customers::{import_customers, import_events, ImportOptions, ImportSummary};
-use crate::render::{load_contexts, render_batch, BatchOptions, OutputFormat, RenderSummary, Selection};
+use crate::render::{
+    load_contexts, render_batch, BatchOptions, OutputFormat, RenderSummary, Selection,
+};
 use crate::store::Workspace;
 use crate::templates::{compile_email, store as template_store};
 
@@ -35,12 +37,40 @@ impl Rng {
     }
 }
 
-const ZH_FAMILY: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "欧阳", "司马"];
-const ZH_GIVEN: &[&str] = &["伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "洋", "艳", "勇", "军", "杰", "娟", "涛", "明", "超", "秀兰", "霞"];
-const EN_FIRST: &[&str] = &["Emma", "Liam", "Olivia", "Noah", "Zoë", "José", "François", "Søren", "Chloé", "Mateo", "Ava", "Björn", "Amélie", "Lucía", "Ethan", "Sunny ☀️", "Maya 🌸"];
-const EN_LAST: &[&str] = &["Smith", "Johnson", "Müller", "García", "Dubois", "O'Brien", "Nguyen", "Kowalski", "Jensen", "Rossi", "Brown", "Núñez"];
+const ZH_FAMILY: &[&str] = &[
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "欧阳", "司马",
+];
+const ZH_GIVEN: &[&str] = &[
+    "伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "洋", "艳", "勇", "军", "杰", "娟",
+    "涛", "明", "超", "秀兰", "霞",
+];
+const EN_FIRST: &[&str] = &[
+    "Emma",
+    "Liam",
+    "Olivia",
+    "Noah",
+    "Zoë",
+    "José",
+    "François",
+    "Søren",
+    "Chloé",
+    "Mateo",
+    "Ava",
+    "Björn",
+    "Amélie",
+    "Lucía",
+    "Ethan",
+    "Sunny ☀️",
+    "Maya 🌸",
+];
+const EN_LAST: &[&str] = &[
+    "Smith", "Johnson", "Müller", "García", "Dubois", "O'Brien", "Nguyen", "Kowalski", "Jensen",
+    "Rossi", "Brown", "Núñez",
+];
 const CITIES_ZH: &[&str] = &["上海", "北京", "深圳", "杭州", "成都", "广州"];
-const CITIES_EN: &[&str] = &["London", "New York", "Berlin", "Paris", "Toronto", "Sydney", "München"];
+const CITIES_EN: &[&str] = &[
+    "London", "New York", "Berlin", "Paris", "Toronto", "Sydney", "München",
+];
 /// (product, category, price)
 const CATALOG: &[(&str, &str, f64)] = &[
     ("Hydrating Serum", "skincare", 39.0),
@@ -58,13 +88,21 @@ const CATALOG: &[(&str, &str, f64)] = &[
 ];
 
 fn csv_line(fields: &[String]) -> String {
-    let mut line = fields.iter().map(|f| crate::customers::csv_field(f)).collect::<Vec<_>>().join(",");
+    let mut line = fields
+        .iter()
+        .map(|f| crate::customers::csv_field(f))
+        .collect::<Vec<_>>()
+        .join(",");
     line.push('\n');
     line
 }
 
 /// Writes the demo's customers.csv and purchases.csv.
-pub fn write_demo_files(dir: &Path, customers: usize, seed: u64) -> std::io::Result<(PathBuf, PathBuf)> {
+pub fn write_demo_files(
+    dir: &Path,
+    customers: usize,
+    seed: u64,
+) -> std::io::Result<(PathBuf, PathBuf)> {
     std::fs::create_dir_all(dir)?;
     let mut rng = Rng::new(seed);
     let now = chrono::Utc::now().timestamp();
@@ -73,38 +111,111 @@ pub fn write_demo_files(dir: &Path, customers: usize, seed: u64) -> std::io::Res
     for i in 1..=customers {
         let chinese = rng.chance(50);
         let (first, last, locale, city) = if chinese {
-            (rng.pick(ZH_GIVEN).to_string(), rng.pick(ZH_FAMILY).to_string(), "zh-CN", rng.pick(CITIES_ZH).to_string())
+            (
+                rng.pick(ZH_GIVEN).to_string(),
+                rng.pick(ZH_FAMILY).to_string(),
+                "zh-CN",
+                rng.pick(CITIES_ZH).to_string(),
+            )
         } else {
-            (rng.pick(EN_FIRST).to_string(), rng.pick(EN_LAST).to_string(), *rng.pick(&["en-US", "en-GB", "de-DE", "fr-FR"]), rng.pick(CITIES_EN).to_string())
+            (
+                rng.pick(EN_FIRST).to_string(),
+                rng.pick(EN_LAST).to_string(),
+                *rng.pick(&["en-US", "en-GB", "de-DE", "fr-FR"]),
+                rng.pick(CITIES_EN).to_string(),
+            )
         };
         let email = format!("customer{i}@example.{}", if chinese { "cn" } else { "com" });
-        let phone = if rng.chance(70) { format!("+86 138{:08}", rng.below(100_000_000)) } else { String::new() };
-        let tier = rng.pick(&["bronze", "silver", "gold", "platinum", ""]).to_string();
+        let phone = if rng.chance(70) {
+            format!("+86 138{:08}", rng.below(100_000_000))
+        } else {
+            String::new()
+        };
+        let tier = rng
+            .pick(&["bronze", "silver", "gold", "platinum", ""])
+            .to_string();
         let mut tags: Vec<&str> = Vec::new();
         for (tag, p) in [("vip", 10), ("newsletter", 60), ("wholesale", 5)] {
             if rng.chance(p) {
                 tags.push(tag);
             }
         }
-        let birthday = format!("{}-{:02}-{:02}", 1960 + rng.below(45), 1 + rng.below(12), 1 + rng.below(28));
+        let birthday = format!(
+            "{}-{:02}-{:02}",
+            1960 + rng.below(45),
+            1 + rng.below(12),
+            1 + rng.below(28)
+        );
         let opted_out = rng.chance(8);
-        let opt_in = if opted_out { "no" } else if rng.chance(85) { "yes" } else { "" };
+        let opt_in = if opted_out {
+            "no"
+        } else if rng.chance(85) {
+            "yes"
+        } else {
+            ""
+        };
         let points = rng.below(5000).to_string();
-        let row = [i.to_string(), email.clone(), phone.clone(), first.clone(), last.clone(), locale.to_string(), city, tier, points, birthday, tags.join(";"), opt_in.into(), if opted_out { "1".into() } else { "0".into() }];
+        let row = [
+            i.to_string(),
+            email.clone(),
+            phone.clone(),
+            first.clone(),
+            last.clone(),
+            locale.to_string(),
+            city,
+            tier,
+            points,
+            birthday,
+            tags.join(";"),
+            opt_in.into(),
+            if opted_out { "1".into() } else { "0".into() },
+        ];
         people.push_str(&csv_line(&row));
         // The same person again from another channel: upper-case email, no id — merged on import.
         if rng.chance(3) {
-            people.push_str(&csv_line(&[String::new(), email.to_uppercase(), phone, first.clone(), last.clone(), locale.into(), String::new(), String::new(), String::new(), String::new(), "from-pos".into(), String::new(), String::new()]));
+            people.push_str(&csv_line(&[
+                String::new(),
+                email.to_uppercase(),
+                phone,
+                first.clone(),
+                last.clone(),
+                locale.into(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                "from-pos".into(),
+                String::new(),
+                String::new(),
+            ]));
         }
         let orders = if rng.chance(20) { 0 } else { 1 + rng.below(10) };
         let preferred = rng.pick(&["skincare", "coffee", "tea", "home"]).to_string();
         for _ in 0..orders {
-            let candidates: Vec<&(&str, &str, f64)> = CATALOG.iter().filter(|c| c.1 == preferred || rng.chance(30)).collect();
+            let candidates: Vec<&(&str, &str, f64)> = CATALOG
+                .iter()
+                .filter(|c| c.1 == preferred || rng.chance(30))
+                .collect();
             let &(product, category, price) = *rng.pick(&candidates);
             let when = now - (rng.below(720) as i64) * 86_400 - rng.below(86_400) as i64;
-            let ts = chrono::DateTime::from_timestamp(when, 0).map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string()).unwrap_or_default();
-            let slug: String = product.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_lowercase();
-            purchases.push_str(&csv_line(&[email.clone(), ts, "purchase".into(), format!("{price:.2}"), product.into(), category.into(), format!("https://shop.example/img/{slug}.jpg"), format!("https://shop.example/p/{slug}")]));
+            let ts = chrono::DateTime::from_timestamp(when, 0)
+                .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+                .unwrap_or_default();
+            let slug: String = product
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric())
+                .collect::<String>()
+                .to_lowercase();
+            purchases.push_str(&csv_line(&[
+                email.clone(),
+                ts,
+                "purchase".into(),
+                format!("{price:.2}"),
+                product.into(),
+                category.into(),
+                format!("https://shop.example/img/{slug}.jpg"),
+                format!("https://shop.example/p/{slug}"),
+            ]));
         }
     }
     // Rows a real export would have: a broken email and a missing identity.
@@ -131,18 +242,34 @@ impl std::fmt::Display for DemoReport {
         let mut s = String::new();
         let _ = writeln!(s, "demo workspace: {}", self.workspace);
         for i in [&self.customers, &self.events] {
-            let _ = writeln!(s, "  imported {}: {} inserted, {} merged, {} rejected ({})", i.kind, i.inserted, i.merged, i.rejected, i.rejected_file.as_deref().unwrap_or("-"));
+            let _ = writeln!(
+                s,
+                "  imported {}: {} inserted, {} merged, {} rejected ({})",
+                i.kind,
+                i.inserted,
+                i.merged,
+                i.rejected,
+                i.rejected_file.as_deref().unwrap_or("-")
+            );
         }
         let _ = writeln!(s, "  {} starter templates installed", self.templates);
         for c in &self.campaigns {
-            let _ = writeln!(s, "  campaign '{}': {} emails in {} ({} opted out skipped), manifest {}", c.template, c.rendered, c.out, c.skipped_opted_out, c.manifest);
+            let _ = writeln!(
+                s,
+                "  campaign '{}': {} emails in {} ({} opted out skipped), manifest {}",
+                c.template, c.rendered, c.out, c.skipped_opted_out, c.manifest
+            );
         }
         let _ = write!(s, "try: tessera --db {} customers show 1", self.workspace);
         f.write_str(&s)
     }
 }
 
-pub async fn create_demo(dir: &Path, db: &Path, customers: usize) -> Result<DemoReport, Box<dyn std::error::Error>> {
+pub async fn create_demo(
+    dir: &Path,
+    db: &Path,
+    customers: usize,
+) -> Result<DemoReport, Box<dyn std::error::Error>> {
     let (customers_csv, purchases_csv) = write_demo_files(dir, customers, 20261122)?;
     let ws = Workspace::open(db).await?;
     let quiet = |_| {};
@@ -151,7 +278,10 @@ pub async fn create_demo(dir: &Path, db: &Path, customers: usize) -> Result<Demo
     let events = import_events(&ws, &purchases_csv, &options, &quiet).await?;
     let templates = template_store::install_starter_templates(&ws.pool).await?;
     let mut campaigns = Vec::new();
-    for (name, format) in [("recommendations-en", OutputFormat::Html), ("recommendations-zh", OutputFormat::Eml)] {
+    for (name, format) in [
+        ("recommendations-en", OutputFormat::Html),
+        ("recommendations-zh", OutputFormat::Eml),
+    ] {
         let compiled = compile_email(&template_store::load_template_source(&ws.pool, name).await?)?;
         let mut contexts = load_contexts(&ws.pool, &Selection::All, chrono::Utc::now()).await?;
         let options = BatchOptions {
@@ -162,9 +292,21 @@ pub async fn create_demo(dir: &Path, db: &Path, customers: usize) -> Result<Demo
             date: chrono::Utc::now().to_rfc2822(),
             template_name: name.into(),
         };
-        campaigns.push(render_batch(&compiled, &mut contexts, &options, &|_, _| {}, &AtomicBool::new(false))?);
+        campaigns.push(render_batch(
+            &compiled,
+            &mut contexts,
+            &options,
+            &|_, _| {},
+            &AtomicBool::new(false),
+        )?);
     }
-    let report = DemoReport { workspace: db.display().to_string(), customers, events, templates, campaigns };
+    let report = DemoReport {
+        workspace: db.display().to_string(),
+        customers,
+        events,
+        templates,
+        campaigns,
+    };
     ws.close().await;
     Ok(report)
 }

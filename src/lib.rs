@@ -1,9 +1,9 @@
 //! Tessera's engine: the customer store, import, templates and rendering. The `tessera` CLI
 //! and the desktop app are thin hosts over this library.
 
-pub mod customers;
-pub mod store;
-pub mod render;
-pub mod templates;
 pub mod bench;
+pub mod customers;
 pub mod demo;
+pub mod render;
+pub mod store;
+pub mod templates;

@@ -13,7 +13,11 @@ use tessera_engine::templates::{self, store as template_store, Misses};
 use tessera_engine::{bench, demo};
 
 #[derive(Parser)]
-#[command(name = "tessera", version, about = "Local-first studio for personalized campaigns")]
+#[command(
+    name = "tessera",
+    version,
+    about = "Local-first studio for personalized campaigns"
+)]
 struct Cli {
     /// Workspace file (SQLite). Default: tessera/workspace.sqlite in the user's data directory.
     #[arg(long, global = true)]
@@ -109,7 +113,10 @@ enum TemplateCommand {
         json: bool,
     },
     /// Add or replace a template in the workspace.
-    Add { name: String, file: PathBuf },
+    Add {
+        name: String,
+        file: PathBuf,
+    },
     List,
     /// Install the starter templates.
     InstallStarters,
@@ -178,10 +185,16 @@ async fn open(db: &Option<PathBuf>) -> Result<Workspace, Failure> {
 async fn template_source(ws: &Workspace, reference: &str) -> Result<(String, String), Failure> {
     let path = PathBuf::from(reference);
     if path.extension().is_some_and(|e| e == "mjml") && path.is_file() {
-        let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
         return Ok((name, std::fs::read_to_string(&path)?));
     }
-    Ok((reference.to_string(), template_store::load_template_source(&ws.pool, reference).await?))
+    Ok((
+        reference.to_string(),
+        template_store::load_template_source(&ws.pool, reference).await?,
+    ))
 }
 
 fn compile(name: &str, source: &str) -> Result<templates::EmailTemplate, Failure> {
@@ -195,8 +208,18 @@ fn print_import(summary: &ImportSummary, json: bool) {
     }
     println!(
         "{}: {} rows ({}, {}) — {} inserted, {} updated, {} merged, {} unchanged, {} rejected",
-        summary.file, summary.rows, serde_json::to_value(summary.format).unwrap_or_default().as_str().unwrap_or(""), summary.encoding,
-        summary.inserted, summary.updated, summary.merged, summary.unchanged, summary.rejected
+        summary.file,
+        summary.rows,
+        serde_json::to_value(summary.format)
+            .unwrap_or_default()
+            .as_str()
+            .unwrap_or(""),
+        summary.encoding,
+        summary.inserted,
+        summary.updated,
+        summary.merged,
+        summary.unchanged,
+        summary.rejected
     );
     for e in summary.errors.iter().take(20) {
         println!("  line {}: {}", e.line, e.reason);
@@ -209,14 +232,24 @@ fn print_import(summary: &ImportSummary, json: bool) {
     }
 }
 
-async fn import(ws: &Workspace, args: &ImportArgs, event_type: Option<String>, events: bool) -> Result<(), Failure> {
+async fn import(
+    ws: &Workspace,
+    args: &ImportArgs,
+    event_type: Option<String>,
+    events: bool,
+) -> Result<(), Failure> {
     let delimiter = match args.delimiter.as_deref() {
         None => None,
         Some("tab" | "\\t") => Some(b'\t'),
         Some(d) if d.len() == 1 => Some(d.as_bytes()[0]),
         Some(d) => return Err(format!("--delimiter '{d}' must be one character or 'tab'").into()),
     };
-    let options = ImportOptions { encoding: args.encoding, delimiter, overrides: customers::parse_overrides(&args.map)?, event_type };
+    let options = ImportOptions {
+        encoding: args.encoding,
+        delimiter,
+        overrides: customers::parse_overrides(&args.map)?,
+        event_type,
+    };
     let progress_json = args.progress_json;
     let progress = move |p: Progress| {
         if progress_json {
@@ -236,7 +269,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Status { json } => {
             let ws = open(&cli.db).await?;
-            let status = customers::show::workspace_status(&ws.pool, &ws.path.display().to_string()).await?;
+            let status =
+                customers::show::workspace_status(&ws.pool, &ws.path.display().to_string()).await?;
             if json {
                 println!("{}", serde_json::to_string(&status)?);
             } else {
@@ -247,31 +281,66 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let ws = open(&cli.db).await?;
             match cmd {
                 ImportCommand::Customers(args) => import(&ws, &args, None, false).await?,
-                ImportCommand::Events { args, event_type } => import(&ws, &args, event_type, true).await?,
+                ImportCommand::Events { args, event_type } => {
+                    import(&ws, &args, event_type, true).await?
+                }
             }
         }
         Command::Customers(CustomersCommand::Show { id, json }) => {
             let ws = open(&cli.db).await?;
-            let found = customers::show::find_customer(&ws.pool, &id).await?.ok_or_else(|| format!("no customer '{id}'"))?;
-            let view = customers::show::customer_view(&ws.pool, found).await?.ok_or_else(|| format!("no customer '{id}'"))?;
+            let found = customers::show::find_customer(&ws.pool, &id)
+                .await?
+                .ok_or_else(|| format!("no customer '{id}'"))?;
+            let view = customers::show::customer_view(&ws.pool, found)
+                .await?
+                .ok_or_else(|| format!("no customer '{id}'"))?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&view)?);
             } else {
                 let p = &view.profile;
-                println!("customer {}: {} {}", view.id, p.first_name.as_deref().unwrap_or(""), p.last_name.as_deref().unwrap_or(""));
-                println!("  email {}  phone {}  locale {}", p.email.as_deref().unwrap_or("-"), p.phone.as_deref().unwrap_or("-"), p.locale.as_deref().unwrap_or("-"));
+                println!(
+                    "customer {}: {} {}",
+                    view.id,
+                    p.first_name.as_deref().unwrap_or(""),
+                    p.last_name.as_deref().unwrap_or("")
+                );
+                println!(
+                    "  email {}  phone {}  locale {}",
+                    p.email.as_deref().unwrap_or("-"),
+                    p.phone.as_deref().unwrap_or("-"),
+                    p.locale.as_deref().unwrap_or("-")
+                );
                 println!("  keys {}", view.keys.join(", "));
-                println!("  tags {}", p.tags.iter().cloned().collect::<Vec<_>>().join(", "));
-                println!("  consent {}", p.consent.iter().map(|(c, g)| format!("{c}={}", if *g { "yes" } else { "no" })).collect::<Vec<_>>().join(", "));
+                println!(
+                    "  tags {}",
+                    p.tags.iter().cloned().collect::<Vec<_>>().join(", ")
+                );
+                println!(
+                    "  consent {}",
+                    p.consent
+                        .iter()
+                        .map(|(c, g)| format!("{c}={}", if *g { "yes" } else { "no" }))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
                 for (k, v) in &p.attributes {
                     println!("  {k}: {v}");
                 }
                 for m in &view.merged_from {
-                    println!("  merged customer {} (matched on {}) at {}", m.customer_id, m.matched_on, m.merged_at);
+                    println!(
+                        "  merged customer {} (matched on {}) at {}",
+                        m.customer_id, m.matched_on, m.merged_at
+                    );
                 }
                 println!("  {} events", view.events.len());
                 for e in view.events.iter().take(20) {
-                    println!("    {} {} {} {}", e.occurred_at, e.event_type, e.value.map(|v| v.to_string()).unwrap_or_default(), e.properties);
+                    println!(
+                        "    {} {} {} {}",
+                        e.occurred_at,
+                        e.event_type,
+                        e.value.map(|v| v.to_string()).unwrap_or_default(),
+                        e.properties
+                    );
                 }
             }
         }
@@ -281,7 +350,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 match templates::compile_email(&source) {
                     Ok(t) => {
                         if json {
-                            println!("{}", serde_json::json!({ "ok": true, "warnings": t.warnings, "fields": t.slots() }));
+                            println!(
+                                "{}",
+                                serde_json::json!({ "ok": true, "warnings": t.warnings, "fields": t.slots() })
+                            );
                         } else {
                             println!("{}: ok", file.display());
                             for w in &t.warnings {
@@ -299,7 +371,12 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             }
             TemplateCommand::Add { name, file } => {
                 let ws = open(&cli.db).await?;
-                template_store::save_email_template(&ws.pool, &name, &std::fs::read_to_string(&file)?).await?;
+                template_store::save_email_template(
+                    &ws.pool,
+                    &name,
+                    &std::fs::read_to_string(&file)?,
+                )
+                .await?;
                 println!("saved template '{name}'");
             }
             TemplateCommand::List => {
@@ -314,12 +391,20 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 println!("installed {n} starter templates");
             }
         },
-        Command::Preview(PreviewCommand::Email { template, customer, part }) => {
+        Command::Preview(PreviewCommand::Email {
+            template,
+            customer,
+            part,
+        }) => {
             let ws = open(&cli.db).await?;
             let (name, source) = template_source(&ws, &template).await?;
             let compiled = compile(&name, &source)?;
-            let id = customers::show::find_customer(&ws.pool, &customer).await?.ok_or_else(|| format!("no customer '{customer}'"))?;
-            let mut contexts = render::load_contexts(&ws.pool, &Selection::Customer(id), chrono::Utc::now()).await?;
+            let id = customers::show::find_customer(&ws.pool, &customer)
+                .await?
+                .ok_or_else(|| format!("no customer '{customer}'"))?;
+            let mut contexts =
+                render::load_contexts(&ws.pool, &Selection::Customer(id), chrono::Utc::now())
+                    .await?;
             render::batch::add_unsubscribe_links(&mut contexts, render::batch::DEFAULT_UNSUBSCRIBE);
             let context = contexts.first().ok_or("customer has no data")?;
             let email = compiled.render(&context.data, &mut Misses::default())?;
@@ -329,16 +414,31 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 Part::Subject => println!("{}", email.subject),
             }
         }
-        Command::Render(RenderCommand::Email { template, all, customer, out, format, from, unsubscribe, strict, json }) => {
+        Command::Render(RenderCommand::Email {
+            template,
+            all,
+            customer,
+            out,
+            format,
+            from,
+            unsubscribe,
+            strict,
+            json,
+        }) => {
             let ws = open(&cli.db).await?;
             let (name, source) = template_source(&ws, &template).await?;
             let compiled = compile(&name, &source)?;
             let selection = match (all, customer) {
-                (_, Some(c)) => Selection::Customer(customers::show::find_customer(&ws.pool, &c).await?.ok_or_else(|| format!("no customer '{c}'"))?),
+                (_, Some(c)) => Selection::Customer(
+                    customers::show::find_customer(&ws.pool, &c)
+                        .await?
+                        .ok_or_else(|| format!("no customer '{c}'"))?,
+                ),
                 (true, None) => Selection::All,
                 (false, None) => return Err("choose who to render: --all or --customer ID".into()),
             };
-            let mut contexts = render::load_contexts(&ws.pool, &selection, chrono::Utc::now()).await?;
+            let mut contexts =
+                render::load_contexts(&ws.pool, &selection, chrono::Utc::now()).await?;
             let (eligible, _, _) = render::batch::eligible(&contexts);
             let missing = render::missing_fields(&compiled, &eligible);
             if !json {
@@ -349,8 +449,15 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             if strict && !missing.is_empty() {
                 return Err("missing fields (see above); add fallbacks like {{default field \"…\"}} or drop --strict".into());
             }
-            let bar = if json { ProgressBar::hidden() } else { ProgressBar::new(eligible.len() as u64) };
-            bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} {per_sec} eta {eta}").unwrap_or_else(|_| ProgressStyle::default_bar()));
+            let bar = if json {
+                ProgressBar::hidden()
+            } else {
+                ProgressBar::new(eligible.len() as u64)
+            };
+            bar.set_style(
+                ProgressStyle::with_template("{bar:40} {pos}/{len} {per_sec} eta {eta}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
             let options = BatchOptions {
                 out,
                 format: match format {
@@ -362,7 +469,13 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 date: chrono::Utc::now().to_rfc2822(),
                 template_name: name,
             };
-            let summary = render::render_batch(&compiled, &mut contexts, &options, &|done, _| bar.set_position(done as u64), &AtomicBool::new(false))?;
+            let summary = render::render_batch(
+                &compiled,
+                &mut contexts,
+                &options,
+                &|done, _| bar.set_position(done as u64),
+                &AtomicBool::new(false),
+            )?;
             bar.finish_and_clear();
             if json {
                 println!("{}", serde_json::to_string(&summary)?);
@@ -376,8 +489,15 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 return Err(format!("{} customers failed to render", summary.failed.len()).into());
             }
         }
-        Command::Demo { dir, customers, json } => {
-            let db = cli.db.clone().unwrap_or_else(|| dir.join("workspace.sqlite"));
+        Command::Demo {
+            dir,
+            customers,
+            json,
+        } => {
+            let db = cli
+                .db
+                .clone()
+                .unwrap_or_else(|| dir.join("workspace.sqlite"));
             let report = demo::create_demo(&dir, &db, customers).await?;
             if json {
                 println!("{}", serde_json::to_string(&report)?);
@@ -392,7 +512,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start: {e}");

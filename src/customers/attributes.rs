@@ -95,9 +95,9 @@ pub fn convert(cell: &Cell, ty: AttrType) -> Result<Option<Value>, String> {
     let text = match cell {
         Cell::Empty => return Ok(None),
         Cell::Json(v) => match (ty, v) {
-            (AttrType::Number, Value::Number(_)) | (AttrType::Bool, Value::Bool(_)) | (AttrType::Json, _) => {
-                return Ok(Some(v.clone()))
-            }
+            (AttrType::Number, Value::Number(_))
+            | (AttrType::Bool, Value::Bool(_))
+            | (AttrType::Json, _) => return Ok(Some(v.clone())),
             (_, Value::Array(_) | Value::Object(_)) => return Ok(Some(v.clone())),
             _ => cell.text().map(|t| t.into_owned()).unwrap_or_default(),
         },
@@ -108,11 +108,17 @@ pub fn convert(cell: &Cell, ty: AttrType) -> Result<Option<Value>, String> {
     }
     let value = match ty {
         AttrType::Number => {
-            let n = parse_number(&text).filter(|_| !has_leading_zero(&text)).ok_or_else(|| format!("bad number '{text}'"))?;
+            let n = parse_number(&text)
+                .filter(|_| !has_leading_zero(&text))
+                .ok_or_else(|| format!("bad number '{text}'"))?;
             number_value(n)
         }
-        AttrType::Bool => Value::Bool(parse_bool(&text).ok_or_else(|| format!("bad yes/no value '{text}'"))?),
-        AttrType::Date => Value::String(normalize_date(&text).ok_or_else(|| format!("bad date '{text}'"))?),
+        AttrType::Bool => {
+            Value::Bool(parse_bool(&text).ok_or_else(|| format!("bad yes/no value '{text}'"))?)
+        }
+        AttrType::Date => {
+            Value::String(normalize_date(&text).ok_or_else(|| format!("bad date '{text}'"))?)
+        }
         AttrType::Text | AttrType::Json => Value::String(text),
     };
     Ok(Some(value))
@@ -141,15 +147,24 @@ mod tests {
     use std::borrow::Cow;
 
     fn cells(values: &[&'static str]) -> Vec<Cell<'static>> {
-        values.iter().map(|v| Cell::Text(Cow::Borrowed(*v))).collect()
+        values
+            .iter()
+            .map(|v| Cell::Text(Cow::Borrowed(*v)))
+            .collect()
     }
 
     #[test]
     fn infers_types_and_keeps_zip_codes_as_text() {
-        assert_eq!(infer(cells(&["1", "2.5", "", "1,200"]).iter()), AttrType::Number);
+        assert_eq!(
+            infer(cells(&["1", "2.5", "", "1,200"]).iter()),
+            AttrType::Number
+        );
         assert_eq!(infer(cells(&["02134", "10001"]).iter()), AttrType::Text);
         assert_eq!(infer(cells(&["yes", "no", "是"]).iter()), AttrType::Bool);
-        assert_eq!(infer(cells(&["2024-01-02", "2023/12/31"]).iter()), AttrType::Date);
+        assert_eq!(
+            infer(cells(&["2024-01-02", "2023/12/31"]).iter()),
+            AttrType::Date
+        );
         assert_eq!(infer(cells(&["gold", "1"]).iter()), AttrType::Text);
     }
 }

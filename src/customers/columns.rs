@@ -34,7 +34,10 @@ pub enum Field {
     Locale,
     Tags,
     /// A consent flag; `opt_out` means a true value withdraws consent.
-    Consent { channel: Channel, opt_out: bool },
+    Consent {
+        channel: Channel,
+        opt_out: bool,
+    },
     // Events
     Timestamp,
     EventType,
@@ -46,25 +49,163 @@ pub enum Field {
 
 /// Header spelled for matching: lower case, without spaces, dashes, underscores or dots.
 fn squash(header: &str) -> String {
-    header.trim().to_lowercase().chars().filter(|c| !matches!(c, ' ' | '-' | '_' | '.' | '　')).collect()
+    header
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '_' | '.' | '　'))
+        .collect()
 }
 
-const EMAIL: &[&str] = &["email", "mail", "emailaddress", "邮箱", "电子邮件", "电子邮箱", "邮件", "邮箱地址", "邮件地址"];
-const PHONE: &[&str] = &["phone", "mobile", "tel", "telephone", "phonenumber", "mobilephone", "mobilenumber", "cell", "cellphone", "手机", "手机号", "手机号码", "电话", "联系电话", "电话号码"];
-const FIRST_NAME: &[&str] = &["firstname", "givenname", "first", "fname", "forename", "名", "名字"];
-const LAST_NAME: &[&str] = &["lastname", "surname", "familyname", "last", "lname", "姓", "姓氏"];
-const FULL_NAME: &[&str] = &["name", "fullname", "customername", "contactname", "姓名", "客户名称", "客户姓名", "名称", "联系人"];
-const EXTERNAL_ID: &[&str] = &["id", "customerid", "externalid", "memberid", "userid", "clientid", "customernumber", "会员号", "会员id", "会员编号", "客户编号", "客户id", "用户id", "用户编号"];
+const EMAIL: &[&str] = &[
+    "email",
+    "mail",
+    "emailaddress",
+    "邮箱",
+    "电子邮件",
+    "电子邮箱",
+    "邮件",
+    "邮箱地址",
+    "邮件地址",
+];
+const PHONE: &[&str] = &[
+    "phone",
+    "mobile",
+    "tel",
+    "telephone",
+    "phonenumber",
+    "mobilephone",
+    "mobilenumber",
+    "cell",
+    "cellphone",
+    "手机",
+    "手机号",
+    "手机号码",
+    "电话",
+    "联系电话",
+    "电话号码",
+];
+const FIRST_NAME: &[&str] = &[
+    "firstname",
+    "givenname",
+    "first",
+    "fname",
+    "forename",
+    "名",
+    "名字",
+];
+const LAST_NAME: &[&str] = &[
+    "lastname",
+    "surname",
+    "familyname",
+    "last",
+    "lname",
+    "姓",
+    "姓氏",
+];
+const FULL_NAME: &[&str] = &[
+    "name",
+    "fullname",
+    "customername",
+    "contactname",
+    "姓名",
+    "客户名称",
+    "客户姓名",
+    "名称",
+    "联系人",
+];
+const EXTERNAL_ID: &[&str] = &[
+    "id",
+    "customerid",
+    "externalid",
+    "memberid",
+    "userid",
+    "clientid",
+    "customernumber",
+    "会员号",
+    "会员id",
+    "会员编号",
+    "客户编号",
+    "客户id",
+    "用户id",
+    "用户编号",
+];
 const LOCALE: &[&str] = &["locale", "language", "lang", "语言"];
 const TAGS: &[&str] = &["tags", "tag", "labels", "label", "标签"];
-const EMAIL_OPT_IN: &[&str] = &["emailoptin", "optin", "subscribed", "emailsubscribed", "acceptsmarketing", "acceptsemailmarketing", "marketingconsent", "emailconsent", "consent", "newsletter", "订阅", "邮件订阅", "已订阅"];
-const EMAIL_OPT_OUT: &[&str] = &["unsubscribed", "optout", "emailoptout", "unsubscribe", "emailunsubscribed", "donotemail", "退订", "已退订", "取消订阅", "邮件退订"];
-const SMS_OPT_IN: &[&str] = &["smsoptin", "smsconsent", "smssubscribed", "acceptssmsmarketing", "短信订阅"];
+const EMAIL_OPT_IN: &[&str] = &[
+    "emailoptin",
+    "optin",
+    "subscribed",
+    "emailsubscribed",
+    "acceptsmarketing",
+    "acceptsemailmarketing",
+    "marketingconsent",
+    "emailconsent",
+    "consent",
+    "newsletter",
+    "订阅",
+    "邮件订阅",
+    "已订阅",
+];
+const EMAIL_OPT_OUT: &[&str] = &[
+    "unsubscribed",
+    "optout",
+    "emailoptout",
+    "unsubscribe",
+    "emailunsubscribed",
+    "donotemail",
+    "退订",
+    "已退订",
+    "取消订阅",
+    "邮件退订",
+];
+const SMS_OPT_IN: &[&str] = &[
+    "smsoptin",
+    "smsconsent",
+    "smssubscribed",
+    "acceptssmsmarketing",
+    "短信订阅",
+];
 const SMS_OPT_OUT: &[&str] = &["smsoptout", "smsunsubscribed", "短信退订"];
 const PUSH_OPT_IN: &[&str] = &["pushoptin", "pushconsent"];
-const TIMESTAMP: &[&str] = &["timestamp", "time", "date", "datetime", "occurredat", "createdat", "orderdate", "eventtime", "eventdate", "purchasedate", "时间", "日期", "下单时间", "订单日期", "购买时间", "发生时间"];
-const EVENT_TYPE: &[&str] = &["type", "event", "eventtype", "eventname", "action", "事件", "事件类型", "类型"];
-const VALUE: &[&str] = &["value", "amount", "revenue", "total", "ordertotal", "金额", "订单金额", "消费金额"];
+const TIMESTAMP: &[&str] = &[
+    "timestamp",
+    "time",
+    "date",
+    "datetime",
+    "occurredat",
+    "createdat",
+    "orderdate",
+    "eventtime",
+    "eventdate",
+    "purchasedate",
+    "时间",
+    "日期",
+    "下单时间",
+    "订单日期",
+    "购买时间",
+    "发生时间",
+];
+const EVENT_TYPE: &[&str] = &[
+    "type",
+    "event",
+    "eventtype",
+    "eventname",
+    "action",
+    "事件",
+    "事件类型",
+    "类型",
+];
+const VALUE: &[&str] = &[
+    "value",
+    "amount",
+    "revenue",
+    "total",
+    "ordertotal",
+    "金额",
+    "订单金额",
+    "消费金额",
+];
 
 /// Which kind of file the columns belong to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,11 +229,26 @@ fn known_field(squashed: &str, target: Target) -> Option<Field> {
             Target::Customers if is(FULL_NAME) => Field::FullName,
             Target::Customers if is(LOCALE) => Field::Locale,
             Target::Customers if is(TAGS) => Field::Tags,
-            Target::Customers if is(EMAIL_OPT_IN) => Field::Consent { channel: Channel::Email, opt_out: false },
-            Target::Customers if is(EMAIL_OPT_OUT) => Field::Consent { channel: Channel::Email, opt_out: true },
-            Target::Customers if is(SMS_OPT_IN) => Field::Consent { channel: Channel::Sms, opt_out: false },
-            Target::Customers if is(SMS_OPT_OUT) => Field::Consent { channel: Channel::Sms, opt_out: true },
-            Target::Customers if is(PUSH_OPT_IN) => Field::Consent { channel: Channel::Push, opt_out: false },
+            Target::Customers if is(EMAIL_OPT_IN) => Field::Consent {
+                channel: Channel::Email,
+                opt_out: false,
+            },
+            Target::Customers if is(EMAIL_OPT_OUT) => Field::Consent {
+                channel: Channel::Email,
+                opt_out: true,
+            },
+            Target::Customers if is(SMS_OPT_IN) => Field::Consent {
+                channel: Channel::Sms,
+                opt_out: false,
+            },
+            Target::Customers if is(SMS_OPT_OUT) => Field::Consent {
+                channel: Channel::Sms,
+                opt_out: true,
+            },
+            Target::Customers if is(PUSH_OPT_IN) => Field::Consent {
+                channel: Channel::Push,
+                opt_out: false,
+            },
             Target::Events if is(TIMESTAMP) => Field::Timestamp,
             Target::Events if is(EVENT_TYPE) => Field::EventType,
             Target::Events if is(VALUE) => Field::Value,
@@ -118,15 +274,28 @@ pub fn parse_field(name: &str) -> Result<Field, String> {
         "value" => Field::Value,
         "ignore" | "skip" => Field::Ignore,
         other => {
-            if let Some(rest) = other.strip_prefix("consent:").or_else(|| other.strip_prefix("optout:")) {
+            if let Some(rest) = other
+                .strip_prefix("consent:")
+                .or_else(|| other.strip_prefix("optout:"))
+            {
                 let channel = match rest {
                     "email" => Channel::Email,
                     "sms" => Channel::Sms,
                     "push" => Channel::Push,
-                    _ => return Err(format!("unknown consent channel '{rest}' (email, sms or push)")),
+                    _ => {
+                        return Err(format!(
+                            "unknown consent channel '{rest}' (email, sms or push)"
+                        ))
+                    }
                 };
-                Field::Consent { channel, opt_out: other.starts_with("optout:") }
-            } else if let Some(attr) = other.strip_prefix("attribute:").or_else(|| other.strip_prefix("property:")) {
+                Field::Consent {
+                    channel,
+                    opt_out: other.starts_with("optout:"),
+                }
+            } else if let Some(attr) = other
+                .strip_prefix("attribute:")
+                .or_else(|| other.strip_prefix("property:"))
+            {
                 Field::Custom(attribute_name(attr))
             } else {
                 return Err(format!(
@@ -158,7 +327,11 @@ pub fn attribute_name(header: &str) -> String {
 }
 
 /// Maps each column to a field: overrides first, then known names, then a custom attribute.
-pub fn map_columns(columns: &[String], overrides: &HashMap<String, Field>, target: Target) -> Vec<Field> {
+pub fn map_columns(
+    columns: &[String],
+    overrides: &HashMap<String, Field>,
+    target: Target,
+) -> Vec<Field> {
     columns
         .iter()
         .map(|column| {
@@ -167,7 +340,11 @@ pub fn map_columns(columns: &[String], overrides: &HashMap<String, Field>, targe
             }
             known_field(&squash(column), target).unwrap_or_else(|| {
                 let name = attribute_name(column);
-                if name.is_empty() { Field::Ignore } else { Field::Custom(name) }
+                if name.is_empty() {
+                    Field::Ignore
+                } else {
+                    Field::Custom(name)
+                }
             })
         })
         .collect()
@@ -177,7 +354,9 @@ pub fn map_columns(columns: &[String], overrides: &HashMap<String, Field>, targe
 pub fn parse_overrides(args: &[String]) -> Result<HashMap<String, Field>, String> {
     args.iter()
         .map(|arg| {
-            let (column, field) = arg.split_once('=').ok_or_else(|| format!("--map '{arg}' is not COLUMN=FIELD"))?;
+            let (column, field) = arg
+                .split_once('=')
+                .ok_or_else(|| format!("--map '{arg}' is not COLUMN=FIELD"))?;
             Ok((column.trim().to_string(), parse_field(field)?))
         })
         .collect()
@@ -189,7 +368,9 @@ mod tests {
 
     #[test]
     fn english_and_chinese_headers() {
-        let cols: Vec<String> = ["E-mail", "手机", "名", "姓", "退订", "Loyalty Tier", "标签"].map(String::from).to_vec();
+        let cols: Vec<String> = ["E-mail", "手机", "名", "姓", "退订", "Loyalty Tier", "标签"]
+            .map(String::from)
+            .to_vec();
         let fields = map_columns(&cols, &HashMap::new(), Target::Customers);
         assert_eq!(
             fields,
@@ -198,7 +379,10 @@ mod tests {
                 Field::Phone,
                 Field::FirstName,
                 Field::LastName,
-                Field::Consent { channel: Channel::Email, opt_out: true },
+                Field::Consent {
+                    channel: Channel::Email,
+                    opt_out: true
+                },
                 Field::Custom("loyalty_tier".into()),
                 Field::Tags
             ]

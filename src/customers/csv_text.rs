@@ -38,7 +38,11 @@ pub fn sniff_delimiter(text: &str) -> u8 {
             }
         }
     }
-    counts.iter().max_by_key(|(_, n)| *n).filter(|(_, n)| *n > 0).map_or(b',', |(d, _)| *d)
+    counts
+        .iter()
+        .max_by_key(|(_, n)| *n)
+        .filter(|(_, n)| *n > 0)
+        .map_or(b',', |(d, _)| *d)
 }
 
 /// Reads the whole text: the first non-empty record is the header; blank lines are skipped.
@@ -63,7 +67,11 @@ pub fn read(text: &str, delimiter: Option<u8>) -> CsvText<'_> {
                     None => header = Some(fields),
                     Some(h) if h.len() != fields.len() => errors.push((
                         line,
-                        format!("wrong number of columns: expected {}, found {}", h.len(), fields.len()),
+                        format!(
+                            "wrong number of columns: expected {}, found {}",
+                            h.len(),
+                            fields.len()
+                        ),
                         raw,
                     )),
                     Some(_) => records.push(CsvRecord { line, fields, raw }),
@@ -80,7 +88,12 @@ pub fn read(text: &str, delimiter: Option<u8>) -> CsvText<'_> {
             }
         }
     }
-    CsvText { delimiter, header: header.unwrap_or_default(), records, errors }
+    CsvText {
+        delimiter,
+        header: header.unwrap_or_default(),
+        records,
+        errors,
+    }
 }
 
 /// Position after the line containing `pos`, and the end of its content.
@@ -97,7 +110,11 @@ fn memchr_newline(bytes: &[u8]) -> Option<usize> {
 
 /// Parses one record starting at `start`. Returns the fields, the position after the record's
 /// line ending, and how many physical lines it spanned.
-fn parse_record(text: &str, start: usize, delim: u8) -> Result<(Vec<Cow<'_, str>>, usize, usize), String> {
+fn parse_record(
+    text: &str,
+    start: usize,
+    delim: u8,
+) -> Result<(Vec<Cow<'_, str>>, usize, usize), String> {
     let bytes = text.as_bytes();
     let mut fields = Vec::new();
     let mut pos = start;
@@ -134,7 +151,9 @@ fn parse_record(text: &str, start: usize, delim: u8) -> Result<(Vec<Cow<'_, str>
                 Some(&b) if b == delim => pos += 1,
                 None => return Ok((fields, pos, lines)),
                 Some(b'\n') => return Ok((fields, pos + 1, lines)),
-                Some(b'\r') if bytes.get(pos + 1) == Some(&b'\n') => return Ok((fields, pos + 2, lines)),
+                Some(b'\r') if bytes.get(pos + 1) == Some(&b'\n') => {
+                    return Ok((fields, pos + 2, lines))
+                }
                 Some(_) => return Err("broken quoting: text after a closing quote".into()),
             }
         } else {
@@ -171,7 +190,10 @@ mod tests {
         let t = read("a,b\n\"x, \"\"y\"\"\",\"multi\nline\"\n3,4\n", None);
         assert!(t.errors.is_empty(), "{:?}", t.errors);
         assert_eq!(t.records[0].fields, vec!["x, \"y\"", "multi\nline"]);
-        assert_eq!((t.records[1].line, t.records[1].fields[0].as_ref()), (4, "3"));
+        assert_eq!(
+            (t.records[1].line, t.records[1].fields[0].as_ref()),
+            (4, "3")
+        );
     }
 
     #[test]

@@ -25,7 +25,9 @@ impl std::str::FromStr for Encoding {
         match s.to_ascii_lowercase().replace(['-', '_'], "").as_str() {
             "utf8" => Ok(Encoding::Utf8),
             "gb18030" | "gbk" | "gb2312" | "cp936" => Ok(Encoding::Gb18030),
-            _ => Err(format!("unknown encoding '{s}' (expected utf-8 or gb18030)")),
+            _ => Err(format!(
+                "unknown encoding '{s}' (expected utf-8 or gb18030)"
+            )),
         }
     }
 }
@@ -38,7 +40,10 @@ pub struct DecodeError {
 }
 
 /// Decodes `bytes` to text, detecting the encoding unless `forced`.
-pub fn decode(bytes: &[u8], forced: Option<Encoding>) -> Result<(Cow<'_, str>, Encoding), DecodeError> {
+pub fn decode(
+    bytes: &[u8],
+    forced: Option<Encoding>,
+) -> Result<(Cow<'_, str>, Encoding), DecodeError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let encoding = match forced {
         Some(e) => e,
@@ -48,12 +53,18 @@ pub fn decode(bytes: &[u8], forced: Option<Encoding>) -> Result<(Cow<'_, str>, E
     match encoding {
         Encoding::Utf8 => std::str::from_utf8(bytes)
             .map(|s| (Cow::Borrowed(s), encoding))
-            .map_err(|e| DecodeError { encoding: "UTF-8", offset: e.valid_up_to() }),
+            .map_err(|e| DecodeError {
+                encoding: "UTF-8",
+                offset: e.valid_up_to(),
+            }),
         Encoding::Gb18030 => {
             let (text, had_errors) = encoding_rs::GB18030.decode_without_bom_handling(bytes);
             if had_errors {
                 let offset = text.find('\u{FFFD}').unwrap_or(0);
-                return Err(DecodeError { encoding: "GB18030", offset });
+                return Err(DecodeError {
+                    encoding: "GB18030",
+                    offset,
+                });
             }
             Ok((text, encoding))
         }

@@ -9,10 +9,12 @@ use serde_json::{Map, Value};
 use super::columns::{map_columns, Field, Target};
 use super::identity::{load_key_owners, Key, KeyKind};
 use super::report::{ImportSummary, Rejection};
+use super::source::decode_file;
 use super::source::{Cell, SourceRow};
 use super::values::{normalize_email, normalize_phone, parse_number, parse_timestamp};
-use super::source::decode_file;
-use super::{finish, load_table, read_bytes, unreadable_rows, Counts, ImportError, ImportOptions, Progress};
+use super::{
+    finish, load_table, read_bytes, unreadable_rows, Counts, ImportError, ImportOptions, Progress,
+};
 use crate::store::{insert_rows, now_text, Workspace};
 
 struct EventRecord {
@@ -26,7 +28,12 @@ struct EventRecord {
 impl EventRecord {
     fn fingerprint(&self) -> Vec<u8> {
         let mut h = blake3::Hasher::new();
-        for part in [self.key.to_string(), self.occurred_at.to_string(), self.event_type.clone(), format!("{:?}", self.value)] {
+        for part in [
+            self.key.to_string(),
+            self.occurred_at.to_string(),
+            self.event_type.clone(),
+            format!("{:?}", self.value),
+        ] {
             h.update(part.as_bytes());
             h.update(b"\0");
         }
@@ -35,27 +42,51 @@ impl EventRecord {
     }
 }
 
-fn convert_row(row: &SourceRow, columns: &[String], fields: &[Field], default_type: Option<&str>) -> Result<EventRecord, String> {
-    let (mut key, mut occurred_at, mut event_type, mut value) = (None, None, default_type.map(String::from), None);
+fn convert_row(
+    row: &SourceRow,
+    columns: &[String],
+    fields: &[Field],
+    default_type: Option<&str>,
+) -> Result<EventRecord, String> {
+    let (mut key, mut occurred_at, mut event_type, mut value) =
+        (None, None, default_type.map(String::from), None);
     let mut properties = Map::new();
     for ((cell, field), column) in row.cells.iter().zip(fields).zip(columns) {
         let text = cell.text();
         match (field, text) {
             (Field::Email, Some(t)) if key.is_none() => {
                 let email = normalize_email(&t).ok_or_else(|| format!("invalid email '{t}'"))?;
-                key = Some(Key { kind: KeyKind::Email, value: email });
+                key = Some(Key {
+                    kind: KeyKind::Email,
+                    value: email,
+                });
             }
             (Field::Phone, Some(t)) if key.is_none() => {
-                let phone = normalize_phone(&t).ok_or_else(|| format!("invalid phone number '{t}'"))?;
-                key = Some(Key { kind: KeyKind::Phone, value: phone });
+                let phone =
+                    normalize_phone(&t).ok_or_else(|| format!("invalid phone number '{t}'"))?;
+                key = Some(Key {
+                    kind: KeyKind::Phone,
+                    value: phone,
+                });
             }
-            (Field::ExternalId, Some(t)) if key.is_none() => key = Some(Key { kind: KeyKind::External, value: t.into_owned() }),
+            (Field::ExternalId, Some(t)) if key.is_none() => {
+                key = Some(Key {
+                    kind: KeyKind::External,
+                    value: t.into_owned(),
+                })
+            }
             (Field::Timestamp, Some(t)) => {
-                let ts = parse_timestamp(&t).ok_or_else(|| format!("bad date '{t}' in column '{column}'"))?;
+                let ts = parse_timestamp(&t)
+                    .ok_or_else(|| format!("bad date '{t}' in column '{column}'"))?;
                 occurred_at = Some(ts.timestamp());
             }
             (Field::EventType, Some(t)) => event_type = Some(t.to_lowercase()),
-            (Field::Value, Some(t)) => value = Some(parse_number(&t).ok_or_else(|| format!("bad number '{t}' in column '{column}'"))?),
+            (Field::Value, Some(t)) => {
+                value = Some(
+                    parse_number(&t)
+                        .ok_or_else(|| format!("bad number '{t}' in column '{column}'"))?,
+                )
+            }
             (Field::Custom(name), _) => match cell {
                 Cell::Empty => {}
                 Cell::Text(t) if t.trim().is_empty() => {}
@@ -78,35 +109,61 @@ fn convert_row(row: &SourceRow, columns: &[String], fields: &[Field], default_ty
     })
 }
 
-pub async fn import_events(ws: &Workspace, path: &Path, options: &ImportOptions, progress: &dyn Fn(Progress)) -> Result<ImportSummary, ImportError> {
+pub async fn import_events(
+    ws: &Workspace,
+    path: &Path,
+    options: &ImportOptions,
+    progress: &dyn Fn(Progress),
+) -> Result<ImportSummary, ImportError> {
     let bytes = read_bytes(path)?;
     let file = decode_file(&bytes, options.encoding)?;
     let table = &load_table(path, &file, options)?;
     let fields = map_columns(&table.columns, &options.overrides, Target::Events);
-    if !fields.iter().any(|f| matches!(f, Field::Email | Field::Phone | Field::ExternalId)) {
-        return Err(ImportError::NoKeyColumn { columns: table.columns.clone() });
+    if !fields
+        .iter()
+        .any(|f| matches!(f, Field::Email | Field::Phone | Field::ExternalId))
+    {
+        return Err(ImportError::NoKeyColumn {
+            columns: table.columns.clone(),
+        });
     }
     if !fields.contains(&Field::Timestamp) {
-        return Err(ImportError::MissingColumn { what: "timestamp", columns: table.columns.clone() });
+        return Err(ImportError::MissingColumn {
+            what: "timestamp",
+            columns: table.columns.clone(),
+        });
     }
     if !fields.contains(&Field::EventType) && options.event_type.is_none() {
-        return Err(ImportError::MissingColumn { what: "event type (or --type)", columns: table.columns.clone() });
+        return Err(ImportError::MissingColumn {
+            what: "event type (or --type)",
+            columns: table.columns.clone(),
+        });
     }
-    progress(Progress::Read { rows: table.rows.len() });
+    progress(Progress::Read {
+        rows: table.rows.len(),
+    });
 
     let mut rejections = unreadable_rows(table);
     let mut records = Vec::with_capacity(table.rows.len());
     for row in &table.rows {
         match convert_row(row, &table.columns, &fields, options.event_type.as_deref()) {
             Ok(r) => records.push((row, r)),
-            Err(reason) => rejections.push(Rejection { line: row.line, reason, raw: row.raw }),
+            Err(reason) => rejections.push(Rejection {
+                line: row.line,
+                reason,
+                raw: row.raw,
+            }),
         }
     }
 
     let mut tx = ws.pool.begin_with("BEGIN IMMEDIATE").await?;
     let keys: Vec<&Key> = {
         let mut seen = HashSet::new();
-        records.iter().map(|(_, r)| &r.key).filter(|k| seen.insert(*k)).collect()
+        records
+            .iter()
+            .map(|(_, r)| &r.key)
+            .filter(|k| seen.insert(*k))
+            .collect()
     };
     let owners = load_key_owners(&mut tx, &keys).await?;
     let mut rows = Vec::with_capacity(records.len());
@@ -115,7 +172,11 @@ pub async fn import_events(ws: &Workspace, path: &Path, options: &ImportOptions,
             Some(&customer) => rows.push((customer, record, record.fingerprint())),
             None => rejections.push(Rejection {
                 line: row.line,
-                reason: format!("no customer with {} '{}'", record.key.kind.as_str(), record.key.value),
+                reason: format!(
+                    "no customer with {} '{}'",
+                    record.key.kind.as_str(),
+                    record.key.value
+                ),
                 raw: row.raw,
             }),
         }
@@ -152,5 +213,17 @@ pub async fn import_events(ws: &Workspace, path: &Path, options: &ImportOptions,
     .await?;
     tx.commit().await?;
 
-    finish("events", path, file.encoding, table, rejections, Counts { inserted, updated: 0, merged: 0, unchanged })
+    finish(
+        "events",
+        path,
+        file.encoding,
+        table,
+        rejections,
+        Counts {
+            inserted,
+            updated: 0,
+            merged: 0,
+            unchanged,
+        },
+    )
 }

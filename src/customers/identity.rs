@@ -37,10 +37,17 @@ impl std::fmt::Display for Key {
 }
 
 /// Which existing customer owns each of `keys`.
-pub async fn load_key_owners(conn: &mut SqliteConnection, keys: &[&Key]) -> Result<HashMap<Key, i64>, sqlx::Error> {
+pub async fn load_key_owners(
+    conn: &mut SqliteConnection,
+    keys: &[&Key],
+) -> Result<HashMap<Key, i64>, sqlx::Error> {
     let mut owners = HashMap::new();
     for kind in [KeyKind::Email, KeyKind::Phone, KeyKind::External] {
-        let values: Vec<&str> = keys.iter().filter(|k| k.kind == kind).map(|k| k.value.as_str()).collect();
+        let values: Vec<&str> = keys
+            .iter()
+            .filter(|k| k.kind == kind)
+            .map(|k| k.value.as_str())
+            .collect();
         for chunk in values.chunks(IN_CHUNK) {
             let mut q: QueryBuilder<Sqlite> =
                 QueryBuilder::new("SELECT value, customer_id FROM customer_keys WHERE kind = ");
@@ -52,7 +59,13 @@ pub async fn load_key_owners(conn: &mut SqliteConnection, keys: &[&Key]) -> Resu
             }
             q.push(")");
             for row in q.build().fetch_all(&mut *conn).await? {
-                owners.insert(Key { kind, value: row.get(0) }, row.get(1));
+                owners.insert(
+                    Key {
+                        kind,
+                        value: row.get(0),
+                    },
+                    row.get(1),
+                );
             }
         }
     }
@@ -140,7 +153,10 @@ mod tests {
     use super::*;
 
     fn key(kind: KeyKind, v: &str) -> Key {
-        Key { kind, value: v.into() }
+        Key {
+            kind,
+            value: v.into(),
+        }
     }
 
     #[test]
@@ -148,14 +164,23 @@ mod tests {
         let records = vec![
             vec![key(KeyKind::Email, "a@x.com")],
             vec![key(KeyKind::Phone, "+1555000111")],
-            vec![key(KeyKind::Email, "a@x.com"), key(KeyKind::Phone, "+1555000111")],
+            vec![
+                key(KeyKind::Email, "a@x.com"),
+                key(KeyKind::Phone, "+1555000111"),
+            ],
             vec![key(KeyKind::Email, "b@x.com")],
         ];
-        let owners = HashMap::from([(key(KeyKind::Phone, "+1555000111"), 7), (key(KeyKind::Email, "a@x.com"), 3)]);
+        let owners = HashMap::from([
+            (key(KeyKind::Phone, "+1555000111"), 7),
+            (key(KeyKind::Email, "a@x.com"), 3),
+        ]);
         let groups = group_records(&records, &owners);
         assert_eq!(groups.len(), 2);
         assert_eq!(groups[0].records, vec![0, 1, 2]);
         assert_eq!(groups[0].existing, vec![3, 7]);
-        assert_eq!((groups[1].records.clone(), groups[1].existing.clone()), (vec![3], vec![]));
+        assert_eq!(
+            (groups[1].records.clone(), groups[1].existing.clone()),
+            (vec![3], vec![])
+        );
     }
 }

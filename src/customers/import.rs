@@ -12,10 +12,12 @@ use super::columns::{map_columns, Field, Target};
 use super::identity::{group_records, load_key_owners, Key, KeyKind};
 use super::profile::{load_profiles, Profile};
 use super::report::{ImportSummary, Rejection};
+use super::source::decode_file;
 use super::source::{Cell, SourceRow, SourceTable};
 use super::values::{normalize_email, normalize_phone, parse_flag};
-use super::source::decode_file;
-use super::{finish, load_table, read_bytes, unreadable_rows, Counts, ImportError, ImportOptions, Progress};
+use super::{
+    finish, load_table, read_bytes, unreadable_rows, Counts, ImportError, ImportOptions, Progress,
+};
 use crate::store::{insert_rows, now_text, Workspace};
 
 /// One valid row, ready to be folded into a profile.
@@ -35,13 +37,22 @@ fn convert_rows<'a>(
     for row in &table.rows {
         match convert_row(row, &table.columns, fields, types) {
             Ok(r) => records.push(r),
-            Err(reason) => rejections.push(Rejection { line: row.line, reason, raw: row.raw }),
+            Err(reason) => rejections.push(Rejection {
+                line: row.line,
+                reason,
+                raw: row.raw,
+            }),
         }
     }
     records
 }
 
-fn convert_row(row: &SourceRow, columns: &[String], fields: &[Field], types: &HashMap<String, AttrType>) -> Result<CustomerRecord, String> {
+fn convert_row(
+    row: &SourceRow,
+    columns: &[String],
+    fields: &[Field],
+    types: &HashMap<String, AttrType>,
+) -> Result<CustomerRecord, String> {
     let mut keys = Vec::new();
     let mut p = Profile::default();
     for ((cell, field), column) in row.cells.iter().zip(fields).zip(columns) {
@@ -49,21 +60,32 @@ fn convert_row(row: &SourceRow, columns: &[String], fields: &[Field], types: &Ha
         match field {
             Field::Email => {
                 if let Some(t) = text {
-                    let email = normalize_email(&t).ok_or_else(|| format!("invalid email '{t}'"))?;
-                    keys.push(Key { kind: KeyKind::Email, value: email.clone() });
+                    let email =
+                        normalize_email(&t).ok_or_else(|| format!("invalid email '{t}'"))?;
+                    keys.push(Key {
+                        kind: KeyKind::Email,
+                        value: email.clone(),
+                    });
                     p.email = Some(email);
                 }
             }
             Field::Phone => {
                 if let Some(t) = text {
-                    let phone = normalize_phone(&t).ok_or_else(|| format!("invalid phone number '{t}'"))?;
-                    keys.push(Key { kind: KeyKind::Phone, value: phone.clone() });
+                    let phone =
+                        normalize_phone(&t).ok_or_else(|| format!("invalid phone number '{t}'"))?;
+                    keys.push(Key {
+                        kind: KeyKind::Phone,
+                        value: phone.clone(),
+                    });
                     p.phone = Some(phone);
                 }
             }
             Field::ExternalId => {
                 if let Some(t) = text {
-                    keys.push(Key { kind: KeyKind::External, value: t.into_owned() });
+                    keys.push(Key {
+                        kind: KeyKind::External,
+                        value: t.into_owned(),
+                    });
                 }
             }
             Field::FirstName => p.first_name = text.map(|t| t.into_owned()),
@@ -78,20 +100,33 @@ fn convert_row(row: &SourceRow, columns: &[String], fields: &[Field], types: &Ha
             Field::Locale => p.locale = text.map(|t| t.replace('_', "-")),
             Field::Tags => {
                 let list: Vec<String> = match cell {
-                    Cell::Json(Value::Array(items)) => items.iter().filter_map(|v| v.as_str().map(String::from)).collect(),
-                    _ => text.map(|t| t.split([';', ',', '，', '；']).map(|s| s.trim().to_string()).collect()).unwrap_or_default(),
+                    Cell::Json(Value::Array(items)) => items
+                        .iter()
+                        .filter_map(|v| v.as_str().map(String::from))
+                        .collect(),
+                    _ => text
+                        .map(|t| {
+                            t.split([';', ',', '，', '；'])
+                                .map(|s| s.trim().to_string())
+                                .collect()
+                        })
+                        .unwrap_or_default(),
                 };
                 p.tags.extend(list.into_iter().filter(|t| !t.is_empty()));
             }
             Field::Consent { channel, opt_out } => {
                 if let Some(t) = text {
-                    let flag = parse_flag(&t).ok_or_else(|| format!("bad yes/no value '{t}' in column '{column}'"))?;
-                    p.consent.insert(channel.as_str().to_string(), flag != *opt_out);
+                    let flag = parse_flag(&t)
+                        .ok_or_else(|| format!("bad yes/no value '{t}' in column '{column}'"))?;
+                    p.consent
+                        .insert(channel.as_str().to_string(), flag != *opt_out);
                 }
             }
             Field::Custom(name) => {
                 let ty = types.get(name).copied().unwrap_or(AttrType::Text);
-                if let Some(v) = attributes::convert(cell, ty).map_err(|e| format!("{e} in column '{column}'"))? {
+                if let Some(v) = attributes::convert(cell, ty)
+                    .map_err(|e| format!("{e} in column '{column}'"))?
+                {
                     p.attributes.insert(name.clone(), v);
                 }
             }
@@ -107,13 +142,29 @@ fn convert_row(row: &SourceRow, columns: &[String], fields: &[Field], types: &Ha
 /// "Anna Schmidt" → (Anna, Schmidt); "张伟" → (伟, 张): Chinese names put the family name first.
 pub fn split_full_name(name: &str) -> (Option<String>, Option<String>) {
     let name = name.trim();
-    let is_cjk = name.chars().next().is_some_and(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c));
+    let is_cjk = name
+        .chars()
+        .next()
+        .is_some_and(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c));
     if is_cjk && !name.contains(' ') {
-        const COMPOUND: &[&str] = &["欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "慕容", "令狐", "司徒", "夏侯"];
-        let family_len = if COMPOUND.iter().any(|s| name.starts_with(s)) && name.chars().count() > 2 { 2 } else { 1 };
-        let split = name.char_indices().nth(family_len).map_or(name.len(), |(i, _)| i);
+        const COMPOUND: &[&str] = &[
+            "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "慕容", "令狐", "司徒", "夏侯",
+        ];
+        let family_len = if COMPOUND.iter().any(|s| name.starts_with(s)) && name.chars().count() > 2
+        {
+            2
+        } else {
+            1
+        };
+        let split = name
+            .char_indices()
+            .nth(family_len)
+            .map_or(name.len(), |(i, _)| i);
         let (family, given) = name.split_at(split);
-        return (Some(given.to_string()).filter(|s| !s.is_empty()), Some(family.to_string()));
+        return (
+            Some(given.to_string()).filter(|s| !s.is_empty()),
+            Some(family.to_string()),
+        );
     }
     match name.rsplit_once(' ') {
         Some((first, last)) => (Some(first.trim().to_string()), Some(last.to_string())),
@@ -122,7 +173,11 @@ pub fn split_full_name(name: &str) -> (Option<String>, Option<String>) {
 }
 
 /// The type of each custom column: the workspace's if known, else inferred from this file.
-async fn column_types(conn: &mut SqliteConnection, table: &SourceTable<'_>, fields: &[Field]) -> Result<(HashMap<String, AttrType>, Vec<(String, AttrType)>), sqlx::Error> {
+async fn column_types(
+    conn: &mut SqliteConnection,
+    table: &SourceTable<'_>,
+    fields: &[Field],
+) -> Result<(HashMap<String, AttrType>, Vec<(String, AttrType)>), sqlx::Error> {
     let known: HashMap<String, AttrType> = sqlx::query("SELECT name, type FROM attribute_types")
         .fetch_all(&mut *conn)
         .await?
@@ -164,22 +219,34 @@ struct Plan {
     unchanged: usize,
 }
 
-async fn plan(conn: &mut SqliteConnection, records: &[CustomerRecord]) -> Result<Plan, sqlx::Error> {
+async fn plan(
+    conn: &mut SqliteConnection,
+    records: &[CustomerRecord],
+) -> Result<Plan, sqlx::Error> {
     let all_keys: Vec<&Key> = {
         let mut seen = HashSet::new();
-        records.iter().flat_map(|r| r.keys.iter()).filter(|k| seen.insert(*k)).collect()
+        records
+            .iter()
+            .flat_map(|r| r.keys.iter())
+            .filter(|k| seen.insert(*k))
+            .collect()
     };
     let owners = load_key_owners(conn, &all_keys).await?;
     let record_keys: Vec<Vec<Key>> = records.iter().map(|r| r.keys.clone()).collect();
     let groups = group_records(&record_keys, &owners);
     let existing_ids: Vec<i64> = {
-        let mut ids: Vec<i64> = groups.iter().flat_map(|g| g.existing.iter().copied()).collect();
+        let mut ids: Vec<i64> = groups
+            .iter()
+            .flat_map(|g| g.existing.iter().copied())
+            .collect();
         ids.sort_unstable();
         ids.dedup();
         ids
     };
     let existing = load_profiles(conn, &existing_ids).await?;
-    let mut next_id: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM customers").fetch_one(&mut *conn).await?;
+    let mut next_id: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM customers")
+        .fetch_one(&mut *conn)
+        .await?;
 
     let mut plan = Plan::default();
     for group in groups {
@@ -216,7 +283,8 @@ async fn plan(conn: &mut SqliteConnection, records: &[CustomerRecord]) -> Result
         }
         let losers = group.existing.len().saturating_sub(1);
         let changed = losers > 0 || !new_keys.is_empty() || before.as_ref() != Some(&profile);
-        plan.new_keys.extend(new_keys.into_iter().map(|k| (k.clone(), id)));
+        plan.new_keys
+            .extend(new_keys.into_iter().map(|k| (k.clone(), id)));
         if !changed {
             plan.unchanged += 1;
             continue;
@@ -232,13 +300,29 @@ async fn plan(conn: &mut SqliteConnection, records: &[CustomerRecord]) -> Result
     Ok(plan)
 }
 
-async fn write(conn: &mut SqliteConnection, plan: &Plan, new_types: &[(String, AttrType)], import_id: i64) -> Result<(), sqlx::Error> {
+async fn write(
+    conn: &mut SqliteConnection,
+    plan: &Plan,
+    new_types: &[(String, AttrType)],
+    import_id: i64,
+) -> Result<(), sqlx::Error> {
     let now = now_text();
     for (survivor, loser, matched_on) in &plan.merges {
         let snapshot = serde_json::to_string(&plan.merged_profiles[loser]).unwrap_or_default();
-        sqlx::query("UPDATE customer_keys SET customer_id = ? WHERE customer_id = ?").bind(survivor).bind(loser).execute(&mut *conn).await?;
-        sqlx::query("UPDATE events SET customer_id = ? WHERE customer_id = ?").bind(survivor).bind(loser).execute(&mut *conn).await?;
-        sqlx::query("DELETE FROM customers WHERE id = ?").bind(loser).execute(&mut *conn).await?;
+        sqlx::query("UPDATE customer_keys SET customer_id = ? WHERE customer_id = ?")
+            .bind(survivor)
+            .bind(loser)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("UPDATE events SET customer_id = ? WHERE customer_id = ?")
+            .bind(survivor)
+            .bind(loser)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("DELETE FROM customers WHERE id = ?")
+            .bind(loser)
+            .execute(&mut *conn)
+            .await?;
         sqlx::query("INSERT INTO customer_merges (survivor_id, merged_id, matched_on, import_id, snapshot, merged_at) VALUES (?, ?, ?, ?, ?, ?)")
             .bind(survivor).bind(loser).bind(matched_on).bind(import_id).bind(snapshot).bind(&now)
             .execute(&mut *conn).await?;
@@ -263,16 +347,40 @@ async fn write(conn: &mut SqliteConnection, plan: &Plan, new_types: &[(String, A
         },
     )
     .await?;
-    insert_rows(conn, "INSERT INTO customer_keys (kind, value, customer_id) ", " ON CONFLICT(kind, value) DO UPDATE SET customer_id = excluded.customer_id", 3, &plan.new_keys, |row, (key, id)| {
-        row.push_bind(key.kind.as_str()).push_bind(key.value.as_str()).push_bind(*id);
-    })
+    insert_rows(
+        conn,
+        "INSERT INTO customer_keys (kind, value, customer_id) ",
+        " ON CONFLICT(kind, value) DO UPDATE SET customer_id = excluded.customer_id",
+        3,
+        &plan.new_keys,
+        |row, (key, id)| {
+            row.push_bind(key.kind.as_str())
+                .push_bind(key.value.as_str())
+                .push_bind(*id);
+        },
+    )
     .await?;
-    let tags: Vec<(i64, &str)> = plan.upserts.iter().flat_map(|(id, p)| p.tags.iter().map(move |t| (*id, t.as_str()))).collect();
-    insert_rows(conn, "INSERT OR IGNORE INTO customer_tags (customer_id, tag) ", "", 2, &tags, |row, (id, tag)| {
-        row.push_bind(*id).push_bind(*tag);
-    })
+    let tags: Vec<(i64, &str)> = plan
+        .upserts
+        .iter()
+        .flat_map(|(id, p)| p.tags.iter().map(move |t| (*id, t.as_str())))
+        .collect();
+    insert_rows(
+        conn,
+        "INSERT OR IGNORE INTO customer_tags (customer_id, tag) ",
+        "",
+        2,
+        &tags,
+        |row, (id, tag)| {
+            row.push_bind(*id).push_bind(*tag);
+        },
+    )
     .await?;
-    let consent: Vec<(i64, &str, bool)> = plan.upserts.iter().flat_map(|(id, p)| p.consent.iter().map(move |(c, g)| (*id, c.as_str(), *g))).collect();
+    let consent: Vec<(i64, &str, bool)> = plan
+        .upserts
+        .iter()
+        .flat_map(|(id, p)| p.consent.iter().map(move |(c, g)| (*id, c.as_str(), *g)))
+        .collect();
     insert_rows(
         conn,
         "INSERT INTO customer_consent (customer_id, channel, granted, updated_at) ",
@@ -285,29 +393,50 @@ async fn write(conn: &mut SqliteConnection, plan: &Plan, new_types: &[(String, A
         },
     )
     .await?;
-    insert_rows(conn, "INSERT OR IGNORE INTO attribute_types (name, type) ", "", 2, new_types, |row, (name, ty)| {
-        row.push_bind(name.as_str()).push_bind(ty.as_str());
-    })
+    insert_rows(
+        conn,
+        "INSERT OR IGNORE INTO attribute_types (name, type) ",
+        "",
+        2,
+        new_types,
+        |row, (name, ty)| {
+            row.push_bind(name.as_str()).push_bind(ty.as_str());
+        },
+    )
     .await?;
     Ok(())
 }
 
-pub async fn import_customers(ws: &Workspace, path: &Path, options: &ImportOptions, progress: &dyn Fn(Progress)) -> Result<ImportSummary, ImportError> {
+pub async fn import_customers(
+    ws: &Workspace,
+    path: &Path,
+    options: &ImportOptions,
+    progress: &dyn Fn(Progress),
+) -> Result<ImportSummary, ImportError> {
     let bytes = read_bytes(path)?;
     let file = decode_file(&bytes, options.encoding)?;
     let table = &load_table(path, &file, options)?;
     let fields = map_columns(&table.columns, &options.overrides, Target::Customers);
-    if !fields.iter().any(|f| matches!(f, Field::Email | Field::Phone | Field::ExternalId)) {
-        return Err(ImportError::NoKeyColumn { columns: table.columns.clone() });
+    if !fields
+        .iter()
+        .any(|f| matches!(f, Field::Email | Field::Phone | Field::ExternalId))
+    {
+        return Err(ImportError::NoKeyColumn {
+            columns: table.columns.clone(),
+        });
     }
-    progress(Progress::Read { rows: table.rows.len() });
+    progress(Progress::Read {
+        rows: table.rows.len(),
+    });
 
     let mut tx = ws.pool.begin_with("BEGIN IMMEDIATE").await?;
     let (types, new_types) = column_types(&mut tx, table, &fields).await?;
     let mut rejections = unreadable_rows(table);
     let records = convert_rows(table, &fields, &types, &mut rejections);
     let plan = plan(&mut tx, &records).await?;
-    progress(Progress::Writing { rows: plan.upserts.len() });
+    progress(Progress::Writing {
+        rows: plan.upserts.len(),
+    });
 
     let import_id: i64 = sqlx::query_scalar(
         "INSERT INTO imports (kind, file_name, encoding, imported_at, inserted, updated, merged, rejected, unchanged) \
@@ -326,6 +455,11 @@ pub async fn import_customers(ws: &Workspace, path: &Path, options: &ImportOptio
     write(&mut tx, &plan, &new_types, import_id).await?;
     tx.commit().await?;
 
-    let counts = Counts { inserted: plan.inserted, updated: plan.updated, merged: plan.merged, unchanged: plan.unchanged };
+    let counts = Counts {
+        inserted: plan.inserted,
+        updated: plan.updated,
+        merged: plan.merged,
+        unchanged: plan.unchanged,
+    };
     finish("customers", path, file.encoding, table, rejections, counts)
 }

@@ -49,24 +49,44 @@ pub enum Progress {
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     #[error("cannot read {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Source(#[from] SourceFileError),
     #[error("no column identifies the customer (email, phone or customer id); columns: {columns:?}. Use --map COLUMN=email")]
     NoKeyColumn { columns: Vec<String> },
     #[error("no {what} column; columns: {columns:?}. Use --map COLUMN=FIELD")]
-    MissingColumn { what: &'static str, columns: Vec<String> },
+    MissingColumn {
+        what: &'static str,
+        columns: Vec<String>,
+    },
     #[error("database error: {0}")]
     Sql(#[from] sqlx::Error),
 }
 
-fn load_table<'a>(path: &Path, file: &'a DecodedFile<'a>, options: &ImportOptions) -> Result<SourceTable<'a>, ImportError> {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    Ok(read_table(&file.text, detect_format(&name, &file.text), options.delimiter)?)
+fn load_table<'a>(
+    path: &Path,
+    file: &'a DecodedFile<'a>,
+    options: &ImportOptions,
+) -> Result<SourceTable<'a>, ImportError> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok(read_table(
+        &file.text,
+        detect_format(&name, &file.text),
+        options.delimiter,
+    )?)
 }
 
 fn read_bytes(path: &Path) -> Result<Vec<u8>, ImportError> {
-    std::fs::read(path).map_err(|source| ImportError::Read { path: path.to_path_buf(), source })
+    std::fs::read(path).map_err(|source| ImportError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// What an import wrote, for its summary.
@@ -78,9 +98,19 @@ struct Counts {
 }
 
 /// Writes the rejected-rows file and builds the summary.
-fn finish(kind: &'static str, path: &Path, encoding: Encoding, table: &SourceTable, mut rejections: Vec<Rejection>, counts: Counts) -> Result<ImportSummary, ImportError> {
+fn finish(
+    kind: &'static str,
+    path: &Path,
+    encoding: Encoding,
+    table: &SourceTable,
+    mut rejections: Vec<Rejection>,
+    counts: Counts,
+) -> Result<ImportSummary, ImportError> {
     rejections.sort_by_key(|r| r.line);
-    let rejected_file = write_rejected(path, &rejections).map_err(|source| ImportError::Read { path: path.to_path_buf(), source })?;
+    let rejected_file = write_rejected(path, &rejections).map_err(|source| ImportError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
     Ok(ImportSummary {
         kind,
         file: path.display().to_string(),
@@ -93,12 +123,26 @@ fn finish(kind: &'static str, path: &Path, encoding: Encoding, table: &SourceTab
         merged: counts.merged,
         unchanged: counts.unchanged,
         rejected: rejections.len(),
-        errors: rejections.iter().map(|r| RowError { line: r.line, reason: r.reason.clone() }).collect(),
+        errors: rejections
+            .iter()
+            .map(|r| RowError {
+                line: r.line,
+                reason: r.reason.clone(),
+            })
+            .collect(),
         rejected_file: rejected_file.map(|p| p.display().to_string()),
     })
 }
 
 /// Rows the reader itself could not parse, as rejections.
 fn unreadable_rows<'a>(table: &SourceTable<'a>) -> Vec<Rejection<'a>> {
-    table.errors.iter().map(|e| Rejection { line: e.line, reason: e.reason.clone(), raw: e.raw }).collect()
+    table
+        .errors
+        .iter()
+        .map(|e| Rejection {
+            line: e.line,
+            reason: e.reason.clone(),
+            raw: e.raw,
+        })
+        .collect()
 }

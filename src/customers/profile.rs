@@ -54,7 +54,10 @@ impl Profile {
 }
 
 /// Loads the profiles of `ids`.
-pub async fn load_profiles(conn: &mut SqliteConnection, ids: &[i64]) -> Result<HashMap<i64, Profile>, sqlx::Error> {
+pub async fn load_profiles(
+    conn: &mut SqliteConnection,
+    ids: &[i64],
+) -> Result<HashMap<i64, Profile>, sqlx::Error> {
     let mut profiles: HashMap<i64, Profile> = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(IN_CHUNK) {
         let rows = select_in(
@@ -79,20 +82,25 @@ pub async fn load_profiles(conn: &mut SqliteConnection, ids: &[i64]) -> Result<H
                 },
             );
         }
-        let tags = select_in("SELECT customer_id, tag FROM customer_tags WHERE customer_id IN ", chunk)
-            .build()
-            .fetch_all(&mut *conn)
-            .await?;
+        let tags = select_in(
+            "SELECT customer_id, tag FROM customer_tags WHERE customer_id IN ",
+            chunk,
+        )
+        .build()
+        .fetch_all(&mut *conn)
+        .await?;
         for row in tags {
             if let Some(p) = profiles.get_mut(&row.get::<i64, _>(0)) {
                 p.tags.insert(row.get(1));
             }
         }
-        let consent =
-            select_in("SELECT customer_id, channel, granted FROM customer_consent WHERE customer_id IN ", chunk)
-                .build()
-                .fetch_all(&mut *conn)
-                .await?;
+        let consent = select_in(
+            "SELECT customer_id, channel, granted FROM customer_consent WHERE customer_id IN ",
+            chunk,
+        )
+        .build()
+        .fetch_all(&mut *conn)
+        .await?;
         for row in consent {
             if let Some(p) = profiles.get_mut(&row.get::<i64, _>(0)) {
                 p.consent.insert(row.get(1), row.get::<i64, _>(2) == 1);

@@ -48,7 +48,12 @@ pub fn write_rejected(source: &Path, rejections: &[Rejection]) -> std::io::Resul
     }
     let mut out = String::from("line,reason,record\n");
     for r in rejections {
-        out.push_str(&format!("{},{},{}\n", r.line, csv_field(&r.reason), csv_field(r.raw)));
+        out.push_str(&format!(
+            "{},{},{}\n",
+            r.line,
+            csv_field(&r.reason),
+            csv_field(r.raw)
+        ));
     }
     std::fs::write(&path, out)?;
     Ok(Some(path))

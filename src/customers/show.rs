@@ -47,25 +47,36 @@ pub async fn find_customer(pool: &SqlitePool, reference: &str) -> Result<Option<
         candidates.push((KeyKind::Phone, p));
     }
     for (kind, value) in candidates {
-        let owner: Option<i64> = sqlx::query_scalar("SELECT customer_id FROM customer_keys WHERE kind = ? AND value = ?")
-            .bind(kind.as_str())
-            .bind(value)
-            .fetch_optional(pool)
-            .await?;
+        let owner: Option<i64> = sqlx::query_scalar(
+            "SELECT customer_id FROM customer_keys WHERE kind = ? AND value = ?",
+        )
+        .bind(kind.as_str())
+        .bind(value)
+        .fetch_optional(pool)
+        .await?;
         if owner.is_some() {
             return Ok(owner);
         }
     }
-    let Ok(mut id) = reference.trim_start_matches('#').parse::<i64>() else { return Ok(None) };
+    let Ok(mut id) = reference.trim_start_matches('#').parse::<i64>() else {
+        return Ok(None);
+    };
     // Follow merges: a merged-away customer's id still finds the person.
     for _ in 0..64 {
-        if sqlx::query_scalar::<_, i64>("SELECT id FROM customers WHERE id = ?").bind(id).fetch_optional(pool).await?.is_some() {
-            return Ok(Some(id));
-        }
-        match sqlx::query_scalar::<_, i64>("SELECT survivor_id FROM customer_merges WHERE merged_id = ? ORDER BY id DESC LIMIT 1")
+        if sqlx::query_scalar::<_, i64>("SELECT id FROM customers WHERE id = ?")
             .bind(id)
             .fetch_optional(pool)
             .await?
+            .is_some()
+        {
+            return Ok(Some(id));
+        }
+        match sqlx::query_scalar::<_, i64>(
+            "SELECT survivor_id FROM customer_merges WHERE merged_id = ? ORDER BY id DESC LIMIT 1",
+        )
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
         {
             Some(survivor) => id = survivor,
             None => return Ok(None),
@@ -74,16 +85,23 @@ pub async fn find_customer(pool: &SqlitePool, reference: &str) -> Result<Option<
     Ok(None)
 }
 
-pub async fn customer_view(pool: &SqlitePool, id: i64) -> Result<Option<CustomerView>, sqlx::Error> {
+pub async fn customer_view(
+    pool: &SqlitePool,
+    id: i64,
+) -> Result<Option<CustomerView>, sqlx::Error> {
     let mut conn = pool.acquire().await?;
-    let Some(profile) = load_profiles(&mut conn, &[id]).await?.remove(&id) else { return Ok(None) };
-    let keys = sqlx::query("SELECT kind, value FROM customer_keys WHERE customer_id = ? ORDER BY kind, value")
-        .bind(id)
-        .fetch_all(&mut *conn)
-        .await?
-        .into_iter()
-        .map(|r| format!("{}:{}", r.get::<String, _>(0), r.get::<String, _>(1)))
-        .collect();
+    let Some(profile) = load_profiles(&mut conn, &[id]).await?.remove(&id) else {
+        return Ok(None);
+    };
+    let keys = sqlx::query(
+        "SELECT kind, value FROM customer_keys WHERE customer_id = ? ORDER BY kind, value",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|r| format!("{}:{}", r.get::<String, _>(0), r.get::<String, _>(1)))
+    .collect();
     let merged_from = sqlx::query("SELECT merged_id, matched_on, merged_at FROM customer_merges WHERE survivor_id = ? ORDER BY id")
         .bind(id)
         .fetch_all(&mut *conn)
@@ -103,7 +121,13 @@ pub async fn customer_view(pool: &SqlitePool, id: i64) -> Result<Option<Customer
             properties: serde_json::from_str(r.get::<&str, _>(3)).unwrap_or(Value::Null),
         })
         .collect();
-    Ok(Some(CustomerView { id, profile, keys, merged_from, events }))
+    Ok(Some(CustomerView {
+        id,
+        profile,
+        keys,
+        merged_from,
+        events,
+    }))
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -125,8 +149,12 @@ pub struct AttributeInfo {
     pub attr_type: String,
 }
 
-pub async fn workspace_status(pool: &SqlitePool, path: &str) -> Result<WorkspaceStatus, sqlx::Error> {
-    let count = |sql: &'static str| async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await };
+pub async fn workspace_status(
+    pool: &SqlitePool,
+    path: &str,
+) -> Result<WorkspaceStatus, sqlx::Error> {
+    let count =
+        |sql: &'static str| async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await };
     Ok(WorkspaceStatus {
         path: path.to_string(),
         customers: count("SELECT COUNT(*) FROM customers").await?,
@@ -134,12 +162,18 @@ pub async fn workspace_status(pool: &SqlitePool, path: &str) -> Result<Workspace
         templates: count("SELECT COUNT(*) FROM templates").await?,
         imports: count("SELECT COUNT(*) FROM imports").await?,
         merges: count("SELECT COUNT(*) FROM customer_merges").await?,
-        email_opted_out: count("SELECT COUNT(*) FROM customer_consent WHERE channel = 'email' AND granted = 0").await?,
+        email_opted_out: count(
+            "SELECT COUNT(*) FROM customer_consent WHERE channel = 'email' AND granted = 0",
+        )
+        .await?,
         attributes: sqlx::query("SELECT name, type FROM attribute_types ORDER BY name")
             .fetch_all(pool)
             .await?
             .into_iter()
-            .map(|r| AttributeInfo { name: r.get(0), attr_type: r.get(1) })
+            .map(|r| AttributeInfo {
+                name: r.get(0),
+                attr_type: r.get(1),
+            })
             .collect(),
     })
 }

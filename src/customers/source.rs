@@ -64,7 +64,11 @@ pub enum SourceFileError {
     #[error(transparent)]
     Decode(#[from] DecodeError),
     #[error("not valid JSON at line {line}, column {column}: {message}")]
-    Json { line: usize, column: usize, message: String },
+    Json {
+        line: usize,
+        column: usize,
+        message: String,
+    },
     #[error("the file has no header row")]
     NoHeader,
 }
@@ -75,7 +79,10 @@ pub struct DecodedFile<'a> {
     pub encoding: Encoding,
 }
 
-pub fn decode_file(bytes: &[u8], forced: Option<Encoding>) -> Result<DecodedFile<'_>, SourceFileError> {
+pub fn decode_file(
+    bytes: &[u8],
+    forced: Option<Encoding>,
+) -> Result<DecodedFile<'_>, SourceFileError> {
     let (text, encoding) = decode(bytes, forced)?;
     Ok(DecodedFile { text, encoding })
 }
@@ -93,7 +100,11 @@ pub fn detect_format(file_name: &str, text: &str) -> Format {
     }
 }
 
-pub fn read_table<'a>(text: &'a str, format: Format, delimiter: Option<u8>) -> Result<SourceTable<'a>, SourceFileError> {
+pub fn read_table<'a>(
+    text: &'a str,
+    format: Format,
+    delimiter: Option<u8>,
+) -> Result<SourceTable<'a>, SourceFileError> {
     match format {
         Format::Csv => Ok(read_csv(text, delimiter)?),
         Format::Json => read_json_array(text),
@@ -109,7 +120,11 @@ fn read_csv(text: &str, delimiter: Option<u8>) -> Result<SourceTable<'_>, Source
     let rows = csv
         .records
         .into_iter()
-        .map(|r| SourceRow { line: r.line, raw: r.raw, cells: r.fields.into_iter().map(Cell::Text).collect() })
+        .map(|r| SourceRow {
+            line: r.line,
+            raw: r.raw,
+            cells: r.fields.into_iter().map(Cell::Text).collect(),
+        })
         .collect();
     let errors = csv
         .errors
@@ -135,18 +150,31 @@ struct ObjectRows<'a> {
 
 impl<'a> ObjectRows<'a> {
     fn new() -> Self {
-        ObjectRows { columns: Vec::new(), index: Default::default(), rows: Vec::new(), errors: Vec::new() }
+        ObjectRows {
+            columns: Vec::new(),
+            index: Default::default(),
+            rows: Vec::new(),
+            errors: Vec::new(),
+        }
     }
 
     fn push(&mut self, line: usize, raw: &'a str) {
         let object = match serde_json::from_str::<Value>(raw) {
             Ok(Value::Object(o)) => o,
             Ok(_) => {
-                self.errors.push(SourceError { line, reason: "expected a JSON object".into(), raw });
+                self.errors.push(SourceError {
+                    line,
+                    reason: "expected a JSON object".into(),
+                    raw,
+                });
                 return;
             }
             Err(e) => {
-                self.errors.push(SourceError { line: line + e.line() - 1, reason: format!("invalid JSON: {e}"), raw });
+                self.errors.push(SourceError {
+                    line: line + e.line() - 1,
+                    reason: format!("invalid JSON: {e}"),
+                    raw,
+                });
                 return;
             }
         };
@@ -175,7 +203,13 @@ impl<'a> ObjectRows<'a> {
         for row in &mut self.rows {
             row.cells.resize(width, Cell::Empty);
         }
-        SourceTable { format, delimiter: None, columns: self.columns, rows: self.rows, errors: self.errors }
+        SourceTable {
+            format,
+            delimiter: None,
+            columns: self.columns,
+            rows: self.rows,
+            errors: self.errors,
+        }
     }
 }
 
@@ -195,8 +229,9 @@ fn read_json_array(text: &str) -> Result<SourceTable<'_>, SourceFileError> {
         column: e.column(),
         message: e.to_string(),
     })?;
-    let line_starts: Vec<usize> =
-        std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
     let mut rows = ObjectRows::new();
     for item in items {
         let raw = item.get();

@@ -13,7 +13,9 @@ pub fn normalize_email(raw: &str) -> Option<String> {
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !domain.contains("..")
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control() || "<>(),;:\"[]\\".contains(c));
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "<>(),;:\"[]\\".contains(c));
     valid.then_some(email)
 }
 
@@ -31,7 +33,11 @@ pub fn normalize_phone(raw: &str) -> Option<String> {
     }
     let digits = out.trim_start_matches('+').len();
     // A Chinese mobile number written without its country code is the same phone as with it.
-    if !out.starts_with('+') && digits == 11 && out.starts_with('1') && matches!(out.as_bytes()[1], b'3'..=b'9') {
+    if !out.starts_with('+')
+        && digits == 11
+        && out.starts_with('1')
+        && matches!(out.as_bytes()[1], b'3'..=b'9')
+    {
         out.insert_str(0, "+86");
     }
     (7..=15).contains(&digits).then_some(out)
@@ -58,7 +64,9 @@ pub fn parse_number(raw: &str) -> Option<f64> {
     } else {
         s.to_string()
     };
-    let bytes_ok = plain.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-' || b == b'e' || b == b'E' || b == b'+');
+    let bytes_ok = plain.bytes().all(|b| {
+        b.is_ascii_digit() || b == b'.' || b == b'-' || b == b'e' || b == b'E' || b == b'+'
+    });
     if !bytes_ok {
         return None;
     }
@@ -69,7 +77,9 @@ pub fn parse_number(raw: &str) -> Option<f64> {
 pub fn parse_bool(raw: &str) -> Option<bool> {
     match raw.trim().to_lowercase().as_str() {
         "true" | "yes" | "y" | "t" | "是" | "对" | "真" | "已订阅" | "订阅" => Some(true),
-        "false" | "no" | "n" | "f" | "否" | "不" | "假" | "已退订" | "未订阅" => Some(false),
+        "false" | "no" | "n" | "f" | "否" | "不" | "假" | "已退订" | "未订阅" => {
+            Some(false)
+        }
         _ => None,
     }
 }
@@ -83,7 +93,14 @@ pub fn parse_flag(raw: &str) -> Option<bool> {
     }
 }
 
-const DATE_FORMATS: &[&str] = &["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%d.%m.%Y", "%Y%m%d"];
+const DATE_FORMATS: &[&str] = &[
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+    "%Y.%m.%d",
+    "%Y年%m月%d日",
+    "%d.%m.%Y",
+    "%Y%m%d",
+];
 const DATETIME_FORMATS: &[&str] = &[
     "%Y-%m-%d %H:%M:%S",
     "%Y-%m-%d %H:%M",
@@ -118,7 +135,10 @@ pub fn parse_timestamp(raw: &str) -> Option<DateTime<Utc>> {
         return Some(Utc.from_utc_datetime(&d.and_time(NaiveTime::MIN)));
     }
     if s.len() >= 9 && s.bytes().all(|b| b.is_ascii_digit()) {
-        return s.parse::<i64>().ok().and_then(|secs| Utc.timestamp_opt(secs, 0).single());
+        return s
+            .parse::<i64>()
+            .ok()
+            .and_then(|secs| Utc.timestamp_opt(secs, 0).single());
     }
     None
 }
@@ -129,7 +149,9 @@ pub fn parse_date(raw: &str) -> Option<NaiveDate> {
     if s.len() < 8 {
         return None;
     }
-    DATE_FORMATS.iter().find_map(|f| NaiveDate::parse_from_str(s, f).ok())
+    DATE_FORMATS
+        .iter()
+        .find_map(|f| NaiveDate::parse_from_str(s, f).ok())
 }
 
 #[cfg(test)]
@@ -138,8 +160,18 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(normalize_email(" Li.Na@Example.CN "), Some("li.na@example.cn".into()));
-        for bad in ["no-at.example.com", "a@b", "a b@c.de", "a@@c.de", "a@.c", "@c.de"] {
+        assert_eq!(
+            normalize_email(" Li.Na@Example.CN "),
+            Some("li.na@example.cn".into())
+        );
+        for bad in [
+            "no-at.example.com",
+            "a@b",
+            "a b@c.de",
+            "a@@c.de",
+            "a@.c",
+            "@c.de",
+        ] {
             assert_eq!(normalize_email(bad), None, "{bad}");
         }
     }
@@ -150,14 +182,25 @@ mod tests {
         assert_eq!(parse_number("¥99"), Some(99.0));
         assert_eq!(parse_number("1,5"), None);
         assert_eq!(parse_number("abc"), None);
-        assert_eq!(parse_date("2024年3月5日"), NaiveDate::from_ymd_opt(2024, 3, 5));
-        assert_eq!(parse_timestamp("2024-03-05T10:00:00+08:00").unwrap().to_rfc3339(), "2024-03-05T02:00:00+00:00");
+        assert_eq!(
+            parse_date("2024年3月5日"),
+            NaiveDate::from_ymd_opt(2024, 3, 5)
+        );
+        assert_eq!(
+            parse_timestamp("2024-03-05T10:00:00+08:00")
+                .unwrap()
+                .to_rfc3339(),
+            "2024-03-05T02:00:00+00:00"
+        );
         assert!(parse_timestamp("2024-13-01").is_none());
     }
 
     #[test]
     fn phones() {
-        assert_eq!(normalize_phone("+86 138-0013-8000"), Some("+8613800138000".into()));
+        assert_eq!(
+            normalize_phone("+86 138-0013-8000"),
+            Some("+8613800138000".into())
+        );
         assert_eq!(normalize_phone("call me"), None);
     }
 }

@@ -62,18 +62,26 @@ pub struct RenderSummary {
 #[derive(Debug, thiserror::Error)]
 pub enum BatchError {
     #[error("cannot write to {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> BatchError + '_ {
-    move |source| BatchError::Io { path: path.to_path_buf(), source }
+    move |source| BatchError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// Percent-encodes a value for a URL query.
 fn url_encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -85,7 +93,9 @@ pub const DEFAULT_UNSUBSCRIBE: &str = "mailto:unsubscribe@tessera.local?subject=
 /// Sets each customer's `unsubscribe_url` from `pattern` (`{id}`, `{email}` filled in).
 pub fn add_unsubscribe_links(customers: &mut [CustomerContext], pattern: &str) {
     for c in customers {
-        let link = pattern.replace("{id}", &c.id.to_string()).replace("{email}", &url_encode(c.email.as_deref().unwrap_or("")));
+        let link = pattern
+            .replace("{id}", &c.id.to_string())
+            .replace("{email}", &url_encode(c.email.as_deref().unwrap_or("")));
         if let Value::Object(map) = &mut c.data {
             map.insert("unsubscribe_url".into(), Value::String(link));
         }
@@ -134,7 +144,12 @@ pub fn render_batch(
                 return Ok(None);
             }
             misses.0.clear();
-            let rendered = template.render(&c.data, misses).map_err(|e| RenderFailure { customer_id: c.id, error: e.to_string() })?;
+            let rendered = template
+                .render(&c.data, misses)
+                .map_err(|e| RenderFailure {
+                    customer_id: c.id,
+                    error: e.to_string(),
+                })?;
             let body = match options.format {
                 OutputFormat::Html => rendered.html.clone(),
                 OutputFormat::Eml => {
@@ -143,7 +158,11 @@ pub fn render_batch(
                         from: &options.from,
                         to_name: c.data.get("name").and_then(Value::as_str),
                         to_email: email,
-                        unsubscribe_url: c.data.get("unsubscribe_url").and_then(Value::as_str).unwrap_or_default(),
+                        unsubscribe_url: c
+                            .data
+                            .get("unsubscribe_url")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default(),
                         message_id: format!("<{}.{}@tessera.local>", options.template_name, c.id),
                         date: &options.date,
                     };
@@ -152,7 +171,10 @@ pub fn render_batch(
             };
             let file = format!("{}.{extension}", c.id);
             let path = options.out.join(&file);
-            std::fs::write(&path, body.as_bytes()).map_err(|e| RenderFailure { customer_id: c.id, error: format!("cannot write {}: {e}", path.display()) })?;
+            std::fs::write(&path, body.as_bytes()).map_err(|e| RenderFailure {
+                customer_id: c.id,
+                error: format!("cannot write {}: {e}", path.display()),
+            })?;
             let n = done.fetch_add(1, Ordering::Relaxed) + 1;
             if n % 64 == 0 || n == total {
                 progress(n, total);
@@ -184,7 +206,11 @@ pub fn render_batch(
         "skipped_no_email": skipped_no_email,
         "files": entries,
     });
-    std::fs::write(&manifest_path, serde_json::to_vec_pretty(&manifest).unwrap_or_default()).map_err(io_err(&manifest_path))?;
+    std::fs::write(
+        &manifest_path,
+        serde_json::to_vec_pretty(&manifest).unwrap_or_default(),
+    )
+    .map_err(io_err(&manifest_path))?;
     Ok(RenderSummary {
         template: options.template_name.clone(),
         format: options.format,

@@ -37,21 +37,32 @@ struct Purchase {
 }
 
 fn date_text(ts: i64) -> String {
-    DateTime::from_timestamp(ts, 0).map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_default()
+    DateTime::from_timestamp(ts, 0)
+        .map(|t| t.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
 }
 
 fn product_json(p: &Purchase) -> Value {
     let mut item = p.properties.clone();
-    item.insert("name".into(), p.product.clone().map_or(Value::Null, Value::String));
-    item.entry("category").or_insert_with(|| p.category.clone().map_or(Value::Null, Value::String));
-    item.entry("price").or_insert_with(|| p.value.map_or(Value::Null, number_value));
+    item.insert(
+        "name".into(),
+        p.product.clone().map_or(Value::Null, Value::String),
+    );
+    item.entry("category")
+        .or_insert_with(|| p.category.clone().map_or(Value::Null, Value::String));
+    item.entry("price")
+        .or_insert_with(|| p.value.map_or(Value::Null, number_value));
     item.insert("date".into(), Value::String(date_text(p.at)));
     Value::Object(item)
 }
 
 /// Loads the merge data of the selected customers. `now` fixes relative values
 /// (days since last purchase) so renders are reproducible.
-pub async fn load_contexts(pool: &SqlitePool, selection: &Selection, now: DateTime<Utc>) -> Result<Vec<CustomerContext>, sqlx::Error> {
+pub async fn load_contexts(
+    pool: &SqlitePool,
+    selection: &Selection,
+    now: DateTime<Utc>,
+) -> Result<Vec<CustomerContext>, sqlx::Error> {
     let only = match selection {
         Selection::All => None,
         Selection::Customer(id) => Some(*id),
@@ -95,10 +106,15 @@ pub async fn load_contexts(pool: &SqlitePool, selection: &Selection, now: DateTi
         let first_name: Option<String> = r.get(3);
         let last_name: Option<String> = r.get(4);
         let locale: Option<String> = r.get(5);
-        let attributes: Map<String, Value> = serde_json::from_str(r.get::<&str, _>(6)).unwrap_or_default();
+        let attributes: Map<String, Value> =
+            serde_json::from_str(r.get::<&str, _>(6)).unwrap_or_default();
         let consent = consent.remove(&id).unwrap_or_default();
         let email_opted_out = consent.get("email") == Some(&Value::Bool(false));
-        let is_cjk = |s: &str| s.chars().next().is_some_and(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c));
+        let is_cjk = |s: &str| {
+            s.chars()
+                .next()
+                .is_some_and(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c))
+        };
         let name = match (&first_name, &last_name) {
             (Some(f), Some(l)) if is_cjk(l) => format!("{l}{f}"),
             (Some(f), Some(l)) => format!("{f} {l}"),
@@ -116,7 +132,14 @@ pub async fn load_contexts(pool: &SqlitePool, selection: &Selection, now: DateTi
         data.insert("phone".into(), json!(r.get::<Option<String>, _>(2)));
         data.insert("first_name".into(), json!(first_name));
         data.insert("last_name".into(), json!(last_name));
-        data.insert("name".into(), if name.is_empty() { Value::Null } else { Value::String(name) });
+        data.insert(
+            "name".into(),
+            if name.is_empty() {
+                Value::Null
+            } else {
+                Value::String(name)
+            },
+        );
         data.insert("locale".into(), json!(locale));
         data.insert("tags".into(), json!(tags.remove(&id).unwrap_or_default()));
         data.insert("consent".into(), Value::Object(consent));
@@ -124,24 +147,58 @@ pub async fn load_contexts(pool: &SqlitePool, selection: &Selection, now: DateTi
         let mine = purchases.remove(&id).unwrap_or_default();
         let total: f64 = mine.iter().filter_map(|p| p.value).sum();
         data.insert("orders_count".into(), json!(mine.len()));
-        data.insert("total_spent".into(), number_value((total * 100.0).round() / 100.0));
-        data.insert("average_order_value".into(), if mine.is_empty() { Value::Null } else { number_value((total / mine.len() as f64 * 100.0).round() / 100.0) });
-        data.insert("first_purchase_date".into(), mine.first().map_or(Value::Null, |p| Value::String(date_text(p.at))));
-        data.insert("last_purchase_date".into(), mine.last().map_or(Value::Null, |p| Value::String(date_text(p.at))));
-        data.insert("days_since_last_purchase".into(), mine.last().map_or(Value::Null, |p| json!((now.timestamp() - p.at).max(0) / 86_400)));
-        data.insert("last_purchase".into(), mine.last().map_or(Value::Null, product_json));
-        data.insert("recent_purchases".into(), Value::Array(mine.iter().rev().take(3).map(product_json).collect()));
+        data.insert(
+            "total_spent".into(),
+            number_value((total * 100.0).round() / 100.0),
+        );
+        data.insert(
+            "average_order_value".into(),
+            if mine.is_empty() {
+                Value::Null
+            } else {
+                number_value((total / mine.len() as f64 * 100.0).round() / 100.0)
+            },
+        );
+        data.insert(
+            "first_purchase_date".into(),
+            mine.first()
+                .map_or(Value::Null, |p| Value::String(date_text(p.at))),
+        );
+        data.insert(
+            "last_purchase_date".into(),
+            mine.last()
+                .map_or(Value::Null, |p| Value::String(date_text(p.at))),
+        );
+        data.insert(
+            "days_since_last_purchase".into(),
+            mine.last().map_or(Value::Null, |p| {
+                json!((now.timestamp() - p.at).max(0) / 86_400)
+            }),
+        );
+        data.insert(
+            "last_purchase".into(),
+            mine.last().map_or(Value::Null, product_json),
+        );
+        data.insert(
+            "recent_purchases".into(),
+            Value::Array(mine.iter().rev().take(3).map(product_json).collect()),
+        );
         let mut category_counts: HashMap<&str, usize> = HashMap::new();
         for p in &mine {
             if let Some(c) = &p.category {
                 *category_counts.entry(c).or_default() += 1;
             }
         }
-        let favorite = category_counts.iter().max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0))).map(|(c, _)| c.to_string());
+        let favorite = category_counts
+            .iter()
+            .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
+            .map(|(c, _)| c.to_string());
         data.insert("favorite_category".into(), json!(favorite));
         if !data.contains_key("recommendations") || !data["recommendations"].is_array() {
             let bought: Vec<&str> = mine.iter().filter_map(|p| p.product.as_deref()).collect();
-            let in_favorite = popular.iter().filter(|((c, _), _)| Some(c) == favorite.as_ref());
+            let in_favorite = popular
+                .iter()
+                .filter(|((c, _), _)| Some(c) == favorite.as_ref());
             let recs: Vec<Value> = in_favorite
                 .chain(popular.iter())
                 .filter(|((_, product), _)| !bought.contains(&product.as_str()))
@@ -163,7 +220,12 @@ pub async fn load_contexts(pool: &SqlitePool, selection: &Selection, now: DateTi
                 .collect();
             data.insert("recommendations".into(), Value::Array(recs));
         }
-        out.push(CustomerContext { id, email, email_opted_out, data: Value::Object(data) });
+        out.push(CustomerContext {
+            id,
+            email,
+            email_opted_out,
+            data: Value::Object(data),
+        });
     }
     Ok(out)
 }

@@ -37,7 +37,9 @@ pub fn encode_header(text: &str) -> String {
 
 fn mailbox(name: Option<&str>, email: &str) -> String {
     match name.filter(|n| !n.is_empty()) {
-        Some(n) if n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b' ') => format!("{n} <{email}>"),
+        Some(n) if n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b' ') => {
+            format!("{n} <{email}>")
+        }
         Some(n) if n.is_ascii() => format!("\"{}\" <{email}>", n.replace(['"', '\\'], "")),
         Some(n) => format!("{} <{email}>", encode_header(n)),
         None => email.to_string(),
@@ -53,7 +55,10 @@ fn base64_body(out: &mut String, body: &str) {
 }
 
 pub fn to_eml(email: &RenderedEmail, env: &Envelope) -> String {
-    let boundary = format!("=_tessera_{}", &blake3::hash(env.message_id.as_bytes()).to_hex()[..24]);
+    let boundary = format!(
+        "=_tessera_{}",
+        &blake3::hash(env.message_id.as_bytes()).to_hex()[..24]
+    );
     let mut out = String::with_capacity(email.html.len() * 4 / 3 + email.text.len() * 4 / 3 + 1024);
     let mut header = |name: &str, value: &str| {
         out.push_str(name);
@@ -71,7 +76,10 @@ pub fn to_eml(email: &RenderedEmail, env: &Envelope) -> String {
     if env.unsubscribe_url.starts_with("https://") {
         header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
     }
-    header("Content-Type", &format!("multipart/alternative; boundary=\"{boundary}\""));
+    header(
+        "Content-Type",
+        &format!("multipart/alternative; boundary=\"{boundary}\""),
+    );
     out.push_str("\r\n");
     for (mime, body) in [("text/plain", &email.text), ("text/html", &email.html)] {
         out.push_str(&format!("--{boundary}\r\nContent-Type: {mime}; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"));
@@ -90,7 +98,10 @@ mod tests {
         let h = encode_header("欢迎，张伟！");
         assert!(h.starts_with("=?UTF-8?B?") && h.ends_with("?="));
         let inner = h.trim_start_matches("=?UTF-8?B?").trim_end_matches("?=");
-        assert_eq!(String::from_utf8(STANDARD.decode(inner).unwrap()).unwrap(), "欢迎，张伟！");
+        assert_eq!(
+            String::from_utf8(STANDARD.decode(inner).unwrap()).unwrap(),
+            "欢迎，张伟！"
+        );
         assert_eq!(encode_header("Hello"), "Hello");
     }
 }

@@ -20,7 +20,10 @@ pub struct MissingField {
 }
 
 /// Renders every customer's HTML without keeping it, counting missing fields per merge tag.
-pub fn missing_fields(template: &EmailTemplate, customers: &[&CustomerContext]) -> Vec<MissingField> {
+pub fn missing_fields(
+    template: &EmailTemplate,
+    customers: &[&CustomerContext],
+) -> Vec<MissingField> {
     let slots = template.slots();
     let counts = customers
         .par_iter()
@@ -29,7 +32,9 @@ pub fn missing_fields(template: &EmailTemplate, customers: &[&CustomerContext]) 
             |(mut counts, mut buf, mut misses), c| {
                 buf.clear();
                 misses.0.clear();
-                let env = RenderEnv { locale: locale_of(&c.data) };
+                let env = RenderEnv {
+                    locale: locale_of(&c.data),
+                };
                 // A render error is reported by the render itself; here only misses matter.
                 let _ = template.html.render(&c.data, &env, &mut buf, &mut misses);
                 misses.0.sort_unstable();
@@ -41,21 +46,32 @@ pub fn missing_fields(template: &EmailTemplate, customers: &[&CustomerContext]) 
             },
         )
         .map(|(counts, _, _)| counts)
-        .reduce(|| vec![0usize; slots.len()], |mut a, b| {
-            a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
-            a
-        });
+        .reduce(
+            || vec![0usize; slots.len()],
+            |mut a, b| {
+                a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+                a
+            },
+        );
     // One line per field and position: the same tag copied by MJML counts once.
     let mut by_place: HashMap<(String, usize, usize), usize> = HashMap::new();
     for (slot, n) in slots.iter().zip(counts) {
         if n > 0 {
-            let e = by_place.entry((slot.field.clone(), slot.line, slot.column)).or_default();
+            let e = by_place
+                .entry((slot.field.clone(), slot.line, slot.column))
+                .or_default();
             *e = (*e).max(n);
         }
     }
     let mut out: Vec<MissingField> = by_place
         .into_iter()
-        .map(|((field, line, column), n)| MissingField { field, line, column, customers: n, of: customers.len() })
+        .map(|((field, line, column), n)| MissingField {
+            field,
+            line,
+            column,
+            customers: n,
+            of: customers.len(),
+        })
         .collect();
     out.sort_by(|a, b| (a.line, a.column, &a.field).cmp(&(b.line, b.column, &b.field)));
     out

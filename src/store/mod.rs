@@ -15,11 +15,17 @@ use sqlx::SqlitePool;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("cannot create the workspace folder {path}: {source}")]
-    CreateDir { path: PathBuf, source: std::io::Error },
+    CreateDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot open workspace {path}: {source}")]
     Open { path: PathBuf, source: sqlx::Error },
     #[error("cannot migrate workspace {path}: {source}")]
-    Migrate { path: PathBuf, source: sqlx::migrate::MigrateError },
+    Migrate {
+        path: PathBuf,
+        source: sqlx::migrate::MigrateError,
+    },
     #[error("database error: {0}")]
     Sql(#[from] sqlx::Error),
 }
@@ -43,11 +49,16 @@ impl Workspace {
     /// Opens (creating if needed) the workspace file and brings its schema up to date.
     pub async fn open(path: &Path) -> Result<Workspace, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|source| StoreError::CreateDir { path: dir.to_path_buf(), source })?;
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+                path: dir.to_path_buf(),
+                source,
+            })?;
         }
         let options = SqliteConnectOptions::from_str("sqlite:")
-            .map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?
+            .map_err(|source| StoreError::Open {
+                path: path.to_path_buf(),
+                source,
+            })?
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -61,12 +72,21 @@ impl Workspace {
             .max_connections(4)
             .connect_with(options)
             .await
-            .map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
+            .map_err(|source| StoreError::Open {
+                path: path.to_path_buf(),
+                source,
+            })?;
         sqlx::migrate!("./migrations")
             .run(&pool)
             .await
-            .map_err(|source| StoreError::Migrate { path: path.to_path_buf(), source })?;
-        Ok(Workspace { pool, path: path.to_path_buf() })
+            .map_err(|source| StoreError::Migrate {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        Ok(Workspace {
+            pool,
+            path: path.to_path_buf(),
+        })
     }
 
     pub async fn close(self) {

@@ -15,6 +15,8 @@ pub struct EmailTemplate {
     pub text: Plan,
     /// MJML warnings (unknown attributes and the like), located in the source.
     pub warnings: Vec<String>,
+    /// The HTML that MJML produced, merge tags in place (what `html` was compiled from).
+    pub html_source: String,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -31,34 +33,53 @@ pub fn compile_email(source: &str) -> Result<EmailTemplate, TemplateError> {
     let source_plan = plan::compile(source, true)?;
     let mjml = compile_mjml(source)?;
     let locate = |e: TemplateError| TemplateError {
-        message: format!("{} (in the HTML MJML produced; check the merge tags around the line given)", e.message),
+        message: format!(
+            "{} (in the HTML MJML produced; check the merge tags around the line given)",
+            e.message
+        ),
         ..e
     };
     let mut html = plan::compile(&mjml.html, true).map_err(locate)?;
     html.locate_slots_in(source_plan.slots());
     Ok(EmailTemplate {
-        subject: plan::compile(mjml.title.as_deref().unwrap_or("").trim(), false).map_err(locate)?,
-        preheader: plan::compile(mjml.preview.as_deref().unwrap_or("").trim(), false).map_err(locate)?,
+        subject: plan::compile(mjml.title.as_deref().unwrap_or("").trim(), false)
+            .map_err(locate)?,
+        preheader: plan::compile(mjml.preview.as_deref().unwrap_or("").trim(), false)
+            .map_err(locate)?,
         html,
         text: plan::compile(&html_to_text_template(&mjml.html), false).map_err(locate)?,
         warnings: mjml.warnings,
+        html_source: mjml.html,
     })
 }
 
 /// The customer's locale for formatting helpers, else English.
 pub fn locale_of(data: &Value) -> &str {
-    data.get("locale").and_then(Value::as_str).filter(|l| !l.is_empty()).unwrap_or("en-US")
+    data.get("locale")
+        .and_then(Value::as_str)
+        .filter(|l| !l.is_empty())
+        .unwrap_or("en-US")
 }
 
 impl EmailTemplate {
     /// Renders all parts; `misses` collects the HTML's missing fields (the HTML holds the
     /// subject and preheader too, so it sees every merge tag).
     pub fn render(&self, data: &Value, misses: &mut Misses) -> Result<RenderedEmail, RenderError> {
-        let env = RenderEnv { locale: locale_of(data) };
+        let env = RenderEnv {
+            locale: locale_of(data),
+        };
         let mut scratch = Misses::default();
         Ok(RenderedEmail {
-            subject: self.subject.render_to_string(data, &env)?.trim().to_string(),
-            preheader: self.preheader.render_to_string(data, &env)?.trim().to_string(),
+            subject: self
+                .subject
+                .render_to_string(data, &env)?
+                .trim()
+                .to_string(),
+            preheader: self
+                .preheader
+                .render_to_string(data, &env)?
+                .trim()
+                .to_string(),
             html: {
                 let mut buf = Vec::with_capacity(self.html.size_hint);
                 self.html.render(data, &env, &mut buf, misses)?;

@@ -16,29 +16,125 @@ struct LocaleData {
 
 #[derive(Clone, Copy)]
 enum DateStyle {
-    MonthDayYear,  // November 22, 2026 / 11/22/2026
-    DayMonthYear,  // 22 November 2026 / 22/11/2026
-    DayDotMonth,   // 22. November 2026 / 22.11.2026
-    DayDeMonth,    // 22 de noviembre de 2026
+    MonthDayYear,    // November 22, 2026 / 11/22/2026
+    DayMonthYear,    // 22 November 2026 / 22/11/2026
+    DayDotMonth,     // 22. November 2026 / 22.11.2026
+    DayDeMonth,      // 22 de noviembre de 2026
     YearMonthDayCjk, // 2026年11月22日 / 2026/11/22
 }
 
-const EN_MONTHS: [&str; 12] = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
-const DE_MONTHS: [&str; 12] = ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"];
-const FR_MONTHS: [&str; 12] = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"];
-const ES_MONTHS: [&str; 12] = ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"];
+const EN_MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+const DE_MONTHS: [&str; 12] = [
+    "Januar",
+    "Februar",
+    "März",
+    "April",
+    "Mai",
+    "Juni",
+    "Juli",
+    "August",
+    "September",
+    "Oktober",
+    "November",
+    "Dezember",
+];
+const FR_MONTHS: [&str; 12] = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+];
+const ES_MONTHS: [&str; 12] = [
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
+];
 
 fn locale_data(locale: &str) -> LocaleData {
     let lower = locale.to_ascii_lowercase().replace('_', "-");
     let lang = lower.split('-').next().unwrap_or("en");
-    let en = LocaleData { group: ",", decimal: ".", currency: "{s}{n}", months: Some(&EN_MONTHS), long_date: DateStyle::MonthDayYear, short_date: DateStyle::MonthDayYear };
+    let en = LocaleData {
+        group: ",",
+        decimal: ".",
+        currency: "{s}{n}",
+        months: Some(&EN_MONTHS),
+        long_date: DateStyle::MonthDayYear,
+        short_date: DateStyle::MonthDayYear,
+    };
     match (lang, lower.as_str()) {
-        (_, "en-gb" | "en-au" | "en-nz" | "en-ie" | "en-in") => LocaleData { long_date: DateStyle::DayMonthYear, short_date: DateStyle::DayMonthYear, ..en },
-        ("zh" | "ja", _) => LocaleData { months: None, long_date: DateStyle::YearMonthDayCjk, short_date: DateStyle::YearMonthDayCjk, ..en },
-        ("de", _) => LocaleData { group: ".", decimal: ",", currency: "{n}\u{a0}{s}", months: Some(&DE_MONTHS), long_date: DateStyle::DayDotMonth, short_date: DateStyle::DayDotMonth },
-        ("fr", _) => LocaleData { group: "\u{202f}", decimal: ",", currency: "{n}\u{a0}{s}", months: Some(&FR_MONTHS), long_date: DateStyle::DayMonthYear, short_date: DateStyle::DayMonthYear },
-        ("es", _) => LocaleData { group: ".", decimal: ",", currency: "{n}\u{a0}{s}", months: Some(&ES_MONTHS), long_date: DateStyle::DayDeMonth, short_date: DateStyle::DayMonthYear },
-        ("it" | "nl" | "pt", _) => LocaleData { group: ".", decimal: ",", currency: "{s}\u{a0}{n}", months: Some(&EN_MONTHS), long_date: DateStyle::DayMonthYear, short_date: DateStyle::DayMonthYear },
+        (_, "en-gb" | "en-au" | "en-nz" | "en-ie" | "en-in") => LocaleData {
+            long_date: DateStyle::DayMonthYear,
+            short_date: DateStyle::DayMonthYear,
+            ..en
+        },
+        ("zh" | "ja", _) => LocaleData {
+            months: None,
+            long_date: DateStyle::YearMonthDayCjk,
+            short_date: DateStyle::YearMonthDayCjk,
+            ..en
+        },
+        ("de", _) => LocaleData {
+            group: ".",
+            decimal: ",",
+            currency: "{n}\u{a0}{s}",
+            months: Some(&DE_MONTHS),
+            long_date: DateStyle::DayDotMonth,
+            short_date: DateStyle::DayDotMonth,
+        },
+        ("fr", _) => LocaleData {
+            group: "\u{202f}",
+            decimal: ",",
+            currency: "{n}\u{a0}{s}",
+            months: Some(&FR_MONTHS),
+            long_date: DateStyle::DayMonthYear,
+            short_date: DateStyle::DayMonthYear,
+        },
+        ("es", _) => LocaleData {
+            group: ".",
+            decimal: ",",
+            currency: "{n}\u{a0}{s}",
+            months: Some(&ES_MONTHS),
+            long_date: DateStyle::DayDeMonth,
+            short_date: DateStyle::DayMonthYear,
+        },
+        ("it" | "nl" | "pt", _) => LocaleData {
+            group: ".",
+            decimal: ",",
+            currency: "{s}\u{a0}{n}",
+            months: Some(&EN_MONTHS),
+            long_date: DateStyle::DayMonthYear,
+            short_date: DateStyle::DayMonthYear,
+        },
         _ => en,
     }
 }
@@ -46,7 +142,9 @@ fn locale_data(locale: &str) -> LocaleData {
 /// Groups the integer digits of a plain decimal string ("1234567.5" -> "1,234,567.5").
 fn localize_digits(plain: &str, data: &LocaleData) -> String {
     let (sign, digits) = plain.strip_prefix('-').map_or(("", plain), |d| ("-", d));
-    let (int, frac) = digits.split_once('.').map_or((digits, None), |(i, f)| (i, Some(f)));
+    let (int, frac) = digits
+        .split_once('.')
+        .map_or((digits, None), |(i, f)| (i, Some(f)));
     let mut out = String::with_capacity(plain.len() + 8);
     out.push_str(sign);
     for (i, c) in int.chars().enumerate() {
@@ -97,11 +195,16 @@ fn currency_info(code: &str, locale: &str) -> Option<(&'static str, usize)> {
 }
 
 pub fn format_currency(value: f64, code: &str, locale: &str) -> Result<String, String> {
-    let (symbol, decimals) = currency_info(code, locale).ok_or_else(|| format!("unknown currency '{code}'"))?;
+    let (symbol, decimals) =
+        currency_info(code, locale).ok_or_else(|| format!("unknown currency '{code}'"))?;
     let data = locale_data(locale);
     let number = localize_digits(&format!("{:.*}", decimals, value.abs()), &data);
     let body = data.currency.replace("{s}", symbol).replace("{n}", &number);
-    Ok(if value < 0.0 { format!("-{body}") } else { body })
+    Ok(if value < 0.0 {
+        format!("-{body}")
+    } else {
+        body
+    })
 }
 
 /// `style`: "long" (November 22, 2026), "short" (11/22/2026), "iso" (2026-11-22), or a strftime pattern.
@@ -144,8 +247,14 @@ mod tests {
     fn numbers_currencies_dates_by_locale() {
         assert_eq!(format_number(1234567.891, Some(2), "en-US"), "1,234,567.89");
         assert_eq!(format_number(1234.5, Some(2), "de-DE"), "1.234,50");
-        assert_eq!(format_currency(1234.5, "USD", "en-US").unwrap(), "$1,234.50");
-        assert_eq!(format_currency(1234.5, "EUR", "de").unwrap(), "1.234,50\u{a0}€");
+        assert_eq!(
+            format_currency(1234.5, "USD", "en-US").unwrap(),
+            "$1,234.50"
+        );
+        assert_eq!(
+            format_currency(1234.5, "EUR", "de").unwrap(),
+            "1.234,50\u{a0}€"
+        );
         assert_eq!(format_currency(99.0, "CNY", "zh-CN").unwrap(), "¥99.00");
         assert_eq!(format_currency(1500.0, "JPY", "ja").unwrap(), "￥1,500");
         let d = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();

@@ -23,10 +23,15 @@ impl HelperArgs<'_> {
         self.params.get(i).map_or(&Value::Null, |v| v.as_ref())
     }
     fn hash(&self, name: &str) -> Option<&Value> {
-        self.hash.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_ref())
+        self.hash
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_ref())
     }
     fn locale(&self) -> Cow<'_, str> {
-        self.hash("locale").map(text).unwrap_or(Cow::Borrowed(self.locale))
+        self.hash("locale")
+            .map(text)
+            .unwrap_or(Cow::Borrowed(self.locale))
     }
 }
 
@@ -48,7 +53,14 @@ pub fn text(v: &Value) -> Cow<'_, str> {
         Value::Null => Cow::Borrowed(""),
         Value::Bool(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
         Value::Number(n) => Cow::Owned(n.to_string()),
-        Value::Array(items) => Cow::Owned(format!("[{}]", items.iter().map(|i| text(i).into_owned()).collect::<Vec<_>>().join(", "))),
+        Value::Array(items) => Cow::Owned(format!(
+            "[{}]",
+            items
+                .iter()
+                .map(|i| text(i).into_owned())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
         Value::Object(_) => Cow::Borrowed("[object]"),
     }
 }
@@ -83,28 +95,35 @@ fn number(v: &Value) -> Option<f64> {
     }
 }
 
-
 fn compare(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
     match (number(a), number(b)) {
-        (Some(x), Some(y)) if !matches!((a, b), (Value::String(_), Value::String(_))) => x.partial_cmp(&y),
+        (Some(x), Some(y)) if !matches!((a, b), (Value::String(_), Value::String(_))) => {
+            x.partial_cmp(&y)
+        }
         _ => Some(text(a).cmp(&text(b))),
     }
 }
 
 fn loosely_equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::Number(_), _) | (_, Value::Number(_)) => number(a).is_some() && number(a) == number(b),
+        (Value::Number(_), _) | (_, Value::Number(_)) => {
+            number(a).is_some() && number(a) == number(b)
+        }
         _ => a == b,
     }
 }
 
 fn date_of(v: &Value) -> Option<chrono::NaiveDate> {
     let s = v.as_str()?;
-    crate::customers::values::parse_date(s.get(..10).unwrap_or(s)).or_else(|| crate::customers::values::parse_timestamp(s).map(|t| t.date_naive()))
+    crate::customers::values::parse_date(s.get(..10).unwrap_or(s))
+        .or_else(|| crate::customers::values::parse_timestamp(s).map(|t| t.date_naive()))
 }
 
 fn h_default(a: &HelperArgs) -> Result<Value, String> {
-    Ok(a.params.iter().find(|v| present(v)).map_or(Value::Null, |v| v.as_ref().clone()))
+    Ok(a.params
+        .iter()
+        .find(|v| present(v))
+        .map_or(Value::Null, |v| v.as_ref().clone()))
 }
 fn h_eq(a: &HelperArgs) -> Result<Value, String> {
     Ok(Value::Bool(loosely_equal(a.param(0), a.param(1))))
@@ -113,19 +132,31 @@ fn h_ne(a: &HelperArgs) -> Result<Value, String> {
     Ok(Value::Bool(!loosely_equal(a.param(0), a.param(1))))
 }
 fn h_gt(a: &HelperArgs) -> Result<Value, String> {
-    Ok(Value::Bool(compare(a.param(0), a.param(1)) == Some(std::cmp::Ordering::Greater)))
+    Ok(Value::Bool(
+        compare(a.param(0), a.param(1)) == Some(std::cmp::Ordering::Greater),
+    ))
 }
 fn h_gte(a: &HelperArgs) -> Result<Value, String> {
-    Ok(Value::Bool(matches!(compare(a.param(0), a.param(1)), Some(std::cmp::Ordering::Greater | std::cmp::Ordering::Equal))))
+    Ok(Value::Bool(matches!(
+        compare(a.param(0), a.param(1)),
+        Some(std::cmp::Ordering::Greater | std::cmp::Ordering::Equal)
+    )))
 }
 fn h_lt(a: &HelperArgs) -> Result<Value, String> {
-    Ok(Value::Bool(compare(a.param(0), a.param(1)) == Some(std::cmp::Ordering::Less)))
+    Ok(Value::Bool(
+        compare(a.param(0), a.param(1)) == Some(std::cmp::Ordering::Less),
+    ))
 }
 fn h_lte(a: &HelperArgs) -> Result<Value, String> {
-    Ok(Value::Bool(matches!(compare(a.param(0), a.param(1)), Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal))))
+    Ok(Value::Bool(matches!(
+        compare(a.param(0), a.param(1)),
+        Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal)
+    )))
 }
 fn h_and(a: &HelperArgs) -> Result<Value, String> {
-    Ok(Value::Bool(!a.params.is_empty() && a.params.iter().all(|v| truthy(v))))
+    Ok(Value::Bool(
+        !a.params.is_empty() && a.params.iter().all(|v| truthy(v)),
+    ))
 }
 fn h_or(a: &HelperArgs) -> Result<Value, String> {
     Ok(Value::Bool(a.params.iter().any(|v| truthy(v))))
@@ -142,7 +173,12 @@ fn h_lower(a: &HelperArgs) -> Result<Value, String> {
 fn h_capitalize(a: &HelperArgs) -> Result<Value, String> {
     let s = text(a.param(0));
     let mut chars = s.chars();
-    Ok(Value::String(chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()))
+    Ok(Value::String(
+        chars
+            .next()
+            .map(|c| c.to_uppercase().chain(chars).collect())
+            .unwrap_or_default(),
+    ))
 }
 fn h_trim(a: &HelperArgs) -> Result<Value, String> {
     Ok(Value::String(text(a.param(0)).trim().to_string()))
@@ -153,19 +189,32 @@ fn h_truncate(a: &HelperArgs) -> Result<Value, String> {
     if s.chars().count() <= max {
         return Ok(Value::String(s.into_owned()));
     }
-    let suffix = a.params.get(2).map_or(Cow::Borrowed("…"), |v| text(v).into_owned().into());
-    Ok(Value::String(s.chars().take(max).collect::<String>() + &suffix))
+    let suffix = a
+        .params
+        .get(2)
+        .map_or(Cow::Borrowed("…"), |v| text(v).into_owned().into());
+    Ok(Value::String(
+        s.chars().take(max).collect::<String>() + &suffix,
+    ))
 }
 fn h_replace(a: &HelperArgs) -> Result<Value, String> {
-    Ok(Value::String(text(a.param(0)).replace(text(a.param(1)).as_ref(), &text(a.param(2)))))
+    Ok(Value::String(
+        text(a.param(0)).replace(text(a.param(1)).as_ref(), &text(a.param(2))),
+    ))
 }
 fn h_concat(a: &HelperArgs) -> Result<Value, String> {
     Ok(Value::String(a.params.iter().map(|v| text(v)).collect()))
 }
 fn h_join(a: &HelperArgs) -> Result<Value, String> {
-    let sep = a.params.get(1).map_or(Cow::Borrowed(", "), |v| text(v).into_owned().into());
+    let sep = a
+        .params
+        .get(1)
+        .map_or(Cow::Borrowed(", "), |v| text(v).into_owned().into());
     let items = match a.param(0) {
-        Value::Array(items) => items.iter().map(|v| text(v).into_owned()).collect::<Vec<_>>(),
+        Value::Array(items) => items
+            .iter()
+            .map(|v| text(v).into_owned())
+            .collect::<Vec<_>>(),
         other => vec![text(other).into_owned()],
     };
     Ok(Value::String(items.join(&sep)))
@@ -187,33 +236,63 @@ fn h_contains(a: &HelperArgs) -> Result<Value, String> {
 }
 fn h_lookup(a: &HelperArgs) -> Result<Value, String> {
     Ok(match a.param(0) {
-        Value::Object(o) => o.get(text(a.param(1)).as_ref()).cloned().unwrap_or(Value::Null),
-        Value::Array(items) => number(a.param(1)).and_then(|i| items.get(i as usize)).cloned().unwrap_or(Value::Null),
+        Value::Object(o) => o
+            .get(text(a.param(1)).as_ref())
+            .cloned()
+            .unwrap_or(Value::Null),
+        Value::Array(items) => number(a.param(1))
+            .and_then(|i| items.get(i as usize))
+            .cloned()
+            .unwrap_or(Value::Null),
         _ => Value::Null,
     })
 }
 fn h_number(a: &HelperArgs) -> Result<Value, String> {
-    let Some(n) = number(a.param(0)) else { return Ok(Value::String(String::new())) };
+    let Some(n) = number(a.param(0)) else {
+        return Ok(Value::String(String::new()));
+    };
     let decimals = a.params.get(1).and_then(|v| number(v)).map(|d| d as usize);
     Ok(Value::String(format_number(n, decimals, &a.locale())))
 }
 fn h_currency(a: &HelperArgs) -> Result<Value, String> {
-    let Some(n) = number(a.param(0)) else { return Ok(Value::String(String::new())) };
-    let code = a.params.get(1).map(|v| text(v).into_owned()).or_else(|| a.hash("code").map(|v| text(v).into_owned())).unwrap_or_else(|| "USD".into());
+    let Some(n) = number(a.param(0)) else {
+        return Ok(Value::String(String::new()));
+    };
+    let code = a
+        .params
+        .get(1)
+        .map(|v| text(v).into_owned())
+        .or_else(|| a.hash("code").map(|v| text(v).into_owned()))
+        .unwrap_or_else(|| "USD".into());
     Ok(Value::String(format_currency(n, &code, &a.locale())?))
 }
 fn h_percent(a: &HelperArgs) -> Result<Value, String> {
-    let Some(n) = number(a.param(0)) else { return Ok(Value::String(String::new())) };
-    let decimals = a.params.get(1).and_then(|v| number(v)).map_or(0, |d| d as usize);
-    Ok(Value::String(format_number(n * 100.0, Some(decimals), &a.locale()) + "%"))
+    let Some(n) = number(a.param(0)) else {
+        return Ok(Value::String(String::new()));
+    };
+    let decimals = a
+        .params
+        .get(1)
+        .and_then(|v| number(v))
+        .map_or(0, |d| d as usize);
+    Ok(Value::String(
+        format_number(n * 100.0, Some(decimals), &a.locale()) + "%",
+    ))
 }
 fn h_date(a: &HelperArgs) -> Result<Value, String> {
-    let Some(d) = date_of(a.param(0)) else { return Ok(Value::String(text(a.param(0)).into_owned())) };
-    let style = a.params.get(1).map_or(Cow::Borrowed("long"), |v| text(v).into_owned().into());
+    let Some(d) = date_of(a.param(0)) else {
+        return Ok(Value::String(text(a.param(0)).into_owned()));
+    };
+    let style = a
+        .params
+        .get(1)
+        .map_or(Cow::Borrowed("long"), |v| text(v).into_owned().into());
     Ok(Value::String(format_date(d, &style, &a.locale())))
 }
 fn h_add(a: &HelperArgs) -> Result<Value, String> {
-    Ok(number_value(number(a.param(0)).unwrap_or(0.0) + number(a.param(1)).unwrap_or(0.0)))
+    Ok(number_value(
+        number(a.param(0)).unwrap_or(0.0) + number(a.param(1)).unwrap_or(0.0),
+    ))
 }
 
 macro_rules! helpers {

@@ -24,7 +24,10 @@ struct Protected {
 
 /// A token prefix that does not occur in the source, so tokens cannot collide with content.
 fn token_prefix(source: &str) -> String {
-    (0..).map(|i| format!("tsq{i}k")).find(|p| !source.contains(p.as_str())).unwrap_or_default()
+    (0..)
+        .map(|i| format!("tsq{i}k"))
+        .find(|p| !source.contains(p.as_str()))
+        .unwrap_or_default()
 }
 
 fn protect(source: &str) -> Protected {
@@ -35,7 +38,12 @@ fn protect(source: &str) -> Protected {
     for (i, (start, end)) in tag_ranges(source).into_iter().enumerate() {
         text.push_str(&source[last..start]);
         let token = format!("{prefix}{i}z");
-        tags.push((token.clone(), source[start..end].to_string(), start, text.len()));
+        tags.push((
+            token.clone(),
+            source[start..end].to_string(),
+            start,
+            text.len(),
+        ));
         text.push_str(&token);
         last = end;
     }
@@ -69,26 +77,63 @@ impl Protected {
 
 fn mjml_error(e: &MjmlError, protected: &Protected, source: &str) -> TemplateError {
     let (message, offset) = match e {
-        MjmlError::UnexpectedElement { position, .. } => ("unexpected element here".to_string(), Some(position.start)),
-        MjmlError::UnexpectedToken { position, .. } => ("unexpected token here".to_string(), Some(position.start)),
-        MjmlError::MissingAttribute { name, position, .. } => (format!("missing attribute '{name}'"), Some(position.start)),
-        MjmlError::InvalidAttribute { position, .. } => ("invalid attribute".to_string(), Some(position.start)),
-        MjmlError::InvalidFormat { position, .. } => ("invalid value".to_string(), Some(position.start)),
+        MjmlError::UnexpectedElement { position, .. } => {
+            ("unexpected element here".to_string(), Some(position.start))
+        }
+        MjmlError::UnexpectedToken { position, .. } => {
+            ("unexpected token here".to_string(), Some(position.start))
+        }
+        MjmlError::MissingAttribute { name, position, .. } => {
+            (format!("missing attribute '{name}'"), Some(position.start))
+        }
+        MjmlError::InvalidAttribute { position, .. } => {
+            ("invalid attribute".to_string(), Some(position.start))
+        }
+        MjmlError::InvalidFormat { position, .. } => {
+            ("invalid value".to_string(), Some(position.start))
+        }
         MjmlError::EndOfStream { .. } => match unclosed_element(&protected.text) {
             Some((offset, name)) => (format!("<{name}> is never closed"), Some(offset)),
-            None => ("unexpected end of the template (an element is not closed)".to_string(), Some(protected.text.len())),
+            None => (
+                "unexpected end of the template (an element is not closed)".to_string(),
+                Some(protected.text.len()),
+            ),
         },
-        MjmlError::IncludeLoaderError { position, .. } => ("mj-include is not available: templates cannot read files".to_string(), Some(position.start)),
+        MjmlError::IncludeLoaderError { position, .. } => (
+            "mj-include is not available: templates cannot read files".to_string(),
+            Some(position.start),
+        ),
         MjmlError::ParserError { source: inner, .. } => {
             let pos = inner.pos();
-            let offset = protected.text.split_inclusive('\n').take(pos.row.saturating_sub(1) as usize).map(str::len).sum::<usize>()
-                + protected.text.split_inclusive('\n').nth(pos.row.saturating_sub(1) as usize).map_or(0, |l| l.chars().take(pos.col.saturating_sub(1) as usize).map(char::len_utf8).sum());
+            let offset = protected
+                .text
+                .split_inclusive('\n')
+                .take(pos.row.saturating_sub(1) as usize)
+                .map(str::len)
+                .sum::<usize>()
+                + protected
+                    .text
+                    .split_inclusive('\n')
+                    .nth(pos.row.saturating_sub(1) as usize)
+                    .map_or(0, |l| {
+                        l.chars()
+                            .take(pos.col.saturating_sub(1) as usize)
+                            .map(char::len_utf8)
+                            .sum()
+                    });
             (format!("malformed markup: {inner}"), Some(offset))
         }
         other => (other.to_string(), None),
     };
-    let (line, column) = offset.map_or((1, 1), |o| line_column(source, protected.original_offset(o)));
-    TemplateError { message, line, column, layer: Some("mjml") }
+    let (line, column) = offset.map_or((1, 1), |o| {
+        line_column(source, protected.original_offset(o))
+    });
+    TemplateError {
+        message,
+        line,
+        column,
+        layer: Some("mjml"),
+    }
 }
 
 /// The innermost `<mj-…>` element left open, for a useful "not closed" error.
@@ -101,7 +146,9 @@ fn unclosed_element(text: &str) -> Option<(usize, String)> {
         let rest = &text[i + 1..];
         let closing = rest.starts_with('/');
         let name_start = if closing { 1 } else { 0 };
-        let name_len = rest[name_start..].find(|c: char| !(c.is_ascii_alphanumeric() || c == '-')).unwrap_or(rest.len() - name_start);
+        let name_len = rest[name_start..]
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+            .unwrap_or(rest.len() - name_start);
         let name = &rest[name_start..name_start + name_len];
         let end = rest.find('>').map_or(text.len(), |e| i + 1 + e);
         if name.starts_with("mj") {
@@ -118,27 +165,43 @@ fn unclosed_element(text: &str) -> Option<(usize, String)> {
         }
         pos = end.max(i + 1);
     }
-    skipped.or(open.last().copied()).map(|(i, n)| (i, n.to_string()))
+    skipped
+        .or(open.last().copied())
+        .map(|(i, n)| (i, n.to_string()))
 }
 
 pub fn compile_mjml(source: &str) -> Result<CompiledMjml, TemplateError> {
     let protected = protect(source);
     let parsed = mrml::parse(&protected.text).map_err(|e| mjml_error(&e, &protected, source))?;
-    let warnings = parsed.warnings.iter().map(|w| {
-        let (line, column) = line_column(source, protected.original_offset(w.span.start));
-        format!("line {line}, column {column}: {}", w.kind.as_str())
-    }).collect();
+    let warnings = parsed
+        .warnings
+        .iter()
+        .map(|w| {
+            let (line, column) = line_column(source, protected.original_offset(w.span.start));
+            format!("line {line}, column {column}: {}", w.kind.as_str())
+        })
+        .collect();
     let html = parsed
         .element
         .render(&RenderOptions::default())
-        .map_err(|e| TemplateError { message: format!("cannot render MJML: {e}"), line: 1, column: 1, layer: Some("mjml") })?;
+        .map_err(|e| TemplateError {
+            message: format!("cannot render MJML: {e}"),
+            line: 1,
+            column: 1,
+            layer: Some("mjml"),
+        })?;
     // Every merge tag must survive. (Copies are fine: MJML repeats the title in an aria-label;
     // whether blocks still nest is checked when the HTML is compiled.)
     for (token, tag, at, _) in &protected.tags {
         if !tag.starts_with("{{!") && !html.contains(token.as_str()) {
             let (line, column) = line_column(source, *at);
             let message = format!("MJML drops the merge tag {tag} here; put it inside mj-text, mj-button, mj-raw or an attribute value");
-            return Err(TemplateError { message, line, column, layer: Some("mjml") });
+            return Err(TemplateError {
+                message,
+                line,
+                column,
+                layer: Some("mjml"),
+            });
         }
     }
     Ok(CompiledMjml {

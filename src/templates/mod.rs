@@ -28,7 +28,12 @@ pub struct TemplateError {
 
 impl TemplateError {
     pub fn at(message: impl Into<String>, line: usize, column: usize) -> TemplateError {
-        TemplateError { message: message.into(), line, column, layer: Some("handlebars") }
+        TemplateError {
+            message: message.into(),
+            line,
+            column,
+            layer: Some("handlebars"),
+        }
     }
 
     pub(crate) fn from_handlebars(e: handlebars::TemplateError) -> TemplateError {

@@ -19,7 +19,9 @@ pub fn tag_ranges(s: &str) -> Vec<(usize, usize)> {
         } else {
             "}}"
         };
-        let Some(end) = rest[2..].find(close).map(|e| start + 2 + e + close.len()) else { break };
+        let Some(end) = rest[2..].find(close).map(|e| start + 2 + e + close.len()) else {
+            break;
+        };
         ranges.push((start, end));
         pos = end;
     }
@@ -28,8 +30,14 @@ pub fn tag_ranges(s: &str) -> Vec<(usize, usize)> {
 
 /// A tag that opens, continues or closes a block (`{{#if}}`, `{{else}}`, `{{/if}}`, `{{^}}`).
 pub fn is_block_tag(tag: &str) -> bool {
-    let inner = tag.trim_start_matches('{').trim_start_matches('~').trim_start();
-    inner.starts_with('#') || inner.starts_with('/') || inner.starts_with('^') || inner.starts_with("else")
+    let inner = tag
+        .trim_start_matches('{')
+        .trim_start_matches('~')
+        .trim_start();
+    inner.starts_with('#')
+        || inner.starts_with('/')
+        || inner.starts_with('^')
+        || inner.starts_with("else")
 }
 
 /// 1-based line and column (in characters) of byte `offset` in `s`.

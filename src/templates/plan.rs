@@ -32,11 +32,34 @@ pub struct Plan {
 
 enum Node {
     Static(Box<str>),
-    Value { path: PathRef, escape: bool, slot: u32 },
-    Call { call: Call, escape: bool },
-    If { cond: Arg, negate: bool, include_zero: bool, then: Vec<Node>, otherwise: Vec<Node> },
-    Each { list: Arg, params: Option<(String, Option<String>)>, body: Vec<Node>, otherwise: Vec<Node> },
-    With { value: Arg, param: Option<String>, body: Vec<Node>, otherwise: Vec<Node> },
+    Value {
+        path: PathRef,
+        escape: bool,
+        slot: u32,
+    },
+    Call {
+        call: Call,
+        escape: bool,
+    },
+    If {
+        cond: Arg,
+        negate: bool,
+        include_zero: bool,
+        then: Vec<Node>,
+        otherwise: Vec<Node>,
+    },
+    Each {
+        list: Arg,
+        params: Option<(String, Option<String>)>,
+        body: Vec<Node>,
+        otherwise: Vec<Node>,
+    },
+    With {
+        value: Arg,
+        param: Option<String>,
+        body: Vec<Node>,
+        otherwise: Vec<Node>,
+    },
 }
 
 struct Call {
@@ -57,21 +80,40 @@ enum Arg {
 #[derive(Debug, Clone)]
 enum PathRef {
     /// `name`, `a.b`, `../name`, `this`: `up` scopes up, then the segments.
-    Context { up: usize, segs: Vec<String> },
+    Context {
+        up: usize,
+        segs: Vec<String>,
+    },
     Root(Vec<String>),
     /// `@index`, `@key`, `@first`, `@last`, `up` scopes up.
-    Local { up: usize, name: String },
+    Local {
+        up: usize,
+        name: String,
+    },
     /// A block parameter (`as |item i|`) declared `up` scopes up.
-    BlockItem { up: usize, segs: Vec<String> },
-    BlockIndex { up: usize },
+    BlockItem {
+        up: usize,
+        segs: Vec<String>,
+    },
+    BlockIndex {
+        up: usize,
+    },
 }
 
 /// Compiles `source`; `escape` is true for HTML output.
 pub fn compile(source: &str, escape: bool) -> Result<Plan, TemplateError> {
     let template = Template::compile(source).map_err(TemplateError::from_handlebars)?;
-    let mut compiler = Compiler { slots: Vec::new(), block_params: Vec::new(), escape };
+    let mut compiler = Compiler {
+        slots: Vec::new(),
+        block_params: Vec::new(),
+        escape,
+    };
     let nodes = compiler.template(&template, (1, 1))?;
-    Ok(Plan { nodes, slots: compiler.slots, size_hint: source.len() })
+    Ok(Plan {
+        nodes,
+        slots: compiler.slots,
+        size_hint: source.len(),
+    })
 }
 
 struct Compiler {
@@ -92,30 +134,57 @@ impl Compiler {
                     _ => nodes.push(Node::Static(s.clone().into_boxed_str())),
                 },
                 TemplateElement::Comment(_) => {}
-                TemplateElement::Expression(ht) => nodes.push(self.expression(ht, self.escape, line, column)?),
-                TemplateElement::HtmlExpression(ht) => nodes.push(self.expression(ht, false, line, column)?),
+                TemplateElement::Expression(ht) => {
+                    nodes.push(self.expression(ht, self.escape, line, column)?)
+                }
+                TemplateElement::HtmlExpression(ht) => {
+                    nodes.push(self.expression(ht, false, line, column)?)
+                }
                 TemplateElement::HelperBlock(ht) => nodes.push(self.block(ht, line, column)?),
                 TemplateElement::PartialExpression(_) | TemplateElement::PartialBlock(_) => {
-                    return Err(TemplateError::at("partials ({{> name}}) are not available in templates", line, column))
+                    return Err(TemplateError::at(
+                        "partials ({{> name}}) are not available in templates",
+                        line,
+                        column,
+                    ))
                 }
-                _ => return Err(TemplateError::at("decorators ({{* name}}) are not available in templates", line, column)),
+                _ => {
+                    return Err(TemplateError::at(
+                        "decorators ({{* name}}) are not available in templates",
+                        line,
+                        column,
+                    ))
+                }
             }
         }
         Ok(nodes)
     }
 
     fn slot(&mut self, field: String, line: usize, column: usize) -> u32 {
-        self.slots.push(Slot { field, line, column });
+        self.slots.push(Slot {
+            field,
+            line,
+            column,
+        });
         (self.slots.len() - 1) as u32
     }
 
-    fn expression(&mut self, ht: &HelperTemplate, escape: bool, line: usize, column: usize) -> Result<Node, TemplateError> {
+    fn expression(
+        &mut self,
+        ht: &HelperTemplate,
+        escape: bool,
+        line: usize,
+        column: usize,
+    ) -> Result<Node, TemplateError> {
         let name = match &ht.name {
             Parameter::Name(n) => Some(n.as_str()),
             _ => None,
         };
         if let Some(helper) = name.and_then(helpers::find) {
-            return Ok(Node::Call { call: self.call(helper, ht, line, column)?, escape });
+            return Ok(Node::Call {
+                call: self.call(helper, ht, line, column)?,
+                escape,
+            });
         }
         if !ht.params.is_empty() || !ht.hash.is_empty() {
             return Err(unknown_helper(name.unwrap_or("?"), line, column));
@@ -125,15 +194,40 @@ impl Compiler {
         Ok(Node::Value { path, escape, slot })
     }
 
-    fn call(&mut self, helper: &'static Helper, ht: &HelperTemplate, line: usize, column: usize) -> Result<Call, TemplateError> {
-        let params = ht.params.iter().map(|p| self.arg(p, helper.reports_missing, line, column)).collect::<Result<_, _>>()?;
-        let mut hash: Vec<(String, Arg)> =
-            ht.hash.iter().map(|(k, p)| Ok((k.clone(), self.arg(p, false, line, column)?))).collect::<Result<_, TemplateError>>()?;
+    fn call(
+        &mut self,
+        helper: &'static Helper,
+        ht: &HelperTemplate,
+        line: usize,
+        column: usize,
+    ) -> Result<Call, TemplateError> {
+        let params = ht
+            .params
+            .iter()
+            .map(|p| self.arg(p, helper.reports_missing, line, column))
+            .collect::<Result<_, _>>()?;
+        let mut hash: Vec<(String, Arg)> = ht
+            .hash
+            .iter()
+            .map(|(k, p)| Ok((k.clone(), self.arg(p, false, line, column)?)))
+            .collect::<Result<_, TemplateError>>()?;
         hash.sort_by(|a, b| a.0.cmp(&b.0));
-        Ok(Call { helper, params, hash, line, column })
+        Ok(Call {
+            helper,
+            params,
+            hash,
+            line,
+            column,
+        })
     }
 
-    fn arg(&mut self, p: &Parameter, reports_missing: bool, line: usize, column: usize) -> Result<Arg, TemplateError> {
+    fn arg(
+        &mut self,
+        p: &Parameter,
+        reports_missing: bool,
+        line: usize,
+        column: usize,
+    ) -> Result<Arg, TemplateError> {
         Ok(match p {
             Parameter::Literal(v) => Arg::Literal(v.clone()),
             Parameter::Subexpression(sub) => match sub.element.as_ref() {
@@ -142,7 +236,8 @@ impl Compiler {
                         Parameter::Name(n) => n.as_str(),
                         _ => "?",
                     };
-                    let helper = helpers::find(name).ok_or_else(|| unknown_helper(name, line, column))?;
+                    let helper =
+                        helpers::find(name).ok_or_else(|| unknown_helper(name, line, column))?;
                     Arg::Call(Box::new(self.call(helper, ht, line, column)?))
                 }
                 _ => return Err(TemplateError::at("unsupported subexpression", line, column)),
@@ -155,10 +250,17 @@ impl Compiler {
         })
     }
 
-    fn path_of(&self, p: &Parameter, line: usize, column: usize) -> Result<(PathRef, String), TemplateError> {
+    fn path_of(
+        &self,
+        p: &Parameter,
+        line: usize,
+        column: usize,
+    ) -> Result<(PathRef, String), TemplateError> {
         let path = match p {
             Parameter::Path(path) => path.clone(),
-            Parameter::Name(name) => Path::parse(name).map_err(|_| TemplateError::at(format!("invalid field name '{name}'"), line, column))?,
+            Parameter::Name(name) => Path::parse(name).map_err(|_| {
+                TemplateError::at(format!("invalid field name '{name}'"), line, column)
+            })?,
             _ => return Err(TemplateError::at("expected a field name", line, column)),
         };
         Ok(match path {
@@ -178,7 +280,11 @@ impl Compiler {
                         },
                     }
                 }
-                let field = if raw.is_empty() { "this".to_string() } else { raw };
+                let field = if raw.is_empty() {
+                    "this".to_string()
+                } else {
+                    raw
+                };
                 if root {
                     return Ok((PathRef::Root(names), field));
                 }
@@ -188,7 +294,13 @@ impl Compiler {
                         for (depth, params) in self.block_params.iter().rev().enumerate() {
                             if let Some((item, index)) = params {
                                 if item == first {
-                                    return Ok((PathRef::BlockItem { up: depth, segs: names[1..].to_vec() }, field));
+                                    return Ok((
+                                        PathRef::BlockItem {
+                                            up: depth,
+                                            segs: names[1..].to_vec(),
+                                        },
+                                        field,
+                                    ));
                                 }
                                 if index.as_deref() == Some(first.as_str()) {
                                     return Ok((PathRef::BlockIndex { up: depth }, field));
@@ -215,12 +327,19 @@ impl Compiler {
         }
     }
 
-    fn block(&mut self, ht: &HelperTemplate, line: usize, column: usize) -> Result<Node, TemplateError> {
+    fn block(
+        &mut self,
+        ht: &HelperTemplate,
+        line: usize,
+        column: usize,
+    ) -> Result<Node, TemplateError> {
         let name = match &ht.name {
             Parameter::Name(n) => n.as_str(),
             _ => "?",
         };
-        let first = ht.params.first().ok_or_else(|| TemplateError::at(format!("{{{{#{name}}}}} needs an argument"), line, column))?;
+        let first = ht.params.first().ok_or_else(|| {
+            TemplateError::at(format!("{{{{#{name}}}}} needs an argument"), line, column)
+        })?;
         let first = self.arg(first, false, line, column)?;
         let body_at = (line, column);
         let pushes_scope = matches!(name, "each" | "with");
@@ -241,13 +360,36 @@ impl Compiler {
         };
         Ok(match name {
             "if" | "unless" => {
-                let include_zero = ht.hash.get("includeZero").is_some_and(|p| matches!(p, Parameter::Literal(Value::Bool(true))));
-                Node::If { cond: first, negate: name == "unless", include_zero, then: body, otherwise }
+                let include_zero = ht
+                    .hash
+                    .get("includeZero")
+                    .is_some_and(|p| matches!(p, Parameter::Literal(Value::Bool(true))));
+                Node::If {
+                    cond: first,
+                    negate: name == "unless",
+                    include_zero,
+                    then: body,
+                    otherwise,
+                }
             }
-            "each" => Node::Each { list: first, params, body, otherwise },
-            "with" => Node::With { value: first, param: params.map(|p| p.0), body, otherwise },
+            "each" => Node::Each {
+                list: first,
+                params,
+                body,
+                otherwise,
+            },
+            "with" => Node::With {
+                value: first,
+                param: params.map(|p| p.0),
+                body,
+                otherwise,
+            },
             other if helpers::find(other).is_some() => {
-                return Err(TemplateError::at(format!("'{other}' is not a block helper: write {{{{{other} ...}}}} without #"), line, column))
+                return Err(TemplateError::at(
+                    format!("'{other}' is not a block helper: write {{{{{other} ...}}}} without #"),
+                    line,
+                    column,
+                ))
             }
             other => return Err(unknown_helper(other, line, column)),
         })
@@ -255,8 +397,16 @@ impl Compiler {
 }
 
 fn unknown_helper(name: &str, line: usize, column: usize) -> TemplateError {
-    let known: Vec<&str> = helpers::BLOCK_HELPERS.iter().copied().chain(helpers::HELPERS.iter().map(|h| h.name)).collect();
-    TemplateError::at(format!("unknown helper '{name}' (available: {})", known.join(", ")), line, column)
+    let known: Vec<&str> = helpers::BLOCK_HELPERS
+        .iter()
+        .copied()
+        .chain(helpers::HELPERS.iter().map(|h| h.name))
+        .collect();
+    TemplateError::at(
+        format!("unknown helper '{name}' (available: {})", known.join(", ")),
+        line,
+        column,
+    )
 }
 
 /// One level of context: the value `this` refers to, plus what `@index` and block params see.
@@ -350,8 +500,22 @@ impl Plan {
     }
 
     /// Renders `data` into `out`, noting missing fields in `misses`.
-    pub fn render(&self, data: &Value, env: &RenderEnv, out: &mut Vec<u8>, misses: &mut Misses) -> Result<(), RenderError> {
-        let root = Scope { value: data, index: None, key: None, first: false, last: false, has_params: false, parent: None };
+    pub fn render(
+        &self,
+        data: &Value,
+        env: &RenderEnv,
+        out: &mut Vec<u8>,
+        misses: &mut Misses,
+    ) -> Result<(), RenderError> {
+        let root = Scope {
+            value: data,
+            index: None,
+            key: None,
+            first: false,
+            last: false,
+            has_params: false,
+            parent: None,
+        };
         render_nodes(&self.nodes, &root, env, out, misses)
     }
 
@@ -376,7 +540,9 @@ fn resolve<'s>(path: &PathRef, scope: &'s Scope<'s>) -> Option<Cow<'s, Value>> {
                 _ => None,
             }
         }
-        PathRef::BlockItem { up, segs } => navigate(scope.with_params(*up)?.value, segs).map(Cow::Borrowed),
+        PathRef::BlockItem { up, segs } => {
+            navigate(scope.with_params(*up)?.value, segs).map(Cow::Borrowed)
+        }
         PathRef::BlockIndex { up } => {
             let s = scope.with_params(*up)?;
             match s.key {
@@ -387,7 +553,12 @@ fn resolve<'s>(path: &PathRef, scope: &'s Scope<'s>) -> Option<Cow<'s, Value>> {
     }
 }
 
-fn eval<'s>(arg: &Arg, scope: &'s Scope<'s>, env: &RenderEnv, misses: &mut Misses) -> Result<Cow<'s, Value>, RenderError> {
+fn eval<'s>(
+    arg: &Arg,
+    scope: &'s Scope<'s>,
+    env: &RenderEnv,
+    misses: &mut Misses,
+) -> Result<Cow<'s, Value>, RenderError> {
     match arg {
         Arg::Literal(v) => Ok(Cow::Owned(v.clone())),
         Arg::Path(p, slot) => {
@@ -403,15 +574,41 @@ fn eval<'s>(arg: &Arg, scope: &'s Scope<'s>, env: &RenderEnv, misses: &mut Misse
     }
 }
 
-fn call_helper(call: &Call, scope: &Scope, env: &RenderEnv, misses: &mut Misses) -> Result<Value, RenderError> {
-    let params: Vec<Cow<Value>> = call.params.iter().map(|a| eval(a, scope, env, misses)).collect::<Result<_, _>>()?;
-    let hash_values: Vec<(&str, Cow<Value>)> =
-        call.hash.iter().map(|(k, a)| Ok((k.as_str(), eval(a, scope, env, misses)?))).collect::<Result<_, RenderError>>()?;
-    (call.helper.run)(&HelperArgs { params: &params, hash: &hash_values, locale: env.locale })
-        .map_err(|message| RenderError { line: call.line, column: call.column, message: format!("{}: {message}", call.helper.name) })
+fn call_helper(
+    call: &Call,
+    scope: &Scope,
+    env: &RenderEnv,
+    misses: &mut Misses,
+) -> Result<Value, RenderError> {
+    let params: Vec<Cow<Value>> = call
+        .params
+        .iter()
+        .map(|a| eval(a, scope, env, misses))
+        .collect::<Result<_, _>>()?;
+    let hash_values: Vec<(&str, Cow<Value>)> = call
+        .hash
+        .iter()
+        .map(|(k, a)| Ok((k.as_str(), eval(a, scope, env, misses)?)))
+        .collect::<Result<_, RenderError>>()?;
+    (call.helper.run)(&HelperArgs {
+        params: &params,
+        hash: &hash_values,
+        locale: env.locale,
+    })
+    .map_err(|message| RenderError {
+        line: call.line,
+        column: call.column,
+        message: format!("{}: {message}", call.helper.name),
+    })
 }
 
-fn render_nodes(nodes: &[Node], scope: &Scope, env: &RenderEnv, out: &mut Vec<u8>, misses: &mut Misses) -> Result<(), RenderError> {
+fn render_nodes(
+    nodes: &[Node],
+    scope: &Scope,
+    env: &RenderEnv,
+    out: &mut Vec<u8>,
+    misses: &mut Misses,
+) -> Result<(), RenderError> {
     for node in nodes {
         match node {
             Node::Static(s) => out.extend_from_slice(s.as_bytes()),
@@ -427,38 +624,82 @@ fn render_nodes(nodes: &[Node], scope: &Scope, env: &RenderEnv, out: &mut Vec<u8
                 let v = call_helper(call, scope, env, misses)?;
                 write_value(out, &v, *escape);
             }
-            Node::If { cond, negate, include_zero, then, otherwise } => {
+            Node::If {
+                cond,
+                negate,
+                include_zero,
+                then,
+                otherwise,
+            } => {
                 let v = eval(cond, scope, env, misses)?;
-                let is_true = if *include_zero { truthy(&v) || v.as_f64() == Some(0.0) } else { truthy(&v) };
+                let is_true = if *include_zero {
+                    truthy(&v) || v.as_f64() == Some(0.0)
+                } else {
+                    truthy(&v)
+                };
                 let branch = if is_true != *negate { then } else { otherwise };
                 render_nodes(branch, scope, env, out, misses)?;
             }
-            Node::Each { list, params, body, otherwise } => {
+            Node::Each {
+                list,
+                params,
+                body,
+                otherwise,
+            } => {
                 let v = eval(list, scope, env, misses)?;
                 let has_params = params.is_some();
                 match v.as_ref() {
                     Value::Array(items) if !items.is_empty() || otherwise.is_empty() => {
                         let n = items.len();
                         for (i, item) in items.iter().enumerate() {
-                            let child = Scope { value: item, index: Some(i), key: None, first: i == 0, last: i + 1 == n, has_params, parent: Some(scope) };
+                            let child = Scope {
+                                value: item,
+                                index: Some(i),
+                                key: None,
+                                first: i == 0,
+                                last: i + 1 == n,
+                                has_params,
+                                parent: Some(scope),
+                            };
                             render_nodes(body, &child, env, out, misses)?;
                         }
                     }
                     Value::Object(map) if !map.is_empty() || otherwise.is_empty() => {
                         let n = map.len();
                         for (i, (k, item)) in map.iter().enumerate() {
-                            let child = Scope { value: item, index: Some(i), key: Some(k), first: i == 0, last: i + 1 == n, has_params, parent: Some(scope) };
+                            let child = Scope {
+                                value: item,
+                                index: Some(i),
+                                key: Some(k),
+                                first: i == 0,
+                                last: i + 1 == n,
+                                has_params,
+                                parent: Some(scope),
+                            };
                             render_nodes(body, &child, env, out, misses)?;
                         }
                     }
                     _ => render_nodes(otherwise, scope, env, out, misses)?,
                 }
             }
-            Node::With { value, param, body, otherwise } => {
+            Node::With {
+                value,
+                param,
+                body,
+                otherwise,
+            } => {
                 let v = eval(value, scope, env, misses)?;
                 if truthy(&v) {
                     // `with` keeps the enclosing @index/@key visible, as Handlebars does.
-                    let child = Scope { value: &v, index: scope.index, key: scope.key, first: scope.first, last: scope.last, has_params: param.is_some(), parent: Some(scope) };
+                    let child = Scope {
+                        value: &v,
+                        index: scope.index,
+                        key: scope.key,
+                        first: scope.first,
+                        last: scope.last,
+                        has_params: param.is_some(),
+                        parent: Some(scope),
+                    };
                     render_nodes(body, &child, env, out, misses)?;
                 } else {
                     render_nodes(otherwise, scope, env, out, misses)?;
@@ -476,7 +717,11 @@ fn write_value(out: &mut Vec<u8>, v: &Value, escape: bool) {
         Value::Null => {}
         other => {
             let t = text(other);
-            if escape { escape_html_into(out, &t) } else { out.extend_from_slice(t.as_bytes()) }
+            if escape {
+                escape_html_into(out, &t)
+            } else {
+                out.extend_from_slice(t.as_bytes())
+            }
         }
     }
 }

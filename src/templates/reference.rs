@@ -3,7 +3,10 @@
 
 use std::borrow::Cow;
 
-use handlebars::{Context, Handlebars, Helper as HbsHelper, HelperDef, RenderContext, RenderError, RenderErrorReason, ScopedJson};
+use handlebars::{
+    Context, Handlebars, Helper as HbsHelper, HelperDef, RenderContext, RenderError,
+    RenderErrorReason, ScopedJson,
+};
 use serde_json::Value;
 
 use super::email::locale_of;
@@ -19,10 +22,22 @@ impl HelperDef for Adapter {
         ctx: &'rc Context,
         _: &mut RenderContext<'reg, 'rc>,
     ) -> Result<ScopedJson<'rc>, RenderError> {
-        let params: Vec<Cow<Value>> = h.params().iter().map(|p| Cow::Borrowed(p.value())).collect();
-        let mut hash: Vec<(&str, Cow<Value>)> = h.hash().iter().map(|(k, v)| (*k, Cow::Borrowed(v.value()))).collect();
+        let params: Vec<Cow<Value>> = h
+            .params()
+            .iter()
+            .map(|p| Cow::Borrowed(p.value()))
+            .collect();
+        let mut hash: Vec<(&str, Cow<Value>)> = h
+            .hash()
+            .iter()
+            .map(|(k, v)| (*k, Cow::Borrowed(v.value())))
+            .collect();
         hash.sort_by(|a, b| a.0.cmp(b.0));
-        let args = HelperArgs { params: &params, hash: &hash, locale: locale_of(ctx.data()) };
+        let args = HelperArgs {
+            params: &params,
+            hash: &hash,
+            locale: locale_of(ctx.data()),
+        };
         (self.0.run)(&args)
             .map(ScopedJson::Derived)
             .map_err(|m| RenderErrorReason::Other(format!("{}: {m}", self.0.name)).into())

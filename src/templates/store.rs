@@ -8,12 +8,30 @@ use crate::store::now_text;
 
 /// Starter email templates (`templates/email/`), embedded so every install has them.
 pub const STARTER_EMAILS: &[(&str, &str)] = &[
-    ("welcome-en", include_str!("../../templates/email/welcome-en.mjml")),
-    ("welcome-zh", include_str!("../../templates/email/welcome-zh.mjml")),
-    ("winback-en", include_str!("../../templates/email/winback-en.mjml")),
-    ("winback-zh", include_str!("../../templates/email/winback-zh.mjml")),
-    ("recommendations-en", include_str!("../../templates/email/recommendations-en.mjml")),
-    ("recommendations-zh", include_str!("../../templates/email/recommendations-zh.mjml")),
+    (
+        "welcome-en",
+        include_str!("../../templates/email/welcome-en.mjml"),
+    ),
+    (
+        "welcome-zh",
+        include_str!("../../templates/email/welcome-zh.mjml"),
+    ),
+    (
+        "winback-en",
+        include_str!("../../templates/email/winback-en.mjml"),
+    ),
+    (
+        "winback-zh",
+        include_str!("../../templates/email/winback-zh.mjml"),
+    ),
+    (
+        "recommendations-en",
+        include_str!("../../templates/email/recommendations-en.mjml"),
+    ),
+    (
+        "recommendations-zh",
+        include_str!("../../templates/email/recommendations-zh.mjml"),
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -28,8 +46,15 @@ pub enum TemplateStoreError {
 
 /// Saves (or replaces) an email template after checking that it compiles. The source is stored
 /// as written, never rewritten.
-pub async fn save_email_template(pool: &SqlitePool, name: &str, source: &str) -> Result<(), TemplateStoreError> {
-    compile_email(source).map_err(|error| TemplateStoreError::Invalid { name: name.to_string(), error })?;
+pub async fn save_email_template(
+    pool: &SqlitePool,
+    name: &str,
+    source: &str,
+) -> Result<(), TemplateStoreError> {
+    compile_email(source).map_err(|error| TemplateStoreError::Invalid {
+        name: name.to_string(),
+        error,
+    })?;
     sqlx::query(
         "INSERT INTO templates (name, kind, source, updated_at) VALUES (?, 'email', ?, ?) \
          ON CONFLICT(name) DO UPDATE SET source = excluded.source, updated_at = excluded.updated_at",
@@ -42,7 +67,10 @@ pub async fn save_email_template(pool: &SqlitePool, name: &str, source: &str) ->
     Ok(())
 }
 
-pub async fn load_template_source(pool: &SqlitePool, name: &str) -> Result<String, TemplateStoreError> {
+pub async fn load_template_source(
+    pool: &SqlitePool,
+    name: &str,
+) -> Result<String, TemplateStoreError> {
     sqlx::query_scalar("SELECT source FROM templates WHERE name = ?")
         .bind(name)
         .fetch_optional(pool)
@@ -50,13 +78,17 @@ pub async fn load_template_source(pool: &SqlitePool, name: &str) -> Result<Strin
         .ok_or_else(|| TemplateStoreError::NotFound(name.to_string()))
 }
 
-pub async fn list_templates(pool: &SqlitePool) -> Result<Vec<(String, String)>, TemplateStoreError> {
-    Ok(sqlx::query("SELECT name, updated_at FROM templates ORDER BY name")
-        .fetch_all(pool)
-        .await?
-        .into_iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect())
+pub async fn list_templates(
+    pool: &SqlitePool,
+) -> Result<Vec<(String, String)>, TemplateStoreError> {
+    Ok(
+        sqlx::query("SELECT name, updated_at FROM templates ORDER BY name")
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect(),
+    )
 }
 
 pub async fn install_starter_templates(pool: &SqlitePool) -> Result<usize, TemplateStoreError> {

@@ -6,7 +6,26 @@ use super::mustache::{is_block_tag, tag_ranges};
 /// Elements whose content is never text.
 const SKIPPED: &[&str] = &["head", "style", "script", "title"];
 /// Elements that end a line.
-const BLOCKS: &[&str] = &["p", "div", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "section", "article", "header", "footer", "blockquote"];
+const BLOCKS: &[&str] = &[
+    "p",
+    "div",
+    "tr",
+    "table",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "li",
+    "ul",
+    "ol",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "blockquote",
+];
 
 /// Keeps the block merge tags found in markup that is dropped, so blocks still nest.
 fn keep_block_tags(dropped: &str, out: &mut String) {
@@ -45,7 +64,11 @@ fn decode_entities(s: &str) -> String {
                 "quot" => Some('"'),
                 "apos" => Some('\''),
                 "nbsp" => Some(' '),
-                _ if name.starts_with("#x") || name.starts_with("#X") => u32::from_str_radix(&name[2..], 16).ok().and_then(char::from_u32),
+                _ if name.starts_with("#x") || name.starts_with("#X") => {
+                    u32::from_str_radix(&name[2..], 16)
+                        .ok()
+                        .and_then(char::from_u32)
+                }
                 _ if name.starts_with('#') => name[1..].parse().ok().and_then(char::from_u32),
                 _ => None,
             };
@@ -90,7 +113,12 @@ pub fn html_to_text_template(html: &str) -> String {
         };
         let tag = &html[lt..=gt];
         let closing = tag.starts_with("</");
-        let name: String = tag.trim_start_matches(['<', '/']).chars().take_while(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_lowercase();
+        let name: String = tag
+            .trim_start_matches(['<', '/'])
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase();
         pos = gt + 1;
         if !closing && SKIPPED.contains(&name.as_str()) {
             let close = format!("</{name}");
@@ -143,7 +171,10 @@ fn find_tag_end(html: &str, lt: usize) -> Option<usize> {
 /// Text content: whitespace collapses as in HTML; entities decode.
 fn push_text(out: &mut String, s: &str) {
     let decoded = decode_entities(s);
-    for (i, word) in decoded.split(|c: char| c.is_whitespace() && c != '\u{a0}').enumerate() {
+    for (i, word) in decoded
+        .split(|c: char| c.is_whitespace() && c != '\u{a0}')
+        .enumerate()
+    {
         if i > 0 && !out.ends_with([' ', '\n']) && !out.is_empty() {
             out.push(' ');
         }

@@ -10,7 +10,11 @@ fn tessera(db: &std::path::Path) -> Command {
 }
 
 fn json_of(output: std::process::Output) -> serde_json::Value {
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
@@ -20,14 +24,24 @@ fn import_prints_a_json_summary_and_status_counts() {
     let db = dir.path().join("w.sqlite");
     let csv = dir.path().join("c.csv");
     std::fs::write(&csv, "email,name\na@x.com,Ann\nbad,Bob\n").unwrap();
-    let summary = json_of(tessera(&db).args(["import", "customers"]).arg(&csv).arg("--json").output().unwrap());
+    let summary = json_of(
+        tessera(&db)
+            .args(["import", "customers"])
+            .arg(&csv)
+            .arg("--json")
+            .output()
+            .unwrap(),
+    );
     assert_eq!(summary["inserted"], 1);
     assert_eq!(summary["updated"], 0);
     assert_eq!(summary["merged"], 0);
     assert_eq!(summary["rejected"], 1);
     assert_eq!(summary["errors"][0]["line"], 3);
     let status = json_of(tessera(&db).args(["status", "--json"]).output().unwrap());
-    assert_eq!((status["customers"].as_i64(), status["events"].as_i64()), (Some(1), Some(0)));
+    assert_eq!(
+        (status["customers"].as_i64(), status["events"].as_i64()),
+        (Some(1), Some(0))
+    );
 }
 
 #[test]
@@ -41,7 +55,14 @@ fn a_killed_import_leaves_the_workspace_as_before() {
         text.push_str(&format!("user{i}@example.com,User {i},{i}\n"));
     }
     std::fs::write(&csv, text).unwrap();
-    let mut child = tessera(&db).args(["import", "customers"]).arg(&csv).arg("--progress-json").stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child = tessera(&db)
+        .args(["import", "customers"])
+        .arg(&csv)
+        .arg("--progress-json")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let stderr = BufReader::new(child.stderr.take().unwrap());
     for line in stderr.lines() {
         if line.unwrap().contains("\"writing\"") {
@@ -52,9 +73,19 @@ fn a_killed_import_leaves_the_workspace_as_before() {
     child.wait().unwrap();
     let status = json_of(tessera(&db).args(["status", "--json"]).output().unwrap());
     let customers = status["customers"].as_i64().unwrap();
-    assert!(customers == 0 || customers == rows, "all or nothing, found {customers}");
+    assert!(
+        customers == 0 || customers == rows,
+        "all or nothing, found {customers}"
+    );
     // The workspace is healthy and the import can simply be run again.
-    let summary = json_of(tessera(&db).args(["import", "customers"]).arg(&csv).arg("--json").output().unwrap());
+    let summary = json_of(
+        tessera(&db)
+            .args(["import", "customers"])
+            .arg(&csv)
+            .arg("--json")
+            .output()
+            .unwrap(),
+    );
     assert_eq!(summary["inserted"].as_i64().unwrap() + customers, rows);
     let status = json_of(tessera(&db).args(["status", "--json"]).output().unwrap());
     assert_eq!(status["customers"].as_i64(), Some(rows));
@@ -64,9 +95,18 @@ fn a_killed_import_leaves_the_workspace_as_before() {
 fn demo_creates_a_workspace_and_renders_a_campaign() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("demo");
-    let report = json_of(Command::new(env!("CARGO_BIN_EXE_tessera")).args(["demo", "--customers", "300", "--json", "--dir"]).arg(&out).output().unwrap());
+    let report = json_of(
+        Command::new(env!("CARGO_BIN_EXE_tessera"))
+            .args(["demo", "--customers", "300", "--json", "--dir"])
+            .arg(&out)
+            .output()
+            .unwrap(),
+    );
     assert!(report["customers"]["inserted"].as_i64().unwrap() >= 300);
-    assert!(report["customers"]["merged"].as_i64().unwrap() > 0, "the demo has duplicates to merge");
+    assert!(
+        report["customers"]["merged"].as_i64().unwrap() > 0,
+        "the demo has duplicates to merge"
+    );
     assert_eq!(report["customers"]["rejected"], 2);
     for campaign in report["campaigns"].as_array().unwrap() {
         assert!(campaign["rendered"].as_i64().unwrap() > 200);
@@ -74,10 +114,27 @@ fn demo_creates_a_workspace_and_renders_a_campaign() {
         assert!(std::path::Path::new(campaign["manifest"].as_str().unwrap()).exists());
     }
     let db = out.join("workspace.sqlite");
-    let shown = tessera(&db).args(["preview", "email", "--template", "recommendations-zh", "--customer", "1"]).output().unwrap();
+    let shown = tessera(&db)
+        .args([
+            "preview",
+            "email",
+            "--template",
+            "recommendations-zh",
+            "--customer",
+            "1",
+        ])
+        .output()
+        .unwrap();
     assert!(shown.status.success());
-    assert!(String::from_utf8(shown.stdout).unwrap().contains("<!doctype html>"));
-    let profile = json_of(tessera(&db).args(["customers", "show", "1", "--json"]).output().unwrap());
+    assert!(String::from_utf8(shown.stdout)
+        .unwrap()
+        .contains("<!doctype html>"));
+    let profile = json_of(
+        tessera(&db)
+            .args(["customers", "show", "1", "--json"])
+            .output()
+            .unwrap(),
+    );
     assert_eq!(profile["id"], 1);
     assert!(profile["events"].is_array());
 }
@@ -87,8 +144,15 @@ fn invalid_templates_fail_with_line_and_column() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("t.mjml");
     std::fs::write(&file, "<mjml><mj-body>\n<mj-section><mj-column><mj-text>{{ oops first_name }}</mj-text></mj-column></mj-section>\n</mj-body></mjml>").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_tessera")).args(["template", "check"]).arg(&file).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["template", "check"])
+        .arg(&file)
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.contains("line 2, column 33") && err.contains("unknown helper 'oops'"), "{err}");
+    assert!(
+        err.contains("line 2, column 33") && err.contains("unknown helper 'oops'"),
+        "{err}"
+    );
 }

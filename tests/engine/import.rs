@@ -52,10 +52,16 @@ async fn reimporting_the_same_files_changes_nothing() {
     assert_eq!((first.inserted, first.updated, first.merged), (2, 0, 0));
     assert_eq!(t.events(&events).await.inserted, 2);
     let again = t.customers(&people).await;
-    assert_eq!((again.inserted, again.updated, again.merged, again.unchanged), (0, 0, 0, 2));
+    assert_eq!(
+        (again.inserted, again.updated, again.merged, again.unchanged),
+        (0, 0, 0, 2)
+    );
     let again_events = t.events(&events).await;
     assert_eq!((again_events.inserted, again_events.unchanged), (0, 2));
-    assert_eq!((t.count("customers").await, t.count("events").await), (2, 2));
+    assert_eq!(
+        (t.count("customers").await, t.count("events").await),
+        (2, 2)
+    );
 }
 
 #[tokio::test]
@@ -65,52 +71,125 @@ async fn gb18030_excel_export_with_chinese_headers_and_consent() {
     let (bytes, _, _) = encoding_rs::GB18030.encode(text);
     let path = t.file("客户.csv", &bytes);
     let s = t.customers(&path).await;
-    assert_eq!((s.encoding, s.inserted, s.rejected), ("gb18030", 2, 0), "{:?}", s.errors);
-    let id = find_customer(&t.ws.pool, "zhang.wei@example.cn").await.unwrap().unwrap();
+    assert_eq!(
+        (s.encoding, s.inserted, s.rejected),
+        ("gb18030", 2, 0),
+        "{:?}",
+        s.errors
+    );
+    let id = find_customer(&t.ws.pool, "zhang.wei@example.cn")
+        .await
+        .unwrap()
+        .unwrap();
     let view = customer_view(&t.ws.pool, id).await.unwrap().unwrap();
-    assert_eq!((view.profile.last_name.as_deref(), view.profile.first_name.as_deref()), (Some("张"), Some("伟")));
-    assert_eq!(view.profile.consent.get("email"), Some(&false), "退订=是 withdraws email consent");
+    assert_eq!(
+        (
+            view.profile.last_name.as_deref(),
+            view.profile.first_name.as_deref()
+        ),
+        (Some("张"), Some("伟"))
+    );
+    assert_eq!(
+        view.profile.consent.get("email"),
+        Some(&false),
+        "退订=是 withdraws email consent"
+    );
     assert_eq!(view.profile.attributes["会员等级"], "金卡");
     assert!(view.profile.tags.contains("VIP") && view.profile.tags.contains("老客户"));
-    let nana = find_customer(&t.ws.pool, "nana@example.cn").await.unwrap().unwrap();
+    let nana = find_customer(&t.ws.pool, "nana@example.cn")
+        .await
+        .unwrap()
+        .unwrap();
     let nana = customer_view(&t.ws.pool, nana).await.unwrap().unwrap();
-    assert_eq!((nana.profile.last_name.as_deref(), nana.profile.first_name.as_deref()), (Some("欧阳"), Some("娜娜")));
+    assert_eq!(
+        (
+            nana.profile.last_name.as_deref(),
+            nana.profile.first_name.as_deref()
+        ),
+        (Some("欧阳"), Some("娜娜"))
+    );
 
     // Forcing the wrong encoding is an error, not mojibake in the database.
-    let forced = ImportOptions { encoding: Some(Encoding::Utf8), ..Default::default() };
-    assert!(import_customers(&t.ws, &path, &forced, &|_| {}).await.is_err());
+    let forced = ImportOptions {
+        encoding: Some(Encoding::Utf8),
+        ..Default::default()
+    };
+    assert!(import_customers(&t.ws, &path, &forced, &|_| {})
+        .await
+        .is_err());
 }
 
 #[tokio::test]
 async fn records_sharing_a_key_merge_into_one_profile_with_their_events() {
     let t = TestWorkspace::new().await;
-    let first = t.file("crm.csv", "email,phone,first name\nann@x.com,+44 20 7946 0001,Ann\nbo@x.com,+44 20 7946 0002,Bo\n");
+    let first = t.file(
+        "crm.csv",
+        "email,phone,first name\nann@x.com,+44 20 7946 0001,Ann\nbo@x.com,+44 20 7946 0002,Bo\n",
+    );
     t.customers(&first).await;
-    let ann = find_customer(&t.ws.pool, "ann@x.com").await.unwrap().unwrap();
-    let bo = find_customer(&t.ws.pool, "bo@x.com").await.unwrap().unwrap();
-    t.events(&t.file("ev.csv", "email,timestamp,type,value\nbo@x.com,2024-05-01T12:00:00Z,purchase,30\n")).await;
+    let ann = find_customer(&t.ws.pool, "ann@x.com")
+        .await
+        .unwrap()
+        .unwrap();
+    let bo = find_customer(&t.ws.pool, "bo@x.com")
+        .await
+        .unwrap()
+        .unwrap();
+    t.events(&t.file(
+        "ev.csv",
+        "email,timestamp,type,value\nbo@x.com,2024-05-01T12:00:00Z,purchase,30\n",
+    ))
+    .await;
     // The shop's export knows Ann's email and the phone that was Bo's: they are one person.
-    let pos = t.file("pos.ndjson", "{\"email\":\"ANN@x.com\",\"mobile\":\"+442079460002\",\"loyalty\":\"gold\"}\n");
+    let pos = t.file(
+        "pos.ndjson",
+        "{\"email\":\"ANN@x.com\",\"mobile\":\"+442079460002\",\"loyalty\":\"gold\"}\n",
+    );
     let s = t.customers(&pos).await;
     assert_eq!((s.updated, s.merged), (1, 1));
     assert_eq!(t.count("customers").await, 1);
     let view = customer_view(&t.ws.pool, ann).await.unwrap().unwrap();
-    assert!(view.keys.contains(&"email:bo@x.com".to_string()) && view.keys.contains(&"email:ann@x.com".to_string()));
+    assert!(
+        view.keys.contains(&"email:bo@x.com".to_string())
+            && view.keys.contains(&"email:ann@x.com".to_string())
+    );
     assert_eq!(view.merged_from.len(), 1);
     assert_eq!(view.merged_from[0].customer_id, bo);
-    assert_eq!(view.events.len(), 1, "Bo's purchase moved to the merged profile");
+    assert_eq!(
+        view.events.len(),
+        1,
+        "Bo's purchase moved to the merged profile"
+    );
     assert_eq!(view.profile.attributes["loyalty"], "gold");
-    assert_eq!(find_customer(&t.ws.pool, &bo.to_string()).await.unwrap(), Some(ann), "the old id finds the survivor");
+    assert_eq!(
+        find_customer(&t.ws.pool, &bo.to_string()).await.unwrap(),
+        Some(ann),
+        "the old id finds the survivor"
+    );
 }
 
 #[tokio::test]
 async fn duplicates_within_one_file_become_one_customer() {
     let t = TestWorkspace::new().await;
-    let path = t.file("dups.csv", "email,phone,city\nli@x.cn,,Shanghai\nLI@X.CN,13800138000,\n,+86 138 0013 8000,Beijing\n");
+    let path = t.file(
+        "dups.csv",
+        "email,phone,city\nli@x.cn,,Shanghai\nLI@X.CN,13800138000,\n,+86 138 0013 8000,Beijing\n",
+    );
     let s = t.customers(&path).await;
     assert_eq!((s.inserted, s.merged), (1, 2));
-    let id = find_customer(&t.ws.pool, "13800138000").await.unwrap().unwrap();
-    assert_eq!(customer_view(&t.ws.pool, id).await.unwrap().unwrap().profile.attributes["city"], "Beijing");
+    let id = find_customer(&t.ws.pool, "13800138000")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        customer_view(&t.ws.pool, id)
+            .await
+            .unwrap()
+            .unwrap()
+            .profile
+            .attributes["city"],
+        "Beijing"
+    );
 }
 
 #[tokio::test]
@@ -141,6 +220,8 @@ async fn bad_event_rows_are_rejected_and_the_rest_land() {
     assert_eq!(lines(&s), vec![3, 4, 5]);
     assert!(s.errors[0].reason.contains("bad date 'yesterday'"));
     assert!(s.errors[1].reason.contains("bad number 'ten'"));
-    assert!(s.errors[2].reason.contains("no customer with email 'nobody@x.com'"));
+    assert!(s.errors[2]
+        .reason
+        .contains("no customer with email 'nobody@x.com'"));
     assert_eq!(s.inserted, 2);
 }

@@ -11,7 +11,9 @@ pub struct TestWorkspace {
 impl TestWorkspace {
     pub async fn new() -> TestWorkspace {
         let dir = tempfile::tempdir().unwrap();
-        let ws = Workspace::open(&dir.path().join("workspace.sqlite")).await.unwrap();
+        let ws = Workspace::open(&dir.path().join("workspace.sqlite"))
+            .await
+            .unwrap();
         TestWorkspace { dir, ws }
     }
 
@@ -22,11 +24,15 @@ impl TestWorkspace {
     }
 
     pub async fn customers(&self, path: &Path) -> ImportSummary {
-        import_customers(&self.ws, path, &ImportOptions::default(), &|_| {}).await.unwrap()
+        import_customers(&self.ws, path, &ImportOptions::default(), &|_| {})
+            .await
+            .unwrap()
     }
 
     pub async fn events(&self, path: &Path) -> ImportSummary {
-        import_events(&self.ws, path, &ImportOptions::default(), &|_| {}).await.unwrap()
+        import_events(&self.ws, path, &ImportOptions::default(), &|_| {})
+            .await
+            .unwrap()
     }
 
     pub async fn count(&self, table: &str) -> i64 {
@@ -36,7 +42,10 @@ impl TestWorkspace {
             "customer_merges" => "SELECT COUNT(*) FROM customer_merges",
             other => panic!("no count for {other}"),
         };
-        sqlx::query_scalar(sql).fetch_one(&self.ws.pool).await.unwrap()
+        sqlx::query_scalar(sql)
+            .fetch_one(&self.ws.pool)
+            .await
+            .unwrap()
     }
 }
 

@@ -11,21 +11,41 @@ fn wrap(body: &str) -> String {
 #[test]
 fn invalid_mjml_is_reported_at_its_line_and_column() {
     let source = "<mjml>\n<mj-body>\n  <mj-section>\n    <mj-column>\n      <mj-text>Hi {{first_name}}</mj-text>\n      <mj-image src=>\n    </mj-column>\n  </mj-section>\n</mj-body>\n</mjml>\n";
-    let err = compile_email(source).err().expect("a broken attribute must fail");
+    let err = compile_email(source)
+        .err()
+        .expect("a broken attribute must fail");
     assert_eq!((err.layer, err.line), (Some("mjml"), 6), "{err}");
     assert!(err.message.contains("invalid attribute"), "{err}");
     let unclosed = "<mjml>\n<mj-body>\n  <mj-section>\n    <mj-column width=\"{{w}}\">\n  </mj-section>\n</mj-body>\n</mjml>\n";
-    let err = compile_email(unclosed).err().expect("unclosed mj-column must fail");
-    assert_eq!((err.layer, err.line, err.column), (Some("mjml"), 4, 5), "{err}");
+    let err = compile_email(unclosed)
+        .err()
+        .expect("unclosed mj-column must fail");
+    assert_eq!(
+        (err.layer, err.line, err.column),
+        (Some("mjml"), 4, 5),
+        "{err}"
+    );
     assert!(err.message.contains("<mj-column> is never closed"), "{err}");
 }
 
 #[test]
 fn unknown_helper_and_handlebars_syntax_errors_point_to_the_template() {
-    let err = compile_email(&wrap("<mj-section><mj-column><mj-text>{{shout first_name}}</mj-text></mj-column></mj-section>")).err().unwrap();
-    assert_eq!((err.line, err.column, err.layer), (4, 33, Some("handlebars")), "{err}");
+    let err = compile_email(&wrap(
+        "<mj-section><mj-column><mj-text>{{shout first_name}}</mj-text></mj-column></mj-section>",
+    ))
+    .err()
+    .unwrap();
+    assert_eq!(
+        (err.line, err.column, err.layer),
+        (4, 33, Some("handlebars")),
+        "{err}"
+    );
     assert!(err.message.contains("unknown helper 'shout'"));
-    let err = compile_email(&wrap("<mj-section><mj-column><mj-text>{{#if vip}}VIP</mj-text></mj-column></mj-section>")).err().unwrap();
+    let err = compile_email(&wrap(
+        "<mj-section><mj-column><mj-text>{{#if vip}}VIP</mj-text></mj-column></mj-section>",
+    ))
+    .err()
+    .unwrap();
     assert_eq!(err.layer, Some("handlebars"));
     assert!(err.line >= 4, "{err}");
 }
@@ -39,9 +59,15 @@ fn sections_can_be_conditional_and_repeated_across_mjml_structure() {
     );
     let t = compile_email(&source).unwrap();
     let render = |data: Value| t.render(&data, &mut Misses::default()).unwrap();
-    let vip = render(json!({"first_name": "Zoë", "vip": true, "locale": "de-DE", "products": [{"name": "Tee", "price": 9.5}, {"name": "Kaffee", "price": 1234}]}));
+    let vip = render(
+        json!({"first_name": "Zoë", "vip": true, "locale": "de-DE", "products": [{"name": "Tee", "price": 9.5}, {"name": "Kaffee", "price": 1234}]}),
+    );
     assert!(vip.html.contains("VIP lounge"));
-    assert_eq!(vip.html.matches("product-outlook").count(), 2, "one section per product");
+    assert_eq!(
+        vip.html.matches("product-outlook").count(),
+        2,
+        "one section per product"
+    );
     assert!(vip.html.contains("Kaffee: 1.234,00\u{a0}€"));
     assert_eq!(vip.subject, "Hi Zoë");
     assert!(vip.text.contains("Hello Zoë") && vip.text.contains("Tee: 9,50"));
@@ -57,8 +83,13 @@ fn customer_data_is_escaped_in_html_but_not_in_text_or_subject() {
     let r = t.render(&hostile, &mut Misses::default()).unwrap();
     assert!(!r.html.contains("<script>alert"));
     assert!(!r.html.contains("\" onload=\""));
-    assert!(r.html.contains("&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;"));
-    assert!(r.text.contains("<script>alert('x')</script>"), "text part is plain text");
+    assert!(r
+        .html
+        .contains("&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;"));
+    assert!(
+        r.text.contains("<script>alert('x')</script>"),
+        "text part is plain text"
+    );
     assert_eq!(r.subject, "Hi <script>alert('x')</script>\" onload=\"x");
 }
 
@@ -67,20 +98,39 @@ fn templates_cannot_reach_files_or_partials() {
     let include = "<mjml><mj-body><mj-include path=\"/etc/passwd\" /></mj-body></mjml>";
     assert!(compile_email(include).is_err());
     assert!(compile(r#"{{> secrets}}"#, true).is_err());
-    assert!(compile(r#"{{log "x"}}"#, true).is_err(), "no logging helper");
+    assert!(
+        compile(r#"{{log "x"}}"#, true).is_err(),
+        "no logging helper"
+    );
 }
 
 #[test]
 fn missing_fields_are_counted_per_customer_unless_a_fallback_covers_them() {
     let t = compile_email(&wrap("<mj-section><mj-column><mj-text>{{default nickname \"friend\"}} from {{city}}</mj-text></mj-column></mj-section>")).unwrap();
-    let customers: Vec<CustomerContext> = [json!({"first_name": "A", "city": "Paris"}), json!({"first_name": "B"}), json!({"city": ""})]
-        .into_iter()
-        .enumerate()
-        .map(|(i, data)| CustomerContext { id: i as i64, email: None, email_opted_out: false, data })
-        .collect();
+    let customers: Vec<CustomerContext> = [
+        json!({"first_name": "A", "city": "Paris"}),
+        json!({"first_name": "B"}),
+        json!({"city": ""}),
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(i, data)| CustomerContext {
+        id: i as i64,
+        email: None,
+        email_opted_out: false,
+        data,
+    })
+    .collect();
     let report = missing_fields(&t, &customers.iter().collect::<Vec<_>>());
-    let found: Vec<(&str, usize, usize, usize)> = report.iter().map(|m| (m.field.as_str(), m.line, m.customers, m.of)).collect();
-    assert_eq!(found, vec![("first_name", 2, 1, 3), ("city", 4, 2, 3)], "the subject's field sits on its source line; nickname has a fallback");
+    let found: Vec<(&str, usize, usize, usize)> = report
+        .iter()
+        .map(|m| (m.field.as_str(), m.line, m.customers, m.of))
+        .collect();
+    assert_eq!(
+        found,
+        vec![("first_name", 2, 1, 3), ("city", 4, 2, 3)],
+        "the subject's field sits on its source line; nickname has a fallback"
+    );
 }
 
 #[test]
@@ -92,9 +142,15 @@ fn starter_templates_compile_and_render_in_both_languages() {
             "last_purchase": {"name": "龙井"}, "last_purchase_date": "2026-10-01", "days_since_last_purchase": 52, "favorite_category": "tea",
             "recommendations": [{"name": "铁观音", "category": "tea", "price": 32, "image": "https://x/i.jpg", "url": "https://x/p"}], "unsubscribe_url": "mailto:u@x"});
         let r = t.render(&data, &mut Misses::default()).unwrap();
-        assert!(r.html.contains("伟") || r.html.contains("张伟"), "{name} greets by name");
+        assert!(
+            r.html.contains("伟") || r.html.contains("张伟"),
+            "{name} greets by name"
+        );
         assert!(r.html.contains("@media"), "{name} is responsive");
-        assert!(r.html.contains("mailto:u@x"), "{name} has the unsubscribe link");
+        assert!(
+            r.html.contains("mailto:u@x"),
+            "{name} has the unsubscribe link"
+        );
         assert!(!r.subject.is_empty() && !r.text.is_empty());
     }
 }
@@ -116,7 +172,11 @@ impl Rng {
             3 => json!((self.next() % 1000) as f64 / 8.0),
             4 => json!(["", "x", "<b>&'\"=`", "张伟", "Zoë 🌸", "0"][(self.next() % 6) as usize]),
             5 => Value::Null,
-            6 | 7 => Value::Array((0..self.next() % 4).map(|_| self.object(depth + 1)).collect()),
+            6 | 7 => Value::Array(
+                (0..self.next() % 4)
+                    .map(|_| self.object(depth + 1))
+                    .collect(),
+            ),
             _ => self.object(depth + 1),
         }
     }
@@ -155,12 +215,22 @@ fn compiled_plans_render_exactly_like_handlebars() {
             let mut data = rng.object(0);
             data["locale"] = json!("en-US");
             let mut out = Vec::new();
-            plan.render(&data, &RenderEnv { locale: "en-US" }, &mut out, &mut Misses::default()).unwrap();
+            plan.render(
+                &data,
+                &RenderEnv { locale: "en-US" },
+                &mut out,
+                &mut Misses::default(),
+            )
+            .unwrap();
             // handlebars-rust errors on a field looked up in a list, where handlebars.js (and the
             // plan) render nothing; those cases are compared with handlebars.js semantics only.
             if let Ok(expected) = hbs.render_template(source, &data) {
                 compared += 1;
-                assert_eq!(String::from_utf8(out).unwrap(), expected, "template {source:?} with data {data}");
+                assert_eq!(
+                    String::from_utf8(out).unwrap(),
+                    expected,
+                    "template {source:?} with data {data}"
+                );
             }
         }
     }
