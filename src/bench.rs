@@ -15,7 +15,7 @@ use crate::render::{render_batch, BatchOptions, CustomerContext, OutputFormat};
 use crate::store::Workspace;
 use crate::templates::email::locale_of;
 use crate::templates::store::STARTER_EMAILS;
-use crate::templates::{compile_email, Misses, RenderEnv};
+use crate::templates::{compile_email, EmailTemplate, Misses, RenderEnv};
 
 #[derive(clap::Args)]
 pub struct BenchArgs {
@@ -34,6 +34,17 @@ pub struct BenchArgs {
     /// Scratch folder (default: a temporary folder).
     #[arg(long)]
     pub scratch: Option<PathBuf>,
+    /// Run only these benchmarks (repeatable; default: all).
+    #[arg(long, value_enum)]
+    pub only: Vec<Bench>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Bench {
+    Mjml,
+    Merge,
+    Files,
+    Import,
 }
 
 /// About ten merge fields and a three-item loop, as a real campaign customer.
@@ -83,6 +94,51 @@ pub async fn run(args: BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
         );
     }
 
+    let wanted = |b: Bench| args.only.is_empty() || args.only.contains(&b);
+    if wanted(Bench::Mjml) {
+        bench_mjml(scratch, &baseline, have_node)?;
+    }
+    let template = compile_email(
+        STARTER_EMAILS
+            .iter()
+            .find(|(n, _)| *n == "recommendations-en")
+            .map(|t| t.1)
+            .unwrap_or_default(),
+    )?;
+    let mut rng = Rng::new(7);
+    let needs_customers = wanted(Bench::Merge) || wanted(Bench::Files);
+    let customers: Vec<Value> = (0..if needs_customers {
+        args.emails.min(100_000)
+    } else {
+        0
+    })
+        .map(|i| bench_customer(&mut rng, i))
+        .collect();
+    if wanted(Bench::Merge) {
+        bench_merge(
+            &template,
+            &customers,
+            args.emails,
+            scratch,
+            &baseline,
+            have_node,
+        )?;
+    }
+    if wanted(Bench::Files) {
+        bench_files(&template, &customers, args.files, scratch)?;
+    }
+    if wanted(Bench::Import) {
+        bench_import(args.rows, scratch, &baseline).await?;
+    }
+    Ok(())
+}
+
+/// MJML compile of the starter templates.
+fn bench_mjml(
+    scratch: &Path,
+    baseline: &Path,
+    have_node: bool,
+) -> Result<(), Box<dyn std::error::Error>> {
     // 1. MJML compile.
     println!("MJML compile (starter templates, mrml in process):");
     let mut files = Vec::new();
@@ -102,7 +158,7 @@ pub async fn run(args: BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
         let file_args: Vec<String> = files.iter().map(|f| f.2.display().to_string()).collect();
         let mut a = vec!["mjml.js"];
         a.extend(file_args.iter().map(String::as_str));
-        node(&baseline, &a)
+        node(baseline, &a)
     } else {
         None
     };
@@ -116,18 +172,18 @@ pub async fn run(args: BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
         );
     }
 
-    // 2. Merge into a compiled email.
-    let template = compile_email(
-        STARTER_EMAILS
-            .iter()
-            .find(|(n, _)| *n == "recommendations-en")
-            .map(|t| t.1)
-            .unwrap_or_default(),
-    )?;
-    let mut rng = Rng::new(7);
-    let customers: Vec<Value> = (0..args.emails.min(100_000))
-        .map(|i| bench_customer(&mut rng, i))
-        .collect();
+    Ok(())
+}
+
+/// Merge into a compiled email, one core and all cores, against handlebars.js.
+fn bench_merge(
+    template: &EmailTemplate,
+    customers: &[Value],
+    emails: usize,
+    scratch: &Path,
+    baseline: &Path,
+    have_node: bool,
+) -> Result<(), Box<dyn std::error::Error>> {
     let merge = |c: &Value, buf: &mut Vec<u8>, misses: &mut Misses| {
         buf.clear();
         misses.0.clear();
@@ -144,18 +200,18 @@ pub async fn run(args: BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
     let (mut buf, mut misses) = (Vec::with_capacity(16 * 1024), Misses::default());
     let size = merge(&customers[0], &mut buf, &mut misses);
     let start = Instant::now();
-    for i in 0..args.emails {
+    for i in 0..emails {
         merge(&customers[i % customers.len()], &mut buf, &mut misses);
     }
-    let one_core = args.emails as f64 / start.elapsed().as_secs_f64();
+    let one_core = emails as f64 / start.elapsed().as_secs_f64();
     let start = Instant::now();
-    (0..args.emails).into_par_iter().for_each_init(
+    (0..emails).into_par_iter().for_each_init(
         || (Vec::with_capacity(16 * 1024), Misses::default()),
         |(buf, misses), i| {
             merge(&customers[i % customers.len()], buf, misses);
         },
     );
-    let all_cores = args.emails as f64 / start.elapsed().as_secs_f64();
+    let all_cores = emails as f64 / start.elapsed().as_secs_f64();
     let hbs = if have_node {
         let html = scratch.join("email.html");
         let data = scratch.join("customers.json");
@@ -188,8 +244,18 @@ pub async fn run(args: BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
         ratio(all_cores, hbs)
     );
 
+    Ok(())
+}
+
+/// End to end: render to files with the manifest.
+fn bench_files(
+    template: &EmailTemplate,
+    customers: &[Value],
+    files: usize,
+    scratch: &Path,
+) -> Result<(), Box<dyn std::error::Error>> {
     // 3. End to end: render to files with the manifest.
-    let mut contexts: Vec<CustomerContext> = (0..args.files)
+    let mut contexts: Vec<CustomerContext> = (0..files)
         .map(|i| CustomerContext {
             id: i as i64 + 1,
             email: Some(format!("c{i}@example.com")),
@@ -207,7 +273,7 @@ pub async fn run(args: BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
     };
     let start = Instant::now();
     let summary = render_batch(
-        &template,
+        template,
         &mut contexts,
         &options,
         &|_, _| {},
@@ -217,10 +283,19 @@ pub async fn run(args: BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
     println!("Render to files end to end (missing-field pass, render, write, hash, manifest): {files_per_second:.0} emails/s ({} files)", summary.rendered);
     std::fs::remove_dir_all(scratch.join("render")).ok();
 
+    Ok(())
+}
+
+/// Import into the durable database, against Python's sqlite3.
+async fn bench_import(
+    rows: usize,
+    scratch: &Path,
+    baseline: &Path,
+) -> Result<(), Box<dyn std::error::Error>> {
     // 4. Import into the durable database.
     let csv_path = scratch.join("import.csv");
     let mut csv = String::from("email,phone,first_name,last_name,locale,city,points\n");
-    for i in 0..args.rows {
+    for i in 0..rows {
         csv.push_str(&format!(
             "user{i}@example.com,+8613{:09},User{i},Smith,en-US,City{},{}\n",
             i,

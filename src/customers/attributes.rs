@@ -68,11 +68,18 @@ pub fn infer<'a>(cells: impl Iterator<Item = &'a Cell<'a>>) -> AttrType {
                 }
                 total += 1;
                 zero_padded |= has_leading_zero(t);
-                if parse_number(t).is_some() {
+                // Dates and numbers start with a digit, a sign or a currency symbol: most text
+                // values are rejected without trying every date format.
+                let numeric_start =
+                    t.starts_with(|c: char| c.is_ascii_digit() || "-+.$¥€£￥".contains(c));
+                if numeric_start && parse_number(t).is_some() {
                     numbers += 1;
                 } else if parse_bool(t).is_some() {
                     bools += 1;
-                } else if parse_timestamp(t).is_some() && !t.bytes().all(|b| b.is_ascii_digit()) {
+                } else if numeric_start
+                    && parse_timestamp(t).is_some()
+                    && !t.bytes().all(|b| b.is_ascii_digit())
+                {
                     dates += 1;
                 }
             }

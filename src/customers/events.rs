@@ -1,7 +1,7 @@
 //! `tessera import events FILE`: purchases and behaviour, each tied to a customer by email,
 //! phone or customer id. Re-importing a file adds nothing (each event has a content fingerprint).
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet;
 use std::path::Path;
 
 use serde_json::{Map, Value};
@@ -158,7 +158,7 @@ pub async fn import_events(
 
     let mut tx = ws.pool.begin_with("BEGIN IMMEDIATE").await?;
     let keys: Vec<&Key> = {
-        let mut seen = HashSet::new();
+        let mut seen = FxHashSet::default();
         records
             .iter()
             .map(|(_, r)| &r.key)

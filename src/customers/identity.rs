@@ -1,7 +1,7 @@
 //! Identity merge: records that share an email, a phone or an external id are one person.
 //! Grouping is a union-find over the import's records and the existing customers they touch.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
@@ -40,8 +40,8 @@ impl std::fmt::Display for Key {
 pub async fn load_key_owners(
     conn: &mut SqliteConnection,
     keys: &[&Key],
-) -> Result<HashMap<Key, i64>, sqlx::Error> {
-    let mut owners = HashMap::new();
+) -> Result<FxHashMap<Key, i64>, sqlx::Error> {
+    let mut owners = FxHashMap::default();
     for kind in [KeyKind::Email, KeyKind::Phone, KeyKind::External] {
         let values: Vec<&str> = keys
             .iter()
@@ -102,13 +102,13 @@ impl UnionFind {
 
 /// Groups records (each given by its keys) with each other and with the existing owners of
 /// their keys. Groups come out in the order of their first record.
-pub fn group_records(record_keys: &[Vec<Key>], owners: &HashMap<Key, i64>) -> Vec<Group> {
+pub fn group_records(record_keys: &[&[Key]], owners: &FxHashMap<Key, i64>) -> Vec<Group> {
     let n = record_keys.len();
     let mut uf = UnionFind((0..n).collect());
-    let mut first_with_key: HashMap<&Key, usize> = HashMap::new();
-    let mut first_with_owner: HashMap<i64, usize> = HashMap::new();
+    let mut first_with_key: FxHashMap<&Key, usize> = FxHashMap::default();
+    let mut first_with_owner: FxHashMap<i64, usize> = FxHashMap::default();
     for (i, keys) in record_keys.iter().enumerate() {
-        for key in keys {
+        for key in keys.iter() {
             match first_with_key.get(key) {
                 Some(&j) => uf.union(i, j),
                 None => {
@@ -125,7 +125,7 @@ pub fn group_records(record_keys: &[Vec<Key>], owners: &HashMap<Key, i64>) -> Ve
             }
         }
     }
-    let mut group_of_root: HashMap<usize, usize> = HashMap::new();
+    let mut group_of_root: FxHashMap<usize, usize> = FxHashMap::default();
     let mut groups: Vec<Group> = Vec::new();
     for i in 0..n {
         let root = uf.find(i);
@@ -134,7 +134,7 @@ pub fn group_records(record_keys: &[Vec<Key>], owners: &HashMap<Key, i64>) -> Ve
             groups.len() - 1
         });
         groups[g].records.push(i);
-        for key in &record_keys[i] {
+        for key in record_keys[i].iter() {
             if let Some(&owner) = owners.get(key) {
                 if !groups[g].existing.contains(&owner) {
                     groups[g].existing.push(owner);
@@ -170,10 +170,11 @@ mod tests {
             ],
             vec![key(KeyKind::Email, "b@x.com")],
         ];
-        let owners = HashMap::from([
+        let owners = FxHashMap::from_iter([
             (key(KeyKind::Phone, "+1555000111"), 7),
             (key(KeyKind::Email, "a@x.com"), 3),
         ]);
+        let records: Vec<&[Key]> = records.iter().map(Vec::as_slice).collect();
         let groups = group_records(&records, &owners);
         assert_eq!(groups.len(), 2);
         assert_eq!(groups[0].records, vec![0, 1, 2]);

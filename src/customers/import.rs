@@ -1,7 +1,9 @@
 //! `tessera import customers FILE`: maps rows to customer records, rejects bad rows with their
 //! line, merges records that are one person, and writes everything in one transaction.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+
+use rustc_hash::FxHashSet;
 use std::path::Path;
 
 use serde_json::Value;
@@ -219,12 +221,14 @@ struct Plan {
     unchanged: usize,
 }
 
+/// Decides what to write. Takes the records by value: their profiles and keys move into the
+/// plan rather than being copied (imports are large).
 async fn plan(
     conn: &mut SqliteConnection,
-    records: &[CustomerRecord],
+    mut records: Vec<CustomerRecord>,
 ) -> Result<Plan, sqlx::Error> {
     let all_keys: Vec<&Key> = {
-        let mut seen = HashSet::new();
+        let mut seen = FxHashSet::default();
         records
             .iter()
             .flat_map(|r| r.keys.iter())
@@ -232,8 +236,9 @@ async fn plan(
             .collect()
     };
     let owners = load_key_owners(conn, &all_keys).await?;
-    let record_keys: Vec<Vec<Key>> = records.iter().map(|r| r.keys.clone()).collect();
+    let record_keys: Vec<&[Key]> = records.iter().map(|r| r.keys.as_slice()).collect();
     let groups = group_records(&record_keys, &owners);
+    drop(all_keys);
     let existing_ids: Vec<i64> = {
         let mut ids: Vec<i64> = groups
             .iter()
@@ -271,20 +276,25 @@ async fn plan(
             plan.merges.push((id, loser, matched_on));
             plan.merged_profiles.insert(loser, loser_profile);
         }
-        let mut new_keys: Vec<&Key> = Vec::new();
-        for &r in &group.records {
-            profile.overlay(&records[r].profile);
-            for key in &records[r].keys {
-                let owned_by_group = owners.get(key).is_some_and(|o| group.existing.contains(o));
-                if !owned_by_group && !new_keys.contains(&key) {
-                    new_keys.push(key);
+        let keys_start = plan.new_keys.len();
+        for (n, &r) in group.records.iter().enumerate() {
+            let record = &mut records[r];
+            let incoming = std::mem::take(&mut record.profile);
+            if n == 0 && before.is_none() {
+                profile = incoming;
+            } else {
+                profile.overlay(&incoming);
+            }
+            for key in std::mem::take(&mut record.keys) {
+                let owned_by_group = owners.get(&key).is_some_and(|o| group.existing.contains(o));
+                if !owned_by_group && !plan.new_keys[keys_start..].iter().any(|(k, _)| *k == key) {
+                    plan.new_keys.push((key, id));
                 }
             }
         }
         let losers = group.existing.len().saturating_sub(1);
-        let changed = losers > 0 || !new_keys.is_empty() || before.as_ref() != Some(&profile);
-        plan.new_keys
-            .extend(new_keys.into_iter().map(|k| (k.clone(), id)));
+        let changed =
+            losers > 0 || plan.new_keys.len() > keys_start || before.as_ref() != Some(&profile);
         if !changed {
             plan.unchanged += 1;
             continue;
@@ -347,12 +357,18 @@ async fn write(
         },
     )
     .await?;
+    // In primary-key order, the key index grows at its end instead of splitting pages everywhere.
+    let mut keys: Vec<&(Key, i64)> = plan.new_keys.iter().collect();
+    keys.sort_unstable_by(|a, b| {
+        (a.0.kind.as_str(), &a.0.value).cmp(&(b.0.kind.as_str(), &b.0.value))
+    });
     insert_rows(
         conn,
+        // New keys have no owner yet (owned ones were found by `load_key_owners`).
         "INSERT INTO customer_keys (kind, value, customer_id) ",
-        " ON CONFLICT(kind, value) DO UPDATE SET customer_id = excluded.customer_id",
+        "",
         3,
-        &plan.new_keys,
+        &keys,
         |row, (key, id)| {
             row.push_bind(key.kind.as_str())
                 .push_bind(key.value.as_str())
@@ -433,7 +449,7 @@ pub async fn import_customers(
     let (types, new_types) = column_types(&mut tx, table, &fields).await?;
     let mut rejections = unreadable_rows(table);
     let records = convert_rows(table, &fields, &types, &mut rejections);
-    let plan = plan(&mut tx, &records).await?;
+    let plan = plan(&mut tx, records).await?;
     progress(Progress::Writing {
         rows: plan.upserts.len(),
     });

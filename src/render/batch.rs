@@ -8,8 +8,9 @@ use serde_json::Value;
 
 use super::context::CustomerContext;
 use super::eml::{to_eml, Envelope};
-use super::missing::{missing_fields, MissingField};
-use crate::templates::{EmailTemplate, Misses};
+use super::missing::{MissCounter, MissingField};
+use crate::templates::email::locale_of;
+use crate::templates::{EmailTemplate, Misses, RenderEnv};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -118,6 +119,110 @@ pub fn eligible(customers: &[CustomerContext]) -> (Vec<&CustomerContext>, usize,
     (ok, opted_out, no_email)
 }
 
+struct Worker {
+    buf: Vec<u8>,
+    misses: Misses,
+    counter: MissCounter,
+    entries: Vec<ManifestEntry>,
+    failed: Vec<RenderFailure>,
+}
+
+impl Worker {
+    fn new(template: &EmailTemplate) -> Worker {
+        Worker {
+            buf: Vec::with_capacity(template.html.size_hint * 2),
+            misses: Misses::default(),
+            counter: MissCounter::new(template),
+            entries: Vec::new(),
+            failed: Vec::new(),
+        }
+    }
+}
+
+struct Job<'a> {
+    template: &'a EmailTemplate,
+    options: &'a BatchOptions,
+    cancel: &'a AtomicBool,
+    progress: &'a (dyn Fn(usize, usize) + Sync),
+    done: &'a AtomicUsize,
+    total: usize,
+}
+
+impl Job<'_> {
+    /// Renders one customer's file; `None` once cancelled.
+    fn render_one(
+        &self,
+        c: &CustomerContext,
+        w: &mut Worker,
+    ) -> Result<Option<ManifestEntry>, RenderFailure> {
+        if self.cancel.load(Ordering::Relaxed) {
+            return Ok(None);
+        }
+        let failure = |error: String| RenderFailure {
+            customer_id: c.id,
+            error,
+        };
+        w.misses.0.clear();
+        w.buf.clear();
+        let (subject, extension) = match self.options.format {
+            // HTML straight from the plan into the worker's buffer: no intermediate strings.
+            OutputFormat::Html => {
+                let env = RenderEnv {
+                    locale: locale_of(&c.data),
+                };
+                self.template
+                    .html
+                    .render(&c.data, &env, &mut w.buf, &mut w.misses)
+                    .map_err(|e| failure(e.to_string()))?;
+                (
+                    self.template
+                        .subject
+                        .render_to_string(&c.data, &env)
+                        .map_err(|e| failure(e.to_string()))?,
+                    "html",
+                )
+            }
+            OutputFormat::Eml => {
+                let rendered = self
+                    .template
+                    .render(&c.data, &mut w.misses)
+                    .map_err(|e| failure(e.to_string()))?;
+                let envelope = Envelope {
+                    from: &self.options.from,
+                    to_name: c.data.get("name").and_then(Value::as_str),
+                    to_email: c.email.as_deref().unwrap_or_default(),
+                    unsubscribe_url: c
+                        .data
+                        .get("unsubscribe_url")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default(),
+                    message_id: format!("<{}.{}@tessera.local>", self.options.template_name, c.id),
+                    date: &self.options.date,
+                };
+                w.buf
+                    .extend_from_slice(to_eml(&rendered, &envelope).as_bytes());
+                (rendered.subject, "eml")
+            }
+        };
+        w.counter.record(&mut w.misses);
+        let file = format!("{}.{extension}", c.id);
+        let path = self.options.out.join(&file);
+        std::fs::write(&path, &w.buf)
+            .map_err(|e| failure(format!("cannot write {}: {e}", path.display())))?;
+        let n = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        if n % 64 == 0 || n == self.total {
+            (self.progress)(n, self.total);
+        }
+        Ok(Some(ManifestEntry {
+            customer_id: c.id,
+            email: c.email.clone(),
+            file,
+            hash: blake3::hash(&w.buf).to_hex().to_string(),
+            subject: subject.trim().to_string(),
+        }))
+    }
+}
+
 /// Renders every eligible customer. `progress(done, total)` is called as work completes;
 /// setting `cancel` stops the job after the files in flight (the manifest lists what was written).
 pub fn render_batch(
@@ -129,74 +234,42 @@ pub fn render_batch(
 ) -> Result<RenderSummary, BatchError> {
     add_unsubscribe_links(customers, &options.unsubscribe);
     let (targets, skipped_opted_out, skipped_no_email) = eligible(customers);
-    let missing = missing_fields(template, &targets);
     std::fs::create_dir_all(&options.out).map_err(io_err(&options.out))?;
     let total = targets.len();
     let done = AtomicUsize::new(0);
-    let extension = match options.format {
-        OutputFormat::Html => "html",
-        OutputFormat::Eml => "eml",
+    let job = Job {
+        template,
+        options,
+        cancel,
+        progress,
+        done: &done,
+        total,
     };
-    let results: Vec<Result<Option<ManifestEntry>, RenderFailure>> = targets
+    // Each worker keeps its buffers, its manifest entries and its miss counts; merged at the end.
+    let (mut entries, failed, misses) = targets
         .par_iter()
-        .map_init(Misses::default, |misses, c| {
-            if cancel.load(Ordering::Relaxed) {
-                return Ok(None);
-            }
-            misses.0.clear();
-            let rendered = template
-                .render(&c.data, misses)
-                .map_err(|e| RenderFailure {
-                    customer_id: c.id,
-                    error: e.to_string(),
-                })?;
-            let body = match options.format {
-                OutputFormat::Html => rendered.html.clone(),
-                OutputFormat::Eml => {
-                    let email = c.email.as_deref().unwrap_or_default();
-                    let envelope = Envelope {
-                        from: &options.from,
-                        to_name: c.data.get("name").and_then(Value::as_str),
-                        to_email: email,
-                        unsubscribe_url: c
-                            .data
-                            .get("unsubscribe_url")
-                            .and_then(Value::as_str)
-                            .unwrap_or_default(),
-                        message_id: format!("<{}.{}@tessera.local>", options.template_name, c.id),
-                        date: &options.date,
-                    };
-                    to_eml(&rendered, &envelope)
+        .fold(
+            || Worker::new(template),
+            |mut w, c| {
+                match job.render_one(c, &mut w) {
+                    Ok(Some(entry)) => w.entries.push(entry),
+                    Ok(None) => {}
+                    Err(failure) => w.failed.push(failure),
                 }
-            };
-            let file = format!("{}.{extension}", c.id);
-            let path = options.out.join(&file);
-            std::fs::write(&path, body.as_bytes()).map_err(|e| RenderFailure {
-                customer_id: c.id,
-                error: format!("cannot write {}: {e}", path.display()),
-            })?;
-            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-            if n % 64 == 0 || n == total {
-                progress(n, total);
-            }
-            Ok(Some(ManifestEntry {
-                customer_id: c.id,
-                email: c.email.clone(),
-                file,
-                hash: blake3::hash(body.as_bytes()).to_hex().to_string(),
-                subject: rendered.subject,
-            }))
-        })
-        .collect();
-    let mut entries = Vec::with_capacity(total);
-    let mut failed = Vec::new();
-    for r in results {
-        match r {
-            Ok(Some(e)) => entries.push(e),
-            Ok(None) => {}
-            Err(f) => failed.push(f),
-        }
-    }
+                w
+            },
+        )
+        .map(|w| (w.entries, w.failed, w.counter))
+        .reduce(
+            || (Vec::new(), Vec::new(), MissCounter::new(template)),
+            |mut a, b| {
+                a.0.extend(b.0);
+                a.1.extend(b.1);
+                (a.0, a.1, a.2.merge(b.2))
+            },
+        );
+    entries.sort_by_key(|e| e.customer_id);
+    let missing = misses.report(template);
     let manifest_path = options.out.join("manifest.json");
     let manifest = serde_json::json!({
         "template": options.template_name,

@@ -19,17 +19,77 @@ pub struct MissingField {
     pub of: usize,
 }
 
-/// Renders every customer's HTML without keeping it, counting missing fields per merge tag.
+/// Counts, per merge tag, the customers for whom it rendered empty.
+#[derive(Debug, Clone)]
+pub struct MissCounter {
+    counts: Vec<usize>,
+    customers: usize,
+}
+
+impl MissCounter {
+    pub fn new(template: &EmailTemplate) -> MissCounter {
+        MissCounter {
+            counts: vec![0; template.slots().len()],
+            customers: 0,
+        }
+    }
+
+    /// Adds one customer's misses (each tag counts once per customer).
+    pub fn record(&mut self, misses: &mut Misses) {
+        misses.0.sort_unstable();
+        misses.0.dedup();
+        for &slot in &misses.0 {
+            self.counts[slot as usize] += 1;
+        }
+        self.customers += 1;
+    }
+
+    pub fn merge(mut self, other: MissCounter) -> MissCounter {
+        self.counts
+            .iter_mut()
+            .zip(other.counts)
+            .for_each(|(x, y)| *x += y);
+        self.customers += other.customers;
+        self
+    }
+
+    /// One line per field and position: the same tag copied by MJML counts once.
+    pub fn report(&self, template: &EmailTemplate) -> Vec<MissingField> {
+        let mut by_place: HashMap<(&str, usize, usize), usize> = HashMap::new();
+        for (slot, &n) in template.slots().iter().zip(&self.counts) {
+            if n > 0 {
+                let e = by_place
+                    .entry((slot.field.as_str(), slot.line, slot.column))
+                    .or_default();
+                *e = (*e).max(n);
+            }
+        }
+        let mut out: Vec<MissingField> = by_place
+            .into_iter()
+            .map(|((field, line, column), n)| MissingField {
+                field: field.to_string(),
+                line,
+                column,
+                customers: n,
+                of: self.customers,
+            })
+            .collect();
+        out.sort_by(|a, b| (a.line, a.column, &a.field).cmp(&(b.line, b.column, &b.field)));
+        out
+    }
+}
+
+/// Renders every customer's HTML without keeping it, counting missing fields per merge tag:
+/// the report shown before a campaign is rendered.
 pub fn missing_fields(
     template: &EmailTemplate,
     customers: &[&CustomerContext],
 ) -> Vec<MissingField> {
-    let slots = template.slots();
-    let counts = customers
+    customers
         .par_iter()
         .fold(
-            || (vec![0usize; slots.len()], Vec::new(), Misses::default()),
-            |(mut counts, mut buf, mut misses), c| {
+            || (MissCounter::new(template), Vec::new(), Misses::default()),
+            |(mut counter, mut buf, mut misses), c| {
                 buf.clear();
                 misses.0.clear();
                 let env = RenderEnv {
@@ -37,42 +97,11 @@ pub fn missing_fields(
                 };
                 // A render error is reported by the render itself; here only misses matter.
                 let _ = template.html.render(&c.data, &env, &mut buf, &mut misses);
-                misses.0.sort_unstable();
-                misses.0.dedup();
-                for &slot in &misses.0 {
-                    counts[slot as usize] += 1;
-                }
-                (counts, buf, misses)
+                counter.record(&mut misses);
+                (counter, buf, misses)
             },
         )
-        .map(|(counts, _, _)| counts)
-        .reduce(
-            || vec![0usize; slots.len()],
-            |mut a, b| {
-                a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
-                a
-            },
-        );
-    // One line per field and position: the same tag copied by MJML counts once.
-    let mut by_place: HashMap<(String, usize, usize), usize> = HashMap::new();
-    for (slot, n) in slots.iter().zip(counts) {
-        if n > 0 {
-            let e = by_place
-                .entry((slot.field.clone(), slot.line, slot.column))
-                .or_default();
-            *e = (*e).max(n);
-        }
-    }
-    let mut out: Vec<MissingField> = by_place
-        .into_iter()
-        .map(|((field, line, column), n)| MissingField {
-            field,
-            line,
-            column,
-            customers: n,
-            of: customers.len(),
-        })
-        .collect();
-    out.sort_by(|a, b| (a.line, a.column, &a.field).cmp(&(b.line, b.column, &b.field)));
-    out
+        .map(|(counter, _, _)| counter)
+        .reduce(|| MissCounter::new(template), MissCounter::merge)
+        .report(template)
 }

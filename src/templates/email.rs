@@ -83,12 +83,12 @@ impl EmailTemplate {
             html: {
                 let mut buf = Vec::with_capacity(self.html.size_hint);
                 self.html.render(data, &env, &mut buf, misses)?;
-                String::from_utf8_lossy(&buf).into_owned()
+                plan::into_string(buf)
             },
             text: {
                 let mut buf = Vec::with_capacity(self.html.size_hint / 4);
                 self.text.render(data, &env, &mut buf, &mut scratch)?;
-                String::from_utf8_lossy(&buf).trim_start().to_string()
+                plan::into_string(buf).trim_start().to_string()
             },
         })
     }

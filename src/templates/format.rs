@@ -7,11 +7,18 @@ use chrono::{Datelike, NaiveDate};
 struct LocaleData {
     group: &'static str,
     decimal: &'static str,
-    /// Currency pattern: `{n}` is the number, `{s}` the symbol.
-    currency: &'static str,
+    /// Where the currency symbol goes.
+    currency: Placement,
     months: Option<&'static [&'static str; 12]>,
     long_date: DateStyle,
     short_date: DateStyle,
+}
+
+#[derive(Clone, Copy)]
+enum Placement {
+    Before,       // $1.00
+    BeforeSpaced, // R$ 1,00
+    AfterSpaced,  // 1,00 €
 }
 
 #[derive(Clone, Copy)]
@@ -81,17 +88,27 @@ const ES_MONTHS: [&str; 12] = [
 ];
 
 fn locale_data(locale: &str) -> LocaleData {
-    let lower = locale.to_ascii_lowercase().replace('_', "-");
+    // Lower-cased with '-' on the stack: this runs for every formatted value.
+    let mut buf = [0u8; 16];
+    let n = locale.len().min(buf.len());
+    for (slot, b) in buf.iter_mut().zip(locale.bytes()) {
+        *slot = if b == b'_' {
+            b'-'
+        } else {
+            b.to_ascii_lowercase()
+        };
+    }
+    let lower = std::str::from_utf8(&buf[..n]).unwrap_or("en");
     let lang = lower.split('-').next().unwrap_or("en");
     let en = LocaleData {
         group: ",",
         decimal: ".",
-        currency: "{s}{n}",
+        currency: Placement::Before,
         months: Some(&EN_MONTHS),
         long_date: DateStyle::MonthDayYear,
         short_date: DateStyle::MonthDayYear,
     };
-    match (lang, lower.as_str()) {
+    match (lang, lower) {
         (_, "en-gb" | "en-au" | "en-nz" | "en-ie" | "en-in") => LocaleData {
             long_date: DateStyle::DayMonthYear,
             short_date: DateStyle::DayMonthYear,
@@ -106,7 +123,7 @@ fn locale_data(locale: &str) -> LocaleData {
         ("de", _) => LocaleData {
             group: ".",
             decimal: ",",
-            currency: "{n}\u{a0}{s}",
+            currency: Placement::AfterSpaced,
             months: Some(&DE_MONTHS),
             long_date: DateStyle::DayDotMonth,
             short_date: DateStyle::DayDotMonth,
@@ -114,7 +131,7 @@ fn locale_data(locale: &str) -> LocaleData {
         ("fr", _) => LocaleData {
             group: "\u{202f}",
             decimal: ",",
-            currency: "{n}\u{a0}{s}",
+            currency: Placement::AfterSpaced,
             months: Some(&FR_MONTHS),
             long_date: DateStyle::DayMonthYear,
             short_date: DateStyle::DayMonthYear,
@@ -122,7 +139,7 @@ fn locale_data(locale: &str) -> LocaleData {
         ("es", _) => LocaleData {
             group: ".",
             decimal: ",",
-            currency: "{n}\u{a0}{s}",
+            currency: Placement::AfterSpaced,
             months: Some(&ES_MONTHS),
             long_date: DateStyle::DayDeMonth,
             short_date: DateStyle::DayMonthYear,
@@ -130,7 +147,7 @@ fn locale_data(locale: &str) -> LocaleData {
         ("it" | "nl" | "pt", _) => LocaleData {
             group: ".",
             decimal: ",",
-            currency: "{s}\u{a0}{n}",
+            currency: Placement::BeforeSpaced,
             months: Some(&EN_MONTHS),
             long_date: DateStyle::DayMonthYear,
             short_date: DateStyle::DayMonthYear,
@@ -160,10 +177,29 @@ fn localize_digits(plain: &str, data: &LocaleData) -> String {
     out
 }
 
+/// `value` with exactly `decimals` fraction digits. Integer arithmetic where exact enough: the
+/// float formatter's exact path is slow and this runs for every price in every email.
+fn fixed(value: f64, decimals: usize) -> String {
+    let scale = 10f64.powi(decimals as i32);
+    let scaled = (value * scale).round();
+    if decimals > 9 || scaled.abs() >= 9.0e15 {
+        return format!("{value:.decimals$}");
+    }
+    let digits = (scaled.abs() as u64).to_string();
+    let digits = format!("{digits:0>width$}", width = decimals + 1);
+    let (int, frac) = digits.split_at(digits.len() - decimals);
+    let sign = if scaled < 0.0 { "-" } else { "" };
+    if decimals == 0 {
+        format!("{sign}{int}")
+    } else {
+        format!("{sign}{int}.{frac}")
+    }
+}
+
 /// `1234.5` -> "1,234.5" (en) / "1.234,5" (de); `decimals` fixes the fraction digits.
 pub fn format_number(value: f64, decimals: Option<usize>, locale: &str) -> String {
     let plain = match decimals {
-        Some(d) => format!("{value:.d$}"),
+        Some(d) => fixed(value, d),
         None => {
             let s = format!("{:.6}", value);
             s.trim_end_matches('0').trim_end_matches('.').to_string()
@@ -198,13 +234,17 @@ pub fn format_currency(value: f64, code: &str, locale: &str) -> Result<String, S
     let (symbol, decimals) =
         currency_info(code, locale).ok_or_else(|| format!("unknown currency '{code}'"))?;
     let data = locale_data(locale);
-    let number = localize_digits(&format!("{:.*}", decimals, value.abs()), &data);
-    let body = data.currency.replace("{s}", symbol).replace("{n}", &number);
-    Ok(if value < 0.0 {
-        format!("-{body}")
-    } else {
-        body
-    })
+    let number = localize_digits(&fixed(value.abs(), decimals), &data);
+    let mut out = String::with_capacity(number.len() + symbol.len() + 4);
+    if value < 0.0 {
+        out.push('-');
+    }
+    match data.currency {
+        Placement::Before => out.extend([symbol, &number]),
+        Placement::BeforeSpaced => out.extend([symbol, "\u{a0}", &number]),
+        Placement::AfterSpaced => out.extend([&number, "\u{a0}", symbol]),
+    }
+    Ok(out)
 }
 
 /// `style`: "long" (November 22, 2026), "short" (11/22/2026), "iso" (2026-11-22), or a strftime pattern.
@@ -257,6 +297,12 @@ mod tests {
         );
         assert_eq!(format_currency(99.0, "CNY", "zh-CN").unwrap(), "¥99.00");
         assert_eq!(format_currency(1500.0, "JPY", "ja").unwrap(), "￥1,500");
+        assert_eq!(
+            format_currency(-0.5, "BRL", "pt-BR").unwrap(),
+            "-R$\u{a0}0,50"
+        );
+        assert_eq!(format_number(-1234.567, Some(1), "en"), "-1,234.6");
+        assert_eq!(format_number(0.004, Some(2), "en"), "0.00");
         let d = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
         assert_eq!(format_date(d, "long", "en-US"), "November 22, 2026");
         assert_eq!(format_date(d, "long", "zh-CN"), "2026年11月22日");

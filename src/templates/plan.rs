@@ -6,6 +6,7 @@
 //! through both this and handlebars-rust and requires identical output.
 
 use std::borrow::Cow;
+use std::io::Write;
 
 use handlebars::template::{BlockParam, HelperTemplate, Parameter, Template, TemplateElement};
 use handlebars::{Path, PathSeg};
@@ -522,7 +523,7 @@ impl Plan {
     pub fn render_to_string(&self, data: &Value, env: &RenderEnv) -> Result<String, RenderError> {
         let mut out = Vec::with_capacity(self.size_hint);
         self.render(data, env, &mut out, &mut Misses::default())?;
-        Ok(String::from_utf8(out).unwrap_or_default())
+        Ok(into_string(out))
     }
 }
 
@@ -554,13 +555,13 @@ fn resolve<'s>(path: &PathRef, scope: &'s Scope<'s>) -> Option<Cow<'s, Value>> {
 }
 
 fn eval<'s>(
-    arg: &Arg,
+    arg: &'s Arg,
     scope: &'s Scope<'s>,
     env: &RenderEnv,
     misses: &mut Misses,
 ) -> Result<Cow<'s, Value>, RenderError> {
     match arg {
-        Arg::Literal(v) => Ok(Cow::Owned(v.clone())),
+        Arg::Literal(v) => Ok(Cow::Borrowed(v)),
         Arg::Path(p, slot) => {
             let v = resolve(p, scope);
             if let Some(slot) = slot {
@@ -580,16 +581,14 @@ fn call_helper(
     env: &RenderEnv,
     misses: &mut Misses,
 ) -> Result<Value, RenderError> {
-    let params: Vec<Cow<Value>> = call
-        .params
-        .iter()
-        .map(|a| eval(a, scope, env, misses))
-        .collect::<Result<_, _>>()?;
-    let hash_values: Vec<(&str, Cow<Value>)> = call
-        .hash
-        .iter()
-        .map(|(k, a)| Ok((k.as_str(), eval(a, scope, env, misses)?)))
-        .collect::<Result<_, RenderError>>()?;
+    let mut params: Vec<Cow<Value>> = Vec::with_capacity(call.params.len());
+    for a in &call.params {
+        params.push(eval(a, scope, env, misses)?);
+    }
+    let mut hash_values: Vec<(&str, Cow<Value>)> = Vec::with_capacity(call.hash.len());
+    for (k, a) in &call.hash {
+        hash_values.push((k.as_str(), eval(a, scope, env, misses)?));
+    }
     (call.helper.run)(&HelperArgs {
         params: &params,
         hash: &hash_values,
@@ -715,6 +714,11 @@ fn write_value(out: &mut Vec<u8>, v: &Value, escape: bool) {
         Value::String(s) if escape => escape_html_into(out, s),
         Value::String(s) => out.extend_from_slice(s.as_bytes()),
         Value::Null => {}
+        // Digits, '.', '-', 'e' and "true"/"false" never need escaping.
+        Value::Number(n) => {
+            let _ = write!(out, "{n}");
+        }
+        Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
         other => {
             let t = text(other);
             if escape {
@@ -724,6 +728,12 @@ fn write_value(out: &mut Vec<u8>, v: &Value, escape: bool) {
             }
         }
     }
+}
+
+/// Rendered bytes as text. Plans only ever write UTF-8 (template text and JSON strings), so the
+/// lossy path is a safety net, not a code path.
+pub fn into_string(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// Handlebars' HTML escaping (`& < > " ' \` =`), writing runs of safe bytes at once.
