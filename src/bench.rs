@@ -53,7 +53,7 @@ fn bench_customer(rng: &mut Rng, i: usize) -> Value {
         .map(|k| json!({"name": format!("Product {}", (i + k) % 50), "category": "skincare", "price": 10 + rng.below(90), "image": format!("https://shop.example/img/{k}.jpg"), "url": format!("https://shop.example/p/{k}")}))
         .collect();
     json!({"id": i, "first_name": format!("Customer{i}"), "name": format!("Customer{i} Smith"), "email": format!("c{i}@example.com"), "locale": "en-US",
-        "tags": if i % 10 == 0 { json!(["vip"]) } else { json!([]) }, "orders_count": rng.below(12), "total_spent": rng.below(2000), "favorite_category": "skincare",
+        "tags": if i.is_multiple_of(10) { json!(["vip"]) } else { json!([]) }, "orders_count": rng.below(12), "total_spent": rng.below(2000), "favorite_category": "skincare",
         "recommendations": items, "unsubscribe_url": format!("mailto:u@example.com?subject={i}")})
 }
 
@@ -221,7 +221,7 @@ fn bench_merge(
             serde_json::to_vec(&customers[..customers.len().min(5000)])?,
         )?;
         node(
-            &baseline,
+            baseline,
             &[
                 "handlebars.js",
                 &html.display().to_string(),

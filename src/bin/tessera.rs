@@ -183,6 +183,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Transparent huge pages make every fresh 2 MB of heap a 2 MB zeroing in the kernel; on the
 /// virtual machines measured that cost more than a third of an import.
+#[allow(unsafe_code)]
 fn disable_transparent_huge_pages() {
     #[cfg(target_os = "linux")]
     // SAFETY: PR_SET_THP_DISABLE takes plain integers and only changes this process's policy.

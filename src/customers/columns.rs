@@ -314,11 +314,7 @@ pub fn attribute_name(header: &str) -> String {
     let mut name = String::with_capacity(lower.len());
     for c in lower.chars() {
         match c {
-            ' ' | '-' | '.' | '/' => {
-                if !name.ends_with('_') {
-                    name.push('_')
-                }
-            }
+            ' ' | '-' | '.' | '/' if !name.ends_with('_') => name.push('_'),
             c if c.is_alphanumeric() || c == '_' => name.push(c),
             _ => {}
         }

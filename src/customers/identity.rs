@@ -127,14 +127,14 @@ pub fn group_records(record_keys: &[&[Key]], owners: &FxHashMap<Key, i64>) -> Ve
     }
     let mut group_of_root: FxHashMap<usize, usize> = FxHashMap::default();
     let mut groups: Vec<Group> = Vec::new();
-    for i in 0..n {
+    for (i, keys) in record_keys.iter().enumerate() {
         let root = uf.find(i);
         let g = *group_of_root.entry(root).or_insert_with(|| {
             groups.push(Group::default());
             groups.len() - 1
         });
         groups[g].records.push(i);
-        for key in record_keys[i].iter() {
+        for key in keys.iter() {
             if let Some(&owner) = owners.get(key) {
                 if !groups[g].existing.contains(&owner) {
                     groups[g].existing.push(owner);
@@ -161,7 +161,7 @@ mod tests {
 
     #[test]
     fn shared_keys_join_records_and_existing_customers() {
-        let records = vec![
+        let records = [
             vec![key(KeyKind::Email, "a@x.com")],
             vec![key(KeyKind::Phone, "+1555000111")],
             vec![

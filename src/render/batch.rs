@@ -210,7 +210,7 @@ impl Job<'_> {
         std::fs::write(&path, &w.buf)
             .map_err(|e| failure(format!("cannot write {}: {e}", path.display())))?;
         let n = self.done.fetch_add(1, Ordering::Relaxed) + 1;
-        if n % 64 == 0 || n == self.total {
+        if n.is_multiple_of(64) || n == self.total {
             (self.progress)(n, self.total);
         }
         Ok(Some(ManifestEntry {

@@ -36,6 +36,9 @@ struct Purchase {
     properties: Map<String, Value>,
 }
 
+/// ((category, product), (purchases, latest purchase))
+type PopularProduct<'a> = (&'a (String, String), &'a (usize, Purchase));
+
 fn date_text(ts: i64) -> String {
     DateTime::from_timestamp(ts, 0)
         .map(|t| t.format("%Y-%m-%d").to_string())
@@ -96,7 +99,7 @@ pub async fn load_contexts(
             purchases.entry(customer).or_default().push(p);
         }
     }
-    let mut popular: Vec<(&(String, String), &(usize, Purchase))> = popularity.iter().collect();
+    let mut popular: Vec<PopularProduct> = popularity.iter().collect();
     popular.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then_with(|| a.0.cmp(b.0)));
 
     let mut out = Vec::with_capacity(customers.len());

@@ -167,7 +167,7 @@ impl Rng {
     fn value(&mut self, depth: u32) -> Value {
         match self.next() % if depth > 1 { 6 } else { 9 } {
             0 => Value::Null,
-            1 => json!(self.next() % 3 == 0),
+            1 => json!(self.next().is_multiple_of(3)),
             2 => json!((self.next() % 200) as i64 - 50),
             3 => json!((self.next() % 1000) as f64 / 8.0),
             4 => json!(["", "x", "<b>&'\"=`", "张伟", "Zoë 🌸", "0"][(self.next() % 6) as usize]),
@@ -183,7 +183,7 @@ impl Rng {
     fn object(&mut self, depth: u32) -> Value {
         let mut m = serde_json::Map::new();
         for key in ["name", "price", "vip", "items", "city", "tags"] {
-            if self.next() % 4 != 0 {
+            if !self.next().is_multiple_of(4) {
                 m.insert(key.to_string(), self.value(depth));
             }
         }
