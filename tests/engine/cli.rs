@@ -18,20 +18,24 @@ fn json_of(output: std::process::Output) -> serde_json::Value {
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
+fn import_json(db: &std::path::Path, file: &std::path::Path) -> serde_json::Value {
+    json_of(
+        tessera(db)
+            .args(["import", "customers"])
+            .arg(file)
+            .arg("--json")
+            .output()
+            .unwrap(),
+    )
+}
+
 #[test]
 fn import_prints_a_json_summary_and_status_counts() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("w.sqlite");
     let csv = dir.path().join("c.csv");
     std::fs::write(&csv, "email,name\na@x.com,Ann\nbad,Bob\n").unwrap();
-    let summary = json_of(
-        tessera(&db)
-            .args(["import", "customers"])
-            .arg(&csv)
-            .arg("--json")
-            .output()
-            .unwrap(),
-    );
+    let summary = import_json(&db, &csv);
     assert_eq!(summary["inserted"], 1);
     assert_eq!(summary["updated"], 0);
     assert_eq!(summary["merged"], 0);
@@ -78,14 +82,7 @@ fn a_killed_import_leaves_the_workspace_as_before() {
         "all or nothing, found {customers}"
     );
     // The workspace is healthy and the import can simply be run again.
-    let summary = json_of(
-        tessera(&db)
-            .args(["import", "customers"])
-            .arg(&csv)
-            .arg("--json")
-            .output()
-            .unwrap(),
-    );
+    let summary = import_json(&db, &csv);
     assert_eq!(summary["inserted"].as_i64().unwrap() + customers, rows);
     let status = json_of(tessera(&db).args(["status", "--json"]).output().unwrap());
     assert_eq!(status["customers"].as_i64(), Some(rows));
