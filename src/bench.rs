@@ -289,11 +289,16 @@ fn bench_files(
     let bytes = vec![b'x'; average];
     flush_file_system();
     let start = Instant::now();
-    (0..files).into_par_iter().try_for_each(|i| std::fs::write(floor_dir.join(format!("{i}.html")), &bytes))?;
+    (0..files)
+        .into_par_iter()
+        .try_for_each(|i| std::fs::write(floor_dir.join(format!("{i}.html")), &bytes))?;
     let floor = files as f64 / start.elapsed().as_secs_f64();
     std::fs::remove_dir_all(&floor_dir).ok();
     println!("Render to files end to end (render, miss count, write, hash, manifest): {files_per_second:.0} emails/s ({} files of {average} bytes)", summary.rendered);
-    println!("  {}; writing the same files without rendering: {floor:.0} files/s", ratio(files_per_second, Some(floor)));
+    println!(
+        "  {}; writing the same files without rendering: {floor:.0} files/s",
+        ratio(files_per_second, Some(floor))
+    );
 
     Ok(())
 }

@@ -225,3 +225,47 @@ async fn bad_event_rows_are_rejected_and_the_rest_land() {
         .contains("no customer with email 'nobody@x.com'"));
     assert_eq!(s.inserted, 2);
 }
+
+#[tokio::test]
+async fn tab_separated_with_bom_and_semicolon_tags() {
+    let t = TestWorkspace::new().await;
+    let path = t.file("export.tsv", "\u{FEFF}E-Mail\tVorname\tNachname\tTags\tEmail Opt-In\n zoe@x.de \tZoë\tMüller\tvip;newsletter\tja\n");
+    let forced = ImportOptions {
+        overrides: tessera_engine::customers::parse_overrides(&[
+            "Vorname=first_name".into(),
+            "Nachname=last_name".into(),
+            "Email Opt-In=consent:email".into(),
+        ])
+        .unwrap(),
+        ..Default::default()
+    };
+    let s = import_customers(&t.ws, &path, &forced, &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(s.delimiter.as_deref(), Some("\t"));
+    // "ja" is not a yes/no the importer knows: the row is rejected, not guessed.
+    assert_eq!(lines(&s), vec![2]);
+    assert!(s.errors[0].reason.contains("bad yes/no value 'ja'"));
+    let path = t.file("export2.tsv", "\u{FEFF}E-Mail\tVorname\tNachname\tTags\tEmail Opt-In\n zoe@x.de \tZoë\tMüller\tvip;newsletter\tyes\n");
+    let s = import_customers(&t.ws, &path, &forced, &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(s.inserted, 1, "{:?}", s.errors);
+    let id = find_customer(&t.ws.pool, "ZOE@x.de")
+        .await
+        .unwrap()
+        .unwrap();
+    let view = customer_view(&t.ws.pool, id).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            view.profile.first_name.as_deref(),
+            view.profile.last_name.as_deref()
+        ),
+        (Some("Zoë"), Some("Müller"))
+    );
+    assert_eq!(
+        view.profile.tags.iter().collect::<Vec<_>>(),
+        vec!["newsletter", "vip"]
+    );
+    assert_eq!(view.profile.consent.get("email"), Some(&true));
+}
