@@ -73,11 +73,12 @@ pub fn parse_number(raw: &str) -> Option<f64> {
     plain.parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
-/// Yes/no in the forms exports use, English and Chinese.
+/// Yes/no in the forms exports use: English, Chinese and the common European words.
 pub fn parse_bool(raw: &str) -> Option<bool> {
     match raw.trim().to_lowercase().as_str() {
-        "true" | "yes" | "y" | "t" | "是" | "对" | "真" | "已订阅" | "订阅" => Some(true),
-        "false" | "no" | "n" | "f" | "否" | "不" | "假" | "已退订" | "未订阅" => {
+        "true" | "yes" | "y" | "t" | "ja" | "oui" | "sí" | "si" | "是" | "对" | "真" | "已订阅"
+        | "订阅" => Some(true),
+        "false" | "no" | "n" | "f" | "nein" | "non" | "否" | "不" | "假" | "已退订" | "未订阅" => {
             Some(false)
         }
         _ => None,

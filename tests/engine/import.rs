@@ -229,7 +229,7 @@ async fn bad_event_rows_are_rejected_and_the_rest_land() {
 #[tokio::test]
 async fn tab_separated_with_bom_and_semicolon_tags() {
     let t = TestWorkspace::new().await;
-    let path = t.file("export.tsv", "\u{FEFF}E-Mail\tVorname\tNachname\tTags\tEmail Opt-In\n zoe@x.de \tZoë\tMüller\tvip;newsletter\tja\n");
+    let path = t.file("export.tsv", "\u{FEFF}E-Mail\tVorname\tNachname\tTags\tEmail Opt-In\n zoe@x.de \tZoë\tMüller\tvip;newsletter\tvielleicht\n");
     let forced = ImportOptions {
         overrides: tessera_engine::customers::parse_overrides(&[
             "Vorname=first_name".into(),
@@ -243,10 +243,10 @@ async fn tab_separated_with_bom_and_semicolon_tags() {
         .await
         .unwrap();
     assert_eq!(s.delimiter.as_deref(), Some("\t"));
-    // "ja" is not a yes/no the importer knows: the row is rejected, not guessed.
+    // "vielleicht" (maybe) is no yes/no: the row is rejected, not guessed.
     assert_eq!(lines(&s), vec![2]);
-    assert!(s.errors[0].reason.contains("bad yes/no value 'ja'"));
-    let path = t.file("export2.tsv", "\u{FEFF}E-Mail\tVorname\tNachname\tTags\tEmail Opt-In\n zoe@x.de \tZoë\tMüller\tvip;newsletter\tyes\n");
+    assert!(s.errors[0].reason.contains("bad yes/no value 'vielleicht'"));
+    let path = t.file("export2.tsv", "\u{FEFF}E-Mail\tVorname\tNachname\tTags\tEmail Opt-In\n zoe@x.de \tZoë\tMüller\tvip;newsletter\tja\n");
     let s = import_customers(&t.ws, &path, &forced, &|_| {})
         .await
         .unwrap();
