@@ -278,12 +278,20 @@ pub async fn create_demo(
     let events = import_events(&ws, &purchases_csv, &options, &quiet).await?;
     let templates = template_store::install_starter_templates(&ws.pool).await?;
     let mut campaigns = Vec::new();
-    for (name, format) in [
-        ("recommendations-en", OutputFormat::Html),
-        ("recommendations-zh", OutputFormat::Eml),
+    // One campaign, in each customer's language: Chinese-locale customers get the Chinese email
+    // (as .eml files), everyone else the English one (as HTML pages).
+    let everyone = load_contexts(&ws.pool, &Selection::All, chrono::Utc::now()).await?;
+    let (mut chinese, mut others): (Vec<_>, Vec<_>) = everyone.into_iter().partition(|c| {
+        c.data
+            .get("locale")
+            .and_then(|l| l.as_str())
+            .is_some_and(|l| l.starts_with("zh"))
+    });
+    for (name, format, contexts) in [
+        ("recommendations-en", OutputFormat::Html, &mut others),
+        ("recommendations-zh", OutputFormat::Eml, &mut chinese),
     ] {
         let compiled = compile_email(&template_store::load_template_source(&ws.pool, name).await?)?;
-        let mut contexts = load_contexts(&ws.pool, &Selection::All, chrono::Utc::now()).await?;
         let options = BatchOptions {
             out: dir.join("campaign").join(name),
             format,
@@ -294,7 +302,7 @@ pub async fn create_demo(
         };
         campaigns.push(render_batch(
             &compiled,
-            &mut contexts,
+            contexts,
             &options,
             &|_, _| {},
             &AtomicBool::new(false),

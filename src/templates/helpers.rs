@@ -295,6 +295,11 @@ fn h_add(a: &HelperArgs) -> Result<Value, String> {
     ))
 }
 
+fn h_plural(a: &HelperArgs) -> Result<Value, String> {
+    let one = number(a.param(0)) == Some(1.0);
+    Ok(a.param(if one { 1 } else { 2 }).clone())
+}
+
 macro_rules! helpers {
     ($($name:literal => $f:ident, $reports:literal, $usage:literal;)*) => {
         pub static HELPERS: &[Helper] = &[$(Helper { name: $name, run: $f, reports_missing: $reports, usage: $usage }),*];
@@ -328,6 +333,7 @@ helpers! {
     "percent" => h_percent, true, "{{percent discount 1}}";
     "date" => h_date, true, "{{date last_order_date \"long\"}} (long, short, iso or a strftime pattern)";
     "add" => h_add, false, "{{add @index 1}}";
+    "plural" => h_plural, false, "{{orders_count}} {{plural orders_count \"order\" \"orders\"}}";
 }
 
 pub fn find(name: &str) -> Option<&'static Helper> {

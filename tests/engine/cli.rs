@@ -105,11 +105,22 @@ fn demo_creates_a_workspace_and_renders_a_campaign() {
         "the demo has duplicates to merge"
     );
     assert_eq!(report["customers"]["rejected"], 2);
+    let mut rendered_and_skipped = 0;
     for campaign in report["campaigns"].as_array().unwrap() {
-        assert!(campaign["rendered"].as_i64().unwrap() > 200);
+        assert!(
+            campaign["rendered"].as_i64().unwrap() > 100,
+            "each language has its customers"
+        );
         assert!(campaign["skipped_opted_out"].as_i64().unwrap() > 0);
+        rendered_and_skipped += campaign["rendered"].as_i64().unwrap()
+            + campaign["skipped_opted_out"].as_i64().unwrap();
         assert!(std::path::Path::new(campaign["manifest"].as_str().unwrap()).exists());
     }
+    assert_eq!(
+        rendered_and_skipped,
+        report["customers"]["inserted"].as_i64().unwrap(),
+        "every customer is in one language's campaign"
+    );
     let db = out.join("workspace.sqlite");
     let shown = tessera(&db)
         .args([

@@ -200,6 +200,7 @@ fn compiled_plans_render_exactly_like_handlebars() {
         "{{#each items}}[{{@index}}{{#if @first}} first{{/if}}{{#if @last}} last{{/if}}: {{name}} {{../name}} {{@root.city}}]{{else}}none{{/each}}",
         "{{#with items}}{{#each this}}{{this.name}};{{/each}}{{else}}no items{{/with}}",
         "{{#each items as |item i|}}{{i}}={{item.name}}/{{item.price}} {{/each}}",
+        "{{length items}} {{plural (length items) \"item\" \"items\"}}",
         "{{default name city \"friend\"}} {{upper (default city \"x\")}} {{#if (gt price 10)}}big{{/if}} {{#if (eq vip true)}}eq{{/if}}",
         "  {{#if vip}}\n  line\n  {{/if}}\n{{~name~}}  end {{!-- comment --}}{{! short }}",
         "{{number price 2}} {{currency price \"EUR\"}} {{join tags \"/\"}} {{length items}} {{truncate name 2}}",
