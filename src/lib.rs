@@ -5,5 +5,6 @@ pub mod bench;
 pub mod customers;
 pub mod demo;
 pub mod render;
+pub mod segments;
 pub mod store;
 pub mod templates;

@@ -17,6 +17,8 @@ pub const PURCHASE_TYPES: &[&str] = &["purchase", "order", "购买", "订单"];
 pub enum Selection {
     All,
     Customer(i64),
+    /// The members of a segment.
+    Customers(Vec<i64>),
 }
 
 pub struct CustomerContext {
@@ -67,8 +69,12 @@ pub async fn load_contexts(
     now: DateTime<Utc>,
 ) -> Result<Vec<CustomerContext>, sqlx::Error> {
     let only = match selection {
-        Selection::All => None,
         Selection::Customer(id) => Some(*id),
+        Selection::All | Selection::Customers(_) => None,
+    };
+    let members: Option<std::collections::HashSet<i64>> = match selection {
+        Selection::Customers(ids) => Some(ids.iter().copied().collect()),
+        _ => None,
     };
     let customers = sqlx::query("SELECT id, email, phone, first_name, last_name, locale, attributes FROM customers WHERE (?1 IS NULL OR id = ?1) ORDER BY id")
         .bind(only)
@@ -105,6 +111,9 @@ pub async fn load_contexts(
     let mut out = Vec::with_capacity(customers.len());
     for r in customers {
         let id: i64 = r.get(0);
+        if members.as_ref().is_some_and(|m| !m.contains(&id)) {
+            continue;
+        }
         let email: Option<String> = r.get(1);
         let first_name: Option<String> = r.get(3);
         let last_name: Option<String> = r.get(4);

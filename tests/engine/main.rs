@@ -3,5 +3,6 @@
 mod cli;
 mod import;
 mod render;
+mod segments;
 mod support;
 mod templates;

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 
+mod segment;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use tessera_engine::customers::{self, ImportOptions, ImportSummary, Progress};
@@ -58,6 +60,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Build, count, save and export segments.
+    #[command(subcommand)]
+    Segment(segment::SegmentCommand),
     /// Measure the hot paths against baselines run on this machine.
     Bench(bench::BenchArgs),
 }
@@ -155,8 +160,11 @@ enum RenderCommand {
         #[arg(long)]
         template: String,
         /// Every customer (opted-out ones are skipped and counted).
-        #[arg(long, conflicts_with = "customer")]
+        #[arg(long, conflicts_with_all = ["customer", "segment"])]
         all: bool,
+        /// The members of a saved segment or of a rule file.
+        #[arg(long, conflicts_with = "customer")]
+        segment: Option<String>,
         #[arg(long)]
         customer: Option<String>,
         #[arg(long)]
@@ -192,7 +200,7 @@ fn disable_transparent_huge_pages() {
     }
 }
 
-type Failure = Box<dyn std::error::Error>;
+pub type Failure = Box<dyn std::error::Error>;
 
 async fn open(db: &Option<PathBuf>) -> Result<Workspace, Failure> {
     Ok(Workspace::open(&db.clone().unwrap_or_else(default_workspace_path)).await?)
@@ -433,6 +441,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Render(RenderCommand::Email {
             template,
             all,
+            segment,
             customer,
             out,
             format,
@@ -445,16 +454,24 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let (name, source) = template_source(&ws, &template).await?;
             let compiled = compile(&name, &source)?;
             let selection = match (all, customer) {
+                _ if segment.is_some() => Selection::Customers(
+                    segment::member_ids(&ws, segment.as_deref().unwrap_or_default()).await?,
+                ),
                 (_, Some(c)) => Selection::Customer(
                     customers::show::find_customer(&ws.pool, &c)
                         .await?
                         .ok_or_else(|| format!("no customer '{c}'"))?,
                 ),
                 (true, None) => Selection::All,
-                (false, None) => return Err("choose who to render: --all or --customer ID".into()),
+                (false, None) => {
+                    return Err(
+                        "choose who to render: --all, --segment NAME or --customer ID".into(),
+                    )
+                }
             };
             let mut contexts =
                 render::load_contexts(&ws.pool, &selection, chrono::Utc::now()).await?;
+            render::batch::add_unsubscribe_links(&mut contexts, &unsubscribe);
             let (eligible, _, _) = render::batch::eligible(&contexts);
             let missing = render::missing_fields(&compiled, &eligible);
             if !json {
@@ -521,6 +538,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 println!("{report}");
             }
         }
+        Command::Segment(command) => segment::run(&open(&cli.db).await?, command).await?,
         Command::Bench(args) => bench::run(args).await?,
     }
     Ok(())

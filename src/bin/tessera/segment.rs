@@ -1,0 +1,181 @@
+//! `tessera segment …`: count, save, list, show, export and sample segments.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use clap::Subcommand;
+use tessera_engine::customers::csv_field;
+use tessera_engine::render::{load_contexts, Selection};
+use tessera_engine::segments::describe::describe;
+use tessera_engine::segments::store::{list_segments, load_catalog, load_segment, save_segment};
+use tessera_engine::segments::{count, members, Clock, Rule};
+use tessera_engine::store::Workspace;
+
+use crate::Failure;
+
+#[derive(Subcommand)]
+pub enum SegmentCommand {
+    /// Exact count of a rule (a .json file or a saved segment) and the per-condition funnel.
+    Count {
+        rule: String,
+        #[arg(long)]
+        json: bool,
+        /// Evaluate as of this date or time instead of now (YYYY-MM-DD or RFC 3339).
+        #[arg(long)]
+        now: Option<String>,
+    },
+    /// Save a rule file under a name (replacing a segment of that name).
+    Save {
+        name: String,
+        rule: PathBuf,
+    },
+    List,
+    /// The rule of a saved segment, in words and as JSON, with its count.
+    Show {
+        name: String,
+    },
+    /// Write the members to CSV with the columns asked for (any merge field or attribute).
+    Export {
+        rule: String,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(
+            long,
+            value_delimiter = ',',
+            default_value = "id,email,first_name,last_name"
+        )]
+        columns: Vec<String>,
+    },
+    /// A few matching customers.
+    Sample {
+        rule: String,
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+    },
+}
+
+/// `now`, or the moment given with --now.
+pub fn clock(now: Option<&str>) -> Result<Clock, Failure> {
+    let now = match now {
+        None => Utc::now(),
+        Some(text) => DateTime::parse_from_rfc3339(text)
+            .map(|t| t.with_timezone(&Utc))
+            .ok()
+            .or_else(|| {
+                tessera_engine::customers::values::parse_date(text)
+                    .and_then(|d| d.and_hms_opt(12, 0, 0))
+                    .map(|t| t.and_utc())
+            })
+            .ok_or_else(|| format!("--now '{text}' is not a date"))?,
+    };
+    Ok(Clock { now })
+}
+
+/// A rule from a .json file, or a saved segment's.
+pub async fn rule_from(ws: &Workspace, reference: &str) -> Result<Rule, Failure> {
+    let path = Path::new(reference);
+    if path.extension().is_some_and(|e| e == "json") && path.is_file() {
+        return Ok(Rule::parse(&std::fs::read_to_string(path)?)?);
+    }
+    Ok(load_segment(&ws.pool, reference).await?)
+}
+
+/// The ids of a segment's members (for `render --segment`).
+pub async fn member_ids(ws: &Workspace, reference: &str) -> Result<Vec<i64>, Failure> {
+    let rule = rule_from(ws, reference).await?;
+    let catalog = load_catalog(&ws.pool).await?;
+    Ok(members(&ws.pool, &rule, &catalog, clock(None)?).await?)
+}
+
+pub async fn run(ws: &Workspace, command: SegmentCommand) -> Result<(), Failure> {
+    match command {
+        SegmentCommand::Count { rule, json, now } => {
+            let rule = rule_from(ws, &rule).await?;
+            let catalog = load_catalog(&ws.pool).await?;
+            let result = count(&ws.pool, &rule, &catalog, clock(now.as_deref())?).await?;
+            if json {
+                println!("{}", serde_json::to_string(&result)?);
+            } else {
+                println!("{} of {} customers", result.count, result.total);
+                for step in &result.funnel {
+                    println!(
+                        "  {:>4}  {:>9}  {}",
+                        step.condition, step.remaining, step.label
+                    );
+                }
+            }
+        }
+        SegmentCommand::Save { name, rule } => {
+            let parsed = Rule::parse(&std::fs::read_to_string(&rule)?)?;
+            save_segment(&ws.pool, &name, &parsed, clock(None)?).await?;
+            println!("saved segment '{name}'");
+        }
+        SegmentCommand::List => {
+            for (name, updated) in list_segments(&ws.pool).await? {
+                println!("{name}\t{updated}");
+            }
+        }
+        SegmentCommand::Show { name } => {
+            let rule = load_segment(&ws.pool, &name).await?;
+            let catalog = load_catalog(&ws.pool).await?;
+            let result = count(&ws.pool, &rule, &catalog, clock(None)?).await?;
+            println!(
+                "segment '{name}': {} of {} customers",
+                result.count, result.total
+            );
+            for (i, c) in rule.root.conditions.iter().enumerate() {
+                println!("  {}. {}", i + 1, describe(c));
+            }
+            println!("{}", serde_json::to_string_pretty(&rule)?);
+        }
+        SegmentCommand::Export { rule, out, columns } => {
+            let ids = member_ids(ws, &rule).await?;
+            let contexts = load_contexts(&ws.pool, &Selection::Customers(ids), Utc::now()).await?;
+            let mut csv = columns
+                .iter()
+                .map(|c| csv_field(c))
+                .collect::<Vec<_>>()
+                .join(",");
+            csv.push('\n');
+            for c in &contexts {
+                let row: Vec<String> = columns
+                    .iter()
+                    .map(|col| match c.data.get(col) {
+                        None | Some(serde_json::Value::Null) => String::new(),
+                        Some(serde_json::Value::String(s)) => csv_field(s),
+                        Some(serde_json::Value::Array(items)) => csv_field(
+                            &items
+                                .iter()
+                                .map(|i| i.as_str().map_or_else(|| i.to_string(), String::from))
+                                .collect::<Vec<_>>()
+                                .join(";"),
+                        ),
+                        Some(other) => csv_field(&other.to_string()),
+                    })
+                    .collect();
+                csv.push_str(&row.join(","));
+                csv.push('\n');
+            }
+            std::fs::write(&out, csv)?;
+            println!("exported {} customers to {}", contexts.len(), out.display());
+        }
+        SegmentCommand::Sample { rule, limit } => {
+            let ids = member_ids(ws, &rule).await?;
+            let total = ids.len();
+            let sample: Vec<i64> = ids.into_iter().take(limit).collect();
+            let contexts =
+                load_contexts(&ws.pool, &Selection::Customers(sample), Utc::now()).await?;
+            println!("{total} customers match; the first {}:", contexts.len());
+            for c in &contexts {
+                let name = c.data.get("name").and_then(|v| v.as_str()).unwrap_or("");
+                println!(
+                    "  {:>7}  {:<24}  {}",
+                    c.id,
+                    name,
+                    c.email.as_deref().unwrap_or("-")
+                );
+            }
+        }
+    }
+    Ok(())
+}

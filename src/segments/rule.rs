@@ -1,0 +1,270 @@
+//! A segment rule: typed data, versioned, serialized as JSON. Groups combine conditions with
+//! all/any and may be negated; conditions test fields, attributes, tags, consent, event history
+//! and membership of other saved segments.
+
+use serde::{Deserialize, Serialize};
+
+/// The rule format this engine writes and reads.
+pub const RULE_VERSION: u32 = 1;
+/// Nesting beyond this is refused (a hostile or generated rule must not exhaust the stack).
+pub const MAX_DEPTH: usize = 32;
+/// Conditions beyond this are refused.
+pub const MAX_CONDITIONS: usize = 1000;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    pub version: u32,
+    #[serde(flatten)]
+    pub root: Group,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Match {
+    #[default]
+    All,
+    Any,
+}
+
+/// Conditions joined by `all` (AND) or `any` (OR); `not` negates the whole group. An empty
+/// group constrains nothing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Group {
+    #[serde(rename = "match", default)]
+    pub matching: Match,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub not: bool,
+    #[serde(default)]
+    pub conditions: Vec<Condition>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Condition {
+    /// A built-in field (`email`, `first_name`, …) or an attribute (`attributes.city` or just
+    /// the attribute's name).
+    Field {
+        field: String,
+        #[serde(flatten)]
+        op: FieldOp,
+    },
+    Tags {
+        op: TagOp,
+        tags: Vec<String>,
+    },
+    Consent {
+        channel: String,
+        status: ConsentStatus,
+    },
+    /// count / sum / average of an event type, optionally filtered by a property, in a window.
+    Event {
+        event_type: String,
+        #[serde(default)]
+        measure: Measure,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        property: Option<PropertyFilter>,
+        #[serde(default)]
+        window: Window,
+        compare: Compare,
+        value: f64,
+    },
+    /// When an event type first or last happened.
+    Occurrence {
+        event_type: String,
+        which: FirstOrLast,
+        #[serde(flatten)]
+        op: DateOp,
+    },
+    /// Membership of another saved segment.
+    Segment {
+        name: String,
+    },
+    Group(Group),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum FieldOp {
+    // text
+    Equals { value: String },
+    NotEquals { value: String },
+    Contains { value: String },
+    StartsWith { value: String },
+    In { values: Vec<String> },
+    IsSet,
+    NotSet,
+    // number
+    Compare { compare: Compare, value: f64 },
+    Between { min: f64, max: f64 },
+    // date
+    Date(DateOp),
+    // boolean
+    IsTrue,
+    IsFalse,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "date", rename_all = "snake_case")]
+pub enum DateOp {
+    Before {
+        value: String,
+    },
+    After {
+        value: String,
+    },
+    WithinLastDays {
+        days: u32,
+    },
+    WithinNextDays {
+        days: u32,
+    },
+    /// The date's month and day recur within the next N days (birthdays, anniversaries).
+    AnniversaryWithinDays {
+        days: u32,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Compare {
+    Eq,
+    Ne,
+    Gt,
+    Gte,
+    Lt,
+    Lte,
+}
+
+impl Compare {
+    pub fn sql(self) -> &'static str {
+        match self {
+            Compare::Eq => "=",
+            Compare::Ne => "<>",
+            Compare::Gt => ">",
+            Compare::Gte => ">=",
+            Compare::Lt => "<",
+            Compare::Lte => "<=",
+        }
+    }
+
+    pub fn holds(self, a: f64, b: f64) -> bool {
+        match self {
+            Compare::Eq => a == b,
+            Compare::Ne => a != b,
+            Compare::Gt => a > b,
+            Compare::Gte => a >= b,
+            Compare::Lt => a < b,
+            Compare::Lte => a <= b,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TagOp {
+    HasAny,
+    HasAll,
+    HasNone,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentStatus {
+    Granted,
+    Revoked,
+    Unknown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Measure {
+    #[default]
+    Count,
+    Sum,
+    Average,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FirstOrLast {
+    First,
+    Last,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PropertyFilter {
+    pub name: String,
+    pub equals: String,
+}
+
+/// `"ever"`, `{"last_days": 90}` or `{"between": {"from": "2024-01-01", "to": "2024-03-31"}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Window {
+    #[default]
+    Ever,
+    LastDays(u32),
+    /// From the start of `from` to the end of `to` (dates, inclusive).
+    Between {
+        from: String,
+        to: String,
+    },
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum RuleError {
+    #[error("not a valid segment rule: {0}")]
+    Json(String),
+    #[error("rule version {0} is not supported (this Tessera reads version {RULE_VERSION})")]
+    Version(u32),
+    #[error("condition {path}: {message}")]
+    Condition { path: String, message: String },
+}
+
+impl Rule {
+    pub fn parse(json: &str) -> Result<Rule, RuleError> {
+        let rule: Rule = serde_json::from_str(json).map_err(|e| RuleError::Json(e.to_string()))?;
+        if rule.version != RULE_VERSION {
+            return Err(RuleError::Version(rule.version));
+        }
+        rule.root.check_shape("", 0, &mut 0)?;
+        Ok(rule)
+    }
+}
+
+impl Group {
+    /// Limits depth and size, so evaluation and SQL stay bounded.
+    fn check_shape(&self, path: &str, depth: usize, count: &mut usize) -> Result<(), RuleError> {
+        if depth > MAX_DEPTH {
+            return Err(RuleError::Condition {
+                path: path.to_string(),
+                message: format!("groups nest deeper than {MAX_DEPTH} levels"),
+            });
+        }
+        for (i, c) in self.conditions.iter().enumerate() {
+            *count += 1;
+            let here = condition_path(path, i);
+            if *count > MAX_CONDITIONS {
+                return Err(RuleError::Condition {
+                    path: here,
+                    message: format!("more than {MAX_CONDITIONS} conditions"),
+                });
+            }
+            if let Condition::Group(g) = c {
+                g.check_shape(&here, depth + 1, count)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// "2.1" is the first condition of the second top-level condition (1-based, as users count).
+pub fn condition_path(parent: &str, index: usize) -> String {
+    if parent.is_empty() {
+        (index + 1).to_string()
+    } else {
+        format!("{parent}.{}", index + 1)
+    }
+}
