@@ -26,8 +26,12 @@ struct EventRecord {
 }
 
 impl EventRecord {
-    fn fingerprint(&self) -> Vec<u8> {
+    /// Identifies the event across imports. `repeat` numbers identical rows within one file, so
+    /// two genuine identical purchases on one day both land, and re-importing the file still
+    /// adds nothing.
+    fn fingerprint(&self, repeat: usize) -> Vec<u8> {
         let mut h = blake3::Hasher::new();
+        h.update(&(repeat as u64).to_le_bytes());
         for part in [
             self.key.to_string(),
             self.occurred_at.to_string(),
@@ -167,9 +171,14 @@ pub async fn import_events(
     };
     let owners = load_key_owners(&mut tx, &keys).await?;
     let mut rows = Vec::with_capacity(records.len());
+    let mut repeats: rustc_hash::FxHashMap<Vec<u8>, usize> = rustc_hash::FxHashMap::default();
     for (row, record) in &records {
         match owners.get(&record.key) {
-            Some(&customer) => rows.push((customer, record, record.fingerprint())),
+            Some(&customer) => {
+                let repeat = repeats.entry(record.fingerprint(0)).or_insert(0usize);
+                rows.push((customer, record, record.fingerprint(*repeat)));
+                *repeat += 1;
+            }
             None => rejections.push(Rejection {
                 line: row.line,
                 reason: format!(

@@ -4,8 +4,10 @@
 pub mod compile;
 pub mod describe;
 pub mod eval;
+pub mod models;
 pub mod query;
 pub mod rule;
+pub mod scores;
 pub mod store;
 
 pub use compile::{Catalog, Clock};

@@ -269,3 +269,18 @@ async fn tab_separated_with_bom_and_semicolon_tags() {
     );
     assert_eq!(view.profile.consent.get("email"), Some(&true));
 }
+
+#[tokio::test]
+async fn identical_event_rows_in_one_file_are_separate_purchases() {
+    let t = TestWorkspace::new().await;
+    t.customers(&t.file("c.csv", "email\na@x.com\n")).await;
+    // Two identical CDs bought on the same day: two purchases, not a duplicate.
+    let events = t.file("e.csv", "email,date,type,amount\na@x.com,1997-01-01,purchase,11.77\na@x.com,1997-01-01,purchase,11.77\n");
+    assert_eq!(t.events(&events).await.inserted, 2);
+    assert_eq!(
+        t.events(&events).await.inserted,
+        0,
+        "re-importing the file adds nothing"
+    );
+    assert_eq!(t.count("events").await, 2);
+}

@@ -2,6 +2,7 @@
 
 mod cli;
 mod import;
+mod models;
 mod render;
 mod segments;
 mod support;

@@ -60,6 +60,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Customer-value models.
+    #[command(subcommand)]
+    Model(ModelCommand),
     /// Build, count, save and export segments.
     #[command(subcommand)]
     Segment(segment::SegmentCommand),
@@ -96,6 +99,17 @@ enum ImportCommand {
         /// Event type for files without a type column (e.g. purchase).
         #[arg(long = "type")]
         event_type: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ModelCommand {
+    /// Fit BG/NBD and Gamma-Gamma on purchases up to a date (default: the last purchase).
+    Fit {
+        #[arg(long)]
+        until: Option<String>,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -536,6 +550,40 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 println!("{}", serde_json::to_string(&report)?);
             } else {
                 println!("{report}");
+            }
+        }
+        Command::Model(ModelCommand::Fit { until, json }) => {
+            let ws = open(&cli.db).await?;
+            let until = match until {
+                Some(d) => Some(
+                    customers::values::parse_date(&d)
+                        .ok_or_else(|| format!("--until '{d}' is not a date (YYYY-MM-DD)"))?,
+                ),
+                None => None,
+            };
+            let report = tessera_engine::segments::scores::fit_models(&ws.pool, until).await?;
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                println!(
+                    "fitted on {} customers ({} repeat buyers), purchases up to {}, time in {}",
+                    report.customers, report.repeat_customers, report.until, report.time_unit
+                );
+                if let Some(m) = &report.bgnbd {
+                    println!(
+                        "  BG/NBD       r = {:.4}  alpha = {:.4}  a = {:.4}  b = {:.4}",
+                        m.r, m.alpha, m.a, m.b
+                    );
+                }
+                if let Some(g) = &report.gamma_gamma {
+                    println!(
+                        "  Gamma-Gamma  p = {:.4}  q = {:.4}  gamma = {:.4}",
+                        g.p, g.q, g.gamma
+                    );
+                }
+                if let Some(why) = &report.fallback {
+                    println!("  note: {why}");
+                }
             }
         }
         Command::Segment(command) => segment::run(&open(&cli.db).await?, command).await?,
