@@ -220,6 +220,10 @@ pub async fn import_events(
     .bind(unchanged as i64)
     .execute(&mut *tx)
     .await?;
+    // Scores depend on purchase history: recomputed in the same transaction.
+    crate::segments::scores::refresh_scores(&mut tx, chrono::Utc::now().date_naive())
+        .await
+        .map_err(|e| ImportError::Scores(Box::new(e)))?;
     tx.commit().await?;
 
     finish(

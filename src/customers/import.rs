@@ -469,6 +469,12 @@ pub async fn import_customers(
     .fetch_one(&mut *tx)
     .await?;
     write(&mut tx, &plan, &new_types, import_id).await?;
+    if !plan.merges.is_empty() {
+        // Merges move purchases between customers: their scores change.
+        crate::segments::scores::refresh_scores(&mut tx, chrono::Utc::now().date_naive())
+            .await
+            .map_err(|e| ImportError::Scores(Box::new(e)))?;
+    }
     tx.commit().await?;
 
     let counts = Counts {

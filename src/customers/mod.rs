@@ -64,6 +64,8 @@ pub enum ImportError {
     },
     #[error("database error: {0}")]
     Sql(#[from] sqlx::Error),
+    #[error("cannot recompute scores: {0}")]
+    Scores(Box<crate::segments::SegmentError>),
 }
 
 fn load_table<'a>(

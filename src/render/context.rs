@@ -9,8 +9,13 @@ use sqlx::{Row, SqlitePool};
 
 use crate::customers::attributes::number_value;
 
-/// Event types that count as purchases.
-pub const PURCHASE_TYPES: &[&str] = &["purchase", "order", "购买", "订单"];
+/// Event types that count as purchases, as an SQL list (a macro so queries stay `&'static str`).
+#[macro_export]
+macro_rules! purchase_types_sql {
+    () => {
+        "('purchase', 'order', '购买', '订单')"
+    };
+}
 
 /// Which customers to load.
 #[derive(Debug, Clone)]
@@ -91,12 +96,31 @@ pub async fn load_contexts(
     // Purchases of everyone: popularity drives recommendations even for one customer's preview.
     let mut purchases: HashMap<i64, Vec<Purchase>> = HashMap::new();
     let mut popularity: HashMap<(String, String), (usize, Purchase)> = HashMap::new();
-    for r in sqlx::query("SELECT customer_id, occurred_at, value, properties FROM events WHERE type IN ('purchase', 'order', '购买', '订单') ORDER BY occurred_at").fetch_all(pool).await? {
-        let properties: Map<String, Value> = serde_json::from_str(r.get::<&str, _>(3)).unwrap_or_default();
-        let text = |k: &[&str]| k.iter().find_map(|k| properties.get(*k).and_then(Value::as_str).map(String::from));
-        let p = Purchase { at: r.get(1), value: r.get(2), product: text(&["product", "product_name", "item", "name", "商品"]), category: text(&["category", "品类", "类别"]), properties: properties.clone() };
+    for r in sqlx::query(concat!(
+        "SELECT customer_id, occurred_at, value, properties FROM events WHERE type IN ",
+        crate::purchase_types_sql!(),
+        " ORDER BY occurred_at"
+    ))
+    .fetch_all(pool)
+    .await?
+    {
+        let properties: Map<String, Value> =
+            serde_json::from_str(r.get::<&str, _>(3)).unwrap_or_default();
+        let text = |k: &[&str]| {
+            k.iter()
+                .find_map(|k| properties.get(*k).and_then(Value::as_str).map(String::from))
+        };
+        let p = Purchase {
+            at: r.get(1),
+            value: r.get(2),
+            product: text(&["product", "product_name", "item", "name", "商品"]),
+            category: text(&["category", "品类", "类别"]),
+            properties: properties.clone(),
+        };
         if let (Some(product), category) = (&p.product, p.category.clone().unwrap_or_default()) {
-            let entry = popularity.entry((category, product.clone())).or_insert((0, p.clone()));
+            let entry = popularity
+                .entry((category, product.clone()))
+                .or_insert((0, p.clone()));
             entry.0 += 1;
             entry.1 = p.clone();
         }

@@ -8,10 +8,12 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sqlx::{QueryBuilder, Sqlite};
 
+use super::rule::BANDS;
 use super::rule::{
     condition_path, Condition, ConsentStatus, DateOp, FieldOp, FirstOrLast, Group, Match, Measure,
     Rule, RuleError, TagOp, Window,
 };
+use super::scores::RFM_GROUPS;
 use crate::customers::attributes::AttrType;
 
 /// What a rule may refer to: the workspace's attributes and saved segments.
@@ -187,6 +189,38 @@ impl<'a> Compiler<'a> {
                     .push_bind(event_type.to_lowercase())
                     .push(")");
                 self.timestamp_op(q, op, path)?;
+            }
+            Condition::Score {
+                score,
+                compare,
+                value,
+            } => {
+                q.push(format_args!(
+                    "(SELECT s.{} FROM customer_scores s WHERE s.customer_id = c.id) ",
+                    score.column()
+                ))
+                .push(compare.sql())
+                .push(" ")
+                .push_bind(*value);
+            }
+            Condition::RfmGroup { groups } => {
+                let names = known_names(groups, RFM_GROUPS, "RFM group", path)?;
+                in_list(
+                    q,
+                    "(SELECT s.rfm_group FROM customer_scores s WHERE s.customer_id = c.id)",
+                    &names,
+                );
+            }
+            Condition::Band { score, bands } => {
+                let names = known_names(bands, BANDS, "band", path)?;
+                in_list(
+                    q,
+                    &format!(
+                        "(SELECT s.{} FROM customer_scores s WHERE s.customer_id = c.id)",
+                        score.column()
+                    ),
+                    &names,
+                );
             }
             Condition::Segment { .. } | Condition::Group(_) => unreachable!("handled above"),
         }
@@ -454,6 +488,46 @@ fn iso(d: NaiveDate) -> String {
 
 fn parse_rule_date(value: &str, path: &str) -> Result<NaiveDate, RuleError> {
     rule_date(value).ok_or_else(|| error(path, format!("'{value}' is not a date (YYYY-MM-DD)")))
+}
+
+/// The canonical spellings of `given` (matched case-insensitively), or an error naming the unknown one.
+fn known_names(
+    given: &[String],
+    known: &[&'static str],
+    what: &str,
+    path: &str,
+) -> Result<Vec<&'static str>, RuleError> {
+    given
+        .iter()
+        .map(|g| {
+            known
+                .iter()
+                .find(|k| k.eq_ignore_ascii_case(g.trim()))
+                .copied()
+                .ok_or_else(|| {
+                    error(
+                        path,
+                        format!("unknown {what} '{g}' (one of: {})", known.join(", ")),
+                    )
+                })
+        })
+        .collect()
+}
+
+/// `<expression> IN (?, …)`; an empty list matches nothing.
+fn in_list(q: &mut Sql, expression: &str, values: &[&'static str]) {
+    if values.is_empty() {
+        q.push("0");
+        return;
+    }
+    q.push(expression).push(" IN (");
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            q.push(", ");
+        }
+        q.push_bind(*v);
+    }
+    q.push(")");
 }
 
 fn tags_sql(q: &mut Sql, op: TagOp, tags: &[String]) {

@@ -94,6 +94,21 @@ pub fn describe(c: &Condition) -> String {
             };
             format!("{w} {event_type} {}", date_words(op))
         }
+        Condition::Score {
+            score,
+            compare,
+            value,
+        } => format!(
+            "{} {} {value}",
+            score.column().replace('_', " "),
+            compare_word(*compare)
+        ),
+        Condition::RfmGroup { groups } => format!("RFM group is {}", groups.join(" or ")),
+        Condition::Band { score, bands } => format!(
+            "{} band is {}",
+            score.column().trim_end_matches("_band"),
+            bands.join(" or ")
+        ),
         Condition::Segment { name } => format!("in segment \"{name}\""),
         Condition::Group(g) => {
             let joined = g.conditions.iter().map(describe).collect::<Vec<_>>().join(

@@ -27,6 +27,8 @@ pub struct CustomerRow {
     pub tags: BTreeSet<String>,
     pub consent: BTreeMap<String, bool>,
     pub events: Vec<EventRow>,
+    /// `customer_scores` columns (numbers, and the group and bands as text); empty for non-buyers.
+    pub scores: BTreeMap<String, Value>,
 }
 
 /// Loads every customer with tags, consent and events (ordered by id, as SQLite sums them).
@@ -60,6 +62,7 @@ pub async fn load_customers(pool: &SqlitePool) -> Result<Vec<CustomerRow>, sqlx:
                 tags: BTreeSet::new(),
                 consent: BTreeMap::new(),
                 events: Vec::new(),
+                scores: BTreeMap::new(),
             },
         );
     }
@@ -92,6 +95,30 @@ pub async fn load_customers(pool: &SqlitePool) -> Result<Vec<CustomerRow>, sqlx:
                 value: r.get(3),
                 properties: serde_json::from_str(r.get::<&str, _>(4)).unwrap_or_default(),
             });
+        }
+    }
+    for r in sqlx::query("SELECT * FROM customer_scores")
+        .fetch_all(pool)
+        .await?
+    {
+        use sqlx::{Column, TypeInfo, ValueRef};
+        let id: i64 = r.get("customer_id");
+        let Some(c) = customers.get_mut(&id) else {
+            continue;
+        };
+        for (i, column) in r.columns().iter().enumerate() {
+            let raw = r.try_get_raw(i)?;
+            let value = if raw.is_null() {
+                Value::Null
+            } else {
+                match raw.type_info().name() {
+                    "TEXT" => Value::String(r.get(i)),
+                    "INTEGER" => Value::from(r.get::<i64, _>(i)),
+                    _ => serde_json::Number::from_f64(r.get::<f64, _>(i))
+                        .map_or(Value::Null, Value::Number),
+                }
+            };
+            c.scores.insert(column.name().to_string(), value);
         }
     }
     Ok(customers.into_values().collect())
@@ -168,6 +195,25 @@ impl Evaluator<'_> {
                 r
             }
             Condition::Field { field, op } => self.field(c, field, op),
+            Condition::Score {
+                score,
+                compare,
+                value,
+            } => c
+                .scores
+                .get(score.column())
+                .and_then(Value::as_f64)
+                .is_some_and(|s| compare.holds(s, *value)),
+            Condition::RfmGroup { groups } => c
+                .scores
+                .get("rfm_group")
+                .and_then(Value::as_str)
+                .is_some_and(|g| groups.iter().any(|x| x.trim().eq_ignore_ascii_case(g))),
+            Condition::Band { score, bands } => c
+                .scores
+                .get(score.column())
+                .and_then(Value::as_str)
+                .is_some_and(|b| bands.iter().any(|x| x.trim().eq_ignore_ascii_case(b))),
             Condition::Tags { op, tags } => {
                 let wanted: BTreeSet<&String> = tags.iter().collect();
                 let present = wanted.iter().filter(|t| c.tags.contains(**t)).count();

@@ -76,6 +76,21 @@ pub enum Condition {
         #[serde(flatten)]
         op: DateOp,
     },
+    /// An RFM or predictive score (`r`, `f`, `m` are quintiles 1–5).
+    Score {
+        score: ScoreName,
+        compare: Compare,
+        value: f64,
+    },
+    /// The named RFM group (Champions, Loyal, …).
+    RfmGroup {
+        groups: Vec<String>,
+    },
+    /// The low / medium / high band of Value, Attrition or Potential.
+    Band {
+        score: BandScore,
+        bands: Vec<String>,
+    },
     /// Membership of another saved segment.
     Segment {
         name: String,
@@ -159,6 +174,64 @@ impl Compare {
         }
     }
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScoreName {
+    RecencyDays,
+    Frequency,
+    Monetary,
+    R,
+    F,
+    M,
+    PAlive,
+    ExpectedPurchases,
+    ExpectedValue,
+    Value,
+    Attrition,
+    Potential,
+}
+
+impl ScoreName {
+    /// The `customer_scores` column: the only names a score condition can produce.
+    pub fn column(self) -> &'static str {
+        match self {
+            ScoreName::RecencyDays => "recency_days",
+            ScoreName::Frequency => "frequency",
+            ScoreName::Monetary => "monetary",
+            ScoreName::R => "r",
+            ScoreName::F => "f",
+            ScoreName::M => "m",
+            ScoreName::PAlive => "p_alive",
+            ScoreName::ExpectedPurchases => "expected_purchases",
+            ScoreName::ExpectedValue => "expected_value",
+            ScoreName::Value => "value",
+            ScoreName::Attrition => "attrition",
+            ScoreName::Potential => "potential",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BandScore {
+    Value,
+    Attrition,
+    Potential,
+}
+
+impl BandScore {
+    pub fn column(self) -> &'static str {
+        match self {
+            BandScore::Value => "value_band",
+            BandScore::Attrition => "attrition_band",
+            BandScore::Potential => "potential_band",
+        }
+    }
+}
+
+/// The bands a band condition may name.
+pub const BANDS: &[&str] = &["low", "medium", "high"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

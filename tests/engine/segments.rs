@@ -2,8 +2,8 @@ use chrono::{TimeZone, Utc};
 use serde_json::json;
 use tessera_engine::segments::eval::{load_customers, Evaluator};
 use tessera_engine::segments::rule::{
-    Compare, Condition, ConsentStatus, DateOp, FieldOp, FirstOrLast, Group, Match, Measure,
-    PropertyFilter, TagOp, Window, RULE_VERSION,
+    BandScore, Compare, Condition, ConsentStatus, DateOp, FieldOp, FirstOrLast, Group, Match,
+    Measure, PropertyFilter, ScoreName, TagOp, Window, RULE_VERSION,
 };
 use tessera_engine::segments::store::{load_catalog, save_segment};
 use tessera_engine::segments::{count, members, Clock, Rule};
@@ -386,6 +386,32 @@ impl Gen {
                 },
                 compare: self.compare(),
                 value: (self.below(8) as f64) * 12.5,
+            },
+            9 if depth > 0 => match self.below(3) {
+                0 => Condition::Score {
+                    score: [
+                        ScoreName::R,
+                        ScoreName::F,
+                        ScoreName::M,
+                        ScoreName::RecencyDays,
+                        ScoreName::Frequency,
+                        ScoreName::Monetary,
+                    ][self.below(6) as usize],
+                    compare: self.compare(),
+                    value: self.below(6) as f64,
+                },
+                1 => Condition::RfmGroup {
+                    groups: (0..1 + self.below(2))
+                        .map(|_| {
+                            self.pick(&["Champions", "lost", "At risk", "New", "Hibernating"])
+                                .into()
+                        })
+                        .collect(),
+                },
+                _ => Condition::Band {
+                    score: BandScore::Value,
+                    bands: vec![self.pick(&["low", "HIGH", "medium"]).into()],
+                },
             },
             8 => Condition::Occurrence {
                 event_type: self.pick(&["purchase", "view"]).into(),

@@ -332,9 +332,22 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let view = customers::show::customer_view(&ws.pool, found)
                 .await?
                 .ok_or_else(|| format!("no customer '{id}'"))?;
+            let scores = tessera_engine::segments::scores::customer_scores(&ws.pool, found).await?;
+            let explanation = scores.as_ref().map(|s| s.explain()).unwrap_or_default();
             if json {
-                println!("{}", serde_json::to_string_pretty(&view)?);
+                let mut value = serde_json::to_value(&view)?;
+                value["scores"] = serde_json::to_value(&scores)?;
+                value["explanation"] = serde_json::to_value(&explanation)?;
+                println!("{}", serde_json::to_string_pretty(&value)?);
             } else {
+                println!(
+                    "{}",
+                    if explanation.is_empty() {
+                        "scores: none yet (no purchases)".to_string()
+                    } else {
+                        format!("scores:\n  {}", explanation.join("\n  "))
+                    }
+                );
                 let p = &view.profile;
                 println!(
                     "customer {}: {} {}",
@@ -592,7 +605,19 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     Ok(())
 }
 
+/// `tessera … | head` should end quietly, as other command-line tools do, not panic on a
+/// closed pipe: restore the default SIGPIPE action that Rust's runtime ignores.
+#[allow(unsafe_code)]
+fn restore_default_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to SIG_DFL at startup, before any threads exist.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
+    restore_default_sigpipe();
     disable_transparent_huge_pages();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
