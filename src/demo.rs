@@ -35,6 +35,29 @@ impl Rng {
     pub fn chance(&mut self, percent: u64) -> bool {
         self.below(100) < percent
     }
+    /// Uniform in [0, 1).
+    pub fn uniform(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    fn normal(&mut self) -> f64 {
+        let (u, v) = (self.uniform().max(1e-12), self.uniform());
+        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
+    }
+    /// Gamma(shape, 1) by Marsaglia and Tsang.
+    pub fn gamma(&mut self, shape: f64) -> f64 {
+        if shape < 1.0 {
+            return self.gamma(shape + 1.0) * self.uniform().max(1e-12).powf(1.0 / shape);
+        }
+        let d = shape - 1.0 / 3.0;
+        let c = 1.0 / (9.0 * d).sqrt();
+        loop {
+            let x = self.normal();
+            let v = (1.0 + c * x).powi(3);
+            if v > 0.0 && self.uniform().max(1e-12).ln() < 0.5 * x * x + d - d * v + d * v.ln() {
+                return d * v;
+            }
+        }
+    }
 }
 
 const ZH_FAMILY: &[&str] = &[
@@ -189,15 +212,32 @@ pub fn write_demo_files(
                 String::new(),
             ]));
         }
-        let orders = if rng.chance(20) { 0 } else { 1 + rng.below(10) };
+        // Purchases follow the process the value models assume, so the demo's fit is meaningful:
+        // a personal weekly rate, and after each purchase a personal chance of never returning.
+        let rate = rng.gamma(0.9) / 4.0;
+        let dropout = {
+            let (x, y) = (rng.gamma(1.2), rng.gamma(4.0));
+            x / (x + y)
+        };
+        let mut week = rng.uniform() * 52.0;
+        let mut purchase_weeks = Vec::new();
+        if !rng.chance(20) {
+            while week < 104.0 && purchase_weeks.len() < 40 {
+                purchase_weeks.push(week);
+                if rng.uniform() < dropout {
+                    break;
+                }
+                week += -rng.uniform().max(1e-12).ln() / rate.max(1e-6);
+            }
+        }
         let preferred = rng.pick(&["skincare", "coffee", "tea", "home"]).to_string();
-        for _ in 0..orders {
+        for purchase_week in purchase_weeks {
             let candidates: Vec<&(&str, &str, f64)> = CATALOG
                 .iter()
                 .filter(|c| c.1 == preferred || rng.chance(30))
                 .collect();
             let &(product, category, price) = *rng.pick(&candidates);
-            let when = now - (rng.below(720) as i64) * 86_400 - rng.below(86_400) as i64;
+            let when = now - ((104.0 - purchase_week) * 7.0 * 86_400.0) as i64;
             let ts = chrono::DateTime::from_timestamp(when, 0)
                 .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
                 .unwrap_or_default();
@@ -233,6 +273,7 @@ pub struct DemoReport {
     pub workspace: String,
     pub customers: ImportSummary,
     pub events: ImportSummary,
+    pub model: crate::segments::scores::FitReport,
     pub templates: usize,
     pub campaigns: Vec<RenderSummary>,
 }
@@ -252,6 +293,16 @@ impl std::fmt::Display for DemoReport {
                 i.rejected_file.as_deref().unwrap_or("-")
             );
         }
+        let _ = writeln!(
+            s,
+            "  value models fitted on {} buyers{}",
+            self.model.customers,
+            self.model
+                .fallback
+                .as_ref()
+                .map(|f| format!(" ({f})"))
+                .unwrap_or_default()
+        );
         let _ = writeln!(s, "  {} starter templates installed", self.templates);
         for c in &self.campaigns {
             let _ = writeln!(
@@ -276,6 +327,7 @@ pub async fn create_demo(
     let options = ImportOptions::default();
     let customers = import_customers(&ws, &customers_csv, &options, &quiet).await?;
     let events = import_events(&ws, &purchases_csv, &options, &quiet).await?;
+    let model = crate::segments::scores::fit_models(&ws.pool, None).await?;
     let templates = template_store::install_starter_templates(&ws.pool).await?;
     let mut campaigns = Vec::new();
     // One campaign, in each customer's language: Chinese-locale customers get the Chinese email
@@ -312,6 +364,7 @@ pub async fn create_demo(
         workspace: db.display().to_string(),
         customers,
         events,
+        model,
         templates,
         campaigns,
     };

@@ -105,6 +105,10 @@ fn demo_creates_a_workspace_and_renders_a_campaign() {
         "the demo has duplicates to merge"
     );
     assert_eq!(report["customers"]["rejected"], 2);
+    assert!(
+        report["model"]["bgnbd"]["r"].as_f64().unwrap() > 0.0,
+        "the demo's purchases fit the value models"
+    );
     let mut rendered_and_skipped = 0;
     for campaign in report["campaigns"].as_array().unwrap() {
         assert!(
