@@ -13,7 +13,6 @@ use crate::customers::{import_customers, ImportOptions};
 use crate::demo::Rng;
 use crate::render::{render_batch, BatchOptions, CustomerContext, OutputFormat};
 use crate::store::Workspace;
-use crate::templates::email::locale_of;
 use crate::templates::store::STARTER_EMAILS;
 use crate::templates::{compile_email, EmailTemplate, Misses, RenderEnv};
 
@@ -190,7 +189,7 @@ fn bench_merge(
         let _ = template.html.render(
             c,
             &RenderEnv {
-                locale: locale_of(c),
+                locale: template.locale_for(c),
             },
             buf,
             misses,

@@ -9,7 +9,6 @@ use serde_json::Value;
 use super::context::CustomerContext;
 use super::eml::{to_eml, Envelope};
 use super::missing::{MissCounter, MissingField};
-use crate::templates::email::locale_of;
 use crate::templates::{EmailTemplate, Misses, RenderEnv};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -168,7 +167,7 @@ impl Job<'_> {
             // HTML straight from the plan into the worker's buffer: no intermediate strings.
             OutputFormat::Html => {
                 let env = RenderEnv {
-                    locale: locale_of(&c.data),
+                    locale: self.template.locale_for(&c.data),
                 };
                 self.template
                     .html

@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 
 use super::context::CustomerContext;
-use crate::templates::email::locale_of;
 use crate::templates::{EmailTemplate, Misses, RenderEnv};
 
 #[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
@@ -93,7 +92,7 @@ pub fn missing_fields(
                 buf.clear();
                 misses.0.clear();
                 let env = RenderEnv {
-                    locale: locale_of(&c.data),
+                    locale: template.locale_for(&c.data),
                 };
                 // A render error is reported by the render itself; here only misses matter.
                 let _ = template.html.render(&c.data, &env, &mut buf, &mut misses);

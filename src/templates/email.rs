@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::mjml::compile_mjml;
 use super::plan::{self, Misses, Plan, RenderEnv, RenderError, Slot};
-use super::text::html_to_text_template;
+use super::text::{decode_entities, html_to_text_template, tidy};
 use super::TemplateError;
 
 pub struct EmailTemplate {
@@ -17,6 +17,9 @@ pub struct EmailTemplate {
     pub warnings: Vec<String>,
     /// The HTML that MJML produced, merge tags in place (what `html` was compiled from).
     pub html_source: String,
+    /// The language the email is written in (`<mjml lang>`); numbers, money and dates are
+    /// formatted in it, so an English email reads "$214.50" whoever receives it.
+    pub lang: Option<String>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -42,18 +45,25 @@ pub fn compile_email(source: &str) -> Result<EmailTemplate, TemplateError> {
     let mut html = plan::compile(&mjml.html, true).map_err(locate)?;
     html.locate_slots_in(source_plan.slots());
     Ok(EmailTemplate {
-        subject: plan::compile(mjml.title.as_deref().unwrap_or("").trim(), false)
-            .map_err(locate)?,
-        preheader: plan::compile(mjml.preview.as_deref().unwrap_or("").trim(), false)
-            .map_err(locate)?,
+        subject: plan::compile(
+            &decode_entities(mjml.title.as_deref().unwrap_or("").trim()),
+            false,
+        )
+        .map_err(locate)?,
+        preheader: plan::compile(
+            &decode_entities(mjml.preview.as_deref().unwrap_or("").trim()),
+            false,
+        )
+        .map_err(locate)?,
         html,
         text: plan::compile(&html_to_text_template(&mjml.html), false).map_err(locate)?,
+        lang: mjml.lang.filter(|l| !l.trim().is_empty()),
         warnings: mjml.warnings,
         html_source: mjml.html,
     })
 }
 
-/// The customer's locale for formatting helpers, else English.
+/// The customer's locale, else English (for plans rendered without a template language).
 pub fn locale_of(data: &Value) -> &str {
     data.get("locale")
         .and_then(Value::as_str)
@@ -66,7 +76,7 @@ impl EmailTemplate {
     /// subject and preheader too, so it sees every merge tag).
     pub fn render(&self, data: &Value, misses: &mut Misses) -> Result<RenderedEmail, RenderError> {
         let env = RenderEnv {
-            locale: locale_of(data),
+            locale: self.locale_for(data),
         };
         let mut scratch = Misses::default();
         Ok(RenderedEmail {
@@ -88,9 +98,14 @@ impl EmailTemplate {
             text: {
                 let mut buf = Vec::with_capacity(self.html.size_hint / 4);
                 self.text.render(data, &env, &mut buf, &mut scratch)?;
-                plan::into_string(buf).trim_start().to_string()
+                tidy(&plan::into_string(buf))
             },
         })
+    }
+
+    /// The locale formatting helpers use: the template's language, else the customer's.
+    pub fn locale_for<'a>(&'a self, data: &'a Value) -> &'a str {
+        self.lang.as_deref().unwrap_or_else(|| locale_of(data))
     }
 
     /// The merge tags that can be missing, located in the template source.

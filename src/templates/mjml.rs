@@ -13,6 +13,8 @@ pub struct CompiledMjml {
     pub html: String,
     pub title: Option<String>,
     pub preview: Option<String>,
+    /// `<mjml lang="…">`: the language the email is written in.
+    pub lang: Option<String>,
     pub warnings: Vec<String>,
 }
 
@@ -208,6 +210,7 @@ pub fn compile_mjml(source: &str) -> Result<CompiledMjml, TemplateError> {
         html: protected.restore(&html),
         title: parsed.element.get_title().map(|t| protected.restore(&t)),
         preview: parsed.element.get_preview().map(|p| protected.restore(&p)),
+        lang: parsed.element.attributes.lang.clone(),
         warnings,
     })
 }

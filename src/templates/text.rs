@@ -48,7 +48,8 @@ fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
     }
 }
 
-fn decode_entities(s: &str) -> String {
+/// Decodes the HTML entities text may carry (`&amp;`, `&#233;`, …).
+pub fn decode_entities(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(amp) = rest.find('&') {
@@ -127,6 +128,20 @@ pub fn html_to_text_template(html: &str) -> String {
             pos = html[end..].find('>').map_or(html.len(), |e| end + e + 1);
             continue;
         }
+        // Hidden content (the preheader MJML puts at the top) is not part of the text.
+        let hidden = !closing
+            && !tag.ends_with("/>")
+            && attribute(tag, "style").is_some_and(|st| {
+                st.replace(' ', "")
+                    .to_ascii_lowercase()
+                    .contains("display:none")
+            });
+        if hidden {
+            let end = matching_close(&lower, pos, &name);
+            keep_block_tags(&html[pos..end], &mut out);
+            pos = html[end..].find('>').map_or(html.len(), |e| end + e + 1);
+            continue;
+        }
         keep_block_tags(tag, &mut out);
         match (name.as_str(), closing) {
             ("br", _) => out.push('\n'),
@@ -152,6 +167,30 @@ pub fn html_to_text_template(html: &str) -> String {
         }
     }
     tidy(&out)
+}
+
+/// Where the element `name` opened just before `from` closes (same-name elements nest).
+fn matching_close(lower: &str, from: usize, name: &str) -> usize {
+    let (open, close) = (format!("<{name}"), format!("</{name}"));
+    let mut depth = 1;
+    let mut pos = from;
+    while let Some(i) = lower[pos..].find('<').map(|i| pos + i) {
+        let rest = &lower[i..];
+        let boundary = |s: &str, prefix: &str| {
+            s.starts_with(prefix)
+                && s[prefix.len()..].starts_with(|c: char| c == '>' || c == ' ' || c == '/')
+        };
+        if boundary(rest, &close) {
+            depth -= 1;
+            if depth == 0 {
+                return i;
+            }
+        } else if boundary(rest, &open) {
+            depth += 1;
+        }
+        pos = i + 1;
+    }
+    lower.len()
 }
 
 /// The `>` ending the tag at `lt`, skipping `>` inside quoted attribute values.
@@ -182,11 +221,17 @@ fn push_text(out: &mut String, s: &str) {
     }
 }
 
-/// Trims each line and keeps at most one blank line in a row.
-fn tidy(s: &str) -> String {
+/// Trims each line and keeps at most one blank line in a row (for the template, and again for
+/// each rendered text, where skipped blocks leave blank lines behind).
+pub fn tidy(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut blank = 0;
-    for line in s.lines().map(str::trim) {
+    // Zero-width spaces (MJML's spacers) count as blank too.
+    for line in s.lines().map(|l| {
+        l.trim_matches(|c: char| {
+            c.is_whitespace() || matches!(c, '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{feff}')
+        })
+    }) {
         if line.is_empty() {
             blank += 1;
             continue;

@@ -237,3 +237,36 @@ fn compiled_plans_render_exactly_like_handlebars() {
     }
     assert!(compared > 2500, "only {compared} cases compared");
 }
+
+/// The starter emails as a customer reads them (subject, preheader, plain text); the snapshots
+/// under tests/engine/snapshots were read and accepted by hand.
+#[test]
+fn starter_emails_read_as_reviewed() {
+    let customer = json!({"id": 42, "first_name": "Zoë", "last_name": "Müller", "name": "Zoë Müller", "locale": "de-DE", "city": "München",
+        "points": 1250, "tags": ["vip"], "orders_count": 3, "total_spent": 214.5, "favorite_category": "coffee",
+        "last_purchase": {"name": "Espresso Blend"}, "last_purchase_date": "2026-08-14", "days_since_last_purchase": 100,
+        "recommendations": [{"name": "Colombia Huila", "category": "coffee", "price": 14, "image": "https://shop.example/i/1.jpg", "url": "https://shop.example/p/1"}],
+        "unsubscribe_url": "https://shop.example/u/42"});
+    let chinese = json!({"id": 7, "first_name": "伟", "last_name": "张", "name": "张伟", "locale": "zh-CN", "city": "上海", "points": 300, "tags": [],
+        "orders_count": 0, "total_spent": 0, "recommendations": [], "unsubscribe_url": "https://shop.example/u/7"});
+    for (name, data) in [
+        ("welcome-en", &customer),
+        ("winback-en", &customer),
+        ("recommendations-en", &customer),
+        ("welcome-zh", &chinese),
+        ("recommendations-zh", &chinese),
+    ] {
+        let source = STARTER_EMAILS.iter().find(|(n, _)| *n == name).unwrap().1;
+        let r = compile_email(source)
+            .unwrap()
+            .render(data, &mut Misses::default())
+            .unwrap();
+        insta::assert_snapshot!(
+            name,
+            format!(
+                "Subject: {}\nPreheader: {}\n\n{}",
+                r.subject, r.preheader, r.text
+            )
+        );
+    }
+}

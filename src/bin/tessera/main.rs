@@ -500,6 +500,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 render::load_contexts(&ws.pool, &selection, chrono::Utc::now()).await?;
             render::batch::add_unsubscribe_links(&mut contexts, &unsubscribe);
             let (eligible, _, _) = render::batch::eligible(&contexts);
+            let eligible_count = eligible.len();
             let missing = render::missing_fields(&compiled, &eligible);
             if !json {
                 for m in &missing {
@@ -529,14 +530,34 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 date: chrono::Utc::now().to_rfc2822(),
                 template_name: name,
             };
-            let summary = render::render_batch(
-                &compiled,
-                &mut contexts,
-                &options,
-                &|done, _| bar.set_position(done as u64),
-                &AtomicBool::new(false),
-            )?;
+            // Ctrl-C stops the render after the files in flight; the manifest lists what was written.
+            let cancel = std::sync::Arc::new(AtomicBool::new(false));
+            let on_interrupt = tokio::spawn({
+                let cancel = cancel.clone();
+                async move {
+                    if tokio::signal::ctrl_c().await.is_ok() {
+                        cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+                    }
+                }
+            });
+            let summary = tokio::task::block_in_place(|| {
+                render::render_batch(
+                    &compiled,
+                    &mut contexts,
+                    &options,
+                    &|done, _| bar.set_position(done as u64),
+                    &cancel,
+                )
+            })?;
+            on_interrupt.abort();
             bar.finish_and_clear();
+            if summary.cancelled {
+                return Err(format!(
+                    "cancelled: {} of {eligible_count} emails were written; {} lists them",
+                    summary.rendered, summary.manifest
+                )
+                .into());
+            }
             if json {
                 println!("{}", serde_json::to_string(&summary)?);
             } else {
