@@ -177,8 +177,7 @@ fn matching_close(lower: &str, from: usize, name: &str) -> usize {
     while let Some(i) = lower[pos..].find('<').map(|i| pos + i) {
         let rest = &lower[i..];
         let boundary = |s: &str, prefix: &str| {
-            s.starts_with(prefix)
-                && s[prefix.len()..].starts_with(|c: char| c == '>' || c == ' ' || c == '/')
+            s.starts_with(prefix) && s[prefix.len()..].starts_with(['>', ' ', '/'])
         };
         if boundary(rest, &close) {
             depth -= 1;
