@@ -14,6 +14,7 @@ const helpers = {
   contains: (list, x) => Array.isArray(list) && list.includes(x),
   length: (v) => (v ? v.length : 0),
   add: (a, b) => Number(a) + Number(b),
+  plural: (n, one, many) => (Number(n) === 1 ? one : many),
 };
 for (const [name, fn] of Object.entries(helpers)) Handlebars.registerHelper(name, fn);
 const render = Handlebars.compile(source);
