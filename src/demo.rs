@@ -311,7 +311,7 @@ impl std::fmt::Display for DemoReport {
                 c.template, c.rendered, c.out, c.skipped_opted_out, c.manifest
             );
         }
-        let _ = write!(s, "try: tessera --db {} customers show 1", self.workspace);
+        let _ = write!(s, "next: cargo run --release -- --db {} customers show 1   (or `segment count`, `preview email`, `model fit`)", self.workspace);
         f.write_str(&s)
     }
 }
