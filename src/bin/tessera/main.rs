@@ -132,10 +132,8 @@ enum TemplateCommand {
         json: bool,
     },
     /// Add or replace a template in the workspace.
-    Add {
-        name: String,
-        file: PathBuf,
-    },
+    Add { name: String, file: PathBuf },
+    /// Templates in the workspace, with when each was last changed.
     List,
     /// Install the starter templates.
     InstallStarters,

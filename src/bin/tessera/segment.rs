@@ -25,15 +25,11 @@ pub enum SegmentCommand {
         now: Option<String>,
     },
     /// Save a rule file under a name (replacing a segment of that name).
-    Save {
-        name: String,
-        rule: PathBuf,
-    },
+    Save { name: String, rule: PathBuf },
+    /// Saved segments, with when each was last changed.
     List,
     /// The rule of a saved segment, in words and as JSON, with its count.
-    Show {
-        name: String,
-    },
+    Show { name: String },
     /// Write the members to CSV with the columns asked for (any merge field or attribute).
     Export {
         rule: String,
