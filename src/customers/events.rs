@@ -225,6 +225,7 @@ pub async fn import_events(
         .await
         .map_err(|e| ImportError::Scores(Box::new(e)))?;
     tx.commit().await?;
+    crate::store::refresh_statistics(&ws.pool).await?;
 
     finish(
         "events",

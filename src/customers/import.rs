@@ -476,6 +476,7 @@ pub async fn import_customers(
             .map_err(|e| ImportError::Scores(Box::new(e)))?;
     }
     tx.commit().await?;
+    crate::store::refresh_statistics(&ws.pool).await?;
 
     let counts = Counts {
         inserted: plan.inserted,

@@ -1,5 +1,7 @@
 //! Compiles a rule to SQL: fixed fragments chosen from allow-lists, every user value bound as a
 //! parameter (attribute names too: they are matched as `json_each` keys, never spliced into SQL).
+//! Event subqueries name their index: without statistics SQLite once chose the by-type index and
+//! scanned every purchase for every customer (minutes at 100k customers instead of 0.4 s).
 //! Each condition compiles to a 0/1 expression (`COALESCE(…, 0)`), so negation is two-valued:
 //! a customer without the field does not match `city = London` and does match `NOT (…)`.
 
@@ -164,7 +166,7 @@ impl<'a> Compiler<'a> {
                     Measure::Sum => "(SELECT COALESCE(SUM(e.value), 0)",
                     Measure::Average => "(SELECT AVG(e.value)",
                 });
-                q.push(" FROM events e WHERE e.customer_id = c.id AND e.type = ")
+                q.push(" FROM events e INDEXED BY events_by_customer WHERE e.customer_id = c.id AND e.type = ")
                     .push_bind(event_type.to_lowercase());
                 self.window(q, window, path)?;
                 if let Some(p) = property {
@@ -185,7 +187,7 @@ impl<'a> Compiler<'a> {
                     FirstOrLast::First => "MIN",
                     FirstOrLast::Last => "MAX",
                 };
-                q.push(format_args!("(SELECT {agg}(e.occurred_at) FROM events e WHERE e.customer_id = c.id AND e.type = "))
+                q.push(format_args!("(SELECT {agg}(e.occurred_at) FROM events e INDEXED BY events_by_customer WHERE e.customer_id = c.id AND e.type = "))
                     .push_bind(event_type.to_lowercase())
                     .push(")");
                 self.timestamp_op(q, op, path)?;

@@ -94,6 +94,16 @@ impl Workspace {
     }
 }
 
+/// Refreshes the query planner's statistics after a bulk change (sampled, so it stays quick).
+pub async fn refresh_statistics(pool: &sqlx::SqlitePool) -> Result<(), sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    sqlx::query("PRAGMA analysis_limit = 1000")
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("ANALYZE").execute(&mut *conn).await?;
+    Ok(())
+}
+
 /// The current time as stored in the workspace (RFC 3339, UTC, seconds).
 pub fn now_text() -> String {
     chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()

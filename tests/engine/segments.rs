@@ -560,3 +560,34 @@ async fn property_compiled_sql_and_the_evaluator_select_the_same_customers() {
         "only {non_trivial} rules split the customers"
     );
 }
+
+#[tokio::test]
+async fn event_conditions_look_up_each_customers_events_by_index() {
+    // Without statistics SQLite chose the by-type index and scanned every purchase per customer.
+    let t = shop().await;
+    let catalog = load_catalog(&t.ws.pool).await.unwrap();
+    let r = rule(json!({"version": 1, "conditions": [
+        {"type": "event", "event_type": "purchase", "window": {"last_days": 30}, "compare": "gte", "value": 1},
+        {"type": "occurrence", "event_type": "purchase", "which": "last", "date": "within_last_days", "days": 7}]}));
+    let mut q =
+        sqlx::QueryBuilder::new("EXPLAIN QUERY PLAN SELECT COUNT(*) FROM customers c WHERE ");
+    tessera_engine::segments::compile::Compiler::new(&catalog, clock())
+        .group(&mut q, &r.root, "")
+        .unwrap();
+    let plan: Vec<String> = q
+        .build()
+        .fetch_all(&t.ws.pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| sqlx::Row::get::<String, _>(row, 3))
+        .collect();
+    let event_lookups: Vec<&String> = plan.iter().filter(|d| d.contains(" e ")).collect();
+    assert_eq!(event_lookups.len(), 2, "{plan:?}");
+    assert!(
+        event_lookups
+            .iter()
+            .all(|d| d.contains("USING INDEX events_by_customer (customer_id=?")),
+        "{plan:?}"
+    );
+}
