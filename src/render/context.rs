@@ -8,6 +8,7 @@ use serde_json::{json, Map, Value};
 use sqlx::{Row, SqlitePool};
 
 use crate::customers::attributes::number_value;
+use crate::customers::profile::{load_profiles, Profile};
 
 /// Event types that count as purchases, as an SQL list (a macro so queries stay `&'static str`).
 #[macro_export]
@@ -73,26 +74,22 @@ pub async fn load_contexts(
     selection: &Selection,
     now: DateTime<Utc>,
 ) -> Result<Vec<CustomerContext>, sqlx::Error> {
-    let only = match selection {
-        Selection::Customer(id) => Some(*id),
-        Selection::All | Selection::Customers(_) => None,
+    // The same profile loading the import uses: fields, attributes, tags, consent.
+    let ids: Vec<i64> = match selection {
+        Selection::Customer(id) => vec![*id],
+        Selection::Customers(ids) => {
+            let mut ids = ids.clone();
+            ids.sort_unstable();
+            ids.dedup();
+            ids
+        }
+        Selection::All => {
+            sqlx::query_scalar("SELECT id FROM customers ORDER BY id")
+                .fetch_all(pool)
+                .await?
+        }
     };
-    let members: Option<std::collections::HashSet<i64>> = match selection {
-        Selection::Customers(ids) => Some(ids.iter().copied().collect()),
-        _ => None,
-    };
-    let customers = sqlx::query("SELECT id, email, phone, first_name, last_name, locale, attributes FROM customers WHERE (?1 IS NULL OR id = ?1) ORDER BY id")
-        .bind(only)
-        .fetch_all(pool)
-        .await?;
-    let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
-    for r in sqlx::query("SELECT customer_id, tag FROM customer_tags WHERE (?1 IS NULL OR customer_id = ?1) ORDER BY customer_id, tag").bind(only).fetch_all(pool).await? {
-        tags.entry(r.get(0)).or_default().push(r.get(1));
-    }
-    let mut consent: HashMap<i64, Map<String, Value>> = HashMap::new();
-    for r in sqlx::query("SELECT customer_id, channel, granted FROM customer_consent WHERE (?1 IS NULL OR customer_id = ?1)").bind(only).fetch_all(pool).await? {
-        consent.entry(r.get(0)).or_default().insert(r.get(1), Value::Bool(r.get::<i64, _>(2) == 1));
-    }
+    let mut profiles = load_profiles(&mut *pool.acquire().await?, &ids).await?;
     // Purchases of everyone: popularity drives recommendations even for one customer's preview.
     let mut purchases: HashMap<i64, Vec<Purchase>> = HashMap::new();
     let mut popularity: HashMap<(String, String), (usize, Purchase)> = HashMap::new();
@@ -124,27 +121,30 @@ pub async fn load_contexts(
             entry.0 += 1;
             entry.1 = p.clone();
         }
-        let customer: i64 = r.get(0);
-        if only.is_none_or(|o| o == customer) {
-            purchases.entry(customer).or_default().push(p);
-        }
+        purchases.entry(r.get(0)).or_default().push(p);
     }
     let mut popular: Vec<PopularProduct> = popularity.iter().collect();
     popular.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then_with(|| a.0.cmp(b.0)));
 
-    let mut out = Vec::with_capacity(customers.len());
-    for r in customers {
-        let id: i64 = r.get(0);
-        if members.as_ref().is_some_and(|m| !m.contains(&id)) {
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let Some(profile) = profiles.remove(&id) else {
             continue;
-        }
-        let email: Option<String> = r.get(1);
-        let first_name: Option<String> = r.get(3);
-        let last_name: Option<String> = r.get(4);
-        let locale: Option<String> = r.get(5);
-        let attributes: Map<String, Value> =
-            serde_json::from_str(r.get::<&str, _>(6)).unwrap_or_default();
-        let consent = consent.remove(&id).unwrap_or_default();
+        };
+        let Profile {
+            email,
+            phone,
+            first_name,
+            last_name,
+            locale,
+            attributes,
+            tags,
+            consent,
+        } = profile;
+        let consent: Map<String, Value> = consent
+            .into_iter()
+            .map(|(channel, granted)| (channel, Value::Bool(granted)))
+            .collect();
         let email_opted_out = consent.get("email") == Some(&Value::Bool(false));
         let is_cjk = |s: &str| {
             s.chars()
@@ -165,7 +165,7 @@ pub async fn load_contexts(
         data.insert("attributes".into(), Value::Object(attributes.clone()));
         data.insert("id".into(), json!(id));
         data.insert("email".into(), json!(email));
-        data.insert("phone".into(), json!(r.get::<Option<String>, _>(2)));
+        data.insert("phone".into(), json!(phone));
         data.insert("first_name".into(), json!(first_name));
         data.insert("last_name".into(), json!(last_name));
         data.insert(
@@ -177,7 +177,7 @@ pub async fn load_contexts(
             },
         );
         data.insert("locale".into(), json!(locale));
-        data.insert("tags".into(), json!(tags.remove(&id).unwrap_or_default()));
+        data.insert("tags".into(), json!(tags));
         data.insert("consent".into(), Value::Object(consent));
 
         let mine = purchases.remove(&id).unwrap_or_default();
