@@ -1,6 +1,7 @@
 //! `tessera import events FILE`: purchases and behaviour, each tied to a customer by email,
 //! phone or customer id. Re-importing a file adds nothing (each event has a content fingerprint).
 
+use rayon::prelude::*;
 use rustc_hash::FxHashSet;
 use std::path::Path;
 
@@ -29,20 +30,20 @@ impl EventRecord {
     /// Identifies the event across imports. `repeat` numbers identical rows within one file, so
     /// two genuine identical purchases on one day both land, and re-importing the file still
     /// adds nothing.
-    fn fingerprint(&self, repeat: usize) -> Vec<u8> {
+    fn fingerprint(&self, repeat: usize) -> [u8; 16] {
+        use std::io::Write;
         let mut h = blake3::Hasher::new();
         h.update(&(repeat as u64).to_le_bytes());
-        for part in [
-            self.key.to_string(),
-            self.occurred_at.to_string(),
-            self.event_type.clone(),
-            format!("{:?}", self.value),
-        ] {
-            h.update(part.as_bytes());
-            h.update(b"\0");
-        }
+        // Formatted straight into the hasher: the bytes fingerprints have always been made of.
+        let _ = write!(
+            h,
+            "{}\0{}\0{}\0{:?}\0",
+            self.key, self.occurred_at, self.event_type, self.value
+        );
         h.update(self.properties.as_bytes());
-        h.finalize().as_bytes()[..16].to_vec()
+        let mut fingerprint = [0; 16];
+        fingerprint.copy_from_slice(&h.finalize().as_bytes()[..16]);
+        fingerprint
     }
 }
 
@@ -148,9 +149,17 @@ pub async fn import_events(
     });
 
     let mut rejections = unreadable_rows(table);
-    let mut records = Vec::with_capacity(table.rows.len());
-    for row in &table.rows {
-        match convert_row(row, &table.columns, &fields, options.event_type.as_deref()) {
+    let converted: Vec<_> = table
+        .rows
+        .par_iter()
+        .map(|row| {
+            let record = convert_row(row, &table.columns, &fields, options.event_type.as_deref());
+            (row, record)
+        })
+        .collect();
+    let mut records = Vec::with_capacity(converted.len());
+    for (row, record) in converted {
+        match record {
             Ok(r) => records.push((row, r)),
             Err(reason) => rejections.push(Rejection {
                 line: row.line,
@@ -171,14 +180,9 @@ pub async fn import_events(
     };
     let owners = load_key_owners(&mut tx, &keys).await?;
     let mut rows = Vec::with_capacity(records.len());
-    let mut repeats: rustc_hash::FxHashMap<Vec<u8>, usize> = rustc_hash::FxHashMap::default();
     for (row, record) in &records {
         match owners.get(&record.key) {
-            Some(&customer) => {
-                let repeat = repeats.entry(record.fingerprint(0)).or_insert(0usize);
-                rows.push((customer, record, record.fingerprint(*repeat)));
-                *repeat += 1;
-            }
+            Some(&customer) => rows.push((customer, record, [0; 16])),
             None => rejections.push(Rejection {
                 line: row.line,
                 reason: format!(
@@ -188,6 +192,18 @@ pub async fn import_events(
                 ),
                 raw: row.raw,
             }),
+        }
+    }
+    rows.par_iter_mut()
+        .for_each(|(_, record, fingerprint)| *fingerprint = record.fingerprint(0));
+    // In index order: each insert lands next to the previous one in the per-customer index. The
+    // fingerprint in the key puts identical rows side by side, to be numbered as repeats.
+    rows.par_sort_unstable_by(|a, b| (a.0, a.1.occurred_at, a.2).cmp(&(b.0, b.1.occurred_at, b.2)));
+    for identical in
+        rows.chunk_by_mut(|a, b| (a.0, a.1.occurred_at, a.2) == (b.0, b.1.occurred_at, b.2))
+    {
+        for (repeat, (_, record, fingerprint)) in identical.iter_mut().enumerate().skip(1) {
+            *fingerprint = record.fingerprint(repeat);
         }
     }
     progress(Progress::Writing { rows: rows.len() });

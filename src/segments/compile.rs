@@ -38,7 +38,7 @@ impl Clock {
 }
 
 /// Built-in text columns of `customers`: the only column names a field condition can produce.
-const BUILTIN_FIELDS: &[(&str, &str)] = &[
+pub(crate) const BUILTIN_FIELDS: &[(&str, &str)] = &[
     ("email", "c.email"),
     ("phone", "c.phone"),
     ("first_name", "c.first_name"),

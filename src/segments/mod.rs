@@ -1,9 +1,10 @@
-//! Segments: who a campaign is for. Rules are typed data compiled to SQL with bound values; an
-//! independent in-memory evaluator checks the compiler in the property test.
+//! Segments: who a campaign is for. Rules are typed data compiled to SQL with bound values, and
+//! evaluated over an in-memory columnar index for live counts; the property test requires both
+//! paths to select the same customers.
 
 pub mod compile;
 pub mod describe;
-pub mod eval;
+pub mod index;
 pub mod models;
 pub mod query;
 pub mod rule;
@@ -11,5 +12,6 @@ pub mod scores;
 pub mod store;
 
 pub use compile::{Catalog, Clock};
+pub use index::SegmentIndex;
 pub use query::{count, members, FunnelStep, SegmentCount, SegmentError};
 pub use rule::{Condition, Group, Rule};

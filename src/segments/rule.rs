@@ -193,6 +193,21 @@ pub enum ScoreName {
 }
 
 impl ScoreName {
+    pub const ALL: [ScoreName; 12] = [
+        ScoreName::RecencyDays,
+        ScoreName::Frequency,
+        ScoreName::Monetary,
+        ScoreName::R,
+        ScoreName::F,
+        ScoreName::M,
+        ScoreName::PAlive,
+        ScoreName::ExpectedPurchases,
+        ScoreName::ExpectedValue,
+        ScoreName::Value,
+        ScoreName::Attrition,
+        ScoreName::Potential,
+    ];
+
     /// The `customer_scores` column: the only names a score condition can produce.
     pub fn column(self) -> &'static str {
         match self {
@@ -221,6 +236,8 @@ pub enum BandScore {
 }
 
 impl BandScore {
+    pub const ALL: [BandScore; 3] = [BandScore::Value, BandScore::Attrition, BandScore::Potential];
+
     pub fn column(self) -> &'static str {
         match self {
             BandScore::Value => "value_band",

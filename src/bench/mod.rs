@@ -1,6 +1,8 @@
 //! `tessera bench`: the hot paths, each against a baseline measured in the same run on the same
 //! input (handlebars.js and mjml on Node, Python's sqlite3), reported as ratios.
 
+mod segments;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::AtomicBool;
@@ -27,6 +29,12 @@ pub struct BenchArgs {
     /// Rows in the import benchmark.
     #[arg(long, default_value_t = 200_000)]
     pub rows: usize,
+    /// Customers generated for the segment benchmark.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub segment_customers: usize,
+    /// Events generated for the segment benchmark (about).
+    #[arg(long, default_value_t = 10_000_000)]
+    pub segment_events: usize,
     /// Folder holding the Node and Python baselines (with `npm install` run in it).
     #[arg(long, default_value = "bench/baseline")]
     pub baseline: PathBuf,
@@ -44,6 +52,7 @@ pub enum Bench {
     Merge,
     Files,
     Import,
+    Segments,
 }
 
 /// About ten merge fields and a three-item loop, as a real campaign customer.
@@ -57,17 +66,19 @@ fn bench_customer(rng: &mut Rng, i: usize) -> Value {
 }
 
 fn node(baseline: &Path, args: &[&str]) -> Option<Value> {
-    let out = Command::new("node")
-        .current_dir(baseline)
-        .args(args)
-        .output()
-        .ok()?;
+    run_baseline(Command::new("node").current_dir(baseline).args(args))
+}
+
+/// Runs a baseline program and reads the JSON it prints; a failing baseline is reported, and
+/// its numbers are left out.
+fn run_baseline(command: &mut Command) -> Option<Value> {
+    let out = command.output().ok()?;
     if !out.status.success() {
         eprintln!(
             "  (baseline failed: {})",
             String::from_utf8_lossy(&out.stderr)
                 .lines()
-                .next()
+                .last()
                 .unwrap_or("")
         );
         return None;
@@ -128,6 +139,15 @@ pub async fn run(args: BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
     }
     if wanted(Bench::Import) {
         bench_import(args.rows, scratch, &baseline).await?;
+    }
+    if wanted(Bench::Segments) {
+        segments::bench_segments(
+            args.segment_customers,
+            args.segment_events,
+            scratch,
+            &baseline,
+        )
+        .await?;
     }
     Ok(())
 }
@@ -330,14 +350,13 @@ async fn bench_import(
     let rows_per_second = s.inserted as f64 / start.elapsed().as_secs_f64();
     ws.close().await;
     let migration = baseline.join("../../migrations/0001_workspace.sql");
-    let python = Command::new("python3")
-        .arg(baseline.join("sqlite_import.py"))
-        .arg(&csv_path)
-        .arg(scratch.join("python.sqlite"))
-        .arg(&migration)
-        .output()
-        .ok()
-        .and_then(|o| serde_json::from_slice::<Value>(&o.stdout).ok());
+    let python = run_baseline(
+        Command::new("python3")
+            .arg(baseline.join("sqlite_import.py"))
+            .arg(&csv_path)
+            .arg(scratch.join("python.sqlite"))
+            .arg(&migration),
+    );
     let python_rate = |mode: &str| {
         python
             .as_ref()

@@ -1,0 +1,86 @@
+//! The segment index: every customer's fields, tags, consent, scores and events held in memory as
+//! columns over dense customer ordinals, so a rule evaluates to bitsets in milliseconds at a
+//! million customers (the SQL path takes 0.2–1.5 s per rule there, and once per funnel step).
+//! It is built from the workspace in one read snapshot, and rebuilt after anything changes
+//! customers, events or scores. SQL stays the reference: the property test requires both to select
+//! the same customers on random rules.
+
+mod bits;
+mod evaluate;
+mod load;
+
+use std::collections::HashMap;
+
+pub use bits::Bits;
+
+/// `codes[i]` for a customer without a value.
+const NONE: u32 = u32::MAX;
+
+/// One field (built-in column or attribute) over all customers, dictionary-encoded: conditions
+/// test each distinct value once, then map the codes.
+#[derive(Debug, Default)]
+struct FieldColumn {
+    codes: Vec<u32>,
+    values: Vec<FieldValue>,
+    /// The value as a number when SQLite holds it as one (NaN otherwise), for comparisons.
+    numbers: Vec<f64>,
+}
+
+/// A distinct value, as SQL sees it: `lower(CAST(v AS TEXT))` (ASCII folding, like SQLite's).
+#[derive(Debug)]
+struct FieldValue {
+    lower: String,
+}
+
+/// Events of all customers, grouped by customer ordinal and ordered by time within each customer
+/// (the order of the `events_by_customer` index), so a window is two binary searches.
+#[derive(Debug, Default)]
+struct EventColumns {
+    /// Customer `i`'s events are `starts[i]..starts[i + 1]`.
+    starts: Vec<u32>,
+    times: Vec<i64>,
+    types: Vec<u32>,
+    /// NaN when the event has no value.
+    values: Vec<f64>,
+    type_ids: HashMap<String, u32>,
+    /// Property name → per-event code of its lowercased value (NONE when absent).
+    properties: HashMap<String, PropertyColumn>,
+}
+
+#[derive(Debug, Default)]
+struct PropertyColumn {
+    codes: Vec<u32>,
+    value_ids: HashMap<String, u32>,
+}
+
+/// An RFM group or band name, as the position in its list of canonical names (NONE: no score).
+#[derive(Debug)]
+struct LabelColumn {
+    codes: Vec<u32>,
+}
+
+#[derive(Debug)]
+pub struct SegmentIndex {
+    /// Customer ids, ascending; a customer's ordinal is its position here.
+    ids: Vec<i64>,
+    /// Built-in columns by their SQL name (`c.email`), attributes by name.
+    columns: HashMap<&'static str, FieldColumn>,
+    attributes: HashMap<String, FieldColumn>,
+    tags: HashMap<String, Bits>,
+    /// Channel → (granted, revoked); neither is "unknown".
+    consent: HashMap<String, (Bits, Bits)>,
+    /// `customer_scores` numbers by column name, NaN for customers without the score.
+    scores: HashMap<&'static str, Vec<f64>>,
+    labels: HashMap<&'static str, LabelColumn>,
+    events: EventColumns,
+}
+
+impl SegmentIndex {
+    pub fn customers(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn events(&self) -> usize {
+        self.events.times.len()
+    }
+}
