@@ -118,7 +118,7 @@ pub async fn import_events(
     ws: &Workspace,
     path: &Path,
     options: &ImportOptions,
-    progress: &dyn Fn(Progress),
+    progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<ImportSummary, ImportError> {
     let bytes = read_bytes(path)?;
     let file = decode_file(&bytes, options.encoding)?;

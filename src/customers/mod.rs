@@ -8,6 +8,7 @@ pub mod decode;
 mod events;
 pub mod identity;
 mod import;
+mod list;
 pub mod profile;
 mod report;
 pub mod show;
@@ -21,6 +22,7 @@ pub use columns::{parse_overrides, Field};
 pub use decode::Encoding;
 pub use events::import_events;
 pub use import::{import_customers, split_full_name};
+pub use list::{customer_page, CustomerPage, CustomerRow, PageQuery, SortKey};
 pub use report::{csv_field, ImportSummary, RowError};
 
 use report::{write_rejected, Rejection};
@@ -39,6 +41,7 @@ pub struct ImportOptions {
 }
 
 /// Milestones of an import, for progress bars.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, serde::Serialize)]
 #[serde(tag = "stage", rename_all = "lowercase")]
 pub enum Progress {

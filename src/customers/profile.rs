@@ -9,6 +9,7 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 /// SQLite allows 32766 bound values; `IN (...)` lists are chunked below that.
 pub(crate) const IN_CHUNK: usize = 30_000;
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct Profile {
     pub email: Option<String>,

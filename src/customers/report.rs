@@ -3,12 +3,14 @@
 
 use std::path::{Path, PathBuf};
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
 pub struct RowError {
     pub line: usize,
     pub reason: String,
 }
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ImportSummary {
     pub kind: &'static str,

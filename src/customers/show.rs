@@ -7,6 +7,7 @@ use super::identity::KeyKind;
 use super::profile::load_profiles;
 use super::values::{normalize_email, normalize_phone};
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, serde::Serialize)]
 pub struct EventView {
     pub occurred_at: String,
@@ -16,6 +17,7 @@ pub struct EventView {
     pub properties: Value,
 }
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, serde::Serialize)]
 pub struct CustomerView {
     pub id: i64,
@@ -28,6 +30,7 @@ pub struct CustomerView {
     pub events: Vec<EventView>,
 }
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, serde::Serialize)]
 pub struct MergeView {
     pub customer_id: i64,
@@ -130,6 +133,7 @@ pub async fn customer_view(
     }))
 }
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, serde::Serialize)]
 pub struct WorkspaceStatus {
     pub path: String,
@@ -142,6 +146,7 @@ pub struct WorkspaceStatus {
     pub attributes: Vec<AttributeInfo>,
 }
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, serde::Serialize)]
 pub struct AttributeInfo {
     pub name: String,

@@ -9,6 +9,7 @@ use serde_json::Value;
 use super::csv_text;
 use super::decode::{decode, DecodeError, Encoding};
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {

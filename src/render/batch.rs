@@ -11,7 +11,8 @@ use super::eml::{to_eml, Envelope};
 use super::missing::{MissCounter, MissingField};
 use crate::templates::{EmailTemplate, Misses, RenderEnv};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OutputFormat {
     Html,
@@ -39,12 +40,14 @@ pub struct ManifestEntry {
     pub subject: String,
 }
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, serde::Serialize)]
 pub struct RenderFailure {
     pub customer_id: i64,
     pub error: String,
 }
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, serde::Serialize)]
 pub struct RenderSummary {
     pub template: String,

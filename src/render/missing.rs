@@ -8,6 +8,7 @@ use rayon::prelude::*;
 use super::context::CustomerContext;
 use crate::templates::{EmailTemplate, Misses, RenderEnv};
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
 pub struct MissingField {
     pub field: String,

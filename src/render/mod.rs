@@ -5,6 +5,7 @@ pub mod batch;
 pub mod context;
 pub mod eml;
 pub mod missing;
+pub mod preview;
 
 pub use batch::{render_batch, BatchOptions, OutputFormat, RenderSummary};
 pub use context::{load_contexts, CustomerContext, Selection};

@@ -17,6 +17,7 @@ pub enum SegmentError {
     Sql(#[from] sqlx::Error),
 }
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct FunnelStep {
     /// The top-level condition's position ("1", "2", …).
@@ -26,6 +27,7 @@ pub struct FunnelStep {
     pub remaining: i64,
 }
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct SegmentCount {
     pub count: i64,

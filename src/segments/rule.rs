@@ -11,6 +11,7 @@ pub const MAX_DEPTH: usize = 32;
 /// Conditions beyond this are refused.
 pub const MAX_CONDITIONS: usize = 1000;
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Rule {
@@ -19,6 +20,7 @@ pub struct Rule {
     pub root: Group,
 }
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Match {
@@ -29,6 +31,7 @@ pub enum Match {
 
 /// Conditions joined by `all` (AND) or `any` (OR); `not` negates the whole group. An empty
 /// group constrains nothing.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Group {
     #[serde(rename = "match", default)]
@@ -39,6 +42,7 @@ pub struct Group {
     pub conditions: Vec<Condition>,
 }
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Condition {
@@ -98,6 +102,7 @@ pub enum Condition {
     Group(Group),
 }
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum FieldOp {
@@ -119,6 +124,7 @@ pub enum FieldOp {
     IsFalse,
 }
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "date", rename_all = "snake_case")]
 pub enum DateOp {
@@ -140,6 +146,7 @@ pub enum DateOp {
     },
 }
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Compare {
@@ -175,6 +182,7 @@ impl Compare {
     }
 }
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ScoreName {
@@ -227,6 +235,7 @@ impl ScoreName {
     }
 }
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BandScore {
@@ -250,6 +259,7 @@ impl BandScore {
 /// The bands a band condition may name.
 pub const BANDS: &[&str] = &["low", "medium", "high"];
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TagOp {
@@ -258,6 +268,7 @@ pub enum TagOp {
     HasNone,
 }
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ConsentStatus {
@@ -266,6 +277,7 @@ pub enum ConsentStatus {
     Unknown,
 }
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Measure {
@@ -275,6 +287,7 @@ pub enum Measure {
     Average,
 }
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FirstOrLast {
@@ -282,6 +295,7 @@ pub enum FirstOrLast {
     Last,
 }
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PropertyFilter {
@@ -290,6 +304,7 @@ pub struct PropertyFilter {
 }
 
 /// `"ever"`, `{"last_days": 90}` or `{"between": {"from": "2024-01-01", "to": "2024-03-31"}}`.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Window {

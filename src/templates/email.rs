@@ -22,6 +22,7 @@ pub struct EmailTemplate {
     pub lang: Option<String>,
 }
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct RenderedEmail {
     pub subject: String,

@@ -16,6 +16,7 @@ pub use email::{compile_email, EmailTemplate, RenderedEmail};
 pub use plan::{Misses, Plan, RenderEnv, Slot};
 
 /// A template problem, located in the template's source.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
 #[error("{}line {line}, column {column}: {message}", layer.map(|l| format!("{l}: ")).unwrap_or_default())]
 pub struct TemplateError {

@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use tessera_engine::customers::{self, ImportOptions, ImportSummary, Progress};
 use tessera_engine::render::{self, BatchOptions, OutputFormat, Selection};
 use tessera_engine::store::{default_workspace_path, Workspace};
-use tessera_engine::templates::{self, store as template_store, Misses};
+use tessera_engine::templates::{self, store as template_store};
 use tessera_engine::{bench, demo};
 
 #[derive(Parser)]
@@ -451,12 +451,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let id = customers::show::find_customer(&ws.pool, &customer)
                 .await?
                 .ok_or_else(|| format!("no customer '{customer}'"))?;
-            let mut contexts =
-                render::load_contexts(&ws.pool, &Selection::Customer(id), chrono::Utc::now())
-                    .await?;
-            render::batch::add_unsubscribe_links(&mut contexts, render::batch::DEFAULT_UNSUBSCRIBE);
-            let context = contexts.first().ok_or("customer has no data")?;
-            let email = compiled.render(&context.data, &mut Misses::default())?;
+            let email =
+                render::preview::preview_email(&ws.pool, &compiled, id, chrono::Utc::now()).await?;
             match part {
                 Part::Html => println!("{}", email.html),
                 Part::Text => println!("{}", email.text),

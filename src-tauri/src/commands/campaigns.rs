@@ -1,0 +1,82 @@
+use std::sync::atomic::Ordering;
+
+use tauri::ipc::Channel;
+use tauri::State;
+use tessera_engine::render::{
+    load_contexts, render_batch, BatchOptions, OutputFormat, RenderSummary, Selection,
+};
+use tessera_engine::segments::store::load_catalog;
+use tessera_engine::segments::{Clock, Rule};
+use tessera_engine::templates::compile_email;
+use tessera_engine::templates::store::load_template_source;
+
+use crate::error::{database, CommandResult};
+use crate::state::AppState;
+
+#[derive(Debug, serde::Deserialize, specta::Type)]
+pub struct CampaignRequest {
+    pub template: String,
+    /// Who the campaign is for; opted-out customers are always skipped.
+    pub audience: Rule,
+    /// The folder the files and `manifest.json` are written to.
+    pub out: String,
+    pub format: OutputFormat,
+    pub from: String,
+}
+
+#[derive(Debug, Clone, Copy, serde::Serialize, specta::Type)]
+pub struct RenderProgress {
+    pub done: u32,
+    pub total: u32,
+}
+
+/// Renders every customer of the audience to files on all cores; `campaign_cancel` stops it after
+/// the files in flight (the manifest lists what was written).
+#[tauri::command]
+#[specta::specta]
+pub async fn campaign_render(
+    request: CampaignRequest,
+    on_progress: Channel<RenderProgress>,
+    state: State<'_, AppState>,
+) -> CommandResult<RenderSummary> {
+    let open = state.current().await?;
+    let template =
+        compile_email(&load_template_source(&open.workspace.pool, &request.template).await?)?;
+    let catalog = load_catalog(&open.workspace.pool).await?;
+    let now = chrono::Utc::now();
+    let members = open
+        .index
+        .members(&request.audience, &catalog, Clock { now })?;
+    let mut contexts = load_contexts(&open.workspace.pool, &Selection::Customers(members), now)
+        .await
+        .map_err(database)?;
+    let options = BatchOptions {
+        out: request.out.into(),
+        format: request.format,
+        from: request.from,
+        unsubscribe: tessera_engine::render::batch::DEFAULT_UNSUBSCRIBE.into(),
+        date: now.to_rfc2822(),
+        template_name: request.template,
+    };
+    let cancel = state.cancel.clone();
+    cancel.store(false, Ordering::Relaxed);
+    let summary = tauri::async_runtime::spawn_blocking(move || {
+        let progress = |done: usize, total: usize| {
+            let _ = on_progress.send(RenderProgress {
+                done: done as u32,
+                total: total as u32,
+            });
+        };
+        render_batch(&template, &mut contexts, &options, &progress, &cancel)
+    })
+    .await
+    .map_err(database)?;
+    Ok(summary?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn campaign_cancel(state: State<'_, AppState>) -> CommandResult<()> {
+    state.cancel.store(true, Ordering::Relaxed);
+    Ok(())
+}

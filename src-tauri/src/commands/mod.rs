@@ -1,0 +1,7 @@
+//! Commands, one module per noun; each a few lines over the engine.
+
+pub mod campaigns;
+pub mod customers;
+pub mod segments;
+pub mod templates;
+pub mod workspace;

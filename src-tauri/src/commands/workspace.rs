@@ -1,0 +1,48 @@
+use tauri::State;
+use tessera_engine::customers::show::{workspace_status as status, WorkspaceStatus};
+use tessera_engine::demo::create_demo;
+
+use crate::error::{database, CommandError, CommandResult, ErrorCode};
+use crate::state::AppState;
+
+/// Size of the demo workspace: enough to page, segment and preview, quick to create.
+const DEMO_CUSTOMERS: usize = 2_000;
+
+#[tauri::command]
+#[specta::specta]
+pub async fn workspace_open_demo(state: State<'_, AppState>) -> CommandResult<WorkspaceStatus> {
+    let dir = state.data_dir.join("demo");
+    let db = dir.join("workspace.sqlite");
+    if !db.exists() {
+        create_demo(&dir, &db, DEMO_CUSTOMERS)
+            .await
+            .map_err(database)?;
+    }
+    state.open(&db).await?;
+    workspace_status(state).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn workspace_open(
+    path: String,
+    state: State<'_, AppState>,
+) -> CommandResult<WorkspaceStatus> {
+    // Opening never creates: a recent workspace that was moved away is reported, not recreated empty.
+    if !std::path::Path::new(&path).is_file() {
+        return Err(CommandError::new(
+            ErrorCode::NotFound,
+            format!("no workspace at {path}"),
+        ));
+    }
+    state.open(path.as_ref()).await?;
+    workspace_status(state).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn workspace_status(state: State<'_, AppState>) -> CommandResult<WorkspaceStatus> {
+    let open = state.current().await?;
+    let path = open.workspace.path.display().to_string();
+    status(&open.workspace.pool, &path).await.map_err(database)
+}

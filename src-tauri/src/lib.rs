@@ -1,0 +1,65 @@
+//! Tessera's desktop shell: Tauri wiring over the engine. Commands live in `commands/`, one module
+//! per noun, each a few lines; their TypeScript bindings are generated into `ui/src/lib/`.
+
+mod commands;
+mod error;
+mod state;
+
+use std::path::PathBuf;
+
+use tauri::Runtime;
+
+pub use state::AppState;
+
+/// The generated TypeScript bindings, relative to this crate.
+pub const BINDINGS: &str = "../ui/src/lib/bindings.ts";
+
+/// Every command, once: registers them with Tauri and describes them to the TypeScript export.
+pub fn commands<R: Runtime>() -> tauri_specta::Builder<R> {
+    use commands::*;
+    tauri_specta::Builder::<R>::new()
+        .commands(tauri_specta::collect_commands![
+            workspace::workspace_open_demo,
+            workspace::workspace_open,
+            workspace::workspace_status,
+            customers::customers_page,
+            customers::customer_get,
+            customers::customers_import,
+            segments::segment_count,
+            templates::templates_list,
+            templates::template_source,
+            templates::email_preview,
+            campaigns::campaign_render,
+            campaigns::campaign_cancel,
+        ])
+        // Counts and ids stay far below 2^53.
+        .dangerously_cast_bigints_to_number()
+        // One TypeScript type per Rust type: the UI sends rules in the shape it receives them.
+        .disable_serde_phases()
+}
+
+/// The app, for the real runtime and for the mock runtime in tests (state is managed here, not in
+/// `setup`, which the mock runtime never runs).
+pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, data_dir: PathBuf) -> tauri::Builder<R> {
+    builder
+        .manage(AppState::new(data_dir))
+        .plugin(tauri_plugin_dialog::init())
+        .invoke_handler(commands::<R>().invoke_handler())
+}
+
+/// `TESSERA_DATA_DIR` overrides where the app keeps its files (tests use a scratch folder).
+pub fn data_dir() -> PathBuf {
+    std::env::var_os("TESSERA_DATA_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            dirs::data_dir()
+                .unwrap_or_else(|| PathBuf::from("."))
+                .join("tessera")
+        })
+}
+
+pub fn run() {
+    build_app(tauri::Builder::default(), data_dir())
+        .run(tauri::generate_context!())
+        .expect("the Tessera window could not start");
+}

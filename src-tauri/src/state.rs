@@ -1,0 +1,69 @@
+//! What the app holds between commands: the open workspace, its segment index (rebuilt after
+//! every change to customers or events) and the flag that cancels a running render.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use tessera_engine::segments::SegmentIndex;
+use tessera_engine::store::Workspace;
+use tokio::sync::{RwLock, RwLockReadGuard};
+
+use crate::error::{database, CommandError, CommandResult, ErrorCode};
+
+pub struct Open {
+    pub workspace: Workspace,
+    pub index: Arc<SegmentIndex>,
+}
+
+pub struct AppState {
+    /// Where the app keeps its own files (the demo workspace).
+    pub data_dir: PathBuf,
+    pub open: RwLock<Option<Open>>,
+    pub cancel: Arc<AtomicBool>,
+}
+
+impl AppState {
+    pub fn new(data_dir: PathBuf) -> AppState {
+        AppState {
+            data_dir,
+            open: RwLock::new(None),
+            cancel: Arc::default(),
+        }
+    }
+
+    /// The open workspace, or the error that asks the user to open one.
+    pub async fn current(&self) -> CommandResult<RwLockReadGuard<'_, Open>> {
+        RwLockReadGuard::try_map(self.open.read().await, Option::as_ref).map_err(|_| no_workspace())
+    }
+
+    /// Opens (creating if needed) the workspace at `path` and builds its segment index.
+    pub async fn open(&self, path: &Path) -> CommandResult<()> {
+        let workspace = Workspace::open(path).await?;
+        let index = load_index(&workspace).await?;
+        if let Some(previous) = self.open.write().await.replace(Open { workspace, index }) {
+            previous.workspace.close().await;
+        }
+        Ok(())
+    }
+
+    pub async fn reindex(&self) -> CommandResult<()> {
+        let mut open = self.open.write().await;
+        let open = open.as_mut().ok_or_else(no_workspace)?;
+        open.index = load_index(&open.workspace).await?;
+        Ok(())
+    }
+}
+
+pub fn no_workspace() -> CommandError {
+    CommandError::new(ErrorCode::NoWorkspace, "no workspace is open")
+}
+
+async fn load_index(workspace: &Workspace) -> CommandResult<Arc<SegmentIndex>> {
+    let path = workspace.path.clone();
+    tokio::task::spawn_blocking(move || SegmentIndex::load(&path))
+        .await
+        .map_err(database)?
+        .map(Arc::new)
+        .map_err(database)
+}

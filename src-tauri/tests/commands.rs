@@ -1,0 +1,190 @@
+//! The desktop commands through Tauri's mock runtime: the same app wiring as the real window, the
+//! real engine and a real SQLite file, no display.
+
+use serde_json::{json, Value};
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{get_ipc_response, mock_builder, MockRuntime, INVOKE_KEY};
+use tauri::webview::InvokeRequest;
+use tauri::WebviewWindow;
+
+struct Desktop {
+    _app: tauri::App<MockRuntime>,
+    window: WebviewWindow<MockRuntime>,
+    dir: tempfile::TempDir,
+}
+
+fn desktop() -> Desktop {
+    let dir = tempfile::tempdir().unwrap();
+    let app = tessera_desktop::build_app(mock_builder(), dir.path().to_path_buf())
+        // The app's own configuration and capabilities: commands are allowed as in the real window.
+        .build(tauri::generate_context!())
+        .unwrap();
+    let window = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .unwrap();
+    Desktop {
+        _app: app,
+        window,
+        dir,
+    }
+}
+
+impl Desktop {
+    fn call(&self, cmd: &str, args: Value) -> Result<Value, Value> {
+        get_ipc_response(
+            &self.window,
+            InvokeRequest {
+                cmd: cmd.into(),
+                callback: CallbackFn(0),
+                error: CallbackFn(1),
+                url: "tauri://localhost".parse().unwrap(),
+                body: InvokeBody::Json(args),
+                headers: Default::default(),
+                invoke_key: INVOKE_KEY.to_string(),
+            },
+        )
+        .map(|body| body.deserialize::<Value>().unwrap())
+    }
+}
+
+#[test]
+fn commands_need_an_open_workspace_and_say_so_with_a_code() {
+    let d = desktop();
+    let error = d
+        .call(
+            "customers_page",
+            json!({"query": {"offset": 0, "limit": 10}}),
+        )
+        .unwrap_err();
+    assert_eq!(error["code"], "no_workspace", "{error}");
+}
+
+#[test]
+fn the_demo_workspace_opens_pages_counts_and_previews() {
+    let d = desktop();
+    let status = d.call("workspace_open_demo", json!({})).unwrap();
+    let customers = status["customers"].as_u64().unwrap();
+    assert!(customers > 1_900, "{status}");
+    assert!(d.dir.path().join("demo/workspace.sqlite").exists());
+
+    let page = d
+        .call("customers_page", json!({"query": {"search": "", "sort": "name", "descending": false, "offset": 10, "limit": 25}}))
+        .unwrap();
+    assert_eq!(page["total"].as_u64(), Some(customers));
+    assert_eq!(page["rows"].as_array().unwrap().len(), 25);
+
+    let everyone = d
+        .call(
+            "segment_count",
+            json!({"rule": {"version": 1, "conditions": []}}),
+        )
+        .unwrap();
+    assert_eq!(everyone["count"].as_u64(), Some(customers));
+    let opted_in = d
+        .call(
+            "segment_count",
+            json!({"rule": {"version": 1, "conditions": [
+            {"type": "consent", "channel": "email", "status": "granted"}]}}),
+        )
+        .unwrap();
+    let n = opted_in["count"].as_u64().unwrap();
+    assert!(n > 0 && n < customers, "{opted_in}");
+    assert_eq!(opted_in["funnel"][0]["remaining"].as_u64(), Some(n));
+
+    let first = &page["rows"][0];
+    let source = d
+        .call("template_source", json!({"name": "welcome-en"}))
+        .unwrap();
+    let email = d
+        .call(
+            "email_preview",
+            json!({"source": source, "customer": first["id"]}),
+        )
+        .unwrap();
+    let first_name = first["first_name"].as_str().unwrap_or_default();
+    assert!(
+        email["html"]
+            .as_str()
+            .unwrap()
+            .contains(&first_name.replace('&', "&amp;")),
+        "{first}"
+    );
+
+    let broken = d
+        .call(
+            "email_preview",
+            json!({"source": "<mjml><mj-body>{{#if x}}</mj-body></mjml>", "customer": first["id"]}),
+        )
+        .unwrap_err();
+    assert_eq!(broken["code"], "template");
+    assert_eq!(broken["line"], 1, "{broken}");
+}
+
+#[test]
+fn an_import_reports_rejected_rows_and_the_counts_include_the_good_ones() {
+    let d = desktop();
+    let db = d.dir.path().join("shop.sqlite");
+    let missing = d.call("workspace_open", json!({"path": db})).unwrap_err();
+    assert_eq!(
+        missing["code"], "not_found",
+        "opening never creates: {missing}"
+    );
+    tauri::async_runtime::block_on(tessera_engine::store::Workspace::open(&db)).unwrap();
+    d.call("workspace_open", json!({"path": db})).unwrap();
+    let csv = d.dir.path().join("customers.csv");
+    std::fs::write(&csv, "email,first_name,city\nann@example.com,Ann,Paris\nnot-an-email,Bob,Lyon\n李@example.cn,李,上海\n").unwrap();
+    let summary = d
+        .call(
+            "customers_import",
+            json!({"path": csv, "kind": "customers", "onProgress": "__CHANNEL__:1"}),
+        )
+        .unwrap();
+    assert_eq!(summary["inserted"], 2, "{summary}");
+    assert_eq!(summary["errors"][0]["line"], 3, "{summary}");
+    let paris = d
+        .call(
+            "segment_count",
+            json!({"rule": {"version": 1, "conditions": [
+            {"type": "field", "field": "city", "op": "equals", "value": "paris"}]}}),
+        )
+        .unwrap();
+    assert_eq!(
+        paris["count"], 1,
+        "the index was rebuilt after the import: {paris}"
+    );
+}
+
+#[test]
+fn a_campaign_renders_the_audience_to_files_with_a_manifest_and_skips_opt_outs() {
+    let d = desktop();
+    let status = d.call("workspace_open_demo", json!({})).unwrap();
+    let out = d.dir.path().join("campaign");
+    let summary = d
+        .call("campaign_render", json!({"request": {
+            "template": "welcome-en",
+            "audience": {"version": 1, "conditions": [{"type": "field", "field": "locale", "op": "starts_with", "value": "en"}]},
+            "out": out, "format": "html", "from": "Shop <hello@shop.example>"},
+            "onProgress": "__CHANNEL__:1"}))
+        .unwrap();
+    let rendered = summary["rendered"].as_u64().unwrap();
+    assert!(
+        rendered > 100 && rendered < status["customers"].as_u64().unwrap(),
+        "{summary}"
+    );
+    assert!(
+        summary["skipped_opted_out"].as_u64().unwrap() > 0,
+        "{summary}"
+    );
+    let files = std::fs::read_dir(&out).unwrap().count() as u64;
+    assert_eq!(
+        files,
+        rendered + 1,
+        "one file per customer and the manifest"
+    );
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(
+        manifest.to_string().matches("\"hash\"").count() as u64,
+        rendered
+    );
+}

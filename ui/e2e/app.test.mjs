@@ -1,0 +1,128 @@
+// End-to-end: the real app in a real WebKit window, driven through tauri-driver and WebKitWebDriver
+// (under Xvfb on CI). Set SCREENSHOTS=1 to save a screenshot of each screen to docs/screenshots/.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { Session } from "./webdriver.mjs";
+
+const root = resolve(import.meta.dirname, "../..");
+const application = process.env.TESSERA_APP ?? join(root, "target/debug/tessera-desktop");
+const shots = process.env.SCREENSHOTS ? join(root, "docs/screenshots") : null;
+const scratch = mkdtempSync(join(tmpdir(), "tessera-e2e-"));
+const base = "http://127.0.0.1:4444";
+let driver;
+let app;
+
+async function shoot(name) {
+  if (!shots) return;
+  mkdirSync(shots, { recursive: true });
+  writeFileSync(join(shots, `${name}.png`), await app.screenshot());
+}
+
+before(async () => {
+  // Output ignored: a leftover app holding the pipe must not hang the run.
+  // A fresh data folder: the app's files and WebKit's storage (recent workspaces, language).
+  const env = { ...process.env, TESSERA_DATA_DIR: join(scratch, "tessera"), XDG_DATA_HOME: scratch, XDG_CONFIG_HOME: scratch };
+  driver = spawn("tauri-driver", [], { stdio: "ignore", env });
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`${base}/status`)).ok) break;
+    } catch {
+      if (i > 100) throw new Error("tauri-driver did not start");
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  app = await Session.start(base, application);
+});
+
+after(async () => {
+  await app?.end().catch(() => {});
+  driver?.kill();
+});
+
+test("the first start opens the demo workspace and shows its customers", async () => {
+  const count = await app.waitFor("[data-testid=customer-count]", (t) => Number(t.replace(/\D/g, "")) > 1000, 60000);
+  assert.ok(Number(count.replace(/\D/g, "")) > 1000);
+  await shoot("workspace");
+});
+
+test("the customer table pages, searches and opens a profile", async () => {
+  await app.click("[data-testid=nav-customers]");
+  await app.waitFor("[data-testid=customer-rows] [role=row] .cell");
+  await app.click("[data-testid=customer-rows] [role=row]");
+  await app.waitFor("[data-testid=profile] h2", (t) => t.length > 0 && !t.startsWith("#"));
+  await shoot("customers");
+});
+
+test("importing a CSV with a bad row shows the rejection with its line", async () => {
+  const csv = join(scratch, "new-customers.csv");
+  writeFileSync(csv, "email,first_name,city\nnew.one@example.com,Zoë,Paris\nbroken-email,Bad,Lyon\n王@example.cn,王芳,上海\n");
+  await app.click("[data-testid=import-open]");
+  await app.type("[data-testid=import-path]", csv);
+  await app.click("[data-testid=import-start]");
+  const rejected = await app.waitFor("[data-testid=rejected-row]", (t) => t.includes("3"));
+  assert.match(rejected, /^3\s*invalid email 'broken-email'/);
+  assert.match(await app.text("[data-testid=import-report]"), /2/);
+  await shoot("import");
+});
+
+test("a segment's count changes as a condition is added", async () => {
+  await app.click("[data-testid=nav-segments]");
+  const everyone = Number((await app.waitFor("[data-testid=segment-count]", (t) => /\d/.test(t))).replace(/\D/g, ""));
+  await app.click("[data-testid=add-root] option[value=consent]");
+  const consented = Number(
+    (await app.waitFor("[data-testid=segment-count]", (t) => /\d/.test(t) && Number(t.replace(/\D/g, "")) !== everyone)).replace(/\D/g, ""),
+  );
+  assert.ok(consented > 0 && consented < everyone, `${consented} of ${everyone}`);
+  await app.click("[data-testid=add-root] option[value=rfm_group]");
+  await app.waitFor("[data-testid=funnel] li:nth-child(2)");
+  await shoot("segments");
+});
+
+test("the preview shows a real customer's email with their name", async () => {
+  await app.click("[data-testid=nav-preview]");
+  const who = await app.waitFor("[data-testid=preview-card] .who", (t) => t.length > 3);
+  const html = await app.attribute("[data-testid=email-frame]", "srcdoc");
+  const firstName = who.replace(/^#\d+\s+/, "").split(/\s+/)[0];
+  assert.ok(html.includes(firstName), `${firstName} in the email`);
+  assert.equal(await app.attribute("[data-testid=email-frame]", "sandbox"), "");
+  await shoot("preview");
+  await app.click("[data-testid=preview-next]");
+  await app.waitFor("[data-testid=preview-position]", (t) => t.startsWith("2 /"));
+});
+
+test("the template editor previews as you type and points at errors", async () => {
+  await app.click("[data-testid=nav-templates]");
+  await app.waitFor("[data-testid=email-subject]", (t) => t.length > 0);
+  await shoot("templates");
+  await app.type("[data-testid=template-source]", "<mjml><mj-body>{{#if vip}}</mj-body></mjml>");
+  const error = await app.waitFor("[data-testid=template-error]");
+  assert.match(error, /1/);
+});
+
+test("a campaign renders the segment's customers to files", async () => {
+  const out = join(scratch, "campaign");
+  await app.click("[data-testid=nav-campaigns]");
+  await app.waitFor("[data-testid=campaign-template] option");
+  await app.type("[data-testid=campaign-out]", out);
+  await app.click("[data-testid=campaign-render]");
+  const summary = await app.waitFor("[data-testid=campaign-summary]", (t) => /\d+/.test(t), 60000);
+  const rendered = Number(summary.match(/[\d,]+/)[0].replace(/,/g, ""));
+  assert.ok(rendered > 0, summary);
+  const files = readdirSync(out);
+  assert.ok(files.includes("manifest.json"));
+  assert.equal(files.length, rendered + 1, "one file per customer and the manifest");
+  await shoot("campaigns");
+});
+
+test("the interface switches to Simplified Chinese", async () => {
+  await app.click("[data-testid=language] option[value=zh]");
+  await app.waitFor("[data-testid=nav-customers]", (t) => t === "客户");
+  await app.click("[data-testid=nav-segments]");
+  await app.waitFor("[data-testid=segment-count]", (t) => /\d/.test(t));
+  await shoot("segments-zh");
+  await app.click("[data-testid=language] option[value=en]");
+});

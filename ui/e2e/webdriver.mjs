@@ -1,0 +1,99 @@
+// A small WebDriver client over HTTP for tauri-driver (no npm packages): sessions, elements,
+// clicks, typing, attributes and screenshots of the real window.
+import { writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+
+const W3C_ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
+
+export class Session {
+  constructor(base, id) {
+    this.base = base;
+    this.id = id;
+  }
+
+  static async start(base, application) {
+    const body = { capabilities: { alwaysMatch: { "tauri:options": { application }, "wdio:enforceWebDriverClassic": true } } };
+    const value = await request(base, "POST", "/session", body);
+    return new Session(base, value.sessionId);
+  }
+
+  call(method, path, body) {
+    return request(this.base, method, `/session/${this.id}${path}`, body);
+  }
+
+  async find(css) {
+    return elementId(await this.call("POST", "/element", { using: "css selector", value: css }));
+  }
+
+  async findAll(css) {
+    const value = await this.call("POST", "/elements", { using: "css selector", value: css });
+    return value.map(elementId);
+  }
+
+  /** Waits until `css` matches and `test(text)` holds; returns the text. */
+  async waitFor(css, test = () => true, timeout = 20000) {
+    const until = Date.now() + timeout;
+    let last = "";
+    for (;;) {
+      try {
+        last = await this.text(css);
+        if (test(last)) return last;
+      } catch {
+        // not there yet
+      }
+      if (Date.now() > until) {
+        // What the window showed, for whoever reads the failure.
+        const shot = `${tmpdir()}/tessera-e2e-failure.png`;
+        writeFileSync(shot, await this.screenshot().catch(() => Buffer.alloc(0)));
+        throw new Error(`timed out waiting for ${css} (last text: ${JSON.stringify(last)}; screenshot ${shot})`);
+      }
+      await new Promise((r) => setTimeout(r, 150));
+    }
+  }
+
+  async text(css) {
+    return this.call("GET", `/element/${await this.find(css)}/text`);
+  }
+
+  async attribute(css, name) {
+    return this.call("GET", `/element/${await this.find(css)}/attribute/${name}`);
+  }
+
+  async click(css) {
+    await this.call("POST", `/element/${await this.find(css)}/click`, {});
+  }
+
+  async type(css, text) {
+    const element = await this.find(css);
+    await this.call("POST", `/element/${element}/clear`, {});
+    await this.call("POST", `/element/${element}/value`, { text });
+  }
+
+  async screenshot() {
+    return Buffer.from(await this.call("GET", "/screenshot"), "base64");
+  }
+
+  async end() {
+    await this.call("DELETE", "");
+  }
+}
+
+// W3C drivers name the key; WebKitWebDriver in classic mode may answer the older `ELEMENT`.
+function elementId(value) {
+  const id = value?.[W3C_ELEMENT] ?? value?.ELEMENT;
+  if (!id) throw new Error(`no element in ${JSON.stringify(value)}`);
+  return id;
+}
+
+async function request(base, method, path, body) {
+  const response = await fetch(base + path, {
+    method,
+    headers: { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await response.json();
+  if (!response.ok || (json.value && json.value.error)) {
+    throw new Error(`${method} ${path}: ${JSON.stringify(json.value ?? json)}`);
+  }
+  return json.value;
+}

@@ -1,0 +1,68 @@
+import { useCallback, useEffect, useState } from "react";
+import { useTranslation } from "react-i18next";
+import type { CustomerRow, RenderedEmail } from "../../lib/bindings";
+import { useTemplate } from "../templates/useTemplate";
+import { backend, errorText } from "../../lib/backend";
+import { EmailFrame } from "./EmailFrame";
+
+const GRID = 4;
+
+/** Step through real customers' emails (← →), pick one by position or at random, or see several
+ * side by side. */
+export function PreviewScreen({ total }: { total: number }) {
+  const { t } = useTranslation();
+  const { templates, name: template, setName: setTemplate, source } = useTemplate();
+  const [position, setPosition] = useState(0);
+  const [grid, setGrid] = useState(false);
+  const [shown, setShown] = useState<{ customer: CustomerRow; email: RenderedEmail }[]>([]);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    if (!source) return;
+    let current = true;
+    backend
+      .customersPage({ search: "", sort: "id", descending: false, offset: position, limit: grid ? GRID : 1 })
+      .then((page) => Promise.all(page.rows.map(async (customer) => ({ customer, email: await backend.emailPreview(source, customer.id) }))))
+      .then((s) => current && (setShown(s), setError(null)), (e) => current && setError(errorText(e)));
+    return () => {
+      current = false;
+    };
+  }, [source, position, grid]);
+
+  const step = useCallback((by: number) => setPosition((p) => Math.min(Math.max(p + by, 0), Math.max(total - 1, 0))), [total]);
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.target as HTMLElement).tagName === "INPUT") return;
+      if (e.key === "ArrowRight") step(grid ? GRID : 1);
+      if (e.key === "ArrowLeft") step(grid ? -GRID : -1);
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [step, grid]);
+
+  return (
+    <section className="preview">
+      <h1>{t("preview.title")}</h1>
+      <div className="toolbar">
+        <select data-testid="preview-template" value={template} onChange={(e) => setTemplate(e.target.value)}>
+          {templates.map((tpl) => <option key={tpl.name}>{tpl.name}</option>)}
+        </select>
+        <button data-testid="preview-previous" onClick={() => step(grid ? -GRID : -1)}>← {t("preview.previous")}</button>
+        <span className="mono" data-testid="preview-position">{position + 1} / {total}</span>
+        <button data-testid="preview-next" onClick={() => step(grid ? GRID : 1)}>{t("preview.next")} →</button>
+        <button onClick={() => setPosition(Math.floor(Math.random() * total))}>{t("preview.random")}</button>
+        <button onClick={() => setGrid(!grid)}>{grid ? t("preview.single") : t("preview.grid")}</button>
+        <span className="muted">{t("preview.keys")}</span>
+      </div>
+      {error && <p className="error" role="alert">{error}</p>}
+      <div className={grid ? "grid" : "single"}>
+        {shown.map(({ customer, email }) => (
+          <div key={customer.id} className="card" data-testid="preview-card">
+            <div className="who">#{customer.id} {[customer.first_name, customer.last_name].filter(Boolean).join(" ")} <span className="muted">{customer.email}</span></div>
+            <EmailFrame email={email} width={grid ? 390 : 800} height={grid ? 520 : 700} />
+          </div>
+        ))}
+      </div>
+    </section>
+  );
+}

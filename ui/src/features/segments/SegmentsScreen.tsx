@@ -1,0 +1,118 @@
+import { useEffect, useState } from "react";
+import { useTranslation } from "react-i18next";
+import type { AttributeInfo, Condition, Group, Rule, SegmentCount, WorkspaceStatus } from "../../lib/bindings";
+import { backend, errorText } from "../../lib/backend";
+import { addCondition, BUILTIN_FIELDS, CONDITION_TYPES, newCondition, setCondition, type Path } from "./ruleModel";
+import { ConditionEditor } from "./ConditionEditor";
+
+/** The rule builder with the exact count and per-condition funnel, recounted on every edit. */
+export function SegmentsScreen({ workspace, rule, onChange: setRule }: { workspace: WorkspaceStatus; rule: Rule; onChange: (r: Rule) => void }) {
+  const { t } = useTranslation();
+  const [count, setCount] = useState<SegmentCount | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const fields = [...BUILTIN_FIELDS, ...workspace.attributes];
+
+  useEffect(() => {
+    let current = true;
+    const timer = setTimeout(() => {
+      backend.segmentCount(rule).then(
+        (c) => current && (setCount(c), setError(null)),
+        (e) => current && setError(errorText(e)),
+      );
+    }, 80);
+    return () => {
+      current = false;
+      clearTimeout(timer);
+    };
+  }, [rule]);
+
+  return (
+    <section className="segments">
+      <h1>{t("segments.title")}</h1>
+      <div className="count" aria-live="polite">
+        <strong data-testid="segment-count">{count ? count.count.toLocaleString() : "…"}</strong>{" "}
+        <span className="muted">{count && t("segments.matching", { shown: count.count.toLocaleString(), total: count.total.toLocaleString() })}</span>
+      </div>
+      {error && <p className="error" role="alert">{error}</p>}
+      <GroupEditor group={rule} path={[]} fields={fields} onChange={(g) => setRule({ ...rule, ...g })} root={rule} setRoot={setRule} />
+      {count && count.funnel.length > 0 && (
+        <>
+          <h2>{t("segments.funnel")}</h2>
+          <ol className="funnel" data-testid="funnel">
+            {count.funnel.map((step) => (
+              <li key={step.condition}>
+                <span className="bar" style={{ width: `${count.total ? (100 * step.remaining) / count.total : 0}%` }} />
+                <span className="label">{step.condition}. {step.label}</span>
+                <b>{step.remaining.toLocaleString()}</b>
+              </li>
+            ))}
+          </ol>
+        </>
+      )}
+    </section>
+  );
+}
+
+type GroupProps = {
+  group: Group;
+  path: Path;
+  fields: AttributeInfo[];
+  onChange: (g: Group) => void;
+  root: Rule;
+  setRoot: (r: Rule) => void;
+};
+
+function GroupEditor({ group, path, fields, onChange, root, setRoot }: GroupProps) {
+  const { t } = useTranslation();
+  const mode = group.not ? "not" : (group.match ?? "all");
+  return (
+    <div className="group" data-testid={`group-${path.join(".") || "root"}`}>
+      <select
+        aria-label="match"
+        value={mode}
+        onChange={(e) => {
+          const v = e.target.value;
+          onChange({ ...group, match: v === "any" ? "any" : "all", not: v === "not" });
+        }}
+      >
+        <option value="all">{t("segments.all")}</option>
+        <option value="any">{t("segments.any")}</option>
+        <option value="not">{t("segments.not")}</option>
+      </select>
+      <ul>
+        {(group.conditions ?? []).map((c, i) => {
+          const here = [...path, i];
+          return (
+            <li key={i} className="condition">
+              {c.type === "group" ? (
+                <GroupEditor
+                  group={c as Condition & Group}
+                  path={here}
+                  fields={fields}
+                  onChange={(g) => setRoot(setCondition(root, here, { ...(c as object), ...g, type: "group" } as Condition))}
+                  root={root}
+                  setRoot={setRoot}
+                />
+              ) : (
+                <ConditionEditor condition={c} fields={fields} onChange={(next) => setRoot(setCondition(root, here, next))} />
+              )}
+              <button className="remove" aria-label={t("segments.remove")} onClick={() => setRoot(setCondition(root, here, null))}>×</button>
+            </li>
+          );
+        })}
+      </ul>
+      <div className="toolbar">
+        <select
+          data-testid={`add-${path.join(".") || "root"}`}
+          value=""
+          onChange={(e) => e.target.value && setRoot(addCondition(root, path, newCondition(e.target.value as never, fields)))}
+        >
+          <option value="">+ {t("segments.addCondition")}</option>
+          {CONDITION_TYPES.map((type) => (
+            <option key={type} value={type}>{type === "group" ? t("segments.addGroup") : t(`segments.type.${type}`)}</option>
+          ))}
+        </select>
+      </div>
+    </div>
+  );
+}

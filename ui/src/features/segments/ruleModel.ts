@@ -1,0 +1,87 @@
+// Editing a segment rule as data: the same typed rule the engine compiles (generated types), with
+// pure helpers the editor calls, so the editing logic is tested without a window.
+import type { AttributeInfo, Condition, Group, Rule } from "../../lib/bindings";
+
+export type ConditionType = "field" | "tags" | "consent" | "event" | "score" | "rfm_group" | "group";
+export const CONDITION_TYPES: ConditionType[] = ["field", "tags", "consent", "event", "score", "rfm_group", "group"];
+export const RFM_GROUPS = ["Champions", "Loyal", "Potential loyalists", "New", "At risk", "Can't lose", "Hibernating", "Lost"];
+export const BUILTIN_FIELDS: AttributeInfo[] = ["email", "first_name", "last_name", "phone", "locale"].map((name) => ({ name, type: "text" }));
+
+/** A path to a condition: indexes from the root group down. */
+export type Path = number[];
+
+export function emptyRule(): Rule {
+  return { version: 1, match: "all", conditions: [] };
+}
+
+/** A new condition of `type` with sensible defaults (the first field, the last 90 days…). */
+export function newCondition(type: ConditionType, fields: AttributeInfo[]): Condition {
+  switch (type) {
+    case "field": {
+      const field = fields[0] ?? BUILTIN_FIELDS[0];
+      return { type: "field", field: field.name, ...defaultOp(field.type) } as Condition;
+    }
+    case "tags":
+      return { type: "tags", op: "has_any", tags: [] };
+    case "consent":
+      return { type: "consent", channel: "email", status: "granted" };
+    case "event":
+      return { type: "event", event_type: "purchase", measure: "count", window: { last_days: 90 }, compare: "gte", value: 1 } as Condition;
+    case "score":
+      return { type: "score", score: "r", compare: "gte", value: 4 };
+    case "rfm_group":
+      return { type: "rfm_group", groups: ["Champions"] };
+    case "group":
+      return { type: "group", match: "any", conditions: [] } as Condition;
+  }
+}
+
+/** The operator a field of this type starts with. */
+export function defaultOp(type: string): Record<string, unknown> {
+  switch (type) {
+    case "number":
+      return { op: "compare", compare: "gte", value: 0 };
+    case "bool":
+      return { op: "is_true" };
+    case "date":
+      return { op: "date", date: "within_last_days", days: 30 };
+    default:
+      return { op: "equals", value: "" };
+  }
+}
+
+function children(group: Group): Condition[] {
+  return group.conditions ?? [];
+}
+
+/** Replaces (or, with `null`, removes) the condition at `path`, returning a new rule. */
+export function setCondition<G extends Group>(group: G, path: Path, next: Condition | null): G {
+  const [head, ...rest] = path;
+  const list = [...children(group)];
+  if (rest.length === 0) {
+    if (next === null) list.splice(head, 1);
+    else list[head] = next;
+  } else {
+    const inner = list[head];
+    if (inner?.type !== "group") return group;
+    list[head] = setCondition(inner as Condition & Group, rest, next);
+  }
+  return { ...group, conditions: list };
+}
+
+/** Appends `condition` to the group at `path` (the root group for `[]`). */
+export function addCondition<G extends Group>(group: G, path: Path, condition: Condition): G {
+  if (path.length === 0) return { ...group, conditions: [...children(group), condition] };
+  const [head, ...rest] = path;
+  const inner = children(group)[head];
+  if (inner?.type !== "group") return group;
+  return setCondition(group, [head], addCondition(inner as Condition & Group, rest, condition));
+}
+
+/** Splits a user's list ("vip, new；b2b") into trimmed items, as the importer splits tags. */
+export function splitList(text: string): string[] {
+  return text
+    .split(/[,;，；、]/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+}

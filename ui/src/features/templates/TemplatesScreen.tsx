@@ -1,0 +1,70 @@
+import { useEffect, useMemo, useState } from "react";
+import { useTranslation } from "react-i18next";
+import type { RenderedEmail } from "../../lib/bindings";
+import { useTemplate } from "./useTemplate";
+import { backend, BackendError, errorText } from "../../lib/backend";
+import { EmailFrame } from "../preview/EmailFrame";
+
+/** Edit a template's MJML + Handlebars source beside the live preview for one customer. */
+export function TemplatesScreen() {
+  const { t } = useTranslation();
+  const { templates, name, setName, source, setSource } = useTemplate();
+  const [customer, setCustomer] = useState(1);
+  const [width, setWidth] = useState(800);
+  const [email, setEmail] = useState<RenderedEmail | null>(null);
+  const [problem, setProblem] = useState<{ message: string; line: number | null; column: number | null } | null>(null);
+
+  // Re-render on every edit (debounced a frame): compile + merge for one customer is ~2 ms.
+  useEffect(() => {
+    if (!source) return;
+    let current = true;
+    const timer = setTimeout(() => {
+      backend.emailPreview(source, customer).then(
+        (e) => current && (setEmail(e), setProblem(null)),
+        (e) => {
+          if (!current) return;
+          const d = e instanceof BackendError ? e.detail : null;
+          setProblem({ message: errorText(e), line: d?.line ?? null, column: d?.column ?? null });
+        },
+      );
+    }, 16);
+    return () => {
+      current = false;
+      clearTimeout(timer);
+    };
+  }, [source, customer]);
+
+  const lines = useMemo(() => source.split("\n").length, [source]);
+  return (
+    <section className="templates">
+      <h1>{t("templates.title")}</h1>
+      <div className="toolbar">
+        <select data-testid="template-select" value={name} onChange={(e) => setName(e.target.value)}>
+          {templates.map((tpl) => <option key={tpl.name}>{tpl.name}</option>)}
+        </select>
+        <label>{t("templates.customer")} <input data-testid="template-customer" type="number" min={1} value={customer} onChange={(e) => setCustomer(Number(e.target.value) || 1)} /></label>
+        <button className={width === 800 ? "active" : ""} onClick={() => setWidth(800)}>{t("templates.desktop")}</button>
+        <button className={width === 390 ? "active" : ""} onClick={() => setWidth(390)}>{t("templates.mobile")}</button>
+      </div>
+      <div className="editor-split">
+        <div className="code">
+          <pre className="gutter" aria-hidden="true">
+            {Array.from({ length: lines }, (_, i) => (
+              <span key={i} className={problem?.line === i + 1 ? "error-line" : undefined}>{i + 1}{"\n"}</span>
+            ))}
+          </pre>
+          <textarea data-testid="template-source" spellCheck={false} value={source} onChange={(e) => setSource(e.target.value)} />
+        </div>
+        <div className="preview-pane">
+          {problem && (
+            <p className="error" role="alert" data-testid="template-error">
+              {problem.line !== null && <b>{t("templates.errorAt", { line: problem.line, column: problem.column })}: </b>}
+              {problem.message}
+            </p>
+          )}
+          {email && <EmailFrame email={email} width={width} />}
+        </div>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,86 @@
+import { useEffect, useState } from "react";
+import { useTranslation } from "react-i18next";
+import { open } from "@tauri-apps/plugin-dialog";
+import type { WorkspaceStatus } from "../../lib/bindings";
+import { backend, errorText } from "../../lib/backend";
+import { recentWorkspaces, rememberWorkspace } from "./recent";
+
+type Props = {
+  status: WorkspaceStatus | null;
+  /** The workspace being opened, if any: one at a time. */
+  opening: Promise<WorkspaceStatus> | null;
+  onOpening: (p: Promise<WorkspaceStatus> | null) => void;
+  onOpened: (s: WorkspaceStatus) => void;
+};
+
+export function WorkspaceScreen({ status, opening, onOpening, onOpened }: Props) {
+  const { t } = useTranslation();
+  const [error, setError] = useState<string | null>(null);
+  const [recent, setRecent] = useState(() => recentWorkspaces(localStorage));
+  const busy = opening !== null;
+
+  useEffect(() => {
+    if (!opening) return;
+    let current = true;
+    setError(null);
+    opening.then(
+      (opened) => {
+        if (!current) return;
+        setRecent(rememberWorkspace(localStorage, opened.path));
+        onOpened(opened);
+        onOpening(null);
+      },
+      (e) => {
+        if (!current) return;
+        setError(errorText(e));
+        onOpening(null);
+      },
+    );
+    return () => {
+      current = false;
+    };
+  }, [opening, onOpened, onOpening]);
+
+  const run = (p: Promise<WorkspaceStatus>) => onOpening(p);
+
+  async function pickFile() {
+    const path = await open({ multiple: false, filters: [{ name: "Tessera workspace", extensions: ["sqlite", "db"] }] });
+    if (typeof path === "string") await run(backend.workspaceOpen(path));
+  }
+
+  return (
+    <section>
+      <h1>{t("workspace.title")}</h1>
+      <div className="toolbar">
+        <button data-testid="open-demo" className="primary" disabled={busy} onClick={() => run(backend.workspaceOpenDemo())}>
+          {busy ? t("workspace.opening") : t("workspace.openDemo")}
+        </button>
+        <button disabled={busy} onClick={pickFile}>{t("workspace.openFile")}</button>
+      </div>
+      {error && <p className="error" role="alert">{error}</p>}
+      {status ? (
+        <dl className="stats" data-testid="workspace-status">
+          <div><dt>{t("workspace.customers")}</dt><dd data-testid="customer-count">{status.customers.toLocaleString()}</dd></div>
+          <div><dt>{t("workspace.events")}</dt><dd>{status.events.toLocaleString()}</dd></div>
+          <div><dt>{t("workspace.templates")}</dt><dd>{status.templates}</dd></div>
+          <div><dt>{t("workspace.optedOut")}</dt><dd>{status.email_opted_out.toLocaleString()}</dd></div>
+          <div className="wide"><dt>{t("workspace.path")}</dt><dd className="mono">{status.path}</dd></div>
+        </dl>
+      ) : (
+        <p className="muted">{t("workspace.none")}</p>
+      )}
+      {recent.length > 0 && (
+        <>
+          <h2>{t("workspace.recent")}</h2>
+          <ul className="recent">
+            {recent.map((path) => (
+              <li key={path}>
+                <button className="link" disabled={busy} onClick={() => run(backend.workspaceOpen(path))}>{path}</button>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,35 @@
+// The only caller of the generated bindings: turns each command's Result into a value or a thrown
+// BackendError carrying the engine's code (the UI branches on codes, never on message text).
+import { commands, type CommandError } from "./bindings";
+
+export type { CommandError };
+
+export class BackendError extends Error {
+  constructor(readonly detail: CommandError) {
+    super(detail.message);
+  }
+}
+
+type Result<T> = { status: "ok"; data: T } | { status: "error"; error: CommandError };
+
+async function unwrap<T>(pending: Promise<Result<T>>): Promise<T> {
+  const result = await pending;
+  if (result.status === "error") throw new BackendError(result.error);
+  return result.data;
+}
+
+/** Every command, each resolving to its value or rejecting with a BackendError. */
+export const backend = Object.fromEntries(
+  Object.entries(commands).map(([name, command]) => [
+    name,
+    (...args: unknown[]) => unwrap((command as (...a: unknown[]) => Promise<Result<unknown>>)(...args)),
+  ]),
+) as {
+  [K in keyof typeof commands]: (typeof commands)[K] extends (...a: infer A) => Promise<infer R>
+    ? (...a: A) => Promise<R extends { status: "ok"; data: infer T } ? T : never>
+    : never;
+};
+
+export function errorText(error: unknown): string {
+  return error instanceof BackendError ? error.detail.message : String(error);
+}
