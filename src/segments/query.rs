@@ -15,6 +15,8 @@ pub enum SegmentError {
     NotFound(String),
     #[error("database error: {0}")]
     Sql(#[from] sqlx::Error),
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
 }
 
 #[cfg_attr(feature = "specta", derive(specta::Type))]

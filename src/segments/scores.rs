@@ -2,13 +2,13 @@
 
 use chrono::{DateTime, NaiveDate};
 use serde::Serialize;
-use sqlx::{Row, SqliteConnection, SqlitePool};
+use sqlx::{SqliteConnection, SqlitePool};
 
 use super::models::bgnbd::BgNbd;
 use super::models::gamma_gamma::GammaGamma;
 use super::models::History;
 use super::query::SegmentError;
-use crate::store::{insert_rows, now_text};
+use crate::store::now_text;
 
 /// Fewer repeat buyers than this and the models are not fitted (their estimates would be noise).
 pub const MIN_REPEAT_BUYERS: usize = 20;
@@ -43,30 +43,43 @@ pub async fn buyers(
     conn: &mut SqliteConnection,
     until: Option<NaiveDate>,
 ) -> Result<(NaiveDate, Vec<Buyer>), SegmentError> {
-    let last: Option<i64> = sqlx::query_scalar(concat!(
-        "SELECT MAX(occurred_at) FROM events WHERE type IN ",
-        crate::purchase_types_sql!()
-    ))
-    .fetch_one(&mut *conn)
-    .await?;
-    let until = until
-        .or_else(|| {
-            last.and_then(|t| DateTime::from_timestamp(t, 0))
-                .map(|t| t.date_naive())
-        })
-        .unwrap_or_else(|| chrono::Utc::now().date_naive());
-    let end = until
-        .succ_opt()
-        .unwrap_or(until)
-        .and_hms_opt(0, 0, 0)
-        .map_or(i64::MAX, |t| t.and_utc().timestamp());
-    let rows = sqlx::query(concat!(
-        "SELECT customer_id, occurred_at, value FROM events WHERE type IN ",
-        crate::purchase_types_sql!(),
-        " AND occurred_at < ? ORDER BY customer_id, occurred_at"
-    ))
-    .bind(end)
-    .fetch_all(&mut *conn)
+    // Millions of purchases after a large import: read in place, not row by row through sqlx.
+    let (until, rows) = crate::store::with_sqlite(conn, |db| -> Result<_, SegmentError> {
+        let last: Option<i64> = db.query_row(
+            concat!(
+                "SELECT MAX(occurred_at) FROM events WHERE type IN ",
+                crate::purchase_types_sql!()
+            ),
+            [],
+            |r| r.get(0),
+        )?;
+        let until = until
+            .or_else(|| {
+                last.and_then(|t| DateTime::from_timestamp(t, 0))
+                    .map(|t| t.date_naive())
+            })
+            .unwrap_or_else(|| chrono::Utc::now().date_naive());
+        let end = until
+            .succ_opt()
+            .unwrap_or(until)
+            .and_hms_opt(0, 0, 0)
+            .map_or(i64::MAX, |t| t.and_utc().timestamp());
+        let mut purchases = db.prepare(concat!(
+            "SELECT customer_id, occurred_at, value FROM events WHERE type IN ",
+            crate::purchase_types_sql!(),
+            " AND occurred_at < ? ORDER BY customer_id, occurred_at"
+        ))?;
+        let rows = purchases
+            .query_map([end], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, Option<f64>>(2)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((until, rows))
+    })
     .await?;
     let mut out = Vec::new();
     let mut current: Option<(i64, Vec<(NaiveDate, f64)>)> = None;
@@ -93,10 +106,9 @@ pub async fn buyers(
             total_spent: days.iter().map(|d| d.1).sum(),
         });
     };
-    for r in rows {
-        let customer: i64 = r.get(0);
-        let day = DateTime::from_timestamp(r.get(1), 0).map_or(until, |t| t.date_naive());
-        let value: f64 = r.get::<Option<f64>, _>(2).unwrap_or(0.0);
+    for (customer, at, value) in rows {
+        let day = DateTime::from_timestamp(at, 0).map_or(until, |t| t.date_naive());
+        let value = value.unwrap_or(0.0);
         match &mut current {
             Some((c, days)) if *c == customer => match days.last_mut() {
                 Some(last) if last.0 == day => last.1 += value,
@@ -301,37 +313,37 @@ pub async fn refresh_scores(
         .collect();
     let value_bands = tertile_bands(&monetary);
     let potential_bands = tertile_bands(&potential);
-    sqlx::query("DELETE FROM customer_scores")
-        .execute(&mut *conn)
-        .await?;
-    let rows: Vec<usize> = (0..buyers.len()).collect();
-    insert_rows(
-        conn,
-        "INSERT INTO customer_scores (customer_id, recency_days, frequency, monetary, r, f, m, rfm_group, p_alive, expected_purchases, expected_value, value, attrition, potential, value_band, attrition_band, potential_band) ",
-        "",
-        17,
-        &rows,
-        |row, &i| {
+    // A million score rows after a large import: written in place, not through sqlx's worker.
+    crate::store::with_sqlite(conn, |db| -> Result<(), SegmentError> {
+        db.execute("DELETE FROM customer_scores", [])?;
+        let mut insert = db.prepare(
+            "INSERT INTO customer_scores (customer_id, recency_days, frequency, monetary, r, f, m, rfm_group, p_alive, expected_purchases, expected_value, value, attrition, potential, value_band, attrition_band, potential_band) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )?;
+        for (i, buyer) in buyers.iter().enumerate() {
             let p = predictions[i];
-            row.push_bind(buyers[i].customer_id)
-                .push_bind(recency[i] as i64)
-                .push_bind(frequency[i] as i64)
-                .push_bind(monetary[i])
-                .push_bind(r[i])
-                .push_bind(f[i])
-                .push_bind(m[i])
-                .push_bind(rfm_group(r[i], f[i]))
-                .push_bind(p.map(|p| p.0))
-                .push_bind(p.map(|p| p.1))
-                .push_bind(p.map(|p| p.2))
-                .push_bind(monetary[i])
-                .push_bind(p.map(|p| 1.0 - p.0))
-                .push_bind(p.map(|p| p.1 * p.2))
-                .push_bind(value_bands[i])
-                .push_bind(p.map(|p| attrition_band(1.0 - p.0)))
-                .push_bind(p.map(|_| potential_bands[i]));
-        },
-    )
+            insert.execute(rusqlite::params![
+                buyer.customer_id,
+                recency[i] as i64,
+                frequency[i] as i64,
+                monetary[i],
+                r[i],
+                f[i],
+                m[i],
+                rfm_group(r[i], f[i]),
+                p.map(|p| p.0),
+                p.map(|p| p.1),
+                p.map(|p| p.2),
+                monetary[i],
+                p.map(|p| 1.0 - p.0),
+                p.map(|p| p.1 * p.2),
+                value_bands[i],
+                p.map(|p| attrition_band(1.0 - p.0)),
+                p.map(|_| potential_bands[i]),
+            ])?;
+        }
+        Ok(())
+    })
     .await?;
     Ok(buyers.len())
 }

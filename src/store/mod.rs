@@ -2,8 +2,10 @@
 //! migrated forward-only by the migrations embedded at build time.
 
 mod bulk;
+mod raw;
 
 pub use bulk::insert_rows;
+pub use raw::with_sqlite;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import type { RenderedEmail } from "../../lib/bindings";
 import { useTemplate } from "./useTemplate";
@@ -12,6 +12,9 @@ export function TemplatesScreen() {
   const [customer, setCustomer] = useState(1);
   const [width, setWidth] = useState(800);
   const [email, setEmail] = useState<RenderedEmail | null>(null);
+  // Keystroke to updated preview, shown so slow templates are noticed.
+  const editedAt = useRef<number | null>(null);
+  const [latency, setLatency] = useState<number | null>(null);
   const [problem, setProblem] = useState<{ message: string; line: number | null; column: number | null } | null>(null);
 
   // Re-render on every edit (debounced a frame): compile + merge for one customer is ~2 ms.
@@ -20,7 +23,13 @@ export function TemplatesScreen() {
     let current = true;
     const timer = setTimeout(() => {
       backend.emailPreview(source, customer).then(
-        (e) => current && (setEmail(e), setProblem(null)),
+        (e) => {
+          if (!current) return;
+          setEmail(e);
+          setProblem(null);
+          const started = editedAt.current;
+          if (started !== null) requestAnimationFrame(() => setLatency(performance.now() - started));
+        },
         (e) => {
           if (!current) return;
           const d = e instanceof BackendError ? e.detail : null;
@@ -45,6 +54,7 @@ export function TemplatesScreen() {
         <label>{t("templates.customer")} <input data-testid="template-customer" type="number" min={1} value={customer} onChange={(e) => setCustomer(Number(e.target.value) || 1)} /></label>
         <button className={width === 800 ? "active" : ""} onClick={() => setWidth(800)}>{t("templates.desktop")}</button>
         <button className={width === 390 ? "active" : ""} onClick={() => setWidth(390)}>{t("templates.mobile")}</button>
+        {latency !== null && <span className="muted" data-testid="preview-latency">{t("templates.latency", { ms: latency.toFixed(0) })}</span>}
       </div>
       <div className="editor-split">
         <div className="code">
@@ -53,7 +63,15 @@ export function TemplatesScreen() {
               <span key={i} className={problem?.line === i + 1 ? "error-line" : undefined}>{i + 1}{"\n"}</span>
             ))}
           </pre>
-          <textarea data-testid="template-source" spellCheck={false} value={source} onChange={(e) => setSource(e.target.value)} />
+          <textarea
+            data-testid="template-source"
+            spellCheck={false}
+            value={source}
+            onChange={(e) => {
+              editedAt.current = performance.now();
+              setSource(e.target.value);
+            }}
+          />
         </div>
         <div className="preview-pane">
           {problem && (

@@ -1,0 +1,68 @@
+// Desktop benchmarks in the real window (run under Xvfb, after building the app):
+//   xvfb-run node ui/e2e/bench.mjs [path/to/tessera-desktop]
+// cold start to an interactive window, idle memory, keystroke-to-preview latency.
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { Session } from "./webdriver.mjs";
+
+const root = resolve(import.meta.dirname, "../..");
+const application = process.argv[2] ?? join(root, "target/debug/tessera-desktop");
+const scratch = mkdtempSync(join(tmpdir(), "tessera-bench-"));
+const base = "http://127.0.0.1:4444";
+const env = { ...process.env, TESSERA_DATA_DIR: join(scratch, "tessera"), XDG_DATA_HOME: scratch, XDG_CONFIG_HOME: scratch };
+const driver = spawn("tauri-driver", [], { stdio: "ignore", env });
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function ready() {
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(`${base}/status`)).ok) return;
+    } catch {}
+    await sleep(100);
+  }
+  throw new Error("tauri-driver did not start");
+}
+
+/** Resident memory (MiB) of the app and of WebKit's helper processes. */
+function memory() {
+  const rows = execFileSync("ps", ["-eo", "rss=,comm="], { encoding: "utf8" }).trim().split("\n");
+  const sum = (test) => rows.map((r) => r.trim().split(/\s+/)).filter(([, c]) => test(c)).reduce((n, [kb]) => n + Number(kb), 0) / 1024;
+  return { app: sum((c) => c.startsWith("tessera-desktop")), webkit: sum((c) => c.startsWith("WebKit")) };
+}
+
+try {
+  await ready();
+  // The first start creates the demo workspace; the measured starts reopen it.
+  let app = await Session.start(base, application);
+  await app.waitFor("[data-testid=customer-count]", (t) => /\d/.test(t), 60000);
+  await app.end();
+  const starts = [];
+  for (let i = 0; i < 3; i++) {
+    await sleep(500);
+    const t0 = performance.now();
+    app = await Session.start(base, application);
+    await app.waitFor("[data-testid=customer-count]", (t) => /\d/.test(t), 60000);
+    starts.push(performance.now() - t0);
+    if (i < 2) await app.end();
+  }
+  await sleep(5000);
+  const idle = memory();
+  await app.click("[data-testid=nav-templates]");
+  await app.waitFor("[data-testid=email-subject]", (t) => t.length > 0);
+  const textarea = await app.find("[data-testid=template-source]");
+  const latencies = [];
+  let last = "";
+  for (let i = 0; i < 25; i++) {
+    await app.call("POST", `/element/${textarea}/value`, { text: i % 2 ? " " : "\n" });
+    last = await app.waitFor("[data-testid=preview-latency]", (t) => t !== last);
+    latencies.push(Number(last.match(/\d+/)[0]));
+    await sleep(150);
+  }
+  await app.end();
+  console.log(JSON.stringify({ cold_start_ms: starts.map(Math.round), cold_start_median_ms: Math.round(median(starts)), idle_memory_mib: idle, keystroke_to_preview_ms: { median: median(latencies), max: Math.max(...latencies) } }));
+} finally {
+  driver.kill();
+}
