@@ -5,9 +5,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
+use serde_json::Value;
 use tessera_engine::segments::SegmentIndex;
 use tessera_engine::store::Workspace;
-use tokio::sync::{RwLock, RwLockReadGuard};
+use tokio::sync::{Mutex, RwLock, RwLockReadGuard};
 
 use crate::error::{database, CommandError, CommandResult, ErrorCode};
 
@@ -21,6 +22,9 @@ pub struct AppState {
     pub data_dir: PathBuf,
     pub open: RwLock<Option<Open>>,
     pub cancel: Arc<AtomicBool>,
+    /// The merge data of the customer last previewed, reused while a template is edited; cleared
+    /// whenever the workspace changes.
+    pub preview_data: Mutex<Option<(i64, Arc<Value>)>>,
 }
 
 impl AppState {
@@ -29,6 +33,7 @@ impl AppState {
             data_dir,
             open: RwLock::new(None),
             cancel: Arc::default(),
+            preview_data: Mutex::new(None),
         }
     }
 
@@ -41,6 +46,7 @@ impl AppState {
     pub async fn open(&self, path: &Path) -> CommandResult<()> {
         let workspace = Workspace::open(path).await?;
         let index = load_index(&workspace).await?;
+        *self.preview_data.lock().await = None;
         if let Some(previous) = self.open.write().await.replace(Open { workspace, index }) {
             previous.workspace.close().await;
         }
@@ -51,6 +57,7 @@ impl AppState {
         let mut open = self.open.write().await;
         let open = open.as_mut().ok_or_else(no_workspace)?;
         open.index = load_index(&open.workspace).await?;
+        *self.preview_data.lock().await = None;
         Ok(())
     }
 }

@@ -1,7 +1,10 @@
 //! One customer's email, as the preview shows it and as the batch would render it (merge data,
-//! unsubscribe link), compiled from a stored template or from source being edited.
+//! unsubscribe link), compiled from a stored template or from source being edited. Loading the
+//! merge data and rendering are separate, so an editor can load a customer once and re-render
+//! on every keystroke.
 
 use chrono::{DateTime, Utc};
+use serde_json::Value;
 use sqlx::SqlitePool;
 
 use super::batch::{add_unsubscribe_links, DEFAULT_UNSUBSCRIBE};
@@ -18,16 +21,25 @@ pub enum PreviewError {
     Render(String),
 }
 
-pub async fn preview_email(
+/// The merge data of one customer, as a batch render would see it.
+pub async fn preview_data(
     pool: &SqlitePool,
-    template: &EmailTemplate,
     customer: i64,
     now: DateTime<Utc>,
-) -> Result<RenderedEmail, PreviewError> {
+) -> Result<Value, PreviewError> {
     let mut contexts = load_contexts(pool, &Selection::Customer(customer), now).await?;
     add_unsubscribe_links(&mut contexts, DEFAULT_UNSUBSCRIBE);
-    let context = contexts.first().ok_or(PreviewError::NoCustomer(customer))?;
+    contexts
+        .pop()
+        .map(|c| c.data)
+        .ok_or(PreviewError::NoCustomer(customer))
+}
+
+pub fn preview_email(
+    template: &EmailTemplate,
+    data: &Value,
+) -> Result<RenderedEmail, PreviewError> {
     template
-        .render(&context.data, &mut Misses::default())
+        .render(data, &mut Misses::default())
         .map_err(|e| PreviewError::Render(e.to_string()))
 }

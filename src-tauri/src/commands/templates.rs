@@ -1,5 +1,5 @@
 use tauri::State;
-use tessera_engine::render::preview::preview_email;
+use tessera_engine::render::preview::{preview_data, preview_email};
 use tessera_engine::templates::store::{list_templates, load_template_source};
 use tessera_engine::templates::{compile_email, RenderedEmail};
 
@@ -30,7 +30,8 @@ pub async fn template_source(name: String, state: State<'_, AppState>) -> Comman
     Ok(load_template_source(&open.workspace.pool, &name).await?)
 }
 
-/// Compiles `source` (as edited, not yet saved) and renders it for one customer.
+/// Compiles `source` (as edited, not yet saved) and renders it for one customer. The customer's
+/// merge data is kept between calls: typing re-renders without touching the database.
 #[tauri::command]
 #[specta::specta]
 pub async fn email_preview(
@@ -39,12 +40,23 @@ pub async fn email_preview(
     state: State<'_, AppState>,
 ) -> CommandResult<RenderedEmail> {
     let template = compile_email(&source)?;
-    let open = state.current().await?;
-    Ok(preview_email(
-        &open.workspace.pool,
-        &template,
-        customer.into(),
-        chrono::Utc::now(),
-    )
-    .await?)
+    let customer = i64::from(customer);
+    let cached = state
+        .preview_data
+        .lock()
+        .await
+        .clone()
+        .filter(|(id, _)| *id == customer);
+    let data = match cached {
+        Some((_, data)) => data,
+        None => {
+            let open = state.current().await?;
+            let data = std::sync::Arc::new(
+                preview_data(&open.workspace.pool, customer, chrono::Utc::now()).await?,
+            );
+            *state.preview_data.lock().await = Some((customer, data.clone()));
+            data
+        }
+    };
+    Ok(preview_email(&template, &data)?)
 }

@@ -451,8 +451,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let id = customers::show::find_customer(&ws.pool, &customer)
                 .await?
                 .ok_or_else(|| format!("no customer '{customer}'"))?;
-            let email =
-                render::preview::preview_email(&ws.pool, &compiled, id, chrono::Utc::now()).await?;
+            let data = render::preview::preview_data(&ws.pool, id, chrono::Utc::now()).await?;
+            let email = render::preview::preview_email(&compiled, &data)?;
             match part {
                 Part::Html => println!("{}", email.html),
                 Part::Text => println!("{}", email.text),

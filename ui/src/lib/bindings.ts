@@ -20,7 +20,10 @@ export const commands = {
 	segmentCount: (rule: Rule) => typedError<SegmentCount, CommandError>(__TAURI_INVOKE("segment_count", { rule })),
 	templatesList: () => typedError<TemplateInfo[], CommandError>(__TAURI_INVOKE("templates_list")),
 	templateSource: (name: string) => typedError<string, CommandError>(__TAURI_INVOKE("template_source", { name })),
-	/**  Compiles `source` (as edited, not yet saved) and renders it for one customer. */
+	/**
+	 *  Compiles `source` (as edited, not yet saved) and renders it for one customer. The customer's
+	 *  merge data is kept between calls: typing re-renders without touching the database.
+	 */
 	emailPreview: (source: string, customer: number) => typedError<RenderedEmail, CommandError>(__TAURI_INVOKE("email_preview", { source, customer })),
 	/**
 	 *  Renders every customer of the audience to files on all cores; `campaign_cancel` stops it after

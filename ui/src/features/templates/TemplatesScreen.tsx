@@ -27,8 +27,6 @@ export function TemplatesScreen() {
           if (!current) return;
           setEmail(e);
           setProblem(null);
-          const started = editedAt.current;
-          if (started !== null) requestAnimationFrame(() => setLatency(performance.now() - started));
         },
         (e) => {
           if (!current) return;
@@ -42,6 +40,13 @@ export function TemplatesScreen() {
       clearTimeout(timer);
     };
   }, [source, customer]);
+
+  // Measured once the new preview is committed to the page.
+  useEffect(() => {
+    if (editedAt.current === null) return;
+    setLatency(performance.now() - editedAt.current);
+    editedAt.current = null;
+  }, [email]);
 
   const lines = useMemo(() => source.split("\n").length, [source]);
   return (
@@ -66,6 +71,7 @@ export function TemplatesScreen() {
           <textarea
             data-testid="template-source"
             spellCheck={false}
+            rows={lines + 1}
             value={source}
             onChange={(e) => {
               editedAt.current = performance.now();
