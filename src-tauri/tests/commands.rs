@@ -188,3 +188,35 @@ fn a_campaign_renders_the_audience_to_files_with_a_manifest_and_skips_opt_outs()
         rendered
     );
 }
+
+#[test]
+fn segments_are_saved_listed_reloaded_and_refused_when_they_refer_to_themselves() {
+    let d = desktop();
+    d.call("workspace_open_demo", json!({})).unwrap();
+    let rule = json!({"version": 1, "match": "all", "conditions": [{"type": "consent", "channel": "email", "status": "granted"}]});
+    d.call("segment_save", json!({"name": "Reachable", "rule": rule}))
+        .unwrap();
+    let list = d.call("segments_list", json!({})).unwrap();
+    assert_eq!(list[0]["name"], "Reachable", "{list}");
+    assert_eq!(
+        d.call("segment_load", json!({"name": "Reachable"}))
+            .unwrap(),
+        rule
+    );
+    let looping = json!({"version": 1, "conditions": [{"type": "segment", "name": "Loop"}]});
+    let refused = d
+        .call("segment_save", json!({"name": "Loop", "rule": looping}))
+        .unwrap_err();
+    assert_eq!(refused["code"], "invalid_input", "{refused}");
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("refers back to itself"),
+        "{refused}"
+    );
+    let unnamed = d
+        .call("segment_save", json!({"name": "  ", "rule": rule}))
+        .unwrap_err();
+    assert_eq!(unnamed["code"], "invalid_input");
+}

@@ -79,6 +79,10 @@ test("a segment's count changes as a condition is added", async () => {
   assert.ok(consented > 0 && consented < everyone, `${consented} of ${everyone}`);
   await app.click("[data-testid=add-root] option[value=rfm_group]");
   await app.waitFor("[data-testid=funnel] li:nth-child(2)");
+  await app.type("[data-testid=segment-name]", "Champions by email");
+  await app.click("[data-testid=segment-save]");
+  await app.waitFor("[data-testid=segment-notice]", (t) => t.includes("Champions by email"));
+  assert.match(await app.text("[data-testid=segment-open]"), /Champions by email/);
   await shoot("segments");
 });
 

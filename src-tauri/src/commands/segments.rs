@@ -1,9 +1,15 @@
 use tauri::State;
-use tessera_engine::segments::store::load_catalog;
+use tessera_engine::segments::store::{list_segments, load_catalog, load_segment, save_segment};
 use tessera_engine::segments::{Clock, Rule, SegmentCount};
 
-use crate::error::CommandResult;
+use crate::error::{CommandError, CommandResult, ErrorCode};
 use crate::state::AppState;
+
+fn now() -> Clock {
+    Clock {
+        now: chrono::Utc::now(),
+    }
+}
 
 /// The exact count and funnel from the in-memory index: fast enough to run on every edit.
 #[tauri::command]
@@ -11,8 +17,48 @@ use crate::state::AppState;
 pub async fn segment_count(rule: Rule, state: State<'_, AppState>) -> CommandResult<SegmentCount> {
     let open = state.current().await?;
     let catalog = load_catalog(&open.workspace.pool).await?;
-    let clock = Clock {
-        now: chrono::Utc::now(),
-    };
-    Ok(open.index.count(&rule, &catalog, clock)?)
+    Ok(open.index.count(&rule, &catalog, now())?)
+}
+
+#[derive(Debug, serde::Serialize, specta::Type)]
+pub struct SavedSegment {
+    pub name: String,
+    pub updated_at: String,
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn segments_list(state: State<'_, AppState>) -> CommandResult<Vec<SavedSegment>> {
+    let open = state.current().await?;
+    let saved = list_segments(&open.workspace.pool).await?;
+    Ok(saved
+        .into_iter()
+        .map(|(name, updated_at)| SavedSegment { name, updated_at })
+        .collect())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn segment_load(name: String, state: State<'_, AppState>) -> CommandResult<Rule> {
+    let open = state.current().await?;
+    Ok(load_segment(&open.workspace.pool, &name).await?)
+}
+
+/// Saves (or replaces) a segment; a rule that refers to itself through others is refused.
+#[tauri::command]
+#[specta::specta]
+pub async fn segment_save(
+    name: String,
+    rule: Rule,
+    state: State<'_, AppState>,
+) -> CommandResult<()> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(CommandError::new(
+            ErrorCode::InvalidInput,
+            "a segment needs a name",
+        ));
+    }
+    let open = state.current().await?;
+    Ok(save_segment(&open.workspace.pool, name, &rule, now()).await?)
 }

@@ -18,6 +18,10 @@ export const commands = {
 	customersImport: (path: string, kind: ImportKind, onProgress: Channel<Progress>) => typedError<ImportSummary, CommandError>(__TAURI_INVOKE("customers_import", { path, kind, onProgress })),
 	/**  The exact count and funnel from the in-memory index: fast enough to run on every edit. */
 	segmentCount: (rule: Rule) => typedError<SegmentCount, CommandError>(__TAURI_INVOKE("segment_count", { rule })),
+	segmentsList: () => typedError<SavedSegment[], CommandError>(__TAURI_INVOKE("segments_list")),
+	segmentLoad: (name: string) => typedError<Rule, CommandError>(__TAURI_INVOKE("segment_load", { name })),
+	/**  Saves (or replaces) a segment; a rule that refers to itself through others is refused. */
+	segmentSave: (name: string, rule: Rule) => typedError<null, CommandError>(__TAURI_INVOKE("segment_save", { name, rule })),
 	templatesList: () => typedError<TemplateInfo[], CommandError>(__TAURI_INVOKE("templates_list")),
 	templateSource: (name: string) => typedError<string, CommandError>(__TAURI_INVOKE("template_source", { name })),
 	/**
@@ -263,6 +267,11 @@ export type RowError = {
 export type Rule = {
 	version: number,
 } & Group;
+
+export type SavedSegment = {
+	name: string,
+	updated_at: string,
+};
 
 export type ScoreName = "recency_days" | "frequency" | "monetary" | "r" | "f" | "m" | "p_alive" | "expected_purchases" | "expected_value" | "value" | "attrition" | "potential";
 

@@ -50,6 +50,12 @@ export const en = {
     rejectedFile: "The rejected rows were saved to {{file}}",
   },
   segments: {
+    open: "Open a saved segment ({{count}})",
+    name: "Segment name",
+    save: "Save",
+    duplicate: "Duplicate",
+    copyOf: "{{name}} copy",
+    saved: "Saved as “{{name}}”",
     title: "Segments",
     matching: "{{shown}} of {{total}} customers",
     funnel: "After each condition",

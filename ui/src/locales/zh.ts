@@ -52,6 +52,12 @@ export const zh: typeof en = {
     rejectedFile: "被拒绝的行已保存到 {{file}}",
   },
   segments: {
+    open: "打开已保存的人群（{{count}}）",
+    name: "人群名称",
+    save: "保存",
+    duplicate: "复制",
+    copyOf: "{{name}} 副本",
+    saved: "已保存为“{{name}}”",
     title: "人群",
     matching: "{{total}} 位客户中的 {{shown}} 位",
     funnel: "逐条件剩余人数",

@@ -1,6 +1,6 @@
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
-import type { AttributeInfo, Condition, Group, Rule, SegmentCount, WorkspaceStatus } from "../../lib/bindings";
+import type { AttributeInfo, Condition, Group, Rule, SavedSegment, SegmentCount, WorkspaceStatus } from "../../lib/bindings";
 import { backend, errorText } from "../../lib/backend";
 import { addCondition, BUILTIN_FIELDS, CONDITION_TYPES, newCondition, setCondition, type Path } from "./ruleModel";
 import { ConditionEditor } from "./ConditionEditor";
@@ -11,6 +11,33 @@ export function SegmentsScreen({ workspace, rule, onChange: setRule }: { workspa
   const [count, setCount] = useState<SegmentCount | null>(null);
   const [error, setError] = useState<string | null>(null);
   const fields = [...BUILTIN_FIELDS, ...workspace.attributes];
+  const [saved, setSaved] = useState<SavedSegment[]>([]);
+  const [name, setName] = useState("");
+  const [notice, setNotice] = useState<string | null>(null);
+  useEffect(() => {
+    backend.segmentsList().then(setSaved, (e) => setError(errorText(e)));
+  }, []);
+
+  async function save(as: string) {
+    try {
+      await backend.segmentSave(as, rule);
+      setName(as);
+      setSaved(await backend.segmentsList());
+      setNotice(t("segments.saved", { name: as }));
+    } catch (e) {
+      setError(errorText(e));
+    }
+  }
+
+  async function openSaved(which: string) {
+    try {
+      setRule(await backend.segmentLoad(which));
+      setName(which);
+      setNotice(null);
+    } catch (e) {
+      setError(errorText(e));
+    }
+  }
 
   useEffect(() => {
     let current = true;
@@ -29,6 +56,16 @@ export function SegmentsScreen({ workspace, rule, onChange: setRule }: { workspa
   return (
     <section className="segments">
       <h1>{t("segments.title")}</h1>
+      <div className="toolbar">
+        <select data-testid="segment-open" value="" onChange={(e) => e.target.value && openSaved(e.target.value)}>
+          <option value="">{t("segments.open", { count: saved.length })}</option>
+          {saved.map((s) => <option key={s.name} value={s.name}>{s.name}</option>)}
+        </select>
+        <input data-testid="segment-name" placeholder={t("segments.name")} value={name} onChange={(e) => setName(e.target.value)} />
+        <button data-testid="segment-save" disabled={!name.trim()} onClick={() => save(name.trim())}>{t("segments.save")}</button>
+        <button disabled={!name.trim()} onClick={() => save(t("segments.copyOf", { name: name.trim() }))}>{t("segments.duplicate")}</button>
+        {notice && <span className="ok" data-testid="segment-notice">{notice}</span>}
+      </div>
       <div className="count" aria-live="polite">
         <strong data-testid="segment-count">{count ? count.count.toLocaleString() : "…"}</strong>{" "}
         <span className="muted">{count && t("segments.matching", { shown: count.count.toLocaleString(), total: count.total.toLocaleString() })}</span>
