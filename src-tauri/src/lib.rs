@@ -32,6 +32,7 @@ pub fn commands<R: Runtime>() -> tauri_specta::Builder<R> {
             templates::templates_list,
             templates::template_source,
             templates::email_preview,
+            templates::merge_fields,
             campaigns::campaign_render,
             campaigns::campaign_cancel,
         ])

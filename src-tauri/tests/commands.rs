@@ -110,6 +110,28 @@ fn the_demo_workspace_opens_pages_counts_and_previews() {
         "{first}"
     );
 
+    let fields = d
+        .call("merge_fields", json!({"customer": first["id"]}))
+        .unwrap();
+    let names: Vec<&str> = fields
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "first_name",
+        "email",
+        "recommendations",
+        "unsubscribe_url",
+        "city",
+    ] {
+        assert!(
+            names.contains(&expected),
+            "{expected} missing from {names:?}"
+        );
+    }
+
     let broken = d
         .call(
             "email_preview",

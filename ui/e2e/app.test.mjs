@@ -101,6 +101,8 @@ test("the preview shows a real customer's email with their name", async () => {
 test("the template editor previews as you type and points at errors", async () => {
   await app.click("[data-testid=nav-templates]");
   await app.waitFor("[data-testid=email-subject]", (t) => t.length > 0);
+  await app.waitFor("[data-testid=merge-fields] summary", (t) => /\(([1-9]\d*)\)/.test(t));
+  await app.click("[data-testid=merge-fields] summary");
   await shoot("templates");
   await app.type("[data-testid=template-source]", "<mjml><mj-body>{{#if vip}}</mj-body></mjml>");
   const error = await app.waitFor("[data-testid=template-error]");

@@ -1,3 +1,6 @@
+use std::sync::Arc;
+
+use serde_json::Value;
 use tauri::State;
 use tessera_engine::render::preview::{preview_data, preview_email};
 use tessera_engine::templates::store::{list_templates, load_template_source};
@@ -30,8 +33,24 @@ pub async fn template_source(name: String, state: State<'_, AppState>) -> Comman
     Ok(load_template_source(&open.workspace.pool, &name).await?)
 }
 
-/// Compiles `source` (as edited, not yet saved) and renders it for one customer. The customer's
-/// merge data is kept between calls: typing re-renders without touching the database.
+/// The customer's merge data, kept between calls: typing re-renders without touching the database.
+async fn customer_data(state: &AppState, customer: i64) -> CommandResult<Arc<Value>> {
+    if let Some((_, data)) = state
+        .preview_data
+        .lock()
+        .await
+        .clone()
+        .filter(|(id, _)| *id == customer)
+    {
+        return Ok(data);
+    }
+    let open = state.current().await?;
+    let data = Arc::new(preview_data(&open.workspace.pool, customer, chrono::Utc::now()).await?);
+    *state.preview_data.lock().await = Some((customer, data.clone()));
+    Ok(data)
+}
+
+/// Compiles `source` (as edited, not yet saved) and renders it for one customer.
 #[tauri::command]
 #[specta::specta]
 pub async fn email_preview(
@@ -40,23 +59,41 @@ pub async fn email_preview(
     state: State<'_, AppState>,
 ) -> CommandResult<RenderedEmail> {
     let template = compile_email(&source)?;
-    let customer = i64::from(customer);
-    let cached = state
-        .preview_data
-        .lock()
-        .await
-        .clone()
-        .filter(|(id, _)| *id == customer);
-    let data = match cached {
-        Some((_, data)) => data,
-        None => {
-            let open = state.current().await?;
-            let data = std::sync::Arc::new(
-                preview_data(&open.workspace.pool, customer, chrono::Utc::now()).await?,
-            );
-            *state.preview_data.lock().await = Some((customer, data.clone()));
-            data
-        }
-    };
+    let data = customer_data(&state, customer.into()).await?;
     Ok(preview_email(&template, &data)?)
+}
+
+#[derive(Debug, serde::Serialize, specta::Type)]
+pub struct MergeField {
+    /// As written in a template: `first_name`, `recommendations`.
+    pub name: String,
+    /// This customer's value, shortened, to recognise the field by.
+    pub example: String,
+}
+
+/// The fields a template can merge, with one customer's values.
+#[tauri::command]
+#[specta::specta]
+pub async fn merge_fields(
+    customer: i32,
+    state: State<'_, AppState>,
+) -> CommandResult<Vec<MergeField>> {
+    let data = customer_data(&state, customer.into()).await?;
+    let Value::Object(fields) = data.as_ref() else {
+        return Ok(Vec::new());
+    };
+    Ok(fields
+        .iter()
+        .map(|(name, value)| {
+            let example = match value {
+                Value::String(s) => s.clone(),
+                Value::Null => String::new(),
+                other => other.to_string(),
+            };
+            MergeField {
+                name: name.clone(),
+                example: example.chars().take(60).collect(),
+            }
+        })
+        .collect())
 }

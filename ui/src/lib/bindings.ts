@@ -24,11 +24,10 @@ export const commands = {
 	segmentSave: (name: string, rule: Rule) => typedError<null, CommandError>(__TAURI_INVOKE("segment_save", { name, rule })),
 	templatesList: () => typedError<TemplateInfo[], CommandError>(__TAURI_INVOKE("templates_list")),
 	templateSource: (name: string) => typedError<string, CommandError>(__TAURI_INVOKE("template_source", { name })),
-	/**
-	 *  Compiles `source` (as edited, not yet saved) and renders it for one customer. The customer's
-	 *  merge data is kept between calls: typing re-renders without touching the database.
-	 */
+	/**  Compiles `source` (as edited, not yet saved) and renders it for one customer. */
 	emailPreview: (source: string, customer: number) => typedError<RenderedEmail, CommandError>(__TAURI_INVOKE("email_preview", { source, customer })),
+	/**  The fields a template can merge, with one customer's values. */
+	mergeFields: (customer: number) => typedError<MergeField[], CommandError>(__TAURI_INVOKE("merge_fields", { customer })),
 	/**
 	 *  Renders every customer of the audience to files on all cores; `campaign_cancel` stops it after
 	 *  the files in flight (the manifest lists what was written).
@@ -182,6 +181,13 @@ export type ImportSummary = {
 export type Match = "all" | "any";
 
 export type Measure = "count" | "sum" | "average";
+
+export type MergeField = {
+	/**  As written in a template: `first_name`, `recommendations`. */
+	name: string,
+	/**  This customer's value, shortened, to recognise the field by. */
+	example: string,
+};
 
 export type MergeView = {
 	customer_id: number,

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
-import type { RenderedEmail } from "../../lib/bindings";
+import type { MergeField, RenderedEmail } from "../../lib/bindings";
 import { useTemplate } from "./useTemplate";
 import { backend, BackendError, errorText } from "../../lib/backend";
 import { EmailFrame } from "../preview/EmailFrame";
@@ -15,6 +15,8 @@ export function TemplatesScreen() {
   // Keystroke to updated preview, shown so slow templates are noticed.
   const editedAt = useRef<number | null>(null);
   const [latency, setLatency] = useState<number | null>(null);
+  const [fields, setFields] = useState<MergeField[]>([]);
+  const textarea = useRef<HTMLTextAreaElement>(null);
   const [problem, setProblem] = useState<{ message: string; line: number | null; column: number | null } | null>(null);
 
   // Re-render on every edit (debounced a frame): compile + merge for one customer is ~2 ms.
@@ -40,6 +42,20 @@ export function TemplatesScreen() {
       clearTimeout(timer);
     };
   }, [source, customer]);
+
+  useEffect(() => {
+    backend.mergeFields(customer).then(setFields, () => setFields([]));
+  }, [customer]);
+
+  /** Inserts `{{field}}` where the cursor is. */
+  function insertField(name: string) {
+    const area = textarea.current;
+    const at = area?.selectionStart ?? source.length;
+    const tag = `{{${name}}}`;
+    editedAt.current = performance.now();
+    setSource(source.slice(0, at) + tag + source.slice(area?.selectionEnd ?? at));
+    requestAnimationFrame(() => area?.setSelectionRange(at + tag.length, at + tag.length));
+  }
 
   // Measured once the new preview is committed to the page.
   useEffect(() => {
@@ -69,6 +85,7 @@ export function TemplatesScreen() {
             ))}
           </pre>
           <textarea
+            ref={textarea}
             data-testid="template-source"
             spellCheck={false}
             rows={lines + 1}
@@ -80,6 +97,17 @@ export function TemplatesScreen() {
           />
         </div>
         <div className="preview-pane">
+          <details className="fields" data-testid="merge-fields">
+            <summary>{t("templates.fields", { count: fields.length })}</summary>
+            <ul>
+              {fields.map((f) => (
+                <li key={f.name}>
+                  <button className="link mono" onClick={() => insertField(f.name)}>{`{{${f.name}}}`}</button>{" "}
+                  <span className="muted">{f.example}</span>
+                </li>
+              ))}
+            </ul>
+          </details>
           {problem && (
             <p className="error" role="alert" data-testid="template-error">
               {problem.line !== null && <b>{t("templates.errorAt", { line: problem.line, column: problem.column })}: </b>}
