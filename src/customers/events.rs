@@ -207,19 +207,19 @@ pub async fn import_events(
         }
     }
     progress(Progress::Writing { rows: rows.len() });
-    let inserted = insert_rows(
+    let inserted = insert_rows::<_, ImportError>(
         &mut tx,
-        "INSERT OR IGNORE INTO events (customer_id, occurred_at, type, value, properties, fingerprint) ",
-        "",
-        6,
+        "INSERT OR IGNORE INTO events (customer_id, occurred_at, type, value, properties, fingerprint) VALUES (?, ?, ?, ?, ?, ?)",
         &rows,
-        |row, (customer, r, fingerprint)| {
-            row.push_bind(*customer)
-                .push_bind(r.occurred_at)
-                .push_bind(r.event_type.as_str())
-                .push_bind(r.value)
-                .push_bind(r.properties.as_str())
-                .push_bind(fingerprint.as_slice());
+        |st, (customer, r, fingerprint)| {
+            st.execute(rusqlite::params![
+                customer,
+                r.occurred_at,
+                r.event_type,
+                r.value,
+                r.properties,
+                fingerprint.as_slice()
+            ])
         },
     )
     .await? as usize;

@@ -315,7 +315,7 @@ async fn write(
     plan: &Plan,
     new_types: &[(String, AttrType)],
     import_id: i64,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), ImportError> {
     let now = now_text();
     for (survivor, loser, matched_on) in &plan.merges {
         let snapshot = serde_json::to_string(&plan.merged_profiles[loser]).unwrap_or_default();
@@ -337,88 +337,62 @@ async fn write(
             .bind(survivor).bind(loser).bind(matched_on).bind(import_id).bind(snapshot).bind(&now)
             .execute(&mut *conn).await?;
     }
-    insert_rows(
-        conn,
-        "INSERT INTO customers (id, email, phone, first_name, last_name, locale, attributes, created_at, updated_at) ",
-        " ON CONFLICT(id) DO UPDATE SET email = excluded.email, phone = excluded.phone, first_name = excluded.first_name, \
-          last_name = excluded.last_name, locale = excluded.locale, attributes = excluded.attributes, updated_at = excluded.updated_at",
-        9,
-        &plan.upserts,
-        |row, (id, p)| {
-            row.push_bind(*id)
-                .push_bind(p.email.as_deref())
-                .push_bind(p.phone.as_deref())
-                .push_bind(p.first_name.as_deref())
-                .push_bind(p.last_name.as_deref())
-                .push_bind(p.locale.as_deref())
-                .push_bind(serde_json::to_string(&p.attributes).unwrap_or_else(|_| "{}".into()))
-                .push_bind(now.as_str())
-                .push_bind(now.as_str());
-        },
-    )
+    let customers_sql = "INSERT INTO customers (id, email, phone, first_name, last_name, locale, attributes, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         ON CONFLICT(id) DO UPDATE SET email = excluded.email, phone = excluded.phone, first_name = excluded.first_name, \
+         last_name = excluded.last_name, locale = excluded.locale, attributes = excluded.attributes, updated_at = excluded.updated_at";
+    insert_rows::<_, ImportError>(conn, customers_sql, &plan.upserts, |st, (id, p)| {
+        let attributes = serde_json::to_string(&p.attributes).unwrap_or_else(|_| "{}".into());
+        st.execute(rusqlite::params![
+            id,
+            p.email,
+            p.phone,
+            p.first_name,
+            p.last_name,
+            p.locale,
+            attributes,
+            now,
+            now
+        ])
+    })
     .await?;
     // In primary-key order, the key index grows at its end instead of splitting pages everywhere.
     let mut keys: Vec<&(Key, i64)> = plan.new_keys.iter().collect();
     keys.sort_unstable_by(|a, b| {
         (a.0.kind.as_str(), &a.0.value).cmp(&(b.0.kind.as_str(), &b.0.value))
     });
-    insert_rows(
-        conn,
-        // New keys have no owner yet (owned ones were found by `load_key_owners`).
-        "INSERT INTO customer_keys (kind, value, customer_id) ",
-        "",
-        3,
-        &keys,
-        |row, (key, id)| {
-            row.push_bind(key.kind.as_str())
-                .push_bind(key.value.as_str())
-                .push_bind(*id);
-        },
-    )
+    // New keys have no owner yet (owned ones were found by `load_key_owners`).
+    let keys_sql = "INSERT INTO customer_keys (kind, value, customer_id) VALUES (?, ?, ?)";
+    insert_rows::<_, ImportError>(conn, keys_sql, &keys, |st, (key, id)| {
+        st.execute(rusqlite::params![key.kind.as_str(), key.value, id])
+    })
     .await?;
     let tags: Vec<(i64, &str)> = plan
         .upserts
         .iter()
         .flat_map(|(id, p)| p.tags.iter().map(move |t| (*id, t.as_str())))
         .collect();
-    insert_rows(
-        conn,
-        "INSERT OR IGNORE INTO customer_tags (customer_id, tag) ",
-        "",
-        2,
-        &tags,
-        |row, (id, tag)| {
-            row.push_bind(*id).push_bind(*tag);
-        },
-    )
+    let tags_sql = "INSERT OR IGNORE INTO customer_tags (customer_id, tag) VALUES (?, ?)";
+    insert_rows::<_, ImportError>(conn, tags_sql, &tags, |st, (id, tag)| {
+        st.execute(rusqlite::params![id, tag])
+    })
     .await?;
     let consent: Vec<(i64, &str, bool)> = plan
         .upserts
         .iter()
         .flat_map(|(id, p)| p.consent.iter().map(move |(c, g)| (*id, c.as_str(), *g)))
         .collect();
-    insert_rows(
-        conn,
-        "INSERT INTO customer_consent (customer_id, channel, granted, updated_at) ",
-        " ON CONFLICT(customer_id, channel) DO UPDATE SET granted = excluded.granted, updated_at = excluded.updated_at \
-          WHERE granted != excluded.granted",
-        4,
-        &consent,
-        |row, (id, channel, granted)| {
-            row.push_bind(*id).push_bind(*channel).push_bind(*granted as i64).push_bind(now.as_str());
-        },
-    )
+    let consent_sql = "INSERT INTO customer_consent (customer_id, channel, granted, updated_at) VALUES (?, ?, ?, ?) \
+         ON CONFLICT(customer_id, channel) DO UPDATE SET granted = excluded.granted, updated_at = excluded.updated_at \
+         WHERE granted != excluded.granted";
+    insert_rows::<_, ImportError>(conn, consent_sql, &consent, |st, (id, channel, granted)| {
+        st.execute(rusqlite::params![id, channel, *granted as i64, now])
+    })
     .await?;
-    insert_rows(
-        conn,
-        "INSERT OR IGNORE INTO attribute_types (name, type) ",
-        "",
-        2,
-        new_types,
-        |row, (name, ty)| {
-            row.push_bind(name.as_str()).push_bind(ty.as_str());
-        },
-    )
+    let types_sql = "INSERT OR IGNORE INTO attribute_types (name, type) VALUES (?, ?)";
+    insert_rows::<_, ImportError>(conn, types_sql, new_types, |st, (name, ty)| {
+        st.execute(rusqlite::params![name, ty.as_str()])
+    })
     .await?;
     Ok(())
 }

@@ -67,6 +67,8 @@ pub enum ImportError {
     },
     #[error("database error: {0}")]
     Sql(#[from] sqlx::Error),
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     #[error("cannot recompute scores: {0}")]
     Scores(Box<crate::segments::SegmentError>),
 }

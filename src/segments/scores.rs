@@ -8,7 +8,7 @@ use super::models::bgnbd::BgNbd;
 use super::models::gamma_gamma::GammaGamma;
 use super::models::History;
 use super::query::SegmentError;
-use crate::store::now_text;
+use crate::store::{insert_rows, now_text};
 
 /// Fewer repeat buyers than this and the models are not fitted (their estimates would be noise).
 pub const MIN_REPEAT_BUYERS: usize = 20;
@@ -313,17 +313,19 @@ pub async fn refresh_scores(
         .collect();
     let value_bands = tertile_bands(&monetary);
     let potential_bands = tertile_bands(&potential);
-    // A million score rows after a large import: written in place, not through sqlx's worker.
-    crate::store::with_sqlite(conn, |db| -> Result<(), SegmentError> {
-        db.execute("DELETE FROM customer_scores", [])?;
-        let mut insert = db.prepare(
-            "INSERT INTO customer_scores (customer_id, recency_days, frequency, monetary, r, f, m, rfm_group, p_alive, expected_purchases, expected_value, value, attrition, potential, value_band, attrition_band, potential_band) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )?;
-        for (i, buyer) in buyers.iter().enumerate() {
+    sqlx::query("DELETE FROM customer_scores")
+        .execute(&mut *conn)
+        .await?;
+    let rows: Vec<usize> = (0..buyers.len()).collect();
+    insert_rows::<_, SegmentError>(
+        conn,
+        "INSERT INTO customer_scores (customer_id, recency_days, frequency, monetary, r, f, m, rfm_group, p_alive, expected_purchases, expected_value, value, attrition, potential, value_band, attrition_band, potential_band) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        &rows,
+        |st, &i| {
             let p = predictions[i];
-            insert.execute(rusqlite::params![
-                buyer.customer_id,
+            st.execute(rusqlite::params![
+                buyers[i].customer_id,
                 recency[i] as i64,
                 frequency[i] as i64,
                 monetary[i],
@@ -340,10 +342,9 @@ pub async fn refresh_scores(
                 value_bands[i],
                 p.map(|p| attrition_band(1.0 - p.0)),
                 p.map(|_| potential_bands[i]),
-            ])?;
-        }
-        Ok(())
-    })
+            ])
+        },
+    )
     .await?;
     Ok(buyers.len())
 }
