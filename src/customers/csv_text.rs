@@ -45,16 +45,99 @@ pub fn sniff_delimiter(text: &str) -> u8 {
         .map_or(b',', |(d, _)| *d)
 }
 
+/// Files at least this large without a single quote character are read on all cores.
+const PARALLEL_FROM: usize = 1 << 20;
+
 /// Reads the whole text: the first non-empty record is the header; blank lines are skipped.
 pub fn read(text: &str, delimiter: Option<u8>) -> CsvText<'_> {
+    read_split(text, delimiter, PARALLEL_FROM)
+}
+
+/// What a stretch of the text held.
+#[derive(Default)]
+struct Part<'a> {
+    header: Option<Vec<Cow<'a, str>>>,
+    records: Vec<CsvRecord<'a>>,
+    errors: Vec<(usize, String, &'a str)>,
+}
+
+fn read_split(text: &str, delimiter: Option<u8>, parallel_from: usize) -> CsvText<'_> {
+    use rayon::prelude::*;
     let delimiter = delimiter.unwrap_or_else(|| sniff_delimiter(text));
     let bytes = text.as_bytes();
-    let mut pos = 0;
-    let mut line = 1;
-    let mut header: Option<Vec<Cow<str>>> = None;
-    let mut records = Vec::new();
-    let mut errors = Vec::new();
-    while pos < bytes.len() {
+    let mut whole = Part::default();
+    // Without quotes every record is one physical line, so the body splits at line ends.
+    if bytes.len() >= parallel_from && !bytes.contains(&b'"') {
+        let mut header_start = 0;
+        while bytes.get(header_start) == Some(&b'\n')
+            || (bytes.get(header_start) == Some(&b'\r')
+                && bytes.get(header_start + 1) == Some(&b'\n'))
+        {
+            header_start += if bytes[header_start] == b'\r' { 2 } else { 1 };
+        }
+        let body = end_of_line(bytes, header_start).0;
+        read_range(text, 0, body, 1, delimiter, &mut whole);
+        let pieces = rayon::current_num_threads() * 4;
+        let mut bounds = vec![body];
+        for k in 1..pieces {
+            let at =
+                (body + (bytes.len() - body) * k / pieces).max(*bounds.last().unwrap_or(&body));
+            bounds.push(if at >= bytes.len() {
+                bytes.len()
+            } else {
+                end_of_line(bytes, at).0
+            });
+        }
+        bounds.push(bytes.len());
+        let newlines: Vec<usize> = bounds
+            .par_windows(2)
+            .map(|w| bytes[w[0]..w[1]].iter().filter(|&&b| b == b'\n').count())
+            .collect();
+        let mut line = 1 + bytes[..body].iter().filter(|&&b| b == b'\n').count();
+        let mut ranges = Vec::new();
+        for (w, n) in bounds.windows(2).zip(newlines) {
+            ranges.push((w[0], w[1], line));
+            line += n;
+        }
+        let header = whole.header.clone();
+        let parts: Vec<Part> = ranges
+            .into_par_iter()
+            .map(|(start, end, line)| {
+                let mut part = Part {
+                    header: header.clone(),
+                    ..Part::default()
+                };
+                read_range(text, start, end, line, delimiter, &mut part);
+                part
+            })
+            .collect();
+        for part in parts {
+            whole.records.extend(part.records);
+            whole.errors.extend(part.errors);
+        }
+    } else {
+        read_range(text, 0, bytes.len(), 1, delimiter, &mut whole);
+    }
+    CsvText {
+        delimiter,
+        header: whole.header.unwrap_or_default(),
+        records: whole.records,
+        errors: whole.errors,
+    }
+}
+
+/// Reads records from `pos` (on physical line `line`) up to `end`; the first record read when
+/// `part` has no header yet becomes the header.
+fn read_range<'a>(
+    text: &'a str,
+    mut pos: usize,
+    end: usize,
+    mut line: usize,
+    delimiter: u8,
+    part: &mut Part<'a>,
+) {
+    let bytes = text.as_bytes();
+    while pos < end {
         if bytes[pos] == b'\n' || (bytes[pos] == b'\r' && bytes.get(pos + 1) == Some(&b'\n')) {
             pos += if bytes[pos] == b'\r' { 2 } else { 1 };
             line += 1;
@@ -63,9 +146,9 @@ pub fn read(text: &str, delimiter: Option<u8>) -> CsvText<'_> {
         match parse_record(text, pos, delimiter) {
             Ok((fields, next, lines)) => {
                 let raw = text[pos..next].trim_end_matches(['\r', '\n']);
-                match &header {
-                    None => header = Some(fields),
-                    Some(h) if h.len() != fields.len() => errors.push((
+                match &part.header {
+                    None => part.header = Some(fields),
+                    Some(h) if h.len() != fields.len() => part.errors.push((
                         line,
                         format!(
                             "wrong number of columns: expected {}, found {}",
@@ -74,7 +157,7 @@ pub fn read(text: &str, delimiter: Option<u8>) -> CsvText<'_> {
                         ),
                         raw,
                     )),
-                    Some(_) => records.push(CsvRecord { line, fields, raw }),
+                    Some(_) => part.records.push(CsvRecord { line, fields, raw }),
                 }
                 pos = next;
                 line += lines;
@@ -82,17 +165,12 @@ pub fn read(text: &str, delimiter: Option<u8>) -> CsvText<'_> {
             Err(reason) => {
                 // Resume on the next physical line: a broken quote must not swallow later rows.
                 let (next, content_end) = end_of_line(bytes, pos);
-                errors.push((line, reason, text[pos..content_end].trim_end_matches('\r')));
+                part.errors
+                    .push((line, reason, text[pos..content_end].trim_end_matches('\r')));
                 pos = next;
                 line += 1;
             }
         }
-    }
-    CsvText {
-        delimiter,
-        header: header.unwrap_or_default(),
-        records,
-        errors,
     }
 }
 
@@ -184,6 +262,33 @@ fn parse_record(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_quote_free_file_read_in_parallel_pieces_reads_as_one_piece() {
+        let mut text = String::from("\r\n\nemail;city;points\r\n");
+        for i in 0..5_000 {
+            match i % 97 {
+                0 => text.push('\n'),
+                1 => text.push_str(&format!("bad{i}@x.com;only two\r\n")),
+                _ => text.push_str(&format!("c{i}@x.com;Zürich {i};{i}\n")),
+            }
+        }
+        let (one, split) = (
+            read_split(&text, None, usize::MAX),
+            read_split(&text, None, 0),
+        );
+        fn view<'a>(t: &CsvText<'a>) -> impl PartialEq + std::fmt::Debug + 'a {
+            let records: Vec<_> = t
+                .records
+                .iter()
+                .map(|r| (r.line, r.fields.clone(), r.raw))
+                .collect();
+            (t.delimiter, t.header.clone(), records, t.errors.clone())
+        }
+        assert_eq!(view(&split), view(&one));
+        assert_eq!(one.records.len(), 5_000 - 2 * 52);
+        assert_eq!(one.errors[0].0, 5);
+    }
 
     #[test]
     fn quoted_fields_with_delimiters_newlines_and_escaped_quotes() {

@@ -7,6 +7,8 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::csv_text;
+use rayon::prelude::*;
+
 use super::decode::{decode, DecodeError, Encoding};
 
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -120,7 +122,7 @@ fn read_csv(text: &str, delimiter: Option<u8>) -> Result<SourceTable<'_>, Source
     }
     let rows = csv
         .records
-        .into_iter()
+        .into_par_iter()
         .map(|r| SourceRow {
             line: r.line,
             raw: r.raw,
