@@ -24,6 +24,7 @@ pub fn commands<R: Runtime>() -> tauri_specta::Builder<R> {
             workspace::workspace_status,
             customers::customers_page,
             customers::customer_get,
+            customers::customer_position_get,
             customers::customers_import,
             segments::segment_count,
             segments::segments_list,

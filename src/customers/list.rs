@@ -139,3 +139,12 @@ pub async fn customer_page(
         rows,
     })
 }
+
+/// Where a customer stands in id order (0-based): lets a client step on from a customer it found.
+pub async fn customer_position(pool: &SqlitePool, id: i64) -> Result<u32, sqlx::Error> {
+    let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customers WHERE id < ?")
+        .bind(id)
+        .fetch_one(pool)
+        .await?;
+    Ok(before as u32)
+}

@@ -22,7 +22,7 @@ pub use columns::{parse_overrides, Field};
 pub use decode::Encoding;
 pub use events::import_events;
 pub use import::{import_customers, split_full_name};
-pub use list::{customer_page, CustomerPage, CustomerRow, PageQuery, SortKey};
+pub use list::{customer_page, customer_position, CustomerPage, CustomerRow, PageQuery, SortKey};
 pub use report::{csv_field, ImportSummary, RowError};
 
 use report::{write_rejected, Rejection};

@@ -96,6 +96,10 @@ test("the preview shows a real customer's email with their name", async () => {
   await shoot("preview");
   await app.click("[data-testid=preview-next]");
   await app.waitFor("[data-testid=preview-position]", (t) => t.startsWith("2 /"));
+  await app.type("[data-testid=preview-search]", "customer7@");
+  await app.waitFor("[data-testid=preview-found]", (t) => t.includes("customer7@example"));
+  await app.click("[data-testid=preview-found]");
+  await app.waitFor("[data-testid=preview-card] .who", (t) => t.includes("customer7@example"));
 });
 
 test("the template editor previews as you type and points at errors", async () => {

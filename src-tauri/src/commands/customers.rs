@@ -2,8 +2,8 @@ use tauri::ipc::Channel;
 use tauri::State;
 use tessera_engine::customers::show::{customer_view, CustomerView};
 use tessera_engine::customers::{
-    customer_page, import_customers, import_events, CustomerPage, ImportOptions, ImportSummary,
-    PageQuery, Progress,
+    customer_page, customer_position, import_customers, import_events, CustomerPage, ImportOptions,
+    ImportSummary, PageQuery, Progress,
 };
 
 use crate::error::{database, CommandError, CommandResult, ErrorCode};
@@ -17,6 +17,16 @@ pub async fn customers_page(
 ) -> CommandResult<CustomerPage> {
     let open = state.current().await?;
     customer_page(&open.workspace.pool, &query)
+        .await
+        .map_err(database)
+}
+
+/// A customer's place in id order, for stepping on from a customer found by search.
+#[tauri::command]
+#[specta::specta]
+pub async fn customer_position_get(id: i32, state: State<'_, AppState>) -> CommandResult<u32> {
+    let open = state.current().await?;
+    customer_position(&open.workspace.pool, id.into())
         .await
         .map_err(database)
 }

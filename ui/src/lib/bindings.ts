@@ -11,6 +11,8 @@ export const commands = {
 	workspaceStatus: () => typedError<WorkspaceStatus, CommandError>(__TAURI_INVOKE("workspace_status")),
 	customersPage: (query: PageQuery) => typedError<CustomerPage, CommandError>(__TAURI_INVOKE("customers_page", { query })),
 	customerGet: (id: number) => typedError<CustomerView, CommandError>(__TAURI_INVOKE("customer_get", { id })),
+	/**  A customer's place in id order, for stepping on from a customer found by search. */
+	customerPositionGet: (id: number) => typedError<number, CommandError>(__TAURI_INVOKE("customer_position_get", { id })),
 	/**
 	 *  Imports a file the user picked; progress streams through `on_progress`. The segment index is
 	 *  rebuilt afterwards, so counts include the new rows.

@@ -68,7 +68,7 @@ export const en = {
     type: { field: "Field", tags: "Tags", consent: "Consent", event: "Event", score: "Score", rfm_group: "RFM group" },
   },
   templates: { title: "Templates", customer: "Customer", desktop: "Desktop", mobile: "Mobile", latency: "preview updated {{ms}} ms after the keystroke", fields: "Merge fields ({{count}}) — click to insert", errorAt: "Line {{line}}, column {{column}}" },
-  preview: { title: "Preview", customer: "Customer id", random: "Random customer", previous: "Previous", next: "Next", grid: "Side by side", single: "One", subject: "Subject", keys: "← → step through customers" },
+  preview: { title: "Preview", search: "Find a customer", customer: "Customer id", random: "Random customer", previous: "Previous", next: "Next", grid: "Side by side", single: "One", subject: "Subject", keys: "← → step through customers" },
   campaigns: {
     title: "Campaigns",
     template: "Template",

@@ -70,7 +70,7 @@ export const zh: typeof en = {
     type: { field: "字段", tags: "标签", consent: "授权", event: "事件", score: "评分", rfm_group: "RFM 分群" },
   },
   templates: { title: "模板", customer: "客户", desktop: "桌面", mobile: "手机", latency: "按键后 {{ms}} 毫秒更新预览", fields: "合并字段（{{count}}）— 点击插入", errorAt: "第 {{line}} 行，第 {{column}} 列" },
-  preview: { title: "预览", customer: "客户编号", random: "随机客户", previous: "上一位", next: "下一位", grid: "并排", single: "单个", subject: "主题", keys: "← → 切换客户" },
+  preview: { title: "预览", search: "查找客户", customer: "客户编号", random: "随机客户", previous: "上一位", next: "下一位", grid: "并排", single: "单个", subject: "主题", keys: "← → 切换客户" },
   campaigns: {
     title: "营销活动",
     template: "模板",

@@ -16,6 +16,25 @@ export function PreviewScreen({ total }: { total: number }) {
   const [grid, setGrid] = useState(false);
   const [shown, setShown] = useState<{ customer: CustomerRow; email: RenderedEmail }[]>([]);
   const [error, setError] = useState<string | null>(null);
+  const [search, setSearch] = useState("");
+  const [found, setFound] = useState<CustomerRow[]>([]);
+
+  // Customers matching the search, to jump to; stepping goes on from the one picked.
+  useEffect(() => {
+    if (!search.trim()) {
+      setFound([]);
+      return;
+    }
+    const timer = setTimeout(() => {
+      backend.customersPage({ search, sort: "name", descending: false, offset: 0, limit: 8 }).then((p) => setFound(p.rows), () => setFound([]));
+    }, 120);
+    return () => clearTimeout(timer);
+  }, [search]);
+
+  async function jumpTo(customer: CustomerRow) {
+    setPosition(await backend.customerPositionGet(customer.id));
+    setSearch("");
+  }
 
   useEffect(() => {
     if (!source) return;
@@ -50,6 +69,20 @@ export function PreviewScreen({ total }: { total: number }) {
         <button data-testid="preview-previous" onClick={() => step(grid ? -GRID : -1)}>← {t("preview.previous")}</button>
         <span className="mono" data-testid="preview-position">{position + 1} / {total}</span>
         <button data-testid="preview-next" onClick={() => step(grid ? GRID : 1)}>{t("preview.next")} →</button>
+        <span className="search">
+          <input data-testid="preview-search" type="search" placeholder={t("preview.search")} value={search} onChange={(e) => setSearch(e.target.value)} />
+          {found.length > 0 && (
+            <ul className="found" role="listbox">
+              {found.map((c) => (
+                <li key={c.id} role="option" aria-selected={false}>
+                  <button className="link" data-testid="preview-found" onClick={() => jumpTo(c)}>
+                    {[c.first_name, c.last_name].filter(Boolean).join(" ")} <span className="muted">{c.email}</span>
+                  </button>
+                </li>
+              ))}
+            </ul>
+          )}
+        </span>
         <button onClick={() => setPosition(Math.floor(Math.random() * total))}>{t("preview.random")}</button>
         <button onClick={() => setGrid(!grid)}>{grid ? t("preview.single") : t("preview.grid")}</button>
         <span className="muted">{t("preview.keys")}</span>
