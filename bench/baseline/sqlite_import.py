@@ -2,12 +2,13 @@
 in one transaction, durable (WAL, synchronous=FULL).
 
   simple:  one table of the customers' columns (no identity keys, no indexes)
-  same:    Tessera's own schema (migrations/0001): customers plus their email and phone keys
+  same:    Tessera's own schema (every migration in MIGRATIONS_DIR, in order): customers plus
+           their email and phone keys
 
-Usage: python3 sqlite_import.py CUSTOMERS.csv DB MIGRATION.sql"""
-import csv, json, sqlite3, sys, time
+Usage: python3 sqlite_import.py CUSTOMERS.csv DB MIGRATIONS_DIR"""
+import csv, json, os, sqlite3, sys, time
 
-src, db, migration = sys.argv[1], sys.argv[2], sys.argv[3]
+src, db, migrations = sys.argv[1], sys.argv[2], sys.argv[3]
 results = {}
 for mode in ["simple", "same"]:
     path = f"{db}.{mode}"
@@ -22,7 +23,8 @@ for mode in ["simple", "same"]:
     if mode == "simple":
         conn.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, email TEXT, phone TEXT, first_name TEXT, last_name TEXT, locale TEXT, attributes TEXT, created_at TEXT, updated_at TEXT)")
     else:
-        conn.executescript(open(migration, encoding="utf-8").read())
+        for name in sorted(os.listdir(migrations)):
+            conn.executescript(open(os.path.join(migrations, name), encoding="utf-8").read())
     with conn:
         conn.executemany("INSERT INTO customers (id, email, phone, first_name, last_name, locale, attributes, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?)", rows)
         if mode == "same":

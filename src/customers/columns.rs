@@ -308,6 +308,29 @@ pub fn parse_field(name: &str) -> Result<Field, String> {
     Ok(field)
 }
 
+/// A field in the spelling `parse_field` reads (`--map COLUMN=FIELD`, the import wizard).
+pub fn field_name(field: &Field) -> String {
+    match field {
+        Field::Email => "email".into(),
+        Field::Phone => "phone".into(),
+        Field::FirstName => "first_name".into(),
+        Field::LastName => "last_name".into(),
+        Field::FullName => "name".into(),
+        Field::ExternalId => "external_id".into(),
+        Field::Locale => "locale".into(),
+        Field::Tags => "tags".into(),
+        Field::Consent { channel, opt_out } => {
+            let prefix = if *opt_out { "optout" } else { "consent" };
+            format!("{prefix}:{}", channel.as_str())
+        }
+        Field::Timestamp => "timestamp".into(),
+        Field::EventType => "type".into(),
+        Field::Value => "value".into(),
+        Field::Custom(name) => format!("attribute:{name}"),
+        Field::Ignore => "ignore".into(),
+    }
+}
+
 /// The attribute name a header becomes: trimmed, lower case, spaces as underscores.
 pub fn attribute_name(header: &str) -> String {
     let lower = header.trim().to_lowercase();
@@ -361,6 +384,34 @@ pub fn parse_overrides(args: &[String]) -> Result<HashMap<String, Field>, String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn field_names_read_back_as_the_same_field() {
+        let cols: Vec<String> = [
+            "email",
+            "手机",
+            "姓名",
+            "id",
+            "语言",
+            "标签",
+            "退订",
+            "sms",
+            "Loyalty Tier",
+            "时间",
+            "类型",
+            "金额",
+        ]
+        .map(String::from)
+        .to_vec();
+        for target in [Target::Customers, Target::Events] {
+            for field in map_columns(&cols, &HashMap::new(), target)
+                .into_iter()
+                .chain([Field::Ignore])
+            {
+                assert_eq!(parse_field(&field_name(&field)), Ok(field));
+            }
+        }
+    }
 
     #[test]
     fn english_and_chinese_headers() {

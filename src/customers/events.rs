@@ -6,6 +6,7 @@ use rustc_hash::FxHashSet;
 use std::path::Path;
 
 use serde_json::{Map, Value};
+use sqlx::Connection as _;
 
 use super::columns::{map_columns, Field, Target};
 use super::identity::{load_key_owners, Key, KeyKind};
@@ -16,7 +17,9 @@ use super::values::{normalize_email, normalize_phone, parse_number, parse_timest
 use super::{
     finish, load_table, read_bytes, unreadable_rows, Counts, ImportError, ImportOptions, Progress,
 };
-use crate::store::{insert_rows, now_text, Workspace};
+use crate::store::{
+    checkpoint_in_background, insert_each, now_text, with_index_rebuilt, with_sqlite, Workspace,
+};
 
 struct EventRecord {
     key: Key,
@@ -120,6 +123,15 @@ pub async fn import_events(
     options: &ImportOptions,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<ImportSummary, ImportError> {
+    options.outcome(run_events_import(ws, path, options, progress).await)
+}
+
+async fn run_events_import(
+    ws: &Workspace,
+    path: &Path,
+    options: &ImportOptions,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<ImportSummary, ImportError> {
     let bytes = read_bytes(path)?;
     let file = decode_file(&bytes, options.encoding)?;
     let table = &load_table(path, &file, options)?;
@@ -169,7 +181,9 @@ pub async fn import_events(
         }
     }
 
-    let mut tx = ws.pool.begin_with("BEGIN IMMEDIATE").await?;
+    options.check_cancelled()?;
+    let mut conn = ws.bulk_connection(options.cancel.clone()).await?;
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
     let keys: Vec<&Key> = {
         let mut seen = FxHashSet::default();
         records
@@ -178,7 +192,8 @@ pub async fn import_events(
             .filter(|k| seen.insert(*k))
             .collect()
     };
-    let owners = load_key_owners(&mut tx, &keys).await?;
+    let owners =
+        with_sqlite::<_, ImportError>(&mut tx, |db| Ok(load_key_owners(db, &keys)?)).await?;
     let mut rows = Vec::with_capacity(records.len());
     for (row, record) in &records {
         match owners.get(&record.key) {
@@ -207,21 +222,33 @@ pub async fn import_events(
         }
     }
     progress(Progress::Writing { rows: rows.len() });
-    let inserted = insert_rows::<_, ImportError>(
-        &mut tx,
-        "INSERT OR IGNORE INTO events (customer_id, occurred_at, type, value, properties, fingerprint) VALUES (?, ?, ?, ?, ?, ?)",
-        &rows,
-        |st, (customer, r, fingerprint)| {
-            st.execute(rusqlite::params![
-                customer,
-                r.occurred_at,
-                r.event_type,
-                r.value,
-                r.properties,
-                fingerprint.as_slice()
-            ])
-        },
-    )
+    let inserted = with_sqlite::<_, ImportError>(&mut tx, |db| {
+        let insert = || {
+            insert_each(
+                db,
+                "INSERT OR IGNORE INTO events (customer_id, occurred_at, type, value, properties, fingerprint) VALUES (?, ?, ?, ?, ?, ?)",
+                &rows,
+                |bind, (customer, r, fingerprint)| {
+                    bind(rusqlite::params![
+                        customer,
+                        r.occurred_at,
+                        r.event_type,
+                        r.value,
+                        r.properties,
+                        fingerprint.as_slice()
+                    ])
+                },
+            )
+        };
+        // Into an empty table nothing can be a re-import, and one file's rows are told apart by
+        // their repeat numbers: the unique index can be built once, after the insert.
+        let empty: bool = db.query_row("SELECT NOT EXISTS (SELECT 1 FROM events)", [], |r| r.get(0))?;
+        Ok(if empty {
+            with_index_rebuilt(db, "events_by_customer", insert)?
+        } else {
+            insert()?
+        })
+    })
     .await? as usize;
     let unchanged = rows.len() - inserted;
     sqlx::query(
@@ -240,8 +267,9 @@ pub async fn import_events(
     crate::segments::scores::refresh_scores(&mut tx, chrono::Utc::now().date_naive())
         .await
         .map_err(|e| ImportError::Scores(Box::new(e)))?;
+    crate::store::refresh_statistics(&mut tx).await?;
     tx.commit().await?;
-    crate::store::refresh_statistics(&ws.pool).await?;
+    checkpoint_in_background(conn);
 
     finish(
         "events",

@@ -1,11 +1,8 @@
 //! Identity merge: records that share an email, a phone or an external id are one person.
 //! Grouping is a union-find over the import's records and the existing customers they touch.
 
-use rustc_hash::FxHashMap;
-
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
-
-use super::profile::IN_CHUNK;
+use rusqlite::OptionalExtension;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum KeyKind {
@@ -36,36 +33,59 @@ impl std::fmt::Display for Key {
     }
 }
 
-/// Which existing customer owns each of `keys`.
-pub async fn load_key_owners(
-    conn: &mut SqliteConnection,
+/// Which existing customer owns each of `keys`. Runs on SQLite's own API (called through
+/// `store::with_sqlite` inside the import's transaction): at a million keys, handing each value
+/// across sqlx's worker thread cost more than the lookups.
+pub fn load_key_owners(
+    db: &rusqlite::Connection,
     keys: &[&Key],
-) -> Result<FxHashMap<Key, i64>, sqlx::Error> {
+) -> rusqlite::Result<FxHashMap<Key, i64>> {
     let mut owners = FxHashMap::default();
+    let customers: i64 = db.query_row("SELECT COALESCE(MAX(id), 0) FROM customers", [], |r| {
+        r.get(0)
+    })?;
     for kind in [KeyKind::Email, KeyKind::Phone, KeyKind::External] {
-        let values: Vec<&str> = keys
+        let mut wanted: Vec<&str> = keys
             .iter()
             .filter(|k| k.kind == kind)
             .map(|k| k.value.as_str())
             .collect();
-        for chunk in values.chunks(IN_CHUNK) {
-            let mut q: QueryBuilder<Sqlite> =
-                QueryBuilder::new("SELECT value, customer_id FROM customer_keys WHERE kind = ");
-            q.push_bind(kind.as_str());
-            q.push(" AND value IN (");
-            let mut list = q.separated(", ");
-            for v in chunk {
-                list.push_bind(*v);
+        if wanted.is_empty() {
+            continue;
+        }
+        let mut found = |value: &str, customer: i64| {
+            owners.insert(
+                Key {
+                    kind,
+                    value: value.to_string(),
+                },
+                customer,
+            );
+        };
+        // Looking up a large share of all keys one by one costs more than reading them all once.
+        if wanted.len() as i64 * 8 >= customers {
+            let wanted: FxHashSet<&str> = wanted.into_iter().collect();
+            let mut all =
+                db.prepare("SELECT value, customer_id FROM customer_keys WHERE kind = ?1")?;
+            let mut rows = all.query([kind.as_str()])?;
+            while let Some(row) = rows.next()? {
+                let value = row.get_ref(0)?.as_str()?;
+                if wanted.contains(value) {
+                    found(value, row.get(1)?);
+                }
             }
-            q.push(")");
-            for row in q.build().fetch_all(&mut *conn).await? {
-                owners.insert(
-                    Key {
-                        kind,
-                        value: row.get(0),
-                    },
-                    row.get(1),
-                );
+        } else {
+            // In key order, consecutive lookups walk the same index pages.
+            wanted.sort_unstable();
+            let mut one =
+                db.prepare("SELECT customer_id FROM customer_keys WHERE kind = ?1 AND value = ?2")?;
+            for value in wanted {
+                if let Some(customer) = one
+                    .query_row((kind.as_str(), value), |r| r.get(0))
+                    .optional()?
+                {
+                    found(value, customer);
+                }
             }
         }
     }
@@ -105,8 +125,11 @@ impl UnionFind {
 pub fn group_records(record_keys: &[&[Key]], owners: &FxHashMap<Key, i64>) -> Vec<Group> {
     let n = record_keys.len();
     let mut uf = UnionFind((0..n).collect());
-    let mut first_with_key: FxHashMap<&Key, usize> = FxHashMap::default();
-    let mut first_with_owner: FxHashMap<i64, usize> = FxHashMap::default();
+    let keys = record_keys.iter().map(|k| k.len()).sum();
+    let mut first_with_key: FxHashMap<&Key, usize> =
+        FxHashMap::with_capacity_and_hasher(keys, Default::default());
+    let mut first_with_owner: FxHashMap<i64, usize> =
+        FxHashMap::with_capacity_and_hasher(owners.len(), Default::default());
     for (i, keys) in record_keys.iter().enumerate() {
         for key in keys.iter() {
             match first_with_key.get(key) {
@@ -125,7 +148,8 @@ pub fn group_records(record_keys: &[&[Key]], owners: &FxHashMap<Key, i64>) -> Ve
             }
         }
     }
-    let mut group_of_root: FxHashMap<usize, usize> = FxHashMap::default();
+    let mut group_of_root: FxHashMap<usize, usize> =
+        FxHashMap::with_capacity_and_hasher(n, Default::default());
     let mut groups: Vec<Group> = Vec::new();
     for (i, keys) in record_keys.iter().enumerate() {
         let root = uf.find(i);

@@ -3,11 +3,12 @@
 
 use std::collections::HashMap;
 
+use rayon::prelude::*;
 use rustc_hash::FxHashSet;
 use std::path::Path;
 
 use serde_json::Value;
-use sqlx::{Row, SqliteConnection};
+use sqlx::{Connection as _, Row, SqliteConnection};
 
 use super::attributes::{self, AttrType};
 use super::columns::{map_columns, Field, Target};
@@ -20,7 +21,10 @@ use super::values::{normalize_email, normalize_phone, parse_flag};
 use super::{
     finish, load_table, read_bytes, unreadable_rows, Counts, ImportError, ImportOptions, Progress,
 };
-use crate::store::{insert_rows, now_text, Workspace};
+use crate::store::{
+    checkpoint_in_background, insert_each_index_after, insert_rows, now_text, with_sqlite,
+    Workspace,
+};
 
 /// One valid row, ready to be folded into a profile.
 struct CustomerRecord {
@@ -28,16 +32,21 @@ struct CustomerRecord {
     profile: Profile,
 }
 
-/// Converts the table's rows; bad rows become rejections.
+/// Converts the table's rows on all cores; bad rows become rejections (in file order).
 fn convert_rows<'a>(
     table: &'a SourceTable<'a>,
     fields: &[Field],
     types: &HashMap<String, AttrType>,
     rejections: &mut Vec<Rejection<'a>>,
 ) -> Vec<CustomerRecord> {
-    let mut records = Vec::with_capacity(table.rows.len());
-    for row in &table.rows {
-        match convert_row(row, &table.columns, fields, types) {
+    let converted: Vec<Result<CustomerRecord, String>> = table
+        .rows
+        .par_iter()
+        .map(|row| convert_row(row, &table.columns, fields, types))
+        .collect();
+    let mut records = Vec::with_capacity(converted.len());
+    for (row, result) in table.rows.iter().zip(converted) {
+        match result {
             Ok(r) => records.push(r),
             Err(reason) => rejections.push(Rejection {
                 line: row.line,
@@ -226,16 +235,17 @@ struct Plan {
 async fn plan(
     conn: &mut SqliteConnection,
     mut records: Vec<CustomerRecord>,
-) -> Result<Plan, sqlx::Error> {
+) -> Result<Plan, ImportError> {
     let all_keys: Vec<&Key> = {
-        let mut seen = FxHashSet::default();
+        let mut seen = FxHashSet::with_capacity_and_hasher(records.len() * 2, Default::default());
         records
             .iter()
             .flat_map(|r| r.keys.iter())
             .filter(|k| seen.insert(*k))
             .collect()
     };
-    let owners = load_key_owners(conn, &all_keys).await?;
+    let owners =
+        with_sqlite::<_, ImportError>(conn, |db| Ok(load_key_owners(db, &all_keys)?)).await?;
     let record_keys: Vec<&[Key]> = records.iter().map(|r| r.keys.as_slice()).collect();
     let groups = group_records(&record_keys, &owners);
     drop(all_keys);
@@ -341,9 +351,18 @@ async fn write(
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
          ON CONFLICT(id) DO UPDATE SET email = excluded.email, phone = excluded.phone, first_name = excluded.first_name, \
          last_name = excluded.last_name, locale = excluded.locale, attributes = excluded.attributes, updated_at = excluded.updated_at";
-    insert_rows::<_, ImportError>(conn, customers_sql, &plan.upserts, |st, (id, p)| {
-        let attributes = serde_json::to_string(&p.attributes).unwrap_or_else(|_| "{}".into());
-        st.execute(rusqlite::params![
+    // Serialized on all cores beforehand: the insert itself is one core's work.
+    let rows: Vec<(&(i64, Profile), String)> = plan
+        .upserts
+        .par_iter()
+        .map(|upsert| {
+            let attributes =
+                serde_json::to_string(&upsert.1.attributes).unwrap_or_else(|_| "{}".into());
+            (upsert, attributes)
+        })
+        .collect();
+    insert_rows::<_, ImportError>(conn, customers_sql, &rows, |bind, ((id, p), attributes)| {
+        bind(rusqlite::params![
             id,
             p.email,
             p.phone,
@@ -363,8 +382,14 @@ async fn write(
     });
     // New keys have no owner yet (owned ones were found by `load_key_owners`).
     let keys_sql = "INSERT INTO customer_keys (kind, value, customer_id) VALUES (?, ?, ?)";
-    insert_rows::<_, ImportError>(conn, keys_sql, &keys, |st, (key, id)| {
-        st.execute(rusqlite::params![key.kind.as_str(), key.value, id])
+    with_sqlite::<_, ImportError>(conn, |db| {
+        Ok(insert_each_index_after(
+            db,
+            keys_sql,
+            &keys,
+            "customer_keys_by_customer",
+            |bind, (key, id)| bind(rusqlite::params![key.kind.as_str(), key.value, id]),
+        )?)
     })
     .await?;
     let tags: Vec<(i64, &str)> = plan
@@ -373,8 +398,14 @@ async fn write(
         .flat_map(|(id, p)| p.tags.iter().map(move |t| (*id, t.as_str())))
         .collect();
     let tags_sql = "INSERT OR IGNORE INTO customer_tags (customer_id, tag) VALUES (?, ?)";
-    insert_rows::<_, ImportError>(conn, tags_sql, &tags, |st, (id, tag)| {
-        st.execute(rusqlite::params![id, tag])
+    with_sqlite::<_, ImportError>(conn, |db| {
+        Ok(insert_each_index_after(
+            db,
+            tags_sql,
+            &tags,
+            "customer_tags_by_tag",
+            |bind, (id, tag)| bind(rusqlite::params![id, tag]),
+        )?)
     })
     .await?;
     let consent: Vec<(i64, &str, bool)> = plan
@@ -385,19 +416,31 @@ async fn write(
     let consent_sql = "INSERT INTO customer_consent (customer_id, channel, granted, updated_at) VALUES (?, ?, ?, ?) \
          ON CONFLICT(customer_id, channel) DO UPDATE SET granted = excluded.granted, updated_at = excluded.updated_at \
          WHERE granted != excluded.granted";
-    insert_rows::<_, ImportError>(conn, consent_sql, &consent, |st, (id, channel, granted)| {
-        st.execute(rusqlite::params![id, channel, *granted as i64, now])
-    })
+    insert_rows::<_, ImportError>(
+        conn,
+        consent_sql,
+        &consent,
+        |bind, (id, channel, granted)| bind(rusqlite::params![id, channel, *granted as i64, now]),
+    )
     .await?;
     let types_sql = "INSERT OR IGNORE INTO attribute_types (name, type) VALUES (?, ?)";
-    insert_rows::<_, ImportError>(conn, types_sql, new_types, |st, (name, ty)| {
-        st.execute(rusqlite::params![name, ty.as_str()])
+    insert_rows::<_, ImportError>(conn, types_sql, new_types, |bind, (name, ty)| {
+        bind(rusqlite::params![name, ty.as_str()])
     })
     .await?;
     Ok(())
 }
 
 pub async fn import_customers(
+    ws: &Workspace,
+    path: &Path,
+    options: &ImportOptions,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<ImportSummary, ImportError> {
+    options.outcome(run_customers_import(ws, path, options, progress).await)
+}
+
+async fn run_customers_import(
     ws: &Workspace,
     path: &Path,
     options: &ImportOptions,
@@ -419,11 +462,15 @@ pub async fn import_customers(
         rows: table.rows.len(),
     });
 
-    let mut tx = ws.pool.begin_with("BEGIN IMMEDIATE").await?;
+    options.check_cancelled()?;
+    let mut conn = ws.bulk_connection(options.cancel.clone()).await?;
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
     let (types, new_types) = column_types(&mut tx, table, &fields).await?;
     let mut rejections = unreadable_rows(table);
     let records = convert_rows(table, &fields, &types, &mut rejections);
+    options.check_cancelled()?;
     let plan = plan(&mut tx, records).await?;
+    options.check_cancelled()?;
     progress(Progress::Writing {
         rows: plan.upserts.len(),
     });
@@ -449,8 +496,9 @@ pub async fn import_customers(
             .await
             .map_err(|e| ImportError::Scores(Box::new(e)))?;
     }
+    crate::store::refresh_statistics(&mut tx).await?;
     tx.commit().await?;
-    crate::store::refresh_statistics(&ws.pool).await?;
+    checkpoint_in_background(conn);
 
     let counts = Counts {
         inserted: plan.inserted,

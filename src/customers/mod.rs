@@ -8,6 +8,7 @@ pub mod decode;
 mod events;
 pub mod identity;
 mod import;
+pub mod inspect;
 mod list;
 pub mod profile;
 mod report;
@@ -17,11 +18,14 @@ pub mod values;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
-pub use columns::{parse_overrides, Field};
+pub use columns::{field_name, parse_field, parse_overrides, Field, Target};
 pub use decode::Encoding;
 pub use events::import_events;
 pub use import::{import_customers, split_full_name};
+pub use inspect::{preview_file, ColumnPreview, FilePreview};
 pub use list::{customer_page, customer_position, CustomerPage, CustomerRow, PageQuery, SortKey};
 pub use report::{csv_field, ImportSummary, RowError};
 
@@ -38,6 +42,45 @@ pub struct ImportOptions {
     pub overrides: HashMap<String, Field>,
     /// Event type for files without a type column.
     pub event_type: Option<String>,
+    /// Set from elsewhere to stop the import; nothing is written then.
+    pub cancel: Option<Arc<AtomicBool>>,
+}
+
+/// A delimiter as the user types it: one character, or `tab`.
+pub fn parse_delimiter(text: &str) -> Result<u8, String> {
+    match text {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        d if d.len() == 1 => Ok(d.as_bytes()[0]),
+        d => Err(format!("delimiter '{d}' must be one character or 'tab'")),
+    }
+}
+
+impl ImportOptions {
+    fn cancelled(&self) -> bool {
+        self.cancel
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::Relaxed))
+    }
+
+    /// Between phases: stops a cancelled import before its next phase.
+    fn check_cancelled(&self) -> Result<(), ImportError> {
+        if self.cancelled() {
+            return Err(ImportError::Cancelled);
+        }
+        Ok(())
+    }
+
+    /// A cancelled import ends in whatever error stopped it (SQLite's "interrupted" while
+    /// writing); it is reported as cancelled.
+    fn outcome<T>(&self, result: Result<T, ImportError>) -> Result<T, ImportError> {
+        result.map_err(|e| {
+            if self.cancelled() {
+                ImportError::Cancelled
+            } else {
+                e
+            }
+        })
+    }
 }
 
 /// Milestones of an import, for progress bars.
@@ -71,6 +114,8 @@ pub enum ImportError {
     Sqlite(#[from] rusqlite::Error),
     #[error("cannot recompute scores: {0}")]
     Scores(Box<crate::segments::SegmentError>),
+    #[error("the import was cancelled; nothing was changed")]
+    Cancelled,
 }
 
 fn load_table<'a>(

@@ -322,9 +322,9 @@ pub async fn refresh_scores(
         "INSERT INTO customer_scores (customer_id, recency_days, frequency, monetary, r, f, m, rfm_group, p_alive, expected_purchases, expected_value, value, attrition, potential, value_band, attrition_band, potential_band) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         &rows,
-        |st, &i| {
+        |bind, &i| {
             let p = predictions[i];
-            st.execute(rusqlite::params![
+            bind(rusqlite::params![
                 buyers[i].customer_id,
                 recency[i] as i64,
                 frequency[i] as i64,

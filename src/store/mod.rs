@@ -4,15 +4,18 @@
 mod bulk;
 mod raw;
 
-pub use bulk::insert_rows;
+pub use bulk::{insert_each, insert_each_index_after, insert_rows, with_index_rebuilt};
 pub use raw::with_sqlite;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
+use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
+use sqlx::{Sqlite, SqliteConnection, SqlitePool};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -91,14 +94,47 @@ impl Workspace {
         })
     }
 
+    /// A connection for one bulk write (an import). Its commit is durable when it returns; the
+    /// copy of the WAL into the database file (the checkpoint, which at a million rows takes
+    /// seconds) is left to `checkpoint_in_background`.
+    /// Setting `cancel` interrupts the statement running on it (its transaction then rolls back).
+    pub async fn bulk_connection(
+        &self,
+        cancel: Option<Arc<AtomicBool>>,
+    ) -> Result<PoolConnection<Sqlite>, sqlx::Error> {
+        let mut conn = self.pool.acquire().await?;
+        // Closed after use, so it never goes back to the pool with these settings.
+        conn.close_on_drop();
+        sqlx::query("PRAGMA wal_autocheckpoint = 0")
+            .execute(&mut *conn)
+            .await?;
+        if let Some(cancel) = cancel {
+            conn.lock_handle()
+                .await?
+                .set_progress_handler(10_000, move || !cancel.load(Ordering::Relaxed));
+        }
+        Ok(conn)
+    }
+
     pub async fn close(self) {
         self.pool.close().await;
     }
 }
 
-/// Refreshes the query planner's statistics after a bulk change (sampled, so it stays quick).
-pub async fn refresh_statistics(pool: &sqlx::SqlitePool) -> Result<(), sqlx::Error> {
-    let mut conn = pool.acquire().await?;
+/// Copies what a bulk connection wrote to the WAL into the database file, in the background:
+/// readers and writers go on meanwhile, and closing the workspace waits for it.
+pub fn checkpoint_in_background(mut conn: PoolConnection<Sqlite>) {
+    tokio::spawn(async move {
+        // A checkpoint that cannot finish now is finished by the next one or by closing.
+        let _ = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&mut *conn)
+            .await;
+    });
+}
+
+/// Refreshes the query planner's statistics after a bulk change, inside its transaction
+/// (sampled, so it stays quick).
+pub async fn refresh_statistics(conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
     sqlx::query("PRAGMA analysis_limit = 1000")
         .execute(&mut *conn)
         .await?;

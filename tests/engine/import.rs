@@ -284,3 +284,140 @@ async fn identical_event_rows_in_one_file_are_separate_purchases() {
     );
     assert_eq!(t.count("events").await, 2);
 }
+
+#[tokio::test]
+async fn a_cancelled_import_writes_nothing_and_the_next_one_works() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use tessera_engine::customers::{import_events, ImportError, Progress};
+
+    let t = TestWorkspace::new().await;
+    t.customers(&t.file("first.csv", "email\nfirst@example.com\n"))
+        .await;
+    let mut people = String::from("email,first_name,tags\n");
+    let mut purchases = String::from("email,timestamp,type,value\n");
+    for i in 0..5000 {
+        people.push_str(&format!("p{i}@example.com,P{i},vip\n"));
+        purchases.push_str(&format!("p{i}@example.com,2024-05-01,purchase,{i}\n"));
+    }
+    let people = t.file("people.csv", people);
+    let purchases = t.file("purchases.csv", purchases);
+
+    // Cancelled before it starts writing, and cancelled in the middle of SQLite's inserts.
+    for cancel_at_writing in [false, true] {
+        let cancel = Arc::new(AtomicBool::new(!cancel_at_writing));
+        let options = ImportOptions {
+            cancel: Some(cancel.clone()),
+            ..Default::default()
+        };
+        let stop_when_writing = |p: Progress| {
+            if matches!(p, Progress::Writing { .. }) {
+                cancel.store(true, Ordering::Relaxed);
+            }
+        };
+        let result = import_customers(&t.ws, &people, &options, &stop_when_writing).await;
+        assert!(matches!(result, Err(ImportError::Cancelled)), "{result:?}");
+        assert_eq!(t.count("customers").await, 1);
+    }
+
+    t.customers(&people).await;
+    assert_eq!(t.count("customers").await, 5001);
+    let cancel = Arc::new(AtomicBool::new(false));
+    let options = ImportOptions {
+        cancel: Some(cancel.clone()),
+        ..Default::default()
+    };
+    let stop_when_writing = |p: Progress| {
+        if matches!(p, Progress::Writing { .. }) {
+            cancel.store(true, Ordering::Relaxed);
+        }
+    };
+    let result = import_events(&t.ws, &purchases, &options, &stop_when_writing).await;
+    assert!(matches!(result, Err(ImportError::Cancelled)), "{result:?}");
+    assert_eq!(t.count("events").await, 0);
+
+    // Bulk imports build some indexes after their rows: they are all there afterwards, and
+    // the unique one still refuses a re-import.
+    assert_eq!(t.events(&purchases).await.inserted, 5000);
+    assert_eq!(t.events(&purchases).await.unchanged, 5000);
+    let indexes: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+            .fetch_all(&t.ws.pool)
+            .await
+            .unwrap();
+    for index in [
+        "customer_keys_by_customer",
+        "customer_tags_by_tag",
+        "events_by_customer",
+    ] {
+        assert!(
+            indexes.iter().any(|i| i == index),
+            "{index} missing: {indexes:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_preview_shows_encoding_delimiter_mapping_and_first_rows() {
+    use tessera_engine::customers::source::Format;
+    use tessera_engine::customers::{parse_field, preview_file, Target};
+
+    let t = TestWorkspace::new().await;
+    let text = "姓名;邮箱;手机;退订;会员等级\r\n张伟;zhang.wei@example.cn;138 0013 8000;是;金卡\r\n欧阳娜娜;nana@example.cn;;否;银卡\r\n";
+    let (bytes, _, _) = encoding_rs::GB18030.encode(text);
+    let path = t.file("客户.csv", &bytes);
+    let preview = preview_file(&path, &ImportOptions::default(), Target::Customers).unwrap();
+    assert_eq!(
+        (
+            preview.format,
+            preview.encoding,
+            preview.delimiter.as_deref()
+        ),
+        (Format::Csv, "gb18030", Some(";"))
+    );
+    let fields: Vec<&str> = preview.columns.iter().map(|c| c.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        [
+            "name",
+            "email",
+            "phone",
+            "optout:email",
+            "attribute:会员等级"
+        ]
+    );
+    assert_eq!(preview.columns[0].name, "姓名");
+    assert_eq!(
+        preview.rows,
+        [
+            [
+                "张伟",
+                "zhang.wei@example.cn",
+                "138 0013 8000",
+                "是",
+                "金卡"
+            ],
+            ["欧阳娜娜", "nana@example.cn", "", "否", "银卡"]
+        ]
+    );
+    assert!(preview.whole_file);
+
+    // The user's mapping is what the preview (and the import) reads.
+    let mapped = ImportOptions {
+        overrides: [("手机".to_string(), parse_field("ignore").unwrap())].into(),
+        ..Default::default()
+    };
+    let preview = preview_file(&path, &mapped, Target::Customers).unwrap();
+    assert_eq!(preview.columns[2].field, "ignore");
+
+    // A large file is previewed from its first megabyte, cut at a line end.
+    let mut big = String::from("email,city\n");
+    for i in 0..100_000 {
+        big.push_str(&format!("user{i}@example.com,Zürich\n"));
+    }
+    let path = t.file("big.csv", big);
+    let preview = preview_file(&path, &ImportOptions::default(), Target::Customers).unwrap();
+    assert!(!preview.whole_file);
+    assert!(preview.rows_read > 1000 && preview.rows_read < 100_000);
+    assert_eq!(preview.rows[0], ["user0@example.com", "Zürich"]);
+}

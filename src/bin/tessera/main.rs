@@ -274,17 +274,17 @@ async fn import(
     event_type: Option<String>,
     events: bool,
 ) -> Result<(), Failure> {
-    let delimiter = match args.delimiter.as_deref() {
-        None => None,
-        Some("tab" | "\\t") => Some(b'\t'),
-        Some(d) if d.len() == 1 => Some(d.as_bytes()[0]),
-        Some(d) => return Err(format!("--delimiter '{d}' must be one character or 'tab'").into()),
-    };
+    let delimiter = args
+        .delimiter
+        .as_deref()
+        .map(customers::parse_delimiter)
+        .transpose()?;
     let options = ImportOptions {
         encoding: args.encoding,
         delimiter,
         overrides: customers::parse_overrides(&args.map)?,
         event_type,
+        cancel: None,
     };
     let progress_json = args.progress_json;
     let progress = move |p: Progress| {
@@ -321,6 +321,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     import(&ws, &args, event_type, true).await?
                 }
             }
+            // Waits for the import's WAL checkpoint, which runs after its durable commit.
+            ws.close().await;
         }
         Command::Customers(CustomersCommand::Show { id, json }) => {
             let ws = open(&cli.db).await?;
