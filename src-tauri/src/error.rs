@@ -12,6 +12,8 @@ pub enum ErrorCode {
     Template,
     Database,
     Io,
+    /// The user stopped it; nothing was changed.
+    Cancelled,
 }
 
 #[derive(Debug, Serialize, specta::Type)]
@@ -52,6 +54,29 @@ impl From<tessera_engine::templates::TemplateError> for CommandError {
     }
 }
 
+impl From<tessera_engine::templates::store::TemplateStoreError> for CommandError {
+    fn from(e: tessera_engine::templates::store::TemplateStoreError) -> CommandError {
+        use tessera_engine::templates::store::TemplateStoreError;
+        match e {
+            // A template that does not compile: pointed at its line and column.
+            TemplateStoreError::Invalid { error, .. } => error.into(),
+            TemplateStoreError::NotFound(_) => CommandError::new(ErrorCode::NotFound, e),
+            TemplateStoreError::Sql(_) => CommandError::new(ErrorCode::Database, e),
+        }
+    }
+}
+
+impl From<tessera_engine::customers::ImportError> for CommandError {
+    fn from(e: tessera_engine::customers::ImportError) -> CommandError {
+        use tessera_engine::customers::ImportError;
+        let code = match e {
+            ImportError::Cancelled => ErrorCode::Cancelled,
+            _ => ErrorCode::InvalidInput,
+        };
+        CommandError::new(code, e)
+    }
+}
+
 /// Engine errors by kind: each maps to the code the UI needs to react to it.
 macro_rules! from_engine {
     ($($error:ty => $code:expr),* $(,)?) => {$(
@@ -65,10 +90,8 @@ macro_rules! from_engine {
 
 from_engine! {
     tessera_engine::store::StoreError => ErrorCode::Database,
-    tessera_engine::customers::ImportError => ErrorCode::InvalidInput,
     tessera_engine::segments::rule::RuleError => ErrorCode::InvalidInput,
     tessera_engine::segments::SegmentError => ErrorCode::InvalidInput,
-    tessera_engine::templates::store::TemplateStoreError => ErrorCode::NotFound,
     tessera_engine::render::preview::PreviewError => ErrorCode::NotFound,
     std::io::Error => ErrorCode::Io,
     tessera_engine::render::batch::BatchError => ErrorCode::Io,

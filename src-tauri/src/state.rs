@@ -1,5 +1,5 @@
 //! What the app holds between commands: the open workspace, its segment index (rebuilt after
-//! every change to customers or events) and the flag that cancels a running render.
+//! every change to customers or events) and the flags that cancel a running render or import.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -21,7 +21,8 @@ pub struct AppState {
     /// Where the app keeps its own files (the demo workspace).
     pub data_dir: PathBuf,
     pub open: RwLock<Option<Open>>,
-    pub cancel: Arc<AtomicBool>,
+    pub cancel_render: Arc<AtomicBool>,
+    pub cancel_import: Arc<AtomicBool>,
     /// The merge data of the customer last previewed, reused while a template is edited; cleared
     /// whenever the workspace changes.
     pub preview_data: Mutex<Option<(i64, Arc<Value>)>>,
@@ -32,7 +33,8 @@ impl AppState {
         AppState {
             data_dir,
             open: RwLock::new(None),
-            cancel: Arc::default(),
+            cancel_render: Arc::default(),
+            cancel_import: Arc::default(),
             preview_data: Mutex::new(None),
         }
     }

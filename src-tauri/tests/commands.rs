@@ -154,26 +154,151 @@ fn an_import_reports_rejected_rows_and_the_counts_include_the_good_ones() {
     tauri::async_runtime::block_on(tessera_engine::store::Workspace::open(&db)).unwrap();
     d.call("workspace_open", json!({"path": db})).unwrap();
     let csv = d.dir.path().join("customers.csv");
-    std::fs::write(&csv, "email,first_name,city\nann@example.com,Ann,Paris\nnot-an-email,Bob,Lyon\n李@example.cn,李,上海\n").unwrap();
+    std::fs::write(&csv, "email,first_name,city,Mobil\nann@example.com,Ann,Paris,0170 1234567\nnot-an-email,Bob,Lyon,\n李@example.cn,李,上海,\n").unwrap();
+    let detected = json!({"encoding": null, "delimiter": null, "mapping": []});
+    let preview = d
+        .call(
+            "import_preview",
+            json!({"path": csv, "kind": "customers", "settings": detected}),
+        )
+        .unwrap();
+    assert_eq!(
+        (&preview["encoding"], &preview["delimiter"]),
+        (&json!("utf-8"), &json!(",")),
+        "{preview}"
+    );
+    assert_eq!(
+        preview["columns"][2],
+        json!({"name": "city", "field": "attribute:city"})
+    );
+    assert_eq!(
+        preview["columns"][3]["field"], "attribute:mobil",
+        "{preview}"
+    );
+    assert_eq!(preview["rows"][0][1], "Ann");
+    // The user maps the unknown column to the phone and drops the city.
+    let mapped = json!({"encoding": null, "delimiter": null, "mapping": [["Mobil", "phone"], ["city", "ignore"]]});
+    let preview = d
+        .call(
+            "import_preview",
+            json!({"path": csv, "kind": "customers", "settings": mapped}),
+        )
+        .unwrap();
+    assert_eq!(
+        (
+            &preview["columns"][2]["field"],
+            &preview["columns"][3]["field"]
+        ),
+        (&json!("ignore"), &json!("phone"))
+    );
+    let bad_field = json!({"encoding": null, "delimiter": null, "mapping": [["Mobil", "fax"]]});
+    let refused = d
+        .call(
+            "import_preview",
+            json!({"path": csv, "kind": "customers", "settings": bad_field}),
+        )
+        .unwrap_err();
+    assert_eq!(refused["code"], "invalid_input", "{refused}");
     let summary = d
         .call(
             "customers_import",
-            json!({"path": csv, "kind": "customers", "onProgress": "__CHANNEL__:1"}),
+            json!({"path": csv, "kind": "customers", "settings": mapped, "onProgress": "__CHANNEL__:1"}),
         )
         .unwrap();
     assert_eq!(summary["inserted"], 2, "{summary}");
     assert_eq!(summary["errors"][0]["line"], 3, "{summary}");
-    let paris = d
+    let city = d
         .call(
             "segment_count",
             json!({"rule": {"version": 1, "conditions": [
             {"type": "field", "field": "city", "op": "equals", "value": "paris"}]}}),
         )
+        .unwrap_err();
+    assert!(
+        city["message"]
+            .as_str()
+            .unwrap()
+            .contains("no field or attribute named 'city'"),
+        "the city column was not imported: {city}"
+    );
+    let with_phone = d
+        .call(
+            "segment_count",
+            json!({"rule": {"version": 1, "conditions": [
+            {"type": "field", "field": "phone", "op": "is_set"}]}}),
+        )
         .unwrap();
     assert_eq!(
-        paris["count"], 1,
-        "the index was rebuilt after the import: {paris}"
+        with_phone["count"], 1,
+        "the index was rebuilt after the import, with the mapped phone: {with_phone}"
     );
+}
+
+#[test]
+fn templates_are_saved_checked_for_missing_fields_and_segments_exported() {
+    let d = desktop();
+    d.call("workspace_open_demo", json!({})).unwrap();
+    let source = d
+        .call("template_source", json!({"name": "welcome-en"}))
+        .unwrap();
+    let edited = source
+        .as_str()
+        .unwrap()
+        .replace("</mj-text>", "{{attributes.shoe_size}}</mj-text>");
+    let broken = d
+        .call(
+            "template_save",
+            json!({"name": "mine", "source": "<mjml><mj-body>{{#if}}</mj-body></mjml>"}),
+        )
+        .unwrap_err();
+    assert_eq!(
+        (&broken["code"], broken["line"].is_number()),
+        (&json!("template"), true),
+        "{broken}"
+    );
+    d.call("template_save", json!({"name": "mine", "source": edited}))
+        .unwrap();
+    let names = d.call("templates_list", json!({})).unwrap();
+    assert!(names.to_string().contains("\"mine\""), "{names}");
+    assert_eq!(
+        d.call("template_source", json!({"name": "mine"})).unwrap(),
+        json!(edited)
+    );
+
+    let vip =
+        json!({"version": 1, "conditions": [{"type": "tags", "op": "has_any", "tags": ["vip"]}]});
+    let report = d
+        .call(
+            "template_missing_fields",
+            json!({"source": edited, "audience": vip}),
+        )
+        .unwrap();
+    let receivers = report["customers"].as_u64().unwrap();
+    assert!(receivers > 10, "{report}");
+    let shoe = report["missing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["field"] == "attributes.shoe_size")
+        .unwrap_or_else(|| panic!("{report}"));
+    assert_eq!(
+        shoe["customers"].as_u64(),
+        Some(receivers),
+        "nobody has a shoe size"
+    );
+
+    let out = d.dir.path().join("vip.csv");
+    let written = d
+        .call(
+            "segment_export",
+            json!({"rule": vip, "columns": ["id", "email", "tags"], "path": out}),
+        )
+        .unwrap();
+    let csv = std::fs::read_to_string(&out).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "id,email,tags");
+    assert_eq!(lines.len() as u64 - 1, written.as_u64().unwrap());
+    assert!(lines[1..].iter().all(|l| l.contains("vip")), "{csv}");
 }
 
 #[test]

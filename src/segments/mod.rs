@@ -4,6 +4,7 @@
 
 pub mod compile;
 pub mod describe;
+pub mod export;
 pub mod index;
 pub mod models;
 pub mod query;

@@ -62,6 +62,13 @@ test("importing a CSV with a bad row shows the rejection with its line", async (
   writeFileSync(csv, "email,first_name,city\nnew.one@example.com,Zoë,Paris\nbroken-email,Bad,Lyon\n王@example.cn,王芳,上海\n");
   await app.click("[data-testid=import-open]");
   await app.type("[data-testid=import-path]", csv);
+  // The preview step: what was detected, how each column maps, the first rows.
+  assert.match(await app.waitFor("[data-testid=import-detected]", (t) => t.length > 0), /CSV · utf-8 · .*“,”/);
+  assert.match(await app.property("[data-testid=import-preview] tbody tr", "textContent"), /new.one@example.comZoëParis/);
+  assert.equal(await app.property("[data-testid=map-city]", "value"), "attribute");
+  await app.click("[data-testid=map-city] option[value=ignore]");
+  assert.equal(await app.property("[data-testid=map-city]", "value"), "ignore");
+  await shoot("import-preview");
   await app.click("[data-testid=import-start]");
   const rejected = await app.waitFor("[data-testid=rejected-row]", (t) => t.includes("3"));
   assert.match(rejected, /^3\s*invalid email 'broken-email'/);
@@ -83,6 +90,14 @@ test("a segment's count changes as a condition is added", async () => {
   await app.click("[data-testid=segment-save]");
   await app.waitFor("[data-testid=segment-notice]", (t) => t.includes("Champions by email"));
   assert.match(await app.text("[data-testid=segment-open]"), /Champions by email/);
+  // A saved segment is a condition of another: the same customers, counted again.
+  const champions = await app.text("[data-testid=segment-count]");
+  await app.click("[data-testid=add-root] option[value=segment]");
+  assert.equal(await app.property("[data-testid=segment-ref]", "value"), "Champions by email");
+  await app.waitFor("[data-testid=funnel] li:nth-child(3)", (t) => t.includes("Champions by email"));
+  assert.equal(await app.text("[data-testid=segment-count]"), champions);
+  await app.click("[data-testid=segment-export] summary");
+  await app.waitFor("[data-testid=export-start]");
   await shoot("segments");
 });
 
@@ -107,7 +122,16 @@ test("the template editor previews as you type and points at errors", async () =
   await app.waitFor("[data-testid=email-subject]", (t) => t.length > 0);
   await app.waitFor("[data-testid=merge-fields] summary", (t) => /\(([1-9]\d*)\)/.test(t));
   await app.click("[data-testid=merge-fields] summary");
+  // Missing fields over the segment built earlier, before anything is rendered.
+  await app.click("[data-testid=missing-report] summary");
+  await app.click("[data-testid=missing-check]");
+  await app.waitFor("[data-testid=missing-report]", (t) => /\d+ (customers|of)/.test(t));
   await shoot("templates");
+  // Saved under a new name, it becomes a template of the workspace.
+  await app.type("[data-testid=template-save-name]", "welcome edited");
+  await app.click("[data-testid=template-save-as]");
+  await app.waitFor("[data-testid=template-status]", (t) => t.includes("welcome edited"));
+  assert.match(await app.text("[data-testid=template-select]"), /welcome edited/);
   await app.type("[data-testid=template-source]", "<mjml><mj-body>{{#if vip}}</mj-body></mjml>");
   const error = await app.waitFor("[data-testid=template-error]");
   assert.match(error, /1/);

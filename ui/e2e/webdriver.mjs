@@ -59,6 +59,10 @@ export class Session {
     return this.call("GET", `/element/${await this.find(css)}/attribute/${name}`);
   }
 
+  async property(css, name) {
+    return this.call("GET", `/element/${await this.find(css)}/property/${name}`);
+  }
+
   async click(css) {
     await this.call("POST", `/element/${await this.find(css)}/click`, {});
   }

@@ -61,7 +61,7 @@ export function App() {
         {screen === "workspace" && <WorkspaceScreen status={workspace} opening={opening} onOpening={setOpening} onOpened={setWorkspace} />}
         {screen === "customers" && workspace && <CustomersScreen onImported={setWorkspace} />}
         {screen === "segments" && workspace && <SegmentsScreen workspace={workspace} rule={segment} onChange={setSegment} />}
-        {screen === "templates" && workspace && <TemplatesScreen />}
+        {screen === "templates" && workspace && <TemplatesScreen segment={segment} />}
         {screen === "preview" && workspace && <PreviewScreen total={workspace.customers} />}
         {screen === "campaigns" && workspace && <CampaignsScreen segment={segment} />}
       </main>

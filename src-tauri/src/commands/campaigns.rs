@@ -3,7 +3,8 @@ use std::sync::atomic::Ordering;
 use tauri::ipc::Channel;
 use tauri::State;
 use tessera_engine::render::{
-    load_contexts, render_batch, BatchOptions, OutputFormat, RenderSummary, Selection,
+    load_contexts, render_batch, BatchOptions, CustomerContext, OutputFormat, RenderSummary,
+    Selection,
 };
 use tessera_engine::segments::store::load_catalog;
 use tessera_engine::segments::{Clock, Rule};
@@ -11,7 +12,20 @@ use tessera_engine::templates::compile_email;
 use tessera_engine::templates::store::load_template_source;
 
 use crate::error::{database, CommandResult};
-use crate::state::AppState;
+use crate::state::{AppState, Open};
+
+/// The merge data of everyone `audience` selects, from the segment index.
+pub async fn audience_contexts(
+    open: &Open,
+    audience: &Rule,
+    now: chrono::DateTime<chrono::Utc>,
+) -> CommandResult<Vec<CustomerContext>> {
+    let catalog = load_catalog(&open.workspace.pool).await?;
+    let members = open.index.members(audience, &catalog, Clock { now })?;
+    load_contexts(&open.workspace.pool, &Selection::Customers(members), now)
+        .await
+        .map_err(database)
+}
 
 #[derive(Debug, serde::Deserialize, specta::Type)]
 pub struct CampaignRequest {
@@ -42,14 +56,8 @@ pub async fn campaign_render(
     let open = state.current().await?;
     let template =
         compile_email(&load_template_source(&open.workspace.pool, &request.template).await?)?;
-    let catalog = load_catalog(&open.workspace.pool).await?;
     let now = chrono::Utc::now();
-    let members = open
-        .index
-        .members(&request.audience, &catalog, Clock { now })?;
-    let mut contexts = load_contexts(&open.workspace.pool, &Selection::Customers(members), now)
-        .await
-        .map_err(database)?;
+    let mut contexts = audience_contexts(&open, &request.audience, now).await?;
     let options = BatchOptions {
         out: request.out.into(),
         format: request.format,
@@ -58,7 +66,7 @@ pub async fn campaign_render(
         date: now.to_rfc2822(),
         template_name: request.template,
     };
-    let cancel = state.cancel.clone();
+    let cancel = state.cancel_render.clone();
     cancel.store(false, Ordering::Relaxed);
     let summary = tauri::async_runtime::spawn_blocking(move || {
         let progress = |done: usize, total: usize| {
@@ -77,6 +85,6 @@ pub async fn campaign_render(
 #[tauri::command]
 #[specta::specta]
 pub async fn campaign_cancel(state: State<'_, AppState>) -> CommandResult<()> {
-    state.cancel.store(true, Ordering::Relaxed);
+    state.cancel_render.store(true, Ordering::Relaxed);
     Ok(())
 }

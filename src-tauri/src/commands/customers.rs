@@ -1,9 +1,14 @@
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::Ordering;
 use tauri::ipc::Channel;
 use tauri::State;
 use tessera_engine::customers::show::{customer_view, CustomerView};
+
 use tessera_engine::customers::{
-    customer_page, customer_position, import_customers, import_events, CustomerPage, ImportOptions,
-    ImportSummary, PageQuery, Progress,
+    customer_page, customer_position, import_customers, import_events, parse_delimiter,
+    parse_field, preview_file, CustomerPage, FilePreview, ImportOptions, ImportSummary, PageQuery,
+    Progress, Target,
 };
 
 use crate::error::{database, CommandError, CommandResult, ErrorCode};
@@ -48,13 +53,76 @@ pub enum ImportKind {
     Events,
 }
 
-/// Imports a file the user picked; progress streams through `on_progress`. The segment index is
-/// rebuilt afterwards, so counts include the new rows.
+/// What the user chose in the import wizard; anything left out is detected.
+#[derive(Debug, Clone, Default, serde::Deserialize, specta::Type)]
+pub struct ImportSettings {
+    /// `utf-8` or `gb18030`.
+    pub encoding: Option<String>,
+    /// One character, or `tab`.
+    pub delimiter: Option<String>,
+    /// The columns the user mapped by hand: (column, field in `--map` spelling).
+    pub mapping: Vec<(String, String)>,
+}
+
+fn import_options(settings: &ImportSettings) -> CommandResult<ImportOptions> {
+    let invalid = |message: String| CommandError::new(ErrorCode::InvalidInput, message);
+    let mut overrides = HashMap::new();
+    for (column, field) in &settings.mapping {
+        overrides.insert(
+            column.trim().to_string(),
+            parse_field(field).map_err(invalid)?,
+        );
+    }
+    Ok(ImportOptions {
+        encoding: settings
+            .encoding
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(invalid)?,
+        delimiter: settings
+            .delimiter
+            .as_deref()
+            .map(parse_delimiter)
+            .transpose()
+            .map_err(invalid)?,
+        overrides,
+        ..ImportOptions::default()
+    })
+}
+
+fn target(kind: ImportKind) -> Target {
+    match kind {
+        ImportKind::Customers => Target::Customers,
+        ImportKind::Events => Target::Events,
+    }
+}
+
+/// The wizard's preview of a picked file: detected format, encoding and delimiter, the column
+/// mapping and the first rows, as the import with these settings would read them.
+#[tauri::command]
+#[specta::specta]
+pub async fn import_preview(
+    path: String,
+    kind: ImportKind,
+    settings: ImportSettings,
+) -> CommandResult<FilePreview> {
+    let options = import_options(&settings)?;
+    tokio::task::spawn_blocking(move || preview_file(Path::new(&path), &options, target(kind)))
+        .await
+        .map_err(database)?
+        .map_err(CommandError::from)
+}
+
+/// Imports a file the user picked; progress streams through `on_progress`, `import_cancel`
+/// stops it with nothing written. The segment index is rebuilt afterwards, so counts include
+/// the new rows.
 #[tauri::command]
 #[specta::specta]
 pub async fn customers_import(
     path: String,
     kind: ImportKind,
+    settings: ImportSettings,
     on_progress: Channel<Progress>,
     state: State<'_, AppState>,
 ) -> CommandResult<ImportSummary> {
@@ -63,8 +131,13 @@ pub async fn customers_import(
         let report = |p: Progress| {
             let _ = on_progress.send(p);
         };
-        let options = ImportOptions::default();
-        let path = std::path::Path::new(&path);
+        let cancel = state.cancel_import.clone();
+        cancel.store(false, Ordering::Relaxed);
+        let options = ImportOptions {
+            cancel: Some(cancel),
+            ..import_options(&settings)?
+        };
+        let path = Path::new(&path);
         match kind {
             ImportKind::Customers => {
                 import_customers(&open.workspace, path, &options, &report).await?
@@ -74,4 +147,11 @@ pub async fn customers_import(
     };
     state.reindex().await?;
     Ok(summary)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn import_cancel(state: State<'_, AppState>) -> CommandResult<()> {
+    state.cancel_import.store(true, Ordering::Relaxed);
+    Ok(())
 }

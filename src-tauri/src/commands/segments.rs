@@ -1,7 +1,9 @@
 use tauri::State;
+use tessera_engine::segments::export::members_csv;
 use tessera_engine::segments::store::{list_segments, load_catalog, load_segment, save_segment};
 use tessera_engine::segments::{Clock, Rule, SegmentCount};
 
+use super::campaigns::audience_contexts;
 use crate::error::{CommandError, CommandResult, ErrorCode};
 use crate::state::AppState;
 
@@ -61,4 +63,27 @@ pub async fn segment_save(
     }
     let open = state.current().await?;
     Ok(save_segment(&open.workspace.pool, name, &rule, now()).await?)
+}
+
+/// Writes the segment's customers to `path` (picked in a save dialog) as CSV with `columns`
+/// (any merge fields); returns how many customers were written.
+#[tauri::command]
+#[specta::specta]
+pub async fn segment_export(
+    rule: Rule,
+    columns: Vec<String>,
+    path: String,
+    state: State<'_, AppState>,
+) -> CommandResult<u32> {
+    if columns.is_empty() {
+        return Err(CommandError::new(
+            ErrorCode::InvalidInput,
+            "choose at least one column to export",
+        ));
+    }
+    let open = state.current().await?;
+    let customers = audience_contexts(&open, &rule, chrono::Utc::now()).await?;
+    drop(open);
+    std::fs::write(&path, members_csv(&customers, &columns))?;
+    Ok(customers.len() as u32)
 }

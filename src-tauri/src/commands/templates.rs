@@ -2,11 +2,15 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use tauri::State;
+use tessera_engine::render::batch::{add_unsubscribe_links, eligible, DEFAULT_UNSUBSCRIBE};
 use tessera_engine::render::preview::{preview_data, preview_email};
-use tessera_engine::templates::store::{list_templates, load_template_source};
+use tessera_engine::render::{missing_fields, MissingField};
+use tessera_engine::segments::Rule;
+use tessera_engine::templates::store::{list_templates, load_template_source, save_email_template};
 use tessera_engine::templates::{compile_email, RenderedEmail};
 
-use crate::error::CommandResult;
+use super::campaigns::audience_contexts;
+use crate::error::{CommandError, CommandResult, ErrorCode};
 use crate::state::AppState;
 
 #[derive(Debug, serde::Serialize, specta::Type)]
@@ -31,6 +35,60 @@ pub async fn templates_list(state: State<'_, AppState>) -> CommandResult<Vec<Tem
 pub async fn template_source(name: String, state: State<'_, AppState>) -> CommandResult<String> {
     let open = state.current().await?;
     Ok(load_template_source(&open.workspace.pool, &name).await?)
+}
+
+/// Saves the edited source under `name` (a new template, or replacing one); a source that does
+/// not compile is refused with the error's line and column.
+#[tauri::command]
+#[specta::specta]
+pub async fn template_save(
+    name: String,
+    source: String,
+    state: State<'_, AppState>,
+) -> CommandResult<()> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(CommandError::new(
+            ErrorCode::InvalidInput,
+            "a template needs a name",
+        ));
+    }
+    let open = state.current().await?;
+    Ok(save_email_template(&open.workspace.pool, name, &source).await?)
+}
+
+#[derive(Debug, serde::Serialize, specta::Type)]
+pub struct MissingReport {
+    /// Customers of the audience who can receive email (the ones a campaign would render).
+    pub customers: u32,
+    /// Merge tags without a fallback that render empty for some of them.
+    pub missing: Vec<MissingField>,
+}
+
+/// Which merge fields of the edited source would render empty, and for how many of the
+/// audience's customers, before anything is rendered to files.
+#[tauri::command]
+#[specta::specta]
+pub async fn template_missing_fields(
+    source: String,
+    audience: Rule,
+    state: State<'_, AppState>,
+) -> CommandResult<MissingReport> {
+    let template = compile_email(&source)?;
+    let open = state.current().await?;
+    let mut contexts = audience_contexts(&open, &audience, chrono::Utc::now()).await?;
+    drop(open);
+    let report = tauri::async_runtime::spawn_blocking(move || {
+        add_unsubscribe_links(&mut contexts, DEFAULT_UNSUBSCRIBE);
+        let (receivers, _, _) = eligible(&contexts);
+        MissingReport {
+            customers: receivers.len() as u32,
+            missing: missing_fields(&template, &receivers),
+        }
+    })
+    .await
+    .map_err(crate::error::database)?;
+    Ok(report)
 }
 
 /// The customer's merge data, kept between calls: typing re-renders without touching the database.

@@ -4,9 +4,9 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use clap::Subcommand;
-use tessera_engine::customers::csv_field;
 use tessera_engine::render::{load_contexts, Selection};
 use tessera_engine::segments::describe::describe;
+use tessera_engine::segments::export::members_csv;
 use tessera_engine::segments::store::{list_segments, load_catalog, load_segment, save_segment};
 use tessera_engine::segments::{count, members, Clock, Rule};
 use tessera_engine::store::Workspace;
@@ -127,31 +127,7 @@ pub async fn run(ws: &Workspace, command: SegmentCommand) -> Result<(), Failure>
         SegmentCommand::Export { rule, out, columns } => {
             let ids = member_ids(ws, &rule).await?;
             let contexts = load_contexts(&ws.pool, &Selection::Customers(ids), Utc::now()).await?;
-            let mut csv = columns
-                .iter()
-                .map(|c| csv_field(c))
-                .collect::<Vec<_>>()
-                .join(",");
-            csv.push('\n');
-            for c in &contexts {
-                let row: Vec<String> = columns
-                    .iter()
-                    .map(|col| match c.data.get(col) {
-                        None | Some(serde_json::Value::Null) => String::new(),
-                        Some(serde_json::Value::String(s)) => csv_field(s),
-                        Some(serde_json::Value::Array(items)) => csv_field(
-                            &items
-                                .iter()
-                                .map(|i| i.as_str().map_or_else(|| i.to_string(), String::from))
-                                .collect::<Vec<_>>()
-                                .join(";"),
-                        ),
-                        Some(other) => csv_field(&other.to_string()),
-                    })
-                    .collect();
-                csv.push_str(&row.join(","));
-                csv.push('\n');
-            }
+            let csv = members_csv(&contexts, &columns);
             std::fs::write(&out, csv)?;
             println!("exported {} customers to {}", contexts.len(), out.display());
         }

@@ -14,18 +14,40 @@ export const commands = {
 	/**  A customer's place in id order, for stepping on from a customer found by search. */
 	customerPositionGet: (id: number) => typedError<number, CommandError>(__TAURI_INVOKE("customer_position_get", { id })),
 	/**
-	 *  Imports a file the user picked; progress streams through `on_progress`. The segment index is
-	 *  rebuilt afterwards, so counts include the new rows.
+	 *  The wizard's preview of a picked file: detected format, encoding and delimiter, the column
+	 *  mapping and the first rows, as the import with these settings would read them.
 	 */
-	customersImport: (path: string, kind: ImportKind, onProgress: Channel<Progress>) => typedError<ImportSummary, CommandError>(__TAURI_INVOKE("customers_import", { path, kind, onProgress })),
+	importPreview: (path: string, kind: ImportKind, settings: ImportSettings) => typedError<FilePreview, CommandError>(__TAURI_INVOKE("import_preview", { path, kind, settings })),
+	/**
+	 *  Imports a file the user picked; progress streams through `on_progress`, `import_cancel`
+	 *  stops it with nothing written. The segment index is rebuilt afterwards, so counts include
+	 *  the new rows.
+	 */
+	customersImport: (path: string, kind: ImportKind, settings: ImportSettings, onProgress: Channel<Progress>) => typedError<ImportSummary, CommandError>(__TAURI_INVOKE("customers_import", { path, kind, settings, onProgress })),
+	importCancel: () => typedError<null, CommandError>(__TAURI_INVOKE("import_cancel")),
 	/**  The exact count and funnel from the in-memory index: fast enough to run on every edit. */
 	segmentCount: (rule: Rule) => typedError<SegmentCount, CommandError>(__TAURI_INVOKE("segment_count", { rule })),
 	segmentsList: () => typedError<SavedSegment[], CommandError>(__TAURI_INVOKE("segments_list")),
 	segmentLoad: (name: string) => typedError<Rule, CommandError>(__TAURI_INVOKE("segment_load", { name })),
 	/**  Saves (or replaces) a segment; a rule that refers to itself through others is refused. */
 	segmentSave: (name: string, rule: Rule) => typedError<null, CommandError>(__TAURI_INVOKE("segment_save", { name, rule })),
+	/**
+	 *  Writes the segment's customers to `path` (picked in a save dialog) as CSV with `columns`
+	 *  (any merge fields); returns how many customers were written.
+	 */
+	segmentExport: (rule: Rule, columns: string[], path: string) => typedError<number, CommandError>(__TAURI_INVOKE("segment_export", { rule, columns, path })),
 	templatesList: () => typedError<TemplateInfo[], CommandError>(__TAURI_INVOKE("templates_list")),
 	templateSource: (name: string) => typedError<string, CommandError>(__TAURI_INVOKE("template_source", { name })),
+	/**
+	 *  Saves the edited source under `name` (a new template, or replacing one); a source that does
+	 *  not compile is refused with the error's line and column.
+	 */
+	templateSave: (name: string, source: string) => typedError<null, CommandError>(__TAURI_INVOKE("template_save", { name, source })),
+	/**
+	 *  Which merge fields of the edited source would render empty, and for how many of the
+	 *  audience's customers, before anything is rendered to files.
+	 */
+	templateMissingFields: (source: string, audience: Rule) => typedError<MissingReport, CommandError>(__TAURI_INVOKE("template_missing_fields", { source, audience })),
 	/**  Compiles `source` (as edited, not yet saved) and renders it for one customer. */
 	emailPreview: (source: string, customer: number) => typedError<RenderedEmail, CommandError>(__TAURI_INVOKE("email_preview", { source, customer })),
 	/**  The fields a template can merge, with one customer's values. */
@@ -54,6 +76,13 @@ export type CampaignRequest = {
 	out: string,
 	format: OutputFormat,
 	from: string,
+};
+
+export type ColumnPreview = {
+	/**  The header as written in the file. */
+	name: string,
+	/**  The field it maps to, in `--map` spelling (`email`, `consent:sms`, `attribute:city`, …). */
+	field: string,
 };
 
 export type CommandError = {
@@ -126,7 +155,9 @@ export type DateOp = { date: "before"; value: string } | { date: "after"; value:
 /**  The date's month and day recur within the next N days (birthdays, anniversaries). */
 { date: "anniversary_within_days"; days: number };
 
-export type ErrorCode = "no_workspace" | "not_found" | "invalid_input" | "template" | "database" | "io";
+export type ErrorCode = "no_workspace" | "not_found" | "invalid_input" | "template" | "database" | "io" | 
+/**  The user stopped it; nothing was changed. */
+"cancelled";
 
 export type EventView = {
 	occurred_at: string,
@@ -138,6 +169,19 @@ export type EventView = {
 export type FieldOp = ({ op: "equals"; value: string }) & { compare?: never; max?: never; min?: never; values?: never } | ({ op: "not_equals"; value: string }) & { compare?: never; max?: never; min?: never; values?: never } | ({ op: "contains"; value: string }) & { compare?: never; max?: never; min?: never; values?: never } | ({ op: "starts_with"; value: string }) & { compare?: never; max?: never; min?: never; values?: never } | ({ op: "in"; values: string[] }) & { compare?: never; max?: never; min?: never; value?: never } | ({ op: "is_set" }) & { compare?: never; max?: never; min?: never; value?: never; values?: never } | ({ op: "not_set" }) & { compare?: never; max?: never; min?: never; value?: never; values?: never } | ({ op: "compare"; compare: Compare; value: number | null }) & { max?: never; min?: never; values?: never } | ({ op: "between"; min: number | null; max: number | null }) & { compare?: never; value?: never; values?: never } | {
 	op: "date",
 } & DateOp | ({ op: "is_true" }) & { compare?: never; max?: never; min?: never; value?: never; values?: never } | ({ op: "is_false" }) & { compare?: never; max?: never; min?: never; value?: never; values?: never };
+
+export type FilePreview = {
+	format: Format,
+	encoding: string,
+	delimiter: string | null,
+	columns: ColumnPreview[],
+	/**  The first rows, a text per column (empty where the row has no value). */
+	rows: string[][],
+	/**  Whether the whole file was read (otherwise only its first megabyte). */
+	whole_file: boolean,
+	/**  Rows read in what was previewed (good and unreadable). */
+	rows_read: number,
+};
 
 export type FirstOrLast = "first" | "last";
 
@@ -162,6 +206,16 @@ export type Group = {
 };
 
 export type ImportKind = "customers" | "events";
+
+/**  What the user chose in the import wizard; anything left out is detected. */
+export type ImportSettings = {
+	/**  `utf-8` or `gb18030`. */
+	encoding: string | null,
+	/**  One character, or `tab`. */
+	delimiter: string | null,
+	/**  The columns the user mapped by hand: (column, field in `--map` spelling). */
+	mapping: ([string, string])[],
+};
 
 export type ImportSummary = {
 	kind: string,
@@ -204,6 +258,13 @@ export type MissingField = {
 	/**  Customers for whom the field renders empty. */
 	customers: number,
 	of: number,
+};
+
+export type MissingReport = {
+	/**  Customers of the audience who can receive email (the ones a campaign would render). */
+	customers: number,
+	/**  Merge tags without a fallback that render empty for some of them. */
+	missing: MissingField[],
 };
 
 export type OutputFormat = "html" | "eml";

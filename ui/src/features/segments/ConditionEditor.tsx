@@ -1,8 +1,8 @@
 import { useTranslation } from "react-i18next";
 import type { AttributeInfo, Condition } from "../../lib/bindings";
-import { defaultOp, RFM_GROUPS, splitList } from "./ruleModel";
+import { BANDS, defaultOp, RFM_GROUPS, splitList } from "./ruleModel";
 
-type Props = { condition: Condition; fields: AttributeInfo[]; onChange: (c: Condition) => void };
+type Props = { condition: Condition; fields: AttributeInfo[]; savedSegments: string[]; onChange: (c: Condition) => void };
 // Editors work on the condition as loose data and hand back the typed condition.
 type Loose = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -11,7 +11,7 @@ const COMPARE_SIGNS: Record<string, string> = { gte: "≥", gt: ">", eq: "=", ne
 const TEXT_OPS = ["equals", "not_equals", "contains", "starts_with", "in", "is_set", "not_set"];
 const SCORES = ["r", "f", "m", "recency_days", "frequency", "monetary", "p_alive", "expected_purchases", "expected_value", "value", "attrition", "potential"];
 
-export function ConditionEditor({ condition, fields, onChange }: Props) {
+export function ConditionEditor({ condition, fields, savedSegments, onChange }: Props) {
   const { t } = useTranslation();
   const c = condition as Loose;
   const set = (patch: Loose) => onChange({ ...c, ...patch } as Condition);
@@ -140,6 +140,31 @@ export function ConditionEditor({ condition, fields, onChange }: Props) {
               {g}
             </label>
           ))}
+        </span>
+      );
+    case "band":
+      return (
+        <span className="editor">
+          <span className="kind">{t("segments.type.band")}</span>
+          <select aria-label="band score" value={c.score} onChange={(e) => set({ score: e.target.value })}>
+            {["value", "attrition", "potential"].map((s) => <option key={s} value={s}>{t(`segments.bandScore.${s}`)}</option>)}
+          </select>
+          {BANDS.map((b) => (
+            <label key={b} className="check">
+              <input type="checkbox" checked={c.bands.includes(b)} onChange={(e) => set({ bands: e.target.checked ? [...c.bands, b] : c.bands.filter((x: string) => x !== b) })} />
+              {t(`segments.band.${b}`)}
+            </label>
+          ))}
+        </span>
+      );
+    case "segment":
+      return (
+        <span className="editor">
+          <span className="kind">{t("segments.type.segment")}</span>
+          <select aria-label="saved segment" data-testid="segment-ref" value={c.name} onChange={(e) => set({ name: e.target.value })}>
+            {!savedSegments.includes(c.name) && <option value={c.name}>{c.name}</option>}
+            {savedSegments.map((name) => <option key={name} value={name}>{name}</option>)}
+          </select>
         </span>
       );
     default:

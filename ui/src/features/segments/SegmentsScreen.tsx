@@ -1,5 +1,6 @@
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
+import { save as saveDialog } from "@tauri-apps/plugin-dialog";
 import type { AttributeInfo, Condition, Group, Rule, SavedSegment, SegmentCount, WorkspaceStatus } from "../../lib/bindings";
 import { backend, errorText } from "../../lib/backend";
 import { addCondition, BUILTIN_FIELDS, CONDITION_TYPES, newCondition, setCondition, type Path } from "./ruleModel";
@@ -14,6 +15,7 @@ export function SegmentsScreen({ workspace, rule, onChange: setRule }: { workspa
   const [saved, setSaved] = useState<SavedSegment[]>([]);
   const [name, setName] = useState("");
   const [notice, setNotice] = useState<string | null>(null);
+  const [columns, setColumns] = useState("id, email, first_name, last_name, phone, tags");
   useEffect(() => {
     backend.segmentsList().then(setSaved, (e) => setError(errorText(e)));
   }, []);
@@ -24,6 +26,19 @@ export function SegmentsScreen({ workspace, rule, onChange: setRule }: { workspa
       setName(as);
       setSaved(await backend.segmentsList());
       setNotice(t("segments.saved", { name: as }));
+    } catch (e) {
+      setError(errorText(e));
+    }
+  }
+
+  /** Writes the segment's customers to a CSV file the user picks, with the columns listed. */
+  async function exportCsv() {
+    const path = await saveDialog({ defaultPath: `${name.trim() || t("segments.title")}.csv`, filters: [{ name: "CSV", extensions: ["csv"] }] });
+    if (typeof path !== "string") return;
+    try {
+      const list = columns.split(",").map((c) => c.trim()).filter(Boolean);
+      const written = await backend.segmentExport(rule, list, path);
+      setNotice(t("segments.exported", { count: written, path }));
     } catch (e) {
       setError(errorText(e));
     }
@@ -66,12 +81,22 @@ export function SegmentsScreen({ workspace, rule, onChange: setRule }: { workspa
         <button disabled={!name.trim()} onClick={() => save(t("segments.copyOf", { name: name.trim() }))}>{t("segments.duplicate")}</button>
         {notice && <span className="ok" data-testid="segment-notice">{notice}</span>}
       </div>
+      <details className="export" data-testid="segment-export">
+        <summary>{t("segments.export")}</summary>
+        <div className="toolbar">
+          <label className="grow">
+            {t("segments.columns")}{" "}
+            <input data-testid="export-columns" className="mono wide" value={columns} onChange={(e) => setColumns(e.target.value)} />
+          </label>
+          <button data-testid="export-start" disabled={!columns.trim()} onClick={exportCsv}>{t("segments.exportCsv")}</button>
+        </div>
+      </details>
       <div className="count" aria-live="polite">
         <strong data-testid="segment-count">{count ? count.count.toLocaleString() : "…"}</strong>{" "}
         <span className="muted">{count && t("segments.matching", { shown: count.count.toLocaleString(), total: count.total.toLocaleString() })}</span>
       </div>
       {error && <p className="error" role="alert">{error}</p>}
-      <GroupEditor group={rule} path={[]} fields={fields} onChange={(g) => setRule({ ...rule, ...g })} root={rule} setRoot={setRule} />
+      <GroupEditor group={rule} path={[]} fields={fields} savedSegments={saved.map((s) => s.name)} onChange={(g) => setRule({ ...rule, ...g })} root={rule} setRoot={setRule} />
       {count && count.funnel.length > 0 && (
         <>
           <h2>{t("segments.funnel")}</h2>
@@ -94,12 +119,13 @@ type GroupProps = {
   group: Group;
   path: Path;
   fields: AttributeInfo[];
+  savedSegments: string[];
   onChange: (g: Group) => void;
   root: Rule;
   setRoot: (r: Rule) => void;
 };
 
-function GroupEditor({ group, path, fields, onChange, root, setRoot }: GroupProps) {
+function GroupEditor({ group, path, fields, savedSegments, onChange, root, setRoot }: GroupProps) {
   const { t } = useTranslation();
   const mode = group.not ? "not" : (group.match ?? "all");
   return (
@@ -126,12 +152,13 @@ function GroupEditor({ group, path, fields, onChange, root, setRoot }: GroupProp
                   group={c as Condition & Group}
                   path={here}
                   fields={fields}
+                  savedSegments={savedSegments}
                   onChange={(g) => setRoot(setCondition(root, here, { ...(c as object), ...g, type: "group" } as Condition))}
                   root={root}
                   setRoot={setRoot}
                 />
               ) : (
-                <ConditionEditor condition={c} fields={fields} onChange={(next) => setRoot(setCondition(root, here, next))} />
+                <ConditionEditor condition={c} fields={fields} savedSegments={savedSegments} onChange={(next) => setRoot(setCondition(root, here, next))} />
               )}
               <button className="remove" aria-label={t("segments.remove")} onClick={() => setRoot(setCondition(root, here, null))}>×</button>
             </li>
@@ -142,11 +169,11 @@ function GroupEditor({ group, path, fields, onChange, root, setRoot }: GroupProp
         <select
           data-testid={`add-${path.join(".") || "root"}`}
           value=""
-          onChange={(e) => e.target.value && setRoot(addCondition(root, path, newCondition(e.target.value as never, fields)))}
+          onChange={(e) => e.target.value && setRoot(addCondition(root, path, newCondition(e.target.value as never, fields, savedSegments)))}
         >
           <option value="">+ {t("segments.addCondition")}</option>
           {CONDITION_TYPES.map((type) => (
-            <option key={type} value={type}>{type === "group" ? t("segments.addGroup") : t(`segments.type.${type}`)}</option>
+            <option key={type} value={type} disabled={type === "segment" && savedSegments.length === 0}>{type === "group" ? t("segments.addGroup") : t(`segments.type.${type}`)}</option>
           ))}
         </select>
       </div>

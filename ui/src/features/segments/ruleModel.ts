@@ -2,8 +2,9 @@
 // pure helpers the editor calls, so the editing logic is tested without a window.
 import type { AttributeInfo, Condition, Group, Rule } from "../../lib/bindings";
 
-export type ConditionType = "field" | "tags" | "consent" | "event" | "score" | "rfm_group" | "group";
-export const CONDITION_TYPES: ConditionType[] = ["field", "tags", "consent", "event", "score", "rfm_group", "group"];
+export type ConditionType = "field" | "tags" | "consent" | "event" | "score" | "rfm_group" | "band" | "segment" | "group";
+export const CONDITION_TYPES: ConditionType[] = ["field", "tags", "consent", "event", "score", "rfm_group", "band", "segment", "group"];
+export const BANDS = ["low", "medium", "high"];
 export const RFM_GROUPS = ["Champions", "Loyal", "Potential loyalists", "New", "At risk", "Can't lose", "Hibernating", "Lost"];
 export const BUILTIN_FIELDS: AttributeInfo[] = ["email", "first_name", "last_name", "phone", "locale"].map((name) => ({ name, type: "text" }));
 
@@ -15,7 +16,7 @@ export function emptyRule(): Rule {
 }
 
 /** A new condition of `type` with sensible defaults (the first field, the last 90 days…). */
-export function newCondition(type: ConditionType, fields: AttributeInfo[]): Condition {
+export function newCondition(type: ConditionType, fields: AttributeInfo[], savedSegments: string[] = []): Condition {
   switch (type) {
     case "field": {
       const field = fields[0] ?? BUILTIN_FIELDS[0];
@@ -31,6 +32,10 @@ export function newCondition(type: ConditionType, fields: AttributeInfo[]): Cond
       return { type: "score", score: "r", compare: "gte", value: 4 };
     case "rfm_group":
       return { type: "rfm_group", groups: ["Champions"] };
+    case "band":
+      return { type: "band", score: "attrition", bands: ["high"] };
+    case "segment":
+      return { type: "segment", name: savedSegments[0] ?? "" };
     case "group":
       return { type: "group", match: "any", conditions: [] } as Condition;
   }
