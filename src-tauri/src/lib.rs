@@ -41,6 +41,7 @@ pub fn commands<R: Runtime>() -> tauri_specta::Builder<R> {
             templates::merge_fields,
             campaigns::campaign_render,
             campaigns::campaign_cancel,
+            campaigns::campaign_open,
         ])
         // Counts and ids stay far below 2^53.
         .dangerously_cast_bigints_to_number()

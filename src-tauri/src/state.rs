@@ -26,6 +26,8 @@ pub struct AppState {
     /// The merge data of the customer last previewed, reused while a template is edited; cleared
     /// whenever the workspace changes.
     pub preview_data: Mutex<Option<(i64, Arc<Value>)>>,
+    /// The folder the last campaign was rendered to: the one thing `campaign_open` may open.
+    pub last_render: Mutex<Option<PathBuf>>,
 }
 
 impl AppState {
@@ -36,6 +38,7 @@ impl AppState {
             cancel_render: Arc::default(),
             cancel_import: Arc::default(),
             preview_data: Mutex::new(None),
+            last_render: Mutex::new(None),
         }
     }
 

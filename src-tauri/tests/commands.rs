@@ -305,6 +305,13 @@ fn templates_are_saved_checked_for_missing_fields_and_segments_exported() {
 fn a_campaign_renders_the_audience_to_files_with_a_manifest_and_skips_opt_outs() {
     let d = desktop();
     let status = d.call("workspace_open_demo", json!({})).unwrap();
+    let nothing = d
+        .call("campaign_open", json!({"item": "folder"}))
+        .unwrap_err();
+    assert_eq!(
+        nothing["code"], "not_found",
+        "only a rendered campaign can be opened: {nothing}"
+    );
     let out = d.dir.path().join("campaign");
     let summary = d
         .call("campaign_render", json!({"request": {

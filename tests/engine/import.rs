@@ -421,3 +421,68 @@ async fn a_preview_shows_encoding_delimiter_mapping_and_first_rows() {
     assert!(preview.rows_read > 1000 && preview.rows_read < 100_000);
     assert_eq!(preview.rows[0], ["user0@example.com", "Zürich"]);
 }
+
+#[tokio::test]
+async fn customer_pages_sort_by_name_and_email_with_blanks_last_both_ways() {
+    use tessera_engine::customers::{customer_page, PageQuery, SortKey};
+
+    let t = TestWorkspace::new().await;
+    let people = t.file(
+        "people.csv",
+        "email,phone,first_name,last_name\n\
+         zoe@example.com,,Zoë,Ångström\n\
+         ,+4915112345678,Bob,\n\
+         li@example.cn,,伟,李\n\
+         ann@example.com,,Ann,Lee\n\
+         cy@example.com,,Cy,Lee\n",
+    );
+    t.customers(&people).await;
+    let page = |sort, descending, offset| {
+        let ws = &t.ws;
+        async move {
+            let query = PageQuery {
+                sort,
+                descending,
+                offset,
+                limit: 2,
+                ..Default::default()
+            };
+            customer_page(&ws.pool, &query).await.unwrap()
+        }
+    };
+    let mut names = Vec::new();
+    for offset in [0, 2, 4] {
+        for row in page(SortKey::Name, false, offset).await.rows {
+            names.push(format!(
+                "{} {}",
+                row.first_name.unwrap_or_default(),
+                row.last_name.unwrap_or_default()
+            ));
+        }
+    }
+    assert_eq!(
+        names,
+        ["Ann Lee", "Cy Lee", "Zoë Ångström", "伟 李", "Bob "]
+    );
+    let last_first = page(SortKey::Name, true, 0).await.rows;
+    assert_eq!(
+        last_first[0].first_name.as_deref(),
+        Some("Bob"),
+        "blanks come first when reversed"
+    );
+    let by_email: Vec<Option<String>> = page(SortKey::Email, false, 0)
+        .await
+        .rows
+        .into_iter()
+        .map(|r| r.email)
+        .collect();
+    assert_eq!(
+        by_email,
+        [
+            Some("ann@example.com".into()),
+            Some("cy@example.com".into())
+        ]
+    );
+    assert_eq!(page(SortKey::Email, false, 4).await.rows[0].email, None);
+    assert_eq!(page(SortKey::Created, true, 0).await.total, 5);
+}

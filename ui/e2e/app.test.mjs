@@ -132,7 +132,7 @@ test("the template editor previews as you type and points at errors", async () =
   await app.click("[data-testid=template-save-as]");
   await app.waitFor("[data-testid=template-status]", (t) => t.includes("welcome edited"));
   assert.match(await app.text("[data-testid=template-select]"), /welcome edited/);
-  await app.type("[data-testid=template-source]", "<mjml><mj-body>{{#if vip}}</mj-body></mjml>");
+  await app.type("[data-testid=template-source] .cm-content", "<mjml><mj-body>{{#if vip}}</mj-body></mjml>");
   const error = await app.waitFor("[data-testid=template-error]");
   assert.match(error, /1/);
 });

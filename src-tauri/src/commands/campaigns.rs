@@ -11,7 +11,7 @@ use tessera_engine::segments::{Clock, Rule};
 use tessera_engine::templates::compile_email;
 use tessera_engine::templates::store::load_template_source;
 
-use crate::error::{database, CommandResult};
+use crate::error::{database, CommandError, CommandResult, ErrorCode};
 use crate::state::{AppState, Open};
 
 /// The merge data of everyone `audience` selects, from the segment index.
@@ -68,6 +68,7 @@ pub async fn campaign_render(
     };
     let cancel = state.cancel_render.clone();
     cancel.store(false, Ordering::Relaxed);
+    *state.last_render.lock().await = Some(options.out.clone());
     let summary = tauri::async_runtime::spawn_blocking(move || {
         let progress = |done: usize, total: usize| {
             let _ = on_progress.send(RenderProgress {
@@ -87,4 +88,31 @@ pub async fn campaign_render(
 pub async fn campaign_cancel(state: State<'_, AppState>) -> CommandResult<()> {
     state.cancel_render.store(true, Ordering::Relaxed);
     Ok(())
+}
+
+#[derive(Debug, Clone, Copy, serde::Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum RenderedItem {
+    Folder,
+    Manifest,
+}
+
+/// Opens the last rendered campaign's folder or manifest in the system's file manager or
+/// viewer. Only what the app itself just wrote can be opened this way.
+#[tauri::command]
+#[specta::specta]
+pub async fn campaign_open(item: RenderedItem, state: State<'_, AppState>) -> CommandResult<()> {
+    let out = state.last_render.lock().await.clone().ok_or_else(|| {
+        CommandError::new(ErrorCode::NotFound, "no campaign has been rendered yet")
+    })?;
+    let path = match item {
+        RenderedItem::Folder => out,
+        RenderedItem::Manifest => out.join("manifest.json"),
+    };
+    open::that_detached(&path).map_err(|e| {
+        CommandError::new(
+            ErrorCode::Io,
+            format!("cannot open {}: {e}", path.display()),
+        )
+    })
 }

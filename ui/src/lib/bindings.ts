@@ -58,6 +58,11 @@ export const commands = {
 	 */
 	campaignRender: (request: CampaignRequest, onProgress: Channel<RenderProgress>) => typedError<RenderSummary, CommandError>(__TAURI_INVOKE("campaign_render", { request, onProgress })),
 	campaignCancel: () => typedError<null, CommandError>(__TAURI_INVOKE("campaign_cancel")),
+	/**
+	 *  Opens the last rendered campaign's folder or manifest in the system's file manager or
+	 *  viewer. Only what the app itself just wrote can be opened this way.
+	 */
+	campaignOpen: (item: RenderedItem) => typedError<null, CommandError>(__TAURI_INVOKE("campaign_open", { item })),
 };
 
 /* Types */
@@ -327,6 +332,8 @@ export type RenderedEmail = {
 	html: string,
 	text: string,
 };
+
+export type RenderedItem = "folder" | "manifest";
 
 export type RowError = {
 	line: number,

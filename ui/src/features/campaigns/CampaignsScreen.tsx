@@ -38,6 +38,10 @@ export function CampaignsScreen({ segment }: { segment: Rule }) {
     }
   }
 
+  function openRendered(item: "folder" | "manifest") {
+    backend.campaignOpen(item).catch((e) => setError(errorText(e)));
+  }
+
   const percent = progress && progress.total ? Math.round((100 * progress.done) / progress.total) : 0;
   return (
     <section className="campaigns">
@@ -84,8 +88,14 @@ export function CampaignsScreen({ segment }: { segment: Rule }) {
           <p className={summary.cancelled ? "warn" : "ok"}>
             {t(summary.cancelled ? "campaigns.cancelled" : "campaigns.done", { rendered: summary.rendered.toLocaleString(), optedOut: summary.skipped_opted_out.toLocaleString(), noEmail: summary.skipped_no_email.toLocaleString() })}
           </p>
-          <p>{t("campaigns.folder")}: <span className="mono" data-testid="campaign-folder">{summary.out}</span></p>
-          <p>{t("campaigns.manifest")}: <span className="mono">{summary.manifest}</span></p>
+          <p>
+            {t("campaigns.folder")}: <span className="mono" data-testid="campaign-folder">{summary.out}</span>{" "}
+            <button className="link" onClick={() => openRendered("folder")}>{t("campaigns.openFolder")}</button>
+          </p>
+          <p>
+            {t("campaigns.manifest")}: <span className="mono">{summary.manifest}</span>{" "}
+            <button className="link" onClick={() => openRendered("manifest")}>{t("campaigns.openManifest")}</button>
+          </p>
           {summary.missing_fields.length > 0 && (
             <ul className="warn">
               {summary.missing_fields.map((m) => (

@@ -84,7 +84,7 @@ export function ConditionEditor({ condition, fields, savedSegments, onChange }: 
         <span className="editor">
           <span className="kind">{t("segments.type.tags")}</span>
           <select aria-label="operator" value={c.op} onChange={(e) => set({ op: e.target.value })}>
-            {["has_any", "has_all", "has_none"].map((op) => <option key={op} value={op}>{op.replaceAll("_", " ")}</option>)}
+            {["has_any", "has_all", "has_none"].map((op) => <option key={op} value={op}>{t(`describe.tags.${op}`, { tags: "…" })}</option>)}
           </select>
           <input aria-label="tags" data-testid="tags-value" defaultValue={c.tags.join(", ")} onChange={(e) => set({ tags: splitList(e.target.value) })} />
         </span>
@@ -97,7 +97,7 @@ export function ConditionEditor({ condition, fields, savedSegments, onChange }: 
             {["email", "sms", "push"].map((x) => <option key={x}>{x}</option>)}
           </select>
           <select aria-label="status" value={c.status} onChange={(e) => set({ status: e.target.value })}>
-            {["granted", "revoked", "unknown"].map((x) => <option key={x}>{x}</option>)}
+            {["granted", "revoked", "unknown"].map((x) => <option key={x} value={x}>{t(`describe.consentStatus.${x}`)}</option>)}
           </select>
         </span>
       );
@@ -125,7 +125,7 @@ export function ConditionEditor({ condition, fields, savedSegments, onChange }: 
         <span className="editor">
           <span className="kind">{t("segments.type.score")}</span>
           <select aria-label="score" value={c.score} onChange={(e) => set({ score: e.target.value })}>
-            {SCORES.map((s) => <option key={s}>{s}</option>)}
+            {SCORES.map((s) => <option key={s} value={s}>{t(`describe.scores.${s}`)}</option>)}
           </select>
           {compare}
         </span>
@@ -137,7 +137,7 @@ export function ConditionEditor({ condition, fields, savedSegments, onChange }: 
           {RFM_GROUPS.map((g) => (
             <label key={g} className="check">
               <input type="checkbox" checked={c.groups.includes(g)} onChange={(e) => set({ groups: e.target.checked ? [...c.groups, g] : c.groups.filter((x: string) => x !== g) })} />
-              {g}
+              {t(`rfmGroups.${g}`)}
             </label>
           ))}
         </span>

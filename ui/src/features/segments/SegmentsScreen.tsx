@@ -1,15 +1,18 @@
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
+import type { TFunction } from "i18next";
 import { save as saveDialog } from "@tauri-apps/plugin-dialog";
 import type { AttributeInfo, Condition, Group, Rule, SavedSegment, SegmentCount, WorkspaceStatus } from "../../lib/bindings";
 import { backend, errorText } from "../../lib/backend";
 import { addCondition, BUILTIN_FIELDS, CONDITION_TYPES, newCondition, setCondition, type Path } from "./ruleModel";
 import { ConditionEditor } from "./ConditionEditor";
+import { describe } from "./describe";
 
 /** The rule builder with the exact count and per-condition funnel, recounted on every edit. */
 export function SegmentsScreen({ workspace, rule, onChange: setRule }: { workspace: WorkspaceStatus; rule: Rule; onChange: (r: Rule) => void }) {
   const { t } = useTranslation();
-  const [count, setCount] = useState<SegmentCount | null>(null);
+  // The count with the rule it was made for: the funnel describes that rule's conditions.
+  const [count, setCount] = useState<(SegmentCount & { rule: Rule }) | null>(null);
   const [error, setError] = useState<string | null>(null);
   const fields = [...BUILTIN_FIELDS, ...workspace.attributes];
   const [saved, setSaved] = useState<SavedSegment[]>([]);
@@ -58,7 +61,7 @@ export function SegmentsScreen({ workspace, rule, onChange: setRule }: { workspa
     let current = true;
     const timer = setTimeout(() => {
       backend.segmentCount(rule).then(
-        (c) => current && (setCount(c), setError(null)),
+        (c) => current && (setCount({ ...c, rule }), setError(null)),
         (e) => current && setError(errorText(e)),
       );
     }, 80);
@@ -104,7 +107,7 @@ export function SegmentsScreen({ workspace, rule, onChange: setRule }: { workspa
             {count.funnel.map((step) => (
               <li key={step.condition}>
                 <span className="bar" style={{ width: `${count.total ? (100 * step.remaining) / count.total : 0}%` }} />
-                <span className="label">{step.condition}. {step.label}</span>
+                <span className="label">{step.condition}. {labelOf(count.rule, step.condition, step.label, t)}</span>
                 <b>{step.remaining.toLocaleString()}</b>
               </li>
             ))}
@@ -113,6 +116,12 @@ export function SegmentsScreen({ workspace, rule, onChange: setRule }: { workspa
       )}
     </section>
   );
+}
+
+/** A funnel step's condition in the user's language (the engine's English label as fallback). */
+function labelOf(rule: Rule, position: string, fallback: string, t: TFunction): string {
+  const condition = (rule.conditions ?? [])[Number(position) - 1];
+  return condition ? describe(condition, t) : fallback;
 }
 
 type GroupProps = {

@@ -1,10 +1,11 @@
-import { useEffect, useMemo, useRef, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import type { MergeField, MissingReport, RenderedEmail, Rule } from "../../lib/bindings";
 import { useTemplate } from "./useTemplate";
 import { backend, BackendError, errorText } from "../../lib/backend";
 import { EmailFrame } from "../preview/EmailFrame";
 import { emptyRule } from "../segments/ruleModel";
+import { CodeEditor, type CodeEditorApi } from "./CodeEditor";
 
 /**
  * Edit a template's MJML + Handlebars source beside the live preview for one customer; save it;
@@ -26,7 +27,7 @@ export function TemplatesScreen({ segment }: { segment: Rule }) {
   const editedAt = useRef<number | null>(null);
   const [latency, setLatency] = useState<number | null>(null);
   const [fields, setFields] = useState<MergeField[]>([]);
-  const textarea = useRef<HTMLTextAreaElement>(null);
+  const editor = useRef<CodeEditorApi | null>(null);
   const [problem, setProblem] = useState<{ message: string; line: number | null; column: number | null } | null>(null);
 
   // Re-render on every edit (debounced a frame): compile + merge for one customer is ~2 ms.
@@ -55,12 +56,7 @@ export function TemplatesScreen({ segment }: { segment: Rule }) {
 
   /** Inserts `{{field}}` where the cursor is. */
   function insertField(name: string) {
-    const area = textarea.current;
-    const at = area?.selectionStart ?? source.length;
-    const tag = `{{${name}}}`;
-    editedAt.current = performance.now();
-    setSource(source.slice(0, at) + tag + source.slice(area?.selectionEnd ?? at));
-    requestAnimationFrame(() => area?.setSelectionRange(at + tag.length, at + tag.length));
+    editor.current?.insert(`{{${name}}}`);
   }
 
   // Measured once the new preview is committed to the page.
@@ -97,7 +93,6 @@ export function TemplatesScreen({ segment }: { segment: Rule }) {
     }
   }
 
-  const lines = useMemo(() => source.split("\n").length, [source]);
   return (
     <section className="templates">
       <h1>{t("templates.title")}</h1>
@@ -115,24 +110,16 @@ export function TemplatesScreen({ segment }: { segment: Rule }) {
         {latency !== null && <span className="muted" data-testid="preview-latency">{t("templates.latency", { ms: latency.toFixed(0) })}</span>}
       </div>
       <div className="editor-split">
-        <div className="code">
-          <pre className="gutter" aria-hidden="true">
-            {Array.from({ length: lines }, (_, i) => (
-              <span key={i} className={problem?.line === i + 1 ? "error-line" : undefined}>{i + 1}{"\n"}</span>
-            ))}
-          </pre>
-          <textarea
-            ref={textarea}
-            data-testid="template-source"
-            spellCheck={false}
-            rows={lines + 1}
-            value={source}
-            onChange={(e) => {
-              editedAt.current = performance.now();
-              setSource(e.target.value);
-            }}
-          />
-        </div>
+        <CodeEditor
+          value={source}
+          label={t("templates.source")}
+          errorAt={problem?.line ?? null}
+          api={(api) => (editor.current = api)}
+          onChange={(text) => {
+            editedAt.current = performance.now();
+            setSource(text);
+          }}
+        />
         <div className="preview-pane">
           <details className="fields" data-testid="merge-fields">
             <summary>{t("templates.fields", { count: fields.length })}</summary>

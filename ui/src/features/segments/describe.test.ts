@@ -1,0 +1,32 @@
+import { describe as suite, expect, it } from "vitest";
+import i18n from "../../i18n";
+import type { Condition } from "../../lib/bindings";
+import { describe } from "./describe";
+
+const conditions: Condition[] = [
+  { type: "consent", channel: "email", status: "granted" },
+  { type: "rfm_group", groups: ["Champions", "At risk"] },
+  { type: "event", event_type: "purchase", measure: "count", property: { name: "category", equals: "skincare" }, window: { last_days: 90 }, compare: "gte", value: 2 } as Condition,
+  { type: "segment", name: "VIP" },
+];
+
+suite("funnel labels", () => {
+  it("read like the engine's in English", async () => {
+    await i18n.changeLanguage("en");
+    expect(conditions.map((c) => describe(c, i18n.t))).toEqual([
+      "email consent granted",
+      "RFM group is Champions or At risk",
+      "number of purchase events with category = skincare in the last 90 days ≥ 2",
+      "in segment “VIP”",
+    ]);
+  });
+
+  it("are in Chinese when the interface is", async () => {
+    await i18n.changeLanguage("zh");
+    const labels = conditions.map((c) => describe(c, i18n.t));
+    expect(labels[0]).toBe("email 授权已同意");
+    expect(labels[1]).toBe("RFM 分群为 冠军客户 或 有流失风险");
+    expect(labels[2]).toBe("purchase 事件次数（category = skincare）（过去 90 天） ≥ 2");
+    await i18n.changeLanguage("en");
+  });
+});

@@ -1,0 +1,111 @@
+// The template source editor: CodeMirror 6 with MJML (XML) highlighting, Handlebars merge tags
+// marked on top, line numbers, and the line of the current error marked.
+import { useEffect, useRef } from "react";
+import { Annotation, EditorState, StateEffect, StateField, type Extension } from "@codemirror/state";
+import { Decoration, EditorView, MatchDecorator, ViewPlugin, keymap, lineNumbers, type DecorationSet, type ViewUpdate } from "@codemirror/view";
+import { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
+import { bracketMatching, defaultHighlightStyle, syntaxHighlighting } from "@codemirror/language";
+import { xml } from "@codemirror/lang-xml";
+
+/** `{{#each …}}`, `{{/each}}`, `{{else}}` (structure) apart from plain merge tags. */
+const handlebarsTags = new MatchDecorator({
+  regexp: /\{\{\{?~?([#/^>!]|else\b)?[^}]*\}?\}\}/g,
+  decoration: (match) => Decoration.mark({ class: match[1] ? "cm-hb-block" : "cm-hb-tag" }),
+});
+
+const handlebars = ViewPlugin.fromClass(
+  class {
+    tags: DecorationSet;
+    constructor(view: EditorView) {
+      this.tags = handlebarsTags.createDeco(view);
+    }
+    update(update: ViewUpdate) {
+      this.tags = handlebarsTags.updateDeco(update, this.tags);
+    }
+  },
+  { decorations: (plugin) => plugin.tags },
+);
+
+/** Marks a document replaced from outside (another template loaded): not an edit to report. */
+const fromOutside = Annotation.define<boolean>();
+
+const setErrorLine = StateEffect.define<number | null>();
+const errorLine = StateField.define<DecorationSet>({
+  create: () => Decoration.none,
+  update(marks, tr) {
+    for (const effect of tr.effects) {
+      if (!effect.is(setErrorLine)) continue;
+      const line = effect.value;
+      if (line === null || line < 1 || line > tr.state.doc.lines) return Decoration.none;
+      return Decoration.set([Decoration.line({ class: "cm-error-line" }).range(tr.state.doc.line(line).from)]);
+    }
+    return marks.map(tr.changes);
+  },
+  provide: (field) => EditorView.decorations.from(field),
+});
+
+export interface CodeEditorApi {
+  /** Replaces the selection with `text` (a merge tag) and puts the cursor after it. */
+  insert(text: string): void;
+}
+
+type Props = {
+  value: string;
+  onChange: (value: string) => void;
+  /** 1-based line of the current error, or null. */
+  errorAt: number | null;
+  api?: (api: CodeEditorApi) => void;
+  label: string;
+};
+
+export function CodeEditor({ value, onChange, errorAt, api, label }: Props) {
+  const host = useRef<HTMLDivElement>(null);
+  const view = useRef<EditorView | null>(null);
+  const changed = useRef(onChange);
+  changed.current = onChange;
+
+  useEffect(() => {
+    const extensions: Extension[] = [
+      lineNumbers(),
+      history(),
+      keymap.of([...defaultKeymap, ...historyKeymap]),
+      xml(),
+      syntaxHighlighting(defaultHighlightStyle),
+      bracketMatching(),
+      handlebars,
+      errorLine,
+      EditorView.lineWrapping,
+      EditorView.contentAttributes.of({ "aria-label": label, spellcheck: "false" }),
+      EditorView.updateListener.of((update) => {
+        if (update.docChanged && !update.transactions.some((tr) => tr.annotation(fromOutside))) {
+          changed.current(update.state.doc.toString());
+        }
+      }),
+    ];
+    const editor = new EditorView({ parent: host.current!, state: EditorState.create({ doc: value, extensions }) });
+    view.current = editor;
+    api?.({
+      insert(text) {
+        editor.dispatch(editor.state.replaceSelection(text), { userEvent: "input" });
+        editor.focus();
+      },
+    });
+    return () => editor.destroy();
+    // The editor is created once; `value` changes from outside are applied below.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+
+  // A new template (or a reload) replaces the document; the user's own edits are already in it.
+  useEffect(() => {
+    const editor = view.current;
+    if (editor && editor.state.doc.toString() !== value) {
+      editor.dispatch({ changes: { from: 0, to: editor.state.doc.length, insert: value }, annotations: fromOutside.of(true) });
+    }
+  }, [value]);
+
+  useEffect(() => {
+    view.current?.dispatch({ effects: setErrorLine.of(errorAt) });
+  }, [errorAt, value]);
+
+  return <div className="code" data-testid="template-source" ref={host} />;
+}
