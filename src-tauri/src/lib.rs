@@ -21,6 +21,7 @@ pub fn commands<R: Runtime>() -> tauri_specta::Builder<R> {
         .commands(tauri_specta::collect_commands![
             workspace::workspace_open_demo,
             workspace::workspace_open,
+            workspace::workspace_create,
             workspace::workspace_status,
             customers::customers_page,
             customers::customer_get,

@@ -151,7 +151,17 @@ fn an_import_reports_rejected_rows_and_the_counts_include_the_good_ones() {
         missing["code"], "not_found",
         "opening never creates: {missing}"
     );
-    tauri::async_runtime::block_on(tessera_engine::store::Workspace::open(&db)).unwrap();
+    let created = d.call("workspace_create", json!({"path": db})).unwrap();
+    assert_eq!(
+        (
+            &created["customers"],
+            created["templates"].as_u64().unwrap() >= 6
+        ),
+        (&json!(0), true),
+        "an empty workspace with the starter templates: {created}"
+    );
+    let again = d.call("workspace_create", json!({"path": db})).unwrap_err();
+    assert_eq!(again["code"], "invalid_input", "never overwritten: {again}");
     d.call("workspace_open", json!({"path": db})).unwrap();
     let csv = d.dir.path().join("customers.csv");
     std::fs::write(&csv, "email,first_name,city,Mobil\nann@example.com,Ann,Paris,0170 1234567\nnot-an-email,Bob,Lyon,\n李@example.cn,李,上海,\n").unwrap();

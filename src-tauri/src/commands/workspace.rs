@@ -1,6 +1,8 @@
 use tauri::State;
 use tessera_engine::customers::show::{workspace_status as status, WorkspaceStatus};
 use tessera_engine::demo::create_demo;
+use tessera_engine::store::Workspace;
+use tessera_engine::templates::store::install_starter_templates;
 
 use crate::error::{database, CommandError, CommandResult, ErrorCode};
 use crate::state::AppState;
@@ -35,6 +37,27 @@ pub async fn workspace_open(
             format!("no workspace at {path}"),
         ));
     }
+    state.open(path.as_ref()).await?;
+    workspace_status(state).await
+}
+
+/// Creates an empty workspace (with the starter templates) at a path picked in a save dialog,
+/// and opens it. An existing file is never overwritten.
+#[tauri::command]
+#[specta::specta]
+pub async fn workspace_create(
+    path: String,
+    state: State<'_, AppState>,
+) -> CommandResult<WorkspaceStatus> {
+    if std::path::Path::new(&path).exists() {
+        return Err(CommandError::new(
+            ErrorCode::InvalidInput,
+            format!("{path} already exists; open it, or choose a new name"),
+        ));
+    }
+    let workspace = Workspace::open(path.as_ref()).await?;
+    install_starter_templates(&workspace.pool).await?;
+    workspace.close().await;
     state.open(path.as_ref()).await?;
     workspace_status(state).await
 }

@@ -8,6 +8,11 @@ import { invoke as __TAURI_INVOKE, Channel } from "@tauri-apps/api/core";
 export const commands = {
 	workspaceOpenDemo: () => typedError<WorkspaceStatus, CommandError>(__TAURI_INVOKE("workspace_open_demo")),
 	workspaceOpen: (path: string) => typedError<WorkspaceStatus, CommandError>(__TAURI_INVOKE("workspace_open", { path })),
+	/**
+	 *  Creates an empty workspace (with the starter templates) at a path picked in a save dialog,
+	 *  and opens it. An existing file is never overwritten.
+	 */
+	workspaceCreate: (path: string) => typedError<WorkspaceStatus, CommandError>(__TAURI_INVOKE("workspace_create", { path })),
 	workspaceStatus: () => typedError<WorkspaceStatus, CommandError>(__TAURI_INVOKE("workspace_status")),
 	customersPage: (query: PageQuery) => typedError<CustomerPage, CommandError>(__TAURI_INVOKE("customers_page", { query })),
 	customerGet: (id: number) => typedError<CustomerView, CommandError>(__TAURI_INVOKE("customer_get", { id })),

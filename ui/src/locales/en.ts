@@ -2,6 +2,7 @@ export const en = {
   app: { name: "Tessera", language: "Language" },
   nav: { workspace: "Workspace", customers: "Customers", segments: "Segments", templates: "Templates", preview: "Preview", campaigns: "Campaigns" },
   workspace: {
+    create: "New workspace…",
     title: "Workspace",
     openDemo: "Open demo workspace",
     openFile: "Open workspace…",

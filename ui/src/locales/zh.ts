@@ -4,6 +4,7 @@ export const zh: typeof en = {
   app: { name: "Tessera", language: "语言" },
   nav: { workspace: "工作区", customers: "客户", segments: "人群", templates: "模板", preview: "预览", campaigns: "营销活动" },
   workspace: {
+    create: "新建工作区…",
     title: "工作区",
     openDemo: "打开演示工作区",
     openFile: "打开工作区…",

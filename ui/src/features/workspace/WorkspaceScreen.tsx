@@ -1,6 +1,6 @@
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { open } from "@tauri-apps/plugin-dialog";
+import { open, save } from "@tauri-apps/plugin-dialog";
 import type { WorkspaceStatus } from "../../lib/bindings";
 import { backend, errorText } from "../../lib/backend";
 import { recentWorkspaces, rememberWorkspace } from "./recent";
@@ -48,6 +48,11 @@ export function WorkspaceScreen({ status, opening, onOpening, onOpened }: Props)
     if (typeof path === "string") await run(backend.workspaceOpen(path));
   }
 
+  async function createFile() {
+    const path = await save({ defaultPath: "workspace.sqlite", filters: [{ name: "Tessera workspace", extensions: ["sqlite"] }] });
+    if (typeof path === "string") await run(backend.workspaceCreate(path));
+  }
+
   return (
     <section>
       <h1>{t("workspace.title")}</h1>
@@ -56,6 +61,7 @@ export function WorkspaceScreen({ status, opening, onOpening, onOpened }: Props)
           {busy ? t("workspace.opening") : t("workspace.openDemo")}
         </button>
         <button disabled={busy} onClick={pickFile}>{t("workspace.openFile")}</button>
+        <button disabled={busy} onClick={createFile}>{t("workspace.create")}</button>
       </div>
       {error && <p className="error" role="alert">{error}</p>}
       {status ? (
