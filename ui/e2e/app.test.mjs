@@ -96,6 +96,11 @@ test("a segment's count changes as a condition is added", async () => {
   assert.equal(await app.property("[data-testid=segment-ref]", "value"), "Champions by email");
   await app.waitFor("[data-testid=funnel] li:nth-child(3)", (t) => t.includes("Champions by email"));
   assert.equal(await app.text("[data-testid=segment-count]"), champions);
+  // First/last occurrence of an event, with a date test.
+  await app.click("[data-testid=add-root] option[value=occurrence]");
+  await app.waitFor("[data-testid=funnel] li:nth-child(4)", (t) => t.includes("last purchase in the last 30 days"));
+  await app.click("[data-testid=group-root] > ul > li:nth-child(4) > button.remove");
+  await app.waitFor("[data-testid=segment-count]", (t) => t === champions);
   await app.click("[data-testid=segment-export] summary");
   await app.waitFor("[data-testid=export-start]");
   await shoot("segments");

@@ -100,7 +100,7 @@ export const en = {
     addCondition: "Add condition",
     addGroup: "Add group",
     remove: "Remove",
-    type: { field: "Field", tags: "Tags", consent: "Consent", event: "Event", score: "Score", rfm_group: "RFM group", band: "Predicted band", segment: "In saved segment" },
+    type: { occurrence: "First or last event", field: "Field", tags: "Tags", consent: "Consent", event: "Event", score: "Score", rfm_group: "RFM group", band: "Predicted band", segment: "In saved segment" },
     bandScore: { value: "Value (spend so far)", attrition: "Attrition risk", potential: "Potential (future value)" },
     band: { low: "low", medium: "medium", high: "high" },
   },

@@ -102,7 +102,7 @@ export const zh: typeof en = {
     addCondition: "添加条件",
     addGroup: "添加条件组",
     remove: "删除",
-    type: { field: "字段", tags: "标签", consent: "授权", event: "事件", score: "评分", rfm_group: "RFM 分群", band: "预测分档", segment: "属于已保存人群" },
+    type: { occurrence: "首次或最近一次事件", field: "字段", tags: "标签", consent: "授权", event: "事件", score: "评分", rfm_group: "RFM 分群", band: "预测分档", segment: "属于已保存人群" },
     bandScore: { value: "价值（历史消费）", attrition: "流失风险", potential: "潜力（预测价值）" },
     band: { low: "低", medium: "中", high: "高" },
   },

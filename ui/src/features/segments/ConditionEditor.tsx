@@ -56,14 +56,7 @@ export function ConditionEditor({ condition, fields, savedSegments, onChange }: 
               <option value="is_false">no</option>
             </select>
           )}
-          {type === "date" && (
-            <>
-              <select aria-label="operator" value={c.date} onChange={(e) => set({ op: "date", date: e.target.value, days: 30, value: undefined })}>
-                {["within_last_days", "within_next_days", "anniversary_within_days"].map((d) => <option key={d} value={d}>{d.replaceAll("_", " ")}</option>)}
-              </select>
-              <input aria-label="days" type="number" min={0} value={c.days ?? 30} onChange={(e) => set({ days: Math.max(0, Number(e.target.value)) })} />
-            </>
-          )}
+          {type === "date" && <DateOpEditor c={c} set={(patch) => set({ op: "date", ...patch })} />}
           {(type === "text" || type === "json") && (
             <>
               <select aria-label="operator" value={c.op} onChange={(e) => set(e.target.value === "in" ? { op: "in", values: [] } : { op: e.target.value, value: c.value ?? "" })}>
@@ -142,6 +135,17 @@ export function ConditionEditor({ condition, fields, savedSegments, onChange }: 
           ))}
         </span>
       );
+    case "occurrence":
+      return (
+        <span className="editor">
+          <span className="kind">{t("segments.type.occurrence")}</span>
+          <select aria-label="first or last" value={c.which} onChange={(e) => set({ which: e.target.value })}>
+            {["first", "last"].map((w) => <option key={w} value={w}>{t(`describe.${w}`)}</option>)}
+          </select>
+          <input aria-label="event type" value={c.event_type} onChange={(e) => set({ event_type: e.target.value })} />
+          <DateOpEditor c={c} set={set} />
+        </span>
+      );
     case "band":
       return (
         <span className="editor">
@@ -170,4 +174,27 @@ export function ConditionEditor({ condition, fields, savedSegments, onChange }: 
     default:
       return <span className="editor mono">{JSON.stringify(condition)}</span>;
   }
+}
+
+const DATE_OPS = ["within_last_days", "within_next_days", "anniversary_within_days", "before", "after"];
+
+/** A date test: within the last/next N days, recurring within N days, or before/after a date. */
+function DateOpEditor({ c, set }: { c: Loose; set: (patch: Loose) => void }) {
+  const { t } = useTranslation();
+  const onDate = c.date === "before" || c.date === "after";
+  return (
+    <>
+      <select aria-label="date test" value={c.date} onChange={(e) => {
+        const date = e.target.value;
+        set(date === "before" || date === "after"
+          ? { date, value: c.value ?? new Date().toISOString().slice(0, 10), days: undefined }
+          : { date, days: c.days ?? 30, value: undefined });
+      }}>
+        {DATE_OPS.map((d) => <option key={d} value={d}>{t(`describe.date.${d}`, { days: "N", value: "…" })}</option>)}
+      </select>
+      {onDate
+        ? <input aria-label="date" type="date" value={c.value ?? ""} onChange={(e) => set({ value: e.target.value })} />
+        : <input aria-label="days" type="number" min={0} value={c.days ?? 30} onChange={(e) => set({ days: Math.max(0, Number(e.target.value)) })} />}
+    </>
+  );
 }

@@ -2,8 +2,8 @@
 // pure helpers the editor calls, so the editing logic is tested without a window.
 import type { AttributeInfo, Condition, Group, Rule } from "../../lib/bindings";
 
-export type ConditionType = "field" | "tags" | "consent" | "event" | "score" | "rfm_group" | "band" | "segment" | "group";
-export const CONDITION_TYPES: ConditionType[] = ["field", "tags", "consent", "event", "score", "rfm_group", "band", "segment", "group"];
+export type ConditionType = "field" | "tags" | "consent" | "event" | "occurrence" | "score" | "rfm_group" | "band" | "segment" | "group";
+export const CONDITION_TYPES: ConditionType[] = ["field", "tags", "consent", "event", "occurrence", "score", "rfm_group", "band", "segment", "group"];
 export const BANDS = ["low", "medium", "high"];
 export const RFM_GROUPS = ["Champions", "Loyal", "Potential loyalists", "New", "At risk", "Can't lose", "Hibernating", "Lost"];
 export const BUILTIN_FIELDS: AttributeInfo[] = ["email", "first_name", "last_name", "phone", "locale"].map((name) => ({ name, type: "text" }));
@@ -28,6 +28,8 @@ export function newCondition(type: ConditionType, fields: AttributeInfo[], saved
       return { type: "consent", channel: "email", status: "granted" };
     case "event":
       return { type: "event", event_type: "purchase", measure: "count", window: { last_days: 90 }, compare: "gte", value: 1 } as Condition;
+    case "occurrence":
+      return { type: "occurrence", event_type: "purchase", which: "last", date: "within_last_days", days: 30 } as Condition;
     case "score":
       return { type: "score", score: "r", compare: "gte", value: 4 };
     case "rfm_group":
