@@ -46,6 +46,10 @@ fn import_prints_a_json_summary_and_status_counts() {
         (status["customers"].as_i64(), status["events"].as_i64()),
         (Some(1), Some(0))
     );
+    // Each command leaves the workspace as one file (its WAL copied in), safe to copy alone.
+    let mut wal = db.clone().into_os_string();
+    wal.push("-wal");
+    assert!(!std::path::Path::new(&wal).exists());
 }
 
 #[test]

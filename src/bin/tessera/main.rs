@@ -214,8 +214,28 @@ fn disable_transparent_huge_pages() {
 
 pub type Failure = Box<dyn std::error::Error>;
 
-async fn open(db: &Option<PathBuf>) -> Result<Workspace, Failure> {
-    Ok(Workspace::open(&db.clone().unwrap_or_else(default_workspace_path)).await?)
+/// The workspaces a command opened, closed before the process exits (on error too): closing
+/// copies the WAL into the database file, so the workspace is one file again when the command
+/// returns, safe to copy or back up.
+#[derive(Default)]
+struct Opened(std::sync::Mutex<Vec<Workspace>>);
+
+impl Opened {
+    async fn open(&self, db: &Option<PathBuf>) -> Result<Workspace, Failure> {
+        let ws = Workspace::open(&db.clone().unwrap_or_else(default_workspace_path)).await?;
+        self.0
+            .lock()
+            .map_err(|_| "workspace list poisoned")?
+            .push(ws.clone());
+        Ok(ws)
+    }
+
+    async fn close_all(&self) {
+        let opened = std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()));
+        for ws in opened {
+            ws.close().await;
+        }
+    }
 }
 
 async fn template_source(ws: &Workspace, reference: &str) -> Result<(String, String), Failure> {
@@ -301,10 +321,10 @@ async fn import(
     Ok(())
 }
 
-async fn run(cli: Cli) -> Result<(), Failure> {
+async fn run(cli: Cli, opened: &Opened) -> Result<(), Failure> {
     match cli.command {
         Command::Status { json } => {
-            let ws = open(&cli.db).await?;
+            let ws = opened.open(&cli.db).await?;
             let status =
                 customers::show::workspace_status(&ws.pool, &ws.path.display().to_string()).await?;
             if json {
@@ -314,18 +334,16 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             }
         }
         Command::Import(cmd) => {
-            let ws = open(&cli.db).await?;
+            let ws = opened.open(&cli.db).await?;
             match cmd {
                 ImportCommand::Customers(args) => import(&ws, &args, None, false).await?,
                 ImportCommand::Events { args, event_type } => {
                     import(&ws, &args, event_type, true).await?
                 }
             }
-            // Waits for the import's WAL checkpoint, which runs after its durable commit.
-            ws.close().await;
         }
         Command::Customers(CustomersCommand::Show { id, json }) => {
-            let ws = open(&cli.db).await?;
+            let ws = opened.open(&cli.db).await?;
             let found = customers::show::find_customer(&ws.pool, &id)
                 .await?
                 .ok_or_else(|| format!("no customer '{id}'"))?;
@@ -421,7 +439,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 }
             }
             TemplateCommand::Add { name, file } => {
-                let ws = open(&cli.db).await?;
+                let ws = opened.open(&cli.db).await?;
                 template_store::save_email_template(
                     &ws.pool,
                     &name,
@@ -431,13 +449,13 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 println!("saved template '{name}'");
             }
             TemplateCommand::List => {
-                let ws = open(&cli.db).await?;
+                let ws = opened.open(&cli.db).await?;
                 for (name, updated) in template_store::list_templates(&ws.pool).await? {
                     println!("{name}\t{updated}");
                 }
             }
             TemplateCommand::InstallStarters => {
-                let ws = open(&cli.db).await?;
+                let ws = opened.open(&cli.db).await?;
                 let n = template_store::install_starter_templates(&ws.pool).await?;
                 println!("installed {n} starter templates");
             }
@@ -447,7 +465,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             customer,
             part,
         }) => {
-            let ws = open(&cli.db).await?;
+            let ws = opened.open(&cli.db).await?;
             let (name, source) = template_source(&ws, &template).await?;
             let compiled = compile(&name, &source)?;
             let id = customers::show::find_customer(&ws.pool, &customer)
@@ -473,7 +491,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             strict,
             json,
         }) => {
-            let ws = open(&cli.db).await?;
+            let ws = opened.open(&cli.db).await?;
             let (name, source) = template_source(&ws, &template).await?;
             let compiled = compile(&name, &source)?;
             let selection = match (all, customer) {
@@ -583,7 +601,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             }
         }
         Command::Model(ModelCommand::Fit { until, json }) => {
-            let ws = open(&cli.db).await?;
+            let ws = opened.open(&cli.db).await?;
             let until = match until {
                 Some(d) => Some(
                     customers::values::parse_date(&d)
@@ -616,7 +634,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 }
             }
         }
-        Command::Segment(command) => segment::run(&open(&cli.db).await?, command).await?,
+        Command::Segment(command) => segment::run(&opened.open(&cli.db).await?, command).await?,
         Command::Bench(args) => bench::run(args).await?,
     }
     Ok(())
@@ -647,7 +665,14 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    let opened = Opened::default();
+    let result = runtime.block_on(async {
+        let result = run(cli, &opened).await;
+        // Also waits for an import's WAL checkpoint, which runs after its durable commit.
+        opened.close_all().await;
+        result
+    });
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");

@@ -2,7 +2,7 @@
 //! they drop out with probability p. Rates ~ Gamma(r, α), dropout ~ Beta(a, b).
 
 use super::optimize::minimize;
-use super::{ln_gamma, History};
+use super::{distinct_x, ln_gamma, tally, weighted_sum, History};
 
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BgNbd {
@@ -13,24 +13,40 @@ pub struct BgNbd {
 }
 
 impl BgNbd {
-    /// Log-likelihood of one history (FHL 2005, eq. 6).
-    fn log_likelihood(&self, h: &History) -> f64 {
+    /// Log-likelihood of one history (FHL 2005, eq. 6) is `count_terms(x) + timing_terms(h)`.
+    /// This part depends on the repeat count alone (A₁ + A₂), shared by every such history.
+    fn count_terms(&self, x: f64) -> f64 {
+        let BgNbd { r, alpha, a, b } = *self;
+        ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln() + ln_gamma(a + b) + ln_gamma(b + x)
+            - ln_gamma(b)
+            - ln_gamma(a + b + x)
+    }
+
+    /// The part from the history's timing: ln(A₃ + A₄), summed without overflow.
+    fn timing_terms(&self, h: &History) -> f64 {
         let BgNbd { r, alpha, a, b } = *self;
         let x = h.x;
-        let a1 = ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln();
-        let a2 = ln_gamma(a + b) + ln_gamma(b + x) - ln_gamma(b) - ln_gamma(a + b + x);
         let a3 = -(r + x) * (alpha + h.t).ln();
         if x > 0.0 {
             let a4 = a.ln() - (b + x - 1.0).ln() - (r + x) * (alpha + h.t_x).ln();
             let m = a3.max(a4);
-            a1 + a2 + m + ((a3 - m).exp() + (a4 - m).exp()).ln()
+            m + ((a3 - m).exp() + (a4 - m).exp()).ln()
         } else {
-            a1 + a2 + a3
+            a3
         }
     }
 
     /// Maximum-likelihood fit. `None` when the likelihood has no finite maximum.
     pub fn fit(histories: &[History]) -> Option<BgNbd> {
+        let distinct = tally(histories.iter().copied(), |h| {
+            (h.x.to_bits(), h.t_x.to_bits(), h.t.to_bits())
+        });
+        let (counts, count_of) = distinct_x(&distinct, |h| h.x);
+        let with_count: Vec<((History, usize), f64)> = distinct
+            .iter()
+            .zip(count_of)
+            .map(|(&(h, n), i)| ((h, i), n))
+            .collect();
         let nll = |p: &[f64]| {
             let m = BgNbd {
                 r: p[0].exp(),
@@ -38,7 +54,8 @@ impl BgNbd {
                 a: p[2].exp(),
                 b: p[3].exp(),
             };
-            -histories.iter().map(|h| m.log_likelihood(h)).sum::<f64>()
+            let shared: Vec<f64> = counts.iter().map(|&x| m.count_terms(x)).collect();
+            -weighted_sum(&with_count, |(h, i)| shared[*i] + m.timing_terms(h))
         };
         let (p, value) = minimize(&nll, &[0.0, 0.0, 0.0, 0.0], 1e-12, 20_000);
         let fitted = BgNbd {

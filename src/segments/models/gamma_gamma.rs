@@ -2,7 +2,7 @@
 //! customers. Values ~ Gamma(p, ν), ν ~ Gamma(q, γ). Fitted on customers with repeat purchases.
 
 use super::optimize::minimize;
-use super::{ln_gamma, History};
+use super::{distinct_x, ln_gamma, tally, weighted_sum, History};
 
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GammaGamma {
@@ -11,29 +11,49 @@ pub struct GammaGamma {
     pub gamma: f64,
 }
 
-impl GammaGamma {
-    fn log_likelihood(&self, h: &History) -> f64 {
-        let GammaGamma { p, q, gamma } = *self;
-        let (x, m) = (h.x, h.mean_value);
-        ln_gamma(p * x + q) - ln_gamma(p * x) - ln_gamma(q)
-            + q * gamma.ln()
-            + (p * x - 1.0) * m.ln()
-            + p * x * x.ln()
-            - (p * x + q) * (gamma + x * m).ln()
-    }
+/// A repeat buyer as the likelihood reads them; the logarithms do not depend on the parameters,
+/// so they are taken once, not at every step of the optimizer.
+#[derive(Debug, Clone, Copy)]
+struct RepeatBuyer {
+    x: f64,
+    mean: f64,
+    ln_mean: f64,
+    x_ln_x: f64,
+}
 
+impl GammaGamma {
     pub fn fit(histories: &[History]) -> Option<GammaGamma> {
-        let repeat: Vec<&History> = histories
-            .iter()
-            .filter(|h| h.x > 0.0 && h.mean_value > 0.0)
+        let repeat = tally(
+            histories
+                .iter()
+                .filter(|h| h.x > 0.0 && h.mean_value > 0.0)
+                .map(|h| RepeatBuyer {
+                    x: h.x,
+                    mean: h.mean_value,
+                    ln_mean: h.mean_value.ln(),
+                    x_ln_x: h.x * h.x.ln(),
+                }),
+            |b| (b.x.to_bits(), b.mean.to_bits()),
+        );
+        let (counts, count_of) = distinct_x(&repeat, |b| b.x);
+        let repeat: Vec<((RepeatBuyer, usize), f64)> = repeat
+            .into_iter()
+            .zip(count_of)
+            .map(|((b, n), i)| ((b, i), n))
             .collect();
         let nll = |v: &[f64]| {
-            let m = GammaGamma {
-                p: v[0].exp(),
-                q: v[1].exp(),
-                gamma: v[2].exp(),
-            };
-            -repeat.iter().map(|h| m.log_likelihood(h)).sum::<f64>()
+            let (p, q, gamma) = (v[0].exp(), v[1].exp(), v[2].exp());
+            let constant = -ln_gamma(q) + q * gamma.ln();
+            // Per distinct repeat count: ln Γ(px + q) − ln Γ(px).
+            let shared: Vec<f64> = counts
+                .iter()
+                .map(|&x| ln_gamma(p * x + q) - ln_gamma(p * x))
+                .collect();
+            -weighted_sum(&repeat, |&(b, i)| {
+                let px = p * b.x;
+                shared[i] + constant + (px - 1.0) * b.ln_mean + p * b.x_ln_x
+                    - (px + q) * (gamma + b.x * b.mean).ln()
+            })
         };
         let (v, value) = minimize(&nll, &[0.0, 0.0, 0.0], 1e-12, 20_000);
         let fitted = GammaGamma {
