@@ -1,6 +1,7 @@
 //! `tessera import events FILE`: purchases and behaviour, each tied to a customer by email,
 //! phone or customer id. Re-importing a file adds nothing (each event has a content fingerprint).
 
+use rayon::iter::Either;
 use rayon::prelude::*;
 use rustc_hash::FxHashSet;
 use std::path::Path;
@@ -20,6 +21,23 @@ use super::{
 use crate::store::{
     checkpoint_in_background, insert_each, now_text, with_index_rebuilt, with_sqlite, Workspace,
 };
+
+/// Where a row came from in the file, for its rejection.
+#[derive(Clone, Copy)]
+struct Origin<'a> {
+    line: usize,
+    raw: &'a str,
+}
+
+impl<'a> Origin<'a> {
+    fn rejection(self, reason: String) -> Rejection<'a> {
+        Rejection {
+            line: self.line,
+            reason,
+            raw: self.raw,
+        }
+    }
+}
 
 struct EventRecord {
     key: Key,
@@ -134,7 +152,7 @@ async fn run_events_import(
 ) -> Result<ImportSummary, ImportError> {
     let bytes = read_bytes(path)?;
     let file = decode_file(&bytes, options.encoding)?;
-    let table = &load_table(path, &file, options)?;
+    let mut table = load_table(path, &file, options)?;
     let fields = map_columns(&table.columns, &options.overrides, Target::Events);
     if !fields
         .iter()
@@ -160,26 +178,24 @@ async fn run_events_import(
         rows: table.rows.len(),
     });
 
-    let mut rejections = unreadable_rows(table);
-    let converted: Vec<_> = table
-        .rows
-        .par_iter()
-        .map(|row| {
-            let record = convert_row(row, &table.columns, &fields, options.event_type.as_deref());
-            (row, record)
-        })
-        .collect();
-    let mut records = Vec::with_capacity(converted.len());
-    for (row, record) in converted {
-        match record {
-            Ok(r) => records.push((row, r)),
-            Err(reason) => rejections.push(Rejection {
+    let rows_read = table.rows.len() + table.errors.len();
+    let mut rejections = unreadable_rows(&table);
+    // The source rows are consumed as they are converted: at ten million events their cells
+    // would otherwise stay in memory beside the records (gigabytes, each page zeroed by the
+    // kernel once). Each record keeps where it came from for its rejection, if any.
+    let source_rows = std::mem::take(&mut table.rows);
+    let (records, bad): (Vec<(Origin, EventRecord)>, Vec<Rejection>) =
+        source_rows.into_par_iter().partition_map(|row| {
+            let origin = Origin {
                 line: row.line,
-                reason,
                 raw: row.raw,
-            }),
-        }
-    }
+            };
+            match convert_row(&row, &table.columns, &fields, options.event_type.as_deref()) {
+                Ok(record) => Either::Left((origin, record)),
+                Err(reason) => Either::Right(origin.rejection(reason)),
+            }
+        });
+    rejections.extend(bad);
 
     options.check_cancelled()?;
     let mut conn = ws.bulk_connection(options.cancel.clone()).await?;
@@ -195,18 +211,14 @@ async fn run_events_import(
     let owners =
         with_sqlite::<_, ImportError>(&mut tx, |db| Ok(load_key_owners(db, &keys)?)).await?;
     let mut rows = Vec::with_capacity(records.len());
-    for (row, record) in &records {
+    for (origin, record) in &records {
         match owners.get(&record.key) {
             Some(&customer) => rows.push((customer, record, [0; 16])),
-            None => rejections.push(Rejection {
-                line: row.line,
-                reason: format!(
-                    "no customer with {} '{}'",
-                    record.key.kind.as_str(),
-                    record.key.value
-                ),
-                raw: row.raw,
-            }),
+            None => rejections.push(origin.rejection(format!(
+                "no customer with {} '{}'",
+                record.key.kind.as_str(),
+                record.key.value
+            ))),
         }
     }
     rows.par_iter_mut()
@@ -275,7 +287,8 @@ async fn run_events_import(
         "events",
         path,
         file.encoding,
-        table,
+        &table,
+        rows_read,
         rejections,
         Counts {
             inserted,

@@ -506,5 +506,14 @@ async fn run_customers_import(
         merged: plan.merged,
         unchanged: plan.unchanged,
     };
-    finish("customers", path, file.encoding, table, rejections, counts)
+    let rows_read = table.rows.len() + table.errors.len();
+    finish(
+        "customers",
+        path,
+        file.encoding,
+        table,
+        rows_read,
+        rejections,
+        counts,
+    )
 }

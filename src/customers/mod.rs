@@ -155,6 +155,7 @@ fn finish(
     path: &Path,
     encoding: Encoding,
     table: &SourceTable,
+    rows_read: usize,
     mut rejections: Vec<Rejection>,
     counts: Counts,
 ) -> Result<ImportSummary, ImportError> {
@@ -169,7 +170,7 @@ fn finish(
         format: table.format,
         encoding: encoding.name(),
         delimiter: table.delimiter.map(|d| d.to_string()),
-        rows: table.rows.len() + table.errors.len(),
+        rows: rows_read,
         inserted: counts.inserted,
         updated: counts.updated,
         merged: counts.merged,
