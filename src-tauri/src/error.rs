@@ -38,6 +38,18 @@ impl CommandError {
 
 pub type CommandResult<T> = Result<T, CommandError>;
 
+/// A name the user typed for something to save (a segment, a template): trimmed, not empty.
+pub fn required_name<'a>(name: &'a str, what: &str) -> CommandResult<&'a str> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(CommandError::new(
+            ErrorCode::InvalidInput,
+            format!("a {what} needs a name"),
+        ));
+    }
+    Ok(name)
+}
+
 /// For database errors the engine passes through untyped (sqlx, rusqlite).
 pub fn database(e: impl ToString) -> CommandError {
     CommandError::new(ErrorCode::Database, e)

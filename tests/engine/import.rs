@@ -303,36 +303,33 @@ async fn a_cancelled_import_writes_nothing_and_the_next_one_works() {
     let people = t.file("people.csv", people);
     let purchases = t.file("purchases.csv", purchases);
 
-    // Cancelled before it starts writing, and cancelled in the middle of SQLite's inserts.
-    for cancel_at_writing in [false, true] {
-        let cancel = Arc::new(AtomicBool::new(!cancel_at_writing));
+    // Import options cancelled from the start, or once the import starts writing.
+    let cancelled = |at_writing: bool| {
+        let cancel = Arc::new(AtomicBool::new(!at_writing));
         let options = ImportOptions {
             cancel: Some(cancel.clone()),
             ..Default::default()
         };
-        let stop_when_writing = |p: Progress| {
+        let stop_when_writing = move |p: Progress| {
             if matches!(p, Progress::Writing { .. }) {
                 cancel.store(true, Ordering::Relaxed);
             }
         };
-        let result = import_customers(&t.ws, &people, &options, &stop_when_writing).await;
+        (options, stop_when_writing)
+    };
+
+    // Cancelled before it starts writing, and cancelled in the middle of SQLite's inserts.
+    for at_writing in [false, true] {
+        let (options, progress) = cancelled(at_writing);
+        let result = import_customers(&t.ws, &people, &options, &progress).await;
         assert!(matches!(result, Err(ImportError::Cancelled)), "{result:?}");
         assert_eq!(t.count("customers").await, 1);
     }
 
     t.customers(&people).await;
     assert_eq!(t.count("customers").await, 5001);
-    let cancel = Arc::new(AtomicBool::new(false));
-    let options = ImportOptions {
-        cancel: Some(cancel.clone()),
-        ..Default::default()
-    };
-    let stop_when_writing = |p: Progress| {
-        if matches!(p, Progress::Writing { .. }) {
-            cancel.store(true, Ordering::Relaxed);
-        }
-    };
-    let result = import_events(&t.ws, &purchases, &options, &stop_when_writing).await;
+    let (options, progress) = cancelled(true);
+    let result = import_events(&t.ws, &purchases, &options, &progress).await;
     assert!(matches!(result, Err(ImportError::Cancelled)), "{result:?}");
     assert_eq!(t.count("events").await, 0);
 

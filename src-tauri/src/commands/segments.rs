@@ -4,7 +4,7 @@ use tessera_engine::segments::store::{list_segments, load_catalog, load_segment,
 use tessera_engine::segments::{Clock, Rule, SegmentCount};
 
 use super::campaigns::audience_contexts;
-use crate::error::{CommandError, CommandResult, ErrorCode};
+use crate::error::{required_name, CommandError, CommandResult, ErrorCode};
 use crate::state::AppState;
 
 fn now() -> Clock {
@@ -54,13 +54,7 @@ pub async fn segment_save(
     rule: Rule,
     state: State<'_, AppState>,
 ) -> CommandResult<()> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(CommandError::new(
-            ErrorCode::InvalidInput,
-            "a segment needs a name",
-        ));
-    }
+    let name = required_name(&name, "segment")?;
     let open = state.current().await?;
     Ok(save_segment(&open.workspace.pool, name, &rule, now()).await?)
 }

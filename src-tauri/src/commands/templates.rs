@@ -10,7 +10,7 @@ use tessera_engine::templates::store::{list_templates, load_template_source, sav
 use tessera_engine::templates::{compile_email, RenderedEmail};
 
 use super::campaigns::audience_contexts;
-use crate::error::{CommandError, CommandResult, ErrorCode};
+use crate::error::{required_name, CommandResult};
 use crate::state::AppState;
 
 #[derive(Debug, serde::Serialize, specta::Type)]
@@ -46,13 +46,7 @@ pub async fn template_save(
     source: String,
     state: State<'_, AppState>,
 ) -> CommandResult<()> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(CommandError::new(
-            ErrorCode::InvalidInput,
-            "a template needs a name",
-        ));
-    }
+    let name = required_name(&name, "template")?;
     let open = state.current().await?;
     Ok(save_email_template(&open.workspace.pool, name, &source).await?)
 }
