@@ -10,7 +10,7 @@ use crate::customers::{import_customers, import_events, ImportOptions, ImportSum
 use crate::render::{
     load_contexts, render_batch, BatchOptions, OutputFormat, RenderSummary, Selection,
 };
-use crate::store::Workspace;
+use crate::store::{Access, Workspace};
 use crate::templates::{compile_email, store as template_store};
 
 /// A small deterministic generator (xorshift), so the demo is the same on every machine.
@@ -322,7 +322,7 @@ pub async fn create_demo(
     customers: usize,
 ) -> Result<DemoReport, Box<dyn std::error::Error>> {
     let (customers_csv, purchases_csv) = write_demo_files(dir, customers, 20261122)?;
-    let ws = Workspace::open(db).await?;
+    let ws = Workspace::open(db, Access::Create).await?;
     let quiet = |_| {};
     let options = ImportOptions::default();
     let customers = import_customers(&ws, &customers_csv, &options, &quiet).await?;
@@ -347,8 +347,8 @@ pub async fn create_demo(
         let options = BatchOptions {
             out: dir.join("campaign").join(name),
             format,
-            from: "Tessera Demo <hello@tessera.local>".into(),
-            unsubscribe: crate::render::batch::DEFAULT_UNSUBSCRIBE.into(),
+            from: crate::render::eml::Mailbox::parse("Tessera Demo <hello@tessera.local>")?,
+            unsubscribe: Default::default(),
             date: chrono::Utc::now().to_rfc2822(),
             template_name: name.into(),
         };

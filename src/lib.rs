@@ -4,6 +4,8 @@
 pub mod bench;
 pub mod customers;
 pub mod demo;
+pub mod document;
+pub mod output;
 pub mod render;
 pub mod segments;
 pub mod store;

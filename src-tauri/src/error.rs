@@ -14,6 +14,14 @@ pub enum ErrorCode {
     Io,
     /// The user stopped it; nothing was changed.
     Cancelled,
+    /// The file is not a Tessera workspace (another application's database, not SQLite at all).
+    NotAWorkspace,
+    /// A render folder holds files Tessera did not write: choose an empty or new one.
+    FolderNotEmpty,
+    /// A sender address that is not an email address.
+    InvalidAddress,
+    /// The columns of an import file cannot be mapped as they are (two for one field, …).
+    ColumnMapping,
 }
 
 #[derive(Debug, Serialize, specta::Type)]
@@ -38,18 +46,6 @@ impl CommandError {
 
 pub type CommandResult<T> = Result<T, CommandError>;
 
-/// A name the user typed for something to save (a segment, a template): trimmed, not empty.
-pub fn required_name<'a>(name: &'a str, what: &str) -> CommandResult<&'a str> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(CommandError::new(
-            ErrorCode::InvalidInput,
-            format!("a {what} needs a name"),
-        ));
-    }
-    Ok(name)
-}
-
 /// For database errors the engine passes through untyped (sqlx, rusqlite).
 pub fn database(e: impl ToString) -> CommandError {
     CommandError::new(ErrorCode::Database, e)
@@ -73,6 +69,7 @@ impl From<tessera_engine::templates::store::TemplateStoreError> for CommandError
             // A template that does not compile: pointed at its line and column.
             TemplateStoreError::Invalid { error, .. } => error.into(),
             TemplateStoreError::NotFound(_) => CommandError::new(ErrorCode::NotFound, e),
+            TemplateStoreError::Name(_) => CommandError::new(ErrorCode::InvalidInput, e),
             TemplateStoreError::Sql(_) => CommandError::new(ErrorCode::Database, e),
         }
     }
@@ -83,7 +80,59 @@ impl From<tessera_engine::customers::ImportError> for CommandError {
         use tessera_engine::customers::ImportError;
         let code = match e {
             ImportError::Cancelled => ErrorCode::Cancelled,
+            ImportError::Mapping(_) => ErrorCode::ColumnMapping,
+            ImportError::Sql(_) | ImportError::Sqlite(_) => ErrorCode::Database,
+            ImportError::Report { .. } | ImportError::ReportAfterCommit { .. } => ErrorCode::Io,
             _ => ErrorCode::InvalidInput,
+        };
+        CommandError::new(code, e)
+    }
+}
+
+impl From<tessera_engine::store::StoreError> for CommandError {
+    fn from(e: tessera_engine::store::StoreError) -> CommandError {
+        use tessera_engine::store::StoreError;
+        let code = match e {
+            StoreError::Missing(_) => ErrorCode::NotFound,
+            StoreError::Foreign { .. } => ErrorCode::NotAWorkspace,
+            _ => ErrorCode::Database,
+        };
+        CommandError::new(code, e)
+    }
+}
+
+impl From<tessera_engine::output::OutputError> for CommandError {
+    fn from(e: tessera_engine::output::OutputError) -> CommandError {
+        use tessera_engine::output::OutputError;
+        let code = match e {
+            OutputError::NotOurs { .. } | OutputError::NotAFolder(_) | OutputError::Symlink(_) => {
+                ErrorCode::FolderNotEmpty
+            }
+            OutputError::Workspace(_) | OutputError::IsFolder(_) | OutputError::Exists(_) => {
+                ErrorCode::InvalidInput
+            }
+            OutputError::BadName(_) | OutputError::Io { .. } => ErrorCode::Io,
+        };
+        CommandError::new(code, e)
+    }
+}
+
+impl From<tessera_engine::render::batch::BatchError> for CommandError {
+    fn from(e: tessera_engine::render::batch::BatchError) -> CommandError {
+        use tessera_engine::render::batch::BatchError;
+        match e {
+            BatchError::Output(e) => e.into(),
+        }
+    }
+}
+
+impl From<tessera_engine::segments::SegmentError> for CommandError {
+    fn from(e: tessera_engine::segments::SegmentError) -> CommandError {
+        use tessera_engine::segments::SegmentError;
+        let code = match e {
+            SegmentError::NotFound(_) => ErrorCode::NotFound,
+            SegmentError::Sql(_) | SegmentError::Sqlite(_) => ErrorCode::Database,
+            SegmentError::Rule(_) | SegmentError::Name(_) => ErrorCode::InvalidInput,
         };
         CommandError::new(code, e)
     }
@@ -101,10 +150,8 @@ macro_rules! from_engine {
 }
 
 from_engine! {
-    tessera_engine::store::StoreError => ErrorCode::Database,
     tessera_engine::segments::rule::RuleError => ErrorCode::InvalidInput,
-    tessera_engine::segments::SegmentError => ErrorCode::InvalidInput,
     tessera_engine::render::preview::PreviewError => ErrorCode::NotFound,
+    tessera_engine::render::eml::HeaderError => ErrorCode::InvalidAddress,
     std::io::Error => ErrorCode::Io,
-    tessera_engine::render::batch::BatchError => ErrorCode::Io,
 }

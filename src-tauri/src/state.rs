@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use tessera_engine::segments::SegmentIndex;
-use tessera_engine::store::Workspace;
+use tessera_engine::store::{Access, Workspace};
 use tokio::sync::{Mutex, RwLock, RwLockReadGuard};
 
 use crate::error::{database, CommandError, CommandResult, ErrorCode};
@@ -47,9 +47,9 @@ impl AppState {
         RwLockReadGuard::try_map(self.open.read().await, Option::as_ref).map_err(|_| no_workspace())
     }
 
-    /// Opens (creating if needed) the workspace at `path` and builds its segment index.
-    pub async fn open(&self, path: &Path) -> CommandResult<()> {
-        let workspace = Workspace::open(path).await?;
+    /// Opens the workspace at `path` and builds its segment index.
+    pub async fn open(&self, path: &Path, access: Access) -> CommandResult<()> {
+        let workspace = Workspace::open(path, access).await?;
         let index = load_index(&workspace).await?;
         *self.preview_data.lock().await = None;
         if let Some(previous) = self.open.write().await.replace(Open { workspace, index }) {

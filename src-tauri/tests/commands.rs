@@ -342,8 +342,8 @@ fn a_campaign_renders_the_audience_to_files_with_a_manifest_and_skips_opt_outs()
     let files = std::fs::read_dir(&out).unwrap().count() as u64;
     assert_eq!(
         files,
-        rendered + 1,
-        "one file per customer and the manifest"
+        rendered + 2,
+        "one file per customer, the manifest and the marker of a render folder"
     );
     let manifest: Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
@@ -362,10 +362,13 @@ fn segments_are_saved_listed_reloaded_and_refused_when_they_refer_to_themselves(
         .unwrap();
     let list = d.call("segments_list", json!({})).unwrap();
     assert_eq!(list[0]["name"], "Reachable", "{list}");
+    // Read back in full: the defaults are written out.
+    let mut full = rule.clone();
+    full["not"] = json!(false);
     assert_eq!(
         d.call("segment_load", json!({"name": "Reachable"}))
             .unwrap(),
-        rule
+        full
     );
     let looping = json!({"version": 1, "conditions": [{"type": "segment", "name": "Loop"}]});
     let refused = d

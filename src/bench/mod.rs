@@ -14,9 +14,9 @@ use serde_json::{json, Value};
 use crate::customers::{import_customers, ImportOptions};
 use crate::demo::Rng;
 use crate::render::{render_batch, BatchOptions, CustomerContext, OutputFormat};
-use crate::store::Workspace;
+use crate::store::{Access, Workspace};
 use crate::templates::store::STARTER_EMAILS;
-use crate::templates::{compile_email, EmailTemplate, Misses, RenderEnv};
+use crate::templates::{compile_email, EmailTemplate, Notes, RenderEnv};
 
 #[derive(clap::Args)]
 pub struct BenchArgs {
@@ -203,9 +203,9 @@ fn bench_merge(
     baseline: &Path,
     have_node: bool,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let merge = |c: &Value, buf: &mut Vec<u8>, misses: &mut Misses| {
+    let merge = |c: &Value, buf: &mut Vec<u8>, misses: &mut Notes| {
         buf.clear();
-        misses.0.clear();
+        misses.clear();
         let _ = template.html.render(
             c,
             &RenderEnv {
@@ -216,7 +216,7 @@ fn bench_merge(
         );
         buf.len()
     };
-    let (mut buf, mut misses) = (Vec::with_capacity(16 * 1024), Misses::default());
+    let (mut buf, mut misses) = (Vec::with_capacity(16 * 1024), Notes::default());
     let size = merge(&customers[0], &mut buf, &mut misses);
     let start = Instant::now();
     for i in 0..emails {
@@ -225,7 +225,7 @@ fn bench_merge(
     let one_core = emails as f64 / start.elapsed().as_secs_f64();
     let start = Instant::now();
     (0..emails).into_par_iter().for_each_init(
-        || (Vec::with_capacity(16 * 1024), Misses::default()),
+        || (Vec::with_capacity(16 * 1024), Notes::default()),
         |(buf, misses), i| {
             merge(&customers[i % customers.len()], buf, misses);
         },
@@ -284,8 +284,10 @@ fn bench_files(
     let options = BatchOptions {
         out: scratch.join("render"),
         format: OutputFormat::Html,
-        from: "Bench <b@example.com>".into(),
-        unsubscribe: "mailto:u@example.com?subject={id}".into(),
+        from: crate::render::eml::Mailbox::parse("Bench <b@example.com>")?,
+        unsubscribe: crate::render::batch::UnsubscribePattern::parse(
+            "mailto:u@example.com?subject={id}",
+        )?,
         date: chrono::Utc::now().to_rfc2822(),
         template_name: "bench".into(),
     };
@@ -344,7 +346,7 @@ async fn bench_import(
         ));
     }
     std::fs::write(&csv_path, csv)?;
-    let ws = Workspace::open(&scratch.join("import.sqlite")).await?;
+    let ws = Workspace::open(&scratch.join("import.sqlite"), Access::Create).await?;
     let start = Instant::now();
     let s = import_customers(&ws, &csv_path, &ImportOptions::default(), &|_| {}).await?;
     let rows_per_second = s.inserted as f64 / start.elapsed().as_secs_f64();

@@ -16,7 +16,7 @@ use crate::customers::{import_customers, import_events, ImportOptions};
 use crate::demo::Rng;
 use crate::segments::store::load_catalog;
 use crate::segments::{count, Clock, Rule, SegmentIndex};
-use crate::store::Workspace;
+use crate::store::{Access, Workspace};
 
 const CITIES: &[&str] = &[
     "London", "Paris", "上海", "Berlin", "Zürich", "北京", "Madrid", "Rome", "Oslo", "Lyon",
@@ -138,7 +138,7 @@ pub async fn bench_segments(
     );
 
     let db = dir.join("workspace.sqlite");
-    let ws = Workspace::open(&db).await?;
+    let ws = Workspace::open(&db, Access::Create).await?;
     let options = ImportOptions::default();
     let t = Instant::now();
     let imported = import_customers(&ws, &dir.join("customers.csv"), &options, &|_| {}).await?;

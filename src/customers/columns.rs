@@ -47,10 +47,10 @@ pub enum Field {
     Ignore,
 }
 
-/// Header spelled for matching: lower case, without spaces, dashes, underscores or dots.
+/// Header spelled for matching: compatibility-normalized and lower case, without spaces,
+/// dashes, underscores, dots or invisible characters (a byte-order mark before `email`).
 fn squash(header: &str) -> String {
-    header
-        .trim()
+    super::clean::identifier(header)
         .to_lowercase()
         .chars()
         .filter(|c| !matches!(c, ' ' | '-' | '_' | '.' | '　'))
@@ -345,8 +345,47 @@ pub fn attribute_name(header: &str) -> String {
     name.trim_matches('_').to_string()
 }
 
+/// Why a file's columns cannot be imported as they are: nothing is guessed silently. (The
+/// messages speak the CLI's `--map`; the import wizard words the same cases itself.)
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum MappingError {
+    #[error(
+        "--map names the column '{column}', which the file does not have (its columns: {columns})"
+    )]
+    UnknownColumn { column: String, columns: String },
+    #[error("columns {} all map to {field}; keep one (--map 'COLUMN=ignore' for the others) or map them to different fields", quoted(.columns))]
+    Collision { field: String, columns: Vec<String> },
+    #[error("column '{column}' has no letters or digits to name an attribute after; map it with --map '{column}=attribute:NAME' or --map '{column}=ignore'")]
+    Unnamed { column: String },
+}
+
+fn quoted(columns: &[String]) -> String {
+    columns
+        .iter()
+        .map(|c| format!("'{c}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Maps each column to a field: overrides first, then known names, then a custom attribute.
+/// Refused (see [`check_mapping`]): an override for a column the file lacks, two columns for one
+/// field (`email,email`, or `City,city` as one attribute), and a header that cannot name an
+/// attribute (emoji only).
 pub fn map_columns(
+    columns: &[String],
+    overrides: &HashMap<String, Field>,
+    target: Target,
+) -> Result<Vec<Field>, MappingError> {
+    let fields = propose_fields(columns, overrides, target);
+    check_mapping(columns, &fields, overrides)?;
+    Ok(fields)
+}
+
+/// The field each column maps to, before the mapping is checked (the import wizard shows it
+/// with its problem, for the user to fix). A header that names no attribute is `Ignore` here.
+pub fn propose_fields(
     columns: &[String],
     overrides: &HashMap<String, Field>,
     target: Target,
@@ -367,6 +406,50 @@ pub fn map_columns(
             })
         })
         .collect()
+}
+
+/// The first problem of a proposed mapping, if any. Several tag columns are fine: their tags
+/// are joined; an empty header with no override is a column without a name, left out.
+pub fn check_mapping(
+    columns: &[String],
+    fields: &[Field],
+    overrides: &HashMap<String, Field>,
+) -> Result<(), MappingError> {
+    if let Some(missing) = overrides
+        .keys()
+        .filter(|column| !columns.iter().any(|c| c.trim() == column.as_str()))
+        .min()
+    {
+        return Err(MappingError::UnknownColumn {
+            column: missing.clone(),
+            columns: quoted(columns),
+        });
+    }
+    if let Some(column) = columns.iter().zip(fields).find_map(|(column, field)| {
+        let unnamed = *field == Field::Ignore
+            && !column.trim().is_empty()
+            && !overrides.contains_key(column.trim());
+        unnamed.then(|| column.clone())
+    }) {
+        return Err(MappingError::Unnamed { column });
+    }
+    let mut by_field: HashMap<String, Vec<&String>> = HashMap::new();
+    for (field, column) in fields.iter().zip(columns) {
+        if !matches!(field, Field::Ignore | Field::Tags) {
+            by_field.entry(field_name(field)).or_default().push(column);
+        }
+    }
+    if let Some((field, same)) = by_field
+        .into_iter()
+        .filter(|(_, same)| same.len() > 1)
+        .min_by_key(|(_, same)| columns.iter().position(|c| c == same[0]))
+    {
+        return Err(MappingError::Collision {
+            field,
+            columns: same.into_iter().cloned().collect(),
+        });
+    }
+    Ok(())
 }
 
 /// Parses `--map` arguments (`COLUMN=FIELD`).
@@ -405,6 +488,7 @@ mod tests {
         .to_vec();
         for target in [Target::Customers, Target::Events] {
             for field in map_columns(&cols, &HashMap::new(), target)
+                .unwrap()
                 .into_iter()
                 .chain([Field::Ignore])
             {
@@ -418,7 +502,7 @@ mod tests {
         let cols: Vec<String> = ["E-mail", "手机", "名", "姓", "退订", "Loyalty Tier", "标签"]
             .map(String::from)
             .to_vec();
-        let fields = map_columns(&cols, &HashMap::new(), Target::Customers);
+        let fields = map_columns(&cols, &HashMap::new(), Target::Customers).unwrap();
         assert_eq!(
             fields,
             vec![

@@ -9,14 +9,18 @@ use std::path::Path;
 use serde_json::{Map, Value};
 use sqlx::Connection as _;
 
+use super::clean::{self, Cleaned};
 use super::columns::{map_columns, Field, Target};
 use super::identity::{load_key_owners, Key, KeyKind};
+use super::import::cleaned_warning;
 use super::report::{ImportSummary, Rejection};
 use super::source::decode_file;
 use super::source::{Cell, SourceRow};
-use super::values::{normalize_email, normalize_phone, parse_number, parse_timestamp};
+use super::values::{
+    normalize_email, normalize_external_id, normalize_phone, parse_number, parse_timestamp,
+};
 use super::{
-    finish, load_table, read_bytes, unreadable_rows, Counts, ImportError, ImportOptions, Progress,
+    load_table, read_bytes, report, unreadable_rows, Counts, ImportError, ImportOptions, Progress,
 };
 use crate::store::{
     checkpoint_in_background, insert_each, now_text, with_index_rebuilt, with_sqlite, Workspace,
@@ -45,6 +49,8 @@ struct EventRecord {
     event_type: String,
     value: Option<f64>,
     properties: String,
+    /// Columns whose text lost control or invisible characters.
+    cleaned: Vec<String>,
 }
 
 impl EventRecord {
@@ -68,15 +74,19 @@ impl EventRecord {
     }
 }
 
+/// Converts one row. `latest` is the last moment an event may have happened (now, unless the
+/// import allows future dates): a date after it is a typo that would move every model's end.
 fn convert_row(
     row: &SourceRow,
     columns: &[String],
     fields: &[Field],
     default_type: Option<&str>,
+    latest: Option<i64>,
 ) -> Result<EventRecord, String> {
     let (mut key, mut occurred_at, mut event_type, mut value) =
         (None, None, default_type.map(String::from), None);
     let mut properties = Map::new();
+    let mut cleaned = Vec::new();
     for ((cell, field), column) in row.cells.iter().zip(fields).zip(columns) {
         let text = cell.text();
         match (field, text) {
@@ -96,17 +106,28 @@ fn convert_row(
                 });
             }
             (Field::ExternalId, Some(t)) if key.is_none() => {
-                key = Some(Key {
+                key = normalize_external_id(&t).map(|value| Key {
                     kind: KeyKind::External,
-                    value: t.into_owned(),
+                    value,
                 })
             }
             (Field::Timestamp, Some(t)) => {
                 let ts = parse_timestamp(&t)
                     .ok_or_else(|| format!("bad date '{t}' in column '{column}'"))?;
+                if latest.is_some_and(|latest| ts.timestamp() > latest) {
+                    return Err(format!(
+                        "the date '{t}' is in the future (import with --allow-future to keep it)"
+                    ));
+                }
                 occurred_at = Some(ts.timestamp());
             }
-            (Field::EventType, Some(t)) => event_type = Some(t.to_lowercase()),
+            (Field::EventType, Some(t)) => {
+                let (name, how) = clean::name(&t);
+                if how == Cleaned::Removed {
+                    cleaned.push(column.clone());
+                }
+                event_type = Some(name.to_lowercase()).filter(|n| !n.is_empty())
+            }
             (Field::Value, Some(t)) => {
                 value = Some(
                     parse_number(&t)
@@ -117,7 +138,11 @@ fn convert_row(
                 Cell::Empty => {}
                 Cell::Text(t) if t.trim().is_empty() => {}
                 Cell::Text(t) => {
-                    properties.insert(name.clone(), Value::String(t.trim().to_string()));
+                    let (text, how) = clean::text(t.trim());
+                    if how == Cleaned::Removed {
+                        cleaned.push(column.clone());
+                    }
+                    properties.insert(name.clone(), Value::String(text.into_owned()));
                 }
                 Cell::Json(v) => {
                     properties.insert(name.clone(), v.clone());
@@ -132,6 +157,7 @@ fn convert_row(
         event_type: event_type.ok_or("missing event type")?,
         value,
         properties: Value::Object(properties).to_string(),
+        cleaned,
     })
 }
 
@@ -153,7 +179,7 @@ async fn run_events_import(
     let bytes = read_bytes(path)?;
     let file = decode_file(&bytes, options.encoding)?;
     let mut table = load_table(path, &file, options)?;
-    let fields = map_columns(&table.columns, &options.overrides, Target::Events);
+    let fields = map_columns(&table.columns, &options.overrides, Target::Events)?;
     if !fields
         .iter()
         .any(|f| matches!(f, Field::Email | Field::Phone | Field::ExternalId))
@@ -184,18 +210,25 @@ async fn run_events_import(
     // would otherwise stay in memory beside the records (gigabytes, each page zeroed by the
     // kernel once). Each record keeps where it came from for its rejection, if any.
     let source_rows = std::mem::take(&mut table.rows);
-    let (records, bad): (Vec<(Origin, EventRecord)>, Vec<Rejection>) =
+    let latest = (!options.allow_future).then(|| chrono::Utc::now().timestamp());
+    let (mut records, bad): (Vec<(Origin, EventRecord)>, Vec<Rejection>) =
         source_rows.into_par_iter().partition_map(|row| {
             let origin = Origin {
                 line: row.line,
                 raw: row.raw,
             };
-            match convert_row(&row, &table.columns, &fields, options.event_type.as_deref()) {
+            let default_type = options.event_type.as_deref();
+            match convert_row(&row, &table.columns, &fields, default_type, latest) {
                 Ok(record) => Either::Left((origin, record)),
                 Err(reason) => Either::Right(origin.rejection(reason)),
             }
         });
     rejections.extend(bad);
+    let warnings: Vec<_> = records
+        .iter_mut()
+        .filter(|(_, r)| !r.cleaned.is_empty())
+        .map(|(origin, r)| cleaned_warning(origin.line, &std::mem::take(&mut r.cleaned)))
+        .collect();
 
     options.check_cancelled()?;
     let mut conn = ws.bulk_connection(options.cancel.clone()).await?;
@@ -280,21 +313,22 @@ async fn run_events_import(
         .await
         .map_err(|e| ImportError::Scores(Box::new(e)))?;
     crate::store::refresh_statistics(&mut tx).await?;
-    tx.commit().await?;
-    checkpoint_in_background(conn);
-
-    finish(
+    let report = report(
         "events",
         path,
         file.encoding,
         &table,
         rows_read,
         rejections,
+        warnings,
         Counts {
             inserted,
             updated: 0,
             merged: 0,
             unchanged,
         },
-    )
+    )?;
+    tx.commit().await?;
+    checkpoint_in_background(conn);
+    report.publish(path)
 }

@@ -11,15 +11,16 @@ use serde_json::Value;
 use sqlx::{Connection as _, Row, SqliteConnection};
 
 use super::attributes::{self, AttrType};
+use super::clean::{self, Cleaned};
 use super::columns::{map_columns, Field, Target};
 use super::identity::{group_records, load_key_owners, Key, KeyKind};
 use super::profile::{load_profiles, Profile};
-use super::report::{ImportSummary, Rejection};
+use super::report::{ImportSummary, Rejection, RowError};
 use super::source::decode_file;
 use super::source::{Cell, SourceRow, SourceTable};
-use super::values::{normalize_email, normalize_phone, parse_flag};
+use super::values::{normalize_email, normalize_external_id, normalize_phone, parse_flag};
 use super::{
-    finish, load_table, read_bytes, unreadable_rows, Counts, ImportError, ImportOptions, Progress,
+    load_table, read_bytes, report, unreadable_rows, Counts, ImportError, ImportOptions, Progress,
 };
 use crate::store::{
     checkpoint_in_background, insert_each_index_after, insert_rows, now_text, with_sqlite,
@@ -30,14 +31,18 @@ use crate::store::{
 struct CustomerRecord {
     keys: Vec<Key>,
     profile: Profile,
+    /// Columns whose text lost control or invisible characters.
+    cleaned: Vec<String>,
 }
 
-/// Converts the table's rows on all cores; bad rows become rejections (in file order).
+/// Converts the table's rows on all cores; bad rows become rejections (in file order), cleaned
+/// text becomes a warning.
 fn convert_rows<'a>(
     table: &'a SourceTable<'a>,
     fields: &[Field],
     types: &HashMap<String, AttrType>,
     rejections: &mut Vec<Rejection<'a>>,
+    warnings: &mut Vec<RowError>,
 ) -> Vec<CustomerRecord> {
     let converted: Vec<Result<CustomerRecord, String>> = table
         .rows
@@ -47,7 +52,12 @@ fn convert_rows<'a>(
     let mut records = Vec::with_capacity(converted.len());
     for (row, result) in table.rows.iter().zip(converted) {
         match result {
-            Ok(r) => records.push(r),
+            Ok(mut r) => {
+                if !r.cleaned.is_empty() {
+                    warnings.push(cleaned_warning(row.line, &std::mem::take(&mut r.cleaned)));
+                }
+                records.push(r)
+            }
             Err(reason) => rejections.push(Rejection {
                 line: row.line,
                 reason,
@@ -58,6 +68,21 @@ fn convert_rows<'a>(
     records
 }
 
+/// The warning for a row whose text was cleaned (see `clean`).
+pub(super) fn cleaned_warning(line: usize, columns: &[String]) -> RowError {
+    RowError {
+        line,
+        reason: format!(
+            "removed control or invisible characters from {}",
+            columns
+                .iter()
+                .map(|c| format!("'{c}'"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
 fn convert_row(
     row: &SourceRow,
     columns: &[String],
@@ -66,8 +91,17 @@ fn convert_row(
 ) -> Result<CustomerRecord, String> {
     let mut keys = Vec::new();
     let mut p = Profile::default();
+    let mut cleaned = Vec::new();
     for ((cell, field), column) in row.cells.iter().zip(fields).zip(columns) {
         let text = cell.text();
+        // Names, locales and tags as stored: see `clean::name`.
+        let mut as_name = |t: &str| {
+            let (name, how) = clean::name(t);
+            if how == Cleaned::Removed {
+                cleaned.push(column.clone());
+            }
+            Some(name.into_owned()).filter(|n| !n.is_empty())
+        };
         match field {
             Field::Email => {
                 if let Some(t) = text {
@@ -92,23 +126,28 @@ fn convert_row(
                 }
             }
             Field::ExternalId => {
-                if let Some(t) = text {
+                if let Some(id) = text.as_deref().and_then(normalize_external_id) {
                     keys.push(Key {
                         kind: KeyKind::External,
-                        value: t.into_owned(),
+                        value: id,
                     });
                 }
             }
-            Field::FirstName => p.first_name = text.map(|t| t.into_owned()),
-            Field::LastName => p.last_name = text.map(|t| t.into_owned()),
+            Field::FirstName => p.first_name = text.as_deref().and_then(&mut as_name),
+            Field::LastName => p.last_name = text.as_deref().and_then(&mut as_name),
             Field::FullName => {
-                if let Some(t) = text {
+                if let Some(t) = text.as_deref().and_then(&mut as_name) {
                     let (first, last) = split_full_name(&t);
                     p.first_name = p.first_name.take().or(first);
                     p.last_name = p.last_name.take().or(last);
                 }
             }
-            Field::Locale => p.locale = text.map(|t| t.replace('_', "-")),
+            Field::Locale => {
+                p.locale = text
+                    .as_deref()
+                    .and_then(&mut as_name)
+                    .map(|t| t.replace('_', "-"))
+            }
             Field::Tags => {
                 let list: Vec<String> = match cell {
                     Cell::Json(Value::Array(items)) => items
@@ -118,12 +157,12 @@ fn convert_row(
                     _ => text
                         .map(|t| {
                             t.split([';', ',', '，', '；'])
-                                .map(|s| s.trim().to_string())
+                                .map(|s| s.to_string())
                                 .collect()
                         })
                         .unwrap_or_default(),
                 };
-                p.tags.extend(list.into_iter().filter(|t| !t.is_empty()));
+                p.tags.extend(list.iter().filter_map(|t| as_name(t)));
             }
             Field::Consent { channel, opt_out } => {
                 if let Some(t) = text {
@@ -138,6 +177,16 @@ fn convert_row(
                 if let Some(v) = attributes::convert(cell, ty)
                     .map_err(|e| format!("{e} in column '{column}'"))?
                 {
+                    let v = match v {
+                        Value::String(s) => match clean::text(&s) {
+                            (t, Cleaned::Removed) => {
+                                cleaned.push(column.clone());
+                                Value::String(t.into_owned())
+                            }
+                            (_, Cleaned::Unchanged) => Value::String(s),
+                        },
+                        other => other,
+                    };
                     p.attributes.insert(name.clone(), v);
                 }
             }
@@ -147,7 +196,11 @@ fn convert_row(
     if keys.is_empty() {
         return Err("no email, phone or customer id to identify the customer".into());
     }
-    Ok(CustomerRecord { keys, profile: p })
+    Ok(CustomerRecord {
+        keys,
+        profile: p,
+        cleaned,
+    })
 }
 
 /// "Anna Schmidt" → (Anna, Schmidt); "张伟" → (伟, 张): Chinese names put the family name first.
@@ -449,7 +502,7 @@ async fn run_customers_import(
     let bytes = read_bytes(path)?;
     let file = decode_file(&bytes, options.encoding)?;
     let table = &load_table(path, &file, options)?;
-    let fields = map_columns(&table.columns, &options.overrides, Target::Customers);
+    let fields = map_columns(&table.columns, &options.overrides, Target::Customers)?;
     if !fields
         .iter()
         .any(|f| matches!(f, Field::Email | Field::Phone | Field::ExternalId))
@@ -467,7 +520,8 @@ async fn run_customers_import(
     let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
     let (types, new_types) = column_types(&mut tx, table, &fields).await?;
     let mut rejections = unreadable_rows(table);
-    let records = convert_rows(table, &fields, &types, &mut rejections);
+    let mut warnings = Vec::new();
+    let records = convert_rows(table, &fields, &types, &mut rejections, &mut warnings);
     options.check_cancelled()?;
     let plan = plan(&mut tx, records).await?;
     options.check_cancelled()?;
@@ -497,9 +551,6 @@ async fn run_customers_import(
             .map_err(|e| ImportError::Scores(Box::new(e)))?;
     }
     crate::store::refresh_statistics(&mut tx).await?;
-    tx.commit().await?;
-    checkpoint_in_background(conn);
-
     let counts = Counts {
         inserted: plan.inserted,
         updated: plan.updated,
@@ -507,13 +558,17 @@ async fn run_customers_import(
         unchanged: plan.unchanged,
     };
     let rows_read = table.rows.len() + table.errors.len();
-    finish(
+    let report = report(
         "customers",
         path,
         file.encoding,
         table,
         rows_read,
         rejections,
+        warnings,
         counts,
-    )
+    )?;
+    tx.commit().await?;
+    checkpoint_in_background(conn);
+    report.publish(path)
 }

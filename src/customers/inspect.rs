@@ -5,7 +5,7 @@
 use std::io::Read;
 use std::path::Path;
 
-use super::columns::{field_name, map_columns, Target};
+use super::columns::{check_mapping, field_name, propose_fields, Target};
 use super::source::{decode_file, Format};
 use super::{load_table, ImportError, ImportOptions};
 
@@ -36,6 +36,8 @@ pub struct FilePreview {
     pub whole_file: bool,
     /// Rows read in what was previewed (good and unreadable).
     pub rows_read: usize,
+    /// Why the import would be refused with this mapping (two columns for one field, …).
+    pub problem: Option<super::columns::MappingError>,
 }
 
 /// Previews `path` as an import of `target` with `options` (forced encoding, delimiter, mapping).
@@ -67,7 +69,8 @@ pub fn preview_file(
     }
     let decoded = decode_file(&bytes, options.encoding)?;
     let table = load_table(path, &decoded, options)?;
-    let fields = map_columns(&table.columns, &options.overrides, target);
+    let fields = propose_fields(&table.columns, &options.overrides, target);
+    let problem = check_mapping(&table.columns, &fields, &options.overrides).err();
     let columns = table
         .columns
         .iter()
@@ -96,5 +99,6 @@ pub fn preview_file(
         rows,
         whole_file,
         rows_read: table.rows.len() + table.errors.len(),
+        problem,
     })
 }

@@ -2,6 +2,7 @@
 //! validation), identity merge, and the 360° profile.
 
 pub mod attributes;
+pub mod clean;
 pub mod columns;
 mod csv_text;
 pub mod decode;
@@ -21,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-pub use columns::{field_name, parse_field, parse_overrides, Field, Target};
+pub use columns::{field_name, parse_field, parse_overrides, Field, MappingError, Target};
 pub use decode::Encoding;
 pub use events::import_events;
 pub use import::{import_customers, split_full_name};
@@ -29,7 +30,7 @@ pub use inspect::{preview_file, ColumnPreview, FilePreview};
 pub use list::{customer_page, customer_position, CustomerPage, CustomerRow, PageQuery, SortKey};
 pub use report::{csv_field, ImportSummary, RowError};
 
-use report::{write_rejected, Rejection};
+use report::{RejectedFile, Rejection};
 use source::{detect_format, read_table, DecodedFile, SourceFileError, SourceTable};
 
 #[derive(Debug, Default, Clone)]
@@ -44,6 +45,8 @@ pub struct ImportOptions {
     pub event_type: Option<String>,
     /// Set from elsewhere to stop the import; nothing is written then.
     pub cancel: Option<Arc<AtomicBool>>,
+    /// Keep events dated after now (planned deliveries, say) instead of rejecting them.
+    pub allow_future: bool,
 }
 
 /// A delimiter as the user types it: one character, or `tab`.
@@ -114,6 +117,18 @@ pub enum ImportError {
     Sqlite(#[from] rusqlite::Error),
     #[error("cannot recompute scores: {0}")]
     Scores(Box<crate::segments::SegmentError>),
+    #[error("cannot write the rejected rows to {path} ({source}); nothing was imported")]
+    Report {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the import was written, but its rejected rows could not be put in place at {path}: {source}")]
+    ReportAfterCommit {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Mapping(#[from] columns::MappingError),
     #[error("the import was cancelled; nothing was changed")]
     Cancelled,
 }
@@ -149,42 +164,73 @@ struct Counts {
     unchanged: usize,
 }
 
-/// Writes the rejected-rows file and builds the summary.
-fn finish(
+/// An import's summary and its rejected-rows file, prepared before the write commits and
+/// published after: the import and its report succeed or fail together.
+struct Report {
+    summary: ImportSummary,
+    rejected: RejectedFile,
+}
+
+/// Writes the rejected rows (to a temporary file) and builds the summary.
+#[allow(clippy::too_many_arguments)]
+fn report(
     kind: &'static str,
     path: &Path,
     encoding: Encoding,
     table: &SourceTable,
     rows_read: usize,
     mut rejections: Vec<Rejection>,
+    mut warnings: Vec<RowError>,
     counts: Counts,
-) -> Result<ImportSummary, ImportError> {
+) -> Result<Report, ImportError> {
     rejections.sort_by_key(|r| r.line);
-    let rejected_file = write_rejected(path, &rejections).map_err(|source| ImportError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    Ok(ImportSummary {
-        kind,
-        file: path.display().to_string(),
-        format: table.format,
-        encoding: encoding.name(),
-        delimiter: table.delimiter.map(|d| d.to_string()),
-        rows: rows_read,
-        inserted: counts.inserted,
-        updated: counts.updated,
-        merged: counts.merged,
-        unchanged: counts.unchanged,
-        rejected: rejections.len(),
-        errors: rejections
-            .iter()
-            .map(|r| RowError {
-                line: r.line,
-                reason: r.reason.clone(),
-            })
-            .collect(),
-        rejected_file: rejected_file.map(|p| p.display().to_string()),
+    warnings.sort_by_key(|w| w.line);
+    let rejected =
+        RejectedFile::write(path, &rejections).map_err(|source| ImportError::Report {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    Ok(Report {
+        summary: ImportSummary {
+            kind,
+            file: path.display().to_string(),
+            format: table.format,
+            encoding: encoding.name(),
+            delimiter: table.delimiter.map(|d| d.to_string()),
+            rows: rows_read,
+            inserted: counts.inserted,
+            updated: counts.updated,
+            merged: counts.merged,
+            unchanged: counts.unchanged,
+            rejected: rejections.len(),
+            errors: rejections
+                .iter()
+                .map(|r| RowError {
+                    line: r.line,
+                    reason: r.reason.clone(),
+                })
+                .collect(),
+            warnings,
+            rejected_file: None,
+        },
+        rejected,
     })
+}
+
+impl Report {
+    /// After the commit: the rejected rows go in place beside the file.
+    fn publish(self, path: &Path) -> Result<ImportSummary, ImportError> {
+        let mut summary = self.summary;
+        summary.rejected_file = self
+            .rejected
+            .publish()
+            .map_err(|source| ImportError::ReportAfterCommit {
+                path: path.to_path_buf(),
+                source,
+            })?
+            .map(|p| p.display().to_string());
+        Ok(summary)
+    }
 }
 
 /// Rows the reader itself could not parse, as rejections.

@@ -26,6 +26,8 @@ pub struct ImportSummary {
     pub unchanged: usize,
     pub rejected: usize,
     pub errors: Vec<RowError>,
+    /// Rows imported with a change the user should know of (control characters removed).
+    pub warnings: Vec<RowError>,
     pub rejected_file: Option<String>,
 }
 
@@ -36,29 +38,82 @@ pub struct Rejection<'a> {
     pub raw: &'a str,
 }
 
-/// Writes `FILE.rejected.csv` (line, reason, original record) beside `source`; removes a stale
-/// one when nothing was rejected. Returns the path written.
-pub fn write_rejected(source: &Path, rejections: &[Rejection]) -> std::io::Result<Option<PathBuf>> {
-    let mut name = source.file_name().unwrap_or_default().to_os_string();
-    name.push(".rejected.csv");
-    let path = source.with_file_name(name);
-    if rejections.is_empty() {
-        if path.exists() {
-            std::fs::remove_file(&path)?;
+/// `FILE.rejected.csv`, written before the import commits (so an import whose report cannot be
+/// written, on a full disk say, commits nothing) and put in place once it has committed.
+pub struct RejectedFile {
+    path: PathBuf,
+    /// The written rows, beside `path` under a temporary name; `None` when nothing was rejected.
+    pending: Option<PathBuf>,
+}
+
+impl RejectedFile {
+    /// Writes the rows rejected from `source` (line, reason, original record) to a temporary
+    /// file beside it, synced to disk.
+    pub fn write(source: &Path, rejections: &[Rejection]) -> std::io::Result<RejectedFile> {
+        let mut name = source.file_name().unwrap_or_default().to_os_string();
+        name.push(".rejected.csv");
+        let path = source.with_file_name(&name);
+        if rejections.is_empty() {
+            return Ok(RejectedFile {
+                path,
+                pending: None,
+            });
         }
-        return Ok(None);
+        if path.is_dir() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::IsADirectory,
+                format!("{} is a folder", path.display()),
+            ));
+        }
+        let mut out = String::from("line,reason,record\n");
+        for r in rejections {
+            out.push_str(&format!(
+                "{},{},{}\n",
+                r.line,
+                csv_field(&r.reason),
+                csv_field(r.raw)
+            ));
+        }
+        let mut temp_name = std::ffi::OsString::from(".");
+        temp_name.push(&name);
+        temp_name.push(format!(".tessera-{}", std::process::id()));
+        let temp = source.with_file_name(temp_name);
+        let written = crate::output::write_new_synced(&temp, out.as_bytes());
+        if written.is_err() {
+            let _ = std::fs::remove_file(&temp);
+        }
+        written?;
+        Ok(RejectedFile {
+            path,
+            pending: Some(temp),
+        })
     }
-    let mut out = String::from("line,reason,record\n");
-    for r in rejections {
-        out.push_str(&format!(
-            "{},{},{}\n",
-            r.line,
-            csv_field(&r.reason),
-            csv_field(r.raw)
-        ));
+
+    /// After the commit: moves the rows into place, or removes a stale file when nothing was
+    /// rejected. Returns the path written.
+    pub fn publish(mut self) -> std::io::Result<Option<PathBuf>> {
+        match self.pending.take() {
+            Some(temp) => {
+                std::fs::rename(&temp, &self.path)?;
+                Ok(Some(self.path.clone()))
+            }
+            None => {
+                if self.path.is_file() {
+                    std::fs::remove_file(&self.path)?;
+                }
+                Ok(None)
+            }
+        }
     }
-    std::fs::write(&path, out)?;
-    Ok(Some(path))
+}
+
+impl Drop for RejectedFile {
+    /// An import that failed after writing its rows leaves no temporary file behind.
+    fn drop(&mut self) {
+        if let Some(temp) = self.pending.take() {
+            let _ = std::fs::remove_file(temp);
+        }
+    }
 }
 
 /// One CSV field, quoted when needed.

@@ -87,6 +87,12 @@ pub fn decode_file(
     forced: Option<Encoding>,
 ) -> Result<DecodedFile<'_>, SourceFileError> {
     let (text, encoding) = decode(bytes, forced)?;
+    // Old Mac exports end lines with CR alone: read them as the lines they are.
+    let text = if text.contains('\r') && !text.contains('\n') {
+        Cow::Owned(text.replace('\r', "\n"))
+    } else {
+        text
+    };
     Ok(DecodedFile { text, encoding })
 }
 

@@ -2,9 +2,12 @@
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 
+use super::clean::identifier;
+
 /// Lower-cased, trimmed email if it looks deliverable (one `@`, a dotted domain, no spaces).
+/// Invisible characters and full-width forms are normalized first (see `clean::identifier`).
 pub fn normalize_email(raw: &str) -> Option<String> {
-    let email = raw.trim().to_lowercase();
+    let email = identifier(raw).to_lowercase();
     let (local, domain) = email.split_once('@')?;
     let valid = !local.is_empty()
         && local.len() <= 64
@@ -21,7 +24,8 @@ pub fn normalize_email(raw: &str) -> Option<String> {
 
 /// Digits with an optional leading `+`; separators (spaces, dashes, dots, parentheses) dropped.
 pub fn normalize_phone(raw: &str) -> Option<String> {
-    let trimmed = raw.trim();
+    let normalized = identifier(raw);
+    let trimmed = normalized.trim();
     let mut out = String::with_capacity(trimmed.len());
     for (i, c) in trimmed.chars().enumerate() {
         match c {
@@ -41,6 +45,11 @@ pub fn normalize_phone(raw: &str) -> Option<String> {
         out.insert_str(0, "+86");
     }
     (7..=15).contains(&digits).then_some(out)
+}
+
+/// An external id (member number, CRM id) as it is matched: see `clean::identifier`.
+pub fn normalize_external_id(raw: &str) -> Option<String> {
+    Some(identifier(raw).into_owned()).filter(|id| !id.is_empty())
 }
 
 /// A number as users type it: `1234.5`, `1,234.50`, `¥99`, `$12`, `12%` is not a number.

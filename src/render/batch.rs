@@ -1,15 +1,16 @@
 //! Renders a template for many customers into one file each, on every core, with a manifest.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 use serde_json::Value;
 
 use super::context::CustomerContext;
-use super::eml::{to_eml, Envelope};
-use super::missing::{MissCounter, MissingField};
-use crate::templates::{EmailTemplate, Misses, RenderEnv};
+use super::eml::{check_unsubscribe_link, message_id, to_eml, Envelope, HeaderError, Mailbox};
+use super::missing::{MissingField, SlotCounter, UnsafeLink};
+use crate::output::{OutputError, RenderFolder};
+use crate::templates::{EmailTemplate, Notes, RenderEnv};
 
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -22,12 +23,37 @@ pub enum OutputFormat {
 pub struct BatchOptions {
     pub out: PathBuf,
     pub format: OutputFormat,
-    pub from: String,
-    /// Unsubscribe link; `{id}` and `{email}` are replaced per customer.
-    pub unsubscribe: String,
+    pub from: Mailbox,
+    pub unsubscribe: UnsubscribePattern,
     /// RFC 2822 date written into .eml files.
     pub date: String,
     pub template_name: String,
+}
+
+/// An unsubscribe link with `{id}` and `{email}` filled in per customer, checked once: an
+/// `https://`, `http://` or `mailto:` link of printable ASCII (it goes into a mail header).
+#[derive(Debug, Clone)]
+pub struct UnsubscribePattern(String);
+
+impl UnsubscribePattern {
+    pub fn parse(pattern: &str) -> Result<UnsubscribePattern, HeaderError> {
+        check_unsubscribe_link(pattern)?;
+        Ok(UnsubscribePattern(pattern.to_string()))
+    }
+
+    /// The link for one customer (the id is digits and the address is percent-encoded, so the
+    /// link stays as safe as the pattern).
+    pub fn link(&self, id: i64, email: Option<&str>) -> String {
+        self.0
+            .replace("{id}", &id.to_string())
+            .replace("{email}", &url_encode(email.unwrap_or("")))
+    }
+}
+
+impl Default for UnsubscribePattern {
+    fn default() -> UnsubscribePattern {
+        UnsubscribePattern(DEFAULT_UNSUBSCRIBE.to_string())
+    }
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -60,22 +86,14 @@ pub struct RenderSummary {
     pub failed: Vec<RenderFailure>,
     pub cancelled: bool,
     pub missing_fields: Vec<MissingField>,
+    /// Links whose value had an unsafe scheme for some customers (written as `#`).
+    pub unsafe_links: Vec<UnsafeLink>,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum BatchError {
-    #[error("cannot write to {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-}
-
-fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> BatchError + '_ {
-    move |source| BatchError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
+    #[error(transparent)]
+    Output(#[from] OutputError),
 }
 
 /// Percent-encodes a value for a URL query.
@@ -94,11 +112,9 @@ fn url_encode(s: &str) -> String {
 pub const DEFAULT_UNSUBSCRIBE: &str = "mailto:unsubscribe@tessera.local?subject=unsubscribe-{id}";
 
 /// Sets each customer's `unsubscribe_url` from `pattern` (`{id}`, `{email}` filled in).
-pub fn add_unsubscribe_links(customers: &mut [CustomerContext], pattern: &str) {
+pub fn add_unsubscribe_links(customers: &mut [CustomerContext], pattern: &UnsubscribePattern) {
     for c in customers {
-        let link = pattern
-            .replace("{id}", &c.id.to_string())
-            .replace("{email}", &url_encode(c.email.as_deref().unwrap_or("")));
+        let link = pattern.link(c.id, c.email.as_deref());
         if let Value::Object(map) = &mut c.data {
             map.insert("unsubscribe_url".into(), Value::String(link));
         }
@@ -123,8 +139,8 @@ pub fn eligible(customers: &[CustomerContext]) -> (Vec<&CustomerContext>, usize,
 
 struct Worker {
     buf: Vec<u8>,
-    misses: Misses,
-    counter: MissCounter,
+    notes: Notes,
+    counter: SlotCounter,
     entries: Vec<ManifestEntry>,
     failed: Vec<RenderFailure>,
 }
@@ -133,8 +149,8 @@ impl Worker {
     fn new(template: &EmailTemplate) -> Worker {
         Worker {
             buf: Vec::with_capacity(template.html.size_hint * 2),
-            misses: Misses::default(),
-            counter: MissCounter::new(template),
+            notes: Notes::default(),
+            counter: SlotCounter::new(template),
             entries: Vec::new(),
             failed: Vec::new(),
         }
@@ -144,6 +160,7 @@ impl Worker {
 struct Job<'a> {
     template: &'a EmailTemplate,
     options: &'a BatchOptions,
+    folder: &'a RenderFolder,
     cancel: &'a AtomicBool,
     progress: &'a (dyn Fn(usize, usize) + Sync),
     done: &'a AtomicUsize,
@@ -164,7 +181,7 @@ impl Job<'_> {
             customer_id: c.id,
             error,
         };
-        w.misses.0.clear();
+        w.notes.clear();
         w.buf.clear();
         let (subject, extension) = match self.options.format {
             // HTML straight from the plan into the worker's buffer: no intermediate strings.
@@ -174,7 +191,7 @@ impl Job<'_> {
                 };
                 self.template
                     .html
-                    .render(&c.data, &env, &mut w.buf, &mut w.misses)
+                    .render(&c.data, &env, &mut w.buf, &mut w.notes)
                     .map_err(|e| failure(e.to_string()))?;
                 (
                     self.template
@@ -187,18 +204,23 @@ impl Job<'_> {
             OutputFormat::Eml => {
                 let rendered = self
                     .template
-                    .render(&c.data, &mut w.misses)
+                    .render(&c.data, &mut w.notes)
                     .map_err(|e| failure(e.to_string()))?;
+                let name = c.data.get("name").and_then(Value::as_str).map(String::from);
+                let to = Mailbox::new(name, c.email.as_deref().unwrap_or_default())
+                    .ok_or_else(|| failure("the customer's email address is not valid".into()))?;
                 let envelope = Envelope {
                     from: &self.options.from,
-                    to_name: c.data.get("name").and_then(Value::as_str),
-                    to_email: c.email.as_deref().unwrap_or_default(),
+                    to,
                     unsubscribe_url: c
                         .data
                         .get("unsubscribe_url")
                         .and_then(Value::as_str)
                         .unwrap_or_default(),
-                    message_id: format!("<{}.{}@tessera.local>", self.options.template_name, c.id),
+                    message_id: message_id(
+                        &format!("{}\0{}", self.options.template_name, self.options.date),
+                        c.id,
+                    ),
                     date: &self.options.date,
                 };
                 w.buf
@@ -206,11 +228,18 @@ impl Job<'_> {
                 (rendered.subject, "eml")
             }
         };
-        w.counter.record(&mut w.misses);
+        w.counter.record(&mut w.notes);
         let file = format!("{}.{extension}", c.id);
-        let path = self.options.out.join(&file);
-        std::fs::write(&path, &w.buf)
-            .map_err(|e| failure(format!("cannot write {}: {e}", path.display())))?;
+        let path = self
+            .folder
+            .path_of(&file)
+            .map_err(|e| failure(e.to_string()))?;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, &w.buf))
+            .map_err(|e| failure(format!("cannot write {file}: {e}")))?;
         let n = self.done.fetch_add(1, Ordering::Relaxed) + 1;
         if n.is_multiple_of(64) || n == self.total {
             (self.progress)(n, self.total);
@@ -236,12 +265,13 @@ pub fn render_batch(
 ) -> Result<RenderSummary, BatchError> {
     add_unsubscribe_links(customers, &options.unsubscribe);
     let (targets, skipped_opted_out, skipped_no_email) = eligible(customers);
-    std::fs::create_dir_all(&options.out).map_err(io_err(&options.out))?;
+    let mut folder = RenderFolder::claim(&options.out)?;
     let total = targets.len();
     let done = AtomicUsize::new(0);
     let job = Job {
         template,
         options,
+        folder: &folder,
         cancel,
         progress,
         done: &done,
@@ -263,7 +293,7 @@ pub fn render_batch(
         )
         .map(|w| (w.entries, w.failed, w.counter))
         .reduce(
-            || (Vec::new(), Vec::new(), MissCounter::new(template)),
+            || (Vec::new(), Vec::new(), SlotCounter::new(template)),
             |mut a, b| {
                 a.0.extend(b.0);
                 a.1.extend(b.1);
@@ -271,31 +301,35 @@ pub fn render_batch(
             },
         );
     entries.sort_by_key(|e| e.customer_id);
-    let missing = misses.report(template);
-    let manifest_path = options.out.join("manifest.json");
+    let missing = misses.missing(template);
+    let unsafe_links = misses.unsafe_links(template);
+    let cancelled = cancel.load(Ordering::Relaxed);
     let manifest = serde_json::json!({
         "template": options.template_name,
         "format": options.format,
         "count": entries.len(),
+        "cancelled": cancelled,
         "skipped_opted_out": skipped_opted_out,
         "skipped_no_email": skipped_no_email,
         "files": entries,
     });
-    std::fs::write(
-        &manifest_path,
-        serde_json::to_vec_pretty(&manifest).unwrap_or_default(),
-    )
-    .map_err(io_err(&manifest_path))?;
+    folder.add_written(entries.iter().map(|e| e.file.clone()));
+    folder.write(
+        "manifest.json",
+        &serde_json::to_vec_pretty(&manifest).unwrap_or_default(),
+    )?;
+    let out = folder.publish()?;
     Ok(RenderSummary {
         template: options.template_name.clone(),
         format: options.format,
-        out: options.out.display().to_string(),
-        manifest: manifest_path.display().to_string(),
+        out: out.display().to_string(),
+        manifest: out.join("manifest.json").display().to_string(),
         rendered: entries.len(),
         skipped_opted_out,
         skipped_no_email,
         failed,
-        cancelled: cancel.load(Ordering::Relaxed),
+        cancelled,
         missing_fields: missing,
+        unsafe_links,
     })
 }

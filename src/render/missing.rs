@@ -1,12 +1,13 @@
 //! "Will this render right for everyone?": before rendering, which merge fields are missing
-//! (and have no fallback) for how many of the customers about to be rendered.
+//! (and have no fallback) for how many of the customers about to be rendered, and after it,
+//! which links held a scheme that is not followed.
 
 use std::collections::HashMap;
 
 use rayon::prelude::*;
 
 use super::context::CustomerContext;
-use crate::templates::{EmailTemplate, Misses, RenderEnv};
+use crate::templates::{EmailTemplate, Notes, RenderEnv, Slot};
 
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
@@ -19,64 +20,85 @@ pub struct MissingField {
     pub of: usize,
 }
 
-/// Counts, per merge tag, the customers for whom it rendered empty.
+/// A merge tag in a link whose value, for some customers, had a scheme other than http, https,
+/// mailto or tel (`javascript:`): their link was written as `#`.
+pub type UnsafeLink = MissingField;
+
+/// Counts, per merge tag, the customers for whom it rendered empty or an unsafe link.
 #[derive(Debug, Clone)]
-pub struct MissCounter {
-    counts: Vec<usize>,
+pub struct SlotCounter {
+    missing: Vec<usize>,
+    unsafe_urls: Vec<usize>,
     customers: usize,
 }
 
-impl MissCounter {
-    pub fn new(template: &EmailTemplate) -> MissCounter {
-        MissCounter {
-            counts: vec![0; template.slots().len()],
+impl SlotCounter {
+    pub fn new(template: &EmailTemplate) -> SlotCounter {
+        SlotCounter {
+            missing: vec![0; template.slots().len()],
+            unsafe_urls: vec![0; template.html.url_slots().len()],
             customers: 0,
         }
     }
 
-    /// Adds one customer's misses (each tag counts once per customer).
-    pub fn record(&mut self, misses: &mut Misses) {
-        misses.0.sort_unstable();
-        misses.0.dedup();
-        for &slot in &misses.0 {
-            self.counts[slot as usize] += 1;
+    /// Adds one customer's notes (each tag counts once per customer).
+    pub fn record(&mut self, notes: &mut Notes) {
+        for (list, counts) in [
+            (&mut notes.missing, &mut self.missing),
+            (&mut notes.unsafe_urls, &mut self.unsafe_urls),
+        ] {
+            list.sort_unstable();
+            list.dedup();
+            for &slot in list.iter() {
+                counts[slot as usize] += 1;
+            }
         }
         self.customers += 1;
     }
 
-    pub fn merge(mut self, other: MissCounter) -> MissCounter {
-        self.counts
-            .iter_mut()
-            .zip(other.counts)
-            .for_each(|(x, y)| *x += y);
+    pub fn merge(mut self, other: SlotCounter) -> SlotCounter {
+        for (mine, theirs) in [
+            (&mut self.missing, other.missing),
+            (&mut self.unsafe_urls, other.unsafe_urls),
+        ] {
+            mine.iter_mut().zip(theirs).for_each(|(x, y)| *x += y);
+        }
         self.customers += other.customers;
         self
     }
 
-    /// One line per field and position: the same tag copied by MJML counts once.
-    pub fn report(&self, template: &EmailTemplate) -> Vec<MissingField> {
-        let mut by_place: HashMap<(&str, usize, usize), usize> = HashMap::new();
-        for (slot, &n) in template.slots().iter().zip(&self.counts) {
-            if n > 0 {
-                let e = by_place
-                    .entry((slot.field.as_str(), slot.line, slot.column))
-                    .or_default();
-                *e = (*e).max(n);
-            }
-        }
-        let mut out: Vec<MissingField> = by_place
-            .into_iter()
-            .map(|((field, line, column), n)| MissingField {
-                field: field.to_string(),
-                line,
-                column,
-                customers: n,
-                of: self.customers,
-            })
-            .collect();
-        out.sort_by(|a, b| (a.line, a.column, &a.field).cmp(&(b.line, b.column, &b.field)));
-        out
+    pub fn missing(&self, template: &EmailTemplate) -> Vec<MissingField> {
+        report(template.slots(), &self.missing, self.customers)
     }
+
+    pub fn unsafe_links(&self, template: &EmailTemplate) -> Vec<UnsafeLink> {
+        report(template.html.url_slots(), &self.unsafe_urls, self.customers)
+    }
+}
+
+/// One line per field and position: the same tag copied by MJML counts once.
+fn report(slots: &[Slot], counts: &[usize], customers: usize) -> Vec<MissingField> {
+    let mut by_place: HashMap<(&str, usize, usize), usize> = HashMap::new();
+    for (slot, &n) in slots.iter().zip(counts) {
+        if n > 0 {
+            let e = by_place
+                .entry((slot.field.as_str(), slot.line, slot.column))
+                .or_default();
+            *e = (*e).max(n);
+        }
+    }
+    let mut out: Vec<MissingField> = by_place
+        .into_iter()
+        .map(|((field, line, column), n)| MissingField {
+            field: field.to_string(),
+            line,
+            column,
+            customers: n,
+            of: customers,
+        })
+        .collect();
+    out.sort_by(|a, b| (a.line, a.column, &a.field).cmp(&(b.line, b.column, &b.field)));
+    out
 }
 
 /// Renders every customer's HTML without keeping it, counting missing fields per merge tag:
@@ -88,20 +110,20 @@ pub fn missing_fields(
     customers
         .par_iter()
         .fold(
-            || (MissCounter::new(template), Vec::new(), Misses::default()),
-            |(mut counter, mut buf, mut misses), c| {
+            || (SlotCounter::new(template), Vec::new(), Notes::default()),
+            |(mut counter, mut buf, mut notes), c| {
                 buf.clear();
-                misses.0.clear();
+                notes.clear();
                 let env = RenderEnv {
                     locale: template.locale_for(&c.data),
                 };
                 // A render error is reported by the render itself; here only misses matter.
-                let _ = template.html.render(&c.data, &env, &mut buf, &mut misses);
-                counter.record(&mut misses);
-                (counter, buf, misses)
+                let _ = template.html.render(&c.data, &env, &mut buf, &mut notes);
+                counter.record(&mut notes);
+                (counter, buf, notes)
             },
         )
         .map(|(counter, _, _)| counter)
-        .reduce(|| MissCounter::new(template), MissCounter::merge)
-        .report(template)
+        .reduce(|| SlotCounter::new(template), SlotCounter::merge)
+        .missing(template)
 }

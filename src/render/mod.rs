@@ -9,4 +9,4 @@ pub mod preview;
 
 pub use batch::{render_batch, BatchOptions, OutputFormat, RenderSummary};
 pub use context::{load_contexts, CustomerContext, Selection};
-pub use missing::{missing_fields, MissingField};
+pub use missing::{missing_fields, MissingField, UnsafeLink};

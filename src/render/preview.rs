@@ -7,9 +7,9 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::SqlitePool;
 
-use super::batch::{add_unsubscribe_links, DEFAULT_UNSUBSCRIBE};
+use super::batch::{add_unsubscribe_links, UnsubscribePattern};
 use super::context::{load_contexts, Selection};
-use crate::templates::{EmailTemplate, Misses, RenderedEmail};
+use crate::templates::{EmailTemplate, Notes, RenderedEmail};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PreviewError {
@@ -28,7 +28,7 @@ pub async fn preview_data(
     now: DateTime<Utc>,
 ) -> Result<Value, PreviewError> {
     let mut contexts = load_contexts(pool, &Selection::Customer(customer), now).await?;
-    add_unsubscribe_links(&mut contexts, DEFAULT_UNSUBSCRIBE);
+    add_unsubscribe_links(&mut contexts, &UnsubscribePattern::default());
     contexts
         .pop()
         .map(|c| c.data)
@@ -40,6 +40,6 @@ pub fn preview_email(
     data: &Value,
 ) -> Result<RenderedEmail, PreviewError> {
     template
-        .render(data, &mut Misses::default())
+        .render(data, &mut Notes::default())
         .map_err(|e| PreviewError::Render(e.to_string()))
 }

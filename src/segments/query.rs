@@ -1,11 +1,11 @@
-//! Running rules: exact counts, the per-condition funnel, and the members.
+//! Running rules on SQL: exact counts, the per-condition funnel, and the members.
 
 use serde::Serialize;
-use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+use sqlx::{Row, SqlitePool};
 
-use super::compile::{Catalog, Clock, Compiler};
+use super::compile::{funnel_statement, rule_statement, Catalog, Clock};
 use super::describe::describe;
-use super::rule::{condition_path, Group, Rule, RuleError};
+use super::rule::{condition_path, Match, Rule, RuleError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SegmentError {
@@ -13,6 +13,8 @@ pub enum SegmentError {
     Rule(#[from] RuleError),
     #[error("no saved segment named '{0}'")]
     NotFound(String),
+    #[error(transparent)]
+    Name(#[from] crate::store::NameError),
     #[error("database error: {0}")]
     Sql(#[from] sqlx::Error),
     #[error("database error: {0}")]
@@ -37,17 +39,6 @@ pub struct SegmentCount {
     pub funnel: Vec<FunnelStep>,
 }
 
-fn where_clause(
-    head: &'static str,
-    group: &Group,
-    catalog: &Catalog,
-    clock: Clock,
-) -> Result<QueryBuilder<Sqlite>, RuleError> {
-    let mut q = QueryBuilder::new(head);
-    Compiler::new(catalog, clock).group(&mut q, group, "")?;
-    Ok(q)
-}
-
 /// The exact count, and how many remain after each top-level condition.
 pub async fn count(
     pool: &SqlitePool,
@@ -55,58 +46,65 @@ pub async fn count(
     catalog: &Catalog,
     clock: Clock,
 ) -> Result<SegmentCount, SegmentError> {
+    rule.validate()?;
     let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customers")
         .fetch_one(pool)
         .await?;
-    let mut funnel = Vec::new();
     let root = &rule.root;
-    // Each step is the group cut after that condition; a negated root only has its final count.
-    if !root.not && root.conditions.len() > 1 {
-        for i in 0..root.conditions.len() {
-            let prefix = Group {
-                matching: root.matching,
-                not: false,
-                conditions: root.conditions[..=i].to_vec(),
-            };
-            let mut q = where_clause(
-                "SELECT COUNT(*) FROM customers c WHERE ",
-                &prefix,
-                catalog,
-                clock,
-            )?;
-            let remaining: i64 = q.build_query_scalar().fetch_one(pool).await?;
-            funnel.push(FunnelStep {
-                condition: condition_path("", i),
-                label: describe(&root.conditions[i]),
-                remaining,
-            });
-        }
-    }
-    let count = match funnel.last() {
-        Some(step) => step.remaining,
-        None => {
-            where_clause(
-                "SELECT COUNT(*) FROM customers c WHERE ",
-                root,
-                catalog,
-                clock,
-            )?
-            .build_query_scalar()
-            .fetch_one(pool)
-            .await?
-        }
-    };
-    if funnel.is_empty() {
-        if let [only] = root.conditions.as_slice() {
-            funnel.push(FunnelStep {
+    let steps = root.conditions.len();
+    // A negated root only has its final count.
+    if root.not || steps < 2 {
+        let sql = rule_statement(
+            "SELECT COUNT(*) FROM customers c WHERE ",
+            rule,
+            catalog,
+            clock,
+        )?;
+        let count: i64 = sql.query().fetch_one(pool).await?.get(0);
+        let funnel = match root.conditions.as_slice() {
+            [only] => vec![FunnelStep {
                 condition: "1".into(),
                 label: describe(only),
                 remaining: count,
-            });
-        }
+            }],
+            _ => Vec::new(),
+        };
+        return Ok(SegmentCount {
+            count,
+            total,
+            funnel,
+        });
+    }
+    // Customers by the position of their first failing (all) or holding (any) condition.
+    let mut at = vec![0i64; steps + 1];
+    for row in funnel_statement(rule, catalog, clock)?
+        .query()
+        .fetch_all(pool)
+        .await?
+    {
+        let step: i64 = row.get(0);
+        at[(step.max(0) as usize).min(steps)] += row.get::<i64, _>(1);
+    }
+    // The customers of that same pass (an import may have landed since `total` was read).
+    let total: i64 = at.iter().sum();
+    let mut funnel = Vec::with_capacity(steps);
+    let mut through = 0i64;
+    for (i, c) in root.conditions.iter().enumerate() {
+        through += at[i];
+        let remaining = match root.matching {
+            // Those that fail none of the first i + 1 conditions.
+            Match::All => total - through,
+            // Those that hold one of them.
+            Match::Any => through,
+        };
+        funnel.push(FunnelStep {
+            condition: condition_path("", i),
+            label: describe(c),
+            remaining,
+        });
     }
     Ok(SegmentCount {
-        count,
+        count: funnel.last().map_or(total, |s| s.remaining),
         total,
         funnel,
     })
@@ -119,12 +117,13 @@ pub async fn members(
     catalog: &Catalog,
     clock: Clock,
 ) -> Result<Vec<i64>, SegmentError> {
-    let mut q = where_clause(
-        "SELECT c.id FROM customers c WHERE ",
-        &rule.root,
-        catalog,
-        clock,
-    )?;
-    q.push(" ORDER BY c.id");
-    Ok(q.build_query_scalar().fetch_all(pool).await?)
+    let mut sql = rule_statement("SELECT c.id FROM customers c WHERE ", rule, catalog, clock)?;
+    sql.push(" ORDER BY c.id");
+    Ok(sql
+        .query()
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect())
 }

@@ -10,6 +10,9 @@ pub const RULE_VERSION: u32 = 1;
 pub const MAX_DEPTH: usize = 32;
 /// Conditions beyond this are refused.
 pub const MAX_CONDITIONS: usize = 1000;
+/// Day counts beyond this (a century) are refused: nothing a shop records is older, and time
+/// arithmetic on larger spans overflows.
+pub const MAX_DAYS: u32 = 36_600;
 
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -36,7 +39,7 @@ pub enum Match {
 pub struct Group {
     #[serde(rename = "match", default)]
     pub matching: Match,
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default)]
     pub not: bool,
     #[serde(default)]
     pub conditions: Vec<Condition>,
@@ -66,7 +69,7 @@ pub enum Condition {
         event_type: String,
         #[serde(default)]
         measure: Measure,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default)]
         property: Option<PropertyFilter>,
         #[serde(default)]
         window: Window,
@@ -329,13 +332,29 @@ pub enum RuleError {
 }
 
 impl Rule {
+    /// Reads a rule document: unknown keys are errors (a misspelled `"nott"` must not silently
+    /// count the opposite), and so are rules beyond the size, depth and value limits.
     pub fn parse(json: &str) -> Result<Rule, RuleError> {
-        let rule: Rule = serde_json::from_str(json).map_err(|e| RuleError::Json(e.to_string()))?;
-        if rule.version != RULE_VERSION {
-            return Err(RuleError::Version(rule.version));
+        let value: serde_json::Value =
+            serde_json::from_str(json).map_err(|e| RuleError::Json(e.to_string()))?;
+        if let Some(version) = value.get("version").and_then(serde_json::Value::as_u64) {
+            if version != RULE_VERSION as u64 {
+                return Err(RuleError::Version(version.min(u32::MAX as u64) as u32));
+            }
         }
-        rule.root.check_shape("", 0, &mut 0)?;
+        let rule: Rule = crate::document::from_value_strict(value)
+            .map_err(|e| RuleError::Json(e.to_string()))?;
+        rule.validate()?;
         Ok(rule)
+    }
+
+    /// The version, size, depth and value limits every evaluation checks first (rules also
+    /// arrive typed, from the desktop app, without passing through `parse`).
+    pub fn validate(&self) -> Result<(), RuleError> {
+        if self.version != RULE_VERSION {
+            return Err(RuleError::Version(self.version));
+        }
+        self.root.check_shape("", 0, &mut 0)
     }
 }
 
@@ -357,11 +376,43 @@ impl Group {
                     message: format!("more than {MAX_CONDITIONS} conditions"),
                 });
             }
+            if let Some(days) = c.days().filter(|d| *d > MAX_DAYS) {
+                return Err(RuleError::Condition {
+                    path: here,
+                    message: format!(
+                        "{days} days is more than the {MAX_DAYS} days (a century) a rule can span"
+                    ),
+                });
+            }
             if let Condition::Group(g) = c {
                 g.check_shape(&here, depth + 1, count)?;
             }
         }
         Ok(())
+    }
+}
+
+impl Condition {
+    /// The day count the condition spans, if it has one.
+    fn days(&self) -> Option<u32> {
+        let of = |op: &DateOp| match op {
+            DateOp::WithinLastDays { days }
+            | DateOp::WithinNextDays { days }
+            | DateOp::AnniversaryWithinDays { days } => Some(*days),
+            DateOp::Before { .. } | DateOp::After { .. } => None,
+        };
+        match self {
+            Condition::Event {
+                window: Window::LastDays(days),
+                ..
+            } => Some(*days),
+            Condition::Occurrence { op, .. } => of(op),
+            Condition::Field {
+                op: FieldOp::Date(op),
+                ..
+            } => of(op),
+            _ => None,
+        }
     }
 }
 

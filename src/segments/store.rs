@@ -38,6 +38,7 @@ pub async fn save_segment(
     rule: &Rule,
     clock: Clock,
 ) -> Result<(), SegmentError> {
+    let name = crate::store::check_name(name, "segment")?;
     let mut catalog = load_catalog(pool).await?;
     // Check as if already saved, so a rule that refers to itself is caught now.
     catalog.segments.insert(name.to_string(), rule.clone());

@@ -2,9 +2,11 @@
 //! migrated forward-only by the migrations embedded at build time.
 
 mod bulk;
+mod names;
 mod raw;
 
 pub use bulk::{insert_each, insert_each_index_after, insert_rows, with_index_rebuilt};
+pub use names::{check_name, NameError, MAX_NAME_CHARS};
 pub use raw::with_sqlite;
 
 use std::path::{Path, PathBuf};
@@ -17,8 +19,27 @@ use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqliteConnection, SqlitePool};
 
+/// Marks a SQLite file as a Tessera workspace (SQLite's `application_id` header field): "TSRA".
+pub const APPLICATION_ID: u32 = 0x5453_5241;
+
+/// Sets [`APPLICATION_ID`] (a test holds the two equal).
+const MARK_WORKSPACE: &str = "PRAGMA application_id = 1414746689";
+
+/// Whether a command may create the workspace it names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Commands that add data: a missing workspace is created.
+    Create,
+    /// Commands that read: a missing workspace is an error (a mistyped path must not create one).
+    Existing,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    #[error("no workspace at {}", .0.display())]
+    Missing(PathBuf),
+    #[error("{} is not a Tessera workspace ({reason}); nothing was changed", .path.display())]
+    Foreign { path: PathBuf, reason: String },
     #[error("cannot create the workspace folder {path}: {source}")]
     CreateDir {
         path: PathBuf,
@@ -50,9 +71,114 @@ pub fn default_workspace_path() -> PathBuf {
         .join("workspace.sqlite")
 }
 
+/// What a path holds, as far as opening it as a workspace goes.
+enum FileKind {
+    Missing,
+    /// An empty file: nobody's data yet.
+    Empty,
+    Workspace,
+    Foreign(String),
+}
+
+/// Looks at `path` without SQLite touching it (opening would switch another application's
+/// database to WAL, and migrating would add tables to it).
+fn classify(path: &Path) -> std::io::Result<FileKind> {
+    if path.is_dir() {
+        return Ok(FileKind::Foreign("it is a folder".into()));
+    }
+    let header = match read_header(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FileKind::Missing),
+        Err(e) => return Err(e),
+    };
+    if header.is_empty() {
+        return Ok(FileKind::Empty);
+    }
+    if header.len() < 100 || !header.starts_with(b"SQLite format 3\0") {
+        return Ok(FileKind::Foreign("it is not an SQLite database".into()));
+    }
+    Ok(
+        match u32::from_be_bytes([header[68], header[69], header[70], header[71]]) {
+            APPLICATION_ID => FileKind::Workspace,
+            // No application id: a workspace made before workspaces were marked, a new empty
+            // database, or another program's; its tables tell.
+            0 => {
+                let tables = table_names(path).map_err(std::io::Error::other)?;
+                let ours = tables.iter().any(|t| t == "_sqlx_migrations")
+                    && tables.iter().any(|t| t == "customers");
+                if ours {
+                    FileKind::Workspace
+                } else if tables.is_empty() {
+                    FileKind::Empty
+                } else {
+                    FileKind::Foreign(format!(
+                        "it is another application's SQLite database (tables: {})",
+                        tables.into_iter().take(5).collect::<Vec<_>>().join(", ")
+                    ))
+                }
+            }
+            other => FileKind::Foreign(format!(
+                "it is another application's SQLite database (application id {other:#x})"
+            )),
+        },
+    )
+}
+
+fn check_file(path: &Path, access: Access) -> Result<(), StoreError> {
+    let kind = classify(path).map_err(|e| StoreError::Open {
+        path: path.to_path_buf(),
+        source: sqlx::Error::Io(e),
+    })?;
+    match (kind, access) {
+        (FileKind::Missing, Access::Existing) => Err(StoreError::Missing(path.to_path_buf())),
+        (FileKind::Foreign(reason), _) => Err(StoreError::Foreign {
+            path: path.to_path_buf(),
+            reason,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The first 100 bytes of a file (SQLite's header), or fewer if it is shorter.
+fn read_header(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut header = Vec::with_capacity(100);
+    std::fs::File::open(path)?
+        .take(100)
+        .read_to_end(&mut header)?;
+    Ok(header)
+}
+
+/// Whether `path` is a Tessera workspace: exports never replace one.
+pub fn is_workspace_file(path: &Path) -> bool {
+    matches!(classify(path), Ok(FileKind::Workspace))
+}
+
+/// The tables of an SQLite file, read without changing it (no journal, no WAL, no locks).
+fn table_names(path: &Path) -> rusqlite::Result<Vec<String>> {
+    let uri = format!(
+        "file:{}?immutable=1",
+        path.display()
+            .to_string()
+            .replace('%', "%25")
+            .replace('?', "%3f")
+            .replace('#', "%23")
+    );
+    let db = rusqlite::Connection::open_with_flags(
+        uri,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_URI,
+    )?;
+    let mut names =
+        db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")?;
+    let rows = names.query_map([], |r| r.get(0))?;
+    rows.collect()
+}
+
 impl Workspace {
-    /// Opens (creating if needed) the workspace file and brings its schema up to date.
-    pub async fn open(path: &Path) -> Result<Workspace, StoreError> {
+    /// Opens the workspace file (creating it if `access` allows), after checking it is one, and
+    /// brings its schema up to date.
+    pub async fn open(path: &Path, access: Access) -> Result<Workspace, StoreError> {
+        check_file(path, access)?;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
                 path: dir.to_path_buf(),
@@ -88,6 +214,7 @@ impl Workspace {
                 path: path.to_path_buf(),
                 source,
             })?;
+        sqlx::query(MARK_WORKSPACE).execute(&pool).await?;
         Ok(Workspace {
             pool,
             path: path.to_path_buf(),
@@ -114,6 +241,18 @@ impl Workspace {
                 .set_progress_handler(10_000, move || !cancel.load(Ordering::Relaxed));
         }
         Ok(conn)
+    }
+
+    /// The workspace file and the journal files SQLite keeps beside it: nothing may replace them.
+    pub fn files(&self) -> Vec<PathBuf> {
+        ["", "-wal", "-shm", "-journal"]
+            .iter()
+            .map(|suffix| {
+                let mut name = self.path.clone().into_os_string();
+                name.push(suffix);
+                PathBuf::from(name)
+            })
+            .collect()
     }
 
     pub async fn close(self) {
@@ -145,4 +284,15 @@ pub async fn refresh_statistics(conn: &mut SqliteConnection) -> Result<(), sqlx:
 /// The current time as stored in the workspace (RFC 3339, UTC, seconds).
 pub fn now_text() -> String {
     chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_pragma_sets_the_application_id() {
+        assert_eq!(
+            super::MARK_WORKSPACE,
+            format!("PRAGMA application_id = {}", super::APPLICATION_ID)
+        );
+    }
 }

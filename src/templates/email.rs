@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::mjml::compile_mjml;
-use super::plan::{self, Misses, Plan, RenderEnv, RenderError, Slot};
+use super::plan::{self, Escaping, Notes, Plan, RenderEnv, RenderError, Slot};
 use super::text::{decode_entities, html_to_text_template, tidy};
 use super::TemplateError;
 
@@ -34,7 +34,7 @@ pub struct RenderedEmail {
 /// Compiles an MJML + Handlebars email. Handlebars syntax is checked on the source first, so
 /// its errors point at the template's own lines; then MJML; then the merged HTML.
 pub fn compile_email(source: &str) -> Result<EmailTemplate, TemplateError> {
-    let source_plan = plan::compile(source, true)?;
+    let source_plan = plan::compile(source, Escaping::Html)?;
     let mjml = compile_mjml(source)?;
     let locate = |e: TemplateError| TemplateError {
         message: format!(
@@ -43,23 +43,36 @@ pub fn compile_email(source: &str) -> Result<EmailTemplate, TemplateError> {
         ),
         ..e
     };
-    let mut html = plan::compile(&mjml.html, true).map_err(locate)?;
+    let mut html = plan::compile(&mjml.html, Escaping::Html).map_err(locate)?;
     html.locate_slots_in(source_plan.slots());
+    // Raw output of merge data is allowed (a field may hold trusted HTML) but never silently.
+    let mut warnings: Vec<String> = source_plan
+        .raw_outputs()
+        .iter()
+        .map(|s| {
+            format!(
+                "line {}, column {}: {{{{{{{}}}}}}} prints customer data as raw HTML, so a value can add markup or scripts to the email; write {{{{{}}}}} to escape it unless the field holds HTML you trust",
+                s.line, s.column, s.field, s.field
+            )
+        })
+        .collect();
+    warnings.extend(mjml.warnings);
     Ok(EmailTemplate {
         subject: plan::compile(
             &decode_entities(mjml.title.as_deref().unwrap_or("").trim()),
-            false,
+            Escaping::PlainText,
         )
         .map_err(locate)?,
         preheader: plan::compile(
             &decode_entities(mjml.preview.as_deref().unwrap_or("").trim()),
-            false,
+            Escaping::PlainText,
         )
         .map_err(locate)?,
         html,
-        text: plan::compile(&html_to_text_template(&mjml.html), false).map_err(locate)?,
+        text: plan::compile(&html_to_text_template(&mjml.html), Escaping::PlainText)
+            .map_err(locate)?,
         lang: mjml.lang.filter(|l| !l.trim().is_empty()),
-        warnings: mjml.warnings,
+        warnings,
         html_source: mjml.html,
     })
 }
@@ -73,13 +86,13 @@ pub fn locale_of(data: &Value) -> &str {
 }
 
 impl EmailTemplate {
-    /// Renders all parts; `misses` collects the HTML's missing fields (the HTML holds the
-    /// subject and preheader too, so it sees every merge tag).
-    pub fn render(&self, data: &Value, misses: &mut Misses) -> Result<RenderedEmail, RenderError> {
+    /// Renders all parts; `notes` collects the HTML's missing fields (the HTML holds the
+    /// subject and preheader too, so it sees every merge tag) and unsafe links.
+    pub fn render(&self, data: &Value, notes: &mut Notes) -> Result<RenderedEmail, RenderError> {
         let env = RenderEnv {
             locale: self.locale_for(data),
         };
-        let mut scratch = Misses::default();
+        let mut scratch = Notes::default();
         Ok(RenderedEmail {
             subject: self
                 .subject
@@ -93,7 +106,7 @@ impl EmailTemplate {
                 .to_string(),
             html: {
                 let mut buf = Vec::with_capacity(self.html.size_hint);
-                self.html.render(data, &env, &mut buf, misses)?;
+                self.html.render(data, &env, &mut buf, notes)?;
                 plan::into_string(buf)
             },
             text: {

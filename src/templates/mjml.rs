@@ -5,8 +5,12 @@
 use mrml::prelude::parser::Error as MjmlError;
 use mrml::prelude::render::RenderOptions;
 
-use super::mustache::{line_column, tag_ranges};
+use super::mustache::{tag_ranges, LineIndex};
 use super::TemplateError;
+
+/// Deepest element nesting an MJML template may have: mrml parses and renders recursively, and
+/// a thread's stack is finite (3,000 nested `mj-wrapper`s overflowed it).
+pub const MAX_ELEMENT_DEPTH: usize = 100;
 
 /// MJML compiled to HTML, with the merge tags back in place.
 pub struct CompiledMjml {
@@ -20,8 +24,11 @@ pub struct CompiledMjml {
 
 struct Protected {
     text: String,
-    /// (token, original tag, byte offset in the original, byte offset in `text`)
-    tags: Vec<(String, String, usize, usize)>,
+    prefix: String,
+    /// (original tag, byte offset in the original, byte offset in `text`)
+    tags: Vec<(String, usize, usize)>,
+    /// For each tag, how much longer the original is than the text up to and including it.
+    deltas: Vec<isize>,
 }
 
 /// A token prefix that does not occur in the source, so tokens cannot collide with content.
@@ -36,45 +43,147 @@ fn protect(source: &str) -> Protected {
     let prefix = token_prefix(source);
     let mut text = String::with_capacity(source.len());
     let mut tags = Vec::new();
+    let mut deltas = Vec::new();
+    let mut delta = 0isize;
     let mut last = 0;
     for (i, (start, end)) in tag_ranges(source).into_iter().enumerate() {
         text.push_str(&source[last..start]);
         let token = format!("{prefix}{i}z");
-        tags.push((
-            token.clone(),
-            source[start..end].to_string(),
-            start,
-            text.len(),
-        ));
+        tags.push((source[start..end].to_string(), start, text.len()));
+        delta += (end - start) as isize - token.len() as isize;
+        deltas.push(delta);
         text.push_str(&token);
         last = end;
     }
     text.push_str(&source[last..]);
-    Protected { text, tags }
+    Protected {
+        text,
+        prefix,
+        tags,
+        deltas,
+    }
 }
 
 impl Protected {
     /// Maps an offset in the protected text back to the original source.
     fn original_offset(&self, offset: usize) -> usize {
-        let mut delta: isize = 0;
-        for (token, tag, _, at) in &self.tags {
-            if *at >= offset {
-                break;
-            }
-            delta += tag.len() as isize - token.len() as isize;
-        }
+        let before = self.tags.partition_point(|(_, _, at)| *at < offset);
+        let delta = if before == 0 {
+            0
+        } else {
+            self.deltas[before - 1]
+        };
         (offset as isize + delta).max(0) as usize
     }
 
-    fn restore(&self, s: &str) -> String {
-        let mut out = s.to_string();
-        for (token, tag, _, _) in &self.tags {
-            if out.contains(token.as_str()) {
-                out = out.replace(token.as_str(), tag);
+    /// `s` with every token put back as its tag, in one pass; also which tags were found.
+    fn restore(&self, s: &str) -> (String, Vec<bool>) {
+        let mut out = String::with_capacity(s.len() + s.len() / 4);
+        let mut seen = vec![false; self.tags.len()];
+        let mut last = 0;
+        for (at, _) in s.match_indices(self.prefix.as_str()) {
+            if at < last {
+                continue;
+            }
+            let digits_start = at + self.prefix.len();
+            let digits = s[digits_start..]
+                .bytes()
+                .take_while(u8::is_ascii_digit)
+                .count();
+            let number = s[digits_start..digits_start + digits].parse::<usize>().ok();
+            let closed = s.as_bytes().get(digits_start + digits) == Some(&b'z');
+            if let (Some(i), true) = (number.filter(|i| *i < self.tags.len()), closed) {
+                out.push_str(&s[last..at]);
+                out.push_str(&self.tags[i].0);
+                seen[i] = true;
+                last = digits_start + digits + 1;
             }
         }
-        out
+        out.push_str(&s[last..]);
+        (out, seen)
     }
+}
+
+/// Refuses elements nested deeper than [`MAX_ELEMENT_DEPTH`], at the first one too deep
+/// (byte offset in `text`). Void and self-closing elements do not nest; comments, CDATA and
+/// declarations are skipped.
+fn check_element_depth(text: &str) -> Result<(), (usize, String)> {
+    const VOID: &[&str] = &[
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "source",
+        "track",
+        "wbr",
+        "mj-image",
+        "mj-divider",
+        "mj-spacer",
+        "mj-font",
+        "mj-breakpoint",
+    ];
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut pos = 0;
+    while let Some(i) = text[pos..].find('<').map(|i| pos + i) {
+        let rest = &text[i..];
+        if let Some(skip) = [
+            ("<!--", "-->"),
+            ("<![CDATA[", "]]>"),
+            ("<!", ">"),
+            ("<?", ">"),
+        ]
+        .iter()
+        .find(|(open, _)| rest.starts_with(open))
+        {
+            pos = rest
+                .find(skip.1)
+                .map_or(text.len(), |e| i + e + skip.1.len());
+            continue;
+        }
+        let closing = rest.as_bytes().get(1) == Some(&b'/');
+        let name_start = i + if closing { 2 } else { 1 };
+        let name_len = text[name_start..]
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == ':'))
+            .unwrap_or(text.len() - name_start);
+        if name_len == 0 {
+            pos = i + 1;
+            continue;
+        }
+        let name = text[name_start..name_start + name_len].to_ascii_lowercase();
+        // The tag's end, quotes respected.
+        let mut end = name_start + name_len;
+        let mut quote = None;
+        while end < bytes.len() {
+            match (quote, bytes[end]) {
+                (Some(q), b) if b == q => quote = None,
+                (None, b'"' | b'\'') => quote = Some(bytes[end]),
+                (None, b'>') => break,
+                _ => {}
+            }
+            end += 1;
+        }
+        let self_closing = end > 0 && bytes.get(end - 1) == Some(&b'/');
+        if closing {
+            depth = depth.saturating_sub(1);
+        } else if !self_closing && !VOID.contains(&name.as_str()) {
+            depth += 1;
+            if depth > MAX_ELEMENT_DEPTH {
+                return Err((
+                    i,
+                    format!("elements nest deeper than {MAX_ELEMENT_DEPTH} levels here"),
+                ));
+            }
+        }
+        pos = end + 1;
+    }
+    Ok(())
 }
 
 fn mjml_error(e: &MjmlError, protected: &Protected, source: &str) -> TemplateError {
@@ -128,7 +237,7 @@ fn mjml_error(e: &MjmlError, protected: &Protected, source: &str) -> TemplateErr
         other => (other.to_string(), None),
     };
     let (line, column) = offset.map_or((1, 1), |o| {
-        line_column(source, protected.original_offset(o))
+        LineIndex::new(source).line_column(source, protected.original_offset(o))
     });
     TemplateError {
         message,
@@ -174,12 +283,23 @@ fn unclosed_element(text: &str) -> Option<(usize, String)> {
 
 pub fn compile_mjml(source: &str) -> Result<CompiledMjml, TemplateError> {
     let protected = protect(source);
+    let lines = LineIndex::new(source);
+    let at = |offset: usize| lines.line_column(source, protected.original_offset(offset));
+    check_element_depth(&protected.text).map_err(|(offset, message)| {
+        let (line, column) = at(offset);
+        TemplateError {
+            message,
+            line,
+            column,
+            layer: Some("mjml"),
+        }
+    })?;
     let parsed = mrml::parse(&protected.text).map_err(|e| mjml_error(&e, &protected, source))?;
     let warnings = parsed
         .warnings
         .iter()
         .map(|w| {
-            let (line, column) = line_column(source, protected.original_offset(w.span.start));
+            let (line, column) = at(w.span.start);
             format!("line {line}, column {column}: {}", w.kind.as_str())
         })
         .collect();
@@ -192,11 +312,12 @@ pub fn compile_mjml(source: &str) -> Result<CompiledMjml, TemplateError> {
             column: 1,
             layer: Some("mjml"),
         })?;
+    let (html, seen) = protected.restore(&html);
     // Every merge tag must survive. (Copies are fine: MJML repeats the title in an aria-label;
     // whether blocks still nest is checked when the HTML is compiled.)
-    for (token, tag, at, _) in &protected.tags {
-        if !tag.starts_with("{{!") && !html.contains(token.as_str()) {
-            let (line, column) = line_column(source, *at);
+    for ((tag, at, _), seen) in protected.tags.iter().zip(seen) {
+        if !seen && !tag.starts_with("{{!") {
+            let (line, column) = lines.line_column(source, *at);
             let message = format!("MJML drops the merge tag {tag} here; put it inside mj-text, mj-button, mj-raw or an attribute value");
             return Err(TemplateError {
                 message,
@@ -207,9 +328,12 @@ pub fn compile_mjml(source: &str) -> Result<CompiledMjml, TemplateError> {
         }
     }
     Ok(CompiledMjml {
-        html: protected.restore(&html),
-        title: parsed.element.get_title().map(|t| protected.restore(&t)),
-        preview: parsed.element.get_preview().map(|p| protected.restore(&p)),
+        html,
+        title: parsed.element.get_title().map(|t| protected.restore(&t).0),
+        preview: parsed
+            .element
+            .get_preview()
+            .map(|p| protected.restore(&p).0),
         lang: parsed.element.attributes.lang.clone(),
         warnings,
     })

@@ -5,6 +5,7 @@
 pub mod email;
 pub mod format;
 pub mod helpers;
+mod html_context;
 mod mjml;
 mod mustache;
 pub mod plan;
@@ -13,7 +14,8 @@ pub mod store;
 mod text;
 
 pub use email::{compile_email, EmailTemplate, RenderedEmail};
-pub use plan::{Misses, Plan, RenderEnv, Slot};
+pub use html_context::is_safe_url;
+pub use plan::{Escaping, Notes, Plan, RenderEnv, Slot};
 
 /// A template problem, located in the template's source.
 #[cfg_attr(feature = "specta", derive(specta::Type))]

@@ -13,6 +13,7 @@ use handlebars::{Path, PathSeg};
 use serde_json::Value;
 
 use super::helpers::{self, text, truthy, Helper, HelperArgs};
+use super::html_context::{is_safe_url, HtmlContext};
 use super::TemplateError;
 
 /// Where a merge tag sits in its source.
@@ -27,20 +28,36 @@ pub struct Slot {
 pub struct Plan {
     nodes: Vec<Node>,
     slots: Vec<Slot>,
+    /// Merge tags that start a URL attribute's value (their output's scheme is checked).
+    url_slots: Vec<Slot>,
+    /// Merge tags that print customer data unescaped into HTML (`{{{field}}}`, `{{&field}}`).
+    raw_outputs: Vec<Slot>,
     /// Largest output seen so far is a good first capacity; kept as a hint only.
     pub size_hint: usize,
 }
 
+/// How a plan's output is escaped: a mode per output, chosen by what the output is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Escaping {
+    /// HTML: values are escaped (unless the template asks for raw output) and URLs checked.
+    Html,
+    /// Plain text (subjects, the text part): values are written as they are.
+    PlainText,
+}
+
 enum Node {
-    Static(Box<str>),
+    Static(String),
     Value {
         path: PathRef,
         escape: bool,
+        /// The URL slot, when the value starts a URL attribute.
+        url: Option<u32>,
         slot: u32,
     },
     Call {
         call: Call,
         escape: bool,
+        url: Option<u32>,
     },
     If {
         cond: Arg,
@@ -101,27 +118,38 @@ enum PathRef {
     },
 }
 
-/// Compiles `source`; `escape` is true for HTML output.
-pub fn compile(source: &str, escape: bool) -> Result<Plan, TemplateError> {
+/// Compiles `source` for output escaped as `escaping` says. Nesting is checked first (see
+/// `mustache::check_nesting`): the parser and these plans recurse per level.
+pub fn compile(source: &str, escaping: Escaping) -> Result<Plan, TemplateError> {
+    super::mustache::check_nesting(source)?;
     let template = Template::compile(source).map_err(TemplateError::from_handlebars)?;
     let mut compiler = Compiler {
         slots: Vec::new(),
+        url_slots: Vec::new(),
+        raw_outputs: Vec::new(),
         block_params: Vec::new(),
-        escape,
+        escape: escaping == Escaping::Html,
+        html: (escaping == Escaping::Html).then(HtmlContext::default),
     };
     let nodes = compiler.template(&template, (1, 1))?;
     Ok(Plan {
         nodes,
         slots: compiler.slots,
+        url_slots: compiler.url_slots,
+        raw_outputs: compiler.raw_outputs,
         size_hint: source.len(),
     })
 }
 
 struct Compiler {
     slots: Vec<Slot>,
+    url_slots: Vec<Slot>,
+    raw_outputs: Vec<Slot>,
     /// Block parameter names of enclosing blocks, innermost last; `None` for blocks without.
     block_params: Vec<Option<(String, Option<String>)>>,
     escape: bool,
+    /// Where in the HTML the text compiled so far ends (HTML output only).
+    html: Option<HtmlContext>,
 }
 
 impl Compiler {
@@ -130,15 +158,33 @@ impl Compiler {
         for (i, element) in t.elements.iter().enumerate() {
             let (line, column) = t.mapping.get(i).map_or(at, |m| (m.0, m.1));
             match element {
-                TemplateElement::RawString(s) => match nodes.last_mut() {
-                    Some(Node::Static(prev)) => *prev = format!("{prev}{s}").into_boxed_str(),
-                    _ => nodes.push(Node::Static(s.clone().into_boxed_str())),
-                },
+                TemplateElement::RawString(s) => {
+                    if let Some(html) = &mut self.html {
+                        html.feed(s);
+                    }
+                    match nodes.last_mut() {
+                        Some(Node::Static(prev)) => prev.push_str(s),
+                        _ => nodes.push(Node::Static(s.clone())),
+                    }
+                }
                 TemplateElement::Comment(_) => {}
                 TemplateElement::Expression(ht) => {
                     nodes.push(self.expression(ht, self.escape, line, column)?)
                 }
                 TemplateElement::HtmlExpression(ht) => {
+                    if self.escape && Self::reads_data(ht) {
+                        let field = match &ht.name {
+                            Parameter::Name(n) => n.clone(),
+                            Parameter::Path(Path::Relative((_, raw)))
+                            | Parameter::Path(Path::Local((_, _, raw))) => raw.clone(),
+                            _ => "?".into(),
+                        };
+                        self.raw_outputs.push(Slot {
+                            field,
+                            line,
+                            column,
+                        });
+                    }
                     nodes.push(self.expression(ht, false, line, column)?)
                 }
                 TemplateElement::HelperBlock(ht) => nodes.push(self.block(ht, line, column)?),
@@ -159,6 +205,40 @@ impl Compiler {
             }
         }
         Ok(nodes)
+    }
+
+    /// Whether an expression prints something from the merge data (not only literals).
+    fn reads_data(ht: &HelperTemplate) -> bool {
+        fn param(p: &Parameter) -> bool {
+            match p {
+                Parameter::Literal(_) => false,
+                Parameter::Subexpression(sub) => match sub.element.as_ref() {
+                    TemplateElement::Expression(ht) | TemplateElement::HtmlExpression(ht) => {
+                        Compiler::reads_data(ht)
+                    }
+                    _ => true,
+                },
+                _ => true,
+            }
+        }
+        let helper = matches!(&ht.name, Parameter::Name(n) if helpers::find(n).is_some());
+        (!helper && param(&ht.name)) || ht.params.iter().any(param) || ht.hash.values().any(param)
+    }
+
+    /// The URL slot of an expression at this point of the HTML, and the note that the HTML
+    /// has content here now.
+    fn url_site(&mut self, field: &str, line: usize, column: usize) -> Option<u32> {
+        let html = self.html.as_mut()?;
+        let at_start = html.at_url_start();
+        html.dynamic_content();
+        at_start.then(|| {
+            self.url_slots.push(Slot {
+                field: field.to_string(),
+                line,
+                column,
+            });
+            (self.url_slots.len() - 1) as u32
+        })
     }
 
     fn slot(&mut self, field: String, line: usize, column: usize) -> u32 {
@@ -182,17 +262,35 @@ impl Compiler {
             _ => None,
         };
         if let Some(helper) = name.and_then(helpers::find) {
+            // Reported by the first field the helper reads (`{{default link "#"}}`: `link`).
+            let field = ht
+                .params
+                .iter()
+                .find_map(|p| match p {
+                    Parameter::Name(n) => Some(n.clone()),
+                    Parameter::Path(Path::Relative((_, raw))) => Some(raw.clone()),
+                    _ => None,
+                })
+                .unwrap_or_else(|| helper.name.to_string());
+            let url = self.url_site(&field, line, column);
             return Ok(Node::Call {
                 call: self.call(helper, ht, line, column)?,
                 escape,
+                url,
             });
         }
         if !ht.params.is_empty() || !ht.hash.is_empty() {
             return Err(unknown_helper(name.unwrap_or("?"), line, column));
         }
         let (path, field) = self.path_of(&ht.name, line, column)?;
+        let url = self.url_site(&field, line, column);
         let slot = self.slot(field, line, column);
-        Ok(Node::Value { path, escape, slot })
+        Ok(Node::Value {
+            path,
+            escape,
+            url,
+            slot,
+        })
     }
 
     fn call(
@@ -348,6 +446,8 @@ impl Compiler {
         if pushes_scope {
             self.block_params.push(params.clone());
         }
+        // Each branch starts where the block does; the document goes on from the first branch.
+        let before = self.html.clone();
         let body = match &ht.template {
             Some(t) => self.template(t, body_at)?,
             None => Vec::new(),
@@ -355,10 +455,12 @@ impl Compiler {
         if pushes_scope {
             self.block_params.pop();
         }
+        let after = std::mem::replace(&mut self.html, before);
         let otherwise = match &ht.inverse {
             Some(t) => self.template(t, body_at)?,
             None => Vec::new(),
         };
+        self.html = after;
         Ok(match name {
             "if" | "unless" => {
                 let include_zero = ht
@@ -468,9 +570,20 @@ fn navigate<'v>(mut v: &'v Value, segs: &[String]) -> Option<&'v Value> {
     Some(v)
 }
 
-/// Collects the slots whose value was missing while rendering one customer.
+/// What rendering one customer noted, by slot: merge tags whose value was missing, and URL
+/// slots whose value had a scheme that is not followed (it was replaced by `#`).
 #[derive(Debug, Default)]
-pub struct Misses(pub Vec<u32>);
+pub struct Notes {
+    pub missing: Vec<u32>,
+    pub unsafe_urls: Vec<u32>,
+}
+
+impl Notes {
+    pub fn clear(&mut self) {
+        self.missing.clear();
+        self.unsafe_urls.clear();
+    }
+}
 
 pub struct RenderEnv<'a> {
     pub locale: &'a str,
@@ -489,24 +602,39 @@ impl Plan {
         &self.slots
     }
 
+    /// Merge tags that start a URL attribute (see [`Notes::unsafe_urls`]).
+    pub fn url_slots(&self) -> &[Slot] {
+        &self.url_slots
+    }
+
+    /// Merge tags that print merge data as raw HTML.
+    pub fn raw_outputs(&self) -> &[Slot] {
+        &self.raw_outputs
+    }
+
     /// Gives each slot the position of the same field in `source` (this plan was compiled from
     /// generated text, e.g. MJML's HTML, whose lines mean nothing to the user).
     pub fn locate_slots_in(&mut self, source: &[Slot]) {
-        for slot in &mut self.slots {
-            if let Some(s) = source.iter().find(|s| s.field == slot.field) {
+        let mut first: std::collections::HashMap<&str, &Slot> =
+            std::collections::HashMap::with_capacity(source.len());
+        for s in source {
+            first.entry(s.field.as_str()).or_insert(s);
+        }
+        for slot in self.slots.iter_mut().chain(self.url_slots.iter_mut()) {
+            if let Some(s) = first.get(slot.field.as_str()) {
                 slot.line = s.line;
                 slot.column = s.column;
             }
         }
     }
 
-    /// Renders `data` into `out`, noting missing fields in `misses`.
+    /// Renders `data` into `out`, noting missing fields in `notes`.
     pub fn render(
         &self,
         data: &Value,
         env: &RenderEnv,
         out: &mut Vec<u8>,
-        misses: &mut Misses,
+        notes: &mut Notes,
     ) -> Result<(), RenderError> {
         let root = Scope {
             value: data,
@@ -517,12 +645,12 @@ impl Plan {
             has_params: false,
             parent: None,
         };
-        render_nodes(&self.nodes, &root, env, out, misses)
+        render_nodes(&self.nodes, &root, env, out, notes)
     }
 
     pub fn render_to_string(&self, data: &Value, env: &RenderEnv) -> Result<String, RenderError> {
         let mut out = Vec::with_capacity(self.size_hint);
-        self.render(data, env, &mut out, &mut Misses::default())?;
+        self.render(data, env, &mut out, &mut Notes::default())?;
         Ok(into_string(out))
     }
 }
@@ -558,7 +686,7 @@ fn eval<'s>(
     arg: &'s Arg,
     scope: &'s Scope<'s>,
     env: &RenderEnv,
-    misses: &mut Misses,
+    notes: &mut Notes,
 ) -> Result<Cow<'s, Value>, RenderError> {
     match arg {
         Arg::Literal(v) => Ok(Cow::Borrowed(v)),
@@ -566,12 +694,12 @@ fn eval<'s>(
             let v = resolve(p, scope);
             if let Some(slot) = slot {
                 if !v.as_deref().is_some_and(helpers::present) {
-                    misses.0.push(*slot);
+                    notes.missing.push(*slot);
                 }
             }
             Ok(v.unwrap_or(Cow::Owned(Value::Null)))
         }
-        Arg::Call(call) => Ok(Cow::Owned(call_helper(call, scope, env, misses)?)),
+        Arg::Call(call) => Ok(Cow::Owned(call_helper(call, scope, env, notes)?)),
     }
 }
 
@@ -579,15 +707,15 @@ fn call_helper(
     call: &Call,
     scope: &Scope,
     env: &RenderEnv,
-    misses: &mut Misses,
+    notes: &mut Notes,
 ) -> Result<Value, RenderError> {
     let mut params: Vec<Cow<Value>> = Vec::with_capacity(call.params.len());
     for a in &call.params {
-        params.push(eval(a, scope, env, misses)?);
+        params.push(eval(a, scope, env, notes)?);
     }
     let mut hash_values: Vec<(&str, Cow<Value>)> = Vec::with_capacity(call.hash.len());
     for (k, a) in &call.hash {
-        hash_values.push((k.as_str(), eval(a, scope, env, misses)?));
+        hash_values.push((k.as_str(), eval(a, scope, env, notes)?));
     }
     (call.helper.run)(&HelperArgs {
         params: &params,
@@ -606,22 +734,28 @@ fn render_nodes(
     scope: &Scope,
     env: &RenderEnv,
     out: &mut Vec<u8>,
-    misses: &mut Misses,
+    notes: &mut Notes,
 ) -> Result<(), RenderError> {
     for node in nodes {
         match node {
             Node::Static(s) => out.extend_from_slice(s.as_bytes()),
-            Node::Value { path, escape, slot } => match resolve(path, scope) {
-                Some(v) if helpers::present(&v) => write_value(out, &v, *escape),
+            Node::Value {
+                path,
+                escape,
+                url,
+                slot,
+            } => match resolve(path, scope) {
                 Some(v) => {
-                    misses.0.push(*slot);
-                    write_value(out, &v, *escape)
+                    if !helpers::present(&v) {
+                        notes.missing.push(*slot);
+                    }
+                    write_checked(out, &v, *escape, *url, notes)
                 }
-                None => misses.0.push(*slot),
+                None => notes.missing.push(*slot),
             },
-            Node::Call { call, escape } => {
-                let v = call_helper(call, scope, env, misses)?;
-                write_value(out, &v, *escape);
+            Node::Call { call, escape, url } => {
+                let v = call_helper(call, scope, env, notes)?;
+                write_checked(out, &v, *escape, *url, notes);
             }
             Node::If {
                 cond,
@@ -630,14 +764,14 @@ fn render_nodes(
                 then,
                 otherwise,
             } => {
-                let v = eval(cond, scope, env, misses)?;
+                let v = eval(cond, scope, env, notes)?;
                 let is_true = if *include_zero {
                     truthy(&v) || v.as_f64() == Some(0.0)
                 } else {
                     truthy(&v)
                 };
                 let branch = if is_true != *negate { then } else { otherwise };
-                render_nodes(branch, scope, env, out, misses)?;
+                render_nodes(branch, scope, env, out, notes)?;
             }
             Node::Each {
                 list,
@@ -645,7 +779,7 @@ fn render_nodes(
                 body,
                 otherwise,
             } => {
-                let v = eval(list, scope, env, misses)?;
+                let v = eval(list, scope, env, notes)?;
                 let has_params = params.is_some();
                 match v.as_ref() {
                     Value::Array(items) if !items.is_empty() || otherwise.is_empty() => {
@@ -660,7 +794,7 @@ fn render_nodes(
                                 has_params,
                                 parent: Some(scope),
                             };
-                            render_nodes(body, &child, env, out, misses)?;
+                            render_nodes(body, &child, env, out, notes)?;
                         }
                     }
                     Value::Object(map) if !map.is_empty() || otherwise.is_empty() => {
@@ -675,10 +809,10 @@ fn render_nodes(
                                 has_params,
                                 parent: Some(scope),
                             };
-                            render_nodes(body, &child, env, out, misses)?;
+                            render_nodes(body, &child, env, out, notes)?;
                         }
                     }
-                    _ => render_nodes(otherwise, scope, env, out, misses)?,
+                    _ => render_nodes(otherwise, scope, env, out, notes)?,
                 }
             }
             Node::With {
@@ -687,7 +821,7 @@ fn render_nodes(
                 body,
                 otherwise,
             } => {
-                let v = eval(value, scope, env, misses)?;
+                let v = eval(value, scope, env, notes)?;
                 if truthy(&v) {
                     // `with` keeps the enclosing @index/@key visible, as Handlebars does.
                     let child = Scope {
@@ -699,14 +833,27 @@ fn render_nodes(
                         has_params: param.is_some(),
                         parent: Some(scope),
                     };
-                    render_nodes(body, &child, env, out, misses)?;
+                    render_nodes(body, &child, env, out, notes)?;
                 } else {
-                    render_nodes(otherwise, scope, env, out, misses)?;
+                    render_nodes(otherwise, scope, env, out, notes)?;
                 }
             }
         }
     }
     Ok(())
+}
+
+/// Writes a value; one that starts a URL attribute is written only if its scheme is safe, else
+/// `#` (an inert link) and the slot is noted.
+fn write_checked(out: &mut Vec<u8>, v: &Value, escape: bool, url: Option<u32>, notes: &mut Notes) {
+    if let (Some(slot), Value::String(s)) = (url, v) {
+        if !is_safe_url(s, !escape) {
+            notes.unsafe_urls.push(slot);
+            out.push(b'#');
+            return;
+        }
+    }
+    write_value(out, v, escape)
 }
 
 fn write_value(out: &mut Vec<u8>, v: &Value, escape: bool) {

@@ -40,6 +40,8 @@ pub enum TemplateStoreError {
     Invalid { name: String, error: TemplateError },
     #[error("no template named '{0}'")]
     NotFound(String),
+    #[error(transparent)]
+    Name(#[from] crate::store::NameError),
     #[error("database error: {0}")]
     Sql(#[from] sqlx::Error),
 }
@@ -51,6 +53,7 @@ pub async fn save_email_template(
     name: &str,
     source: &str,
 ) -> Result<(), TemplateStoreError> {
+    let name = crate::store::check_name(name, "template")?;
     compile_email(source).map_err(|error| TemplateStoreError::Invalid {
         name: name.to_string(),
         error,

@@ -1,6 +1,8 @@
 use std::sync::atomic::AtomicBool;
 
 use base64::Engine;
+use tessera_engine::render::batch::UnsubscribePattern;
+use tessera_engine::render::eml::Mailbox;
 use tessera_engine::render::{load_contexts, render_batch, BatchOptions, OutputFormat, Selection};
 use tessera_engine::templates::compile_email;
 
@@ -21,8 +23,8 @@ fn options(t: &TestWorkspace, format: OutputFormat) -> BatchOptions {
     BatchOptions {
         out: t.dir.path().join("out"),
         format,
-        from: "Shop <shop@x.com>".into(),
-        unsubscribe: "https://x.com/u?e={email}".into(),
+        from: Mailbox::parse("Shop <shop@x.com>").unwrap(),
+        unsubscribe: UnsubscribePattern::parse("https://x.com/u?e={email}").unwrap(),
         date: "Sun, 22 Nov 2026 10:00:00 +0000".into(),
         template_name: "t".into(),
     }

@@ -575,13 +575,15 @@ async fn event_conditions_look_up_each_customers_events_by_index() {
     let r = rule(json!({"version": 1, "conditions": [
         {"type": "event", "event_type": "purchase", "window": {"last_days": 30}, "compare": "gte", "value": 1},
         {"type": "occurrence", "event_type": "purchase", "which": "last", "date": "within_last_days", "days": 7}]}));
-    let mut q =
-        sqlx::QueryBuilder::new("EXPLAIN QUERY PLAN SELECT COUNT(*) FROM customers c WHERE ");
-    tessera_engine::segments::compile::Compiler::new(&catalog, clock())
-        .group(&mut q, &r.root, "")
-        .unwrap();
-    let plan: Vec<String> = q
-        .build()
+    let sql = tessera_engine::segments::compile::rule_statement(
+        "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM customers c WHERE ",
+        &r,
+        &catalog,
+        clock(),
+    )
+    .unwrap();
+    let plan: Vec<String> = sql
+        .query()
         .fetch_all(&t.ws.pool)
         .await
         .unwrap()

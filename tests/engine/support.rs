@@ -1,7 +1,7 @@
 use std::path::{Path, PathBuf};
 
 use tessera_engine::customers::{import_customers, import_events, ImportOptions, ImportSummary};
-use tessera_engine::store::Workspace;
+use tessera_engine::store::{Access, Workspace};
 
 pub struct TestWorkspace {
     pub dir: tempfile::TempDir,
@@ -11,7 +11,7 @@ pub struct TestWorkspace {
 impl TestWorkspace {
     pub async fn new() -> TestWorkspace {
         let dir = tempfile::tempdir().unwrap();
-        let ws = Workspace::open(&dir.path().join("workspace.sqlite"))
+        let ws = Workspace::open(&dir.path().join("workspace.sqlite"), Access::Create)
             .await
             .unwrap();
         TestWorkspace { dir, ws }

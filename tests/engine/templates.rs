@@ -1,8 +1,8 @@
 use serde_json::{json, Value};
 use tessera_engine::render::{missing_fields, CustomerContext};
-use tessera_engine::templates::plan::compile;
+use tessera_engine::templates::plan::{compile, Escaping};
 use tessera_engine::templates::store::STARTER_EMAILS;
-use tessera_engine::templates::{compile_email, reference, Misses, RenderEnv};
+use tessera_engine::templates::{compile_email, reference, Notes, RenderEnv};
 
 fn wrap(body: &str) -> String {
     format!("<mjml>\n<mj-head><mj-title>Hi {{{{first_name}}}}</mj-title></mj-head>\n<mj-body>\n{body}\n</mj-body>\n</mjml>\n")
@@ -58,7 +58,7 @@ fn sections_can_be_conditional_and_repeated_across_mjml_structure() {
          {{#each products}}<mj-section css-class=\"product\"><mj-column><mj-text>{{name}}: {{currency price \"EUR\"}}</mj-text></mj-column></mj-section>{{/each}}",
     );
     let t = compile_email(&source).unwrap();
-    let render = |data: Value| t.render(&data, &mut Misses::default()).unwrap();
+    let render = |data: Value| t.render(&data, &mut Notes::default()).unwrap();
     let vip = render(
         json!({"first_name": "Zoë", "vip": true, "locale": "de-DE", "products": [{"name": "Tee", "price": 9.5}, {"name": "Kaffee", "price": 1234}]}),
     );
@@ -80,7 +80,7 @@ fn sections_can_be_conditional_and_repeated_across_mjml_structure() {
 fn customer_data_is_escaped_in_html_but_not_in_text_or_subject() {
     let t = compile_email(&wrap("<mj-section><mj-column><mj-text>Hi {{first_name}}</mj-text><mj-button href=\"https://x.test/?n={{first_name}}\">Go</mj-button></mj-column></mj-section>")).unwrap();
     let hostile = json!({"first_name": "<script>alert('x')</script>\" onload=\"x"});
-    let r = t.render(&hostile, &mut Misses::default()).unwrap();
+    let r = t.render(&hostile, &mut Notes::default()).unwrap();
     assert!(!r.html.contains("<script>alert"));
     assert!(!r.html.contains("\" onload=\""));
     assert!(r
@@ -97,9 +97,9 @@ fn customer_data_is_escaped_in_html_but_not_in_text_or_subject() {
 fn templates_cannot_reach_files_or_partials() {
     let include = "<mjml><mj-body><mj-include path=\"/etc/passwd\" /></mj-body></mjml>";
     assert!(compile_email(include).is_err());
-    assert!(compile(r#"{{> secrets}}"#, true).is_err());
+    assert!(compile(r#"{{> secrets}}"#, Escaping::Html).is_err());
     assert!(
-        compile(r#"{{log "x"}}"#, true).is_err(),
+        compile(r#"{{log "x"}}"#, Escaping::Html).is_err(),
         "no logging helper"
     );
 }
@@ -141,7 +141,7 @@ fn starter_templates_compile_and_render_in_both_languages() {
         let data = json!({"id": 7, "first_name": "伟", "name": "张伟", "locale": "zh-CN", "tags": ["vip"], "points": 1200, "orders_count": 2, "total_spent": 250.5,
             "last_purchase": {"name": "龙井"}, "last_purchase_date": "2026-10-01", "days_since_last_purchase": 52, "favorite_category": "tea",
             "recommendations": [{"name": "铁观音", "category": "tea", "price": 32, "image": "https://x/i.jpg", "url": "https://x/p"}], "unsubscribe_url": "mailto:u@x"});
-        let r = t.render(&data, &mut Misses::default()).unwrap();
+        let r = t.render(&data, &mut Notes::default()).unwrap();
         assert!(
             r.html.contains("伟") || r.html.contains("张伟"),
             "{name} greets by name"
@@ -211,7 +211,7 @@ fn compiled_plans_render_exactly_like_handlebars() {
     let mut rng = Rng(0x5eed_1234_abcd);
     let mut compared = 0;
     for source in templates {
-        let plan = compile(source, true).unwrap_or_else(|e| panic!("{source}: {e}"));
+        let plan = compile(source, Escaping::Html).unwrap_or_else(|e| panic!("{source}: {e}"));
         for _ in 0..300 {
             let mut data = rng.object(0);
             data["locale"] = json!("en-US");
@@ -220,7 +220,7 @@ fn compiled_plans_render_exactly_like_handlebars() {
                 &data,
                 &RenderEnv { locale: "en-US" },
                 &mut out,
-                &mut Misses::default(),
+                &mut Notes::default(),
             )
             .unwrap();
             // handlebars-rust errors on a field looked up in a list, where handlebars.js (and the
@@ -259,7 +259,7 @@ fn starter_emails_read_as_reviewed() {
         let source = STARTER_EMAILS.iter().find(|(n, _)| *n == name).unwrap().1;
         let r = compile_email(source)
             .unwrap()
-            .render(data, &mut Misses::default())
+            .render(data, &mut Notes::default())
             .unwrap();
         insta::assert_snapshot!(
             name,

@@ -2,6 +2,7 @@ use std::sync::atomic::Ordering;
 
 use tauri::ipc::Channel;
 use tauri::State;
+use tessera_engine::render::eml::Mailbox;
 use tessera_engine::render::{
     load_contexts, render_batch, BatchOptions, CustomerContext, OutputFormat, RenderSummary,
     Selection,
@@ -61,8 +62,8 @@ pub async fn campaign_render(
     let options = BatchOptions {
         out: request.out.into(),
         format: request.format,
-        from: request.from,
-        unsubscribe: tessera_engine::render::batch::DEFAULT_UNSUBSCRIBE.into(),
+        from: Mailbox::parse(&request.from)?,
+        unsubscribe: Default::default(),
         date: now.to_rfc2822(),
         template_name: request.template,
     };

@@ -1,10 +1,13 @@
+use std::path::Path;
+
 use tauri::State;
+use tessera_engine::output::{write_file, Overwrite};
 use tessera_engine::segments::export::members_csv;
 use tessera_engine::segments::store::{list_segments, load_catalog, load_segment, save_segment};
 use tessera_engine::segments::{Clock, Rule, SegmentCount};
 
 use super::campaigns::audience_contexts;
-use crate::error::{required_name, CommandError, CommandResult, ErrorCode};
+use crate::error::{CommandError, CommandResult, ErrorCode};
 use crate::state::AppState;
 
 fn now() -> Clock {
@@ -54,9 +57,8 @@ pub async fn segment_save(
     rule: Rule,
     state: State<'_, AppState>,
 ) -> CommandResult<()> {
-    let name = required_name(&name, "segment")?;
     let open = state.current().await?;
-    Ok(save_segment(&open.workspace.pool, name, &rule, now()).await?)
+    Ok(save_segment(&open.workspace.pool, &name, &rule, now()).await?)
 }
 
 /// Writes the segment's customers to `path` (picked in a save dialog) as CSV with `columns`
@@ -77,7 +79,12 @@ pub async fn segment_export(
     }
     let open = state.current().await?;
     let customers = audience_contexts(&open, &rule, chrono::Utc::now()).await?;
-    drop(open);
-    std::fs::write(&path, members_csv(&customers, &columns))?;
+    // The save dialog asked before replacing a file; a workspace is refused all the same.
+    write_file(
+        Path::new(&path),
+        members_csv(&customers, &columns).as_bytes(),
+        Overwrite::Replace,
+        &open.workspace.files(),
+    )?;
     Ok(customers.len() as u32)
 }

@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use tauri::State;
-use tessera_engine::render::batch::{add_unsubscribe_links, eligible, DEFAULT_UNSUBSCRIBE};
+use tessera_engine::render::batch::{add_unsubscribe_links, eligible, UnsubscribePattern};
 use tessera_engine::render::preview::{preview_data, preview_email};
 use tessera_engine::render::{missing_fields, MissingField};
 use tessera_engine::segments::Rule;
@@ -10,7 +10,7 @@ use tessera_engine::templates::store::{list_templates, load_template_source, sav
 use tessera_engine::templates::{compile_email, RenderedEmail};
 
 use super::campaigns::audience_contexts;
-use crate::error::{required_name, CommandResult};
+use crate::error::CommandResult;
 use crate::state::AppState;
 
 #[derive(Debug, serde::Serialize, specta::Type)]
@@ -46,9 +46,8 @@ pub async fn template_save(
     source: String,
     state: State<'_, AppState>,
 ) -> CommandResult<()> {
-    let name = required_name(&name, "template")?;
     let open = state.current().await?;
-    Ok(save_email_template(&open.workspace.pool, name, &source).await?)
+    Ok(save_email_template(&open.workspace.pool, &name, &source).await?)
 }
 
 #[derive(Debug, serde::Serialize, specta::Type)]
@@ -73,7 +72,7 @@ pub async fn template_missing_fields(
     let mut contexts = audience_contexts(&open, &audience, chrono::Utc::now()).await?;
     drop(open);
     let report = tauri::async_runtime::spawn_blocking(move || {
-        add_unsubscribe_links(&mut contexts, DEFAULT_UNSUBSCRIBE);
+        add_unsubscribe_links(&mut contexts, &UnsubscribePattern::default());
         let (receivers, _, _) = eligible(&contexts);
         MissingReport {
             customers: receivers.len() as u32,

@@ -1,7 +1,7 @@
 use tauri::State;
 use tessera_engine::customers::show::{workspace_status as status, WorkspaceStatus};
 use tessera_engine::demo::create_demo;
-use tessera_engine::store::Workspace;
+use tessera_engine::store::{Access, Workspace};
 use tessera_engine::templates::store::install_starter_templates;
 
 use crate::error::{database, CommandError, CommandResult, ErrorCode};
@@ -20,7 +20,7 @@ pub async fn workspace_open_demo(state: State<'_, AppState>) -> CommandResult<Wo
             .await
             .map_err(database)?;
     }
-    state.open(&db).await?;
+    state.open(&db, Access::Existing).await?;
     workspace_status(state).await
 }
 
@@ -31,13 +31,7 @@ pub async fn workspace_open(
     state: State<'_, AppState>,
 ) -> CommandResult<WorkspaceStatus> {
     // Opening never creates: a recent workspace that was moved away is reported, not recreated empty.
-    if !std::path::Path::new(&path).is_file() {
-        return Err(CommandError::new(
-            ErrorCode::NotFound,
-            format!("no workspace at {path}"),
-        ));
-    }
-    state.open(path.as_ref()).await?;
+    state.open(path.as_ref(), Access::Existing).await?;
     workspace_status(state).await
 }
 
@@ -55,10 +49,10 @@ pub async fn workspace_create(
             format!("{path} already exists; open it, or choose a new name"),
         ));
     }
-    let workspace = Workspace::open(path.as_ref()).await?;
+    let workspace = Workspace::open(path.as_ref(), Access::Create).await?;
     install_starter_templates(&workspace.pool).await?;
     workspace.close().await;
-    state.open(path.as_ref()).await?;
+    state.open(path.as_ref(), Access::Existing).await?;
     workspace_status(state).await
 }
 

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use clap::Subcommand;
+use tessera_engine::output::{write_file, Overwrite};
 use tessera_engine::render::{load_contexts, Selection};
 use tessera_engine::segments::describe::describe;
 use tessera_engine::segments::export::members_csv;
@@ -11,6 +12,7 @@ use tessera_engine::segments::store::{list_segments, load_catalog, load_segment,
 use tessera_engine::segments::{count, members, Clock, Rule};
 use tessera_engine::store::Workspace;
 
+use crate::terminal::{json, say};
 use crate::Failure;
 
 #[derive(Subcommand)]
@@ -35,6 +37,9 @@ pub enum SegmentCommand {
         rule: String,
         #[arg(long)]
         out: PathBuf,
+        /// Replace the file if it exists (a workspace is never replaced).
+        #[arg(long)]
+        force: bool,
         #[arg(
             long,
             value_delimiter = ',',
@@ -85,18 +90,24 @@ pub async fn member_ids(ws: &Workspace, reference: &str) -> Result<Vec<i64>, Fai
 
 pub async fn run(ws: &Workspace, command: SegmentCommand) -> Result<(), Failure> {
     match command {
-        SegmentCommand::Count { rule, json, now } => {
+        SegmentCommand::Count {
+            rule,
+            json: as_json,
+            now,
+        } => {
             let rule = rule_from(ws, &rule).await?;
             let catalog = load_catalog(&ws.pool).await?;
             let result = count(&ws.pool, &rule, &catalog, clock(now.as_deref())?).await?;
-            if json {
-                println!("{}", serde_json::to_string(&result)?);
+            if as_json {
+                println!("{}", json(&result));
             } else {
-                println!("{} of {} customers", result.count, result.total);
+                say!("{} of {} customers", result.count, result.total);
                 for step in &result.funnel {
-                    println!(
+                    say!(
                         "  {:>4}  {:>9}  {}",
-                        step.condition, step.remaining, step.label
+                        step.condition,
+                        step.remaining,
+                        step.label
                     );
                 }
             }
@@ -104,32 +115,47 @@ pub async fn run(ws: &Workspace, command: SegmentCommand) -> Result<(), Failure>
         SegmentCommand::Save { name, rule } => {
             let parsed = Rule::parse(&std::fs::read_to_string(&rule)?)?;
             save_segment(&ws.pool, &name, &parsed, clock(None)?).await?;
-            println!("saved segment '{name}'");
+            say!("saved segment '{}'", name.trim());
         }
         SegmentCommand::List => {
             for (name, updated) in list_segments(&ws.pool).await? {
-                println!("{name}\t{updated}");
+                say!("{name}\t{updated}");
             }
         }
         SegmentCommand::Show { name } => {
             let rule = load_segment(&ws.pool, &name).await?;
             let catalog = load_catalog(&ws.pool).await?;
             let result = count(&ws.pool, &rule, &catalog, clock(None)?).await?;
-            println!(
+            say!(
                 "segment '{name}': {} of {} customers",
-                result.count, result.total
+                result.count,
+                result.total
             );
             for (i, c) in rule.root.conditions.iter().enumerate() {
-                println!("  {}. {}", i + 1, describe(c));
+                say!("  {}. {}", i + 1, describe(c));
             }
-            println!("{}", serde_json::to_string_pretty(&rule)?);
+            say!("{}", serde_json::to_string_pretty(&rule)?);
         }
-        SegmentCommand::Export { rule, out, columns } => {
+        SegmentCommand::Export {
+            rule,
+            out,
+            force,
+            columns,
+        } => {
             let ids = member_ids(ws, &rule).await?;
             let contexts = load_contexts(&ws.pool, &Selection::Customers(ids), Utc::now()).await?;
-            let csv = members_csv(&contexts, &columns);
-            std::fs::write(&out, csv)?;
-            println!("exported {} customers to {}", contexts.len(), out.display());
+            let overwrite = if force {
+                Overwrite::Replace
+            } else {
+                Overwrite::Refuse
+            };
+            write_file(
+                &out,
+                members_csv(&contexts, &columns).as_bytes(),
+                overwrite,
+                &ws.files(),
+            )?;
+            say!("exported {} customers to {}", contexts.len(), out.display());
         }
         SegmentCommand::Sample { rule, limit } => {
             let ids = member_ids(ws, &rule).await?;
@@ -137,10 +163,10 @@ pub async fn run(ws: &Workspace, command: SegmentCommand) -> Result<(), Failure>
             let sample: Vec<i64> = ids.into_iter().take(limit).collect();
             let contexts =
                 load_contexts(&ws.pool, &Selection::Customers(sample), Utc::now()).await?;
-            println!("{total} customers match; the first {}:", contexts.len());
+            say!("{total} customers match; the first {}:", contexts.len());
             for c in &contexts {
                 let name = c.data.get("name").and_then(|v| v.as_str()).unwrap_or("");
-                println!(
+                say!(
                     "  {:>7}  {:<24}  {}",
                     c.id,
                     name,

@@ -3,6 +3,9 @@
 //! matches, text compares after ASCII lowercasing, windows and dates as in `compile.rs`); rules
 //! are checked by the compiler first, so errors read the same on both paths.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use chrono::{Datelike, Duration, NaiveDate};
 
 use super::{Bits, FieldColumn, SegmentIndex, NONE};
@@ -26,11 +29,7 @@ impl SegmentIndex {
         clock: Clock,
     ) -> Result<SegmentCount, RuleError> {
         check(rule, catalog, clock)?;
-        let run = Run {
-            index: self,
-            catalog,
-            clock,
-        };
+        let run = Run::new(self, catalog, clock);
         let root = &rule.root;
         let mut funnel = Vec::new();
         let selected = if !root.not && root.conditions.len() > 1 {
@@ -78,12 +77,7 @@ impl SegmentIndex {
         clock: Clock,
     ) -> Result<Vec<i64>, RuleError> {
         check(rule, catalog, clock)?;
-        let bits = Run {
-            index: self,
-            catalog,
-            clock,
-        }
-        .group(&rule.root);
+        let bits = Run::new(self, catalog, clock).group(&rule.root);
         Ok(bits.ones().map(|i| self.ids[i]).collect())
     }
 }
@@ -92,9 +86,36 @@ struct Run<'a> {
     index: &'a SegmentIndex,
     catalog: &'a Catalog,
     clock: Clock,
+    /// Saved segments evaluated so far: each once per count, however often it is referenced.
+    segments: Mutex<HashMap<String, Bits>>,
 }
 
-impl Run<'_> {
+impl<'a> Run<'a> {
+    fn new(index: &'a SegmentIndex, catalog: &'a Catalog, clock: Clock) -> Run<'a> {
+        Run {
+            index,
+            catalog,
+            clock,
+            segments: Mutex::default(),
+        }
+    }
+
+    fn segment(&self, name: &str) -> Bits {
+        let known = self.segments.lock().ok().and_then(|m| m.get(name).cloned());
+        if let Some(bits) = known {
+            return bits;
+        }
+        let bits = self
+            .catalog
+            .segments
+            .get(name)
+            .map_or_else(|| Bits::none(self.n()), |rule| self.group(&rule.root));
+        if let Ok(mut m) = self.segments.lock() {
+            m.insert(name.to_string(), bits.clone());
+        }
+        bits
+    }
+
     fn n(&self) -> usize {
         self.index.customers()
     }
@@ -123,11 +144,7 @@ impl Run<'_> {
         match c {
             Condition::Group(g) => self.group(g),
             // `check` refused unknown names and cycles.
-            Condition::Segment { name } => self
-                .catalog
-                .segments
-                .get(name)
-                .map_or_else(|| Bits::none(n), |rule| self.group(&rule.root)),
+            Condition::Segment { name } => self.segment(name),
             Condition::Field { field, op } => match resolve_field(field, self.catalog) {
                 Some((FieldSource::Column(column), _)) => self.field(index.columns.get(column), op),
                 Some((FieldSource::Attribute(name), _)) => {
@@ -280,14 +297,15 @@ impl Run<'_> {
                         column.by_value(|v| limit.as_ref().is_some_and(|l| day(v) > *l), false)
                     }
                     DateOp::WithinLastDays { days } => {
-                        let (from, to) = (iso(today - Duration::days(*days as i64)), iso(today));
+                        let (from, to) =
+                            (iso(self.clock.day_from_today(-(*days as i64))), iso(today));
                         column.by_value(
                             |v| (from.as_str()..=to.as_str()).contains(&day(v).as_str()),
                             false,
                         )
                     }
                     DateOp::WithinNextDays { days } => {
-                        let (from, to) = (iso(today), iso(today + Duration::days(*days as i64)));
+                        let (from, to) = (iso(today), iso(self.clock.day_from_today(*days as i64)));
                         column.by_value(
                             |v| (from.as_str()..=to.as_str()).contains(&day(v).as_str()),
                             false,
@@ -323,7 +341,7 @@ impl Run<'_> {
         // Inclusive bounds, as the compiled SQL states them.
         let (from, to) = match window {
             Window::Ever => (i64::MIN, i64::MAX),
-            Window::LastDays(days) => (now - *days as i64 * 86_400, now),
+            Window::LastDays(days) => (self.clock.seconds_from_now(-(*days as i64)), now),
             Window::Between { from, to } => (
                 rule_date(from).map_or(i64::MAX, day_start),
                 rule_date(to).map_or(i64::MIN, |d| day_start(d) + 86_399),
@@ -386,8 +404,8 @@ impl Run<'_> {
                 rule_date(value).map_or(i64::MAX, |d| day_start(d) + 86_400),
                 i64::MAX,
             ),
-            DateOp::WithinLastDays { days } => (now - *days as i64 * 86_400, now),
-            DateOp::WithinNextDays { days } => (now, now + *days as i64 * 86_400),
+            DateOp::WithinLastDays { days } => (self.clock.seconds_from_now(-(*days as i64)), now),
+            DateOp::WithinNextDays { days } => (now, self.clock.seconds_from_now(*days as i64)),
             // `check` refuses anniversaries of events.
             DateOp::AnniversaryWithinDays { .. } => return Bits::none(self.n()),
         };

@@ -167,7 +167,15 @@ export type DateOp = { date: "before"; value: string } | { date: "after"; value:
 
 export type ErrorCode = "no_workspace" | "not_found" | "invalid_input" | "template" | "database" | "io" | 
 /**  The user stopped it; nothing was changed. */
-"cancelled";
+"cancelled" | 
+/**  The file is not a Tessera workspace (another application's database, not SQLite at all). */
+"not_a_workspace" | 
+/**  A render folder holds files Tessera did not write: choose an empty or new one. */
+"folder_not_empty" | 
+/**  A sender address that is not an email address. */
+"invalid_address" | 
+/**  The columns of an import file cannot be mapped as they are (two for one field, …). */
+"column_mapping";
 
 export type EventView = {
 	occurred_at: string,
@@ -191,6 +199,8 @@ export type FilePreview = {
 	whole_file: boolean,
 	/**  Rows read in what was previewed (good and unreadable). */
 	rows_read: number,
+	/**  Why the import would be refused with this mapping (two columns for one field, …). */
+	problem: MappingError | null,
 };
 
 export type FirstOrLast = "first" | "last";
@@ -241,8 +251,16 @@ export type ImportSummary = {
 	unchanged: number,
 	rejected: number,
 	errors: RowError[],
+	/**  Rows imported with a change the user should know of (control characters removed). */
+	warnings: RowError[],
 	rejected_file: string | null,
 };
+
+/**
+ *  Why a file's columns cannot be imported as they are: nothing is guessed silently. (The
+ *  messages speak the CLI's `--map`; the import wizard words the same cases itself.)
+ */
+export type MappingError = { kind: "unknown_column"; column: string; columns: string } | { kind: "collision"; field: string; columns: string[] } | { kind: "unnamed"; column: string };
 
 export type Match = "all" | "any";
 
@@ -329,6 +347,8 @@ export type RenderSummary = {
 	failed: RenderFailure[],
 	cancelled: boolean,
 	missing_fields: MissingField[],
+	/**  Links whose value had an unsafe scheme for some customers (written as `#`). */
+	unsafe_links: MissingField[],
 };
 
 export type RenderedEmail = {

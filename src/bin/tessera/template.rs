@@ -1,0 +1,96 @@
+//! `tessera template check|add|list|install-starters`.
+
+use std::path::{Path, PathBuf};
+
+use clap::Subcommand;
+use tessera_engine::store::Workspace;
+use tessera_engine::templates::{self, store as template_store, EmailTemplate};
+
+use crate::terminal::{json, say};
+use crate::Failure;
+
+#[derive(Subcommand)]
+pub enum TemplateCommand {
+    /// Check an MJML template file; errors point to line and column.
+    Check {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add or replace a template in the workspace.
+    Add { name: String, file: PathBuf },
+    /// Templates in the workspace, with when each was last changed.
+    List,
+    /// Install the starter templates.
+    InstallStarters,
+}
+
+/// `template check` needs no workspace.
+pub fn check(file: &Path, as_json: bool) -> Result<(), Failure> {
+    let source = std::fs::read_to_string(file)?;
+    match templates::compile_email(&source) {
+        Ok(t) => {
+            if as_json {
+                println!(
+                    "{}",
+                    json(
+                        &serde_json::json!({ "ok": true, "warnings": t.warnings, "fields": t.slots() })
+                    )
+                );
+            } else {
+                say!("{}: ok", file.display());
+                for w in &t.warnings {
+                    say!("  warning: {w}");
+                }
+            }
+            Ok(())
+        }
+        Err(e) => {
+            if as_json {
+                println!("{}", json(&serde_json::json!({ "ok": false, "error": e })));
+            }
+            Err(format!("{}: {e}", file.display()).into())
+        }
+    }
+}
+
+pub async fn run(ws: &Workspace, command: TemplateCommand) -> Result<(), Failure> {
+    match command {
+        TemplateCommand::Check { file, json } => check(&file, json)?,
+        TemplateCommand::Add { name, file } => {
+            template_store::save_email_template(&ws.pool, &name, &std::fs::read_to_string(&file)?)
+                .await?;
+            say!("saved template '{}'", name.trim());
+        }
+        TemplateCommand::List => {
+            for (name, updated) in template_store::list_templates(&ws.pool).await? {
+                say!("{name}\t{updated}");
+            }
+        }
+        TemplateCommand::InstallStarters => {
+            let n = template_store::install_starter_templates(&ws.pool).await?;
+            say!("installed {n} starter templates");
+        }
+    }
+    Ok(())
+}
+
+/// A template by workspace name, or an `.mjml` file: its name and source.
+pub async fn source(ws: &Workspace, reference: &str) -> Result<(String, String), Failure> {
+    let path = PathBuf::from(reference);
+    if path.extension().is_some_and(|e| e == "mjml") && path.is_file() {
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        return Ok((name, std::fs::read_to_string(&path)?));
+    }
+    Ok((
+        reference.to_string(),
+        template_store::load_template_source(&ws.pool, reference).await?,
+    ))
+}
+
+pub fn compile(name: &str, source: &str) -> Result<EmailTemplate, Failure> {
+    templates::compile_email(source).map_err(|e| format!("template '{name}': {e}").into())
+}

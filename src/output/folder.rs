@@ -1,0 +1,273 @@
+//! A render's output folder. A render owns the folder it writes: it takes a new or empty folder,
+//! or one a previous render made (marked by [`MARKER`], which lists that run's files) and holding
+//! nothing else; any other folder is refused, so `--out /` or `--out ~/Documents` writes nothing.
+//!
+//! A run writes into a fresh hidden folder beside the target and swaps it in when done: the target
+//! always holds one complete run (the previous one until the swap, this one after), so files of a
+//! customer who has since opted out or been erased never survive beside a manifest that omits
+//! them, a crash leaves the previous run intact, and links planted in the target are never
+//! followed (nothing is written into it).
+
+use std::collections::BTreeSet;
+use std::path::{Component, Path, PathBuf};
+
+use super::OutputError;
+
+/// The file in a render folder that marks it as Tessera's and lists its files.
+pub const MARKER: &str = ".tessera-output.json";
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Marker {
+    tessera: String,
+    files: BTreeSet<String>,
+}
+
+const MARKER_KIND: &str = "render output";
+
+pub struct RenderFolder {
+    target: PathBuf,
+    staging: PathBuf,
+    files: BTreeSet<String>,
+    published: bool,
+}
+
+impl RenderFolder {
+    /// Claims `target` for a new run, after checking it may be written (see the module's notes).
+    pub fn claim(target: &Path) -> Result<RenderFolder, OutputError> {
+        let name = target
+            .file_name()
+            .filter(|n| !n.is_empty() && *n != "." && *n != "..")
+            .map(|n| n.to_string_lossy().into_owned());
+        let parent = match target.parent() {
+            Some(p) if p.as_os_str().is_empty() => Path::new("."),
+            Some(p) => p,
+            None => {
+                return Err(OutputError::NotOurs {
+                    path: target.to_path_buf(),
+                    examples: vec!["the whole file system".into()],
+                })
+            }
+        };
+        let name = match name {
+            Some(n) => n,
+            // `.` or `dir/..`: the folder's own name, from its full path.
+            None => {
+                let full = std::fs::canonicalize(target).map_err(OutputError::io(target))?;
+                return RenderFolder::claim(&full);
+            }
+        };
+        match std::fs::symlink_metadata(target) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                return Err(OutputError::Symlink(target.to_path_buf()))
+            }
+            Ok(meta) if !meta.is_dir() => {
+                return Err(OutputError::NotAFolder(target.to_path_buf()))
+            }
+            Ok(_) => check_ours(target)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::create_dir_all(parent).map_err(OutputError::io(parent))?;
+            }
+            Err(e) => return Err(OutputError::io(target)(e)),
+        }
+        remove_leftovers(parent, &name);
+        let staging = unique_beside(parent, &name, "staging");
+        std::fs::create_dir(&staging).map_err(OutputError::io(&staging))?;
+        Ok(RenderFolder {
+            target: target.to_path_buf(),
+            staging,
+            files: BTreeSet::new(),
+            published: false,
+        })
+    }
+
+    /// The folder the user named (where the run will be once published).
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// Where a file of this run goes before it is published (`name` is relative, e.g. `42.html`
+    /// or `42/index.html`).
+    pub fn path_of(&self, name: &str) -> Result<PathBuf, OutputError> {
+        let relative = Path::new(name);
+        let plain = relative
+            .components()
+            .all(|c| matches!(c, Component::Normal(_)));
+        if name.is_empty() || !plain || name == MARKER {
+            return Err(OutputError::BadName(name.to_string()));
+        }
+        Ok(self.staging.join(relative))
+    }
+
+    /// Writes one file of this run (a new file: nothing is overwritten or followed).
+    pub fn write(&mut self, name: &str, bytes: &[u8]) -> Result<(), OutputError> {
+        let path = self.path_of(name)?;
+        if let Some(dir) = path.parent().filter(|d| *d != self.staging) {
+            std::fs::create_dir_all(dir).map_err(OutputError::io(dir))?;
+        }
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, bytes))
+            .map_err(OutputError::io(&path))?;
+        self.files.insert(name.to_string());
+        Ok(())
+    }
+
+    /// Records files written through [`RenderFolder::path_of`] by other means (worker threads).
+    pub fn add_written(&mut self, names: impl IntoIterator<Item = String>) {
+        self.files.extend(names);
+    }
+
+    /// Puts this run in place of the target's previous contents. Returns the target.
+    pub fn publish(mut self) -> Result<PathBuf, OutputError> {
+        let marker = Marker {
+            tessera: MARKER_KIND.into(),
+            files: std::mem::take(&mut self.files),
+        };
+        let marker_path = self.staging.join(MARKER);
+        std::fs::write(
+            &marker_path,
+            serde_json::to_vec_pretty(&marker).unwrap_or_default(),
+        )
+        .map_err(OutputError::io(&marker_path))?;
+        let parent = self
+            .staging
+            .parent()
+            .unwrap_or(Path::new("."))
+            .to_path_buf();
+        let name = self
+            .target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let previous = if self.target.exists() {
+            let old = unique_beside(&parent, &name, "old");
+            std::fs::rename(&self.target, &old).map_err(OutputError::io(&self.target))?;
+            Some(old)
+        } else {
+            None
+        };
+        std::fs::rename(&self.staging, &self.target).map_err(OutputError::io(&self.target))?;
+        self.published = true;
+        if let Some(old) = previous {
+            // Not following links: a link planted in the old run's folder is removed, not its target.
+            let _ = std::fs::remove_dir_all(old);
+        }
+        Ok(self.target.clone())
+    }
+}
+
+impl Drop for RenderFolder {
+    /// A run that was not published (an error, a panic) leaves nothing behind; the target keeps
+    /// the previous run.
+    fn drop(&mut self) {
+        if !self.published {
+            let _ = std::fs::remove_dir_all(&self.staging);
+        }
+    }
+}
+
+/// A hidden sibling folder name for `name`, unique to this process and call.
+fn unique_beside(parent: &Path, name: &str, what: &str) -> PathBuf {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    parent.join(format!(
+        ".{name}.tessera-{what}-{}-{}-{nanos}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ))
+}
+
+/// Folders a killed run left beside `name` (a staging folder never swapped in, or a previous
+/// run not yet removed): removed when they are ours.
+fn remove_leftovers(parent: &Path, name: &str) {
+    let prefix = format!(".{name}.tessera-");
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        let Some(suffix) = file_name.strip_prefix(&prefix) else {
+            continue;
+        };
+        let ours = (suffix.starts_with("staging-") || suffix.starts_with("old-"))
+            && entry.file_type().is_ok_and(|t| t.is_dir());
+        if ours && !is_current_process(suffix) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// A leftover of a run still going in this process (two renders into one folder at once).
+fn is_current_process(suffix: &str) -> bool {
+    let pid = std::process::id().to_string();
+    suffix.split('-').nth(1).is_some_and(|p| p == pid)
+}
+
+fn is_empty_dir(path: &Path) -> bool {
+    std::fs::read_dir(path).is_ok_and(|mut d| d.next().is_none())
+}
+
+fn read_marker(folder: &Path) -> Option<Marker> {
+    let path = folder.join(MARKER);
+    let meta = std::fs::symlink_metadata(&path).ok()?;
+    if !meta.is_file() {
+        return None;
+    }
+    serde_json::from_slice::<Marker>(&std::fs::read(path).ok()?)
+        .ok()
+        .filter(|m| m.tessera == MARKER_KIND)
+}
+
+/// An existing target may be replaced when it is empty, or holds only what a previous render
+/// wrote (its marker lists it).
+fn check_ours(target: &Path) -> Result<(), OutputError> {
+    if is_empty_dir(target) {
+        return Ok(());
+    }
+    let listed = read_marker(target).map(|m| m.files);
+    let mut extra = Vec::new();
+    let mut stack = vec![PathBuf::new()];
+    while let Some(relative) = stack.pop() {
+        let entries = std::fs::read_dir(target.join(&relative)).map_err(OutputError::io(target))?;
+        for entry in entries.flatten() {
+            let path = relative.join(entry.file_name());
+            let shown = path.to_string_lossy().replace('\\', "/");
+            let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+            let known = match &listed {
+                None => false,
+                Some(files) if is_dir => {
+                    let prefix = format!("{shown}/");
+                    files
+                        .range(prefix.clone()..)
+                        .next()
+                        .is_some_and(|f| f.starts_with(&prefix))
+                }
+                Some(files) => shown == MARKER || files.contains(&shown),
+            };
+            if !known {
+                extra.push(shown);
+            } else if is_dir {
+                stack.push(path);
+            }
+            if extra.len() >= 3 {
+                break;
+            }
+        }
+        if extra.len() >= 3 {
+            break;
+        }
+    }
+    if extra.is_empty() {
+        return Ok(());
+    }
+    extra.sort();
+    Err(OutputError::NotOurs {
+        path: target.to_path_buf(),
+        examples: extra,
+    })
+}
