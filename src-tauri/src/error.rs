@@ -105,9 +105,10 @@ impl From<tessera_engine::output::OutputError> for CommandError {
     fn from(e: tessera_engine::output::OutputError) -> CommandError {
         use tessera_engine::output::OutputError;
         let code = match e {
-            OutputError::NotOurs { .. } | OutputError::NotAFolder(_) | OutputError::Symlink(_) => {
-                ErrorCode::FolderNotEmpty
-            }
+            OutputError::NotOurs { .. }
+            | OutputError::NotAFolder(_)
+            | OutputError::Symlink(_)
+            | OutputError::Root(_) => ErrorCode::FolderNotEmpty,
             OutputError::Workspace(_) | OutputError::IsFolder(_) | OutputError::Exists(_) => {
                 ErrorCode::InvalidInput
             }

@@ -41,12 +41,7 @@ impl RenderFolder {
         let parent = match target.parent() {
             Some(p) if p.as_os_str().is_empty() => Path::new("."),
             Some(p) => p,
-            None => {
-                return Err(OutputError::NotOurs {
-                    path: target.to_path_buf(),
-                    examples: vec!["the whole file system".into()],
-                })
-            }
+            None => return Err(OutputError::Root(target.to_path_buf())),
         };
         let name = match name {
             Some(n) => n,

@@ -27,6 +27,8 @@ pub enum OutputError {
         path: PathBuf,
         examples: Vec<String>,
     },
+    #[error("{} is the top of the file system; choose a folder for the files", .0.display())]
+    Root(PathBuf),
     #[error("'{0}' is not a file name inside the output folder")]
     BadName(String),
     #[error("cannot write {}: {source}", .path.display())]

@@ -99,12 +99,16 @@ pub fn unstructured(text: &str) -> String {
     }
 }
 
-/// `text` on one line: control characters (line breaks among them) as spaces, runs of spaces
-/// as one, trimmed.
+/// `text` on one line: control characters and Unicode line and paragraph separators as
+/// spaces, runs of spaces as one, trimmed.
 fn one_line(text: &str) -> String {
     let mut line = String::with_capacity(text.len());
     for c in text.chars() {
-        let c = if c.is_control() { ' ' } else { c };
+        let c = if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
+            ' '
+        } else {
+            c
+        };
         if !(c == ' ' && line.ends_with(' ')) {
             line.push(c);
         }

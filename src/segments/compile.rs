@@ -6,10 +6,11 @@
 //! Each condition compiles to a 0/1 expression (`COALESCE(…, 0)`), so negation is two-valued:
 //! a customer without the field does not match `city = London` and does match `NOT (…)`.
 //!
-//! Sizes stay linear in the rule: a saved segment is compiled once, as a materialized common
-//! table expression, however often it is referenced (references that fan out ten ways per level
-//! once grew the SQL exponentially); conditions are joined as balanced trees, so a thousand of
-//! them nest ten deep, not a thousand (SQLite refuses expression trees deeper than 1000).
+//! Sizes stay linear in the rule: a saved segment is compiled once, into a temporary table its
+//! references look up, however often it is referenced (references that fan out ten ways per
+//! level once grew the SQL exponentially, and SQLite expands a common table expression at each
+//! use, so those would not do); conditions are joined as balanced trees, so a thousand of them
+//! nest ten deep, not a thousand (SQLite refuses expression trees deeper than 1000).
 
 use std::collections::HashMap;
 
@@ -196,6 +197,50 @@ fn bound_list<S: AsRef<str>>(values: &[S]) -> Bound {
     )
 }
 
+/// The temporary tables saved segments are evaluated into: `tessera_segment_0`, `_1`, …
+const SEGMENT_TABLE: &str = "tessera_segment";
+
+/// A compiled rule: statements that evaluate each saved segment it uses once into a temporary
+/// table (in dependency order), then the statement that uses them. Run in one transaction on
+/// one connection ([`Program::run`]), so all of it sees the same data.
+pub struct Program {
+    pub segments: Vec<Sql>,
+    pub body: Sql,
+}
+
+impl Program {
+    /// Runs the program and returns the body's rows. The temporary tables live in the
+    /// transaction, which is rolled back: nothing is left behind, on errors too.
+    pub async fn run(
+        &self,
+        pool: &sqlx::SqlitePool,
+    ) -> Result<Vec<sqlx::sqlite::SqliteRow>, sqlx::Error> {
+        use sqlx::Connection;
+        let mut conn = pool.acquire().await?;
+        let mut tx = conn.begin().await?;
+        for (i, fill) in self.segments.iter().enumerate() {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "CREATE TEMP TABLE {SEGMENT_TABLE}_{i} (id INTEGER PRIMARY KEY)"
+            )))
+            .execute(&mut *tx)
+            .await?;
+            fill.query().execute(&mut *tx).await?;
+        }
+        let rows = self.body.query().fetch_all(&mut *tx).await?;
+        tx.rollback().await?;
+        Ok(rows)
+    }
+
+    fn values(&self) -> usize {
+        self.segments
+            .iter()
+            .map(|s| s.values.len())
+            .max()
+            .unwrap_or(0)
+            .max(self.body.values.len())
+    }
+}
+
 /// A rule compiled against a catalog: the saved segments it uses, each once, and its conditions.
 pub struct Compiler<'a> {
     pub catalog: &'a Catalog,
@@ -224,27 +269,27 @@ impl<'a> Compiler<'a> {
     }
 
     /// `head` (which ends by expecting an expression) followed by `group` as a 0/1 expression,
-    /// preceded by the saved segments it uses.
-    pub fn statement(&mut self, head: &str, group: &Group, path: &str) -> Result<Sql, RuleError> {
+    /// with the saved segments it uses.
+    pub fn program(&mut self, head: &str, group: &Group, path: &str) -> Result<Program, RuleError> {
         let mut body = Sql::new(head);
         self.group(&mut body, group, path)?;
         Ok(self.finish(body))
     }
 
-    /// Puts the compiled saved segments in front of `body`, as a `WITH` clause.
-    pub fn finish(&mut self, body: Sql) -> Sql {
-        let mut sql = Sql::default();
-        for (i, (_, segment)) in std::mem::take(&mut self.segments).into_iter().enumerate() {
-            sql.push(if i == 0 { "WITH " } else { ", " });
-            sql.push(&format!("seg_{i} AS MATERIALIZED ("));
-            sql.append(segment);
-            sql.push(")");
-        }
-        if !sql.text.is_empty() {
-            sql.push(" ");
-        }
-        sql.append(body);
-        sql
+    /// `body` with the statements that fill the saved segments' tables first.
+    pub fn finish(&mut self, body: Sql) -> Program {
+        let segments = std::mem::take(&mut self.segments)
+            .into_iter()
+            .enumerate()
+            .map(|(i, (_, select))| {
+                let mut fill = Sql::new(&format!(
+                    "INSERT INTO temp.{SEGMENT_TABLE}_{i} (id) "
+                ));
+                fill.append(select);
+                fill
+            })
+            .collect();
+        Program { segments, body }
     }
 
     /// Appends the group as a 0/1 SQL expression.
@@ -420,7 +465,7 @@ impl<'a> Compiler<'a> {
                 self.segments.len() - 1
             }
         };
-        q.push(&format!("(c.id IN seg_{at})"));
+        q.push(&format!("(c.id IN temp.{SEGMENT_TABLE}_{at})"));
         Ok(())
     }
 
@@ -728,7 +773,8 @@ fn tags_sql(q: &mut Sql, op: TagOp, tags: &[String]) {
 /// the first condition that fails (`all`) or holds (`any`): every condition is evaluated at most
 /// once per customer, so a funnel of N steps costs one pass, not N passes of growing length.
 /// Rows: (position, customers), position = number of conditions when none fails (or holds).
-pub fn funnel_statement(rule: &Rule, catalog: &Catalog, clock: Clock) -> Result<Sql, RuleError> {
+pub fn funnel_program(rule: &Rule, catalog: &Catalog, clock: Clock) -> Result<Program, RuleError> {
+    rule.validate()?;
     let mut compiler = Compiler::new(catalog, clock);
     let root = &rule.root;
     let mut body = Sql::new("SELECT step, COUNT(*) FROM (SELECT CASE");
@@ -749,30 +795,30 @@ pub fn funnel_statement(rule: &Rule, catalog: &Catalog, clock: Clock) -> Result<
 }
 
 /// `head` followed by the rule as a 0/1 expression (e.g. `SELECT … WHERE `).
-pub fn rule_statement(
+pub fn rule_program(
     head: &str,
     rule: &Rule,
     catalog: &Catalog,
     clock: Clock,
-) -> Result<Sql, RuleError> {
+) -> Result<Program, RuleError> {
     rule.validate()?;
-    bounded(Compiler::new(catalog, clock).statement(head, &rule.root, "")?)
+    bounded(Compiler::new(catalog, clock).program(head, &rule.root, "")?)
 }
 
-fn bounded(sql: Sql) -> Result<Sql, RuleError> {
-    if sql.values.len() > MAX_BOUND_VALUES {
+fn bounded(program: Program) -> Result<Program, RuleError> {
+    let values = program.values();
+    if values > MAX_BOUND_VALUES {
         return Err(RuleError::Condition {
             path: "1".into(),
             message: format!(
-                "the rule and the segments it uses need {} values, more than the {MAX_BOUND_VALUES} one query can hold; split it into saved segments with fewer conditions",
-                sql.values.len()
+                "the rule needs {values} values in one query, more than the {MAX_BOUND_VALUES} SQLite allows; split it into saved segments with fewer conditions"
             ),
         });
     }
-    Ok(sql)
+    Ok(program)
 }
 
 /// Checks every condition compiles (limits, unknown fields, wrong operators, bad dates, cycles).
 pub fn check(rule: &Rule, catalog: &Catalog, clock: Clock) -> Result<(), RuleError> {
-    rule_statement("SELECT ", rule, catalog, clock).map(|_| ())
+    rule_program("SELECT ", rule, catalog, clock).map(|_| ())
 }

@@ -25,6 +25,21 @@ fn date_words(op: &DateOp) -> String {
     }
 }
 
+/// A list as a label: the first few, then how many more (a list may hold thousands).
+fn list(values: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let first = values
+        .iter()
+        .take(SHOWN)
+        .map(|v| v.chars().take(40).collect::<String>())
+        .collect::<Vec<_>>()
+        .join(", ");
+    match values.len() {
+        n if n > SHOWN => format!("{first} and {} more", n - SHOWN),
+        _ => first,
+    }
+}
+
 pub fn describe(c: &Condition) -> String {
     match c {
         Condition::Field { field, op } => match op {
@@ -32,7 +47,7 @@ pub fn describe(c: &Condition) -> String {
             FieldOp::NotEquals { value } => format!("{field} is not \"{value}\""),
             FieldOp::Contains { value } => format!("{field} contains \"{value}\""),
             FieldOp::StartsWith { value } => format!("{field} starts with \"{value}\""),
-            FieldOp::In { values } => format!("{field} is one of {}", values.join(", ")),
+            FieldOp::In { values } => format!("{field} is one of {}", list(values)),
             FieldOp::IsSet => format!("{field} is set"),
             FieldOp::NotSet => format!("{field} is not set"),
             FieldOp::Compare { compare, value } => {
@@ -49,7 +64,7 @@ pub fn describe(c: &Condition) -> String {
                 TagOp::HasAll => "has all tags",
                 TagOp::HasNone => "has none of the tags",
             };
-            format!("{how} {}", tags.join(", "))
+            format!("{how} {}", list(tags))
         }
         Condition::Consent { channel, status } => {
             let s = match status {

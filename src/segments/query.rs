@@ -3,7 +3,7 @@
 use serde::Serialize;
 use sqlx::{Row, SqlitePool};
 
-use super::compile::{funnel_statement, rule_statement, Catalog, Clock};
+use super::compile::{funnel_program, rule_program, Catalog, Clock};
 use super::describe::describe;
 use super::rule::{condition_path, Match, Rule, RuleError};
 
@@ -54,13 +54,13 @@ pub async fn count(
     let steps = root.conditions.len();
     // A negated root only has its final count.
     if root.not || steps < 2 {
-        let sql = rule_statement(
+        let program = rule_program(
             "SELECT COUNT(*) FROM customers c WHERE ",
             rule,
             catalog,
             clock,
         )?;
-        let count: i64 = sql.query().fetch_one(pool).await?.get(0);
+        let count: i64 = program.run(pool).await?.first().map_or(0, |r| r.get(0));
         let funnel = match root.conditions.as_slice() {
             [only] => vec![FunnelStep {
                 condition: "1".into(),
@@ -77,11 +77,7 @@ pub async fn count(
     }
     // Customers by the position of their first failing (all) or holding (any) condition.
     let mut at = vec![0i64; steps + 1];
-    for row in funnel_statement(rule, catalog, clock)?
-        .query()
-        .fetch_all(pool)
-        .await?
-    {
+    for row in funnel_program(rule, catalog, clock)?.run(pool).await? {
         let step: i64 = row.get(0);
         at[(step.max(0) as usize).min(steps)] += row.get::<i64, _>(1);
     }
@@ -117,11 +113,10 @@ pub async fn members(
     catalog: &Catalog,
     clock: Clock,
 ) -> Result<Vec<i64>, SegmentError> {
-    let mut sql = rule_statement("SELECT c.id FROM customers c WHERE ", rule, catalog, clock)?;
-    sql.push(" ORDER BY c.id");
-    Ok(sql
-        .query()
-        .fetch_all(pool)
+    let mut program = rule_program("SELECT c.id FROM customers c WHERE ", rule, catalog, clock)?;
+    program.body.push(" ORDER BY c.id");
+    Ok(program
+        .run(pool)
         .await?
         .iter()
         .map(|r| r.get(0))

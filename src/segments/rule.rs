@@ -15,8 +15,9 @@ pub const MAX_CONDITIONS: usize = 1000;
 pub const MAX_DAYS: u32 = 36_600;
 
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+/// Read with [`Rule::parse`], which refuses unknown keys at any depth (serde's own
+/// `deny_unknown_fields` cannot see through the flattened and tagged shapes below).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Rule {
     pub version: u32,
     #[serde(flatten)]
@@ -300,7 +301,6 @@ pub enum FirstOrLast {
 
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct PropertyFilter {
     pub name: String,
     pub equals: String,

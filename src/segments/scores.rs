@@ -37,28 +37,16 @@ pub struct Buyer {
     pub total_spent: f64,
 }
 
-/// Each buyer's history up to `until` (default: the last purchase): same-day purchases count as
-/// one, as in the papers.
+/// Each buyer's history up to `until` (default: today; purchases after it are left out, so a
+/// mistyped future date cannot move the observation's end): same-day purchases count as one,
+/// as in the papers.
 pub async fn buyers(
     conn: &mut SqliteConnection,
     until: Option<NaiveDate>,
 ) -> Result<(NaiveDate, Vec<Buyer>), SegmentError> {
     // Millions of purchases after a large import: read in place, not row by row through sqlx.
+    let until = until.unwrap_or_else(|| chrono::Utc::now().date_naive());
     let (until, rows) = crate::store::with_sqlite(conn, |db| -> Result<_, SegmentError> {
-        let last: Option<i64> = db.query_row(
-            concat!(
-                "SELECT MAX(occurred_at) FROM events WHERE type IN ",
-                crate::purchase_types_sql!()
-            ),
-            [],
-            |r| r.get(0),
-        )?;
-        let until = until
-            .or_else(|| {
-                last.and_then(|t| DateTime::from_timestamp(t, 0))
-                    .map(|t| t.date_naive())
-            })
-            .unwrap_or_else(|| chrono::Utc::now().date_naive());
         let end = until
             .succ_opt()
             .unwrap_or(until)
@@ -283,7 +271,7 @@ pub async fn refresh_scores(
     conn: &mut SqliteConnection,
     today: NaiveDate,
 ) -> Result<usize, SegmentError> {
-    let (_, buyers) = buyers(conn, None).await?;
+    let (_, buyers) = buyers(conn, Some(today)).await?;
     let models = latest_models(conn).await?;
     let recency: Vec<f64> = buyers
         .iter()

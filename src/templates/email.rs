@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 use super::mjml::compile_mjml;
+use super::mustache::locate_in_source;
 use super::plan::{self, Escaping, Notes, Plan, RenderEnv, RenderError, Slot};
 use super::text::{decode_entities, html_to_text_template, tidy};
 use super::TemplateError;
@@ -36,14 +37,11 @@ pub struct RenderedEmail {
 pub fn compile_email(source: &str) -> Result<EmailTemplate, TemplateError> {
     let source_plan = plan::compile(source, Escaping::Html)?;
     let mjml = compile_mjml(source)?;
-    let locate = |e: TemplateError| TemplateError {
-        message: format!(
-            "{} (in the HTML MJML produced; check the merge tags around the line given)",
-            e.message
-        ),
-        ..e
+    let locate = |generated: &str| {
+        let generated = generated.to_string();
+        move |e: TemplateError| locate_in_source(&generated, source, e)
     };
-    let mut html = plan::compile(&mjml.html, Escaping::Html).map_err(locate)?;
+    let mut html = plan::compile(&mjml.html, Escaping::Html).map_err(locate(&mjml.html))?;
     html.locate_slots_in(source_plan.slots());
     // Raw output of merge data is allowed (a field may hold trusted HTML) but never silently.
     let mut warnings: Vec<String> = source_plan
@@ -51,26 +49,20 @@ pub fn compile_email(source: &str) -> Result<EmailTemplate, TemplateError> {
         .iter()
         .map(|s| {
             format!(
-                "line {}, column {}: {{{{{{{}}}}}}} prints customer data as raw HTML, so a value can add markup or scripts to the email; write {{{{{}}}}} to escape it unless the field holds HTML you trust",
+                "line {}, column {}: '{}' is printed as raw HTML ({{{{{{…}}}}}} or {{{{&…}}}}), so a customer's value can add markup or scripts to the email; write {{{{{}}}}} to escape it unless the field holds HTML you trust",
                 s.line, s.column, s.field, s.field
             )
         })
         .collect();
     warnings.extend(mjml.warnings);
+    let title = decode_entities(mjml.title.as_deref().unwrap_or("").trim());
+    let preview = decode_entities(mjml.preview.as_deref().unwrap_or("").trim());
+    let text = html_to_text_template(&mjml.html);
     Ok(EmailTemplate {
-        subject: plan::compile(
-            &decode_entities(mjml.title.as_deref().unwrap_or("").trim()),
-            Escaping::PlainText,
-        )
-        .map_err(locate)?,
-        preheader: plan::compile(
-            &decode_entities(mjml.preview.as_deref().unwrap_or("").trim()),
-            Escaping::PlainText,
-        )
-        .map_err(locate)?,
+        subject: plan::compile(&title, Escaping::PlainText).map_err(locate(&title))?,
+        preheader: plan::compile(&preview, Escaping::PlainText).map_err(locate(&preview))?,
         html,
-        text: plan::compile(&html_to_text_template(&mjml.html), Escaping::PlainText)
-            .map_err(locate)?,
+        text: plan::compile(&text, Escaping::PlainText).map_err(locate(&text))?,
         lang: mjml.lang.filter(|l| !l.trim().is_empty()),
         warnings,
         html_source: mjml.html,

@@ -181,7 +181,7 @@ fn check_element_depth(text: &str) -> Result<(), (usize, String)> {
                 ));
             }
         }
-        pos = end + 1;
+        pos = (end + 1).min(text.len());
     }
     Ok(())
 }

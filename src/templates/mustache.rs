@@ -116,7 +116,17 @@ impl LineIndex {
         }
     }
 
-    /// As [`line_column`], for the text this index was made of.
+    /// The byte offset of a 1-based line and column (in characters), clamped to the text.
+    pub fn offset(&self, s: &str, line: usize, column: usize) -> usize {
+        let start = self.starts[line.clamp(1, self.starts.len()) - 1];
+        s[start..]
+            .char_indices()
+            .nth(column.saturating_sub(1))
+            .map_or(s.len(), |(i, _)| start + i)
+    }
+
+    /// The 1-based line and column (in characters) of byte `offset` in `s`, the text this
+    /// index was made of.
     pub fn line_column(&self, s: &str, offset: usize) -> (usize, usize) {
         let offset = offset.min(s.len());
         let line = self.starts.partition_point(|&start| start <= offset);
@@ -125,5 +135,47 @@ impl LineIndex {
             .get(start..offset)
             .map_or(1, |before| before.chars().count() + 1);
         (line, column)
+    }
+}
+
+/// Places an error found in text generated from `source` (MJML's HTML, the plain-text part)
+/// at the merge tag it concerns in `source`: the tag at or before the error, matched to the
+/// same tag in the source by how many times it occurs before (MJML keeps tags in order).
+pub fn locate_in_source(
+    generated: &str,
+    source: &str,
+    error: super::TemplateError,
+) -> super::TemplateError {
+    let generated_lines = LineIndex::new(generated);
+    let at = generated_lines.offset(generated, error.line, error.column);
+    let tags = tag_ranges(generated);
+    let near = tags
+        .iter()
+        .rposition(|(start, _)| *start <= at)
+        .or(if tags.is_empty() { None } else { Some(0) });
+    let place = near.and_then(|i| {
+        let text = &generated[tags[i].0..tags[i].1];
+        let before = tags[..i]
+            .iter()
+            .filter(|(s, e)| &generated[*s..*e] == text)
+            .count();
+        let in_source: Vec<usize> = tag_ranges(source)
+            .into_iter()
+            .filter(|(s, e)| &source[*s..*e] == text)
+            .map(|(s, _)| s)
+            .collect();
+        in_source.get(before).or(in_source.first()).copied()
+    });
+    let (line, column) = place.map_or((1, 1), |offset| {
+        LineIndex::new(source).line_column(source, offset)
+    });
+    super::TemplateError {
+        message: format!(
+            "{} (after MJML placed the merge tags; check that each block opens and closes inside the same element)",
+            error.message
+        ),
+        line,
+        column,
+        layer: error.layer,
     }
 }

@@ -6,6 +6,7 @@
 //! through both this and handlebars-rust and requires identical output.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::io::Write;
 
 use handlebars::template::{BlockParam, HelperTemplate, Parameter, Template, TemplateElement};
@@ -28,8 +29,10 @@ pub struct Slot {
 pub struct Plan {
     nodes: Vec<Node>,
     slots: Vec<Slot>,
-    /// Merge tags that start a URL attribute's value (their output's scheme is checked).
+    /// Merge tags that start a URL attribute's value (their output's scheme is checked), with
+    /// the value slot of the same tag, if it has one.
     url_slots: Vec<Slot>,
+    url_value_slots: Vec<Option<u32>>,
     /// Merge tags that print customer data unescaped into HTML (`{{{field}}}`, `{{&field}}`).
     raw_outputs: Vec<Slot>,
     /// Largest output seen so far is a good first capacity; kept as a hint only.
@@ -126,6 +129,7 @@ pub fn compile(source: &str, escaping: Escaping) -> Result<Plan, TemplateError> 
     let mut compiler = Compiler {
         slots: Vec::new(),
         url_slots: Vec::new(),
+        url_value_slots: Vec::new(),
         raw_outputs: Vec::new(),
         block_params: Vec::new(),
         escape: escaping == Escaping::Html,
@@ -136,6 +140,7 @@ pub fn compile(source: &str, escaping: Escaping) -> Result<Plan, TemplateError> 
         nodes,
         slots: compiler.slots,
         url_slots: compiler.url_slots,
+        url_value_slots: compiler.url_value_slots,
         raw_outputs: compiler.raw_outputs,
         size_hint: source.len(),
     })
@@ -144,6 +149,7 @@ pub fn compile(source: &str, escaping: Escaping) -> Result<Plan, TemplateError> 
 struct Compiler {
     slots: Vec<Slot>,
     url_slots: Vec<Slot>,
+    url_value_slots: Vec<Option<u32>>,
     raw_outputs: Vec<Slot>,
     /// Block parameter names of enclosing blocks, innermost last; `None` for blocks without.
     block_params: Vec<Option<(String, Option<String>)>>,
@@ -227,11 +233,18 @@ impl Compiler {
 
     /// The URL slot of an expression at this point of the HTML, and the note that the HTML
     /// has content here now.
-    fn url_site(&mut self, field: &str, line: usize, column: usize) -> Option<u32> {
+    fn url_site(
+        &mut self,
+        field: &str,
+        value_slot: Option<u32>,
+        line: usize,
+        column: usize,
+    ) -> Option<u32> {
         let html = self.html.as_mut()?;
         let at_start = html.at_url_start();
         html.dynamic_content();
         at_start.then(|| {
+            self.url_value_slots.push(value_slot);
             self.url_slots.push(Slot {
                 field: field.to_string(),
                 line,
@@ -272,7 +285,7 @@ impl Compiler {
                     _ => None,
                 })
                 .unwrap_or_else(|| helper.name.to_string());
-            let url = self.url_site(&field, line, column);
+            let url = self.url_site(&field, None, line, column);
             return Ok(Node::Call {
                 call: self.call(helper, ht, line, column)?,
                 escape,
@@ -283,7 +296,8 @@ impl Compiler {
             return Err(unknown_helper(name.unwrap_or("?"), line, column));
         }
         let (path, field) = self.path_of(&ht.name, line, column)?;
-        let url = self.url_site(&field, line, column);
+        let next_slot = self.slots.len() as u32;
+        let url = self.url_site(&field, Some(next_slot), line, column);
         let slot = self.slot(field, line, column);
         Ok(Node::Value {
             path,
@@ -615,15 +629,39 @@ impl Plan {
     /// Gives each slot the position of the same field in `source` (this plan was compiled from
     /// generated text, e.g. MJML's HTML, whose lines mean nothing to the user).
     pub fn locate_slots_in(&mut self, source: &[Slot]) {
-        let mut first: std::collections::HashMap<&str, &Slot> =
-            std::collections::HashMap::with_capacity(source.len());
+        // The k-th use of a field here is the k-th in the source when both use it as often
+        // (MJML copies some tags, e.g. the title into an aria-label); else its first use.
+        let mut in_source: HashMap<&str, Vec<&Slot>> = HashMap::with_capacity(source.len());
         for s in source {
-            first.entry(s.field.as_str()).or_insert(s);
+            in_source.entry(s.field.as_str()).or_default().push(s);
         }
-        for slot in self.slots.iter_mut().chain(self.url_slots.iter_mut()) {
-            if let Some(s) = first.get(slot.field.as_str()) {
-                slot.line = s.line;
-                slot.column = s.column;
+        let mut here: HashMap<String, usize> = HashMap::new();
+        for slot in &self.slots {
+            *here.entry(slot.field.clone()).or_default() += 1;
+        }
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for slot in &mut self.slots {
+            let Some(uses) = in_source.get(slot.field.as_str()) else {
+                continue;
+            };
+            let k = seen.entry(slot.field.clone()).or_default();
+            let place = if here.get(&slot.field) == Some(&uses.len()) {
+                uses[*k]
+            } else {
+                uses[0]
+            };
+            *k += 1;
+            (slot.line, slot.column) = (place.line, place.column);
+        }
+        for (url, value) in self.url_slots.iter_mut().zip(&self.url_value_slots) {
+            let place = match value {
+                Some(v) => Some((self.slots[*v as usize].line, self.slots[*v as usize].column)),
+                None => in_source
+                    .get(url.field.as_str())
+                    .map(|uses| (uses[0].line, uses[0].column)),
+            };
+            if let Some(place) = place {
+                (url.line, url.column) = place;
             }
         }
     }

@@ -3,11 +3,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-fn tessera(db: &std::path::Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_tessera"));
-    c.arg("--db").arg(db);
-    c
-}
+use crate::support::tessera;
 
 fn json_of(output: std::process::Output) -> serde_json::Value {
     assert!(

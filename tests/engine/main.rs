@@ -1,8 +1,10 @@
 //! Integration tests of the engine on real SQLite files: one binary, a module per capability.
 
 mod cli;
+mod hardening;
 mod import;
 mod models;
+mod properties;
 mod render;
 mod segments;
 mod support;

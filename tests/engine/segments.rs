@@ -7,6 +7,7 @@ use tessera_engine::segments::rule::{
 use tessera_engine::segments::store::{load_catalog, save_segment};
 use tessera_engine::segments::{count, members, Clock, Rule, SegmentIndex};
 
+use crate::support::Rng as Gen;
 use crate::support::TestWorkspace;
 
 fn clock() -> Clock {
@@ -282,21 +283,8 @@ async fn segments_refer_to_segments_but_not_in_a_cycle() {
     assert!(err.contains("refers back to itself"), "{err}");
 }
 
-/// A tiny deterministic generator (no dependency needed for this).
-struct Gen(u64);
+/// Random rules for the property test.
 impl Gen {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len() as u64) as usize]
-    }
 
     fn condition(&mut self, depth: u32) -> Condition {
         let cities = ["London", "paris", "上海", "Zürich", ""];
@@ -575,14 +563,15 @@ async fn event_conditions_look_up_each_customers_events_by_index() {
     let r = rule(json!({"version": 1, "conditions": [
         {"type": "event", "event_type": "purchase", "window": {"last_days": 30}, "compare": "gte", "value": 1},
         {"type": "occurrence", "event_type": "purchase", "which": "last", "date": "within_last_days", "days": 7}]}));
-    let sql = tessera_engine::segments::compile::rule_statement(
+    let program = tessera_engine::segments::compile::rule_program(
         "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM customers c WHERE ",
         &r,
         &catalog,
         clock(),
     )
     .unwrap();
-    let plan: Vec<String> = sql
+    let plan: Vec<String> = program
+        .body
         .query()
         .fetch_all(&t.ws.pool)
         .await
@@ -598,4 +587,95 @@ async fn event_conditions_look_up_each_customers_events_by_index() {
             .all(|d| d.contains("USING INDEX events_by_customer (customer_id=?")),
         "{plan:?}"
     );
+}
+
+/// Damages a rule document the ways people and tools do: a key misspelled or dropped, a value
+/// of the wrong kind, extreme numbers, a subtree replaced by something else.
+fn mutate(g: &mut Gen, value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            let keys: Vec<String> = map.keys().cloned().collect();
+            let key = keys[g.below(keys.len() as u64) as usize].clone();
+            match g.below(5) {
+                0 => {
+                    let v = map.remove(&key).unwrap();
+                    map.insert(format!("{key}x"), v);
+                }
+                1 => {
+                    map.remove(&key);
+                }
+                _ => mutate(g, map.get_mut(&key).unwrap()),
+            }
+        }
+        Value::Array(items) if !items.is_empty() => {
+            let at = g.below(items.len() as u64) as usize;
+            mutate(g, &mut items[at]);
+        }
+        other => {
+            *other = match g.below(8) {
+                0 => json!(u32::MAX),
+                1 => json!(-1),
+                2 => json!(1e308),
+                3 => json!("\u{0}'; DROP TABLE customers;--"),
+                4 => json!(null),
+                5 => json!([1, {"type": "group"}]),
+                6 => json!({"last_days": 4_000_000_000u64}),
+                _ => json!(true),
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn property_damaged_rule_documents_are_clear_errors_or_count_the_same_both_ways() {
+    let t = shop().await;
+    save_segment(
+        &t.ws.pool,
+        "regulars",
+        &rule(json!({"version": 1, "conditions": [{"type": "tags", "op": "has_any", "tags": ["vip"]}]})),
+        clock(),
+    )
+    .await
+    .unwrap();
+    let catalog = load_catalog(&t.ws.pool).await.unwrap();
+    let index = SegmentIndex::load(&t.ws.path).unwrap();
+    let mut g = Gen(0xDA3A_6ED0_0005);
+    let (mut refused, mut counted) = (0, 0);
+    for _ in 0..600 {
+        let r = Rule {
+            version: RULE_VERSION,
+            root: Group {
+                matching: Match::All,
+                not: false,
+                conditions: (0..1 + g.below(3)).map(|_| g.condition(0)).collect(),
+            },
+        };
+        let mut document = serde_json::to_value(&r).unwrap();
+        // Half the documents are damaged once; the others check the undamaged path.
+        if g.below(2) == 0 {
+            mutate(&mut g, &mut document);
+        }
+        let text = document.to_string();
+        match Rule::parse(&text) {
+            Err(e) => {
+                refused += 1;
+                assert!(!e.to_string().is_empty());
+            }
+            Ok(parsed) => {
+                let sql = count(&t.ws.pool, &parsed, &catalog, clock()).await;
+                let indexed = index.count(&parsed, &catalog, clock());
+                match (sql, indexed) {
+                    (Ok(a), Ok(b)) => {
+                        counted += 1;
+                        assert_eq!(a, b, "{text}");
+                    }
+                    (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{text}"),
+                    (a, b) => panic!("{text}: SQL {a:?}, index {b:?}"),
+                }
+            }
+        }
+    }
+    assert!(refused > 100 && counted > 200, "{refused} refused, {counted} counted");
+    assert_eq!(t.count("customers").await, 4, "nothing was dropped");
 }

@@ -52,3 +52,28 @@ impl TestWorkspace {
 pub fn lines(summary: &ImportSummary) -> Vec<usize> {
     summary.errors.iter().map(|e| e.line).collect()
 }
+
+/// The `tessera` binary on a workspace file.
+pub fn tessera(db: &Path) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"));
+    c.arg("--db").arg(db);
+    c
+}
+
+/// A tiny deterministic generator (xorshift) for property tests: the same cases every run.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    pub fn pick<'a, T: ?Sized>(&mut self, items: &[&'a T]) -> &'a T {
+        items[self.below(items.len() as u64) as usize]
+    }
+}

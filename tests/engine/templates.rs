@@ -1,6 +1,8 @@
 use serde_json::{json, Value};
 use tessera_engine::render::{missing_fields, CustomerContext};
 use tessera_engine::templates::plan::{compile, Escaping};
+
+use crate::support::Rng;
 use tessera_engine::templates::store::STARTER_EMAILS;
 use tessera_engine::templates::{compile_email, reference, Notes, RenderEnv};
 
@@ -155,15 +157,8 @@ fn starter_templates_compile_and_render_in_both_languages() {
     }
 }
 
-/// A tiny deterministic generator for the differential test.
-struct Rng(u64);
+/// Random merge data for the differential test.
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
     fn value(&mut self, depth: u32) -> Value {
         match self.next() % if depth > 1 { 6 } else { 9 } {
             0 => Value::Null,
