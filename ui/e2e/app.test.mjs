@@ -76,6 +76,22 @@ test("importing a CSV with a bad row shows the rejection with its line", async (
   await shoot("import");
 });
 
+test("a file whose columns collide is explained and not imported until mapped", async () => {
+  const csv = join(scratch, "colliding.csv");
+  writeFileSync(csv, "email,City,city
+collide@example.com,Paris,Lyon
+");
+  await app.type("[data-testid=import-path]", csv);
+  const problem = await app.waitFor("[data-testid=import-problem]", (t) => t.length > 0);
+  assert.match(problem, /“City”, “city”.*attribute “city”/);
+  assert.equal(await app.property("[data-testid=import-start]", "disabled"), true);
+  await app.click("[data-testid=map-city] option[value=ignore]");
+  for (let i = 0; (await app.property("[data-testid=import-start]", "disabled")) !== false; i++) {
+    assert.ok(i < 100, "the mapped file can be imported");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+});
+
 test("a segment's count changes as a condition is added", async () => {
   await app.click("[data-testid=nav-segments]");
   const everyone = Number((await app.waitFor("[data-testid=segment-count]", (t) => /\d/.test(t))).replace(/\D/g, ""));
@@ -153,8 +169,17 @@ test("a campaign renders the segment's customers to files", async () => {
   assert.ok(rendered > 0, summary);
   const files = readdirSync(out);
   assert.ok(files.includes("manifest.json"));
-  assert.equal(files.length, rendered + 1, "one file per customer and the manifest");
+  assert.equal(files.length, rendered + 2, "one file per customer, the manifest and the folder's marker");
   await shoot("campaigns");
+  // A folder with someone else's files is refused, in words the user can act on.
+  const theirs = join(scratch, "theirs");
+  mkdirSync(theirs);
+  writeFileSync(join(theirs, "notes.txt"), "mine");
+  await app.type("[data-testid=campaign-out]", theirs);
+  await app.click("[data-testid=campaign-render]");
+  const refused = await app.waitFor(".campaigns [role=alert]", (t) => t.length > 0);
+  assert.match(refused, /Choose an empty folder/);
+  assert.deepEqual(readdirSync(theirs), ["notes.txt"]);
 });
 
 test("the interface switches to Simplified Chinese", async () => {

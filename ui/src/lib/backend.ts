@@ -1,6 +1,7 @@
 // The only caller of the generated bindings: turns each command's Result into a value or a thrown
 // BackendError carrying the engine's code (the UI branches on codes, never on message text).
-import { commands, type CommandError } from "./bindings";
+import i18n from "../i18n";
+import { commands, type CommandError, type ErrorCode } from "./bindings";
 
 export type { CommandError };
 
@@ -30,6 +31,16 @@ export const backend = Object.fromEntries(
     : never;
 };
 
+/** Codes whose cause the user can fix, each with its own sentence in both languages. */
+const ACTIONABLE: ErrorCode[] = ["folder_not_empty", "invalid_address", "not_a_workspace", "column_mapping"];
+
+/**
+ * What to show for a failed command: a sentence in the user's language for the errors they can
+ * act on; else the engine's explanation (in English), introduced in Chinese by its kind.
+ */
 export function errorText(error: unknown): string {
-  return error instanceof BackendError ? error.detail.message : String(error);
+  if (!(error instanceof BackendError)) return String(error);
+  const { code, message } = error.detail;
+  if (ACTIONABLE.includes(code)) return i18n.t(`errors.actionable.${code}`);
+  return i18n.language === "en" ? message : `${i18n.t(`errors.${code}`)} ${message}`;
 }

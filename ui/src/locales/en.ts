@@ -59,6 +59,11 @@ export const en = {
     rowsInFile: "{{count}} rows in the file; the first ones are shown.",
     rowsInStart: "{{count}} rows in the file's first megabyte; the first ones are shown.",
     noKey: "Map at least one column to email, phone or customer id: it says who each row is about.",
+    collision: "Columns {{columns}} would all be imported as {{field}}. Keep one, and choose another field (or “Don't import”) for the others.",
+    unnamed: "Column “{{column}}” has no letters or digits to name a field after. Choose what to import it as.",
+    unknownColumn: "The file has no column “{{column}}”.",
+    warnings: "Imported with changes",
+    attributeNamed: "attribute “{{name}}”",
     cancel: "Cancel",
     cancelled: "Import cancelled; nothing was changed.",
     fields: {
@@ -127,6 +132,7 @@ export const en = {
     cancelled: "Cancelled after {{rendered}} emails (the manifest lists them)",
     manifest: "Manifest",
     missing: "'{{field}}' (line {{line}}) is empty for {{customers}} of {{of}} customers",
+    unsafeLink: "The link '{{field}}' (line {{line}}) held an address that is not http, https, mailto or tel for {{customers}} of {{of}} customers; it was written as # so nothing runs when clicked.",
   },
   rfmGroups: { Champions: "Champions", Loyal: "Loyal", "Potential loyalists": "Potential loyalists", New: "New", "At risk": "At risk", "Can't lose": "Can't lose", Hibernating: "Hibernating", Lost: "Lost" },
   describe: {
@@ -146,9 +152,19 @@ export const en = {
     rfm: "RFM group is {{groups}}",
     band: "{{score}} band is {{bands}}",
     segment: "in segment “{{name}}”",
+    more: "{{first}} and {{count}} more",
     not: "not ({{inner}})",
     or: " or ",
     and: " and ",
   },
-  errors: { no_workspace: "Open a workspace first.", not_found: "Not found.", invalid_input: "Invalid input.", template: "Template error.", database: "Database error.", io: "File error.", cancelled: "Cancelled." },
+  errors: {
+    no_workspace: "Open a workspace first.", not_found: "Not found.", invalid_input: "Invalid input.", template: "Template error.", database: "Database error.", io: "File error.", cancelled: "Cancelled.",
+    not_a_workspace: "Not a workspace.", folder_not_empty: "Folder in use.", invalid_address: "Invalid address.", column_mapping: "Columns cannot be mapped.",
+    actionable: {
+      folder_not_empty: "This folder has files Tessera did not write. Choose an empty folder, or make a new one for the campaign.",
+      invalid_address: "The sender must be an email address, for example Shop <hello@shop.example>.",
+      not_a_workspace: "This file is not a Tessera workspace (it may belong to another program). It was left unchanged.",
+      column_mapping: "Two columns would be imported as the same field, or a column has no name to import it under. Choose a field for each column.",
+    },
+  },
 };

@@ -61,6 +61,11 @@ export const zh: typeof en = {
     rowsInFile: "文件共 {{count}} 行，下面显示前几行。",
     rowsInStart: "文件前 1 MB 中有 {{count}} 行，下面显示前几行。",
     noKey: "请至少将一列设为邮箱、手机或客户编号，用来识别每一行属于哪位客户。",
+    collision: "列 {{columns}} 都会导入为{{field}}。请保留其中一列，并为其他列选择别的字段（或“不导入”）。",
+    unnamed: "列“{{column}}”没有可用作字段名的字母或数字，请选择要将它导入为什么。",
+    unknownColumn: "文件中没有“{{column}}”这一列。",
+    warnings: "导入时做了修改",
+    attributeNamed: "属性“{{name}}”",
     cancel: "取消",
     cancelled: "导入已取消，数据未做任何更改。",
     fields: {
@@ -129,6 +134,7 @@ export const zh: typeof en = {
     cancelled: "已在生成 {{rendered}} 封后取消（清单中列出）",
     manifest: "清单",
     missing: "“{{field}}”（第 {{line}} 行）在 {{of}} 位客户中有 {{customers}} 位为空",
+    unsafeLink: "链接“{{field}}”（第 {{line}} 行）在 {{of}} 位客户中有 {{customers}} 位的地址不是 http、https、mailto 或 tel；已写为 #，点击时不会执行任何内容。",
   },
   rfmGroups: { Champions: "冠军客户", Loyal: "忠诚客户", "Potential loyalists": "潜在忠诚客户", New: "新客户", "At risk": "有流失风险", "Can't lose": "不能失去", Hibernating: "沉睡客户", Lost: "已流失" },
   describe: {
@@ -148,9 +154,19 @@ export const zh: typeof en = {
     rfm: "RFM 分群为 {{groups}}",
     band: "{{score}}档位为 {{bands}}",
     segment: "属于人群“{{name}}”",
+    more: "{{first}} 等另外 {{count}} 项",
     not: "不满足（{{inner}}）",
     or: " 或 ",
     and: " 且 ",
   },
-  errors: { no_workspace: "请先打开工作区。", not_found: "未找到。", invalid_input: "输入无效。", template: "模板错误。", database: "数据库错误。", io: "文件错误。", cancelled: "已取消。" },
+  errors: {
+    no_workspace: "请先打开工作区。", not_found: "未找到。", invalid_input: "输入无效。", template: "模板错误。", database: "数据库错误。", io: "文件错误。", cancelled: "已取消。",
+    not_a_workspace: "不是工作区。", folder_not_empty: "文件夹已被占用。", invalid_address: "地址无效。", column_mapping: "列无法对应。",
+    actionable: {
+      folder_not_empty: "此文件夹中有不是 Tessera 写入的文件。请选择一个空文件夹，或为这次活动新建一个文件夹。",
+      invalid_address: "发件人必须是邮箱地址，例如 Shop <hello@shop.example>。",
+      not_a_workspace: "此文件不是 Tessera 工作区（可能属于其他程序），未做任何更改。",
+      column_mapping: "有两列会导入为同一个字段，或有一列没有可用的名称。请为每一列选择字段。",
+    },
+  },
 };

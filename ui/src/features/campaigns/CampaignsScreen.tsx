@@ -103,6 +103,13 @@ export function CampaignsScreen({ segment }: { segment: Rule }) {
               ))}
             </ul>
           )}
+          {summary.unsafe_links.length > 0 && (
+            <ul className="warn" data-testid="campaign-unsafe-links">
+              {summary.unsafe_links.map((u) => (
+                <li key={`${u.field}${u.line}${u.column}`}>{t("campaigns.unsafeLink", { field: u.field, line: u.line, customers: u.customers.toLocaleString(), of: u.of.toLocaleString() })}</li>
+              ))}
+            </ul>
+          )}
           {summary.failed.length > 0 && <p className="error">{summary.failed.length} failed: {summary.failed[0].error}</p>}
         </div>
       )}

@@ -2,7 +2,7 @@ import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { open } from "@tauri-apps/plugin-dialog";
 import { Channel } from "@tauri-apps/api/core";
-import type { FilePreview, ImportKind, ImportSummary, Progress } from "../../lib/bindings";
+import type { FilePreview, ImportKind, ImportSummary, MappingError, Progress } from "../../lib/bindings";
 import { BackendError, backend, errorText } from "../../lib/backend";
 import { choiceOf, CUSTOM, FIELD_CHOICES, hasKey, NO_CHOICES, settingsFrom, type WizardChoices } from "./mapping";
 
@@ -71,6 +71,21 @@ export function ImportWizard({ onClose, onImported }: { onClose: () => void; onI
     }
   }
 
+  // A field in the user's words: "Email", "attribute “city”".
+  const fieldLabel = (field: string) =>
+    field.startsWith(`${CUSTOM}:`) ? t("import.attributeNamed", { name: field.slice(CUSTOM.length + 1) }) : t(`import.fields.${field.replace(":", "_")}`);
+  const problemText = (p: MappingError) => {
+    switch (p.kind) {
+      case "collision":
+        return t("import.collision", { columns: p.columns.map((c) => `“${c}”`).join(", "), field: fieldLabel(p.field) });
+      case "unnamed":
+        return t("import.unnamed", { column: p.column });
+      default:
+        return t("import.unknownColumn", { column: p.column });
+    }
+  };
+  const ready = preview !== null && hasKey(preview.columns) && preview.problem === null;
+
   const detected = (value: string | null) => (value ? t("import.auto", { value: value === "\t" ? t("import.tab") : value }) : t("import.detect"));
 
   return (
@@ -115,10 +130,10 @@ export function ImportWizard({ onClose, onImported }: { onClose: () => void; onI
           <div className="preview-table">
             <table>
               <thead>
-                <tr>{preview.columns.map((c) => <th key={c.name}>{c.name}</th>)}</tr>
+                <tr>{preview.columns.map((c, i) => <th key={i}>{c.name}</th>)}</tr>
                 <tr>
-                  {preview.columns.map((c) => (
-                    <th key={c.name}>
+                  {preview.columns.map((c, i) => (
+                    <th key={i}>
                       <select
                         data-testid={`map-${c.name}`}
                         aria-label={t("import.mapTo", { column: c.name })}
@@ -144,8 +159,9 @@ export function ImportWizard({ onClose, onImported }: { onClose: () => void; onI
             {preview.whole_file ? t("import.rowsInFile", { count: preview.rows_read }) : t("import.rowsInStart", { count: preview.rows_read })}
           </p>
           {!hasKey(preview.columns) && <p className="error" role="alert">{t("import.noKey")}</p>}
+          {preview.problem && <p className="error" role="alert" data-testid="import-problem">{problemText(preview.problem)}</p>}
           <div className="toolbar">
-            <button data-testid="import-start" className="primary" disabled={busy || !hasKey(preview.columns)} onClick={start}>{t("import.start")}</button>
+            <button data-testid="import-start" className="primary" disabled={busy || !ready} onClick={start}>{t("import.start")}</button>
             {busy && <button data-testid="import-cancel" onClick={() => backend.importCancel()}>{t("import.cancel")}</button>}
           </div>
         </section>
@@ -174,6 +190,19 @@ export function ImportWizard({ onClose, onImported }: { onClose: () => void; onI
                 </tbody>
               </table>
               {summary.rejected_file && <p className="muted">{t("import.rejectedFile", { file: summary.rejected_file })}</p>}
+            </>
+          )}
+          {summary.warnings.length > 0 && (
+            <>
+              <h3>{t("import.warnings")}</h3>
+              <table className="rejections">
+                <thead><tr><th>{t("import.line")}</th><th>{t("import.reason")}</th></tr></thead>
+                <tbody>
+                  {summary.warnings.map((w) => (
+                    <tr key={w.line} data-testid="warned-row"><td className="mono">{w.line}</td><td>{w.reason}</td></tr>
+                  ))}
+                </tbody>
+              </table>
             </>
           )}
         </div>

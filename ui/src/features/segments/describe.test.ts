@@ -30,3 +30,15 @@ suite("funnel labels", () => {
     await i18n.changeLanguage("en");
   });
 });
+
+suite("long lists", () => {
+  it("show the first few and how many more", async () => {
+    const values = Array.from({ length: 40_000 }, (_, i) => `city${i}`);
+    await i18n.changeLanguage("en");
+    const label = describe({ type: "field", field: "city", op: "in", values } as Condition, i18n.t);
+    expect(label).toBe("city is one of city0, city1, city2, city3, city4 and 39995 more");
+    await i18n.changeLanguage("zh");
+    expect(describe({ type: "field", field: "city", op: "in", values } as Condition, i18n.t)).toContain("等另外 39995 项");
+    await i18n.changeLanguage("en");
+  });
+});

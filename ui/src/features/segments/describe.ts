@@ -12,6 +12,12 @@ function dateWords(op: DateOp, t: TFunction): string {
 }
 
 /** A condition as the funnel shows it. */
+/** A list as a label: the first few, then how many more (a list may hold thousands). */
+function list(values: string[], t: TFunction): string {
+  const shown = values.slice(0, 5).join(", ");
+  return values.length > 5 ? t("describe.more", { first: shown, count: values.length - 5 }) : shown;
+}
+
 export function describe(condition: Condition, t: TFunction): string {
   // Loose access: each branch reads the fields of its own condition type.
   const c = condition as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -21,7 +27,7 @@ export function describe(condition: Condition, t: TFunction): string {
       const field = String(c.field).replace(/^attributes\./, "");
       switch (c.op) {
         case "in":
-          return t("describe.field.in", { field, values: c.values.join(", ") });
+          return t("describe.field.in", { field, values: list(c.values, t) });
         case "compare":
           return t("describe.field.compare", { field, sign: SIGNS[c.compare], value: c.value });
         case "between":
@@ -33,7 +39,7 @@ export function describe(condition: Condition, t: TFunction): string {
       }
     }
     case "tags":
-      return t(`describe.tags.${c.op}`, { tags: c.tags.join(", ") });
+      return t(`describe.tags.${c.op}`, { tags: list(c.tags, t) });
     case "consent":
       return t("describe.consent", { channel: c.channel, status: t(`describe.consentStatus.${c.status}`) });
     case "event": {
