@@ -282,9 +282,7 @@ impl<'a> Compiler<'a> {
             .into_iter()
             .enumerate()
             .map(|(i, (_, select))| {
-                let mut fill = Sql::new(&format!(
-                    "INSERT INTO temp.{SEGMENT_TABLE}_{i} (id) "
-                ));
+                let mut fill = Sql::new(&format!("INSERT INTO temp.{SEGMENT_TABLE}_{i} (id) "));
                 fill.append(select);
                 fill
             })

@@ -115,10 +115,5 @@ pub async fn members(
 ) -> Result<Vec<i64>, SegmentError> {
     let mut program = rule_program("SELECT c.id FROM customers c WHERE ", rule, catalog, clock)?;
     program.body.push(" ORDER BY c.id");
-    Ok(program
-        .run(pool)
-        .await?
-        .iter()
-        .map(|r| r.get(0))
-        .collect())
+    Ok(program.run(pool).await?.iter().map(|r| r.get(0)).collect())
 }

@@ -179,3 +179,91 @@ pub fn locate_in_source(
         layer: error.layer,
     }
 }
+
+/// Sources shorter than this are parsed whole.
+const PIECE_BYTES: usize = 4096;
+
+/// A piece of a source: its byte range, and where it starts (1-based line and column).
+pub struct Piece {
+    pub start: usize,
+    pub end: usize,
+    pub line: usize,
+    pub column: usize,
+}
+
+/// Whether a tag is a plain expression (`{{x}}`, `{{{x}}}`, `{{&x}}`, `{{helper x}}`) without
+/// whitespace control: the only tags Handlebars never treats as standing alone on their line.
+fn is_plain(tag: &str) -> bool {
+    let inner = tag.trim_start_matches('{');
+    !inner.starts_with('~')
+        && !tag.trim_end_matches('}').ends_with('~')
+        && !inner
+            .trim_start()
+            .starts_with(['#', '^', '/', '!', '>', '*'])
+        && !inner.trim_start().starts_with("else")
+}
+
+/// The source cut into pieces Handlebars parses separately with the same result. A cut falls
+/// just before a plain expression, outside every block, and only where the text before it does
+/// not leave a block tag standing alone at the end of the first piece; raw blocks
+/// (`{{{{raw}}}}`) keep the source whole.
+pub fn pieces(source: &str) -> Vec<Piece> {
+    let whole = || {
+        vec![Piece {
+            start: 0,
+            end: source.len(),
+            line: 1,
+            column: 1,
+        }]
+    };
+    if source.len() <= PIECE_BYTES || source.contains("{{{{") {
+        return whole();
+    }
+    let lines = LineIndex::new(source);
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    let mut depth = 0usize;
+    let mut previous: Option<(usize, usize)> = None;
+    for (s, e) in tag_ranges(source) {
+        let tag = &source[s..e];
+        let between = &source[previous.map_or(start, |p| p.1.max(start))..s];
+        let previous_plain =
+            previous.is_none_or(|(ps, pe)| ps < start || is_plain(&source[ps..pe]));
+        let safe_before = previous_plain || between.contains('\n') || !between.trim().is_empty();
+        if s - start >= PIECE_BYTES && depth == 0 && is_plain(tag) && safe_before {
+            let (line, column) = lines.line_column(source, start);
+            pieces.push(Piece {
+                start,
+                end: s,
+                line,
+                column,
+            });
+            start = s;
+        }
+        let inner = tag
+            .trim_start_matches('{')
+            .trim_start_matches('~')
+            .trim_start();
+        if !inner.starts_with('!') {
+            if inner.starts_with('#')
+                || (inner.starts_with('^') && !inner[1..].trim_start().starts_with(['}', '~']))
+            {
+                depth += 1;
+            } else if inner.starts_with('/') {
+                depth = depth.saturating_sub(1);
+            }
+        }
+        previous = Some((s, e));
+    }
+    if pieces.is_empty() {
+        return whole();
+    }
+    let (line, column) = lines.line_column(source, start);
+    pieces.push(Piece {
+        start,
+        end: source.len(),
+        line,
+        column,
+    });
+    pieces
+}

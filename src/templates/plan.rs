@@ -125,7 +125,6 @@ enum PathRef {
 /// `mustache::check_nesting`): the parser and these plans recurse per level.
 pub fn compile(source: &str, escaping: Escaping) -> Result<Plan, TemplateError> {
     super::mustache::check_nesting(source)?;
-    let template = Template::compile(source).map_err(TemplateError::from_handlebars)?;
     let mut compiler = Compiler {
         slots: Vec::new(),
         url_slots: Vec::new(),
@@ -134,8 +133,26 @@ pub fn compile(source: &str, escaping: Escaping) -> Result<Plan, TemplateError> 
         block_params: Vec::new(),
         escape: escaping == Escaping::Html,
         html: (escaping == Escaping::Html).then(HtmlContext::default),
+        offset: (0, 0),
     };
-    let nodes = compiler.template(&template, (1, 1))?;
+    // handlebars-rust computes each element's line by counting from the start of its input,
+    // which is quadratic in the template's size (20,000 tags took 9 s): long sources are parsed
+    // in pieces that split nothing Handlebars relates (see `mustache::pieces`).
+    let mut nodes: Vec<Node> = Vec::new();
+    for piece in super::mustache::pieces(source) {
+        compiler.offset = (piece.line - 1, piece.column - 1);
+        let template = Template::compile(&source[piece.start..piece.end]).map_err(|e| {
+            let e = TemplateError::from_handlebars(e);
+            let (line, column) = compiler.place(e.line, e.column);
+            TemplateError { line, column, ..e }
+        })?;
+        for node in compiler.template(&template, (piece.line, piece.column))? {
+            match (nodes.last_mut(), node) {
+                (Some(Node::Static(prev)), Node::Static(next)) => prev.push_str(&next),
+                (_, node) => nodes.push(node),
+            }
+        }
+    }
     Ok(Plan {
         nodes,
         slots: compiler.slots,
@@ -156,13 +173,16 @@ struct Compiler {
     escape: bool,
     /// Where in the HTML the text compiled so far ends (HTML output only).
     html: Option<HtmlContext>,
+    /// Where the piece of the source being compiled starts: lines before it, and characters
+    /// before it on its first line.
+    offset: (usize, usize),
 }
 
 impl Compiler {
     fn template(&mut self, t: &Template, at: (usize, usize)) -> Result<Vec<Node>, TemplateError> {
         let mut nodes: Vec<Node> = Vec::with_capacity(t.elements.len());
         for (i, element) in t.elements.iter().enumerate() {
-            let (line, column) = t.mapping.get(i).map_or(at, |m| (m.0, m.1));
+            let (line, column) = t.mapping.get(i).map_or(at, |m| self.place(m.0, m.1));
             match element {
                 TemplateElement::RawString(s) => {
                     if let Some(html) = &mut self.html {
@@ -211,6 +231,15 @@ impl Compiler {
             }
         }
         Ok(nodes)
+    }
+
+    /// A line and column in the piece being compiled, as a place in the whole source.
+    fn place(&self, line: usize, column: usize) -> (usize, usize) {
+        if line == 1 {
+            (self.offset.0 + 1, self.offset.1 + column)
+        } else {
+            (self.offset.0 + line, column)
+        }
     }
 
     /// Whether an expression prints something from the merge data (not only literals).

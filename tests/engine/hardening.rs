@@ -44,16 +44,33 @@ fn cli_workspace(dir: &Path, csv: &str) -> PathBuf {
     let db = dir.join("h.sqlite");
     let file = dir.join("h.csv");
     std::fs::write(&file, csv).unwrap();
-    ok(tessera(&db).args(["import", "customers"]).arg(&file).output().unwrap());
+    ok(tessera(&db)
+        .args(["import", "customers"])
+        .arg(&file)
+        .output()
+        .unwrap());
     let template = dir.join("w.mjml");
     std::fs::write(&template, WELCOME).unwrap();
-    ok(tessera(&db).args(["template", "add", "w"]).arg(&template).output().unwrap());
+    ok(tessera(&db)
+        .args(["template", "add", "w"])
+        .arg(&template)
+        .output()
+        .unwrap());
     db
 }
 
 fn render_eml(db: &Path, out: &Path, extra: &[&str]) -> Output {
     tessera(db)
-        .args(["render", "email", "--template", "w", "--all", "--format", "eml", "--out"])
+        .args([
+            "render",
+            "email",
+            "--template",
+            "w",
+            "--all",
+            "--format",
+            "eml",
+            "--out",
+        ])
         .arg(out)
         .args(extra)
         .output()
@@ -106,8 +123,15 @@ fn sender_and_unsubscribe_options_with_line_breaks_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let db = cli_workspace(dir.path(), "email,first_name\nv@example.com,Ann\n");
     let out = dir.path().join("o");
-    let from = failed(render_eml(&db, &out, &["--from", "a@b.com\r\nBcc: x@evil.com"]));
-    assert!(from.contains("--from") && from.contains("not an email address"), "{from}");
+    let from = failed(render_eml(
+        &db,
+        &out,
+        &["--from", "a@b.com\r\nBcc: x@evil.com"],
+    ));
+    assert!(
+        from.contains("--from") && from.contains("not an email address"),
+        "{from}"
+    );
     let link = failed(render_eml(
         &db,
         &out,
@@ -126,9 +150,21 @@ fn template_and_segment_names_get_the_engine_check_in_the_cli() {
     std::fs::write(&rule, r#"{"version": 1, "conditions": []}"#).unwrap();
     let long = "x".repeat(100_000);
     for name in ["", "   ", long.as_str(), "../../etc/x", "a\r\nb"] {
-        let t = failed(tessera(&db).args(["template", "add", name]).arg(&template).output().unwrap());
+        let t = failed(
+            tessera(&db)
+                .args(["template", "add", name])
+                .arg(&template)
+                .output()
+                .unwrap(),
+        );
         assert!(t.contains("template"), "{t}");
-        let s = failed(tessera(&db).args(["segment", "save", name]).arg(&rule).output().unwrap());
+        let s = failed(
+            tessera(&db)
+                .args(["segment", "save", name])
+                .arg(&rule)
+                .output()
+                .unwrap(),
+        );
         assert!(s.contains("segment"), "{s}");
     }
     let listed = ok(tessera(&db).args(["template", "list"]).output().unwrap());
@@ -209,12 +245,26 @@ fn terminal_escapes_from_data_are_shown_not_run() {
         r#"[{"email": "e@x.com", "first_name": "A\u001b]0;pwned\u0007", "note": {"x": "\u001b[2J"}}]"#,
     )
     .unwrap();
-    ok(tessera(&db).args(["import", "customers"]).arg(&people).output().unwrap());
-    let shown = ok(tessera(&db).args(["customers", "show", "e@x.com"]).output().unwrap());
-    assert!(!shown.contains('\u{1b}') && !shown.contains('\u{7}'), "{shown:?}");
+    ok(tessera(&db)
+        .args(["import", "customers"])
+        .arg(&people)
+        .output()
+        .unwrap());
+    let shown = ok(tessera(&db)
+        .args(["customers", "show", "e@x.com"])
+        .output()
+        .unwrap());
+    assert!(
+        !shown.contains('\u{1b}') && !shown.contains('\u{7}'),
+        "{shown:?}"
+    );
     let bad = dir.path().join("bad.csv");
     std::fs::write(&bad, "email\n\"bad\u{1b}[31m@x\"\n").unwrap();
-    let report = ok(tessera(&db).args(["import", "customers"]).arg(&bad).output().unwrap());
+    let report = ok(tessera(&db)
+        .args(["import", "customers"])
+        .arg(&bad)
+        .output()
+        .unwrap());
     assert!(report.contains("\\u{001b}[31m"), "{report:?}");
     assert!(!report.contains('\u{1b}'));
 }
@@ -227,7 +277,10 @@ fn an_export_never_replaces_a_workspace_or_an_existing_file_unasked() {
     std::fs::write(&rule, r#"{"version": 1, "conditions": []}"#).unwrap();
     let export = |out: &Path, force: bool| {
         let mut c = tessera(&db);
-        c.args(["segment", "export"]).arg(&rule).arg("--out").arg(out);
+        c.args(["segment", "export"])
+            .arg(&rule)
+            .arg("--out")
+            .arg(out);
         if force {
             c.arg("--force");
         }
@@ -241,17 +294,25 @@ fn an_export_never_replaces_a_workspace_or_an_existing_file_unasked() {
     std::fs::copy(&db, &copy).unwrap();
     let before = std::fs::read(&copy).unwrap();
     failed(export(&copy, true));
-    assert!(std::fs::read(&copy).unwrap() == before, "another workspace is never replaced");
+    assert!(
+        std::fs::read(&copy).unwrap() == before,
+        "another workspace is never replaced"
+    );
     let status = ok(tessera(&db).args(["status", "--json"]).output().unwrap());
     assert!(status.contains("\"customers\":1"), "{status}");
 
     let list = dir.path().join("list.csv");
     std::fs::write(&list, "mine").unwrap();
     let err = failed(export(&list, false));
-    assert!(err.contains("already exists") && err.contains("--force"), "{err}");
+    assert!(
+        err.contains("already exists") && err.contains("--force"),
+        "{err}"
+    );
     assert_eq!(std::fs::read_to_string(&list).unwrap(), "mine");
     ok(export(&list, true));
-    assert!(std::fs::read_to_string(&list).unwrap().starts_with("id,email"));
+    assert!(std::fs::read_to_string(&list)
+        .unwrap()
+        .starts_with("id,email"));
 }
 
 #[test]
@@ -267,9 +328,16 @@ fn a_render_owns_its_folder_and_replaces_its_previous_run_whole() {
     // Bob opts out; the next run into the same folder leaves nothing of his.
     let optout = dir.path().join("optout.csv");
     std::fs::write(&optout, "email,unsubscribed\nb@example.com,yes\n").unwrap();
-    ok(tessera(&db).args(["import", "customers"]).arg(&optout).output().unwrap());
+    ok(tessera(&db)
+        .args(["import", "customers"])
+        .arg(&optout)
+        .output()
+        .unwrap());
     ok(render_eml(&db, &out, &[]));
-    assert!(!out.join("2.eml").exists(), "an opted-out customer's old file survived");
+    assert!(
+        !out.join("2.eml").exists(),
+        "an opted-out customer's old file survived"
+    );
     let manifest: Value =
         serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["count"], 1);
@@ -281,7 +349,10 @@ fn a_render_owns_its_folder_and_replaces_its_previous_run_whole() {
     std::os::unix::fs::symlink(&victim, out.join("1.eml")).unwrap();
     ok(render_eml(&db, &out, &[]));
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
-    assert!(!std::fs::symlink_metadata(out.join("1.eml")).unwrap().file_type().is_symlink());
+    assert!(!std::fs::symlink_metadata(out.join("1.eml"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
 
     // Folders Tessera did not make are refused and left as they were.
     let theirs = dir.path().join("theirs");
@@ -290,7 +361,10 @@ fn a_render_owns_its_folder_and_replaces_its_previous_run_whole() {
     std::fs::write(theirs.join("1.html"), "their page").unwrap();
     let err = failed(render_eml(&db, &theirs, &[]));
     assert!(err.contains("files Tessera did not write"), "{err}");
-    assert_eq!(std::fs::read_to_string(theirs.join("1.html")).unwrap(), "their page");
+    assert_eq!(
+        std::fs::read_to_string(theirs.join("1.html")).unwrap(),
+        "their page"
+    );
     let err = failed(render_eml(&db, Path::new("/"), &[]));
     assert!(err.contains("top of the file system"), "{err}");
     // A file added to a render folder makes it the user's again.
@@ -316,21 +390,41 @@ fn another_applications_database_is_refused_untouched_and_read_commands_create_n
             .unwrap();
     }
     let before = std::fs::read(&other).unwrap();
-    for args in [vec!["status"], vec!["segment", "list"], vec!["template", "list"]] {
+    for args in [
+        vec!["status"],
+        vec!["segment", "list"],
+        vec!["template", "list"],
+    ] {
         let err = failed(tessera(&other).args(&args).output().unwrap());
         assert!(err.contains("not a Tessera workspace"), "{err}");
     }
     let csv = dir.path().join("c.csv");
     std::fs::write(&csv, "email\na@x.com\n").unwrap();
-    failed(tessera(&other).args(["import", "customers"]).arg(&csv).output().unwrap());
-    assert_eq!(std::fs::read(&other).unwrap(), before, "not one byte changed");
+    failed(
+        tessera(&other)
+            .args(["import", "customers"])
+            .arg(&csv)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(
+        std::fs::read(&other).unwrap(),
+        before,
+        "not one byte changed"
+    );
     let mut wal = other.clone().into_os_string();
     wal.push("-wal");
     assert!(!Path::new(&wal).exists(), "not switched to WAL");
 
     let text = dir.path().join("notes.txt");
     std::fs::write(&text, "hello").unwrap();
-    failed(tessera(&text).args(["import", "customers"]).arg(&csv).output().unwrap());
+    failed(
+        tessera(&text)
+            .args(["import", "customers"])
+            .arg(&csv)
+            .output()
+            .unwrap(),
+    );
     assert_eq!(std::fs::read_to_string(&text).unwrap(), "hello");
 
     let typo = dir.path().join("sub").join("wrkspace.sqlite");
@@ -339,9 +433,16 @@ fn another_applications_database_is_refused_untouched_and_read_commands_create_n
     assert!(!typo.exists() && !typo.parent().unwrap().exists());
     // A workspace is marked as one.
     let made = dir.path().join("made.sqlite");
-    ok(tessera(&made).args(["import", "customers"]).arg(&csv).output().unwrap());
+    ok(tessera(&made)
+        .args(["import", "customers"])
+        .arg(&csv)
+        .output()
+        .unwrap());
     let header = std::fs::read(&made).unwrap();
-    assert!(header[68..72] == 0x5453_5241u32.to_be_bytes(), "application_id");
+    assert!(
+        header[68..72] == 0x5453_5241u32.to_be_bytes(),
+        "application_id"
+    );
 }
 
 #[tokio::test]
@@ -364,7 +465,9 @@ async fn huge_day_counts_are_refused_not_a_panic() {
         let typed: Rule = serde_json::from_str(&text).unwrap();
         assert!(count(&t.ws.pool, &typed, &catalog, clock()).await.is_err());
         assert!(index.count(&typed, &catalog, clock()).is_err());
-        assert!(save_segment(&t.ws.pool, "big", &typed, clock()).await.is_err());
+        assert!(save_segment(&t.ws.pool, "big", &typed, clock())
+            .await
+            .is_err());
     }
 }
 
@@ -376,10 +479,26 @@ fn deep_nesting_is_an_error_with_a_place_at_every_parser() {
     };
     let cases = [
         wrap(format!("{}x{}", "{{#if a}}".repeat(n), "{{/if}}".repeat(n))),
-        wrap(format!("{}x{}", "{{#each a}}".repeat(n), "{{/each}}".repeat(n))),
-        wrap(format!("{{{{{}a{}}}}}", "lower (".repeat(5_000), ")".repeat(5_000))),
-        format!("<mjml><mj-body>{}{}</mj-body></mjml>", "<mj-wrapper>".repeat(3_000), "</mj-wrapper>".repeat(3_000)),
-        wrap(format!("{}x{}", "<div>".repeat(3_000), "</div>".repeat(3_000))),
+        wrap(format!(
+            "{}x{}",
+            "{{#each a}}".repeat(n),
+            "{{/each}}".repeat(n)
+        )),
+        wrap(format!(
+            "{{{{{}a{}}}}}",
+            "lower (".repeat(5_000),
+            ")".repeat(5_000)
+        )),
+        format!(
+            "<mjml><mj-body>{}{}</mj-body></mjml>",
+            "<mj-wrapper>".repeat(3_000),
+            "</mj-wrapper>".repeat(3_000)
+        ),
+        wrap(format!(
+            "{}x{}",
+            "<div>".repeat(3_000),
+            "</div>".repeat(3_000)
+        )),
     ];
     for source in cases {
         let err = compile_email(&source).err().expect("refused");
@@ -459,10 +578,7 @@ async fn segments_referring_to_segments_many_times_are_evaluated_once_each() {
     }
     // Each level adds about the same: the statement grows linearly, not tenfold per level.
     let growth: Vec<usize> = sizes.windows(2).map(|w| w[1] - w[0]).collect();
-    assert!(
-        growth.iter().all(|g| *g < 2 * growth[0] + 64),
-        "{sizes:?}"
-    );
+    assert!(growth.iter().all(|g| *g < 2 * growth[0] + 64), "{sizes:?}");
 }
 
 #[tokio::test]
@@ -480,7 +596,9 @@ async fn long_funnels_and_long_lists_count_exactly() {
         let steps: Vec<Value> = (0..conditions)
             .map(|i| json!({"type": "field", "field": "points", "op": "compare", "compare": if matching == "all" { "gte" } else { "eq" }, "value": (i % 300) as f64}))
             .collect();
-        let rule = Rule::parse(&json!({"version": 1, "match": matching, "conditions": steps}).to_string()).unwrap();
+        let rule =
+            Rule::parse(&json!({"version": 1, "match": matching, "conditions": steps}).to_string())
+                .unwrap();
         let sql = count(&t.ws.pool, &rule, &catalog, clock()).await.unwrap();
         assert_eq!(sql, index.count(&rule, &catalog, clock()).unwrap());
         assert_eq!(sql.funnel.len(), conditions);
@@ -498,12 +616,30 @@ async fn long_funnels_and_long_lists_count_exactly() {
 #[tokio::test]
 async fn misspelled_keys_anywhere_in_a_rule_are_errors() {
     for (rule, key) in [
-        (json!({"version": 1, "nott": true, "conditions": []}), "nott"),
-        (json!({"version": 1, "conditions": [{"type": "group", "nott": true, "conditions": []}]}), "nott"),
-        (json!({"version": 1, "conditions": [{"type": "event", "event_type": "purchase", "windw": {"last_days": 9}, "compare": "gte", "value": 1}]}), "windw"),
-        (json!({"version": 1, "conditions": [{"type": "event", "event_type": "purchase", "proprety": {"name": "a", "equals": "b"}, "compare": "gte", "value": 1}]}), "proprety"),
-        (json!({"version": 1, "conditions": [{"type": "field", "field": "city", "op": "equals", "value": "x", "valu": "y"}]}), "valu"),
-        (json!({"version": 1, "conditions": [{"type": "field", "field": "d", "op": "date", "date": "before", "value": "2024-01-01", "dayz": 3}]}), "dayz"),
+        (
+            json!({"version": 1, "nott": true, "conditions": []}),
+            "nott",
+        ),
+        (
+            json!({"version": 1, "conditions": [{"type": "group", "nott": true, "conditions": []}]}),
+            "nott",
+        ),
+        (
+            json!({"version": 1, "conditions": [{"type": "event", "event_type": "purchase", "windw": {"last_days": 9}, "compare": "gte", "value": 1}]}),
+            "windw",
+        ),
+        (
+            json!({"version": 1, "conditions": [{"type": "event", "event_type": "purchase", "proprety": {"name": "a", "equals": "b"}, "compare": "gte", "value": 1}]}),
+            "proprety",
+        ),
+        (
+            json!({"version": 1, "conditions": [{"type": "field", "field": "city", "op": "equals", "value": "x", "valu": "y"}]}),
+            "valu",
+        ),
+        (
+            json!({"version": 1, "conditions": [{"type": "field", "field": "d", "op": "date", "date": "before", "value": "2024-01-01", "dayz": 3}]}),
+            "dayz",
+        ),
     ] {
         let err = Rule::parse(&rule.to_string()).unwrap_err().to_string();
         assert!(err.contains(&format!("unknown key '{key}'")), "{err}");
@@ -522,10 +658,14 @@ async fn invisible_characters_do_not_split_a_person() {
     let contexts = load_contexts(&t.ws.pool, &Selection::All, chrono::Utc::now())
         .await
         .unwrap();
-    assert!(contexts[0].email_opted_out, "the opt-out covers the one person");
-    let found = tessera_engine::customers::show::find_customer(&t.ws.pool, "ann@example.com\u{200B}")
-        .await
-        .unwrap();
+    assert!(
+        contexts[0].email_opted_out,
+        "the opt-out covers the one person"
+    );
+    let found =
+        tessera_engine::customers::show::find_customer(&t.ws.pool, "ann@example.com\u{200B}")
+            .await
+            .unwrap();
     assert_eq!(found, Some(contexts[0].id));
 }
 
@@ -533,7 +673,10 @@ async fn invisible_characters_do_not_split_a_person() {
 async fn files_with_old_mac_line_endings_import_their_rows() {
     let t = TestWorkspace::new().await;
     let summary = t
-        .customers(&t.file("cr.csv", "email,first_name\rcr1@example.com,Ann\rcr2@example.com,Bob\r"))
+        .customers(&t.file(
+            "cr.csv",
+            "email,first_name\rcr1@example.com,Ann\rcr2@example.com,Bob\r",
+        ))
         .await;
     assert_eq!((summary.inserted, summary.rejected), (2, 0), "{summary:?}");
     let status = tessera_engine::customers::show::workspace_status(&t.ws.pool, "")
@@ -546,10 +689,18 @@ async fn files_with_old_mac_line_endings_import_their_rows() {
 async fn colliding_and_unnamed_headers_and_unknown_mappings_are_refused() {
     let t = TestWorkspace::new().await;
     let cases = [
-        ("email,City,city,CITY\na@x.com,1,2,3\n", vec![], "'City', 'city', 'CITY'"),
+        (
+            "email,City,city,CITY\na@x.com,1,2,3\n",
+            vec![],
+            "'City', 'city', 'CITY'",
+        ),
         ("email,email\na@x.com,b@x.com\n", vec![], "'email', 'email'"),
         ("email,🎂\na@x.com,1990-01-01\n", vec![], "'🎂'"),
-        ("email,phone\na@x.com,123456789\n", vec!["nonexist=phone"], "'nonexist'"),
+        (
+            "email,phone\na@x.com,123456789\n",
+            vec!["nonexist=phone"],
+            "'nonexist'",
+        ),
     ];
     for (csv, map, mentioned) in cases {
         let options = ImportOptions {
@@ -569,14 +720,19 @@ async fn colliding_and_unnamed_headers_and_unknown_mappings_are_refused() {
     // Mapped away, the same file imports.
     let options = ImportOptions {
         overrides: tessera_engine::customers::parse_overrides(&[
-            "🎂=attribute:birthday".to_string(),
+            "🎂=attribute:birthday".to_string()
         ])
         .unwrap(),
         ..ImportOptions::default()
     };
-    let summary = import_customers(&t.ws, &t.file("c.csv", "email,🎂\na@x.com,1990-01-01\n"), &options, &|_| {})
-        .await
-        .unwrap();
+    let summary = import_customers(
+        &t.ws,
+        &t.file("c.csv", "email,🎂\na@x.com,1990-01-01\n"),
+        &options,
+        &|_| {},
+    )
+    .await
+    .unwrap();
     assert_eq!(summary.inserted, 1);
 }
 
@@ -591,7 +747,11 @@ async fn future_dated_events_are_rejected_and_the_models_end_today() {
     let summary = t.events(&events).await;
     assert_eq!((summary.inserted, summary.rejected), (1, 1));
     assert_eq!(summary.errors[0].line, 3);
-    assert!(summary.errors[0].reason.contains("in the future"), "{:?}", summary.errors);
+    assert!(
+        summary.errors[0].reason.contains("in the future"),
+        "{:?}",
+        summary.errors
+    );
     let allowed = import_events(
         &t.ws,
         &events,
@@ -609,7 +769,10 @@ async fn future_dated_events_are_rejected_and_the_models_end_today() {
         .unwrap();
     assert_eq!(
         report.until,
-        chrono::Utc::now().date_naive().format("%Y-%m-%d").to_string(),
+        chrono::Utc::now()
+            .date_naive()
+            .format("%Y-%m-%d")
+            .to_string(),
         "the observation ends today, not at the latest (future) event"
     );
 }
@@ -628,7 +791,13 @@ async fn an_import_whose_rejected_rows_cannot_be_written_commits_nothing() {
     assert_eq!(t.count("customers").await, 0);
     let leftovers = std::fs::read_dir(t.dir.path())
         .unwrap()
-        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().contains("tessera-"))
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .contains("tessera-")
+        })
         .count();
     assert_eq!(leftovers, 0);
 }
@@ -686,6 +855,8 @@ impl SmallDisk {
 
 impl Drop for SmallDisk {
     fn drop(&mut self) {
-        let _ = std::process::Command::new("umount").arg(&self.path).status();
+        let _ = std::process::Command::new("umount")
+            .arg(&self.path)
+            .status();
     }
 }

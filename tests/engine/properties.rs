@@ -10,8 +10,8 @@ use crate::support::Rng;
 /// Cell texts that exercise quoting: delimiters, quotes, line breaks of both kinds, spaces,
 /// non-ASCII and emoji.
 const PIECES: &[&str] = &[
-    "a", "Zoë", "张伟", "🎂", " ", ",", ";", "\t", "\"", "\"\"", "\n", "\r\n", "x y", "1,5", "=1+1",
-    "\u{FEFF}", "",
+    "a", "Zoë", "张伟", "🎂", " ", ",", ";", "\t", "\"", "\"\"", "\n", "\r\n", "x y", "1,5",
+    "=1+1", "\u{FEFF}", "",
 ];
 
 fn random_cell(rng: &mut Rng) -> String {
@@ -20,8 +20,7 @@ fn random_cell(rng: &mut Rng) -> String {
 
 /// RFC 4180, as spreadsheets write it: quoted when the text needs it.
 fn csv_field(text: &str, delimiter: char) -> String {
-    if text.contains([delimiter, '"', '\n', '\r']) || text.starts_with(' ') || text.ends_with(' ')
-    {
+    if text.contains([delimiter, '"', '\n', '\r']) || text.starts_with(' ') || text.ends_with(' ') {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {
         text.to_string()
@@ -101,7 +100,13 @@ fn property_broken_csv_never_panics_and_loses_no_good_row() {
                 2 => (format!("b{i}@x.com,\"q\"x\n"), false),
                 3 => (format!("b{i}@x.com,1,2\n"), false),
                 4 => (format!("g{i}@x.com,\"multi\nline\"\n"), true),
-                _ => (format!("g{i}@x.com,\u{1b}[31m{}\n", rng.pick(&["a", "Zoë", "🎂", ""])), true),
+                _ => (
+                    format!(
+                        "g{i}@x.com,\u{1b}[31m{}\n",
+                        rng.pick(&["a", "Zoë", "🎂", ""])
+                    ),
+                    true,
+                ),
             };
             if is_good {
                 good.push(format!("g{i}@x.com"));
@@ -134,26 +139,64 @@ fn property_broken_csv_never_panics_and_loses_no_good_row() {
         lines.dedup();
         assert_eq!(lines.len(), all, "case {case}: {text:?}");
         if !damaged {
-            let read: Vec<String> = table.rows.iter().map(|r| cells(&r.cells)[0].clone()).collect();
+            let read: Vec<String> = table
+                .rows
+                .iter()
+                .map(|r| cells(&r.cells)[0].clone())
+                .collect();
             assert_eq!(read, good, "case {case}: every good row lands: {text:?}");
             let errors: Vec<usize> = table.errors.iter().map(|e| e.line).collect();
-            assert_eq!(errors, bad, "case {case}: every bad row is reported at its line: {text:?}");
+            assert_eq!(
+                errors, bad,
+                "case {case}: every bad row is reported at its line: {text:?}"
+            );
         }
     }
 }
 
 /// Template pieces that stand alone: text, HTML, merge tags of every kind, links.
 const TEMPLATE_PIECES: &[&str] = &[
-    "Hello ", "{{name}}", "{{{name}}}", "{{&name}}", "{{default name \"you\"}}", "{{@index}}",
-    "{{this.price}}", "{{../name}}", "{{currency price \"EUR\"}}", "{{upper (lower name)}}",
-    "{{!-- c --}}", "<b>x</b>", "<a href=\"{{url}}\">a</a>", "<img src=\"{{url}}\">", "<p>p</p>",
-    "&amp;", "\"", "'", "\n", "张伟", "🎂", "<a href=\"https://x.example/?u={{url}}\">q</a>",
-    "</mj-text><mj-text>", "</mj-text><mj-button href=\"{{url}}\">b</mj-button><mj-text>",
+    "Hello ",
+    "{{name}}",
+    "{{{name}}}",
+    "{{&name}}",
+    "{{default name \"you\"}}",
+    "{{@index}}",
+    "{{this.price}}",
+    "{{../name}}",
+    "{{currency price \"EUR\"}}",
+    "{{upper (lower name)}}",
+    "{{!-- c --}}",
+    "<b>x</b>",
+    "<a href=\"{{url}}\">a</a>",
+    "<img src=\"{{url}}\">",
+    "<p>p</p>",
+    "&amp;",
+    "\"",
+    "'",
+    "\n",
+    "张伟",
+    "🎂",
+    "<a href=\"https://x.example/?u={{url}}\">q</a>",
+    "</mj-text><mj-text>",
+    "</mj-text><mj-button href=\"{{url}}\">b</mj-button><mj-text>",
 ];
 /// Pieces that break something: unbalanced tags, unknown helpers, partials, stray markup.
 const BROKEN_PIECES: &[&str] = &[
-    "{{", "}}", "{{#", "{{/", "{{/if}}", "{{else}}", "{{unknown x}}", "{{> p}}", "<", ">", "</p>",
-    "<mj-section>", "{{#if}}", "{{{{raw}}}}",
+    "{{",
+    "}}",
+    "{{#",
+    "{{/",
+    "{{/if}}",
+    "{{else}}",
+    "{{unknown x}}",
+    "{{> p}}",
+    "<",
+    ">",
+    "</p>",
+    "<mj-section>",
+    "{{#if}}",
+    "{{{{raw}}}}",
 ];
 
 fn random_body(rng: &mut Rng, depth: u32) -> String {
@@ -215,45 +258,51 @@ fn random_data(rng: &mut Rng) -> Value {
 #[test]
 fn property_random_templates_compile_or_fail_with_a_place_and_render_safely() {
     // On a small stack, as the app's worker threads have: an overflow is a crash, not a failure.
-    let worker = std::thread::Builder::new().stack_size(512 * 1024).spawn(|| {
-        let mut rng = Rng(0x7E3A_11A7_0003);
-        let mut compiled = 0;
-        for case in 0..1_500 {
-            let source = random_template(&mut rng);
-            match compile_email(&source) {
-                Err(e) => {
-                    let lines = source.lines().count().max(1);
-                    assert!(e.line >= 1 && e.line <= lines, "case {case}: {e} in {source}");
-                    assert!(e.column >= 1, "case {case}");
-                }
-                Ok(template) => {
-                    compiled += 1;
-                    let raw = template.warnings.iter().any(|w| w.contains("raw HTML"));
-                    for _ in 0..4 {
-                        let data = random_data(&mut rng);
-                        let Ok(email) = template.render(&data, &mut Notes::default()) else {
-                            continue;
-                        };
-                        let html = email.html.to_ascii_lowercase();
-                        for attribute in ["href=\"", "src=\""] {
-                            for (at, _) in html.match_indices(attribute) {
-                                let value = &html[at + attribute.len()..];
-                                assert!(
-                                    !value.starts_with("javascript") && !value.starts_with("java\t"),
-                                    "case {case}: {source}"
-                                );
+    let worker = std::thread::Builder::new()
+        .stack_size(512 * 1024)
+        .spawn(|| {
+            let mut rng = Rng(0x7E3A_11A7_0003);
+            let mut compiled = 0;
+            for case in 0..1_500 {
+                let source = random_template(&mut rng);
+                match compile_email(&source) {
+                    Err(e) => {
+                        let lines = source.lines().count().max(1);
+                        assert!(
+                            e.line >= 1 && e.line <= lines,
+                            "case {case}: {e} in {source}"
+                        );
+                        assert!(e.column >= 1, "case {case}");
+                    }
+                    Ok(template) => {
+                        compiled += 1;
+                        let raw = template.warnings.iter().any(|w| w.contains("raw HTML"));
+                        for _ in 0..4 {
+                            let data = random_data(&mut rng);
+                            let Ok(email) = template.render(&data, &mut Notes::default()) else {
+                                continue;
+                            };
+                            let html = email.html.to_ascii_lowercase();
+                            for attribute in ["href=\"", "src=\""] {
+                                for (at, _) in html.match_indices(attribute) {
+                                    let value = &html[at + attribute.len()..];
+                                    assert!(
+                                        !value.starts_with("javascript")
+                                            && !value.starts_with("java\t"),
+                                        "case {case}: {source}"
+                                    );
+                                }
                             }
+                            if !raw {
+                                assert!(!email.html.contains("<img onerror"), "escaped: {source}");
+                            }
+                            assert!(!email.subject.contains('\n'), "{source}");
                         }
-                        if !raw {
-                            assert!(!email.html.contains("<img onerror"), "escaped: {source}");
-                        }
-                        assert!(!email.subject.contains('\n'), "{source}");
                     }
                 }
             }
-        }
-        assert!(compiled > 600, "only {compiled} random templates compiled");
-    });
+            assert!(compiled > 600, "only {compiled} random templates compiled");
+        });
     worker.unwrap().join().expect("no panic or overflow");
 }
 
@@ -263,8 +312,26 @@ fn property_mail_headers_stay_headers_whatever_the_names_and_subjects() {
     use tessera_engine::templates::RenderedEmail;
     let mut rng = Rng(0x3A11_0004);
     let nasty = [
-        "\r\n", "\n", "\r", "Bcc: x@evil.com", ":", "\"", "\\", "<", ">", "=?UTF-8?B?", "?=", "张伟",
-        "Zoë", " ", "\t", "\u{0}", "\u{85}", "\u{2028}", "a", "😀",
+        "\r\n",
+        "\n",
+        "\r",
+        "Bcc: x@evil.com",
+        ":",
+        "\"",
+        "\\",
+        "<",
+        ">",
+        "=?UTF-8?B?",
+        "?=",
+        "张伟",
+        "Zoë",
+        " ",
+        "\t",
+        "\u{0}",
+        "\u{85}",
+        "\u{2028}",
+        "a",
+        "😀",
     ];
     let from = Mailbox::parse("Shop <shop@x.com>").unwrap();
     for case in 0..3_000 {
@@ -297,7 +364,16 @@ fn property_mail_headers_stay_headers_whatever_the_names_and_subjects() {
             .collect();
         assert_eq!(
             names,
-            ["from", "to", "subject", "date", "message-id", "mime-version", "list-unsubscribe", "content-type"],
+            [
+                "from",
+                "to",
+                "subject",
+                "date",
+                "message-id",
+                "mime-version",
+                "list-unsubscribe",
+                "content-type"
+            ],
             "case {case}: {name:?} / {subject:?}"
         );
         // The same words, whatever happened to the spaces and line breaks between them.

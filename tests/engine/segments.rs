@@ -285,7 +285,6 @@ async fn segments_refer_to_segments_but_not_in_a_cycle() {
 
 /// Random rules for the property test.
 impl Gen {
-
     fn condition(&mut self, depth: u32) -> Condition {
         let cities = ["London", "paris", "上海", "Zürich", ""];
         match self.below(if depth >= 3 { 9 } else { 11 }) {
@@ -676,6 +675,9 @@ async fn property_damaged_rule_documents_are_clear_errors_or_count_the_same_both
             }
         }
     }
-    assert!(refused > 100 && counted > 200, "{refused} refused, {counted} counted");
+    assert!(
+        refused > 100 && counted > 200,
+        "{refused} refused, {counted} counted"
+    );
     assert_eq!(t.count("customers").await, 4, "nothing was dropped");
 }

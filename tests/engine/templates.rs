@@ -233,6 +233,50 @@ fn compiled_plans_render_exactly_like_handlebars() {
     assert!(compared > 2500, "only {compared} cases compared");
 }
 
+/// Long templates are parsed in pieces (handlebars-rust's own parse is quadratic in length);
+/// the pieces must render exactly as the whole does, whitespace rules included.
+#[test]
+fn long_templates_parsed_in_pieces_render_exactly_like_handlebars() {
+    let parts = [
+        "Hi {{name}}, {{{name}}} {{city}}!",
+        "\n  {{#if vip}}\n  line\n  {{/if}}\n{{~name~}}  end {{!-- comment --}}{{! short }}",
+        "{{#each items}}[{{@index}}: {{name}} {{../name}}]{{else}}none{{/each}}",
+        "\n{{#unless vip}}\nnot vip\n{{/unless}}\n",
+        " {{name~}}   \n  {{~city}} ",
+        "{{#each this}}{{@key}}{{/each}}",
+        "x{{price}}y",
+    ];
+    let mut rng = Rng(0x70_1EC3_5000);
+    let mut hbs = reference::registry();
+    for round in 0..20 {
+        let mut source = String::new();
+        while source.len() < 20_000 {
+            source.push_str(parts[(rng.next() % parts.len() as u64) as usize]);
+        }
+        let plan = compile(&source, Escaping::Html).unwrap();
+        hbs.register_template_string("long", &source).unwrap();
+        for _ in 0..10 {
+            let mut data = rng.object(0);
+            data["locale"] = json!("en-US");
+            let Ok(expected) = hbs.render("long", &data) else {
+                continue;
+            };
+            let mut out = Vec::new();
+            plan.render(
+                &data,
+                &RenderEnv { locale: "en-US" },
+                &mut out,
+                &mut Notes::default(),
+            )
+            .unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), expected, "round {round}");
+        }
+        // Places are in the whole source: the last merge tag is on the source's last lines.
+        let last = plan.slots().last().unwrap();
+        assert!(last.line + 5 >= source.lines().count(), "{last:?}");
+    }
+}
+
 /// The starter emails as a customer reads them (subject, preheader, plain text); the snapshots
 /// under tests/engine/snapshots were read and accepted by hand.
 #[test]
