@@ -273,7 +273,7 @@ pub struct DemoReport {
     pub workspace: String,
     pub customers: ImportSummary,
     pub events: ImportSummary,
-    pub model: crate::segments::scores::FitReport,
+    pub model: crate::scores::FitReport,
     pub templates: usize,
     pub campaigns: Vec<RenderSummary>,
 }
@@ -316,18 +316,54 @@ impl std::fmt::Display for DemoReport {
     }
 }
 
-pub async fn create_demo(
-    dir: &Path,
-    db: &Path,
-    customers: usize,
-) -> Result<DemoReport, Box<dyn std::error::Error>> {
+/// Why the demo could not be made: one of the steps a user would take by hand failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("cannot write the demo files: {0}")]
+    Files(#[from] std::io::Error),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Import(#[from] crate::customers::ImportError),
+    #[error(transparent)]
+    Scores(#[from] crate::scores::ScoresError),
+    #[error(transparent)]
+    Templates(#[from] template_store::TemplateStoreError),
+    #[error(transparent)]
+    Template(#[from] crate::templates::TemplateError),
+    #[error(transparent)]
+    Address(#[from] crate::render::eml::HeaderError),
+    #[error(transparent)]
+    Render(#[from] crate::render::batch::BatchError),
+    #[error("database error: {0}")]
+    Sql(#[from] sqlx::Error),
+}
+
+impl crate::error::Coded for DemoError {
+    fn kind(&self) -> crate::error::ErrorKind {
+        use crate::error::{Coded, ErrorKind};
+        match self {
+            DemoError::Files(e) => Coded::kind(e),
+            DemoError::Store(e) => e.kind(),
+            DemoError::Import(e) => e.kind(),
+            DemoError::Scores(e) => e.kind(),
+            DemoError::Templates(e) => e.kind(),
+            DemoError::Template(e) => e.kind(),
+            DemoError::Address(e) => e.kind(),
+            DemoError::Render(e) => e.kind(),
+            DemoError::Sql(_) => ErrorKind::Database,
+        }
+    }
+}
+
+pub async fn create_demo(dir: &Path, db: &Path, customers: usize) -> Result<DemoReport, DemoError> {
     let (customers_csv, purchases_csv) = write_demo_files(dir, customers, 20261122)?;
     let ws = Workspace::open(db, Access::Create).await?;
     let quiet = |_| {};
     let options = ImportOptions::default();
     let customers = import_customers(&ws, &customers_csv, &options, &quiet).await?;
     let events = import_events(&ws, &purchases_csv, &options, &quiet).await?;
-    let model = crate::segments::scores::fit_models(&ws.pool, None).await?;
+    let model = crate::scores::fit_models(&ws.pool, None).await?;
     let templates = template_store::install_starter_templates(&ws.pool).await?;
     let mut campaigns = Vec::new();
     // One campaign, in each customer's language: Chinese-locale customers get the Chinese email

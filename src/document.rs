@@ -25,6 +25,10 @@ pub enum DocumentError {
     UnknownKey { key: String, path: String },
 }
 
+crate::coded!(DocumentError {
+    _ => InvalidInput,
+});
+
 /// Parses `text` as a `T`, refusing keys `T` does not have, at any depth.
 pub fn parse_strict<T: DeserializeOwned + Serialize>(text: &str) -> Result<T, DocumentError> {
     let value: Value = serde_json::from_str(text).map_err(|e| match e.classify() {

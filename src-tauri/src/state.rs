@@ -10,7 +10,7 @@ use tessera_engine::segments::SegmentIndex;
 use tessera_engine::store::{Access, Workspace};
 use tokio::sync::{Mutex, RwLock, RwLockReadGuard};
 
-use crate::error::{database, CommandError, CommandResult, ErrorCode};
+use crate::error::{crashed, CommandError, CommandResult, ErrorCode};
 
 pub struct Open {
     pub workspace: Workspace,
@@ -75,7 +75,7 @@ async fn load_index(workspace: &Workspace) -> CommandResult<Arc<SegmentIndex>> {
     let path = workspace.path.clone();
     tokio::task::spawn_blocking(move || SegmentIndex::load(&path))
         .await
-        .map_err(database)?
+        .map_err(crashed)?
         .map(Arc::new)
-        .map_err(database)
+        .map_err(CommandError::from)
 }

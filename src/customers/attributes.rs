@@ -4,7 +4,7 @@
 use serde_json::{Number, Value};
 
 use super::source::Cell;
-use super::values::{parse_bool, parse_date, parse_number, parse_timestamp};
+use crate::values::{parse_bool, parse_date, parse_number, parse_timestamp};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -50,7 +50,7 @@ pub enum Field {
 /// Header spelled for matching: compatibility-normalized and lower case, without spaces,
 /// dashes, underscores, dots or invisible characters (a byte-order mark before `email`).
 fn squash(header: &str) -> String {
-    super::clean::identifier(header)
+    crate::values::clean::identifier(header)
         .to_lowercase()
         .chars()
         .filter(|c| !matches!(c, ' ' | '-' | '_' | '.' | '　'))
@@ -258,8 +258,17 @@ fn known_field(squashed: &str, target: Target) -> Option<Field> {
     Some(common)
 }
 
+/// An import setting that is not one: a field name, a delimiter or an encoding as typed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct SettingError(pub String);
+
+crate::coded!(SettingError {
+    _ => InvalidInput,
+});
+
 /// Parses the FIELD of `--map COLUMN=FIELD`.
-pub fn parse_field(name: &str) -> Result<Field, String> {
+pub fn parse_field(name: &str) -> Result<Field, SettingError> {
     let field = match name.trim() {
         "email" => Field::Email,
         "phone" => Field::Phone,
@@ -283,9 +292,9 @@ pub fn parse_field(name: &str) -> Result<Field, String> {
                     "sms" => Channel::Sms,
                     "push" => Channel::Push,
                     _ => {
-                        return Err(format!(
+                        return Err(SettingError(format!(
                             "unknown consent channel '{rest}' (email, sms or push)"
-                        ))
+                        )))
                     }
                 };
                 Field::Consent {
@@ -298,10 +307,10 @@ pub fn parse_field(name: &str) -> Result<Field, String> {
             {
                 Field::Custom(attribute_name(attr))
             } else {
-                return Err(format!(
+                return Err(SettingError(format!(
                     "unknown field '{other}' (email, phone, first_name, last_name, name, external_id, locale, tags, \
                      consent:CHANNEL, optout:CHANNEL, timestamp, type, value, attribute:NAME, ignore)"
-                ));
+                )));
             }
         }
     };
@@ -360,6 +369,10 @@ pub enum MappingError {
     #[error("column '{column}' has no letters or digits to name an attribute after; map it with --map '{column}=attribute:NAME' or --map '{column}=ignore'")]
     Unnamed { column: String },
 }
+
+crate::coded!(MappingError {
+    _ => ColumnMapping,
+});
 
 fn quoted(columns: &[String]) -> String {
     columns
@@ -453,12 +466,12 @@ pub fn check_mapping(
 }
 
 /// Parses `--map` arguments (`COLUMN=FIELD`).
-pub fn parse_overrides(args: &[String]) -> Result<HashMap<String, Field>, String> {
+pub fn parse_overrides(args: &[String]) -> Result<HashMap<String, Field>, SettingError> {
     args.iter()
         .map(|arg| {
             let (column, field) = arg
                 .split_once('=')
-                .ok_or_else(|| format!("--map '{arg}' is not COLUMN=FIELD"))?;
+                .ok_or_else(|| SettingError(format!("--map '{arg}' is not COLUMN=FIELD")))?;
             Ok((column.trim().to_string(), parse_field(field)?))
         })
         .collect()

@@ -20,14 +20,14 @@ impl Encoding {
 }
 
 impl std::str::FromStr for Encoding {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = super::SettingError;
+    fn from_str(s: &str) -> Result<Self, super::SettingError> {
         match s.to_ascii_lowercase().replace(['-', '_'], "").as_str() {
             "utf8" => Ok(Encoding::Utf8),
             "gb18030" | "gbk" | "gb2312" | "cp936" => Ok(Encoding::Gb18030),
-            _ => Err(format!(
+            _ => Err(super::SettingError(format!(
                 "unknown encoding '{s}' (expected utf-8 or gb18030)"
-            )),
+            ))),
         }
     }
 }

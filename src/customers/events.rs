@@ -9,21 +9,21 @@ use std::path::Path;
 use serde_json::{Map, Value};
 use sqlx::Connection as _;
 
-use super::clean::{self, Cleaned};
 use super::columns::{map_columns, Field, Target};
 use super::identity::{load_key_owners, Key, KeyKind};
 use super::import::cleaned_warning;
 use super::report::{ImportSummary, Rejection};
 use super::source::decode_file;
 use super::source::{Cell, SourceRow};
-use super::values::{
-    normalize_email, normalize_external_id, normalize_phone, parse_number, parse_timestamp,
-};
 use super::{
     load_table, read_bytes, report, unreadable_rows, Counts, ImportError, ImportOptions, Progress,
 };
 use crate::store::{
     checkpoint_in_background, insert_each, now_text, with_index_rebuilt, with_sqlite, Workspace,
+};
+use crate::values::clean::{self, Cleaned};
+use crate::values::{
+    normalize_email, normalize_external_id, normalize_phone, parse_number, parse_timestamp,
 };
 
 /// Where a row came from in the file, for its rejection.
@@ -309,9 +309,7 @@ async fn run_events_import(
     .execute(&mut *tx)
     .await?;
     // Scores depend on purchase history: recomputed in the same transaction.
-    crate::segments::scores::refresh_scores(&mut tx, chrono::Utc::now().date_naive())
-        .await
-        .map_err(|e| ImportError::Scores(Box::new(e)))?;
+    crate::scores::refresh_scores(&mut tx, chrono::Utc::now().date_naive()).await?;
     crate::store::refresh_statistics(&mut tx).await?;
     let report = report(
         "events",

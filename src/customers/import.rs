@@ -11,14 +11,12 @@ use serde_json::Value;
 use sqlx::{Connection as _, Row, SqliteConnection};
 
 use super::attributes::{self, AttrType};
-use super::clean::{self, Cleaned};
 use super::columns::{map_columns, Field, Target};
 use super::identity::{group_records, load_key_owners, Key, KeyKind};
 use super::profile::{load_profiles, Profile};
 use super::report::{ImportSummary, Rejection, RowError};
 use super::source::decode_file;
 use super::source::{Cell, SourceRow, SourceTable};
-use super::values::{normalize_email, normalize_external_id, normalize_phone, parse_flag};
 use super::{
     load_table, read_bytes, report, unreadable_rows, Counts, ImportError, ImportOptions, Progress,
 };
@@ -26,6 +24,8 @@ use crate::store::{
     checkpoint_in_background, insert_each_index_after, insert_rows, now_text, with_sqlite,
     Workspace,
 };
+use crate::values::clean::{self, Cleaned};
+use crate::values::{normalize_email, normalize_external_id, normalize_phone, parse_flag};
 
 /// One valid row, ready to be folded into a profile.
 struct CustomerRecord {
@@ -546,9 +546,7 @@ async fn run_customers_import(
     write(&mut tx, &plan, &new_types, import_id).await?;
     if !plan.merges.is_empty() {
         // Merges move purchases between customers: their scores change.
-        crate::segments::scores::refresh_scores(&mut tx, chrono::Utc::now().date_naive())
-            .await
-            .map_err(|e| ImportError::Scores(Box::new(e)))?;
+        crate::scores::refresh_scores(&mut tx, chrono::Utc::now().date_naive()).await?;
     }
     crate::store::refresh_statistics(&mut tx).await?;
     let counts = Counts {

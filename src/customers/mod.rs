@@ -2,7 +2,6 @@
 //! validation), identity merge, and the 360° profile.
 
 pub mod attributes;
-pub mod clean;
 pub mod columns;
 mod csv_text;
 pub mod decode;
@@ -12,17 +11,19 @@ mod import;
 pub mod inspect;
 mod list;
 pub mod profile;
+pub(crate) mod purchases;
 mod report;
 pub mod show;
 pub mod source;
-pub mod values;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-pub use columns::{field_name, parse_field, parse_overrides, Field, MappingError, Target};
+pub use columns::{
+    field_name, parse_field, parse_overrides, Field, MappingError, SettingError, Target,
+};
 pub use decode::Encoding;
 pub use events::import_events;
 pub use import::{import_customers, split_full_name};
@@ -50,11 +51,13 @@ pub struct ImportOptions {
 }
 
 /// A delimiter as the user types it: one character, or `tab`.
-pub fn parse_delimiter(text: &str) -> Result<u8, String> {
+pub fn parse_delimiter(text: &str) -> Result<u8, SettingError> {
     match text {
         "tab" | "\\t" | "\t" => Ok(b'\t'),
         d if d.len() == 1 => Ok(d.as_bytes()[0]),
-        d => Err(format!("delimiter '{d}' must be one character or 'tab'")),
+        d => Err(SettingError(format!(
+            "delimiter '{d}' must be one character or 'tab'"
+        ))),
     }
 }
 
@@ -116,7 +119,7 @@ pub enum ImportError {
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("cannot recompute scores: {0}")]
-    Scores(Box<crate::segments::SegmentError>),
+    Scores(#[from] crate::scores::ScoresError),
     #[error("cannot write the rejected rows to {path} ({source}); nothing was imported")]
     Report {
         path: PathBuf,
@@ -132,6 +135,14 @@ pub enum ImportError {
     #[error("the import was cancelled; nothing was changed")]
     Cancelled,
 }
+
+crate::coded!(ImportError {
+    ImportError::Cancelled => Cancelled,
+    ImportError::Mapping(_) => ColumnMapping,
+    ImportError::Sql(_) | ImportError::Sqlite(_) | ImportError::Scores(_) => Database,
+    ImportError::Read { .. } | ImportError::Report { .. } | ImportError::ReportAfterCommit { .. } => Io,
+    ImportError::Source(_) | ImportError::NoKeyColumn { .. } | ImportError::MissingColumn { .. } => InvalidInput,
+});
 
 fn load_table<'a>(
     path: &Path,

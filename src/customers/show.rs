@@ -5,7 +5,7 @@ use sqlx::{Row, SqlitePool};
 
 use super::identity::KeyKind;
 use super::profile::load_profiles;
-use super::values::{normalize_email, normalize_phone};
+use crate::values::{normalize_email, normalize_phone};
 
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, serde::Serialize)]

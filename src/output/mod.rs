@@ -38,6 +38,12 @@ pub enum OutputError {
     },
 }
 
+crate::coded!(OutputError {
+    OutputError::NotOurs { .. } | OutputError::NotAFolder(_) | OutputError::Symlink(_) | OutputError::Root(_) => FolderNotEmpty,
+    OutputError::Exists(_) | OutputError::Workspace(_) | OutputError::IsFolder(_) => InvalidInput,
+    OutputError::BadName(_) | OutputError::Io { .. } => Io,
+});
+
 impl OutputError {
     pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> OutputError {
         let path = path.into();

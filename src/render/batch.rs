@@ -96,6 +96,14 @@ pub enum BatchError {
     Output(#[from] OutputError),
 }
 
+impl crate::error::Coded for BatchError {
+    fn kind(&self) -> crate::error::ErrorKind {
+        match self {
+            BatchError::Output(e) => crate::error::Coded::kind(e),
+        }
+    }
+}
+
 /// Percent-encodes a value for a URL query.
 fn url_encode(s: &str) -> String {
     s.bytes()

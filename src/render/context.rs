@@ -9,14 +9,7 @@ use sqlx::{Row, SqlitePool};
 
 use crate::customers::attributes::number_value;
 use crate::customers::profile::{load_profiles, Profile};
-
-/// Event types that count as purchases, as an SQL list (a macro so queries stay `&'static str`).
-#[macro_export]
-macro_rules! purchase_types_sql {
-    () => {
-        "('purchase', 'order', '购买', '订单')"
-    };
-}
+use crate::customers::purchases::purchase_types_sql;
 
 /// Which customers to load.
 #[derive(Debug, Clone)]
@@ -95,7 +88,7 @@ pub async fn load_contexts(
     let mut popularity: HashMap<(String, String), (usize, Purchase)> = HashMap::new();
     for r in sqlx::query(concat!(
         "SELECT customer_id, occurred_at, value, properties FROM events WHERE type IN ",
-        crate::purchase_types_sql!(),
+        purchase_types_sql!(),
         " ORDER BY occurred_at"
     ))
     .fetch_all(pool)

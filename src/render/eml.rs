@@ -23,6 +23,10 @@ pub enum HeaderError {
     Unsubscribe(String),
 }
 
+crate::coded!(HeaderError {
+    _ => InvalidAddress,
+});
+
 /// A sender or recipient: an optional display name and a checked address.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mailbox {
@@ -57,7 +61,7 @@ impl Mailbox {
     pub fn new(name: Option<String>, address: &str) -> Option<Mailbox> {
         let address = address.trim();
         let plain = address.is_ascii() && !address.contains(['"', '<', '>', ' ']);
-        let checked = crate::customers::values::normalize_email(address).filter(|_| plain)?;
+        let checked = crate::values::normalize_email(address).filter(|_| plain)?;
         Some(Mailbox {
             name: name.map(|n| one_line(&n)).filter(|n| !n.is_empty()),
             address: checked,

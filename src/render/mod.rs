@@ -4,6 +4,7 @@
 pub mod batch;
 pub mod context;
 pub mod eml;
+pub mod export;
 pub mod missing;
 pub mod preview;
 

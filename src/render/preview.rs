@@ -21,6 +21,12 @@ pub enum PreviewError {
     Render(String),
 }
 
+crate::coded!(PreviewError {
+    PreviewError::NoCustomer(_) => NotFound,
+    PreviewError::Sql(_) => Database,
+    PreviewError::Render(_) => Template,
+});
+
 /// The merge data of one customer, as a batch render would see it.
 pub async fn preview_data(
     pool: &SqlitePool,

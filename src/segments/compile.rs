@@ -21,8 +21,8 @@ use super::rule::{
     condition_path, Condition, ConsentStatus, DateOp, FieldOp, FirstOrLast, Group, Match, Measure,
     Rule, RuleError, TagOp, Window,
 };
-use super::scores::RFM_GROUPS;
 use crate::customers::attributes::AttrType;
+use crate::scores::RFM_GROUPS;
 
 /// What a rule may refer to: the workspace's attributes and saved segments.
 #[derive(Debug, Clone, Default)]
@@ -96,7 +96,7 @@ pub fn resolve_field(field: &str, catalog: &Catalog) -> Option<(FieldSource, Att
 
 /// A calendar date given in a rule.
 pub fn rule_date(value: &str) -> Option<NaiveDate> {
-    crate::customers::values::parse_date(value)
+    crate::values::parse_date(value)
 }
 
 pub fn day_start(date: NaiveDate) -> i64 {

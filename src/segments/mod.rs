@@ -4,12 +4,9 @@
 
 pub mod compile;
 pub mod describe;
-pub mod export;
 pub mod index;
-pub mod models;
 pub mod query;
 pub mod rule;
-pub mod scores;
 pub mod store;
 
 pub use compile::{Catalog, Clock};

@@ -21,6 +21,12 @@ pub enum SegmentError {
     Sqlite(#[from] rusqlite::Error),
 }
 
+crate::coded!(SegmentError {
+    SegmentError::NotFound(_) => NotFound,
+    SegmentError::Sql(_) | SegmentError::Sqlite(_) => Database,
+    SegmentError::Rule(_) | SegmentError::Name(_) => InvalidInput,
+});
+
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct FunnelStep {

@@ -331,6 +331,10 @@ pub enum RuleError {
     Condition { path: String, message: String },
 }
 
+crate::coded!(RuleError {
+    _ => InvalidInput,
+});
+
 impl Rule {
     /// Reads a rule document: unknown keys are errors (a misspelled `"nott"` must not silently
     /// count the opposite), and so are rules beyond the size, depth and value limits.

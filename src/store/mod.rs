@@ -56,6 +56,13 @@ pub enum StoreError {
     Sql(#[from] sqlx::Error),
 }
 
+crate::coded!(StoreError {
+    StoreError::Missing(_) => NotFound,
+    StoreError::Foreign { .. } => NotAWorkspace,
+    StoreError::CreateDir { .. } => Io,
+    StoreError::Open { .. } | StoreError::Migrate { .. } | StoreError::Sql(_) => Database,
+});
+
 /// An open workspace: a pool of connections to one SQLite file.
 #[derive(Clone)]
 pub struct Workspace {

@@ -14,6 +14,10 @@ pub enum NameError {
     Character { what: &'static str, found: String },
 }
 
+crate::coded!(NameError {
+    _ => InvalidInput,
+});
+
 /// `name` trimmed, if it is a usable name for a `what` ("template", "segment", …): not empty,
 /// at most [`MAX_NAME_CHARS`] characters, no control or invisible characters, no `/` or `\`,
 /// and not `.` or `..` (names may become file names in exports).
@@ -28,7 +32,7 @@ pub fn check_name<'a>(name: &'a str, what: &'static str) -> Result<&'a str, Name
     }
     if let Some(c) = name
         .chars()
-        .find(|c| c.is_control() || crate::customers::clean::is_invisible(*c))
+        .find(|c| c.is_control() || crate::values::clean::is_invisible(*c))
     {
         return Err(NameError::Character {
             what,

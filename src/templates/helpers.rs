@@ -115,8 +115,8 @@ fn loosely_equal(a: &Value, b: &Value) -> bool {
 
 fn date_of(v: &Value) -> Option<chrono::NaiveDate> {
     let s = v.as_str()?;
-    crate::customers::values::parse_date(s.get(..10).unwrap_or(s))
-        .or_else(|| crate::customers::values::parse_timestamp(s).map(|t| t.date_naive()))
+    crate::values::parse_date(s.get(..10).unwrap_or(s))
+        .or_else(|| crate::values::parse_timestamp(s).map(|t| t.date_naive()))
 }
 
 fn h_default(a: &HelperArgs) -> Result<Value, String> {

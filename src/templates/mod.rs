@@ -44,3 +44,13 @@ impl TemplateError {
         TemplateError::at(e.reason().to_string(), line, column)
     }
 }
+
+impl crate::error::Coded for TemplateError {
+    fn kind(&self) -> crate::error::ErrorKind {
+        crate::error::ErrorKind::Template
+    }
+
+    fn place(&self) -> Option<(usize, usize)> {
+        Some((self.line, self.column))
+    }
+}

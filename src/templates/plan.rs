@@ -640,6 +640,16 @@ pub struct RenderError {
     pub message: String,
 }
 
+impl crate::error::Coded for RenderError {
+    fn kind(&self) -> crate::error::ErrorKind {
+        crate::error::ErrorKind::Template
+    }
+
+    fn place(&self) -> Option<(usize, usize)> {
+        Some((self.line, self.column))
+    }
+}
+
 impl Plan {
     pub fn slots(&self) -> &[Slot] {
         &self.slots

@@ -46,6 +46,25 @@ pub enum TemplateStoreError {
     Sql(#[from] sqlx::Error),
 }
 
+impl crate::error::Coded for TemplateStoreError {
+    fn kind(&self) -> crate::error::ErrorKind {
+        use crate::error::ErrorKind;
+        match self {
+            TemplateStoreError::Invalid { .. } => ErrorKind::Template,
+            TemplateStoreError::NotFound(_) => ErrorKind::NotFound,
+            TemplateStoreError::Name(_) => ErrorKind::InvalidInput,
+            TemplateStoreError::Sql(_) => ErrorKind::Database,
+        }
+    }
+
+    fn place(&self) -> Option<(usize, usize)> {
+        match self {
+            TemplateStoreError::Invalid { error, .. } => Some((error.line, error.column)),
+            _ => None,
+        }
+    }
+}
+
 /// Saves (or replaces) an email template after checking that it compiles. The source is stored
 /// as written, never rewritten.
 pub async fn save_email_template(

@@ -764,7 +764,7 @@ async fn future_dated_events_are_rejected_and_the_models_end_today() {
     .await
     .unwrap();
     assert_eq!(allowed.inserted, 1);
-    let report = tessera_engine::segments::scores::fit_models(&t.ws.pool, None)
+    let report = tessera_engine::scores::fit_models(&t.ws.pool, None)
         .await
         .unwrap();
     assert_eq!(

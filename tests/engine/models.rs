@@ -1,7 +1,7 @@
 //! BG/NBD and Gamma-Gamma reproduce the published CDNOW estimates through the real pipeline:
 //! the raw transaction log imported as events, fitted on the 39-week calibration period.
 
-use tessera_engine::segments::scores::fit_models;
+use tessera_engine::scores::fit_models;
 
 use crate::support::TestWorkspace;
 
@@ -89,7 +89,7 @@ async fn scores_follow_the_fit_and_explain_a_customer() {
         .await
         .unwrap()
         .unwrap();
-    let view = tessera_engine::segments::scores::customer_scores(&t.ws.pool, id)
+    let view = tessera_engine::scores::customer_scores(&t.ws.pool, id)
         .await
         .unwrap()
         .unwrap();
@@ -101,7 +101,7 @@ async fn scores_follow_the_fit_and_explain_a_customer() {
     );
     assert_eq!(
         view.rfm_group,
-        tessera_engine::segments::scores::rfm_group(view.r, view.f)
+        tessera_engine::scores::rfm_group(view.r, view.f)
     );
     let explained = view.explain().join("\n");
     assert!(
@@ -110,13 +110,13 @@ async fn scores_follow_the_fit_and_explain_a_customer() {
         "{explained}"
     );
     // FHL (2005) give 1.226 expected purchases in the next 39 weeks for this history.
-    let m = tessera_engine::segments::scores::latest_fit(&t.ws.pool)
+    let m = tessera_engine::scores::latest_fit(&t.ws.pool)
         .await
         .unwrap()
         .unwrap()
         .bgnbd
         .unwrap();
-    let history = tessera_engine::segments::models::History {
+    let history = tessera_engine::scores::models::History {
         x: 2.0,
         t_x: 30.43,
         t: 38.86,

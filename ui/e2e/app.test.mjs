@@ -78,9 +78,7 @@ test("importing a CSV with a bad row shows the rejection with its line", async (
 
 test("a file whose columns collide is explained and not imported until mapped", async () => {
   const csv = join(scratch, "colliding.csv");
-  writeFileSync(csv, "email,City,city
-collide@example.com,Paris,Lyon
-");
+  writeFileSync(csv, "email,City,city\ncollide@example.com,Paris,Lyon\n");
   await app.type("[data-testid=import-path]", csv);
   const problem = await app.waitFor("[data-testid=import-problem]", (t) => t.length > 0);
   assert.match(problem, /“City”, “city”.*attribute “city”/);

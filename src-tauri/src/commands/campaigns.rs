@@ -12,7 +12,7 @@ use tessera_engine::segments::{Clock, Rule};
 use tessera_engine::templates::compile_email;
 use tessera_engine::templates::store::load_template_source;
 
-use crate::error::{database, CommandError, CommandResult, ErrorCode};
+use crate::error::{crashed, CommandError, CommandResult, ErrorCode};
 use crate::state::{AppState, Open};
 
 /// The merge data of everyone `audience` selects, from the segment index.
@@ -25,7 +25,7 @@ pub async fn audience_contexts(
     let members = open.index.members(audience, &catalog, Clock { now })?;
     load_contexts(&open.workspace.pool, &Selection::Customers(members), now)
         .await
-        .map_err(database)
+        .map_err(CommandError::from)
 }
 
 #[derive(Debug, serde::Deserialize, specta::Type)]
@@ -70,7 +70,7 @@ pub async fn campaign_render(
     let cancel = state.cancel_render.clone();
     cancel.store(false, Ordering::Relaxed);
     *state.last_render.lock().await = Some(options.out.clone());
-    let summary = tauri::async_runtime::spawn_blocking(move || {
+    let summary = tokio::task::spawn_blocking(move || {
         let progress = |done: usize, total: usize| {
             let _ = on_progress.send(RenderProgress {
                 done: done as u32,
@@ -80,7 +80,7 @@ pub async fn campaign_render(
         render_batch(&template, &mut contexts, &options, &progress, &cancel)
     })
     .await
-    .map_err(database)?;
+    .map_err(crashed)?;
     Ok(summary?)
 }
 

@@ -11,7 +11,7 @@ use tessera_engine::customers::{
     Progress, Target,
 };
 
-use crate::error::{database, CommandError, CommandResult, ErrorCode};
+use crate::error::{crashed, CommandError, CommandResult, ErrorCode};
 use crate::state::AppState;
 
 #[tauri::command]
@@ -23,7 +23,7 @@ pub async fn customers_page(
     let open = state.current().await?;
     customer_page(&open.workspace.pool, &query)
         .await
-        .map_err(database)
+        .map_err(CommandError::from)
 }
 
 /// A customer's place in id order, for stepping on from a customer found by search.
@@ -33,7 +33,7 @@ pub async fn customer_position_get(id: i32, state: State<'_, AppState>) -> Comma
     let open = state.current().await?;
     customer_position(&open.workspace.pool, id.into())
         .await
-        .map_err(database)
+        .map_err(CommandError::from)
 }
 
 #[tauri::command]
@@ -41,8 +41,7 @@ pub async fn customer_position_get(id: i32, state: State<'_, AppState>) -> Comma
 pub async fn customer_get(id: i32, state: State<'_, AppState>) -> CommandResult<CustomerView> {
     let open = state.current().await?;
     customer_view(&open.workspace.pool, id.into())
-        .await
-        .map_err(database)?
+        .await?
         .ok_or_else(|| CommandError::new(ErrorCode::NotFound, format!("no customer with id {id}")))
 }
 
@@ -65,27 +64,17 @@ pub struct ImportSettings {
 }
 
 fn import_options(settings: &ImportSettings) -> CommandResult<ImportOptions> {
-    let invalid = |message: String| CommandError::new(ErrorCode::InvalidInput, message);
     let mut overrides = HashMap::new();
     for (column, field) in &settings.mapping {
-        overrides.insert(
-            column.trim().to_string(),
-            parse_field(field).map_err(invalid)?,
-        );
+        overrides.insert(column.trim().to_string(), parse_field(field)?);
     }
     Ok(ImportOptions {
-        encoding: settings
-            .encoding
-            .as_deref()
-            .map(str::parse)
-            .transpose()
-            .map_err(invalid)?,
+        encoding: settings.encoding.as_deref().map(str::parse).transpose()?,
         delimiter: settings
             .delimiter
             .as_deref()
             .map(parse_delimiter)
-            .transpose()
-            .map_err(invalid)?,
+            .transpose()?,
         overrides,
         ..ImportOptions::default()
     })
@@ -110,7 +99,7 @@ pub async fn import_preview(
     let options = import_options(&settings)?;
     tokio::task::spawn_blocking(move || preview_file(Path::new(&path), &options, target(kind)))
         .await
-        .map_err(database)?
+        .map_err(crashed)?
         .map_err(CommandError::from)
 }
 

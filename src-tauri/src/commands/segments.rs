@@ -2,7 +2,7 @@ use std::path::Path;
 
 use tauri::State;
 use tessera_engine::output::{write_file, Overwrite};
-use tessera_engine::segments::export::members_csv;
+use tessera_engine::render::export::members_csv;
 use tessera_engine::segments::store::{list_segments, load_catalog, load_segment, save_segment};
 use tessera_engine::segments::{Clock, Rule, SegmentCount};
 

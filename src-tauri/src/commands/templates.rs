@@ -10,7 +10,7 @@ use tessera_engine::templates::store::{list_templates, load_template_source, sav
 use tessera_engine::templates::{compile_email, RenderedEmail};
 
 use super::campaigns::audience_contexts;
-use crate::error::CommandResult;
+use crate::error::{crashed, CommandResult};
 use crate::state::AppState;
 
 #[derive(Debug, serde::Serialize, specta::Type)]
@@ -71,7 +71,7 @@ pub async fn template_missing_fields(
     let open = state.current().await?;
     let mut contexts = audience_contexts(&open, &audience, chrono::Utc::now()).await?;
     drop(open);
-    let report = tauri::async_runtime::spawn_blocking(move || {
+    let report = tokio::task::spawn_blocking(move || {
         add_unsubscribe_links(&mut contexts, &UnsubscribePattern::default());
         let (receivers, _, _) = eligible(&contexts);
         MissingReport {
@@ -80,7 +80,7 @@ pub async fn template_missing_fields(
         }
     })
     .await
-    .map_err(crate::error::database)?;
+    .map_err(crashed)?;
     Ok(report)
 }
 

@@ -4,7 +4,7 @@ use tessera_engine::demo::create_demo;
 use tessera_engine::store::{Access, Workspace};
 use tessera_engine::templates::store::install_starter_templates;
 
-use crate::error::{database, CommandError, CommandResult, ErrorCode};
+use crate::error::{CommandError, CommandResult, ErrorCode};
 use crate::state::AppState;
 
 /// Size of the demo workspace: enough to page, segment and preview, quick to create.
@@ -16,9 +16,7 @@ pub async fn workspace_open_demo(state: State<'_, AppState>) -> CommandResult<Wo
     let dir = state.data_dir.join("demo");
     let db = dir.join("workspace.sqlite");
     if !db.exists() {
-        create_demo(&dir, &db, DEMO_CUSTOMERS)
-            .await
-            .map_err(database)?;
+        create_demo(&dir, &db, DEMO_CUSTOMERS).await?;
     }
     state.open(&db, Access::Existing).await?;
     workspace_status(state).await
@@ -61,5 +59,5 @@ pub async fn workspace_create(
 pub async fn workspace_status(state: State<'_, AppState>) -> CommandResult<WorkspaceStatus> {
     let open = state.current().await?;
     let path = open.workspace.path.display().to_string();
-    status(&open.workspace.pool, &path).await.map_err(database)
+    Ok(status(&open.workspace.pool, &path).await?)
 }

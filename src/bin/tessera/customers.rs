@@ -2,7 +2,7 @@
 
 use clap::Subcommand;
 use tessera_engine::customers::show::{customer_view, find_customer, workspace_status};
-use tessera_engine::segments::scores::customer_scores;
+use tessera_engine::scores::customer_scores;
 use tessera_engine::store::Workspace;
 
 use crate::terminal::{json, say};

@@ -1,9 +1,9 @@
 //! `tessera model fit`.
 
 use clap::Subcommand;
-use tessera_engine::customers::values::parse_date;
-use tessera_engine::segments::scores::fit_models;
+use tessera_engine::scores::fit_models;
 use tessera_engine::store::Workspace;
+use tessera_engine::values::parse_date;
 
 use crate::terminal::{json, say};
 use crate::Failure;

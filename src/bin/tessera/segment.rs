@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use clap::Subcommand;
 use tessera_engine::output::{write_file, Overwrite};
+use tessera_engine::render::export::members_csv;
 use tessera_engine::render::{load_contexts, Selection};
 use tessera_engine::segments::describe::describe;
-use tessera_engine::segments::export::members_csv;
 use tessera_engine::segments::store::{list_segments, load_catalog, load_segment, save_segment};
 use tessera_engine::segments::{count, members, Clock, Rule};
 use tessera_engine::store::Workspace;
@@ -63,7 +63,7 @@ pub fn clock(now: Option<&str>) -> Result<Clock, Failure> {
             .map(|t| t.with_timezone(&Utc))
             .ok()
             .or_else(|| {
-                tessera_engine::customers::values::parse_date(text)
+                tessera_engine::values::parse_date(text)
                     .and_then(|d| d.and_hms_opt(12, 0, 0))
                     .map(|t| t.and_utc())
             })

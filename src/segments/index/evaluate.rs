@@ -9,6 +9,7 @@ use std::sync::Mutex;
 use chrono::{Datelike, Duration, NaiveDate};
 
 use super::{Bits, FieldColumn, SegmentIndex, NONE};
+use crate::scores::RFM_GROUPS;
 use crate::segments::compile::{
     check, day_start, resolve_field, rule_date, Catalog, Clock, FieldSource,
 };
@@ -18,7 +19,6 @@ use crate::segments::rule::{
     condition_path, Condition, ConsentStatus, DateOp, FieldOp, FirstOrLast, Group, Match, Measure,
     PropertyFilter, Rule, RuleError, TagOp, Window, BANDS,
 };
-use crate::segments::scores::RFM_GROUPS;
 
 impl SegmentIndex {
     /// The exact count and the funnel, as `segments::count` gives them from SQL.

@@ -10,9 +10,9 @@ use rusqlite::{Connection, OpenFlags, Row};
 use super::{
     Bits, EventColumns, FieldColumn, FieldValue, LabelColumn, PropertyColumn, SegmentIndex, NONE,
 };
+use crate::scores::RFM_GROUPS;
 use crate::segments::compile::BUILTIN_FIELDS;
 use crate::segments::rule::{BandScore, ScoreName, BANDS};
-use crate::segments::scores::RFM_GROUPS;
 
 impl SegmentIndex {
     /// Reads the workspace file through rusqlite: streaming millions of rows through sqlx costs

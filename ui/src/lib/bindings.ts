@@ -96,7 +96,7 @@ export type ColumnPreview = {
 };
 
 export type CommandError = {
-	code: ErrorCode,
+	code: ErrorKind,
 	message: string,
 	/**  Where a template error is: 1-based line and column. */
 	line: number | null,
@@ -165,17 +165,24 @@ export type DateOp = { date: "before"; value: string } | { date: "after"; value:
 /**  The date's month and day recur within the next N days (birthdays, anniversaries). */
 { date: "anniversary_within_days"; days: number };
 
-export type ErrorCode = "no_workspace" | "not_found" | "invalid_input" | "template" | "database" | "io" | 
+/**  The kinds of failure a user or a host reacts to differently. */
+export type ErrorKind = 
+/**  No workspace is open (in the app), or none is at the path given. */
+"no_workspace" | "not_found" | "invalid_input" | 
+/**  A template that does not compile or render, with its line and column. */
+"template" | "database" | "io" | 
 /**  The user stopped it; nothing was changed. */
 "cancelled" | 
 /**  The file is not a Tessera workspace (another application's database, not SQLite at all). */
 "not_a_workspace" | 
 /**  A render folder holds files Tessera did not write: choose an empty or new one. */
 "folder_not_empty" | 
-/**  A sender address that is not an email address. */
+/**  A sender address that is not an email address, or an unsubscribe link that is not a link. */
 "invalid_address" | 
 /**  The columns of an import file cannot be mapped as they are (two for one field, …). */
-"column_mapping";
+"column_mapping" | 
+/**  A bug: a task crashed. The message says where. */
+"internal";
 
 export type EventView = {
 	occurred_at: string,
@@ -365,6 +372,10 @@ export type RowError = {
 	reason: string,
 };
 
+/**
+ *  Read with [`Rule::parse`], which refuses unknown keys at any depth (serde's own
+ *  `deny_unknown_fields` cannot see through the flattened and tagged shapes below).
+ */
 export type Rule = {
 	version: number,
 } & Group;

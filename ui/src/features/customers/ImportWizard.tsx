@@ -42,17 +42,23 @@ export function ImportWizard({ onClose, onImported }: { onClose: () => void; onI
     };
   }, [path, kind, choices]);
 
+  // A new file or a changed choice starts over: the last import's report and progress go.
   function choose(next: Partial<WizardChoices>) {
     setSummary(null);
+    setProgress(null);
     setChoices({ ...choices, ...next });
+  }
+
+  function choosePath(next: string) {
+    setSummary(null);
+    setProgress(null);
+    setChoices(NO_CHOICES);
+    setPath(next);
   }
 
   async function pick() {
     const picked = await open({ multiple: false, filters: [{ name: "CSV / JSON", extensions: ["csv", "txt", "tsv", "json", "ndjson", "jsonl"] }] });
-    if (typeof picked === "string") {
-      setChoices(NO_CHOICES);
-      setPath(picked);
-    }
+    if (typeof picked === "string") choosePath(picked);
   }
 
   async function start() {
@@ -99,7 +105,7 @@ export function ImportWizard({ onClose, onImported }: { onClose: () => void; onI
             <option value="events">{t("import.events")}</option>
           </select>
         </label>
-        <input data-testid="import-path" className="grow mono" value={path} onChange={(e) => { setPath(e.target.value); setChoices(NO_CHOICES); }} placeholder="/path/to/customers.csv" />
+        <input data-testid="import-path" className="grow mono" value={path} onChange={(e) => choosePath(e.target.value)} placeholder="/path/to/customers.csv" />
         <button onClick={pick}>{t("import.pick")}</button>
         <button onClick={onClose}>{t("customers.close")}</button>
       </div>

@@ -1,14 +1,31 @@
-//! Customer-value scores from purchase history: the model fit (`tessera model fit`).
+//! Customer-value scores from purchase history: RFM quintiles and groups, and the value models
+//! (`models/`: BG/NBD and Gamma-Gamma) fitted with `tessera model fit`. Recomputed after every
+//! import; segments test them, profiles explain them.
+
+pub mod models;
 
 use chrono::{DateTime, NaiveDate};
 use serde::Serialize;
 use sqlx::{SqliteConnection, SqlitePool};
 
-use super::models::bgnbd::BgNbd;
-use super::models::gamma_gamma::GammaGamma;
-use super::models::History;
-use super::query::SegmentError;
+use crate::customers::purchases::purchase_types_sql;
 use crate::store::{insert_rows, now_text};
+use models::bgnbd::BgNbd;
+use models::gamma_gamma::GammaGamma;
+use models::History;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScoresError {
+    #[error("database error: {0}")]
+    Sql(#[from] sqlx::Error),
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+crate::coded!(ScoresError {
+    ScoresError::Sql(_) => Database,
+    ScoresError::Sqlite(_) => Database,
+});
 
 /// Fewer repeat buyers than this and the models are not fitted (their estimates would be noise).
 pub const MIN_REPEAT_BUYERS: usize = 20;
@@ -43,10 +60,10 @@ pub struct Buyer {
 pub async fn buyers(
     conn: &mut SqliteConnection,
     until: Option<NaiveDate>,
-) -> Result<(NaiveDate, Vec<Buyer>), SegmentError> {
+) -> Result<(NaiveDate, Vec<Buyer>), ScoresError> {
     // Millions of purchases after a large import: read in place, not row by row through sqlx.
     let until = until.unwrap_or_else(|| chrono::Utc::now().date_naive());
-    let (until, rows) = crate::store::with_sqlite(conn, |db| -> Result<_, SegmentError> {
+    let (until, rows) = crate::store::with_sqlite(conn, |db| -> Result<_, ScoresError> {
         let end = until
             .succ_opt()
             .unwrap_or(until)
@@ -54,7 +71,7 @@ pub async fn buyers(
             .map_or(i64::MAX, |t| t.and_utc().timestamp());
         let mut purchases = db.prepare(concat!(
             "SELECT customer_id, occurred_at, value FROM events WHERE type IN ",
-            crate::purchase_types_sql!(),
+            purchase_types_sql!(),
             " AND occurred_at < ? ORDER BY customer_id, occurred_at"
         ))?;
         let rows = purchases
@@ -120,7 +137,7 @@ pub async fn buyers(
 pub async fn fit_models(
     pool: &SqlitePool,
     until: Option<NaiveDate>,
-) -> Result<FitReport, SegmentError> {
+) -> Result<FitReport, ScoresError> {
     let mut conn = pool.acquire().await?;
     let (until, buyers) = buyers(&mut conn, until).await?;
     let list: Vec<History> = buyers.iter().map(|b| b.history).collect();
@@ -164,7 +181,7 @@ pub async fn fit_models(
 /// The fitted models of the latest fit, if it produced both.
 async fn latest_models(
     conn: &mut SqliteConnection,
-) -> Result<Option<(BgNbd, GammaGamma)>, SegmentError> {
+) -> Result<Option<(BgNbd, GammaGamma)>, ScoresError> {
     let report: Option<String> =
         sqlx::query_scalar("SELECT report FROM model_fits ORDER BY id DESC LIMIT 1")
             .fetch_optional(&mut *conn)
@@ -270,7 +287,7 @@ pub const POTENTIAL_WEEKS: f64 = 52.0;
 pub async fn refresh_scores(
     conn: &mut SqliteConnection,
     today: NaiveDate,
-) -> Result<usize, SegmentError> {
+) -> Result<usize, ScoresError> {
     let (_, buyers) = buyers(conn, Some(today)).await?;
     let models = latest_models(conn).await?;
     let recency: Vec<f64> = buyers
@@ -305,7 +322,7 @@ pub async fn refresh_scores(
         .execute(&mut *conn)
         .await?;
     let rows: Vec<usize> = (0..buyers.len()).collect();
-    insert_rows::<_, SegmentError>(
+    insert_rows::<_, ScoresError>(
         conn,
         "INSERT INTO customer_scores (customer_id, recency_days, frequency, monetary, r, f, m, rfm_group, p_alive, expected_purchases, expected_value, value, attrition, potential, value_band, attrition_band, potential_band) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -361,7 +378,7 @@ pub struct CustomerScores {
 pub async fn customer_scores(
     pool: &SqlitePool,
     id: i64,
-) -> Result<Option<CustomerScores>, SegmentError> {
+) -> Result<Option<CustomerScores>, ScoresError> {
     Ok(sqlx::query_as("SELECT recency_days, frequency, monetary, r, f, m, rfm_group, p_alive, expected_purchases, expected_value, value, attrition, potential, value_band, attrition_band, potential_band FROM customer_scores WHERE customer_id = ?")
         .bind(id)
         .fetch_optional(pool)
@@ -369,7 +386,7 @@ pub async fn customer_scores(
 }
 
 /// The most recent fit, if any.
-pub async fn latest_fit(pool: &SqlitePool) -> Result<Option<FitReport>, SegmentError> {
+pub async fn latest_fit(pool: &SqlitePool) -> Result<Option<FitReport>, ScoresError> {
     let report: Option<String> =
         sqlx::query_scalar("SELECT report FROM model_fits ORDER BY id DESC LIMIT 1")
             .fetch_optional(pool)

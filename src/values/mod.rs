@@ -1,8 +1,12 @@
-//! Parsing and normalizing imported values: emails, phones, numbers, booleans, dates.
+//! Parsing and normalizing values as users write them: emails, phones, ids, numbers, booleans,
+//! dates. Imports, rules, templates and the CLI read values through these, so a date or an
+//! address means the same everywhere.
+
+pub mod clean;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 
-use super::clean::identifier;
+use clean::identifier;
 
 /// Lower-cased, trimmed email if it looks deliverable (one `@`, a dotted domain, no spaces).
 /// Invisible characters and full-width forms are normalized first (see `clean::identifier`).

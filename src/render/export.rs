@@ -2,8 +2,8 @@
 
 use serde_json::Value;
 
+use super::CustomerContext;
 use crate::customers::csv_field;
-use crate::render::CustomerContext;
 
 /// One header row of `columns`, then a row per customer; lists (tags) are joined with `;`.
 pub fn members_csv(customers: &[CustomerContext], columns: &[String]) -> String {

@@ -1,0 +1,72 @@
+//! What kind of failure an engine error is. Each error type says so itself (where it happens),
+//! so hosts never guess from a message: the desktop sends `{code, message}` and the UI branches
+//! on the code; the CLI prints the message.
+
+/// The kinds of failure a user or a host reacts to differently.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// No workspace is open (in the app), or none is at the path given.
+    NoWorkspace,
+    NotFound,
+    InvalidInput,
+    /// A template that does not compile or render, with its line and column.
+    Template,
+    Database,
+    Io,
+    /// The user stopped it; nothing was changed.
+    Cancelled,
+    /// The file is not a Tessera workspace (another application's database, not SQLite at all).
+    NotAWorkspace,
+    /// A render folder holds files Tessera did not write: choose an empty or new one.
+    FolderNotEmpty,
+    /// A sender address that is not an email address, or an unsubscribe link that is not a link.
+    InvalidAddress,
+    /// The columns of an import file cannot be mapped as they are (two for one field, …).
+    ColumnMapping,
+    /// A bug: a task crashed. The message says where.
+    Internal,
+}
+
+/// An engine error that knows its kind (and, for templates, where in the source it is).
+pub trait Coded: std::fmt::Display {
+    fn kind(&self) -> ErrorKind;
+
+    /// 1-based line and column in the template, for errors that have one.
+    fn place(&self) -> Option<(usize, usize)> {
+        None
+    }
+}
+
+impl Coded for sqlx::Error {
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Database
+    }
+}
+
+impl Coded for rusqlite::Error {
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Database
+    }
+}
+
+impl Coded for std::io::Error {
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Io
+    }
+}
+
+/// Implements [`Coded`] for error enums whose variants map to kinds one by one.
+#[macro_export]
+macro_rules! coded {
+    ($error:ty { $($pattern:pat => $kind:ident),* $(,)? }) => {
+        impl $crate::error::Coded for $error {
+            fn kind(&self) -> $crate::error::ErrorKind {
+                match self {
+                    $($pattern => $crate::error::ErrorKind::$kind),*
+                }
+            }
+        }
+    };
+}
