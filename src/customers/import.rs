@@ -13,6 +13,7 @@ use sqlx::{Connection as _, Row, SqliteConnection};
 use super::attributes::{self, AttrType};
 use super::columns::{map_columns, Field, Target};
 use super::identity::{group_records, load_key_owners, Key, KeyKind};
+use super::names::split_full_name;
 use super::profile::{load_profiles, Profile};
 use super::report::{ImportSummary, Rejection, RowError};
 use super::source::decode_file;
@@ -201,39 +202,6 @@ fn convert_row(
         profile: p,
         cleaned,
     })
-}
-
-/// "Anna Schmidt" → (Anna, Schmidt); "张伟" → (伟, 张): Chinese names put the family name first.
-pub fn split_full_name(name: &str) -> (Option<String>, Option<String>) {
-    let name = name.trim();
-    let is_cjk = name
-        .chars()
-        .next()
-        .is_some_and(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c));
-    if is_cjk && !name.contains(' ') {
-        const COMPOUND: &[&str] = &[
-            "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "慕容", "令狐", "司徒", "夏侯",
-        ];
-        let family_len = if COMPOUND.iter().any(|s| name.starts_with(s)) && name.chars().count() > 2
-        {
-            2
-        } else {
-            1
-        };
-        let split = name
-            .char_indices()
-            .nth(family_len)
-            .map_or(name.len(), |(i, _)| i);
-        let (family, given) = name.split_at(split);
-        return (
-            Some(given.to_string()).filter(|s| !s.is_empty()),
-            Some(family.to_string()),
-        );
-    }
-    match name.rsplit_once(' ') {
-        Some((first, last)) => (Some(first.trim().to_string()), Some(last.to_string())),
-        None => (Some(name.to_string()), None),
-    }
 }
 
 /// The type of each custom column: the workspace's if known, else inferred from this file.

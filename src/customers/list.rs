@@ -64,6 +64,8 @@ pub struct PageQuery {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct CustomerRow {
     pub id: i32,
+    /// As the customer's culture writes it (see `names::display_name`).
+    pub name: Option<String>,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub email: Option<String>,
@@ -149,6 +151,7 @@ pub async fn customer_page(
         .into_iter()
         .map(|r| CustomerRow {
             id: r.get::<i64, _>(0) as i32,
+            name: super::names::display_name(r.get(1), r.get(2)),
             first_name: r.get(1),
             last_name: r.get(2),
             email: r.get(3),

@@ -10,6 +10,7 @@ pub mod identity;
 mod import;
 pub mod inspect;
 mod list;
+pub mod names;
 pub mod profile;
 pub(crate) mod purchases;
 mod report;
@@ -26,9 +27,10 @@ pub use columns::{
 };
 pub use decode::Encoding;
 pub use events::import_events;
-pub use import::{import_customers, split_full_name};
+pub use import::import_customers;
 pub use inspect::{preview_file, ColumnPreview, FilePreview};
 pub use list::{customer_page, customer_position, CustomerPage, CustomerRow, PageQuery, SortKey};
+pub use names::{display_name, split_full_name};
 pub use report::{csv_field, ImportSummary, RowError};
 
 use report::{RejectedFile, Rejection};

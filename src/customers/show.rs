@@ -21,6 +21,8 @@ pub struct EventView {
 #[derive(Debug, serde::Serialize)]
 pub struct CustomerView {
     pub id: i64,
+    /// As the customer's culture writes it (see `names::display_name`).
+    pub name: Option<String>,
     #[serde(flatten)]
     pub profile: super::profile::Profile,
     /// Every email, phone and external id that identifies this customer.
@@ -126,6 +128,10 @@ pub async fn customer_view(
         .collect();
     Ok(Some(CustomerView {
         id,
+        name: super::names::display_name(
+            profile.first_name.as_deref(),
+            profile.last_name.as_deref(),
+        ),
         profile,
         keys,
         merged_from,

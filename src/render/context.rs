@@ -8,6 +8,7 @@ use serde_json::{json, Map, Value};
 use sqlx::{Row, SqlitePool};
 
 use crate::customers::attributes::number_value;
+use crate::customers::names::display_name;
 use crate::customers::profile::{load_profiles, Profile};
 use crate::customers::purchases::purchase_types_sql;
 
@@ -139,18 +140,7 @@ pub async fn load_contexts(
             .map(|(channel, granted)| (channel, Value::Bool(granted)))
             .collect();
         let email_opted_out = consent.get("email") == Some(&Value::Bool(false));
-        let is_cjk = |s: &str| {
-            s.chars()
-                .next()
-                .is_some_and(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c))
-        };
-        let name = match (&first_name, &last_name) {
-            (Some(f), Some(l)) if is_cjk(l) => format!("{l}{f}"),
-            (Some(f), Some(l)) => format!("{f} {l}"),
-            (Some(f), None) => f.clone(),
-            (None, Some(l)) => l.clone(),
-            (None, None) => String::new(),
-        };
+        let name = display_name(first_name.as_deref(), last_name.as_deref());
         let mut data = Map::new();
         for (k, v) in &attributes {
             data.insert(k.clone(), v.clone());
@@ -161,14 +151,7 @@ pub async fn load_contexts(
         data.insert("phone".into(), json!(phone));
         data.insert("first_name".into(), json!(first_name));
         data.insert("last_name".into(), json!(last_name));
-        data.insert(
-            "name".into(),
-            if name.is_empty() {
-                Value::Null
-            } else {
-                Value::String(name)
-            },
-        );
+        data.insert("name".into(), json!(name));
         data.insert("locale".into(), json!(locale));
         data.insert("tags".into(), json!(tags));
         data.insert("consent".into(), Value::Object(consent));

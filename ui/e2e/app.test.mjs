@@ -83,6 +83,7 @@ test("a file whose columns collide is explained and not imported until mapped", 
   const problem = await app.waitFor("[data-testid=import-problem]", (t) => t.length > 0);
   assert.match(problem, /“City”, “city”.*attribute “city”/);
   assert.equal(await app.property("[data-testid=import-start]", "disabled"), true);
+  await shoot("import-problem");
   await app.click("[data-testid=map-city] option[value=ignore]");
   for (let i = 0; (await app.property("[data-testid=import-start]", "disabled")) !== false; i++) {
     assert.ok(i < 100, "the mapped file can be imported");
@@ -186,5 +187,11 @@ test("the interface switches to Simplified Chinese", async () => {
   await app.click("[data-testid=nav-segments]");
   await app.waitFor("[data-testid=segment-count]", (t) => /\d/.test(t));
   await shoot("segments-zh");
+  // The import wizard's explanation of colliding columns, in Chinese.
+  await app.click("[data-testid=nav-customers]");
+  await app.click("[data-testid=import-open]");
+  await app.type("[data-testid=import-path]", join(scratch, "colliding.csv"));
+  assert.match(await app.waitFor("[data-testid=import-problem]", (t) => t.length > 0), /都会导入为属性“city”/);
+  await shoot("import-problem-zh");
   await app.click("[data-testid=language] option[value=en]");
 });

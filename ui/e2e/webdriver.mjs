@@ -67,8 +67,20 @@ export class Session {
     await this.call("POST", `/element/${await this.find(css)}/click`, {});
   }
 
+  /** Replaces the field's text, then types: a WebDriver "clear" alone does not reach React's
+   * state (typing would append to the old text), so the field is emptied the way an edit is,
+   * through the value setter and an input event. */
   async type(css, text) {
     const element = await this.find(css);
+    await this.call("POST", "/execute/sync", {
+      script: `const e = arguments[0];
+        const setter = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(e), "value")?.set;
+        if (setter) {
+          setter.call(e, "");
+          e.dispatchEvent(new Event("input", { bubbles: true }));
+        }`,
+      args: [{ [W3C_ELEMENT]: element, ELEMENT: element }],
+    });
     await this.call("POST", `/element/${element}/clear`, {});
     await this.call("POST", `/element/${element}/value`, { text });
   }

@@ -56,10 +56,9 @@ pub async fn run(ws: &Workspace, command: CustomersCommand) -> Result<(), Failur
     }
     let p = &view.profile;
     say!(
-        "customer {}: {} {}",
+        "customer {}: {}",
         view.id,
-        p.first_name.as_deref().unwrap_or(""),
-        p.last_name.as_deref().unwrap_or("")
+        view.name.as_deref().unwrap_or("")
     );
     say!(
         "  email {}  phone {}  locale {}",

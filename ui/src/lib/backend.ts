@@ -1,7 +1,7 @@
 // The only caller of the generated bindings: turns each command's Result into a value or a thrown
 // BackendError carrying the engine's code (the UI branches on codes, never on message text).
 import i18n from "../i18n";
-import { commands, type CommandError, type ErrorCode } from "./bindings";
+import { commands, type CommandError, type ErrorKind } from "./bindings";
 
 export type { CommandError };
 
@@ -32,7 +32,7 @@ export const backend = Object.fromEntries(
 };
 
 /** Codes whose cause the user can fix, each with its own sentence in both languages. */
-const ACTIONABLE: ErrorCode[] = ["folder_not_empty", "invalid_address", "not_a_workspace", "column_mapping"];
+const ACTIONABLE: ErrorKind[] = ["folder_not_empty", "invalid_address", "not_a_workspace", "column_mapping"];
 
 /**
  * What to show for a failed command: a sentence in the user's language for the errors they can

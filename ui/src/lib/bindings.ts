@@ -145,6 +145,8 @@ export type CustomerPage = {
 
 export type CustomerRow = {
 	id: number,
+	/**  As the customer's culture writes it (see `names::display_name`). */
+	name: string | null,
 	first_name: string | null,
 	last_name: string | null,
 	email: string | null,
@@ -154,6 +156,8 @@ export type CustomerRow = {
 
 export type CustomerView = {
 	id: number,
+	/**  As the customer's culture writes it (see `names::display_name`). */
+	name: string | null,
 	/**  Every email, phone and external id that identifies this customer. */
 	keys: string[],
 	/**  Customers merged into this one, with the key that matched. */

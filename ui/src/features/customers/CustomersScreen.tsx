@@ -121,7 +121,7 @@ export function CustomersScreen({ onImported }: { onImported: (s: WorkspaceStatu
                     {c ? (
                       <>
                         <div className="cell mono">{c.id}</div>
-                        <div className="cell">{[c.first_name, c.last_name].filter(Boolean).join(" ")}</div>
+                        <div className="cell">{c.name}</div>
                         <div className="cell">{c.email}</div>
                         <div className="cell">{c.phone}</div>
                         <div className="cell">{c.locale}</div>

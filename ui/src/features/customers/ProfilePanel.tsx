@@ -15,7 +15,7 @@ export function ProfilePanel({ id, onClose }: { id: number; onClose: () => void 
   return (
     <aside className="profile" data-testid="profile">
       <header>
-        <h2>{customer ? [customer.first_name, customer.last_name].filter(Boolean).join(" ") || customer.email : `#${id}`}</h2>
+        <h2>{customer ? customer.name || customer.email : `#${id}`}</h2>
         <button onClick={onClose}>{t("customers.close")}</button>
       </header>
       {error && <p className="error">{error}</p>}

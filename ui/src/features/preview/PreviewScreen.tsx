@@ -76,7 +76,7 @@ export function PreviewScreen({ total }: { total: number }) {
               {found.map((c) => (
                 <li key={c.id} role="option" aria-selected={false}>
                   <button className="link" data-testid="preview-found" onClick={() => jumpTo(c)}>
-                    {[c.first_name, c.last_name].filter(Boolean).join(" ")} <span className="muted">{c.email}</span>
+                    {c.name} <span className="muted">{c.email}</span>
                   </button>
                 </li>
               ))}
@@ -91,7 +91,7 @@ export function PreviewScreen({ total }: { total: number }) {
       <div className={grid ? "grid" : "single"}>
         {shown.map(({ customer, email }) => (
           <div key={customer.id} className="card" data-testid="preview-card">
-            <div className="who">#{customer.id} {[customer.first_name, customer.last_name].filter(Boolean).join(" ")} <span className="muted">{customer.email}</span></div>
+            <div className="who">#{customer.id} {customer.name} <span className="muted">{customer.email}</span></div>
             <EmailFrame email={email} width={grid ? 390 : 800} height={grid ? 520 : 700} />
           </div>
         ))}
