@@ -15,7 +15,7 @@ use tessera_engine::segments::store::{load_catalog, save_segment};
 use tessera_engine::segments::{count, Clock, Rule, SegmentIndex};
 use tessera_engine::templates::compile_email;
 
-use crate::support::{tessera, TestWorkspace};
+use crate::support::{header_names, tessera, TestWorkspace, MAIL_HEADERS};
 
 const WELCOME: &str = include_str!("../../templates/email/welcome-en.mjml");
 
@@ -77,26 +77,6 @@ fn render_eml(db: &Path, out: &Path, extra: &[&str]) -> Output {
         .unwrap()
 }
 
-fn header_names(eml: &[u8]) -> Vec<String> {
-    let message = mail_parser::MessageParser::default().parse(eml).unwrap();
-    message
-        .headers()
-        .iter()
-        .map(|h| h.name.as_str().to_ascii_lowercase())
-        .collect()
-}
-
-const EXPECTED_HEADERS: &[&str] = &[
-    "from",
-    "to",
-    "subject",
-    "date",
-    "message-id",
-    "mime-version",
-    "list-unsubscribe",
-    "content-type",
-];
-
 #[test]
 fn line_breaks_in_customer_data_never_become_mail_headers() {
     let dir = tempfile::tempdir().unwrap();
@@ -108,7 +88,7 @@ fn line_breaks_in_customer_data_never_become_mail_headers() {
         let out = dir.path().join("o");
         ok(render_eml(&db, &out, &[]));
         let eml = std::fs::read(out.join("1.eml")).unwrap();
-        assert_eq!(header_names(&eml), EXPECTED_HEADERS, "{name:?}");
+        assert_eq!(header_names(&eml), MAIL_HEADERS, "{name:?}");
         let message = mail_parser::MessageParser::default().parse(&eml).unwrap();
         assert!(message.bcc().is_none());
         let to = message.to().unwrap().first().unwrap();

@@ -77,3 +77,26 @@ impl Rng {
         items[self.below(items.len() as u64) as usize]
     }
 }
+
+/// The headers of every rendered .eml, in order: no more (an injected `Bcc:`), no fewer.
+pub const MAIL_HEADERS: &[&str] = &[
+    "from",
+    "to",
+    "subject",
+    "date",
+    "message-id",
+    "mime-version",
+    "list-unsubscribe",
+    "content-type",
+];
+
+/// The header names of a message, as a mail client reads them.
+pub fn header_names(eml: &[u8]) -> Vec<String> {
+    mail_parser::MessageParser::default()
+        .parse(eml)
+        .unwrap()
+        .headers()
+        .iter()
+        .map(|h| h.name.as_str().to_ascii_lowercase())
+        .collect()
+}

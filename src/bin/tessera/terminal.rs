@@ -11,8 +11,8 @@ fn is_unsafe(c: char) -> bool {
         || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
 }
 
-/// `text` with every unsafe character written as `\u{XXXX}`.
-pub fn safe(text: &str) -> Cow<'_, str> {
+/// `text` with each unsafe character written by `escape`.
+fn escaped(text: &str, escape: fn(char) -> String) -> Cow<'_, str> {
     if !text.chars().any(is_unsafe) {
         return Cow::Borrowed(text);
     }
@@ -20,7 +20,7 @@ pub fn safe(text: &str) -> Cow<'_, str> {
         text.chars()
             .map(|c| {
                 if is_unsafe(c) {
-                    format!("\\u{{{:04x}}}", c as u32)
+                    escape(c)
                 } else {
                     c.to_string()
                 }
@@ -29,22 +29,16 @@ pub fn safe(text: &str) -> Cow<'_, str> {
     )
 }
 
+/// `text` with every unsafe character written as `\u{XXXX}`.
+pub fn safe(text: &str) -> Cow<'_, str> {
+    escaped(text, |c| format!("\\u{{{:04x}}}", c as u32))
+}
+
 /// A value as one line of JSON whose strings escape what `serde_json` leaves raw (C1 controls,
 /// bidirectional controls): those can only occur inside strings, where `\uXXXX` means the same.
 pub fn json(value: &impl serde::Serialize) -> String {
     let text = serde_json::to_string(value).unwrap_or_default();
-    if !text.chars().any(is_unsafe) {
-        return text;
-    }
-    text.chars()
-        .map(|c| {
-            if is_unsafe(c) {
-                format!("\\u{:04x}", c as u32)
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
+    escaped(&text, |c| format!("\\u{:04x}", c as u32)).into_owned()
 }
 
 /// Prints a line to stdout, terminal-safe.

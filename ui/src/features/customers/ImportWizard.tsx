@@ -2,7 +2,7 @@ import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { open } from "@tauri-apps/plugin-dialog";
 import { Channel } from "@tauri-apps/api/core";
-import type { FilePreview, ImportKind, ImportSummary, MappingError, Progress } from "../../lib/bindings";
+import type { FilePreview, ImportKind, ImportSummary, MappingError, Progress, RowError } from "../../lib/bindings";
 import { BackendError, backend, errorText } from "../../lib/backend";
 import { choiceOf, CUSTOM, FIELD_CHOICES, hasKey, NO_CHOICES, settingsFrom, type WizardChoices } from "./mapping";
 
@@ -187,32 +187,33 @@ export function ImportWizard({ onClose, onImported }: { onClose: () => void; onI
           {summary.errors.length > 0 && (
             <>
               <h3>{t("import.rejected")}</h3>
-              <table className="rejections">
-                <thead><tr><th>{t("import.line")}</th><th>{t("import.reason")}</th></tr></thead>
-                <tbody>
-                  {summary.errors.map((e) => (
-                    <tr key={e.line} data-testid="rejected-row"><td className="mono">{e.line}</td><td>{e.reason}</td></tr>
-                  ))}
-                </tbody>
-              </table>
+              <RowTable rows={summary.errors} testid="rejected-row" />
               {summary.rejected_file && <p className="muted">{t("import.rejectedFile", { file: summary.rejected_file })}</p>}
             </>
           )}
           {summary.warnings.length > 0 && (
             <>
               <h3>{t("import.warnings")}</h3>
-              <table className="rejections">
-                <thead><tr><th>{t("import.line")}</th><th>{t("import.reason")}</th></tr></thead>
-                <tbody>
-                  {summary.warnings.map((w) => (
-                    <tr key={w.line} data-testid="warned-row"><td className="mono">{w.line}</td><td>{w.reason}</td></tr>
-                  ))}
-                </tbody>
-              </table>
+              <RowTable rows={summary.warnings} testid="warned-row" />
             </>
           )}
         </div>
       )}
     </div>
+  );
+}
+
+/** Rows of the file with what happened to them (rejected, or imported with a change). */
+function RowTable({ rows, testid }: { rows: RowError[]; testid: string }) {
+  const { t } = useTranslation();
+  return (
+    <table className="rejections">
+      <thead><tr><th>{t("import.line")}</th><th>{t("import.reason")}</th></tr></thead>
+      <tbody>
+        {rows.map((r) => (
+          <tr key={r.line} data-testid={testid}><td className="mono">{r.line}</td><td>{r.reason}</td></tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
