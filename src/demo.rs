@@ -4,14 +4,14 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
 
-use crate::customers::{import_customers, import_events, ImportOptions, ImportSummary};
-use crate::render::{
-    load_contexts, render_batch, BatchOptions, OutputFormat, RenderSummary, Selection,
+use crate::campaigns::store::save_campaign;
+use crate::campaigns::{
+    plan_campaign, render_campaign, Campaign, CampaignError, RunOptions, RunSummary, Selector,
 };
+use crate::customers::{import_customers, import_events, ImportOptions, ImportSummary};
 use crate::store::{Access, Workspace};
-use crate::templates::{compile_email, store as template_store};
+use crate::templates::store as template_store;
 
 /// A small deterministic generator (xorshift), so the demo is the same on every machine.
 pub struct Rng(u64);
@@ -275,7 +275,8 @@ pub struct DemoReport {
     pub events: ImportSummary,
     pub model: crate::scores::FitReport,
     pub templates: usize,
-    pub campaigns: Vec<RenderSummary>,
+    /// The demo campaign's run: two variants, each in English and Chinese, and a holdout.
+    pub campaign: RunSummary,
 }
 
 impl std::fmt::Display for DemoReport {
@@ -304,17 +305,42 @@ impl std::fmt::Display for DemoReport {
                 .unwrap_or_default()
         );
         let _ = writeln!(s, "  {} starter templates installed", self.templates);
-        for c in &self.campaigns {
-            let _ = writeln!(
-                s,
-                "  campaign '{}': {} emails in {} ({} opted out skipped), manifest {}",
-                c.template, c.rendered, c.out, c.skipped_opted_out, c.manifest
-            );
-        }
+        let c = &self.campaign;
+        let arms: Vec<String> = c
+            .split
+            .arms
+            .iter()
+            .map(|a| format!("{} {}", a.name, a.customers))
+            .collect();
+        let _ = writeln!(
+            s,
+            "  campaign '{}': {} emails in {} ({}; holdout {}, {} opted out, {} without email), manifest {}",
+            c.campaign,
+            c.rendered,
+            c.out,
+            arms.join(", "),
+            c.split.excluded.holdout,
+            c.split.excluded.opted_out,
+            c.split.excluded.no_address,
+            c.manifest
+        );
         let _ = write!(s, "next: cargo run --release -- --db {} customers show 1   (or `segment count`, `preview email`, `model fit`)", self.workspace);
         f.write_str(&s)
     }
 }
+
+/// The demo's campaign: everyone, a 5% holdout, recommendations against a plain welcome, each in
+/// English and Chinese.
+pub const DEMO_CAMPAIGN: &str = r#"{
+  "version": 1, "name": "spring", "seed": "spring-2026",
+  "audience": {"all": true},
+  "holdout": 0.05,
+  "variants": [
+    {"name": "A", "weight": 1, "email": {"en": "recommendations-en", "zh": "recommendations-zh"}},
+    {"name": "B", "weight": 1, "email": {"en": "welcome-en", "zh": "welcome-zh"}}
+  ],
+  "email_settings": {"from": "Tessera Demo <hello@tessera.local>", "files": "html"}
+}"#;
 
 /// Why the demo could not be made: one of the steps a user would take by hand failed.
 #[derive(Debug, thiserror::Error)]
@@ -330,28 +356,22 @@ pub enum DemoError {
     #[error(transparent)]
     Templates(#[from] template_store::TemplateStoreError),
     #[error(transparent)]
-    Template(#[from] crate::templates::TemplateError),
+    Campaign(#[from] CampaignError),
     #[error(transparent)]
-    Address(#[from] crate::render::eml::HeaderError),
-    #[error(transparent)]
-    Render(#[from] crate::render::batch::BatchError),
-    #[error("database error: {0}")]
-    Sql(#[from] sqlx::Error),
+    CampaignStore(#[from] crate::campaigns::store::CampaignStoreError),
 }
 
 impl crate::error::Coded for DemoError {
     fn kind(&self) -> crate::error::ErrorKind {
-        use crate::error::{Coded, ErrorKind};
+        use crate::error::Coded;
         match self {
             DemoError::Files(e) => Coded::kind(e),
             DemoError::Store(e) => e.kind(),
             DemoError::Import(e) => e.kind(),
             DemoError::Scores(e) => e.kind(),
             DemoError::Templates(e) => e.kind(),
-            DemoError::Template(e) => e.kind(),
-            DemoError::Address(e) => e.kind(),
-            DemoError::Render(e) => e.kind(),
-            DemoError::Sql(_) => ErrorKind::Database,
+            DemoError::Campaign(e) => e.kind(),
+            DemoError::CampaignStore(e) => e.kind(),
         }
     }
 }
@@ -365,44 +385,32 @@ pub async fn create_demo(dir: &Path, db: &Path, customers: usize) -> Result<Demo
     let events = import_events(&ws, &purchases_csv, &options, &quiet).await?;
     let model = crate::scores::fit_models(&ws.pool, None).await?;
     let templates = template_store::install_starter_templates(&ws.pool).await?;
-    let mut campaigns = Vec::new();
-    // One campaign, in each customer's language: Chinese-locale customers get the Chinese email
-    // (as .eml files), everyone else the English one (as HTML pages).
-    let everyone = load_contexts(&ws.pool, &Selection::All, chrono::Utc::now()).await?;
-    let (mut chinese, mut others): (Vec<_>, Vec<_>) = everyone.into_iter().partition(|c| {
-        c.data
-            .get("locale")
-            .and_then(|l| l.as_str())
-            .is_some_and(|l| l.starts_with("zh"))
-    });
-    for (name, format, contexts) in [
-        ("recommendations-en", OutputFormat::Html, &mut others),
-        ("recommendations-zh", OutputFormat::Eml, &mut chinese),
-    ] {
-        let compiled = compile_email(&template_store::load_template_source(&ws.pool, name).await?)?;
-        let options = BatchOptions {
-            out: dir.join("campaign").join(name),
-            format,
-            from: crate::render::eml::Mailbox::parse("Tessera Demo <hello@tessera.local>")?,
-            unsubscribe: Default::default(),
-            date: chrono::Utc::now().to_rfc2822(),
-            template_name: name.into(),
-        };
-        campaigns.push(render_batch(
-            &compiled,
-            contexts,
-            &options,
-            &|_, _| {},
-            &AtomicBool::new(false),
-        )?);
-    }
+    // One campaign, in each customer's language (a Chinese-locale customer gets the Chinese
+    // email), with two variants and a holdout to learn from.
+    let campaign = Campaign::parse(DEMO_CAMPAIGN).map_err(CampaignError::from)?;
+    save_campaign(&ws.pool, &campaign).await?;
+    let now = chrono::Utc::now();
+    let plan = plan_campaign(&ws.pool, Selector::Sql, &campaign, now).await?;
+    let run = render_campaign(
+        &ws.pool,
+        plan,
+        RunOptions {
+            out: dir.join("campaign"),
+            now,
+            strict: false,
+            progress: &|_| {},
+            cancel: Default::default(),
+            template_sources: Default::default(),
+        },
+    )
+    .await?;
     let report = DemoReport {
         workspace: db.display().to_string(),
         customers,
         events,
         model,
         templates,
-        campaigns,
+        campaign: run,
     };
     ws.close().await;
     Ok(report)

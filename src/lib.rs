@@ -2,6 +2,7 @@
 //! and the desktop app are thin hosts over this library.
 
 pub mod bench;
+pub mod campaigns;
 pub mod customers;
 pub mod demo;
 pub mod document;

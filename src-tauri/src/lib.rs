@@ -40,8 +40,14 @@ pub fn commands<R: Runtime>() -> tauri_specta::Builder<R> {
             templates::template_missing_fields,
             templates::email_preview,
             templates::merge_fields,
+            campaigns::campaigns_list,
+            campaigns::campaign_load,
+            campaigns::campaign_save,
+            campaigns::campaign_split,
             campaigns::campaign_render,
             campaigns::campaign_cancel,
+            campaigns::campaign_runs,
+            campaigns::campaign_preview,
             campaigns::campaign_open,
         ])
         // Counts and ids stay far below 2^53.

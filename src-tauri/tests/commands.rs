@@ -312,7 +312,7 @@ fn templates_are_saved_checked_for_missing_fields_and_segments_exported() {
 }
 
 #[test]
-fn a_campaign_renders_the_audience_to_files_with_a_manifest_and_skips_opt_outs() {
+fn a_campaign_is_saved_split_previewed_and_rendered_with_its_runs_logged() {
     let d = desktop();
     let status = d.call("workspace_open_demo", json!({})).unwrap();
     let nothing = d
@@ -322,35 +322,96 @@ fn a_campaign_renders_the_audience_to_files_with_a_manifest_and_skips_opt_outs()
         nothing["code"], "not_found",
         "only a rendered campaign can be opened: {nothing}"
     );
+    let campaign = json!({"version": 1, "name": "welcome", "seed": "w",
+        "audience": {"rule": {"version": 1, "conditions": [{"type": "field", "field": "locale", "op": "starts_with", "value": "zh"}]}},
+        "holdout": 0.1,
+        "variants": [{"name": "A", "weight": 1, "email": {"en": "welcome-en", "zh": "welcome-zh"}},
+                     {"name": "B", "weight": 3, "email": {"en": "winback-en", "zh": "winback-zh"}}],
+        "email_settings": {"from": "Shop <hello@shop.example>", "unsubscribe": "https://shop.example/u/{id}", "files": "html"}});
+    d.call("campaign_save", json!({"campaign": campaign}))
+        .unwrap();
+    let names: Vec<Value> = d
+        .call("campaigns_list", json!({}))
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].clone())
+        .collect();
+    assert_eq!(
+        names,
+        [json!("spring"), json!("welcome")],
+        "the demo's campaign and this one"
+    );
+    // The live split, from the segment index.
+    let split = d
+        .call("campaign_split", json!({"campaign": campaign}))
+        .unwrap();
+    let (a, b) = (
+        split["arms"][0]["customers"].as_u64().unwrap(),
+        split["arms"][1]["customers"].as_u64().unwrap(),
+    );
+    assert!(b > 2 * a, "B weighs three times A: {split}");
+    assert!(
+        split["excluded"]["holdout"].as_u64().unwrap() > 0,
+        "{split}"
+    );
+    // A customer's preview is the variant they are in, in their language.
+    let first = d
+        .call(
+            "customers_page",
+            json!({"query": {"offset": 0, "limit": 200}}),
+        )
+        .unwrap();
+    let chinese = first["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["locale"] == "zh-CN")
+        .unwrap();
+    let preview = d
+        .call(
+            "campaign_preview",
+            json!({"campaign": campaign, "customer": chinese["id"]}),
+        )
+        .unwrap();
+    if preview["excluded"].is_null() {
+        assert!(
+            preview["template"].as_str().unwrap().ends_with("-zh"),
+            "{preview}"
+        );
+        assert!(preview["email"]["html"].as_str().unwrap().contains("<"));
+    }
     let out = d.dir.path().join("campaign");
     let summary = d
-        .call("campaign_render", json!({"request": {
-            "template": "welcome-en",
-            "audience": {"version": 1, "conditions": [{"type": "field", "field": "locale", "op": "starts_with", "value": "en"}]},
-            "out": out, "format": "html", "from": "Shop <hello@shop.example>"},
-            "onProgress": "__CHANNEL__:1"}))
+        .call(
+            "campaign_render",
+            json!({"campaign": campaign, "out": out, "onProgress": "__CHANNEL__:1"}),
+        )
         .unwrap();
     let rendered = summary["rendered"].as_u64().unwrap();
-    assert!(
-        rendered > 100 && rendered < status["customers"].as_u64().unwrap(),
-        "{summary}"
-    );
-    assert!(
-        summary["skipped_opted_out"].as_u64().unwrap() > 0,
-        "{summary}"
-    );
+    assert_eq!(rendered, a + b, "{summary}");
+    assert!(rendered < status["customers"].as_u64().unwrap());
     let files = std::fs::read_dir(&out).unwrap().count() as u64;
     assert_eq!(
         files,
         rendered + 2,
         "one file per customer, the manifest and the marker of a render folder"
     );
-    let manifest: Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
-    assert_eq!(
-        manifest.to_string().matches("\"hash\"").count() as u64,
-        rendered
-    );
+    let runs = d.call("campaign_runs", json!({"name": "welcome"})).unwrap();
+    assert_eq!(runs[0]["status"], "done");
+    assert_eq!(runs[0]["customers"].as_u64().unwrap(), rendered);
+    // A folder with someone else's files is refused with its own code.
+    let theirs = d.dir.path().join("theirs");
+    std::fs::create_dir(&theirs).unwrap();
+    std::fs::write(theirs.join("notes.txt"), "mine").unwrap();
+    let refused = d
+        .call(
+            "campaign_render",
+            json!({"campaign": campaign, "out": theirs, "onProgress": "__CHANNEL__:2"}),
+        )
+        .unwrap_err();
+    assert_eq!(refused["code"], "folder_not_empty", "{refused}");
 }
 
 #[test]

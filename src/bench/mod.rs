@@ -1,11 +1,11 @@
 //! `tessera bench`: the hot paths, each against a baseline measured in the same run on the same
 //! input (handlebars.js and mjml on Node, Python's sqlite3), reported as ratios.
 
+mod campaign;
 mod segments;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -13,7 +13,6 @@ use serde_json::{json, Value};
 
 use crate::customers::{import_customers, ImportOptions};
 use crate::demo::Rng;
-use crate::render::{render_batch, BatchOptions, CustomerContext, OutputFormat};
 use crate::store::{Access, Workspace};
 use crate::templates::store::STARTER_EMAILS;
 use crate::templates::{compile_email, EmailTemplate, Notes, RenderEnv};
@@ -23,8 +22,8 @@ pub struct BenchArgs {
     /// Customers merged in the merge benchmark.
     #[arg(long, default_value_t = 400_000)]
     pub emails: usize,
-    /// Files written in the end-to-end render benchmark.
-    #[arg(long, default_value_t = 100_000)]
+    /// Customers of the end-to-end campaign benchmark (each an email file, unless opted out).
+    #[arg(long, default_value_t = 50_000)]
     pub files: usize,
     /// Rows in the import benchmark.
     #[arg(long, default_value_t = 200_000)]
@@ -116,7 +115,7 @@ pub async fn run(args: BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
             .unwrap_or_default(),
     )?;
     let mut rng = Rng::new(7);
-    let needs_customers = wanted(Bench::Merge) || wanted(Bench::Files);
+    let needs_customers = wanted(Bench::Merge);
     let customers: Vec<Value> = (0..if needs_customers {
         args.emails.min(100_000)
     } else {
@@ -135,7 +134,8 @@ pub async fn run(args: BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
         )?;
     }
     if wanted(Bench::Files) {
-        bench_files(&template, &customers, args.files, scratch)?;
+        campaign::bench_campaign(args.files, scratch).await?;
+        campaign::bench_assign(1_000_000)?;
     }
     if wanted(Bench::Import) {
         bench_import(args.rows, scratch, &baseline).await?;
@@ -264,69 +264,6 @@ fn bench_merge(
     );
 
     Ok(())
-}
-
-/// End to end: render to files with the manifest.
-fn bench_files(
-    template: &EmailTemplate,
-    customers: &[Value],
-    files: usize,
-    scratch: &Path,
-) -> Result<(), Box<dyn std::error::Error>> {
-    let mut contexts: Vec<CustomerContext> = (0..files)
-        .map(|i| CustomerContext {
-            id: i as i64 + 1,
-            email: Some(format!("c{i}@example.com")),
-            email_opted_out: false,
-            data: customers[i % customers.len()].clone(),
-        })
-        .collect();
-    let options = BatchOptions {
-        out: scratch.join("render"),
-        format: OutputFormat::Html,
-        from: crate::render::eml::Mailbox::parse("Bench <b@example.com>")?,
-        unsubscribe: crate::render::batch::UnsubscribePattern::parse(
-            "mailto:u@example.com?subject={id}",
-        )?,
-        date: chrono::Utc::now().to_rfc2822(),
-        template_name: "bench".into(),
-    };
-    flush_file_system();
-    let start = Instant::now();
-    let summary = render_batch(
-        template,
-        &mut contexts,
-        &options,
-        &|_, _| {},
-        &AtomicBool::new(false),
-    )?;
-    let files_per_second = summary.rendered as f64 / start.elapsed().as_secs_f64();
-    let average = std::fs::metadata(options.out.join("1.html"))?.len() as usize;
-    std::fs::remove_dir_all(&options.out).ok();
-    // The floor: the same number of files of the same size written on the same cores, with no
-    // rendering at all. Rendering cannot beat the file system it writes to.
-    let floor_dir = scratch.join("floor");
-    std::fs::create_dir_all(&floor_dir)?;
-    let bytes = vec![b'x'; average];
-    flush_file_system();
-    let start = Instant::now();
-    (0..files)
-        .into_par_iter()
-        .try_for_each(|i| std::fs::write(floor_dir.join(format!("{i}.html")), &bytes))?;
-    let floor = files as f64 / start.elapsed().as_secs_f64();
-    std::fs::remove_dir_all(&floor_dir).ok();
-    println!("Render to files end to end (render, miss count, write, hash, manifest): {files_per_second:.0} emails/s ({} files of {average} bytes)", summary.rendered);
-    println!(
-        "  {}; writing the same files without rendering: {floor:.0} files/s",
-        ratio(files_per_second, Some(floor))
-    );
-
-    Ok(())
-}
-
-/// Writes back dirty pages, so one phase's files do not slow the next phase's.
-fn flush_file_system() {
-    let _ = Command::new("sync").status();
 }
 
 /// Import into the durable database, against Python's sqlite3.

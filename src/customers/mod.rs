@@ -13,6 +13,7 @@ mod list;
 pub mod names;
 pub mod profile;
 pub(crate) mod purchases;
+pub mod reach;
 mod report;
 pub mod show;
 pub mod source;

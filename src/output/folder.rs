@@ -10,6 +10,7 @@
 
 use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Mutex;
 
 use super::OutputError;
 
@@ -27,7 +28,8 @@ const MARKER_KIND: &str = "render output";
 pub struct RenderFolder {
     target: PathBuf,
     staging: PathBuf,
-    files: BTreeSet<String>,
+    /// The files of this run so far (written from several threads).
+    files: Mutex<BTreeSet<String>>,
     published: bool,
 }
 
@@ -70,9 +72,39 @@ impl RenderFolder {
         Ok(RenderFolder {
             target: target.to_path_buf(),
             staging,
-            files: BTreeSet::new(),
+            files: Mutex::default(),
             published: false,
         })
+    }
+
+    /// Takes up the staging folder of a run that was interrupted (killed) before it was
+    /// published, to continue it. The target is checked as [`RenderFolder::claim`] does.
+    pub fn resume(target: &Path, staging: &Path) -> Result<RenderFolder, OutputError> {
+        match std::fs::symlink_metadata(target) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                return Err(OutputError::Symlink(target.to_path_buf()))
+            }
+            Ok(meta) if !meta.is_dir() => {
+                return Err(OutputError::NotAFolder(target.to_path_buf()))
+            }
+            Ok(_) => check_ours(target)?,
+            Err(_) => {}
+        }
+        let meta = std::fs::symlink_metadata(staging).map_err(OutputError::io(staging))?;
+        if !meta.is_dir() || staging.join(MARKER).exists() {
+            return Err(OutputError::NotAFolder(staging.to_path_buf()));
+        }
+        Ok(RenderFolder {
+            target: target.to_path_buf(),
+            staging: staging.to_path_buf(),
+            files: Mutex::default(),
+            published: false,
+        })
+    }
+
+    /// Where this run's files are until it is published.
+    pub fn staging(&self) -> &Path {
+        &self.staging
     }
 
     /// The folder the user named (where the run will be once published).
@@ -94,7 +126,7 @@ impl RenderFolder {
     }
 
     /// Writes one file of this run (a new file: nothing is overwritten or followed).
-    pub fn write(&mut self, name: &str, bytes: &[u8]) -> Result<(), OutputError> {
+    pub fn write(&self, name: &str, bytes: &[u8]) -> Result<(), OutputError> {
         let path = self.path_of(name)?;
         if let Some(dir) = path.parent().filter(|d| *d != self.staging) {
             std::fs::create_dir_all(dir).map_err(OutputError::io(dir))?;
@@ -105,20 +137,23 @@ impl RenderFolder {
             .open(&path)
             .and_then(|mut f| std::io::Write::write_all(&mut f, bytes))
             .map_err(OutputError::io(&path))?;
-        self.files.insert(name.to_string());
+        self.add_written([name.to_string()]);
         Ok(())
     }
 
     /// Records files written through [`RenderFolder::path_of`] by other means (worker threads).
-    pub fn add_written(&mut self, names: impl IntoIterator<Item = String>) {
-        self.files.extend(names);
+    pub fn add_written(&self, names: impl IntoIterator<Item = String>) {
+        if let Ok(mut files) = self.files.lock() {
+            files.extend(names);
+        }
     }
 
     /// Puts this run in place of the target's previous contents. Returns the target.
     pub fn publish(mut self) -> Result<PathBuf, OutputError> {
+        let files = self.files.get_mut().map(std::mem::take).unwrap_or_default();
         let marker = Marker {
             tessera: MARKER_KIND.into(),
-            files: std::mem::take(&mut self.files),
+            files,
         };
         let marker_path = self.staging.join(MARKER);
         std::fs::write(

@@ -12,6 +12,8 @@ use crate::templates::{EmailTemplate, Notes, RenderEnv, Slot};
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
 pub struct MissingField {
+    /// The template the field is in (empty where only one template is concerned).
+    pub template: String,
     pub field: String,
     pub line: usize,
     pub column: usize,
@@ -57,14 +59,18 @@ impl SlotCounter {
     }
 
     pub fn merge(mut self, other: SlotCounter) -> SlotCounter {
+        self.add(&other);
+        self
+    }
+
+    pub fn add(&mut self, other: &SlotCounter) {
         for (mine, theirs) in [
-            (&mut self.missing, other.missing),
-            (&mut self.unsafe_urls, other.unsafe_urls),
+            (&mut self.missing, &other.missing),
+            (&mut self.unsafe_urls, &other.unsafe_urls),
         ] {
             mine.iter_mut().zip(theirs).for_each(|(x, y)| *x += y);
         }
         self.customers += other.customers;
-        self
     }
 
     pub fn missing(&self, template: &EmailTemplate) -> Vec<MissingField> {
@@ -90,6 +96,7 @@ fn report(slots: &[Slot], counts: &[usize], customers: usize) -> Vec<MissingFiel
     let mut out: Vec<MissingField> = by_place
         .into_iter()
         .map(|((field, line, column), n)| MissingField {
+            template: String::new(),
             field: field.to_string(),
             line,
             column,

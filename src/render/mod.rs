@@ -1,13 +1,14 @@
-//! Per-customer rendering: the merge data model, batch jobs over both cores with progress and
-//! cancel, output files (HTML or .eml) and the manifest.
+//! Per-customer rendering: the merge data model, the formats a customer is rendered into (email
+//! now), mail messages, personal links and the missing-field report. Campaigns (`campaigns/`)
+//! run these over an audience.
 
-pub mod batch;
 pub mod context;
 pub mod eml;
 pub mod export;
+pub mod format;
+pub mod links;
 pub mod missing;
 pub mod preview;
 
-pub use batch::{render_batch, BatchOptions, OutputFormat, RenderSummary};
 pub use context::{load_contexts, CustomerContext, Selection};
 pub use missing::{missing_fields, MissingField, UnsafeLink};

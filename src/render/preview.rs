@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::SqlitePool;
 
-use super::batch::{add_unsubscribe_links, UnsubscribePattern};
 use super::context::{load_contexts, Selection};
+use super::links::{add_unsubscribe_links, UnsubscribePattern};
 use crate::templates::{EmailTemplate, Notes, RenderedEmail};
 
 #[derive(Debug, thiserror::Error)]

@@ -321,7 +321,7 @@ pub enum Window {
     },
 }
 
-#[derive(Debug, thiserror::Error, PartialEq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
 pub enum RuleError {
     #[error("not a valid segment rule: {0}")]
     Json(String),

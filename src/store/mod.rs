@@ -54,13 +54,15 @@ pub enum StoreError {
     },
     #[error("database error: {0}")]
     Sql(#[from] sqlx::Error),
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
 }
 
 crate::coded!(StoreError {
     StoreError::Missing(_) => NotFound,
     StoreError::Foreign { .. } => NotAWorkspace,
     StoreError::CreateDir { .. } => Io,
-    StoreError::Open { .. } | StoreError::Migrate { .. } | StoreError::Sql(_) => Database,
+    StoreError::Open { .. } | StoreError::Migrate { .. } | StoreError::Sql(_) | StoreError::Sqlite(_) => Database,
 });
 
 /// An open workspace: a pool of connections to one SQLite file.

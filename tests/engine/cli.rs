@@ -109,21 +109,36 @@ fn demo_creates_a_workspace_and_renders_a_campaign() {
         report["model"]["bgnbd"]["r"].as_f64().unwrap() > 0.0,
         "the demo's purchases fit the value models"
     );
-    let mut rendered_and_skipped = 0;
-    for campaign in report["campaigns"].as_array().unwrap() {
-        assert!(
-            campaign["rendered"].as_i64().unwrap() > 100,
-            "each language has its customers"
-        );
-        assert!(campaign["skipped_opted_out"].as_i64().unwrap() > 0);
-        rendered_and_skipped += campaign["rendered"].as_i64().unwrap()
-            + campaign["skipped_opted_out"].as_i64().unwrap();
-        assert!(std::path::Path::new(campaign["manifest"].as_str().unwrap()).exists());
+    // One campaign in both languages, two variants and a holdout.
+    let campaign = &report["campaign"];
+    let split = &campaign["split"];
+    for arm in split["arms"].as_array().unwrap() {
+        assert!(arm["customers"].as_u64().unwrap() > 100, "{arm}");
     }
+    assert!(split["excluded"]["holdout"].as_u64().unwrap() > 0);
+    assert!(split["excluded"]["opted_out"].as_u64().unwrap() > 0);
     assert_eq!(
-        rendered_and_skipped,
-        report["customers"]["inserted"].as_i64().unwrap(),
-        "every customer is in one language's campaign"
+        split["audience"], report["customers"]["inserted"],
+        "every customer is in the campaign's audience"
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(campaign["manifest"].as_str().unwrap()).unwrap())
+            .unwrap();
+    let templates: std::collections::BTreeSet<&str> = manifest["rendered"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["files"][0]["template"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        templates.into_iter().collect::<Vec<_>>(),
+        [
+            "recommendations-en",
+            "recommendations-zh",
+            "welcome-en",
+            "welcome-zh"
+        ],
+        "both variants in both languages"
     );
     let db = out.join("workspace.sqlite");
     let shown = tessera(&db)

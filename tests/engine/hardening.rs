@@ -4,13 +4,10 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
-use std::sync::atomic::AtomicBool;
 
 use serde_json::{json, Value};
 use tessera_engine::customers::{import_customers, import_events, ImportOptions};
-use tessera_engine::render::batch::UnsubscribePattern;
-use tessera_engine::render::eml::Mailbox;
-use tessera_engine::render::{load_contexts, render_batch, BatchOptions, OutputFormat, Selection};
+use tessera_engine::render::{load_contexts, Selection};
 use tessera_engine::segments::store::{load_catalog, save_segment};
 use tessera_engine::segments::{count, Clock, Rule, SegmentIndex};
 use tessera_engine::templates::compile_email;
@@ -170,22 +167,17 @@ fn raw_customer_html_is_warned_about_and_unsafe_links_are_neutralized() {
         let t = TestWorkspace::new().await;
         let csv = "email,first_name,website\nv@example.com,\"<img src=x onerror=alert(1)>\",javascript:alert(4)\nw@example.com,Ann,https://ann.example/\n";
         t.customers(&t.file("c.csv", csv)).await;
-        let mut contexts = load_contexts(&t.ws.pool, &Selection::All, chrono::Utc::now())
+        t.template("raw", source).await;
+        let out = t.dir.path().join("out");
+        let summary = t
+            .render(r#"{"version": 1, "name": "raw", "audience": {"all": true}, "variants": [{"name": "A", "email": "raw"}], "email_settings": {"files": "html"}}"#, &out)
             .await
             .unwrap();
-        let summary = render_batch(
-            &template,
-            &mut contexts,
-            &batch_options(&t.dir.path().join("out"), OutputFormat::Html),
-            &|_, _| {},
-            &AtomicBool::new(false),
-        )
-        .unwrap();
-        let first = std::fs::read_to_string(t.dir.path().join("out/1.html")).unwrap();
+        let first = std::fs::read_to_string(out.join("1.html")).unwrap();
         assert!(!first.contains("href=\"javascript"), "no script link");
         assert!(first.contains("href=\"#\""));
         assert!(first.contains("?u=javascript:alert(4)"), "a query value is inert");
-        let second = std::fs::read_to_string(t.dir.path().join("out/2.html")).unwrap();
+        let second = std::fs::read_to_string(out.join("2.html")).unwrap();
         assert!(second.contains("href=\"https://ann.example/\""));
         assert_eq!(summary.unsafe_links.len(), 1, "{:?}", summary.unsafe_links);
         assert_eq!(
@@ -202,17 +194,6 @@ fn raw_customer_html_is_warned_about_and_unsafe_links_are_neutralized() {
         .output()
         .unwrap());
     assert!(checked.contains("raw HTML"), "{checked}");
-}
-
-fn batch_options(out: &Path, format: OutputFormat) -> BatchOptions {
-    BatchOptions {
-        out: out.to_path_buf(),
-        format,
-        from: Mailbox::parse("Shop <shop@x.com>").unwrap(),
-        unsubscribe: UnsubscribePattern::parse("https://x.com/u?e={email}").unwrap(),
-        date: "Sun, 22 Nov 2026 10:00:00 +0000".into(),
-        template_name: "t".into(),
-    }
 }
 
 #[test]
@@ -320,7 +301,7 @@ fn a_render_owns_its_folder_and_replaces_its_previous_run_whole() {
     );
     let manifest: Value =
         serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
-    assert_eq!(manifest["count"], 1);
+    assert_eq!(manifest["counts"]["rendered"], 1);
 
     // A link planted in the folder is replaced, never followed.
     let victim = dir.path().join("victim.txt");

@@ -1,5 +1,8 @@
 use std::path::{Path, PathBuf};
 
+use tessera_engine::campaigns::{
+    plan_campaign, render_campaign, Campaign, RunOptions, RunSummary, Selector,
+};
 use tessera_engine::customers::{import_customers, import_events, ImportOptions, ImportSummary};
 use tessera_engine::store::{Access, Workspace};
 
@@ -35,11 +38,43 @@ impl TestWorkspace {
             .unwrap()
     }
 
+    /// Saves a template under `name`.
+    pub async fn template(&self, name: &str, source: &str) {
+        tessera_engine::templates::store::save_email_template(&self.ws.pool, name, source)
+            .await
+            .unwrap();
+    }
+
+    /// Plans and renders a campaign document into `out`.
+    pub async fn render(
+        &self,
+        campaign: &str,
+        out: &Path,
+    ) -> Result<RunSummary, tessera_engine::campaigns::CampaignError> {
+        let campaign = Campaign::parse(campaign).unwrap();
+        let now = chrono::Utc::now();
+        let plan = plan_campaign(&self.ws.pool, Selector::Sql, &campaign, now).await?;
+        render_campaign(
+            &self.ws.pool,
+            plan,
+            RunOptions {
+                out: out.to_path_buf(),
+                now,
+                strict: false,
+                progress: &|_| {},
+                cancel: Default::default(),
+                template_sources: Default::default(),
+            },
+        )
+        .await
+    }
+
     pub async fn count(&self, table: &str) -> i64 {
         let sql = match table {
             "customers" => "SELECT COUNT(*) FROM customers",
             "events" => "SELECT COUNT(*) FROM events",
             "customer_merges" => "SELECT COUNT(*) FROM customer_merges",
+            "deliveries" => "SELECT COUNT(*) FROM deliveries",
             other => panic!("no count for {other}"),
         };
         sqlx::query_scalar(sql)

@@ -2,17 +2,18 @@ use std::sync::atomic::Ordering;
 
 use tauri::ipc::Channel;
 use tauri::State;
-use tessera_engine::render::eml::Mailbox;
-use tessera_engine::render::{
-    load_contexts, render_batch, BatchOptions, CustomerContext, OutputFormat, RenderSummary,
-    Selection,
+use tessera_engine::campaigns::preview::{preview_customer, CampaignPreview};
+use tessera_engine::campaigns::store::{
+    list_campaigns, list_runs, load_campaign, save_campaign, CampaignInfo, RunInfo,
 };
+use tessera_engine::campaigns::{
+    plan_campaign, render_campaign, Campaign, RunOptions, RunProgress, RunSummary, Selector, Split,
+};
+use tessera_engine::render::{load_contexts, CustomerContext, Selection};
 use tessera_engine::segments::store::load_catalog;
 use tessera_engine::segments::{Clock, Rule};
-use tessera_engine::templates::compile_email;
-use tessera_engine::templates::store::load_template_source;
 
-use crate::error::{crashed, CommandError, CommandResult, ErrorCode};
+use crate::error::{CommandError, CommandResult, ErrorCode};
 use crate::state::{AppState, Open};
 
 /// The merge data of everyone `audience` selects, from the segment index.
@@ -28,60 +29,82 @@ pub async fn audience_contexts(
         .map_err(CommandError::from)
 }
 
-#[derive(Debug, serde::Deserialize, specta::Type)]
-pub struct CampaignRequest {
-    pub template: String,
-    /// Who the campaign is for; opted-out customers are always skipped.
-    pub audience: Rule,
-    /// The folder the files and `manifest.json` are written to.
-    pub out: String,
-    pub format: OutputFormat,
-    pub from: String,
+#[tauri::command]
+#[specta::specta]
+pub async fn campaigns_list(state: State<'_, AppState>) -> CommandResult<Vec<CampaignInfo>> {
+    let open = state.current().await?;
+    Ok(list_campaigns(&open.workspace.pool).await?)
 }
 
-#[derive(Debug, Clone, Copy, serde::Serialize, specta::Type)]
-pub struct RenderProgress {
-    pub done: u32,
-    pub total: u32,
+#[tauri::command]
+#[specta::specta]
+pub async fn campaign_load(name: String, state: State<'_, AppState>) -> CommandResult<Campaign> {
+    let open = state.current().await?;
+    Ok(load_campaign(&open.workspace.pool, &name).await?)
 }
 
-/// Renders every customer of the audience to files on all cores; `campaign_cancel` stops it after
-/// the files in flight (the manifest lists what was written).
+/// Saves (or replaces) the campaign under its name, after checking it.
+#[tauri::command]
+#[specta::specta]
+pub async fn campaign_save(campaign: Campaign, state: State<'_, AppState>) -> CommandResult<()> {
+    let open = state.current().await?;
+    Ok(save_campaign(&open.workspace.pool, &campaign).await?)
+}
+
+/// Customers per arm and excluded by reason, from the segment index: fast enough to follow
+/// every change of the weights or the holdout.
+#[tauri::command]
+#[specta::specta]
+pub async fn campaign_split(
+    campaign: Campaign,
+    state: State<'_, AppState>,
+) -> CommandResult<Split> {
+    let open = state.current().await?;
+    let selector = Selector::Index(&open.index);
+    let plan = plan_campaign(
+        &open.workspace.pool,
+        selector,
+        &campaign,
+        chrono::Utc::now(),
+    )
+    .await?;
+    Ok(plan.split)
+}
+
+/// Renders the campaign into `out` (see the engine's campaign pipeline); progress streams
+/// through `on_progress`, `campaign_cancel` stops it after the files in flight.
 #[tauri::command]
 #[specta::specta]
 pub async fn campaign_render(
-    request: CampaignRequest,
-    on_progress: Channel<RenderProgress>,
+    campaign: Campaign,
+    out: String,
+    on_progress: Channel<RunProgress>,
     state: State<'_, AppState>,
-) -> CommandResult<RenderSummary> {
+) -> CommandResult<RunSummary> {
     let open = state.current().await?;
-    let template =
-        compile_email(&load_template_source(&open.workspace.pool, &request.template).await?)?;
     let now = chrono::Utc::now();
-    let mut contexts = audience_contexts(&open, &request.audience, now).await?;
-    let options = BatchOptions {
-        out: request.out.into(),
-        format: request.format,
-        from: Mailbox::parse(&request.from)?,
-        unsubscribe: Default::default(),
-        date: now.to_rfc2822(),
-        template_name: request.template,
-    };
+    let plan = plan_campaign(
+        &open.workspace.pool,
+        Selector::Index(&open.index),
+        &campaign,
+        now,
+    )
+    .await?;
     let cancel = state.cancel_render.clone();
     cancel.store(false, Ordering::Relaxed);
-    *state.last_render.lock().await = Some(options.out.clone());
-    let summary = tokio::task::spawn_blocking(move || {
-        let progress = |done: usize, total: usize| {
-            let _ = on_progress.send(RenderProgress {
-                done: done as u32,
-                total: total as u32,
-            });
-        };
-        render_batch(&template, &mut contexts, &options, &progress, &cancel)
-    })
-    .await
-    .map_err(crashed)?;
-    Ok(summary?)
+    *state.last_render.lock().await = Some(out.clone().into());
+    let progress = |p: RunProgress| {
+        let _ = on_progress.send(p);
+    };
+    let options = RunOptions {
+        out: out.into(),
+        now,
+        strict: false,
+        progress: &progress,
+        cancel,
+        template_sources: Default::default(),
+    };
+    Ok(render_campaign(&open.workspace.pool, plan, options).await?)
 }
 
 #[tauri::command]
@@ -89,6 +112,35 @@ pub async fn campaign_render(
 pub async fn campaign_cancel(state: State<'_, AppState>) -> CommandResult<()> {
     state.cancel_render.store(true, Ordering::Relaxed);
     Ok(())
+}
+
+/// Past runs of a campaign (all campaigns if none is named), from the delivery log.
+#[tauri::command]
+#[specta::specta]
+pub async fn campaign_runs(
+    name: Option<String>,
+    state: State<'_, AppState>,
+) -> CommandResult<Vec<RunInfo>> {
+    let open = state.current().await?;
+    Ok(list_runs(&open.workspace.pool, name.as_deref()).await?)
+}
+
+/// The campaign as one customer would get it: their variant and the email of their language.
+#[tauri::command]
+#[specta::specta]
+pub async fn campaign_preview(
+    campaign: Campaign,
+    customer: i32,
+    state: State<'_, AppState>,
+) -> CommandResult<CampaignPreview> {
+    let open = state.current().await?;
+    Ok(preview_customer(
+        &open.workspace.pool,
+        &campaign,
+        customer.into(),
+        chrono::Utc::now(),
+    )
+    .await?)
 }
 
 #[derive(Debug, Clone, Copy, serde::Deserialize, specta::Type)]

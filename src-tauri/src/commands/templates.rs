@@ -2,7 +2,9 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use tauri::State;
-use tessera_engine::render::batch::{add_unsubscribe_links, eligible, UnsubscribePattern};
+use tessera_engine::customers::reach::Reach;
+use tessera_engine::render::format::{eligibility, FormatKind};
+use tessera_engine::render::links::{add_unsubscribe_links, UnsubscribePattern};
 use tessera_engine::render::preview::{preview_data, preview_email};
 use tessera_engine::render::{missing_fields, MissingField};
 use tessera_engine::segments::Rule;
@@ -73,7 +75,10 @@ pub async fn template_missing_fields(
     drop(open);
     let report = tokio::task::spawn_blocking(move || {
         add_unsubscribe_links(&mut contexts, &UnsubscribePattern::default());
-        let (receivers, _, _) = eligible(&contexts);
+        let receivers: Vec<_> = contexts
+            .iter()
+            .filter(|c| eligibility(FormatKind::Email, Reach::of(c)).is_ok())
+            .collect();
         MissingReport {
             customers: receivers.len() as u32,
             missing: missing_fields(&template, &receivers),

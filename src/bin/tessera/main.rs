@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod campaign;
 mod customers;
 mod import;
 mod model;
@@ -54,6 +55,10 @@ enum Command {
     /// Render customers into files with a manifest.
     #[command(subcommand)]
     Render(render::RenderCommand),
+    /// Campaigns: an audience, variants with templates per language, a holdout; assigned and
+    /// rendered with a manifest and a delivery log.
+    #[command(subcommand)]
+    Campaign(campaign::CampaignCommand),
     /// Create a demo workspace (synthetic customers, starter templates) and render a demo campaign.
     Demo {
         /// Folder for the demo's files and rendered campaign.
@@ -125,7 +130,8 @@ fn access(command: &Command) -> Access {
     match command {
         Command::Import(_)
         | Command::Template(TemplateCommand::Add { .. } | TemplateCommand::InstallStarters)
-        | Command::Segment(SegmentCommand::Save { .. }) => Access::Create,
+        | Command::Segment(SegmentCommand::Save { .. })
+        | Command::Campaign(campaign::CampaignCommand::Save { .. }) => Access::Create,
         _ => Access::Existing,
     }
 }
@@ -143,6 +149,7 @@ async fn run(cli: Cli, opened: &Opened) -> Result<(), Failure> {
         Command::Template(command) => template::run(&workspace().await?, command).await?,
         Command::Preview(command) => render::preview(&workspace().await?, command).await?,
         Command::Render(command) => render::render(&workspace().await?, command).await?,
+        Command::Campaign(command) => campaign::run(&workspace().await?, command).await?,
         Command::Demo {
             dir,
             customers,

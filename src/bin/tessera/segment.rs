@@ -74,11 +74,19 @@ pub fn clock(now: Option<&str>) -> Result<Clock, Failure> {
 
 /// A rule from a .json file, or a saved segment's.
 pub async fn rule_from(ws: &Workspace, reference: &str) -> Result<Rule, Failure> {
+    match rule_file(reference)? {
+        Some(rule) => Ok(rule),
+        None => Ok(load_segment(&ws.pool, reference).await?),
+    }
+}
+
+/// The rule in `reference`, if it names a `.json` file.
+pub fn rule_file(reference: &str) -> Result<Option<Rule>, Failure> {
     let path = Path::new(reference);
     if path.extension().is_some_and(|e| e == "json") && path.is_file() {
-        return Ok(Rule::parse(&std::fs::read_to_string(path)?)?);
+        return Ok(Some(Rule::parse(&std::fs::read_to_string(path)?)?));
     }
-    Ok(load_segment(&ws.pool, reference).await?)
+    Ok(None)
 }
 
 /// The ids of a segment's members (for `render --segment`).

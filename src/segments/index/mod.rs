@@ -84,3 +84,22 @@ impl SegmentIndex {
         self.events.times.len()
     }
 }
+
+impl SegmentIndex {
+    /// The reach of each of `ids` (ascending), from the email column and the consent bits.
+    pub fn reach(&self, ids: &[i64]) -> Vec<crate::customers::reach::Reach> {
+        let email = self.columns.get("c.email");
+        let revoked = self.consent.get("email").map(|(_, revoked)| revoked);
+        ids.iter()
+            .map(|id| match self.ids.binary_search(id) {
+                Ok(i) => crate::customers::reach::Reach {
+                    email: email.is_some_and(|c| {
+                        c.codes[i] != NONE && !c.values[c.codes[i] as usize].lower.is_empty()
+                    }),
+                    email_opted_out: revoked.is_some_and(|bits| bits.contains(i)),
+                },
+                Err(_) => Default::default(),
+            })
+            .collect()
+    }
+}

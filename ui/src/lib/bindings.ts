@@ -57,12 +57,25 @@ export const commands = {
 	emailPreview: (source: string, customer: number) => typedError<RenderedEmail, CommandError>(__TAURI_INVOKE("email_preview", { source, customer })),
 	/**  The fields a template can merge, with one customer's values. */
 	mergeFields: (customer: number) => typedError<MergeField[], CommandError>(__TAURI_INVOKE("merge_fields", { customer })),
+	campaignsList: () => typedError<CampaignInfo[], CommandError>(__TAURI_INVOKE("campaigns_list")),
+	campaignLoad: (name: string) => typedError<Campaign, CommandError>(__TAURI_INVOKE("campaign_load", { name })),
+	/**  Saves (or replaces) the campaign under its name, after checking it. */
+	campaignSave: (campaign: Campaign) => typedError<null, CommandError>(__TAURI_INVOKE("campaign_save", { campaign })),
 	/**
-	 *  Renders every customer of the audience to files on all cores; `campaign_cancel` stops it after
-	 *  the files in flight (the manifest lists what was written).
+	 *  Customers per arm and excluded by reason, from the segment index: fast enough to follow
+	 *  every change of the weights or the holdout.
 	 */
-	campaignRender: (request: CampaignRequest, onProgress: Channel<RenderProgress>) => typedError<RenderSummary, CommandError>(__TAURI_INVOKE("campaign_render", { request, onProgress })),
+	campaignSplit: (campaign: Campaign) => typedError<Split, CommandError>(__TAURI_INVOKE("campaign_split", { campaign })),
+	/**
+	 *  Renders the campaign into `out` (see the engine's campaign pipeline); progress streams
+	 *  through `on_progress`, `campaign_cancel` stops it after the files in flight.
+	 */
+	campaignRender: (campaign: Campaign, out: string, onProgress: Channel<RunProgress>) => typedError<RunSummary, CommandError>(__TAURI_INVOKE("campaign_render", { campaign, out, onProgress })),
 	campaignCancel: () => typedError<null, CommandError>(__TAURI_INVOKE("campaign_cancel")),
+	/**  Past runs of a campaign (all campaigns if none is named), from the delivery log. */
+	campaignRuns: (name: string | null) => typedError<RunInfo[], CommandError>(__TAURI_INVOKE("campaign_runs", { name })),
+	/**  The campaign as one customer would get it: their variant and the email of their language. */
+	campaignPreview: (campaign: Campaign, customer: number) => typedError<CampaignPreview, CommandError>(__TAURI_INVOKE("campaign_preview", { campaign, customer })),
 	/**
 	 *  Opens the last rendered campaign's folder or manifest in the system's file manager or
 	 *  viewer. Only what the app itself just wrote can be opened this way.
@@ -71,21 +84,62 @@ export const commands = {
 };
 
 /* Types */
+export type ArmCount = {
+	name: string,
+	/**  The share of the eligible customers this arm should get. */
+	share: number | null,
+	customers: number,
+};
+
 export type AttributeInfo = {
 	name: string,
 	type: string,
 };
 
+/**
+ *  Who the campaign is for: `{"all": true}`, `{"segment": "name"}`, `{"rule": {…}}`, or
+ *  `{"customers": [42, 43]}` (a test send, or `render email --customer`).
+ */
+export type Audience = ({ all: boolean }) & { customers?: never; rule?: never; segment?: never } | ({ segment: string }) & { all?: never; customers?: never; rule?: never } | ({ rule: Rule }) & { all?: never; customers?: never; segment?: never } | ({ customers: number[] }) & { all?: never; rule?: never; segment?: never };
+
 export type BandScore = "value" | "attrition" | "potential";
 
-export type CampaignRequest = {
-	template: string,
-	/**  Who the campaign is for; opted-out customers are always skipped. */
-	audience: Rule,
-	/**  The folder the files and `manifest.json` are written to. */
-	out: string,
-	format: OutputFormat,
-	from: string,
+export type Campaign = {
+	version: number,
+	name: string,
+	/**
+	 *  Keys the split: the same seed gives every customer the same arm on every run. Defaults to
+	 *  the campaign's name.
+	 */
+	seed?: string,
+	audience: Audience,
+	/**  The share of eligible customers held out (rendered nothing, compared against later). */
+	holdout?: number | null,
+	variants: Variant[],
+	/**
+	 *  The language whose template customers get when a format has none in theirs: required
+	 *  when content is given per language and "en" is not one of them.
+	 */
+	fallback_language?: string | null,
+	email_settings?: EmailSettings,
+};
+
+export type CampaignInfo = {
+	name: string,
+	updated_at: string,
+	/**  Runs so far, and when the last one started. */
+	runs: number,
+	last_run: string | null,
+};
+
+export type CampaignPreview = {
+	/**  The variant the customer is in (`holdout` if held out); none if excluded. */
+	arm: string | null,
+	excluded: Exclusion | null,
+	/**  The template of their language, and that language. */
+	template: string | null,
+	language: string | null,
+	email: RenderedEmail | null,
 };
 
 export type ColumnPreview = {
@@ -137,6 +191,9 @@ export type Condition =
 
 export type ConsentStatus = "granted" | "revoked" | "unknown";
 
+/**  `"welcome-en"` or `{"en": "welcome-en", "zh": "welcome-zh"}`. */
+export type Content = string | { [key in string]: string };
+
 export type CustomerPage = {
 	/**  Customers matching the search, over all pages. */
 	total: number,
@@ -169,6 +226,17 @@ export type DateOp = { date: "before"; value: string } | { date: "after"; value:
 /**  The date's month and day recur within the next N days (birthdays, anniversaries). */
 { date: "anniversary_within_days"; days: number };
 
+/**  `.eml` messages ready to send, or HTML pages to look at. */
+export type EmailFiles = "eml" | "html";
+
+/**  How the email format is written. */
+export type EmailSettings = {
+	from?: string,
+	/**  Unsubscribe link; `{id}` and `{email}` are filled in per customer. */
+	unsubscribe?: string,
+	files?: EmailFiles,
+};
+
 /**  The kinds of failure a user or a host reacts to differently. */
 export type ErrorKind = 
 /**  No workspace is open (in the app), or none is at the path given. */
@@ -194,6 +262,21 @@ export type EventView = {
 	value: number | null,
 	properties: Value,
 };
+
+export type Excluded = {
+	no_address: number,
+	opted_out: number,
+	holdout: number,
+};
+
+/**  Why a customer gets nothing of a campaign. */
+export type Exclusion = 
+/**  No address for the format's channel (an email without an email address). */
+"no_address" | 
+/**  Withdrew consent for the channel: a hard guard. */
+"opted_out" | 
+/**  Drawn into the holdout: rendered nothing, compared against later. */
+"holdout";
 
 export type FieldOp = ({ op: "equals"; value: string }) & { compare?: never; max?: never; min?: never; values?: never } | ({ op: "not_equals"; value: string }) & { compare?: never; max?: never; min?: never; values?: never } | ({ op: "contains"; value: string }) & { compare?: never; max?: never; min?: never; values?: never } | ({ op: "starts_with"; value: string }) & { compare?: never; max?: never; min?: never; values?: never } | ({ op: "in"; values: string[] }) & { compare?: never; max?: never; min?: never; value?: never } | ({ op: "is_set" }) & { compare?: never; max?: never; min?: never; value?: never; values?: never } | ({ op: "not_set" }) & { compare?: never; max?: never; min?: never; value?: never; values?: never } | ({ op: "compare"; compare: Compare; value: number | null }) & { max?: never; min?: never; values?: never } | ({ op: "between"; min: number | null; max: number | null }) & { compare?: never; value?: never; values?: never } | {
 	op: "date",
@@ -291,6 +374,8 @@ export type MergeView = {
 };
 
 export type MissingField = {
+	/**  The template the field is in (empty where only one template is concerned). */
+	template: string,
 	field: string,
 	line: number,
 	column: number,
@@ -305,8 +390,6 @@ export type MissingReport = {
 	/**  Merge tags without a fallback that render empty for some of them. */
 	missing: MissingField[],
 };
-
-export type OutputFormat = "html" | "eml";
 
 export type PageQuery = {
 	/**  Matched (case-insensitively for ASCII) anywhere in the name, email or phone. */
@@ -342,26 +425,6 @@ export type RenderFailure = {
 	error: string,
 };
 
-export type RenderProgress = {
-	done: number,
-	total: number,
-};
-
-export type RenderSummary = {
-	template: string,
-	format: OutputFormat,
-	out: string,
-	manifest: string,
-	rendered: number,
-	skipped_opted_out: number,
-	skipped_no_email: number,
-	failed: RenderFailure[],
-	cancelled: boolean,
-	missing_fields: MissingField[],
-	/**  Links whose value had an unsafe scheme for some customers (written as `#`). */
-	unsafe_links: MissingField[],
-};
-
 export type RenderedEmail = {
 	subject: string,
 	preheader: string,
@@ -384,6 +447,63 @@ export type Rule = {
 	version: number,
 } & Group;
 
+/**  A past run, from the delivery log. */
+export type RunInfo = {
+	id: number,
+	campaign: string,
+	started_at: string,
+	finished_at: string | null,
+	status: RunStatus,
+	out: string,
+	/**  Files the delivery log holds for the run. */
+	files: number,
+	customers: number,
+};
+
+/**  Progress of a run, for progress bars. */
+export type RunProgress = {
+	done: number,
+	total: number,
+};
+
+/**  How a run ended. */
+export type RunStatus = "running" | "done" | "cancelled" | "failed";
+
+/**  What a run did. */
+export type RunSummary = {
+	campaign: string,
+	run: number,
+	out: string,
+	manifest: string,
+	/**  Customers rendered (in this run, or kept from the interrupted run it continued). */
+	rendered: number,
+	/**  Of them, kept from an interrupted run. */
+	resumed: number,
+	split: Split,
+	/**  The same counts as `split.excluded`, under the names `render email --json` always had. */
+	skipped_opted_out: number,
+	skipped_no_email: number,
+	failed: RenderFailure[],
+	cancelled: boolean,
+	missing_fields: MissingField[],
+	/**  Links whose value had an unsafe scheme for some customers (written as `#`). */
+	unsafe_links: MissingField[],
+};
+
+/**
+ *  Whether the customers per arm fit the weights: a chi-square test of the counts (holdout
+ *  included) against the shares the campaign asks for. A sample-ratio mismatch (p < 0.001)
+ *  means the split is not what was planned — a bug or a filter applied after assignment — and
+ *  any comparison of the arms would mislead.
+ */
+export type SampleRatio = {
+	chi_square: number | null,
+	degrees_of_freedom: number,
+	p_value: number | null,
+	/**  p < 0.001. */
+	mismatch: boolean,
+};
+
 export type SavedSegment = {
 	name: string,
 	updated_at: string,
@@ -399,6 +519,19 @@ export type SegmentCount = {
 
 export type SortKey = "id" | "name" | "email" | "created";
 
+/**  Customers per arm, and whether the split is as planned. */
+export type Split = {
+	/**  Customers the audience selects. */
+	audience: number,
+	/**  Of them, those who can receive at least one of the campaign's formats. */
+	eligible: number,
+	excluded: Excluded,
+	arms: ArmCount[],
+	/**  The holdout's share asked for, and how many were drawn into it. */
+	holdout: ArmCount,
+	sample_ratio: SampleRatio,
+};
+
 export type TagOp = "has_any" | "has_all" | "has_none";
 
 export type TemplateInfo = {
@@ -407,6 +540,18 @@ export type TemplateInfo = {
 };
 
 export type Value = null | boolean | number | string | Value[] | { [key in string]: Value };
+
+export type Variant = {
+	name: string,
+	weight?: number | null,
+	/**  The email template: one for everyone, or one per language. */
+	email?: Content | null,
+	/**
+	 *  Merge values this variant sets over the customer's (a subject line, an offer), so one
+	 *  template can carry two copies.
+	 */
+	values?: { [key in string]: Value },
+};
 
 /**  `"ever"`, `{"last_days": 90}` or `{"between": {"from": "2024-01-01", "to": "2024-03-31"}}`. */
 export type Window = "ever" | ({ last_days: number }) & { between?: never } | 

@@ -1,0 +1,358 @@
+//! The campaign document: who it is for, what they get (content per format and language, in one
+//! or more variants with weights), the holdout and the seed of the split. Versioned JSON, read
+//! strictly (a misspelled key is an error), stored in the workspace and exchanged as a file.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::render::eml::Mailbox;
+use crate::render::links::UnsubscribePattern;
+use crate::segments::Rule;
+use crate::store::check_name;
+
+/// The campaign format this engine writes and reads.
+pub const CAMPAIGN_VERSION: u32 = 1;
+/// More variants than this is not an experiment anyone can read.
+pub const MAX_VARIANTS: usize = 26;
+
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Campaign {
+    pub version: u32,
+    pub name: String,
+    /// Keys the split: the same seed gives every customer the same arm on every run. Defaults to
+    /// the campaign's name.
+    #[serde(default)]
+    pub seed: String,
+    pub audience: Audience,
+    /// The share of eligible customers held out (rendered nothing, compared against later).
+    #[serde(default)]
+    pub holdout: f64,
+    pub variants: Vec<Variant>,
+    /// The language whose template customers get when a format has none in theirs: required
+    /// when content is given per language and "en" is not one of them.
+    #[serde(default)]
+    pub fallback_language: Option<String>,
+    #[serde(default)]
+    pub email_settings: EmailSettings,
+}
+
+/// Who the campaign is for: `{"all": true}`, `{"segment": "name"}`, `{"rule": {…}}`, or
+/// `{"customers": [42, 43]}` (a test send, or `render email --customer`).
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Audience {
+    All(bool),
+    Segment(String),
+    Rule(Rule),
+    Customers(Vec<i64>),
+}
+
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Variant {
+    pub name: String,
+    #[serde(default = "one")]
+    pub weight: f64,
+    /// The email template: one for everyone, or one per language.
+    #[serde(default)]
+    pub email: Option<Content>,
+    /// Merge values this variant sets over the customer's (a subject line, an offer), so one
+    /// template can carry two copies.
+    #[serde(default)]
+    pub values: Map<String, Value>,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// `"welcome-en"` or `{"en": "welcome-en", "zh": "welcome-zh"}`.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Content {
+    Template(String),
+    ByLanguage(BTreeMap<String, String>),
+}
+
+/// How the email format is written.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EmailSettings {
+    #[serde(default = "default_from")]
+    pub from: String,
+    /// Unsubscribe link; `{id}` and `{email}` are filled in per customer.
+    #[serde(default = "default_unsubscribe")]
+    pub unsubscribe: String,
+    #[serde(default)]
+    pub files: EmailFiles,
+}
+
+fn default_from() -> String {
+    "Tessera Demo <hello@tessera.local>".into()
+}
+
+fn default_unsubscribe() -> String {
+    crate::render::links::DEFAULT_UNSUBSCRIBE.into()
+}
+
+impl Default for EmailSettings {
+    fn default() -> EmailSettings {
+        EmailSettings {
+            from: default_from(),
+            unsubscribe: default_unsubscribe(),
+            files: EmailFiles::default(),
+        }
+    }
+}
+
+/// `.eml` messages ready to send, or HTML pages to look at.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum EmailFiles {
+    #[default]
+    Eml,
+    Html,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CampaignDocumentError {
+    #[error("not a valid campaign: {0}")]
+    Document(#[from] crate::document::DocumentError),
+    #[error(
+        "campaign version {0} is not supported (this Tessera reads version {CAMPAIGN_VERSION})"
+    )]
+    Version(u64),
+    #[error(transparent)]
+    Name(#[from] crate::store::NameError),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("the audience's rule: {0}")]
+    Rule(#[from] crate::segments::rule::RuleError),
+}
+
+crate::coded!(CampaignDocumentError {
+    _ => InvalidInput,
+});
+
+fn invalid(message: impl Into<String>) -> CampaignDocumentError {
+    CampaignDocumentError::Invalid(message.into())
+}
+
+impl Campaign {
+    /// Reads a campaign document: unknown keys are errors, and so is anything [`Campaign::check`]
+    /// refuses.
+    pub fn parse(json: &str) -> Result<Campaign, CampaignDocumentError> {
+        let value: Value =
+            serde_json::from_str(json).map_err(|e| crate::document::DocumentError::Syntax {
+                line: e.line(),
+                column: e.column(),
+                message: e.to_string(),
+            })?;
+        if let Some(version) = value.get("version").and_then(Value::as_u64) {
+            if version != CAMPAIGN_VERSION as u64 {
+                return Err(CampaignDocumentError::Version(version));
+            }
+        }
+        let mut campaign: Campaign = crate::document::from_value_strict(value)?;
+        campaign.check()?;
+        if campaign.seed.is_empty() {
+            campaign.seed = campaign.name.clone();
+        }
+        Ok(campaign)
+    }
+
+    /// What a campaign must be to run: a usable name, an audience, weighted variants with
+    /// content, a holdout below one, a fallback language where content is per language, and
+    /// a sender and unsubscribe link that can go into mail headers.
+    pub fn check(&self) -> Result<(), CampaignDocumentError> {
+        if self.version != CAMPAIGN_VERSION {
+            return Err(CampaignDocumentError::Version(self.version as u64));
+        }
+        check_name(&self.name, "campaign")?;
+        match &self.audience {
+            Audience::All(false) => {
+                return Err(invalid(
+                    "the audience {\"all\": false} is nobody; write {\"all\": true}, a segment or a rule",
+                ))
+            }
+            Audience::Segment(name) if name.trim().is_empty() => {
+                return Err(invalid("the audience names no segment"))
+            }
+            Audience::Rule(rule) => rule.validate()?,
+            _ => {}
+        }
+        if !(0.0..1.0).contains(&self.holdout) {
+            return Err(invalid(format!(
+                "the holdout is a share of the audience from 0 to below 1 (0.05 is 5%), not {}",
+                self.holdout
+            )));
+        }
+        if self.variants.is_empty() || self.variants.len() > MAX_VARIANTS {
+            return Err(invalid(format!(
+                "a campaign has from 1 to {MAX_VARIANTS} variants, not {}",
+                self.variants.len()
+            )));
+        }
+        for (i, v) in self.variants.iter().enumerate() {
+            check_name(&v.name, "variant")?;
+            if self.variants[..i]
+                .iter()
+                .any(|w| w.name.trim() == v.name.trim())
+            {
+                return Err(invalid(format!("two variants are named '{}'", v.name)));
+            }
+            if !(v.weight.is_finite() && v.weight > 0.0) {
+                return Err(invalid(format!(
+                    "variant '{}': a weight is a number above 0, not {}",
+                    v.name, v.weight
+                )));
+            }
+            match &v.email {
+                None => {
+                    return Err(invalid(format!(
+                        "variant '{}' has no content: name its email template (\"email\": \"welcome-en\")",
+                        v.name
+                    )))
+                }
+                Some(content) => self.check_content(&v.name, content)?,
+            }
+        }
+        Mailbox::parse(&self.email_settings.from)
+            .map_err(|e| invalid(format!("email_settings.from: {e}")))?;
+        UnsubscribePattern::parse(&self.email_settings.unsubscribe)
+            .map_err(|e| invalid(format!("email_settings.unsubscribe: {e}")))?;
+        Ok(())
+    }
+
+    fn check_content(&self, variant: &str, content: &Content) -> Result<(), CampaignDocumentError> {
+        match content {
+            Content::Template(name) if name.trim().is_empty() => {
+                Err(invalid(format!("variant '{variant}' names no template")))
+            }
+            Content::Template(_) => Ok(()),
+            Content::ByLanguage(by) if by.is_empty() => Err(invalid(format!(
+                "variant '{variant}' lists no template per language"
+            ))),
+            Content::ByLanguage(by) => {
+                if let Some(bad) = by.keys().find(|l| language_tag(l).is_none()) {
+                    return Err(invalid(format!(
+                        "variant '{variant}': '{bad}' is not a language (en, zh, zh-TW, …)"
+                    )));
+                }
+                let fallback = self.fallback();
+                if !by.keys().any(|l| language_tag(l) == Some(fallback.clone())) {
+                    return Err(invalid(format!(
+                        "variant '{variant}' has no template in the fallback language '{fallback}'; \
+                         add one, or set \"fallback_language\" to one of {}",
+                        by.keys().cloned().collect::<Vec<_>>().join(", ")
+                    )));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// The language customers get when none of a format's templates is in theirs.
+    pub fn fallback(&self) -> String {
+        self.fallback_language
+            .as_deref()
+            .and_then(language_tag)
+            .unwrap_or_else(|| "en".into())
+    }
+}
+
+/// A language tag in lower case with `-` (`zh_CN` → `zh-cn`), if it looks like one.
+pub fn language_tag(text: &str) -> Option<String> {
+    let tag = text.trim().replace('_', "-").to_ascii_lowercase();
+    let primary = tag.split('-').next().unwrap_or("");
+    ((2..=3).contains(&primary.len()) && tag.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        .then_some(tag)
+}
+
+impl Content {
+    /// The template for a customer whose locale is `locale`: the exact tag, else the same
+    /// language (`zh-TW` → `zh`), else the fallback. Returns (language, template).
+    pub fn for_locale<'a>(
+        &'a self,
+        locale: Option<&str>,
+        fallback: &str,
+    ) -> (Option<String>, &'a str) {
+        match self {
+            Content::Template(name) => (None, name),
+            Content::ByLanguage(by) => {
+                let tags: Vec<(String, &String)> = by
+                    .iter()
+                    .filter_map(|(l, t)| language_tag(l).map(|tag| (tag, t)))
+                    .collect();
+                let wanted = locale.and_then(language_tag);
+                let primary = |t: &str| t.split('-').next().unwrap_or("").to_string();
+                let found = wanted.as_ref().and_then(|w| {
+                    tags.iter()
+                        .find(|(tag, _)| tag == w)
+                        .or_else(|| tags.iter().find(|(tag, _)| primary(tag) == primary(w)))
+                });
+                let (tag, template) = found
+                    .or_else(|| tags.iter().find(|(tag, _)| tag == fallback))
+                    .or(tags.first())
+                    .map(|(tag, t)| (tag.clone(), t.as_str()))
+                    .unwrap_or_default();
+                (Some(tag), template)
+            }
+        }
+    }
+
+    /// Every template the content names.
+    pub fn templates(&self) -> Vec<&str> {
+        match self {
+            Content::Template(name) => vec![name.as_str()],
+            Content::ByLanguage(by) => by.values().map(String::as_str).collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_shape_reads_and_misspellings_do_not() {
+        let c = Campaign::parse(
+            r#"{ "version": 1, "name": "spring", "seed": "spring-2026",
+                 "audience": { "segment": "coffee-lovers" }, "holdout": 0.05,
+                 "variants": [ { "name": "A", "weight": 1, "email": "welcome-en" },
+                               { "name": "B", "weight": 1, "email": "winback-en" } ] }"#,
+        )
+        .unwrap();
+        assert_eq!(c.variants.len(), 2);
+        assert_eq!(c.audience, Audience::Segment("coffee-lovers".into()));
+        let err = Campaign::parse(
+            r#"{ "version": 1, "name": "s", "audience": { "all": true },
+                 "variants": [ { "name": "A", "wieght": 2, "email": "w" } ] }"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("unknown key 'wieght'"), "{err}");
+    }
+
+    #[test]
+    fn each_customer_gets_the_template_of_their_language() {
+        let by: BTreeMap<String, String> = [("en", "welcome-en"), ("zh", "welcome-zh")]
+            .into_iter()
+            .map(|(a, b)| (a.into(), b.into()))
+            .collect();
+        let content = Content::ByLanguage(by);
+        assert_eq!(content.for_locale(Some("zh-CN"), "en").1, "welcome-zh");
+        assert_eq!(content.for_locale(Some("zh_TW"), "en").1, "welcome-zh");
+        assert_eq!(
+            content.for_locale(Some("de-DE"), "en"),
+            (Some("en".into()), "welcome-en")
+        );
+        assert_eq!(content.for_locale(None, "en").1, "welcome-en");
+    }
+}

@@ -1,0 +1,877 @@
+//! The one pipeline that renders a campaign: audience → eligibility per format → holdout and
+//! arms → merge data (with the variant's values) → each format's rendering → files in the run's
+//! folder → manifest and delivery log. The CLI, the desktop app, the demo and the benchmark all
+//! call [`plan_campaign`] and [`render_campaign`]; none of them assembles these steps itself.
+//!
+//! Consistency: a file is logged after it is written, in batches, so the delivery log never
+//! names a file that is missing or torn. A run writes into a staging folder and swaps it in when
+//! done; a run killed midway leaves its files there and its run 'running', and the next run of
+//! the campaign into the same folder continues it: logged files of customers still assigned
+//! the same way are kept, the rest is rendered.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use rayon::prelude::*;
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::SqlitePool;
+
+use super::assign::{sample_ratio, Arm, Assigner, SampleRatio};
+use super::document::{Audience, Campaign, Content, EmailFiles};
+use super::store::{
+    abandon_runs_into, finish_run, forget_deliveries, forget_run, log_deliveries, run_deliveries,
+    start_run, unfinished_run, CampaignStoreError, Delivery, RunStatus,
+};
+use crate::customers::reach::{load_reach, Reach};
+use crate::output::{OutputError, RenderFolder};
+use crate::render::eml::{HeaderError, Mailbox};
+use crate::render::format::{
+    eligibility, EmailOutput, EmailRendering, Exclusion, FormatKind, Part, Recipient, Rendering,
+};
+use crate::render::links::{add_unsubscribe_links, UnsubscribePattern};
+use crate::render::missing::SlotCounter;
+use crate::render::{load_contexts, CustomerContext, MissingField, Selection, UnsafeLink};
+use crate::segments::store::{load_catalog, load_segment};
+use crate::segments::{Clock, Rule, SegmentIndex};
+use crate::templates::store::{load_template_source, TemplateStoreError};
+use crate::templates::{compile_email, Notes, TemplateError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CampaignError {
+    #[error(transparent)]
+    Document(#[from] super::document::CampaignDocumentError),
+    #[error(transparent)]
+    Store(#[from] CampaignStoreError),
+    #[error(transparent)]
+    Segment(#[from] crate::segments::SegmentError),
+    #[error(transparent)]
+    Rule(#[from] crate::segments::rule::RuleError),
+    #[error("template '{name}': {error}")]
+    Template { name: String, error: TemplateError },
+    #[error(transparent)]
+    TemplateStore(#[from] TemplateStoreError),
+    #[error(transparent)]
+    Address(#[from] HeaderError),
+    #[error(transparent)]
+    Output(#[from] OutputError),
+    #[error("{} merge fields are empty for some customers and have no fallback (see above); add fallbacks like {{{{default field \"…\"}}}} or render without --strict", .0.len())]
+    Missing(Vec<MissingField>),
+    #[error(transparent)]
+    Workspace(#[from] crate::store::StoreError),
+    #[error("database error: {0}")]
+    Sql(#[from] sqlx::Error),
+    #[error("the render stopped unexpectedly: {0}")]
+    Crashed(String),
+}
+
+impl crate::error::Coded for CampaignError {
+    fn kind(&self) -> crate::error::ErrorKind {
+        use crate::error::ErrorKind;
+        match self {
+            CampaignError::Document(e) => e.kind(),
+            CampaignError::Store(e) => e.kind(),
+            CampaignError::Segment(e) => e.kind(),
+            CampaignError::Rule(e) => e.kind(),
+            CampaignError::Template { .. } | CampaignError::Missing(_) => ErrorKind::Template,
+            CampaignError::TemplateStore(e) => e.kind(),
+            CampaignError::Address(e) => e.kind(),
+            CampaignError::Output(e) => e.kind(),
+            CampaignError::Workspace(e) => e.kind(),
+            CampaignError::Sql(_) => ErrorKind::Database,
+            CampaignError::Crashed(_) => ErrorKind::Internal,
+        }
+    }
+
+    fn place(&self) -> Option<(usize, usize)> {
+        match self {
+            CampaignError::Template { error, .. } => Some((error.line, error.column)),
+            _ => None,
+        }
+    }
+}
+
+/// Where audiences are selected: the columnar segment index (the app keeps one in memory), or
+/// the workspace's SQL.
+#[derive(Clone, Copy)]
+pub enum Selector<'a> {
+    Index(&'a SegmentIndex),
+    Sql,
+}
+
+/// The ids of the campaign's audience, ascending.
+pub async fn audience_members(
+    pool: &SqlitePool,
+    selector: Selector<'_>,
+    audience: &Audience,
+    clock: Clock,
+) -> Result<Vec<i64>, CampaignError> {
+    let rule = match audience {
+        Audience::All(_) => Rule::parse(r#"{"version": 1, "conditions": []}"#)?,
+        Audience::Segment(name) => load_segment(pool, name).await?,
+        Audience::Rule(rule) => rule.clone(),
+        Audience::Customers(ids) => {
+            let mut ids = ids.clone();
+            ids.sort_unstable();
+            ids.dedup();
+            return Ok(ids);
+        }
+    };
+    let catalog = load_catalog(pool).await?;
+    Ok(match selector {
+        Selector::Index(index) => index.members(&rule, &catalog, clock)?,
+        Selector::Sql => crate::segments::members(pool, &rule, &catalog, clock).await?,
+    })
+}
+
+/// Customers per arm, and whether the split is as planned.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Serialize)]
+pub struct Split {
+    /// Customers the audience selects.
+    pub audience: u64,
+    /// Of them, those who can receive at least one of the campaign's formats.
+    pub eligible: u64,
+    pub excluded: Excluded,
+    pub arms: Vec<ArmCount>,
+    /// The holdout's share asked for, and how many were drawn into it.
+    pub holdout: ArmCount,
+    pub sample_ratio: SampleRatio,
+}
+
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Excluded {
+    pub no_address: u64,
+    pub opted_out: u64,
+    pub holdout: u64,
+}
+
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Serialize)]
+pub struct ArmCount {
+    pub name: String,
+    /// The share of the eligible customers this arm should get.
+    pub share: f64,
+    pub customers: u64,
+}
+
+/// Where one customer is in the campaign.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Assignment {
+    pub customer_id: i64,
+    /// The variant's name, or `holdout`; absent for excluded customers.
+    pub arm: Option<String>,
+    pub excluded: Option<Exclusion>,
+}
+
+/// A campaign's audience, assigned: who gets which variant and who is excluded, and why.
+pub struct CampaignPlan {
+    pub campaign: Campaign,
+    /// The audience, ascending.
+    pub ids: Vec<i64>,
+    /// For each customer: a variant, the holdout, or why they are excluded.
+    pub arms: Vec<Result<Arm, Exclusion>>,
+    pub split: Split,
+}
+
+impl CampaignPlan {
+    pub fn assignments(&self) -> Vec<Assignment> {
+        self.ids
+            .iter()
+            .zip(&self.arms)
+            .map(|(&customer_id, arm)| Assignment {
+                customer_id,
+                arm: arm.ok().map(|a| arm_name(&self.campaign, a)),
+                excluded: match arm {
+                    Ok(Arm::Holdout) => Some(Exclusion::Holdout),
+                    Ok(_) => None,
+                    Err(e) => Some(*e),
+                },
+            })
+            .collect()
+    }
+}
+
+fn arm_name(campaign: &Campaign, arm: Arm) -> String {
+    match arm {
+        Arm::Holdout => "holdout".into(),
+        Arm::Variant(i) => campaign.variants[i].name.trim().to_string(),
+    }
+}
+
+/// The formats a campaign has content in.
+fn formats(campaign: &Campaign) -> Vec<FormatKind> {
+    let mut formats = Vec::new();
+    if campaign.variants.iter().any(|v| v.email.is_some()) {
+        formats.push(FormatKind::Email);
+    }
+    formats
+}
+
+/// Whether any of the formats reaches a customer; if none does, the first one's reason.
+fn reachable(formats: &[FormatKind], reach: Reach) -> Result<(), Exclusion> {
+    let mut first = Err(Exclusion::NoAddress);
+    for (i, f) in formats.iter().enumerate() {
+        match eligibility(*f, reach) {
+            Ok(()) => return Ok(()),
+            Err(e) if i == 0 => first = Err(e),
+            Err(_) => {}
+        }
+    }
+    first
+}
+
+/// Selects the audience and decides each customer's eligibility and arm (nothing is loaded
+/// beyond what eligibility needs: this is the live split the app shows as weights change).
+pub async fn plan_campaign(
+    pool: &SqlitePool,
+    selector: Selector<'_>,
+    campaign: &Campaign,
+    now: DateTime<Utc>,
+) -> Result<CampaignPlan, CampaignError> {
+    campaign.check()?;
+    let ids = audience_members(pool, selector, &campaign.audience, Clock { now }).await?;
+    let reach = match selector {
+        Selector::Index(index) => index.reach(&ids),
+        Selector::Sql => load_reach(pool, &ids).await?,
+    };
+    let formats = formats(campaign);
+    let reachable: Vec<Result<(), Exclusion>> =
+        reach.iter().map(|r| reachable(&formats, *r)).collect();
+    let eligible_ids: Vec<i64> = ids
+        .iter()
+        .zip(&reachable)
+        .filter(|(_, r)| r.is_ok())
+        .map(|(id, _)| *id)
+        .collect();
+    let mut drawn = Assigner::new(campaign)
+        .assign_all(&eligible_ids)
+        .into_iter();
+    let arms: Vec<Result<Arm, Exclusion>> = reachable
+        .iter()
+        .map(|r| match r {
+            Ok(()) => Ok(drawn.next().unwrap_or(Arm::Holdout)),
+            Err(e) => Err(*e),
+        })
+        .collect();
+    let split = split_of(campaign, ids.len(), &arms);
+    Ok(CampaignPlan {
+        campaign: campaign.clone(),
+        ids,
+        arms,
+        split,
+    })
+}
+
+fn split_of(campaign: &Campaign, audience: usize, arms: &[Result<Arm, Exclusion>]) -> Split {
+    let mut excluded = Excluded::default();
+    let mut per_variant = vec![0u64; campaign.variants.len()];
+    for arm in arms {
+        match arm {
+            Err(Exclusion::NoAddress) => excluded.no_address += 1,
+            Err(Exclusion::OptedOut) => excluded.opted_out += 1,
+            Err(Exclusion::Holdout) | Ok(Arm::Holdout) => excluded.holdout += 1,
+            Ok(Arm::Variant(i)) => per_variant[*i] += 1,
+        }
+    }
+    let total_weight: f64 = campaign.variants.iter().map(|v| v.weight).sum();
+    let share = |w: f64| (1.0 - campaign.holdout) * w / total_weight;
+    let observed: Vec<u64> = std::iter::once(excluded.holdout)
+        .chain(per_variant.iter().copied())
+        .collect();
+    let shares: Vec<f64> = std::iter::once(campaign.holdout)
+        .chain(campaign.variants.iter().map(|v| share(v.weight)))
+        .collect();
+    Split {
+        audience: audience as u64,
+        eligible: observed.iter().sum(),
+        arms: campaign
+            .variants
+            .iter()
+            .zip(&per_variant)
+            .map(|(v, &n)| ArmCount {
+                name: v.name.trim().to_string(),
+                share: share(v.weight),
+                customers: n,
+            })
+            .collect(),
+        holdout: ArmCount {
+            name: "holdout".into(),
+            share: campaign.holdout,
+            customers: excluded.holdout,
+        },
+        sample_ratio: sample_ratio(&observed, &shares),
+        excluded,
+    }
+}
+
+/// Progress of a run, for progress bars.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct RunProgress {
+    pub done: u32,
+    pub total: u32,
+}
+
+pub struct RunOptions<'a> {
+    /// The folder the run owns (see `output::RenderFolder`).
+    pub out: PathBuf,
+    pub now: DateTime<Utc>,
+    /// Refuse to render when a merge field is empty for some customer and has no fallback.
+    pub strict: bool,
+    pub progress: &'a (dyn Fn(RunProgress) + Sync),
+    /// Set to stop after the files in flight; the manifest lists what was written.
+    pub cancel: Arc<AtomicBool>,
+    /// Template sources by name, used instead of the workspace's (a file rendered directly).
+    pub template_sources: BTreeMap<String, String>,
+}
+
+/// What a run did.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    pub campaign: String,
+    pub run: i64,
+    pub out: String,
+    pub manifest: String,
+    /// Customers rendered (in this run, or kept from the interrupted run it continued).
+    pub rendered: u64,
+    /// Of them, kept from an interrupted run.
+    pub resumed: u64,
+    pub split: Split,
+    /// The same counts as `split.excluded`, under the names `render email --json` always had.
+    pub skipped_opted_out: u64,
+    pub skipped_no_email: u64,
+    pub failed: Vec<RenderFailure>,
+    pub cancelled: bool,
+    pub missing_fields: Vec<MissingField>,
+    /// Links whose value had an unsafe scheme for some customers (written as `#`).
+    pub unsafe_links: Vec<UnsafeLink>,
+}
+
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Serialize)]
+pub struct RenderFailure {
+    pub customer_id: i64,
+    pub error: String,
+}
+
+/// One compiled template of the run.
+struct Compiled {
+    name: String,
+    rendering: Box<dyn Rendering>,
+}
+
+/// What one customer gets: their variant and, per format, the template (index) and language.
+struct Target {
+    customer: usize,
+    variant: usize,
+    pieces: Vec<(usize, Option<String>)>,
+}
+
+/// Compiles every template the campaign names, once each.
+async fn compile_templates(
+    pool: &SqlitePool,
+    campaign: &Campaign,
+    date: &str,
+    sources: &BTreeMap<String, String>,
+) -> Result<Vec<Compiled>, CampaignError> {
+    let from = Mailbox::parse(&campaign.email_settings.from)?;
+    let output = match campaign.email_settings.files {
+        EmailFiles::Eml => EmailOutput::Eml,
+        EmailFiles::Html => EmailOutput::Html,
+    };
+    let mut names: Vec<&str> = campaign
+        .variants
+        .iter()
+        .filter_map(|v| v.email.as_ref())
+        .flat_map(Content::templates)
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    let mut compiled = Vec::new();
+    for name in names {
+        let source = match sources.get(name) {
+            Some(source) => source.clone(),
+            None => load_template_source(pool, name).await?,
+        };
+        let template = compile_email(&source).map_err(|error| CampaignError::Template {
+            name: name.to_string(),
+            error,
+        })?;
+        compiled.push(Compiled {
+            name: name.to_string(),
+            rendering: Box::new(EmailRendering {
+                template,
+                output,
+                from: from.clone(),
+                date: date.to_string(),
+            }),
+        });
+    }
+    Ok(compiled)
+}
+
+/// The customers a plan renders, with their merge data (loaded now: a customer who opted out
+/// since the plan was made is dropped here, never rendered).
+async fn load_targets(
+    pool: &SqlitePool,
+    plan: &CampaignPlan,
+    compiled: &[Compiled],
+    now: DateTime<Utc>,
+) -> Result<(Vec<CustomerContext>, Vec<Target>), CampaignError> {
+    let assigned: Vec<(i64, usize)> = plan
+        .ids
+        .iter()
+        .zip(&plan.arms)
+        .filter_map(|(id, arm)| match arm {
+            Ok(Arm::Variant(v)) => Some((*id, *v)),
+            _ => None,
+        })
+        .collect();
+    let mut customers = load_contexts(
+        pool,
+        &Selection::Customers(assigned.iter().map(|(id, _)| *id).collect()),
+        now,
+    )
+    .await?;
+    let pattern = UnsubscribePattern::parse(&plan.campaign.email_settings.unsubscribe)?;
+    add_unsubscribe_links(&mut customers, &pattern);
+    let variant_of: HashMap<i64, usize> = assigned.into_iter().collect();
+    let fallback = plan.campaign.fallback();
+    let index_of = |name: &str| compiled.iter().position(|c| c.name == name);
+    let targets = customers
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| {
+            let v = *variant_of.get(&c.id)?;
+            let variant = &plan.campaign.variants[v];
+            let locale = c.data.get("locale").and_then(Value::as_str);
+            let pieces: Vec<(usize, Option<String>)> = variant
+                .email
+                .iter()
+                .filter(|_| eligibility(FormatKind::Email, Reach::of(c)).is_ok())
+                .filter_map(|content| {
+                    let (language, template) = content.for_locale(locale, &fallback);
+                    index_of(template).map(|t| (t, language))
+                })
+                .collect();
+            (!pieces.is_empty()).then_some(Target {
+                customer: i,
+                variant: v,
+                pieces,
+            })
+        })
+        .collect();
+    Ok((customers, targets))
+}
+
+/// Files are written and logged this many customers at a time.
+const BATCH: usize = 2048;
+
+/// The customer's merge data with the variant's values over it.
+pub(crate) fn recipient_data(
+    customer: &CustomerContext,
+    values: &serde_json::Map<String, Value>,
+) -> Value {
+    if values.is_empty() {
+        return customer.data.clone();
+    }
+    let mut data = customer.data.clone();
+    if let Value::Object(map) = &mut data {
+        for (k, v) in values {
+            map.insert(k.clone(), v.clone());
+        }
+    }
+    data
+}
+
+/// Renders a planned campaign into `options.out`, continuing an interrupted run of it there.
+pub async fn render_campaign(
+    pool: &SqlitePool,
+    plan: CampaignPlan,
+    options: RunOptions<'_>,
+) -> Result<RunSummary, CampaignError> {
+    let date = options.now.to_rfc2822();
+    let compiled =
+        compile_templates(pool, &plan.campaign, &date, &options.template_sources).await?;
+    let (customers, targets) = load_targets(pool, &plan, &compiled, options.now).await?;
+    if options.strict {
+        let missing = blocking(|| missing_before(&plan, &customers, &compiled, &targets));
+        if !missing.is_empty() {
+            return Err(CampaignError::Missing(missing));
+        }
+    }
+    let out_text = options.out.display().to_string();
+    let campaign_name = plan.campaign.name.trim().to_string();
+    let (folder, run_id, logged) = match unfinished_run(pool, &campaign_name, &out_text).await? {
+        Some(u) if Path::new(&u.staging).is_dir() => {
+            let folder = RenderFolder::resume(&options.out, Path::new(&u.staging))?;
+            let logged = run_deliveries(pool, u.run_id).await?;
+            (folder, u.run_id, logged)
+        }
+        _ => {
+            // Claiming the folder removes what killed runs left beside it: their log goes too.
+            abandon_runs_into(pool, &out_text).await?;
+            let folder = RenderFolder::claim(&options.out)?;
+            let staging = folder.staging().display().to_string();
+            let run_id = start_run(pool, &plan.campaign, &out_text, &staging).await?;
+            (folder, run_id, Vec::new())
+        }
+    };
+    let work = Work {
+        plan: &plan,
+        customers: &customers,
+        compiled: &compiled,
+        targets: &targets,
+    };
+    let result = run(pool, &work, folder, run_id, logged, &options).await;
+    if let Err(e) = &result {
+        // The staging folder went with the error; so does the log of what was in it.
+        let _ = forget_run(pool, run_id).await;
+        let _ = finish_run(pool, run_id, RunStatus::Failed, &e.to_string()).await;
+    }
+    result
+}
+
+/// Runs CPU work (rendering on every core) off the async runtime's workers where there are
+/// several, so other tasks go on meanwhile.
+fn blocking<T>(work: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(work),
+        _ => work(),
+    }
+}
+
+/// Customers who have a merge tag with no value and no fallback, per template, before anything
+/// is written.
+fn missing_before(
+    plan: &CampaignPlan,
+    customers: &[CustomerContext],
+    compiled: &[Compiled],
+    targets: &[Target],
+) -> Vec<MissingField> {
+    let mut counters: Vec<SlotCounter> = compiled.iter().map(|c| c.rendering.counter()).collect();
+    let mut parts = Vec::new();
+    for t in targets {
+        let c = &customers[t.customer];
+        let data = recipient_data(c, &plan.campaign.variants[t.variant].values);
+        for (template, _) in &t.pieces {
+            let mut notes = Notes::default();
+            parts.clear();
+            let recipient = Recipient {
+                customer: c,
+                data: &data,
+                run_key: "",
+            };
+            let _ = compiled[*template]
+                .rendering
+                .render(&recipient, &mut parts, &mut notes);
+            counters[*template].record(&mut notes);
+        }
+    }
+    compiled
+        .iter()
+        .zip(&counters)
+        .flat_map(|(c, counter)| with_template(c.rendering.report(counter).0, &c.name))
+        .collect()
+}
+
+fn with_template(mut fields: Vec<MissingField>, template: &str) -> Vec<MissingField> {
+    for f in &mut fields {
+        f.template = template.to_string();
+    }
+    fields
+}
+
+/// What rendering a batch produced.
+#[derive(Default)]
+struct Batch {
+    deliveries: Vec<Delivery>,
+    failed: Vec<RenderFailure>,
+    counters: Vec<SlotCounter>,
+}
+
+/// What a run renders: the plan, the targets' merge data, the compiled templates.
+struct Work<'a> {
+    plan: &'a CampaignPlan,
+    customers: &'a [CustomerContext],
+    compiled: &'a [Compiled],
+    targets: &'a [Target],
+}
+
+async fn run(
+    pool: &SqlitePool,
+    work: &Work<'_>,
+    folder: RenderFolder,
+    run_id: i64,
+    logged: Vec<Delivery>,
+    options: &RunOptions<'_>,
+) -> Result<RunSummary, CampaignError> {
+    let (plan, compiled, targets) = (work.plan, work.compiled, work.targets);
+    let campaign = &plan.campaign;
+    let run_key = format!("{}\0{run_id}", campaign.name.trim());
+    let (kept, gone) = keep_logged(work, &folder, logged);
+    forget_deliveries(pool, run_id, &gone).await?;
+    let resumed = kept.len() as u64;
+    for pieces in kept.values() {
+        folder.add_written(pieces.iter().map(|d| d.file.clone()));
+    }
+    let todo: Vec<&Target> = targets
+        .iter()
+        .filter(|t| !kept.contains_key(&work.customers[t.customer].id))
+        .collect();
+    let total = targets.len() as u32;
+    let mut done = resumed as u32;
+    (options.progress)(RunProgress { done, total });
+    let mut deliveries: Vec<Delivery> = kept.into_values().flatten().collect();
+    let mut failed = Vec::new();
+    let mut counters: Vec<SlotCounter> = compiled.iter().map(|c| c.rendering.counter()).collect();
+    for chunk in todo.chunks(BATCH) {
+        if options.cancel.load(Ordering::Relaxed) {
+            break;
+        }
+        let batch = blocking(|| render_batch(work, &run_key, chunk, &folder));
+        folder.add_written(batch.deliveries.iter().map(|d| d.file.clone()));
+        // Logged after the files are written: the log never names a file that is not there.
+        log_deliveries(pool, run_id, &batch.deliveries).await?;
+        done += chunk.len() as u32;
+        (options.progress)(RunProgress { done, total });
+        deliveries.extend(batch.deliveries);
+        failed.extend(batch.failed);
+        for (mine, theirs) in counters.iter_mut().zip(&batch.counters) {
+            mine.add(theirs);
+        }
+    }
+    let cancelled = options.cancel.load(Ordering::Relaxed);
+    deliveries.sort_by(|a, b| (a.customer_id, &a.file).cmp(&(b.customer_id, &b.file)));
+    let mut missing_fields = Vec::new();
+    let mut unsafe_links = Vec::new();
+    for (c, counter) in compiled.iter().zip(&counters) {
+        let (missing, unsafe_) = c.rendering.report(counter);
+        missing_fields.extend(with_template(missing, &c.name));
+        unsafe_links.extend(with_template(unsafe_, &c.name));
+    }
+    let mut customers: Vec<i64> = deliveries.iter().map(|d| d.customer_id).collect();
+    customers.dedup();
+    let manifest = manifest(plan, run_id, &deliveries, cancelled, options.now);
+    folder.write(
+        "manifest.json",
+        &serde_json::to_vec_pretty(&manifest).unwrap_or_default(),
+    )?;
+    let out = folder.publish()?;
+    let summary = RunSummary {
+        campaign: campaign.name.trim().to_string(),
+        run: run_id,
+        out: out.display().to_string(),
+        manifest: out.join("manifest.json").display().to_string(),
+        rendered: customers.len() as u64,
+        resumed,
+        skipped_opted_out: plan.split.excluded.opted_out,
+        skipped_no_email: plan.split.excluded.no_address,
+        split: plan.split.clone(),
+        failed,
+        cancelled,
+        missing_fields,
+        unsafe_links,
+    };
+    let status = if cancelled {
+        RunStatus::Cancelled
+    } else {
+        RunStatus::Done
+    };
+    finish_run(pool, run_id, status, &summary).await?;
+    Ok(summary)
+}
+
+/// Of what an interrupted run logged, the pieces to keep: customers still assigned the same
+/// variant and templates, whose files are there. The others' files are removed; returns the
+/// kept pieces by customer and the customers whose log is to be dropped.
+fn keep_logged(
+    work: &Work,
+    folder: &RenderFolder,
+    logged: Vec<Delivery>,
+) -> (HashMap<i64, Vec<Delivery>>, Vec<i64>) {
+    let (plan, compiled, targets) = (work.plan, work.compiled, work.targets);
+    let mut kept: HashMap<i64, Vec<Delivery>> = HashMap::new();
+    for d in logged {
+        kept.entry(d.customer_id).or_default().push(d);
+    }
+    let wanted: HashMap<i64, &Target> = targets
+        .iter()
+        .map(|t| (work.customers[t.customer].id, t))
+        .collect();
+    let mut gone = Vec::new();
+    kept.retain(|id, pieces| {
+        let same = wanted.get(id).is_some_and(|t| {
+            let arm = plan.campaign.variants[t.variant].name.trim();
+            pieces.len() == t.pieces.len()
+                && pieces.iter().zip(&t.pieces).all(|(d, (template, _))| {
+                    d.arm == arm
+                        && d.template == compiled[*template].name
+                        && folder.path_of(&d.file).is_ok_and(|p| p.is_file())
+                })
+        });
+        if !same {
+            gone.push(*id);
+            for d in pieces.iter() {
+                if let Ok(path) = folder.path_of(&d.file) {
+                    let _ = std::fs::remove_file(path);
+                }
+            }
+        }
+        same
+    });
+    (kept, gone)
+}
+
+/// Renders and writes one batch of customers on every core.
+fn render_batch(work: &Work, run_key: &str, chunk: &[&Target], folder: &RenderFolder) -> Batch {
+    let (plan, compiled) = (work.plan, work.compiled);
+    let fresh = || Batch {
+        counters: compiled.iter().map(|c| c.rendering.counter()).collect(),
+        ..Batch::default()
+    };
+    chunk
+        .par_iter()
+        .fold(fresh, |mut batch, t| {
+            let c = &work.customers[t.customer];
+            let variant = &plan.campaign.variants[t.variant];
+            let data = recipient_data(c, &variant.values);
+            let recipient = Recipient {
+                customer: c,
+                data: &data,
+                run_key,
+            };
+            let mut parts: Vec<Part> = Vec::new();
+            for (template, language) in &t.pieces {
+                let mut notes = Notes::default();
+                let first = parts.len();
+                let result = compiled[*template]
+                    .rendering
+                    .render(&recipient, &mut parts, &mut notes)
+                    .and_then(|()| {
+                        for part in &parts[first..] {
+                            write_part(folder, part)?;
+                        }
+                        Ok(())
+                    });
+                batch.counters[*template].record(&mut notes);
+                match result {
+                    Ok(()) => batch
+                        .deliveries
+                        .extend(parts[first..].iter().map(|part| Delivery {
+                            customer_id: c.id,
+                            arm: variant.name.trim().to_string(),
+                            format: compiled[*template].rendering.format(),
+                            language: language.clone(),
+                            template: compiled[*template].name.clone(),
+                            file: part.name.clone(),
+                            hash: blake3::hash(&part.bytes).to_hex().to_string(),
+                        })),
+                    Err(error) => batch.failed.push(RenderFailure {
+                        customer_id: c.id,
+                        error,
+                    }),
+                }
+            }
+            batch
+        })
+        .reduce(fresh, |mut a, b| {
+            a.deliveries.extend(b.deliveries);
+            a.failed.extend(b.failed);
+            a.counters = a
+                .counters
+                .into_iter()
+                .zip(b.counters)
+                .map(|(x, y)| x.merge(y))
+                .collect();
+            a
+        })
+}
+
+/// Writes a part as a new file in the run's folder (a torn file of an interrupted run, not in
+/// the log, is replaced).
+fn write_part(folder: &RenderFolder, part: &Part) -> Result<(), String> {
+    let path = folder.path_of(&part.name).map_err(|e| e.to_string())?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("cannot write {}: {e}", part.name))?;
+    }
+    let open = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+    };
+    let file = match open() {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let _ = std::fs::remove_file(&path);
+            open()
+        }
+        other => other,
+    };
+    file.and_then(|mut f| std::io::Write::write_all(&mut f, &part.bytes))
+        .map_err(|e| format!("cannot write {}: {e}", part.name))
+}
+
+/// `manifest.json`: the campaign and run, the counts, every rendered customer with their arm
+/// and files (content hashes), every excluded customer with the reason. Ids only: no address
+/// or other personal data.
+fn manifest(
+    plan: &CampaignPlan,
+    run_id: i64,
+    deliveries: &[Delivery],
+    cancelled: bool,
+    now: DateTime<Utc>,
+) -> Value {
+    let mut rendered: BTreeMap<i64, (String, Vec<Value>)> = BTreeMap::new();
+    for d in deliveries {
+        rendered
+            .entry(d.customer_id)
+            .or_insert_with(|| (d.arm.clone(), Vec::new()))
+            .1
+            .push(serde_json::json!({
+                "format": d.format,
+                "language": d.language,
+                "template": d.template,
+                "file": d.file,
+                "hash": d.hash,
+            }));
+    }
+    let excluded: Vec<Value> = plan
+        .ids
+        .iter()
+        .zip(&plan.arms)
+        .filter_map(|(id, arm)| {
+            let reason = match arm {
+                Ok(Arm::Holdout) => Exclusion::Holdout,
+                Err(e) => *e,
+                Ok(Arm::Variant(_)) => return None,
+            };
+            Some(serde_json::json!({"customer_id": id, "reason": reason}))
+        })
+        .collect();
+    serde_json::json!({
+        "campaign": plan.campaign.name.trim(),
+        "run": run_id,
+        "rendered_at": now.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        "seed": plan.campaign.seed,
+        "cancelled": cancelled,
+        "counts": {
+            "audience": plan.split.audience,
+            "rendered": rendered.len(),
+            "excluded": plan.split.excluded,
+            "arms": plan.split.arms,
+        },
+        "sample_ratio": plan.split.sample_ratio,
+        "rendered": rendered.into_iter().map(|(id, (arm, files))| serde_json::json!({
+            "customer_id": id, "arm": arm, "files": files,
+        })).collect::<Vec<_>>(),
+        "excluded": excluded,
+    })
+}

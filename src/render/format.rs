@@ -1,0 +1,174 @@
+//! A format is what the campaign pipeline renders a customer into: which customers it can reach
+//! (the channel and its consent), what its templates need, and how one customer becomes files.
+//! Email is the first; microsites and video storyboards add their own implementations, and the
+//! pipeline and its callers do not change.
+
+use serde_json::Value;
+
+use super::context::CustomerContext;
+use super::eml::{message_id, to_eml, Envelope, Mailbox};
+use super::missing::SlotCounter;
+use crate::customers::reach::Reach;
+use crate::templates::{EmailTemplate, Notes, RenderEnv};
+
+/// The formats content can be given in.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FormatKind {
+    Email,
+}
+
+impl FormatKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FormatKind::Email => "email",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<FormatKind> {
+        match text {
+            "email" => Some(FormatKind::Email),
+            _ => None,
+        }
+    }
+}
+
+/// Why a customer gets nothing of a campaign.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Exclusion {
+    /// No address for the format's channel (an email without an email address).
+    NoAddress,
+    /// Withdrew consent for the channel: a hard guard.
+    OptedOut,
+    /// Drawn into the holdout: rendered nothing, compared against later.
+    Holdout,
+}
+
+/// One customer as a format renders them: their merge data with the variant's values and their
+/// links, and what identifies the message.
+pub struct Recipient<'a> {
+    pub customer: &'a CustomerContext,
+    pub data: &'a Value,
+    /// Unique per campaign, customer and run (Message-IDs are made from it).
+    pub run_key: &'a str,
+}
+
+/// A rendered file: its name in the run's folder and its bytes.
+pub struct Part {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// One compiled template of a format, ready for many customers on every core.
+pub trait Rendering: Send + Sync {
+    fn format(&self) -> FormatKind;
+
+    /// A counter of this template's merge tags (missing values, unsafe links).
+    fn counter(&self) -> SlotCounter;
+
+    /// Renders one customer into `parts` (appended); `notes` collect what the render noticed.
+    fn render(
+        &self,
+        recipient: &Recipient,
+        parts: &mut Vec<Part>,
+        notes: &mut Notes,
+    ) -> Result<(), String>;
+
+    /// Missing fields and unsafe links counted over a run.
+    fn report(&self, counter: &SlotCounter) -> (Vec<super::MissingField>, Vec<super::UnsafeLink>);
+}
+
+/// Whether a customer can receive a format at all, or why not: the format's channel needs an
+/// address and no withdrawn consent.
+pub fn eligibility(format: FormatKind, reach: Reach) -> Result<(), Exclusion> {
+    match format {
+        FormatKind::Email if reach.email_opted_out => Err(Exclusion::OptedOut),
+        FormatKind::Email if !reach.email => Err(Exclusion::NoAddress),
+        FormatKind::Email => Ok(()),
+    }
+}
+
+/// How email is written: `.eml` messages ready to send, or the HTML alone to look at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmailOutput {
+    Eml,
+    Html,
+}
+
+/// The email format: an MJML template as HTML pages or MIME messages.
+pub struct EmailRendering {
+    pub template: EmailTemplate,
+    pub output: EmailOutput,
+    pub from: Mailbox,
+    /// RFC 2822, written into every message.
+    pub date: String,
+}
+
+impl Rendering for EmailRendering {
+    fn format(&self) -> FormatKind {
+        FormatKind::Email
+    }
+
+    fn counter(&self) -> SlotCounter {
+        SlotCounter::new(&self.template)
+    }
+
+    fn render(
+        &self,
+        recipient: &Recipient,
+        parts: &mut Vec<Part>,
+        notes: &mut Notes,
+    ) -> Result<(), String> {
+        let c = recipient.customer;
+        let data = recipient.data;
+        let (bytes, extension) = match self.output {
+            // HTML straight from the plan into the buffer: no intermediate strings.
+            EmailOutput::Html => {
+                let env = RenderEnv {
+                    locale: self.template.locale_for(data),
+                };
+                let mut buf = Vec::with_capacity(self.template.html.size_hint * 2);
+                self.template
+                    .html
+                    .render(data, &env, &mut buf, notes)
+                    .map_err(|e| e.to_string())?;
+                (buf, "html")
+            }
+            EmailOutput::Eml => {
+                let rendered = self
+                    .template
+                    .render(data, notes)
+                    .map_err(|e| e.to_string())?;
+                let name = data.get("name").and_then(Value::as_str).map(String::from);
+                let to = Mailbox::new(name, c.email.as_deref().unwrap_or_default())
+                    .ok_or("the customer's email address is not valid")?;
+                let envelope = Envelope {
+                    from: &self.from,
+                    to,
+                    unsubscribe_url: data
+                        .get("unsubscribe_url")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default(),
+                    message_id: message_id(recipient.run_key, c.id),
+                    date: &self.date,
+                };
+                (to_eml(&rendered, &envelope).into_bytes(), "eml")
+            }
+        };
+        parts.push(Part {
+            name: format!("{}.{extension}", c.id),
+            bytes,
+        });
+        Ok(())
+    }
+
+    fn report(&self, counter: &SlotCounter) -> (Vec<super::MissingField>, Vec<super::UnsafeLink>) {
+        (
+            counter.missing(&self.template),
+            counter.unsafe_links(&self.template),
+        )
+    }
+}
