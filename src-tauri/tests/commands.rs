@@ -386,7 +386,7 @@ fn a_campaign_is_saved_split_previewed_and_rendered_with_its_runs_logged() {
     let summary = d
         .call(
             "campaign_render",
-            json!({"campaign": campaign, "out": out, "onProgress": "__CHANNEL__:1"}),
+            json!({"campaign": campaign, "out": out, "strict": false, "onProgress": "__CHANNEL__:1"}),
         )
         .unwrap();
     let rendered = summary["rendered"].as_u64().unwrap();
@@ -408,7 +408,7 @@ fn a_campaign_is_saved_split_previewed_and_rendered_with_its_runs_logged() {
     let refused = d
         .call(
             "campaign_render",
-            json!({"campaign": campaign, "out": theirs, "onProgress": "__CHANNEL__:2"}),
+            json!({"campaign": campaign, "out": theirs, "strict": false, "onProgress": "__CHANNEL__:2"}),
         )
         .unwrap_err();
     assert_eq!(refused["code"], "folder_not_empty", "{refused}");

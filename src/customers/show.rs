@@ -30,6 +30,8 @@ pub struct CustomerView {
     /// Customers merged into this one, with the key that matched.
     pub merged_from: Vec<MergeView>,
     pub events: Vec<EventView>,
+    /// RFM and the value models' scores, if the customer has purchases.
+    pub scores: Option<crate::scores::CustomerScores>,
 }
 
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -126,8 +128,11 @@ pub async fn customer_view(
             properties: serde_json::from_str(r.get::<&str, _>(3)).unwrap_or(Value::Null),
         })
         .collect();
+    drop(conn);
+    let scores = crate::scores::customer_scores(pool, id).await?;
     Ok(Some(CustomerView {
         id,
+        scores,
         name: super::names::display_name(
             profile.first_name.as_deref(),
             profile.last_name.as_deref(),

@@ -355,6 +355,7 @@ pub async fn refresh_scores(
 }
 
 /// One customer's scores, for the 360° view.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct CustomerScores {
     pub recency_days: i64,
@@ -378,11 +379,11 @@ pub struct CustomerScores {
 pub async fn customer_scores(
     pool: &SqlitePool,
     id: i64,
-) -> Result<Option<CustomerScores>, ScoresError> {
-    Ok(sqlx::query_as("SELECT recency_days, frequency, monetary, r, f, m, rfm_group, p_alive, expected_purchases, expected_value, value, attrition, potential, value_band, attrition_band, potential_band FROM customer_scores WHERE customer_id = ?")
+) -> Result<Option<CustomerScores>, sqlx::Error> {
+    sqlx::query_as("SELECT recency_days, frequency, monetary, r, f, m, rfm_group, p_alive, expected_purchases, expected_value, value, attrition, potential, value_band, attrition_band, potential_band FROM customer_scores WHERE customer_id = ?")
         .bind(id)
         .fetch_optional(pool)
-        .await?)
+        .await
 }
 
 /// The most recent fit, if any.

@@ -157,10 +157,30 @@ test("the template editor previews as you type and points at errors", async () =
   assert.match(error, /1/);
 });
 
-test("a campaign renders the segment's customers to files", async () => {
-  const out = join(scratch, "campaign");
+test("a campaign with two variants and a holdout is split, saved, previewed and rendered", async () => {
   await app.click("[data-testid=nav-campaigns]");
-  await app.waitFor("[data-testid=campaign-template] option");
+  await app.waitFor("[data-testid=variant-0-en] option");
+  await app.type("[data-testid=campaign-name]", "Spring sale");
+  await app.click("[data-testid=campaign-add-variant]");
+  await app.waitFor("[data-testid=variant-1-en] option[value=welcome-en]");
+  await app.click("[data-testid=variant-1-en] option[value=welcome-en]");
+  await app.click("[data-testid=variant-1-zh] option[value=welcome-zh]");
+  await app.type("[data-testid=variant-1-weight]", "3");
+  await app.type("[data-testid=campaign-holdout]", "10");
+  // The split follows the weights: B weighs three times A.
+  await app.waitFor("[data-testid=campaign-split]", (t) => /Held out/.test(t));
+  const arms = async () => (await app.findAll("[data-testid=split-arm]")).length;
+  for (let i = 0; (await arms()) !== 3; i++) {
+    assert.ok(i < 100, "two variants and the holdout");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const count = async (n) => Number((await app.text(`[data-testid=split-arm]:nth-child(${n}) td:last-child`)).replace(/\D/g, ""));
+  const counts = [await count(1), await count(2)];
+  assert.ok(counts[1] > 2 * counts[0], `B gets about three times A: ${counts}`);
+  assert.match(await app.text("[data-testid=campaign-srm]"), /fit the weights/);
+  await app.click("[data-testid=campaign-save]");
+  await app.waitFor("[data-testid=campaign-notice]", (t) => t.includes("Spring sale"));
+  const out = join(scratch, "campaign");
   await app.type("[data-testid=campaign-out]", out);
   await app.click("[data-testid=campaign-render]");
   const summary = await app.waitFor("[data-testid=campaign-summary]", (t) => /\d+/.test(t), 60000);
@@ -169,6 +189,7 @@ test("a campaign renders the segment's customers to files", async () => {
   const files = readdirSync(out);
   assert.ok(files.includes("manifest.json"));
   assert.equal(files.length, rendered + 2, "one file per customer, the manifest and the folder's marker");
+  await app.waitFor("[data-testid=campaign-run]", (t) => /done/.test(t));
   await shoot("campaigns");
   // A folder with someone else's files is refused, in words the user can act on.
   const theirs = join(scratch, "theirs");
@@ -179,6 +200,12 @@ test("a campaign renders the segment's customers to files", async () => {
   const refused = await app.waitFor(".campaigns [role=alert]", (t) => t.length > 0);
   assert.match(refused, /Choose an empty folder/);
   assert.deepEqual(readdirSync(theirs), ["notes.txt"]);
+  // The preview shows each customer the variant the campaign gives them.
+  await app.click("[data-testid=nav-preview]");
+  await app.waitFor("[data-testid=preview-campaign] option[value='Spring sale']");
+  await app.click("[data-testid=preview-campaign] option[value='Spring sale']");
+  await app.waitFor("[data-testid=preview-variant]", (t) => /Variant [AB]: |Held out|Opted out|No email/.test(t));
+  await shoot("preview-campaign");
 });
 
 test("the interface switches to Simplified Chinese", async () => {
@@ -193,5 +220,8 @@ test("the interface switches to Simplified Chinese", async () => {
   await app.type("[data-testid=import-path]", join(scratch, "colliding.csv"));
   assert.match(await app.waitFor("[data-testid=import-problem]", (t) => t.length > 0), /都会导入为属性“city”/);
   await shoot("import-problem-zh");
+  await app.click("[data-testid=nav-campaigns]");
+  await app.waitFor("[data-testid=campaign-split]", (t) => /对照组|客户数/.test(t));
+  await shoot("campaigns-zh");
   await app.click("[data-testid=language] option[value=en]");
 });

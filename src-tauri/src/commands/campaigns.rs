@@ -72,12 +72,14 @@ pub async fn campaign_split(
 }
 
 /// Renders the campaign into `out` (see the engine's campaign pipeline); progress streams
-/// through `on_progress`, `campaign_cancel` stops it after the files in flight.
+/// through `on_progress`, `campaign_cancel` stops it after the files in flight. `strict`
+/// refuses to render while a merge field is empty for some customer and has no fallback.
 #[tauri::command]
 #[specta::specta]
 pub async fn campaign_render(
     campaign: Campaign,
     out: String,
+    strict: bool,
     on_progress: Channel<RunProgress>,
     state: State<'_, AppState>,
 ) -> CommandResult<RunSummary> {
@@ -99,7 +101,7 @@ pub async fn campaign_render(
     let options = RunOptions {
         out: out.into(),
         now,
-        strict: false,
+        strict,
         progress: &progress,
         cancel,
         template_sources: Default::default(),

@@ -2,7 +2,6 @@
 
 use clap::Subcommand;
 use tessera_engine::customers::show::{customer_view, find_customer, workspace_status};
-use tessera_engine::scores::customer_scores;
 use tessera_engine::store::Workspace;
 
 use crate::terminal::{json, say};
@@ -40,11 +39,13 @@ pub async fn run(ws: &Workspace, command: CustomersCommand) -> Result<(), Failur
     let view = customer_view(&ws.pool, found)
         .await?
         .ok_or_else(|| format!("no customer '{id}'"))?;
-    let scores = customer_scores(&ws.pool, found).await?;
-    let explanation = scores.as_ref().map(|s| s.explain()).unwrap_or_default();
+    let explanation = view
+        .scores
+        .as_ref()
+        .map(|s| s.explain())
+        .unwrap_or_default();
     if as_json {
         let mut value = serde_json::to_value(&view)?;
-        value["scores"] = serde_json::to_value(&scores)?;
         value["explanation"] = serde_json::to_value(&explanation)?;
         println!("{}", json(&value));
         return Ok(());

@@ -68,9 +68,10 @@ export const commands = {
 	campaignSplit: (campaign: Campaign) => typedError<Split, CommandError>(__TAURI_INVOKE("campaign_split", { campaign })),
 	/**
 	 *  Renders the campaign into `out` (see the engine's campaign pipeline); progress streams
-	 *  through `on_progress`, `campaign_cancel` stops it after the files in flight.
+	 *  through `on_progress`, `campaign_cancel` stops it after the files in flight. `strict`
+	 *  refuses to render while a merge field is empty for some customer and has no fallback.
 	 */
-	campaignRender: (campaign: Campaign, out: string, onProgress: Channel<RunProgress>) => typedError<RunSummary, CommandError>(__TAURI_INVOKE("campaign_render", { campaign, out, onProgress })),
+	campaignRender: (campaign: Campaign, out: string, strict: boolean, onProgress: Channel<RunProgress>) => typedError<RunSummary, CommandError>(__TAURI_INVOKE("campaign_render", { campaign, out, strict, onProgress })),
 	campaignCancel: () => typedError<null, CommandError>(__TAURI_INVOKE("campaign_cancel")),
 	/**  Past runs of a campaign (all campaigns if none is named), from the delivery log. */
 	campaignRuns: (name: string | null) => typedError<RunInfo[], CommandError>(__TAURI_INVOKE("campaign_runs", { name })),
@@ -211,6 +212,26 @@ export type CustomerRow = {
 	locale: string | null,
 };
 
+/**  One customer's scores, for the 360° view. */
+export type CustomerScores = {
+	recency_days: number,
+	frequency: number,
+	monetary: number | null,
+	r: number,
+	f: number,
+	m: number,
+	rfm_group: string,
+	p_alive: number | null,
+	expected_purchases: number | null,
+	expected_value: number | null,
+	value: number | null,
+	attrition: number | null,
+	potential: number | null,
+	value_band: string,
+	attrition_band: string | null,
+	potential_band: string | null,
+};
+
 export type CustomerView = {
 	id: number,
 	/**  As the customer's culture writes it (see `names::display_name`). */
@@ -220,6 +241,8 @@ export type CustomerView = {
 	/**  Customers merged into this one, with the key that matched. */
 	merged_from: MergeView[],
 	events: EventView[],
+	/**  RFM and the value models' scores, if the customer has purchases. */
+	scores: CustomerScores | null,
 } & Profile;
 
 export type DateOp = { date: "before"; value: string } | { date: "after"; value: string } | { date: "within_last_days"; days: number } | { date: "within_next_days"; days: number } | 

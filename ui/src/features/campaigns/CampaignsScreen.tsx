@@ -1,24 +1,95 @@
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { open } from "@tauri-apps/plugin-dialog";
 import { Channel } from "@tauri-apps/api/core";
-import type { OutputFormat, RenderProgress, RenderSummary, Rule } from "../../lib/bindings";
-import { useTemplate } from "../templates/useTemplate";
+import type { Campaign, CampaignInfo, EmailFiles, Rule, RunInfo, RunProgress, RunSummary, SavedSegment, Split, TemplateInfo } from "../../lib/bindings";
 import { backend, errorText } from "../../lib/backend";
-import { emptyRule } from "../segments/ruleModel";
+import { addVariant, audienceChoice, audienceOf, LANGUAGES, newCampaign, parseValues, valuesText, variantTemplates, withTemplates, type AudienceChoice, type Language } from "./campaignModel";
 
-/** Render every customer of a segment with a template into a folder, with progress and cancel. */
+/**
+ * The campaign editor: who it is for, the variants (a template per language, a weight, their own
+ * merge values), the holdout and the sender; the split it gives as you edit; render with
+ * progress and cancel; past runs from the delivery log.
+ */
 export function CampaignsScreen({ segment }: { segment: Rule }) {
-  const { t } = useTranslation();
-  const { templates, name: template, setName: setTemplate } = useTemplate();
-  const [useSegment, setUseSegment] = useState((segment.conditions ?? []).length > 0);
+  const { t, i18n } = useTranslation();
+  const [templates, setTemplates] = useState<TemplateInfo[]>([]);
+  const [segments, setSegments] = useState<SavedSegment[]>([]);
+  const [saved, setSaved] = useState<CampaignInfo[]>([]);
+  const [campaign, setCampaign] = useState<Campaign | null>(null);
+  const [split, setSplit] = useState<Split | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [runs, setRuns] = useState<RunInfo[]>([]);
   const [out, setOut] = useState("");
-  const [format, setFormat] = useState<OutputFormat>("html");
-  const [from, setFrom] = useState("Tessera <hello@example.com>");
-  const [progress, setProgress] = useState<RenderProgress | null>(null);
-  const [summary, setSummary] = useState<RenderSummary | null>(null);
+  const [strict, setStrict] = useState(false);
+  const [progress, setProgress] = useState<RunProgress | null>(null);
+  const [summary, setSummary] = useState<RunSummary | null>(null);
   const [error, setError] = useState<string | null>(null);
   const running = progress !== null && summary === null && error === null;
+  const number = (n: number) => n.toLocaleString(i18n.language);
+  const percent = (share: number | null) => `${((share ?? 0) * 100).toLocaleString(i18n.language, { maximumFractionDigits: 1 })}%`;
+
+  useEffect(() => {
+    Promise.all([backend.templatesList(), backend.segmentsList(), backend.campaignsList()]).then(([tpl, seg, list]) => {
+      setTemplates(tpl);
+      setSegments(seg);
+      setSaved(list);
+      setCampaign(newCampaign(t("campaigns.defaultName"), tpl));
+    });
+  }, []); // eslint-disable-line react-hooks/exhaustive-deps -- once, on opening the screen
+
+  // The split follows every edit (from the segment index: milliseconds at a million).
+  useEffect(() => {
+    if (!campaign) return;
+    let current = true;
+    const timer = setTimeout(() => {
+      backend.campaignSplit(campaign).then(
+        (s) => current && (setSplit(s), setProblem(null)),
+        (e) => current && (setSplit(null), setProblem(errorText(e))),
+      );
+    }, 150);
+    return () => {
+      current = false;
+      clearTimeout(timer);
+    };
+  }, [campaign]);
+
+  useEffect(() => {
+    if (campaign?.name) backend.campaignRuns(campaign.name).then(setRuns, () => setRuns([]));
+  }, [campaign?.name, summary]);
+
+  if (!campaign) return <section className="campaigns"><h1>{t("campaigns.title")}</h1></section>;
+
+  const edit = (next: Partial<Campaign>) => {
+    setNotice(null);
+    setCampaign({ ...campaign, ...next });
+  };
+  const editVariant = (i: number, next: Campaign["variants"][number]) =>
+    edit({ variants: campaign.variants.map((v, j) => (j === i ? next : v)) });
+  const choice = audienceChoice(campaign.audience);
+  const chosenSegment = "segment" in campaign.audience ? campaign.audience.segment ?? "" : segments[0]?.name ?? "";
+  const settings = campaign.email_settings ?? {};
+
+  async function load(name: string) {
+    try {
+      setCampaign(await backend.campaignLoad(name));
+      setSummary(null);
+      setNotice(null);
+    } catch (e) {
+      setProblem(errorText(e));
+    }
+  }
+
+  async function save() {
+    try {
+      await backend.campaignSave(campaign!);
+      setSaved(await backend.campaignsList());
+      setNotice(t("campaigns.saved", { name: campaign!.name }));
+    } catch (e) {
+      setProblem(errorText(e));
+    }
+  }
 
   async function pickFolder() {
     const picked = await open({ directory: true, multiple: false });
@@ -29,89 +100,212 @@ export function CampaignsScreen({ segment }: { segment: Rule }) {
     setSummary(null);
     setError(null);
     setProgress({ done: 0, total: 0 });
-    const channel = new Channel<RenderProgress>();
+    const channel = new Channel<RunProgress>();
     channel.onmessage = setProgress;
     try {
-      setSummary(await backend.campaignRender({ template, audience: useSegment ? segment : emptyRule(), out, format, from }, channel));
+      setSummary(await backend.campaignRender(campaign!, out, strict, channel));
     } catch (e) {
       setError(errorText(e));
     }
   }
 
-  function openRendered(item: "folder" | "manifest") {
-    backend.campaignOpen(item).catch((e) => setError(errorText(e)));
-  }
-
-  const percent = progress && progress.total ? Math.round((100 * progress.done) / progress.total) : 0;
+  const done = progress && progress.total ? Math.round((100 * progress.done) / progress.total) : 0;
   return (
     <section className="campaigns">
       <h1>{t("campaigns.title")}</h1>
-      <div className="form">
-        <label>{t("campaigns.template")}
-          <select data-testid="campaign-template" value={template} onChange={(e) => setTemplate(e.target.value)}>
-            {templates.map((tpl) => <option key={tpl.name}>{tpl.name}</option>)}
+      <div className="toolbar">
+        <label>{t("campaigns.open")}{" "}
+          <select data-testid="campaign-open" value="" onChange={(e) => e.target.value && load(e.target.value)}>
+            <option value="">{t("campaigns.openChoose", { count: saved.length })}</option>
+            {saved.map((c) => <option key={c.name} value={c.name}>{c.name}</option>)}
           </select>
+        </label>
+        <button onClick={() => { setCampaign(newCampaign(t("campaigns.defaultName"), templates)); setSummary(null); }}>{t("campaigns.new")}</button>
+      </div>
+
+      <div className="form">
+        <label>{t("campaigns.name")}
+          <input data-testid="campaign-name" value={campaign.name} onChange={(e) => edit({ name: e.target.value })} />
         </label>
         <label>{t("campaigns.audience")}
-          <select value={useSegment ? "segment" : "everyone"} onChange={(e) => setUseSegment(e.target.value === "segment")}>
-            <option value="everyone">{t("campaigns.everyone")}</option>
-            <option value="segment" disabled={(segment.conditions ?? []).length === 0}>{t("campaigns.segment")}</option>
+          <select data-testid="campaign-audience" value={choice} onChange={(e) => edit({ audience: audienceOf(e.target.value as AudienceChoice, chosenSegment, segment) })}>
+            <option value="all">{t("campaigns.everyone")}</option>
+            <option value="segment" disabled={segments.length === 0}>{t("campaigns.savedSegment")}</option>
+            <option value="rule">{t("campaigns.segment")}</option>
           </select>
         </label>
+        {choice === "segment" && (
+          <label>{t("campaigns.whichSegment")}
+            <select data-testid="campaign-segment" value={chosenSegment} onChange={(e) => edit({ audience: { segment: e.target.value } })}>
+              {segments.map((s) => <option key={s.name} value={s.name}>{s.name}</option>)}
+            </select>
+          </label>
+        )}
+        {choice === "rule" && (
+          <p className="muted">
+            {t("campaigns.ruleConditions", { count: ("rule" in campaign.audience && campaign.audience.rule?.conditions?.length) || 0 })}{" "}
+            <button className="link" onClick={() => edit({ audience: { rule: segment } })}>{t("campaigns.useBuilt")}</button>
+          </p>
+        )}
+      </div>
+
+      <h2>{t("campaigns.variants")}</h2>
+      <table className="variants" data-testid="campaign-variants">
+        <thead>
+          <tr>
+            <th>{t("campaigns.variant")}</th>
+            <th>{t("campaigns.weight")}</th>
+            {LANGUAGES.map((l) => <th key={l}>{t(`campaigns.language.${l}`)}</th>)}
+            <th>{t("campaigns.values")}</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {campaign.variants.map((v, i) => {
+            const chosen = variantTemplates(v);
+            return (
+              <tr key={i} data-testid={`variant-${i}`}>
+                <td><input aria-label={t("campaigns.variant")} className="short" value={v.name} onChange={(e) => editVariant(i, { ...v, name: e.target.value })} /></td>
+                <td><input aria-label={t("campaigns.weight")} data-testid={`variant-${i}-weight`} className="short" type="number" min="0.1" step="any" value={v.weight ?? 1} onChange={(e) => editVariant(i, { ...v, weight: Number(e.target.value) })} /></td>
+                {LANGUAGES.map((l: Language) => (
+                  <td key={l}>
+                    <select aria-label={t(`campaigns.language.${l}`)} data-testid={`variant-${i}-${l}`} value={chosen[l] ?? ""} onChange={(e) => editVariant(i, withTemplates(v, { ...chosen, [l]: e.target.value || undefined }))}>
+                      <option value="">{t("campaigns.noTemplate")}</option>
+                      {templates.map((tpl) => <option key={tpl.name} value={tpl.name}>{tpl.name}</option>)}
+                    </select>
+                  </td>
+                ))}
+                <td>
+                  <textarea aria-label={t("campaigns.values")} placeholder={t("campaigns.valuesHint")} rows={1} value={valuesText(v.values)} onChange={(e) => editVariant(i, { ...v, values: parseValues(e.target.value) })} />
+                </td>
+                <td>{campaign.variants.length > 1 && <button className="remove" onClick={() => edit({ variants: campaign.variants.filter((_, j) => j !== i) })}>{t("segments.remove")}</button>}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      <div className="toolbar">
+        <button data-testid="campaign-add-variant" onClick={() => edit(addVariant(campaign))}>{t("campaigns.addVariant")}</button>
+        <label>{t("campaigns.holdout")}{" "}
+          <input data-testid="campaign-holdout" className="short" type="number" min="0" max="50" step="1" value={Math.round((campaign.holdout ?? 0) * 100)} onChange={(e) => edit({ holdout: Math.min(Math.max(Number(e.target.value), 0), 50) / 100 })} /> %
+        </label>
+        <label>{t("campaigns.fallback")}{" "}
+          <select value={campaign.fallback_language ?? "en"} onChange={(e) => edit({ fallback_language: e.target.value })}>
+            {LANGUAGES.map((l) => <option key={l} value={l}>{t(`campaigns.language.${l}`)}</option>)}
+          </select>
+        </label>
+      </div>
+
+      <div className="form">
+        <label>{t("campaigns.from")}<input value={settings.from ?? ""} onChange={(e) => edit({ email_settings: { ...settings, from: e.target.value } })} /></label>
+        <label>{t("campaigns.unsubscribe")}<input className="mono" value={settings.unsubscribe ?? ""} onChange={(e) => edit({ email_settings: { ...settings, unsubscribe: e.target.value } })} /></label>
         <label>{t("campaigns.format")}
-          <select value={format} onChange={(e) => setFormat(e.target.value as OutputFormat)}>
-            <option value="html">HTML</option>
-            <option value="eml">.eml (MIME)</option>
+          <select value={settings.files ?? "eml"} onChange={(e) => edit({ email_settings: { ...settings, files: e.target.value as EmailFiles } })}>
+            <option value="eml">{t("campaigns.eml")}</option>
+            <option value="html">{t("campaigns.html")}</option>
           </select>
         </label>
-        <label>{t("campaigns.from")}<input value={from} onChange={(e) => setFrom(e.target.value)} /></label>
+      </div>
+
+      {problem && <p className="error" role="alert" data-testid="campaign-problem">{problem}</p>}
+      {split && (
+        <section className="panel" data-testid="campaign-split" aria-label={t("campaigns.split")}>
+          <h2>{t("campaigns.split")}</h2>
+          <table>
+            <thead><tr><th>{t("campaigns.variant")}</th><th>{t("campaigns.asked")}</th><th>{t("campaigns.customers")}</th></tr></thead>
+            <tbody>
+              {[...split.arms, ...(split.holdout.customers > 0 || (split.holdout.share ?? 0) > 0 ? [split.holdout] : [])].map((arm) => (
+                <tr key={arm.name} data-testid="split-arm">
+                  <td>{arm.name === "holdout" ? t("campaigns.holdoutArm") : arm.name}</td>
+                  <td>{percent(arm.share)}</td>
+                  <td className="mono">{number(arm.customers)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <p className="muted">{t("campaigns.excluded", { audience: number(split.audience), optedOut: number(split.excluded.opted_out), noAddress: number(split.excluded.no_address) })}</p>
+          {split.sample_ratio.degrees_of_freedom > 0 && (
+            <p className={split.sample_ratio.mismatch ? "error" : "ok"} data-testid="campaign-srm">
+              {split.sample_ratio.mismatch ? t("campaigns.mismatch") : t("campaigns.fits")}
+            </p>
+          )}
+        </section>
+      )}
+
+      <div className="toolbar">
+        <button data-testid="campaign-save" onClick={save} disabled={problem !== null}>{t("campaigns.save")}</button>
+        {notice && <span className="ok" role="status" data-testid="campaign-notice">{notice}</span>}
+      </div>
+
+      <h2>{t("campaigns.renderTitle")}</h2>
+      <div className="form">
         <label>{t("campaigns.folder")}
           <span className="toolbar">
             <input data-testid="campaign-out" className="grow mono" value={out} onChange={(e) => setOut(e.target.value)} />
             <button onClick={pickFolder}>{t("campaigns.choose")}</button>
           </span>
         </label>
+        <label className="check">
+          <span><input type="checkbox" checked={strict} onChange={(e) => setStrict(e.target.checked)} /> {t("campaigns.strict")}</span>
+        </label>
       </div>
       <div className="toolbar">
-        <button data-testid="campaign-render" className="primary" disabled={!template || !out || running} onClick={render}>{t("campaigns.render")}</button>
+        <button data-testid="campaign-render" className="primary" disabled={!out || running || problem !== null} onClick={render}>{t("campaigns.render")}</button>
         {running && <button data-testid="campaign-cancel" onClick={() => backend.campaignCancel()}>{t("campaigns.cancel")}</button>}
       </div>
       {progress && !summary && !error && (
-        <div className="progress" role="progressbar" aria-valuenow={percent} aria-valuemin={0} aria-valuemax={100}>
-          <div className="bar" style={{ background: `linear-gradient(90deg, var(--accent) ${percent}%, #dde1ea ${percent}%)` }} />
-          <span>{progress.done.toLocaleString()} / {progress.total.toLocaleString()}</span>
+        <div className="progress" role="progressbar" aria-valuenow={done} aria-valuemin={0} aria-valuemax={100}>
+          <div className="bar" style={{ background: `linear-gradient(90deg, var(--accent) ${done}%, #dde1ea ${done}%)` }} />
+          <span>{number(progress.done)} / {number(progress.total)}</span>
         </div>
       )}
       {error && <p className="error" role="alert">{error}</p>}
       {summary && (
         <div className="panel" data-testid="campaign-summary">
           <p className={summary.cancelled ? "warn" : "ok"}>
-            {t(summary.cancelled ? "campaigns.cancelled" : "campaigns.done", { rendered: summary.rendered.toLocaleString(), optedOut: summary.skipped_opted_out.toLocaleString(), noEmail: summary.skipped_no_email.toLocaleString() })}
+            {t(summary.cancelled ? "campaigns.cancelled" : "campaigns.done", { rendered: number(summary.rendered), holdout: number(summary.split.excluded.holdout), optedOut: number(summary.split.excluded.opted_out), noEmail: number(summary.split.excluded.no_address) })}
+            {summary.resumed > 0 && ` ${t("campaigns.resumed", { count: summary.resumed })}`}
           </p>
           <p>
             {t("campaigns.folder")}: <span className="mono" data-testid="campaign-folder">{summary.out}</span>{" "}
-            <button className="link" onClick={() => openRendered("folder")}>{t("campaigns.openFolder")}</button>
-          </p>
-          <p>
-            {t("campaigns.manifest")}: <span className="mono">{summary.manifest}</span>{" "}
-            <button className="link" onClick={() => openRendered("manifest")}>{t("campaigns.openManifest")}</button>
+            <button className="link" onClick={() => backend.campaignOpen("folder").catch((e) => setError(errorText(e)))}>{t("campaigns.openFolder")}</button>{" "}
+            <button className="link" onClick={() => backend.campaignOpen("manifest").catch((e) => setError(errorText(e)))}>{t("campaigns.openManifest")}</button>
           </p>
           {summary.missing_fields.length > 0 && (
             <ul className="warn">
               {summary.missing_fields.map((m) => (
-                <li key={`${m.field}${m.line}`}>{t("campaigns.missing", { field: m.field, line: m.line, customers: m.customers, of: m.of })}</li>
+                <li key={`${m.template}${m.field}${m.line}`}>{t("campaigns.missing", { template: m.template, field: m.field, line: m.line, customers: number(m.customers), of: number(m.of) })}</li>
               ))}
             </ul>
           )}
           {summary.unsafe_links.length > 0 && (
             <ul className="warn" data-testid="campaign-unsafe-links">
               {summary.unsafe_links.map((u) => (
-                <li key={`${u.field}${u.line}${u.column}`}>{t("campaigns.unsafeLink", { field: u.field, line: u.line, customers: u.customers.toLocaleString(), of: u.of.toLocaleString() })}</li>
+                <li key={`${u.template}${u.field}${u.line}${u.column}`}>{t("campaigns.unsafeLink", { field: u.field, line: u.line, customers: number(u.customers), of: number(u.of) })}</li>
               ))}
             </ul>
           )}
-          {summary.failed.length > 0 && <p className="error">{summary.failed.length} failed: {summary.failed[0].error}</p>}
+          {summary.failed.length > 0 && <p className="error">{t("campaigns.failed", { count: summary.failed.length, first: summary.failed[0].error })}</p>}
         </div>
+      )}
+
+      {runs.length > 0 && (
+        <section data-testid="campaign-runs" aria-label={t("campaigns.runs")}>
+          <h2>{t("campaigns.runs")}</h2>
+          <table>
+            <thead><tr><th>{t("campaigns.started")}</th><th>{t("campaigns.status")}</th><th>{t("campaigns.customers")}</th><th>{t("campaigns.folder")}</th></tr></thead>
+            <tbody>
+              {runs.map((r) => (
+                <tr key={r.id} data-testid="campaign-run">
+                  <td>{new Date(r.started_at).toLocaleString(i18n.language)}</td>
+                  <td>{t(`campaigns.runStatus.${r.status}`)}</td>
+                  <td className="mono">{number(r.customers)}</td>
+                  <td className="mono">{r.out}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </section>
       )}
     </section>
   );

@@ -5,7 +5,8 @@ import { backend, errorText } from "../../lib/backend";
 
 /** The 360° view of one customer: identities, attributes, tags, consent and events. */
 export function ProfilePanel({ id, onClose }: { id: number; onClose: () => void }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
+  const number = (n: number | null, digits = 0) => (n ?? 0).toLocaleString(i18n.language, { maximumFractionDigits: digits });
   const [customer, setCustomer] = useState<CustomerView | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
@@ -21,6 +22,22 @@ export function ProfilePanel({ id, onClose }: { id: number; onClose: () => void 
       {error && <p className="error">{error}</p>}
       {customer && (
         <>
+          {customer.scores && (
+            <>
+              <h3>{t("customers.scores")}</h3>
+              <dl className="attributes" data-testid="profile-scores">
+                <div><dt>{t("customers.rfm")}</dt><dd>{t(`rfmGroups.${customer.scores.rfm_group}`)} (R{customer.scores.r} F{customer.scores.f} M{customer.scores.m})</dd></div>
+                <div><dt>{t("customers.value")}</dt><dd>{number(customer.scores.value, 2)} · {t(`segments.band.${customer.scores.value_band}`)}</dd></div>
+                {customer.scores.attrition !== null && customer.scores.attrition_band && (
+                  <div><dt>{t("customers.attrition")}</dt><dd>{number(customer.scores.attrition * 100)}% · {t(`segments.band.${customer.scores.attrition_band}`)}</dd></div>
+                )}
+                {customer.scores.potential !== null && customer.scores.potential_band && (
+                  <div><dt>{t("customers.potential")}</dt><dd>{number(customer.scores.potential, 2)} · {t(`segments.band.${customer.scores.potential_band}`)}</dd></div>
+                )}
+                <div><dt>{t("customers.lastPurchase")}</dt><dd>{t("customers.daysAgo", { count: customer.scores.recency_days })}</dd></div>
+              </dl>
+            </>
+          )}
           <h3>{t("customers.keys")}</h3>
           <ul className="chips">{customer.keys.map((k) => <li key={k}>{k}</li>)}</ul>
           <h3>{t("customers.tags")}</h3>

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
-import type { CustomerRow, RenderedEmail } from "../../lib/bindings";
+import type { Campaign, CampaignInfo, CampaignPreview, CustomerRow, RenderedEmail } from "../../lib/bindings";
 import { useTemplate } from "../templates/useTemplate";
 import { backend, errorText } from "../../lib/backend";
 import { EmailFrame } from "./EmailFrame";
@@ -10,11 +10,17 @@ const GRID = 4;
 /** Step through real customers' emails (← →), pick one by position or at random, or see several
  * side by side. */
 export function PreviewScreen({ total }: { total: number }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const { templates, name: template, setName: setTemplate, source } = useTemplate();
   const [position, setPosition] = useState(0);
   const [grid, setGrid] = useState(false);
-  const [shown, setShown] = useState<{ customer: CustomerRow; email: RenderedEmail }[]>([]);
+  const [shown, setShown] = useState<{ customer: CustomerRow; email: RenderedEmail | null; campaign: CampaignPreview | null }[]>([]);
+  // A saved campaign instead of a template: each customer as the campaign would treat them.
+  const [campaigns, setCampaigns] = useState<CampaignInfo[]>([]);
+  const [campaign, setCampaign] = useState<Campaign | null>(null);
+  useEffect(() => {
+    backend.campaignsList().then(setCampaigns, () => setCampaigns([]));
+  }, []);
   const [error, setError] = useState<string | null>(null);
   const [search, setSearch] = useState("");
   const [found, setFound] = useState<CustomerRow[]>([]);
@@ -37,16 +43,29 @@ export function PreviewScreen({ total }: { total: number }) {
   }
 
   useEffect(() => {
-    if (!source) return;
+    if (!source && !campaign) return;
     let current = true;
+    const one = async (customer: CustomerRow) => {
+      if (!campaign) return { customer, email: await backend.emailPreview(source, customer.id), campaign: null };
+      const preview = await backend.campaignPreview(campaign, customer.id);
+      return { customer, email: preview.email, campaign: preview };
+    };
     backend
       .customersPage({ search: "", sort: "id", descending: false, offset: position, limit: grid ? GRID : 1 })
-      .then((page) => Promise.all(page.rows.map(async (customer) => ({ customer, email: await backend.emailPreview(source, customer.id) }))))
+      .then((page) => Promise.all(page.rows.map(one)))
       .then((s) => current && (setShown(s), setError(null)), (e) => current && setError(errorText(e)));
     return () => {
       current = false;
     };
-  }, [source, position, grid]);
+  }, [source, campaign, position, grid]);
+
+  async function chooseCampaign(name: string) {
+    setCampaign(name ? await backend.campaignLoad(name) : null);
+  }
+
+  // Where the customer is in the campaign, in words.
+  const placeOf = (p: CampaignPreview) =>
+    p.excluded ? t(`preview.excluded.${p.excluded}`) : t("preview.inVariant", { variant: p.arm, template: p.template });
 
   const step = useCallback((by: number) => setPosition((p) => Math.min(Math.max(p + by, 0), Math.max(total - 1, 0))), [total]);
   useEffect(() => {
@@ -63,11 +82,15 @@ export function PreviewScreen({ total }: { total: number }) {
     <section className="preview">
       <h1>{t("preview.title")}</h1>
       <div className="toolbar">
-        <select data-testid="preview-template" value={template} onChange={(e) => setTemplate(e.target.value)}>
+        <select aria-label={t("preview.template")} data-testid="preview-template" value={template} disabled={campaign !== null} onChange={(e) => setTemplate(e.target.value)}>
           {templates.map((tpl) => <option key={tpl.name}>{tpl.name}</option>)}
         </select>
+        <select aria-label={t("preview.campaign")} data-testid="preview-campaign" value={campaign?.name ?? ""} onChange={(e) => chooseCampaign(e.target.value)}>
+          <option value="">{t("preview.noCampaign")}</option>
+          {campaigns.map((c) => <option key={c.name} value={c.name}>{c.name}</option>)}
+        </select>
         <button data-testid="preview-previous" onClick={() => step(grid ? -GRID : -1)}>← {t("preview.previous")}</button>
-        <span className="mono" data-testid="preview-position">{position + 1} / {total}</span>
+        <span className="mono" data-testid="preview-position">{(position + 1).toLocaleString(i18n.language)} / {total.toLocaleString(i18n.language)}</span>
         <button data-testid="preview-next" onClick={() => step(grid ? GRID : 1)}>{t("preview.next")} →</button>
         <span className="search">
           <input data-testid="preview-search" type="search" placeholder={t("preview.search")} value={search} onChange={(e) => setSearch(e.target.value)} />
@@ -89,10 +112,11 @@ export function PreviewScreen({ total }: { total: number }) {
       </div>
       {error && <p className="error" role="alert">{error}</p>}
       <div className={grid ? "grid" : "single"}>
-        {shown.map(({ customer, email }) => (
+        {shown.map(({ customer, email, campaign: place }) => (
           <div key={customer.id} className="card" data-testid="preview-card">
             <div className="who">#{customer.id} {customer.name} <span className="muted">{customer.email}</span></div>
-            <EmailFrame email={email} width={grid ? 390 : 800} height={grid ? 520 : 700} />
+            {place && <div className="muted" data-testid="preview-variant">{placeOf(place)}</div>}
+            {email && <EmailFrame email={email} width={grid ? 390 : 800} height={grid ? 520 : 700} />}
           </div>
         ))}
       </div>

@@ -1,0 +1,85 @@
+// The campaign editor's model: a campaign document (the engine's own type) and the small steps
+// the editor takes on it. Content is edited as one template per language (English, Chinese).
+import type { Audience, Campaign, Rule, TemplateInfo, Variant } from "../../lib/bindings";
+
+export const LANGUAGES = ["en", "zh"] as const;
+export type Language = (typeof LANGUAGES)[number];
+export type Templates = Partial<Record<Language, string>>;
+
+/** The template of each language a variant names (one template for everyone counts as English). */
+export function variantTemplates(variant: Variant): Templates {
+  const content = variant.email;
+  if (!content) return {};
+  if (typeof content === "string") return { en: content };
+  return { en: content.en, zh: content.zh };
+}
+
+/** The variant with these templates: per language when there are two, else the one for everyone. */
+export function withTemplates(variant: Variant, templates: Templates): Variant {
+  const chosen = LANGUAGES.filter((l) => templates[l]);
+  let email: Variant["email"] = null;
+  if (chosen.length === 1) email = templates[chosen[0]]!;
+  if (chosen.length > 1) email = Object.fromEntries(chosen.map((l) => [l, templates[l]!]));
+  return { ...variant, email };
+}
+
+/** The starter pair for a language-suffixed name: `welcome-en` → `welcome-zh`, if it exists. */
+function pairOf(name: string, templates: TemplateInfo[]): Templates {
+  const base = name.replace(/-(en|zh)$/, "");
+  const has = (n: string) => templates.some((t) => t.name === n);
+  if (has(`${base}-en`) && has(`${base}-zh`)) return { en: `${base}-en`, zh: `${base}-zh` };
+  return { en: name };
+}
+
+/** A new campaign for everyone, with one variant in both languages where the templates allow. */
+export function newCampaign(name: string, templates: TemplateInfo[]): Campaign {
+  const first = templates.find((t) => t.name.endsWith("-en")) ?? templates[0];
+  const variant = withTemplates({ name: "A", weight: 1, email: null, values: {} }, first ? pairOf(first.name, templates) : {});
+  return {
+    version: 1,
+    name,
+    seed: name,
+    audience: { all: true },
+    holdout: 0,
+    variants: [variant],
+    fallback_language: null,
+    email_settings: { from: "Tessera <hello@example.com>", unsubscribe: "mailto:unsubscribe@example.com?subject=unsubscribe-{id}", files: "eml" },
+  };
+}
+
+/** Another variant (B, C, …) with the same content as the last, for the user to change. */
+export function addVariant(campaign: Campaign): Campaign {
+  const used = new Set(campaign.variants.map((v) => v.name));
+  const name = "ABCDEFGHIJKLMNOPQRSTUVWXYZ".split("").find((n) => !used.has(n)) ?? `${campaign.variants.length + 1}`;
+  const last = campaign.variants[campaign.variants.length - 1];
+  return { ...campaign, variants: [...campaign.variants, { ...last, name, values: {} }] };
+}
+
+/** Merge values as the user types them: `field = value`, one per line. */
+export function parseValues(text: string): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const line of text.split("\n")) {
+    const at = line.indexOf("=");
+    if (at > 0) values[line.slice(0, at).trim()] = line.slice(at + 1).trim();
+  }
+  return values;
+}
+
+export function valuesText(values: Variant["values"]): string {
+  return Object.entries(values ?? {}).map(([k, v]) => `${k} = ${typeof v === "string" ? v : JSON.stringify(v)}`).join("\n");
+}
+
+/** Which audience the editor shows as chosen. */
+export type AudienceChoice = "all" | "segment" | "rule";
+
+export function audienceChoice(audience: Audience): AudienceChoice {
+  if ("segment" in audience && audience.segment !== undefined) return "segment";
+  if ("rule" in audience && audience.rule !== undefined) return "rule";
+  return "all";
+}
+
+export function audienceOf(choice: AudienceChoice, segment: string, rule: Rule): Audience {
+  if (choice === "segment") return { segment };
+  if (choice === "rule") return { rule };
+  return { all: true };
+}
