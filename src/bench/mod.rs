@@ -17,35 +17,37 @@ use crate::store::{Access, Workspace};
 use crate::templates::store::STARTER_EMAILS;
 use crate::templates::{compile_email, EmailTemplate, Notes, RenderEnv};
 
-#[derive(clap::Args)]
+/// What `tessera bench` measures, and where (the CLI's arguments, with the `cli` feature).
+#[cfg_attr(feature = "cli", derive(clap::Args))]
 pub struct BenchArgs {
     /// Customers merged in the merge benchmark.
-    #[arg(long, default_value_t = 400_000)]
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 400_000))]
     pub emails: usize,
     /// Customers of the end-to-end campaign benchmark (each an email file, unless opted out).
-    #[arg(long, default_value_t = 50_000)]
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 50_000))]
     pub files: usize,
     /// Rows in the import benchmark.
-    #[arg(long, default_value_t = 200_000)]
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 200_000))]
     pub rows: usize,
     /// Customers generated for the segment benchmark.
-    #[arg(long, default_value_t = 1_000_000)]
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 1_000_000))]
     pub segment_customers: usize,
     /// Events generated for the segment benchmark (about).
-    #[arg(long, default_value_t = 10_000_000)]
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 10_000_000))]
     pub segment_events: usize,
     /// Folder holding the Node and Python baselines (with `npm install` run in it).
-    #[arg(long, default_value = "bench/baseline")]
+    #[cfg_attr(feature = "cli", arg(long, default_value = "bench/baseline"))]
     pub baseline: PathBuf,
     /// Scratch folder (default: a temporary folder).
-    #[arg(long)]
+    #[cfg_attr(feature = "cli", arg(long))]
     pub scratch: Option<PathBuf>,
     /// Run only these benchmarks (repeatable; default: all).
-    #[arg(long, value_enum)]
+    #[cfg_attr(feature = "cli", arg(long, value_enum))]
     pub only: Vec<Bench>,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Bench {
     Mjml,
     Merge,

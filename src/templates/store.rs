@@ -34,6 +34,46 @@ pub const STARTER_EMAILS: &[(&str, &str)] = &[
     ),
 ];
 
+/// What a template is for: the format its source is written in.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TemplateKind {
+    /// MJML with Handlebars.
+    Email,
+    /// A personal page (next).
+    Microsite,
+    /// An interactive video storyboard (next).
+    Storyboard,
+}
+
+impl TemplateKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TemplateKind::Email => "email",
+            TemplateKind::Microsite => "microsite",
+            TemplateKind::Storyboard => "storyboard",
+        }
+    }
+
+    fn parse(text: &str) -> TemplateKind {
+        match text {
+            "microsite" => TemplateKind::Microsite,
+            "storyboard" => TemplateKind::Storyboard,
+            _ => TemplateKind::Email,
+        }
+    }
+}
+
+/// A template in the workspace's list.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TemplateInfo {
+    pub name: String,
+    pub kind: TemplateKind,
+    pub updated_at: String,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateStoreError {
     #[error("template '{name}' is invalid: {error}")]
@@ -78,10 +118,11 @@ pub async fn save_email_template(
         error,
     })?;
     sqlx::query(
-        "INSERT INTO templates (name, kind, source, updated_at) VALUES (?, 'email', ?, ?) \
-         ON CONFLICT(name) DO UPDATE SET source = excluded.source, updated_at = excluded.updated_at",
+        "INSERT INTO templates (name, kind, source, updated_at) VALUES (?, ?, ?, ?) \
+         ON CONFLICT(name) DO UPDATE SET kind = excluded.kind, source = excluded.source, updated_at = excluded.updated_at",
     )
     .bind(name)
+    .bind(TemplateKind::Email.as_str())
     .bind(source)
     .bind(now_text())
     .execute(pool)
@@ -100,15 +141,17 @@ pub async fn load_template_source(
         .ok_or_else(|| TemplateStoreError::NotFound(name.to_string()))
 }
 
-pub async fn list_templates(
-    pool: &SqlitePool,
-) -> Result<Vec<(String, String)>, TemplateStoreError> {
+pub async fn list_templates(pool: &SqlitePool) -> Result<Vec<TemplateInfo>, TemplateStoreError> {
     Ok(
-        sqlx::query("SELECT name, updated_at FROM templates ORDER BY name")
+        sqlx::query("SELECT name, kind, updated_at FROM templates ORDER BY name")
             .fetch_all(pool)
             .await?
             .into_iter()
-            .map(|r| (r.get(0), r.get(1)))
+            .map(|r| TemplateInfo {
+                name: r.get(0),
+                kind: TemplateKind::parse(r.get::<&str, _>(1)),
+                updated_at: r.get(2),
+            })
             .collect(),
     )
 }

@@ -8,28 +8,20 @@ use tessera_engine::render::links::{add_unsubscribe_links, UnsubscribePattern};
 use tessera_engine::render::preview::{preview_data, preview_email};
 use tessera_engine::render::{missing_fields, MissingField};
 use tessera_engine::segments::Rule;
-use tessera_engine::templates::store::{list_templates, load_template_source, save_email_template};
+use tessera_engine::templates::store::{
+    list_templates, load_template_source, save_email_template, TemplateInfo,
+};
 use tessera_engine::templates::{compile_email, RenderedEmail};
 
 use super::campaigns::audience_contexts;
 use crate::error::{crashed, CommandResult};
 use crate::state::AppState;
 
-#[derive(Debug, serde::Serialize, specta::Type)]
-pub struct TemplateInfo {
-    pub name: String,
-    pub updated_at: String,
-}
-
 #[tauri::command]
 #[specta::specta]
 pub async fn templates_list(state: State<'_, AppState>) -> CommandResult<Vec<TemplateInfo>> {
     let open = state.current().await?;
-    let templates = list_templates(&open.workspace.pool).await?;
-    Ok(templates
-        .into_iter()
-        .map(|(name, updated_at)| TemplateInfo { name, updated_at })
-        .collect())
+    Ok(list_templates(&open.workspace.pool).await?)
 }
 
 #[tauri::command]

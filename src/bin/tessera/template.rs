@@ -63,8 +63,8 @@ pub async fn run(ws: &Workspace, command: TemplateCommand) -> Result<(), Failure
             say!("saved template '{}'", name.trim());
         }
         TemplateCommand::List => {
-            for (name, updated) in template_store::list_templates(&ws.pool).await? {
-                say!("{name}\t{updated}");
+            for t in template_store::list_templates(&ws.pool).await? {
+                say!("{}\t{}\t{}", t.name, t.kind.as_str(), t.updated_at);
             }
         }
         TemplateCommand::InstallStarters => {

@@ -557,10 +557,21 @@ export type Split = {
 
 export type TagOp = "has_any" | "has_all" | "has_none";
 
+/**  A template in the workspace's list. */
 export type TemplateInfo = {
 	name: string,
+	kind: TemplateKind,
 	updated_at: string,
 };
+
+/**  What a template is for: the format its source is written in. */
+export type TemplateKind = 
+/**  MJML with Handlebars. */
+"email" | 
+/**  A personal page (next). */
+"microsite" | 
+/**  An interactive video storyboard (next). */
+"storyboard";
 
 export type Value = null | boolean | number | string | Value[] | { [key in string]: Value };
 

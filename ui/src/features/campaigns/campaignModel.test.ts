@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { addVariant, audienceChoice, newCampaign, parseValues, valuesText, variantTemplates, withTemplates } from "./campaignModel";
 
-const templates = ["recommendations-en", "recommendations-zh", "welcome-en", "welcome-zh", "solo"].map((name) => ({ name, updated_at: "" }));
+const templates = ["recommendations-en", "recommendations-zh", "welcome-en", "welcome-zh", "solo"].map((name) => ({ name, kind: "email" as const, updated_at: "" }));
 
 describe("campaign model", () => {
   it("starts with one variant in both languages", () => {
