@@ -394,14 +394,7 @@ pub async fn create_demo(dir: &Path, db: &Path, customers: usize) -> Result<Demo
     let run = render_campaign(
         &ws.pool,
         plan,
-        RunOptions {
-            out: dir.join("campaign"),
-            now,
-            strict: false,
-            progress: &|_| {},
-            cancel: Default::default(),
-            template_sources: Default::default(),
-        },
+        RunOptions::unattended(dir.join("campaign"), now),
     )
     .await?;
     let report = DemoReport {

@@ -71,11 +71,13 @@ pub fn no_workspace() -> CommandError {
     CommandError::new(ErrorCode::NoWorkspace, "no workspace is open")
 }
 
+/// The kept index when nothing changed since it was built (a large workspace opens in
+/// milliseconds instead of seconds), else built and kept.
 async fn load_index(workspace: &Workspace) -> CommandResult<Arc<SegmentIndex>> {
     let path = workspace.path.clone();
-    tokio::task::spawn_blocking(move || SegmentIndex::load(&path))
+    tokio::task::spawn_blocking(move || SegmentIndex::current(&path, || {}))
         .await
         .map_err(crashed)?
-        .map(Arc::new)
+        .map(|current| Arc::new(current.index))
         .map_err(CommandError::from)
 }

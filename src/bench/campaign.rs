@@ -12,6 +12,7 @@ use rayon::prelude::*;
 
 use crate::campaigns::{plan_campaign, render_campaign, Assigner, Campaign, RunOptions, Selector};
 use crate::customers::{import_customers, import_events, ImportOptions};
+use crate::segments::SegmentIndex;
 use crate::store::{Access, Workspace};
 use crate::templates::store::install_starter_templates;
 
@@ -34,23 +35,17 @@ fn sync() {
 /// Renders the campaign into `out`; returns the time taken and the files written.
 async fn render_once(
     ws: &Workspace,
+    index: &SegmentIndex,
     campaign: &Campaign,
     out: &Path,
 ) -> Result<(Duration, Vec<(String, u64)>), Box<dyn std::error::Error>> {
     let start = Instant::now();
     let now = chrono::Utc::now();
-    let plan = plan_campaign(&ws.pool, Selector::Sql, campaign, now).await?;
+    let plan = plan_campaign(&ws.pool, Selector::Index(index), campaign, now).await?;
     render_campaign(
         &ws.pool,
         plan,
-        RunOptions {
-            out: out.to_path_buf(),
-            now,
-            strict: false,
-            progress: &|_| {},
-            cancel: Default::default(),
-            template_sources: Default::default(),
-        },
+        RunOptions::unattended(out.to_path_buf(), now),
     )
     .await?;
     let elapsed = start.elapsed();
@@ -93,6 +88,8 @@ pub async fn bench_campaign(
     import_events(&ws, &purchases, &ImportOptions::default(), &|_| {}).await?;
     install_starter_templates(&ws.pool).await?;
     let campaign = Campaign::parse(BENCH_CAMPAIGN)?;
+    // The audience comes from the segment index, kept beside the workspace as the CLI keeps it.
+    let index = SegmentIndex::current(&ws.path, || {})?.index;
     let shm = PathBuf::from("/dev/shm");
     let mut file_systems = vec![("disk", dir.join("out"))];
     if shm.is_dir() {
@@ -109,13 +106,13 @@ pub async fn bench_campaign(
         std::fs::create_dir_all(&base)?;
         let (out, floor) = (base.join("render"), base.join("floor"));
         clear(&out);
-        let (_, files) = render_once(&ws, &campaign, &out).await?;
+        let (_, files) = render_once(&ws, &index, &campaign, &out).await?;
         let (mut renders, mut floors) = (Vec::new(), Vec::new());
         for round in 0..ROUNDS {
             for render_first in [round % 2 == 0, round % 2 == 1] {
                 if render_first {
                     clear(&out);
-                    renders.push(render_once(&ws, &campaign, &out).await?.0);
+                    renders.push(render_once(&ws, &index, &campaign, &out).await?.0);
                 } else {
                     clear(&floor);
                     floors.push(floor_once(&files, &floor)?);

@@ -331,6 +331,21 @@ pub struct RunOptions<'a> {
     pub template_sources: BTreeMap<String, String>,
 }
 
+impl RunOptions<'_> {
+    /// A run into `out` with nothing to report progress to, no cancel and the workspace's
+    /// templates (the demo, the benchmark, tests).
+    pub fn unattended(out: PathBuf, now: DateTime<Utc>) -> RunOptions<'static> {
+        RunOptions {
+            out,
+            now,
+            strict: false,
+            progress: &|_| {},
+            cancel: Default::default(),
+            template_sources: Default::default(),
+        }
+    }
+}
+
 /// What a run did.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Serialize)]
@@ -474,13 +489,14 @@ async fn load_targets(
 /// Files are written and logged this many customers at a time.
 const BATCH: usize = 2048;
 
-/// The customer's merge data with the variant's values over it.
-pub(crate) fn recipient_data(
-    customer: &CustomerContext,
+/// The customer's merge data with the variant's values over it (copied only when there are
+/// values: a copy costs as much as rendering).
+pub(crate) fn recipient_data<'a>(
+    customer: &'a CustomerContext,
     values: &serde_json::Map<String, Value>,
-) -> Value {
+) -> std::borrow::Cow<'a, Value> {
     if values.is_empty() {
-        return customer.data.clone();
+        return std::borrow::Cow::Borrowed(&customer.data);
     }
     let mut data = customer.data.clone();
     if let Value::Object(map) = &mut data {
@@ -488,7 +504,7 @@ pub(crate) fn recipient_data(
             map.insert(k.clone(), v.clone());
         }
     }
-    data
+    std::borrow::Cow::Owned(data)
 }
 
 /// Renders a planned campaign into `options.out`, continuing an interrupted run of it there.
@@ -757,7 +773,9 @@ fn render_batch(work: &Work, run_key: &str, chunk: &[&Target], folder: &RenderFo
                     .render(&recipient, &mut parts, &mut notes)
                     .and_then(|()| {
                         for part in &parts[first..] {
-                            write_part(folder, part)?;
+                            folder
+                                .put(&part.name, &part.bytes)
+                                .map_err(|e| e.to_string())?;
                         }
                         Ok(())
                     });
@@ -793,30 +811,6 @@ fn render_batch(work: &Work, run_key: &str, chunk: &[&Target], folder: &RenderFo
                 .collect();
             a
         })
-}
-
-/// Writes a part as a new file in the run's folder (a torn file of an interrupted run, not in
-/// the log, is replaced).
-fn write_part(folder: &RenderFolder, part: &Part) -> Result<(), String> {
-    let path = folder.path_of(&part.name).map_err(|e| e.to_string())?;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("cannot write {}: {e}", part.name))?;
-    }
-    let open = || {
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-    };
-    let file = match open() {
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            let _ = std::fs::remove_file(&path);
-            open()
-        }
-        other => other,
-    };
-    file.and_then(|mut f| std::io::Write::write_all(&mut f, &part.bytes))
-        .map_err(|e| format!("cannot write {}: {e}", part.name))
 }
 
 /// `manifest.json`: the campaign and run, the counts, every rendered customer with their arm

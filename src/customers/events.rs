@@ -310,6 +310,7 @@ async fn run_events_import(
     .await?;
     // Scores depend on purchase history: recomputed in the same transaction.
     crate::scores::refresh_scores(&mut tx, chrono::Utc::now().date_naive()).await?;
+    crate::store::note_change(&mut tx).await?;
     crate::store::refresh_statistics(&mut tx).await?;
     let report = report(
         "events",

@@ -516,6 +516,7 @@ async fn run_customers_import(
         // Merges move purchases between customers: their scores change.
         crate::scores::refresh_scores(&mut tx, chrono::Utc::now().date_naive()).await?;
     }
+    crate::store::note_change(&mut tx).await?;
     crate::store::refresh_statistics(&mut tx).await?;
     let counts = Counts {
         inserted: plan.inserted,

@@ -16,8 +16,8 @@ pub enum Overwrite {
 }
 
 /// Writes `bytes` to `path`. `protected` are files that must never be replaced whatever the
-/// user says (the open workspace and its journal files); any other Tessera workspace is refused
-/// too, recognized by its header.
+/// user says (the open workspace and its journal files); any other Tessera workspace or kept
+/// segment index is refused too, recognized by its header.
 pub fn write_file(
     path: &Path,
     bytes: &[u8],
@@ -32,7 +32,9 @@ pub fn write_file(
         let is_protected = protected
             .iter()
             .any(|p| std::fs::canonicalize(p).is_ok_and(|p| p == target));
-        if is_protected || crate::store::is_workspace_file(&target) {
+        let is_ours = crate::store::is_workspace_file(&target)
+            || crate::segments::index::is_index_file(&target);
+        if is_protected || is_ours {
             return Err(OutputError::Workspace(path.to_path_buf()));
         }
         if overwrite == Overwrite::Refuse {
@@ -48,7 +50,7 @@ pub fn write_file(
 }
 
 /// A hidden name beside `path`, unique to this process and call.
-fn temporary_beside(path: &Path) -> PathBuf {
+pub(crate) fn temporary_beside(path: &Path) -> PathBuf {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let mut name = std::ffi::OsString::from(".");

@@ -53,18 +53,8 @@ impl RenderFolder {
                 return RenderFolder::claim(&full);
             }
         };
-        match std::fs::symlink_metadata(target) {
-            Ok(meta) if meta.file_type().is_symlink() => {
-                return Err(OutputError::Symlink(target.to_path_buf()))
-            }
-            Ok(meta) if !meta.is_dir() => {
-                return Err(OutputError::NotAFolder(target.to_path_buf()))
-            }
-            Ok(_) => check_ours(target)?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                std::fs::create_dir_all(parent).map_err(OutputError::io(parent))?;
-            }
-            Err(e) => return Err(OutputError::io(target)(e)),
+        if !check_target(target)? {
+            std::fs::create_dir_all(parent).map_err(OutputError::io(parent))?;
         }
         remove_leftovers(parent, &name);
         let staging = unique_beside(parent, &name, "staging");
@@ -80,16 +70,7 @@ impl RenderFolder {
     /// Takes up the staging folder of a run that was interrupted (killed) before it was
     /// published, to continue it. The target is checked as [`RenderFolder::claim`] does.
     pub fn resume(target: &Path, staging: &Path) -> Result<RenderFolder, OutputError> {
-        match std::fs::symlink_metadata(target) {
-            Ok(meta) if meta.file_type().is_symlink() => {
-                return Err(OutputError::Symlink(target.to_path_buf()))
-            }
-            Ok(meta) if !meta.is_dir() => {
-                return Err(OutputError::NotAFolder(target.to_path_buf()))
-            }
-            Ok(_) => check_ours(target)?,
-            Err(_) => {}
-        }
+        check_target(target)?;
         let meta = std::fs::symlink_metadata(staging).map_err(OutputError::io(staging))?;
         if !meta.is_dir() || staging.join(MARKER).exists() {
             return Err(OutputError::NotAFolder(staging.to_path_buf()));
@@ -125,23 +106,40 @@ impl RenderFolder {
         Ok(self.staging.join(relative))
     }
 
-    /// Writes one file of this run (a new file: nothing is overwritten or followed).
+    /// Writes one file of this run and records it.
     pub fn write(&self, name: &str, bytes: &[u8]) -> Result<(), OutputError> {
-        let path = self.path_of(name)?;
-        if let Some(dir) = path.parent().filter(|d| *d != self.staging) {
-            std::fs::create_dir_all(dir).map_err(OutputError::io(dir))?;
-        }
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .and_then(|mut f| std::io::Write::write_all(&mut f, bytes))
-            .map_err(OutputError::io(&path))?;
+        self.put(name, bytes)?;
         self.add_written([name.to_string()]);
         Ok(())
     }
 
-    /// Records files written through [`RenderFolder::path_of`] by other means (worker threads).
+    /// Writes one file of this run without recording it (workers record theirs in batches, see
+    /// [`RenderFolder::add_written`]). A file of that name in the staging folder is left from the
+    /// interrupted run this one continues, and not in its log: it is replaced. Links are never
+    /// followed (the file is created anew).
+    pub fn put(&self, name: &str, bytes: &[u8]) -> Result<(), OutputError> {
+        let path = self.path_of(name)?;
+        if let Some(dir) = path.parent().filter(|d| *d != self.staging) {
+            std::fs::create_dir_all(dir).map_err(OutputError::io(dir))?;
+        }
+        let open = || {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+        };
+        let file = match open() {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let _ = std::fs::remove_file(&path);
+                open()
+            }
+            other => other,
+        };
+        file.and_then(|mut f| std::io::Write::write_all(&mut f, bytes))
+            .map_err(OutputError::io(&path))
+    }
+
+    /// Records files written with [`RenderFolder::put`].
     pub fn add_written(&self, names: impl IntoIterator<Item = String>) {
         if let Ok(mut files) = self.files.lock() {
             files.extend(names);
@@ -236,6 +234,20 @@ fn remove_leftovers(parent: &Path, name: &str) {
 fn is_current_process(suffix: &str) -> bool {
     let pid = std::process::id().to_string();
     suffix.split('-').nth(1).is_some_and(|p| p == pid)
+}
+
+/// Refuses a target that is a link or not a folder, or a folder holding files Tessera did not
+/// write. Whether it exists.
+fn check_target(target: &Path) -> Result<bool, OutputError> {
+    match std::fs::symlink_metadata(target) {
+        Ok(meta) if meta.file_type().is_symlink() => {
+            Err(OutputError::Symlink(target.to_path_buf()))
+        }
+        Ok(meta) if !meta.is_dir() => Err(OutputError::NotAFolder(target.to_path_buf())),
+        Ok(_) => check_ours(target).map(|()| true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(OutputError::io(target)(e)),
+    }
 }
 
 fn is_empty_dir(path: &Path) -> bool {

@@ -5,6 +5,7 @@
 mod file;
 mod folder;
 
+pub(crate) use file::temporary_beside;
 pub use file::{write_file, write_new_synced, Overwrite};
 pub use folder::{RenderFolder, MARKER};
 
@@ -14,7 +15,7 @@ use std::path::PathBuf;
 pub enum OutputError {
     #[error("{} already exists; choose another name, or use --force to replace it", .0.display())]
     Exists(PathBuf),
-    #[error("{} is a Tessera workspace; an export never replaces one", .0.display())]
+    #[error("{} is a Tessera workspace file; an export never replaces one", .0.display())]
     Workspace(PathBuf),
     #[error("{} is a folder, not a file", .0.display())]
     IsFolder(PathBuf),

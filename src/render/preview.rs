@@ -15,15 +15,15 @@ use crate::templates::{EmailTemplate, Notes, RenderedEmail};
 pub enum PreviewError {
     #[error("no customer with id {0}")]
     NoCustomer(i64),
-    #[error("database error: {0}")]
-    Sql(#[from] sqlx::Error),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
     #[error("{0}")]
     Render(String),
 }
 
 crate::coded!(PreviewError {
     PreviewError::NoCustomer(_) => NotFound,
-    PreviewError::Sql(_) => Database,
+    PreviewError::Store(_) => Database,
     PreviewError::Render(_) => Template,
 });
 

@@ -318,6 +318,7 @@ pub async fn refresh_scores(
         .collect();
     let value_bands = tertile_bands(&monetary);
     let potential_bands = tertile_bands(&potential);
+    crate::store::note_change(&mut *conn).await?;
     sqlx::query("DELETE FROM customer_scores")
         .execute(&mut *conn)
         .await?;

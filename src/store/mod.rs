@@ -290,6 +290,15 @@ pub async fn refresh_statistics(conn: &mut SqliteConnection) -> Result<(), sqlx:
     Ok(())
 }
 
+/// Records that customers, events, tags, consent or scores changed, inside the transaction that
+/// changed them: a kept segment index from before is then rebuilt, not trusted.
+pub async fn note_change(conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE workspace_state SET generation = generation + 1")
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 /// The current time as stored in the workspace (RFC 3339, UTC, seconds).
 pub fn now_text() -> String {
     chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()

@@ -183,3 +183,121 @@ fn invalid_templates_fail_with_line_and_column() {
         "{err}"
     );
 }
+
+#[test]
+fn segment_commands_keep_the_index_between_processes_and_rebuild_it_after_an_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("w.sqlite");
+    let csv = dir.path().join("c.csv");
+    std::fs::write(&csv, "email,city,tags\na@x.com,Paris,vip\nb@x.com,上海,\n").unwrap();
+    import_json(&db, &csv);
+    let rule = dir.path().join("vip.json");
+    std::fs::write(
+        &rule,
+        r#"{"version": 1, "conditions": [{"type": "tags", "op": "has_any", "tags": ["vip"]}]}"#,
+    )
+    .unwrap();
+    let count = || {
+        let out = tessera(&db)
+            .args(["segment", "count", "--json"])
+            .arg(&rule)
+            .output()
+            .unwrap();
+        let built = String::from_utf8_lossy(&out.stderr).contains("building the segment index");
+        (json_of(out)["count"].as_i64(), built)
+    };
+    assert_eq!(count(), (Some(1), true), "the first command builds it");
+    assert_eq!(count(), (Some(1), false), "the next one maps the kept file");
+    std::fs::write(&csv, "email,tags\nc@x.com,vip\n").unwrap();
+    import_json(&db, &csv);
+    assert_eq!(count(), (Some(2), true), "an import makes it stale");
+    // An export never replaces the kept index.
+    let out = tessera(&db)
+        .args(["segment", "export"])
+        .arg(&rule)
+        .arg("--out")
+        .arg(dir.path().join("w.sqlite-index"))
+        .arg("--force")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("is a Tessera workspace file"), "{err}");
+    assert_eq!(count(), (Some(2), false));
+}
+
+#[test]
+fn a_segment_index_that_cannot_be_kept_still_counts_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("w.sqlite");
+    let csv = dir.path().join("c.csv");
+    std::fs::write(&csv, "email,tags\na@x.com,vip\n").unwrap();
+    import_json(&db, &csv);
+    // Something else took the index's name: a folder with a file in it.
+    std::fs::create_dir(dir.path().join("w.sqlite-index")).unwrap();
+    std::fs::write(dir.path().join("w.sqlite-index").join("keep.txt"), "mine").unwrap();
+    let rule = dir.path().join("all.json");
+    std::fs::write(&rule, r#"{"version": 1, "conditions": []}"#).unwrap();
+    for _ in 0..2 {
+        let out = tessera(&db)
+            .args(["segment", "count", "--json"])
+            .arg(&rule)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(err.contains("could not be kept"), "{err}");
+        assert_eq!(json_of(out)["count"], 1);
+    }
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("w.sqlite-index").join("keep.txt")).unwrap(),
+        "mine"
+    );
+}
+
+#[test]
+fn commands_building_the_segment_index_at_once_all_answer_and_leave_one_whole_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("w.sqlite");
+    let csv = dir.path().join("c.csv");
+    let mut text = String::from("email,tags\n");
+    for i in 0..5000 {
+        text.push_str(&format!(
+            "c{i}@x.com,{}\n",
+            if i % 5 == 0 { "vip" } else { "" }
+        ));
+    }
+    std::fs::write(&csv, text).unwrap();
+    import_json(&db, &csv);
+    let rule = dir.path().join("vip.json");
+    std::fs::write(
+        &rule,
+        r#"{"version": 1, "conditions": [{"type": "tags", "op": "has_any", "tags": ["vip"]}]}"#,
+    )
+    .unwrap();
+    let count = || {
+        tessera(&db)
+            .args(["segment", "count", "--json"])
+            .arg(&rule)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let running: Vec<_> = (0..4).map(|_| count()).collect();
+    for child in running {
+        assert_eq!(json_of(child.wait_with_output().unwrap())["count"], 1000);
+    }
+    let out = count().wait_with_output().unwrap();
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("tessera-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

@@ -249,7 +249,7 @@ fn an_export_never_replaces_a_workspace_or_an_existing_file_unasked() {
     };
     for force in [false, true] {
         let err = failed(export(&db, force));
-        assert!(err.contains("is a Tessera workspace"), "{err}");
+        assert!(err.contains("is a Tessera workspace file"), "{err}");
     }
     let copy = dir.path().join("copy.sqlite");
     std::fs::copy(&db, &copy).unwrap();

@@ -1,5 +1,6 @@
 use chrono::{TimeZone, Utc};
 use serde_json::json;
+use tessera_engine::segments::index::{index_path, Kept};
 use tessera_engine::segments::rule::{
     BandScore, Compare, Condition, ConsentStatus, DateOp, FieldOp, FirstOrLast, Group, Match,
     Measure, PropertyFilter, ScoreName, TagOp, Window, RULE_VERSION,
@@ -519,7 +520,11 @@ async fn property_compiled_sql_and_the_segment_index_select_the_same_customers()
         .await
         .unwrap();
     let catalog = load_catalog(&t.ws.pool).await.unwrap();
-    let index = SegmentIndex::load(&t.ws.path).unwrap();
+    // The index a fresh process uses: built, kept, and mapped back from its file.
+    SegmentIndex::current(&t.ws.path, || {}).unwrap();
+    let kept = SegmentIndex::current(&t.ws.path, || panic!("the kept index is current")).unwrap();
+    assert_eq!(kept.kept, Kept::Loaded);
+    let index = kept.index;
     let mut non_trivial = 0;
     for _ in 0..300 {
         let root = Group {
@@ -680,4 +685,159 @@ async fn property_damaged_rule_documents_are_clear_errors_or_count_the_same_both
         "{refused} refused, {counted} counted"
     );
     assert_eq!(t.count("customers").await, 4, "nothing was dropped");
+}
+
+#[tokio::test]
+async fn a_kept_index_is_used_until_customers_events_or_scores_change() {
+    let t = shop().await;
+    let catalog = load_catalog(&t.ws.pool).await.unwrap();
+    let vip = rule(
+        json!({"version": 1, "conditions": [{"type": "tags", "op": "has_any", "tags": ["vip"]}]}),
+    );
+    let current = || SegmentIndex::current(&t.ws.path, || {}).unwrap();
+    let first = current();
+    assert_eq!(first.kept, Kept::Built);
+    assert!(index_path(&t.ws.path).is_file());
+    let again = current();
+    assert_eq!(again.kept, Kept::Loaded);
+    assert_eq!(again.index.count(&vip, &catalog, clock()).unwrap().count, 2);
+
+    t.customers(&t.file("more.csv", "email,tags\nnew@x.com,vip\n"))
+        .await;
+    let after_customers = current();
+    assert_eq!(
+        after_customers.kept,
+        Kept::Built,
+        "a customer import changes the index"
+    );
+    assert_eq!(
+        after_customers
+            .index
+            .count(&vip, &catalog, clock())
+            .unwrap()
+            .count,
+        3
+    );
+    assert_eq!(current().kept, Kept::Loaded);
+
+    // A purchase changes scores and events, with no new customer.
+    t.events(&t.file(
+        "more-e.csv",
+        "email,timestamp,type,value\nbo@x.com,2026-11-21,purchase,9\n",
+    ))
+    .await;
+    let after_events = current();
+    assert_eq!(after_events.kept, Kept::Built);
+    let bought = rule(
+        json!({"version": 1, "conditions": [{"type": "event", "event_type": "purchase",
+        "window": {"last_days": 3}, "compare": "gte", "value": 2}]}),
+    );
+    assert_eq!(
+        after_events
+            .index
+            .count(&bought, &catalog, clock())
+            .unwrap(),
+        count(&t.ws.pool, &bought, &catalog, clock()).await.unwrap()
+    );
+    tessera_engine::scores::fit_models(&t.ws.pool, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        current().kept,
+        Kept::Built,
+        "refitted scores change the index"
+    );
+}
+
+#[tokio::test]
+async fn a_damaged_or_foreign_kept_index_is_rebuilt_never_trusted() {
+    let t = shop().await;
+    let other = shop().await;
+    let catalog = load_catalog(&t.ws.pool).await.unwrap();
+    let path = index_path(&t.ws.path);
+    let rules = [
+        json!({"version": 1, "conditions": [{"type": "field", "field": "city", "op": "equals", "value": "London"}]}),
+        json!({"version": 1, "conditions": [{"type": "event", "event_type": "purchase", "property": {"name": "category", "equals": "skincare"}, "compare": "gte", "value": 1}]}),
+        json!({"version": 1, "conditions": [{"type": "consent", "channel": "email", "status": "granted"}, {"type": "score", "score": "frequency", "compare": "gte", "value": 1}]}),
+    ]
+    .map(rule);
+    let expected: Vec<_> = {
+        let mut v = Vec::new();
+        for r in &rules {
+            v.push(count(&t.ws.pool, r, &catalog, clock()).await.unwrap());
+        }
+        v
+    };
+    SegmentIndex::current(&t.ws.path, || {}).unwrap();
+    let whole = std::fs::read(&path).unwrap();
+    SegmentIndex::current(&other.ws.path, || {}).unwrap();
+    let damages: Vec<(&str, Vec<u8>)> = vec![
+        ("empty", Vec::new()),
+        ("truncated", whole[..whole.len() / 2].to_vec()),
+        ("one byte short", whole[..whole.len() - 1].to_vec()),
+        ("not an index", b"SQLite format 3\0".repeat(100)),
+        ("directory damaged", {
+            let mut d = whole.clone();
+            let at = d.len() - 40;
+            d[at] ^= 0x55;
+            d
+        }),
+        (
+            "another workspace's",
+            std::fs::read(index_path(&other.ws.path)).unwrap(),
+        ),
+    ];
+    for (what, bytes) in damages {
+        std::fs::write(&path, &bytes).unwrap();
+        let mut built = false;
+        let current = SegmentIndex::current(&t.ws.path, || built = true).unwrap();
+        assert!(built, "{what}: rebuilt");
+        for (r, want) in rules.iter().zip(&expected) {
+            assert_eq!(
+                &current.index.count(r, &catalog, clock()).unwrap(),
+                want,
+                "{what}"
+            );
+        }
+        let next = SegmentIndex::current(&t.ws.path, || panic!("{what}: kept again")).unwrap();
+        assert_eq!(next.kept, Kept::Loaded);
+    }
+}
+
+#[tokio::test]
+async fn property_damaged_arrays_in_a_kept_index_never_crash_a_count() {
+    // The arrays are not checksummed (that would read the whole file on every command); lengths
+    // and offsets are checked, so damage inside an array can change a count but not crash it.
+    let t = shop().await;
+    let catalog = load_catalog(&t.ws.pool).await.unwrap();
+    let path = index_path(&t.ws.path);
+    SegmentIndex::current(&t.ws.path, || {}).unwrap();
+    let whole = std::fs::read(&path).unwrap();
+    let directory_at = u64::from_le_bytes(
+        whole[whole.len() - 24..whole.len() - 16]
+            .try_into()
+            .unwrap(),
+    ) as usize;
+    let rules = [
+        json!({"version": 1, "conditions": [{"type": "field", "field": "city", "op": "in", "values": ["London", "上海"]}]}),
+        json!({"version": 1, "match": "any", "conditions": [{"type": "tags", "op": "has_all", "tags": ["vip", "newsletter"]}, {"type": "rfm_group", "groups": ["champions"]}]}),
+        json!({"version": 1, "conditions": [{"type": "event", "event_type": "purchase", "measure": "sum", "property": {"name": "category", "equals": "skincare"}, "window": {"last_days": 400}, "compare": "gte", "value": 10}]}),
+        json!({"version": 1, "conditions": [{"type": "occurrence", "event_type": "purchase", "which": "last", "date": "within_last_days", "days": 30}, {"type": "field", "field": "birthday", "op": "date", "date": "anniversary_within_days", "days": 30}]}),
+    ]
+    .map(rule);
+    let mut g = Gen(0x1DE7_0000_0001);
+    for _ in 0..200 {
+        let mut damaged = whole.clone();
+        for _ in 0..1 + g.below(4) {
+            let at = 8 + g.below((directory_at - 8) as u64) as usize;
+            damaged[at] = g.below(256) as u8;
+        }
+        std::fs::write(&path, &damaged).unwrap();
+        if let Ok(current) = SegmentIndex::current(&t.ws.path, || {}) {
+            for r in &rules {
+                let counted = current.index.count(r, &catalog, clock()).unwrap();
+                assert!(counted.count <= counted.total);
+            }
+        }
+    }
 }

@@ -57,14 +57,7 @@ impl TestWorkspace {
         render_campaign(
             &self.ws.pool,
             plan,
-            RunOptions {
-                out: out.to_path_buf(),
-                now,
-                strict: false,
-                progress: &|_| {},
-                cancel: Default::default(),
-                template_sources: Default::default(),
-            },
+            RunOptions::unattended(out.to_path_buf(), now),
         )
         .await
     }

@@ -13,6 +13,7 @@ use tessera_engine::campaigns::{
 };
 use tessera_engine::store::Workspace;
 
+use crate::segment::segment_index;
 use crate::terminal::{json, say, tell};
 use crate::Failure;
 
@@ -91,8 +92,7 @@ pub async fn run(ws: &Workspace, command: CampaignCommand) -> Result<(), Failure
             json: as_json,
         } => {
             let campaign = load_campaign(&ws.pool, &name).await?;
-            let plan =
-                plan_campaign(&ws.pool, Selector::Sql, &campaign, chrono::Utc::now()).await?;
+            let plan = plan(ws, &campaign).await?;
             if as_json {
                 println!(
                     "{}",
@@ -113,8 +113,7 @@ pub async fn run(ws: &Workspace, command: CampaignCommand) -> Result<(), Failure
             json: as_json,
         } => {
             let campaign = load_campaign(&ws.pool, &name).await?;
-            let plan =
-                plan_campaign(&ws.pool, Selector::Sql, &campaign, chrono::Utc::now()).await?;
+            let plan = plan(ws, &campaign).await?;
             render(ws, plan, out, strict, as_json, BTreeMap::new()).await?;
         }
         CampaignCommand::Runs {
@@ -166,6 +165,18 @@ fn describe(c: &Campaign) {
 }
 
 /// The counts per arm, before anything is rendered, with the sample-ratio check.
+/// The campaign's plan as of now, its audience selected from the kept segment index.
+pub async fn plan(ws: &Workspace, campaign: &Campaign) -> Result<CampaignPlan, Failure> {
+    let index = segment_index(ws).await?;
+    Ok(plan_campaign(
+        &ws.pool,
+        Selector::Index(&index),
+        campaign,
+        chrono::Utc::now(),
+    )
+    .await?)
+}
+
 pub fn print_split(split: &Split) {
     say!(
         "{} customers in the audience, {} eligible",

@@ -4,9 +4,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use clap::{Subcommand, ValueEnum};
-use tessera_engine::campaigns::{
-    plan_campaign, Audience, Campaign, Content, EmailFiles, EmailSettings, Selector, Variant,
-};
+use tessera_engine::campaigns::{Audience, Campaign, Content, EmailFiles, EmailSettings, Variant};
 use tessera_engine::customers::show::find_customer;
 use tessera_engine::render;
 use tessera_engine::render::eml::Mailbox;
@@ -149,7 +147,7 @@ pub async fn render(ws: &Workspace, command: RenderCommand) -> Result<(), Failur
             },
         },
     };
-    let plan = plan_campaign(&ws.pool, Selector::Sql, &campaign, chrono::Utc::now()).await?;
+    let plan = campaign::plan(ws, &campaign).await?;
     let sources = BTreeMap::from([(name, source)]);
     campaign::render(ws, plan, out, strict, json, sources).await
 }

@@ -8,11 +8,12 @@ use tessera_engine::output::{write_file, Overwrite};
 use tessera_engine::render::export::members_csv;
 use tessera_engine::render::{load_contexts, Selection};
 use tessera_engine::segments::describe::describe;
+use tessera_engine::segments::index::Kept;
 use tessera_engine::segments::store::{list_segments, load_catalog, load_segment, save_segment};
-use tessera_engine::segments::{count, members, Clock, Rule};
+use tessera_engine::segments::{Clock, Rule, SegmentIndex};
 use tessera_engine::store::Workspace;
 
-use crate::terminal::{json, say};
+use crate::terminal::{json, say, tell};
 use crate::Failure;
 
 #[derive(Subcommand)]
@@ -89,11 +90,28 @@ pub fn rule_file(reference: &str) -> Result<Option<Rule>, Failure> {
     Ok(None)
 }
 
-/// The ids of a segment's members (for `render --segment`).
-pub async fn member_ids(ws: &Workspace, reference: &str) -> Result<Vec<i64>, Failure> {
+/// The workspace's segment index: the one kept beside it, or built (and kept) when customers,
+/// events or scores changed since. Every command that selects customers goes through it.
+pub async fn segment_index(ws: &Workspace) -> Result<SegmentIndex, Failure> {
+    let path = ws.path.clone();
+    let current = tokio::task::spawn_blocking(move || {
+        SegmentIndex::current(&path, || {
+            tell!("building the segment index (once after each change to customers or events)…")
+        })
+    })
+    .await??;
+    if let Kept::NotKept(reason) = &current.kept {
+        tell!("note: the segment index could not be kept beside the workspace ({reason}); the next command builds it again");
+    }
+    Ok(current.index)
+}
+
+/// The ids of a segment's members.
+async fn member_ids(ws: &Workspace, reference: &str) -> Result<Vec<i64>, Failure> {
     let rule = rule_from(ws, reference).await?;
     let catalog = load_catalog(&ws.pool).await?;
-    Ok(members(&ws.pool, &rule, &catalog, clock(None)?).await?)
+    let index = segment_index(ws).await?;
+    Ok(index.members(&rule, &catalog, clock(None)?)?)
 }
 
 pub async fn run(ws: &Workspace, command: SegmentCommand) -> Result<(), Failure> {
@@ -105,7 +123,8 @@ pub async fn run(ws: &Workspace, command: SegmentCommand) -> Result<(), Failure>
         } => {
             let rule = rule_from(ws, &rule).await?;
             let catalog = load_catalog(&ws.pool).await?;
-            let result = count(&ws.pool, &rule, &catalog, clock(now.as_deref())?).await?;
+            let index = segment_index(ws).await?;
+            let result = index.count(&rule, &catalog, clock(now.as_deref())?)?;
             if as_json {
                 println!("{}", json(&result));
             } else {
@@ -133,7 +152,8 @@ pub async fn run(ws: &Workspace, command: SegmentCommand) -> Result<(), Failure>
         SegmentCommand::Show { name } => {
             let rule = load_segment(&ws.pool, &name).await?;
             let catalog = load_catalog(&ws.pool).await?;
-            let result = count(&ws.pool, &rule, &catalog, clock(None)?).await?;
+            let index = segment_index(ws).await?;
+            let result = index.count(&rule, &catalog, clock(None)?)?;
             say!(
                 "segment '{name}': {} of {} customers",
                 result.count,

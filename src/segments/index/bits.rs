@@ -3,23 +3,26 @@
 
 use rayon::prelude::*;
 
+use super::column::Column;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Bits {
-    words: Vec<u64>,
+    /// Mapped from the kept index for tags and consent; copied when changed.
+    words: Column<u64>,
     len: usize,
 }
 
 impl Bits {
     pub fn none(len: usize) -> Bits {
         Bits {
-            words: vec![0; len.div_ceil(64)],
+            words: vec![0; len.div_ceil(64)].into(),
             len,
         }
     }
 
     pub fn all(len: usize) -> Bits {
         let mut b = Bits {
-            words: vec![u64::MAX; len.div_ceil(64)],
+            words: vec![u64::MAX; len.div_ceil(64)].into(),
             len,
         };
         b.clear_tail();
@@ -30,6 +33,7 @@ impl Bits {
     pub fn from_fn(len: usize, test: impl Fn(usize) -> bool + Sync) -> Bits {
         let mut b = Bits::none(len);
         b.words
+            .make_mut()
             .par_iter_mut()
             .with_min_len(256)
             .enumerate()
@@ -45,6 +49,15 @@ impl Bits {
         b
     }
 
+    /// A set stored as words (from the kept index); `None` unless there are exactly enough.
+    pub(super) fn from_words(words: Column<u64>, len: usize) -> Option<Bits> {
+        (words.len() == len.div_ceil(64)).then_some(Bits { words, len })
+    }
+
+    pub(super) fn words(&self) -> &[u64] {
+        &self.words
+    }
+
     pub fn len(&self) -> usize {
         self.len
     }
@@ -58,7 +71,7 @@ impl Bits {
     }
 
     pub fn insert(&mut self, i: usize) {
-        self.words[i / 64] |= 1 << (i % 64);
+        self.words.make_mut()[i / 64] |= 1 << (i % 64);
     }
 
     pub fn count(&self) -> usize {
@@ -67,27 +80,30 @@ impl Bits {
 
     pub fn and(&mut self, other: &Bits) {
         self.words
+            .make_mut()
             .iter_mut()
-            .zip(&other.words)
+            .zip(other.words.iter())
             .for_each(|(a, b)| *a &= b);
     }
 
     pub fn or(&mut self, other: &Bits) {
         self.words
+            .make_mut()
             .iter_mut()
-            .zip(&other.words)
+            .zip(other.words.iter())
             .for_each(|(a, b)| *a |= b);
     }
 
     pub fn and_not(&mut self, other: &Bits) {
         self.words
+            .make_mut()
             .iter_mut()
-            .zip(&other.words)
+            .zip(other.words.iter())
             .for_each(|(a, b)| *a &= !b);
     }
 
     pub fn not(&mut self) {
-        self.words.iter_mut().for_each(|w| *w = !*w);
+        self.words.make_mut().iter_mut().for_each(|w| *w = !*w);
         self.clear_tail();
     }
 
@@ -107,7 +123,7 @@ impl Bits {
 
     fn clear_tail(&mut self) {
         if !self.len.is_multiple_of(64) {
-            if let Some(last) = self.words.last_mut() {
+            if let Some(last) = self.words.make_mut().last_mut() {
                 *last &= (1u64 << (self.len % 64)) - 1;
             }
         }

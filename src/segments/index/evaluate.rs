@@ -78,7 +78,8 @@ impl SegmentIndex {
     ) -> Result<Vec<i64>, RuleError> {
         check(rule, catalog, clock)?;
         let bits = Run::new(self, catalog, clock).group(&rule.root);
-        Ok(bits.ones().map(|i| self.ids[i]).collect())
+        let ids: &[i64] = &self.ids;
+        Ok(bits.ones().map(|i| ids[i]).collect())
     }
 }
 
@@ -219,9 +220,12 @@ impl<'a> Run<'a> {
                 compare,
                 value,
             } => match index.scores.get(score.column()) {
-                Some(scores) => Bits::from_fn(n, |i| {
-                    present(scores[i]).is_some_and(|s| compare.holds(s, *value))
-                }),
+                Some(scores) => {
+                    let scores: &[f64] = scores;
+                    Bits::from_fn(n, |i| {
+                        present(scores[i]).is_some_and(|s| compare.holds(s, *value))
+                    })
+                }
                 None => Bits::none(n),
             },
             Condition::RfmGroup { groups } => self.labels("rfm_group", RFM_GROUPS, groups),
@@ -238,7 +242,10 @@ impl<'a> Run<'a> {
             .map(|(i, _)| i as u32)
             .collect();
         match self.index.labels.get(column) {
-            Some(labels) => Bits::from_fn(self.n(), |i| positions.contains(&labels.codes[i])),
+            Some(labels) => {
+                let codes: &[u32] = &labels.codes;
+                Bits::from_fn(self.n(), |i| positions.contains(&codes[i]))
+            }
             None => Bits::none(self.n()),
         }
     }
@@ -253,7 +260,8 @@ impl<'a> Run<'a> {
             };
         };
         let numbers = |test: &(dyn Fn(f64) -> bool + Sync)| {
-            Bits::from_fn(n, |i| present(column.numbers[i]).is_some_and(test))
+            let numbers: &[f64] = &column.numbers;
+            Bits::from_fn(n, |i| present(numbers[i]).is_some_and(test))
         };
         match op {
             FieldOp::IsSet => column.by_value(|v| !v.is_empty(), false),
@@ -347,25 +355,27 @@ impl<'a> Run<'a> {
                 rule_date(to).map_or(i64::MIN, |d| day_start(d) + 86_399),
             ),
         };
-        let type_id = events.type_ids.get(&event_type.to_lowercase()).copied();
+        let type_id = events.type_names.code_of(&event_type.to_lowercase());
         // The property's column and the code of the wanted value; an unknown one matches nothing.
         let filter = property.map(|p| {
             events.properties.get(&p.name).and_then(|column| {
                 column
-                    .value_ids
-                    .get(&p.equals.to_ascii_lowercase())
-                    .map(|code| (&column.codes, *code))
+                    .values
+                    .code_of(&p.equals.to_ascii_lowercase())
+                    .map(|code| (&*column.codes, code))
             })
         });
+        let (starts, times, types, values): (&[u32], &[i64], &[u32], &[f64]) =
+            (&events.starts, &events.times, &events.types, &events.values);
         Bits::from_fn(self.n(), |i| {
-            let (start, end) = (events.starts[i] as usize, events.starts[i + 1] as usize);
-            let times = &events.times[start..end];
+            let (start, end) = (starts[i] as usize, starts[i + 1] as usize);
+            let times = &times[start..end];
             let lo = start + times.partition_point(|t| *t < from);
             let hi = start + times.partition_point(|t| *t <= to);
             let (mut count, mut sum, mut present) = (0u32, 0.0f64, 0u32);
             if let Some(type_id) = type_id {
                 for e in lo..hi.max(lo) {
-                    if events.types[e] != type_id {
+                    if types[e] != type_id {
                         continue;
                     }
                     match filter {
@@ -374,7 +384,7 @@ impl<'a> Run<'a> {
                         _ => {}
                     }
                     count += 1;
-                    let value = events.values[e];
+                    let value = values[e];
                     if !value.is_nan() {
                         sum += value;
                         present += 1;
@@ -393,7 +403,7 @@ impl<'a> Run<'a> {
     fn occurrence(&self, event_type: &str, which: FirstOrLast, op: &DateOp) -> Bits {
         let events = &self.index.events;
         let now = self.clock.now.timestamp();
-        let Some(type_id) = events.type_ids.get(&event_type.to_lowercase()).copied() else {
+        let Some(type_id) = events.type_names.code_of(&event_type.to_lowercase()) else {
             return Bits::none(self.n());
         };
         let (from, to) = match op {
@@ -409,15 +419,17 @@ impl<'a> Run<'a> {
             // `check` refuses anniversaries of events.
             DateOp::AnniversaryWithinDays { .. } => return Bits::none(self.n()),
         };
+        let (starts, times, types): (&[u32], &[i64], &[u32]) =
+            (&events.starts, &events.times, &events.types);
         Bits::from_fn(self.n(), |i| {
-            let range = events.starts[i] as usize..events.starts[i + 1] as usize;
-            let mut of_type = range.filter(|e| events.types[*e] == type_id);
+            let range = starts[i] as usize..starts[i + 1] as usize;
+            let mut of_type = range.filter(|e| types[*e] == type_id);
             // Events are in time order, so the first and last of the type are at the ends.
             let t = match which {
                 FirstOrLast::First => of_type.next(),
                 FirstOrLast::Last => of_type.next_back(),
             };
-            t.is_some_and(|e| (from..=to).contains(&events.times[e]))
+            t.is_some_and(|e| (from..=to).contains(&times[e]))
         })
     }
 }
@@ -425,10 +437,12 @@ impl<'a> Run<'a> {
 impl FieldColumn {
     /// Tests each distinct value once; customers without a value get `when_missing`.
     fn by_value(&self, test: impl Fn(&str) -> bool, when_missing: bool) -> Bits {
-        let matches: Vec<bool> = self.values.iter().map(|v| test(&v.lower)).collect();
-        Bits::from_fn(self.codes.len(), |i| match self.codes[i] {
+        let matches: Vec<bool> = self.values.iter().map(test).collect();
+        let codes: &[u32] = &self.codes;
+        Bits::from_fn(codes.len(), |i| match codes[i] {
             NONE => when_missing,
-            code => matches[code as usize],
+            // A code past the dictionary (a damaged kept file) is no value.
+            code => matches.get(code as usize).copied().unwrap_or(when_missing),
         })
     }
 }

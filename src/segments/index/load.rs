@@ -7,9 +7,9 @@ use std::path::Path;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, Row};
 
-use super::{
-    Bits, EventColumns, FieldColumn, FieldValue, LabelColumn, PropertyColumn, SegmentIndex, NONE,
-};
+use super::column::StringsBuilder;
+use super::kept::Stamp;
+use super::{Bits, EventColumns, FieldColumn, LabelColumn, PropertyColumn, SegmentIndex, NONE};
 use crate::scores::RFM_GROUPS;
 use crate::segments::compile::BUILTIN_FIELDS;
 use crate::segments::rule::{BandScore, ScoreName, BANDS};
@@ -29,6 +29,9 @@ impl SegmentIndex {
         };
         let mut db = open()?;
         let tx = db.transaction()?;
+        // Read first: a write landing during the build makes the index look older than it is,
+        // so it is rebuilt once more, never trusted when behind.
+        let stamp = Stamp::read(&tx)?;
         let ids: Vec<i64> = tx
             .prepare("SELECT id FROM customers ORDER BY id")?
             .query_map([], |r| r.get(0))?
@@ -59,7 +62,8 @@ impl SegmentIndex {
         let (columns, attributes, (tags, consent), (scores, labels)) = customer_side?;
         tx.commit()?;
         Ok(SegmentIndex {
-            ids,
+            stamp,
+            ids: ids.into(),
             columns,
             attributes,
             tags,
@@ -100,37 +104,32 @@ impl Ordinals<'_> {
 
 /// Dictionary-encodes one field while rows stream in.
 struct ColumnBuilder {
-    column: FieldColumn,
-    lookup: HashMap<String, u32>,
+    codes: Vec<u32>,
+    values: StringsBuilder,
+    numbers: Vec<f64>,
 }
 
 impl ColumnBuilder {
     fn new(n: usize) -> ColumnBuilder {
         ColumnBuilder {
-            column: FieldColumn {
-                codes: vec![NONE; n],
-                values: Vec::new(),
-                numbers: vec![f64::NAN; n],
-            },
-            lookup: HashMap::new(),
+            codes: vec![NONE; n],
+            values: StringsBuilder::default(),
+            numbers: vec![f64::NAN; n],
         }
     }
 
     fn set(&mut self, ordinal: usize, lower: &str, number: Option<f64>) {
-        let code = match self.lookup.get(lower) {
-            Some(code) => *code,
-            None => {
-                let code = self.column.values.len() as u32;
-                self.column.values.push(FieldValue {
-                    lower: lower.to_string(),
-                });
-                self.lookup.insert(lower.to_string(), code);
-                code
-            }
-        };
-        self.column.codes[ordinal] = code;
+        self.codes[ordinal] = self.values.code(lower);
         if let Some(number) = number {
-            self.column.numbers[ordinal] = number;
+            self.numbers[ordinal] = number;
+        }
+    }
+
+    fn finish(self) -> FieldColumn {
+        FieldColumn {
+            codes: self.codes.into(),
+            values: self.values.finish(),
+            numbers: self.numbers.into(),
         }
     }
 }
@@ -165,7 +164,7 @@ fn load_builtin_columns(
     Ok(BUILTIN_FIELDS
         .iter()
         .zip(builders)
-        .map(|((_, column), b)| (*column, b.column))
+        .map(|((_, column), b)| (*column, b.finish()))
         .collect())
 }
 
@@ -197,7 +196,7 @@ fn load_attributes(
     }
     Ok(builders
         .into_iter()
-        .map(|(name, b)| (name, b.column))
+        .map(|(name, b)| (name, b.finish()))
         .collect())
 }
 
@@ -242,18 +241,21 @@ fn load_tags_and_consent(
 }
 
 type Scores = (
-    HashMap<&'static str, Vec<f64>>,
+    HashMap<&'static str, super::Column<f64>>,
     HashMap<&'static str, LabelColumn>,
 );
+
+/// Each label column with the canonical names its codes index.
+pub(super) fn label_columns() -> Vec<(&'static str, &'static [&'static str])> {
+    std::iter::once(("rfm_group", RFM_GROUPS))
+        .chain(BandScore::ALL.iter().map(|b| (b.column(), BANDS)))
+        .collect()
+}
 
 fn load_scores(db: &Connection, ordinals: &Ordinals<'_>) -> rusqlite::Result<Scores> {
     let n = ordinals.len();
     let numbers: Vec<&'static str> = ScoreName::ALL.iter().map(|s| s.column()).collect();
-    // Each label column with the canonical names its codes index.
-    let labels: Vec<(&'static str, &'static [&'static str])> =
-        std::iter::once(("rfm_group", RFM_GROUPS))
-            .chain(BandScore::ALL.iter().map(|b| (b.column(), BANDS)))
-            .collect();
+    let labels = label_columns();
     let select: Vec<String> = numbers
         .iter()
         .map(|c| format!("CAST({c} AS REAL)"))
@@ -284,24 +286,29 @@ fn load_scores(db: &Connection, ordinals: &Ordinals<'_>) -> rusqlite::Result<Sco
         }
     }
     Ok((
-        numbers.into_iter().zip(number_columns).collect(),
+        numbers
+            .into_iter()
+            .zip(number_columns.into_iter().map(Into::into))
+            .collect(),
         labels
             .into_iter()
             .zip(label_columns)
-            .map(|((name, _), codes)| (name, LabelColumn { codes }))
+            .map(|((name, _), codes)| {
+                let codes = codes.into();
+                (name, LabelColumn { codes })
+            })
             .collect(),
     ))
 }
 
 /// A property while events stream in: (event position, value code) pairs, made dense at the end,
 /// and the codes of its lowercased values.
-type SparseProperty = (Vec<(u32, u32)>, HashMap<String, u32>);
+type SparseProperty = (Vec<(u32, u32)>, StringsBuilder);
 
 fn load_events(db: &Connection, ordinals: &Ordinals<'_>) -> rusqlite::Result<EventColumns> {
-    let mut events = EventColumns {
-        starts: vec![0; ordinals.len() + 1],
-        ..EventColumns::default()
-    };
+    let mut starts = vec![0u32; ordinals.len() + 1];
+    let (mut times, mut types, mut values) = (Vec::new(), Vec::new(), Vec::new());
+    let mut type_names = StringsBuilder::default();
     let mut properties: HashMap<String, SparseProperty> = HashMap::new();
     let mut statement = db.prepare(
         "SELECT e.id, e.customer_id, e.occurred_at, e.type, e.value, p.key, lower(CAST(p.value AS TEXT)) \
@@ -322,54 +329,48 @@ fn load_events(db: &Connection, ordinals: &Ordinals<'_>) -> rusqlite::Result<Eve
             let Some(ordinal) = ordinal else {
                 continue;
             };
-            events.starts[ordinal + 1] += 1;
-            events.times.push(row.get(2)?);
-            let event_type = text(row, 3)?.unwrap_or_default();
-            let next_type = events.type_ids.len() as u32;
-            let type_id = match events.type_ids.get(event_type) {
-                Some(t) => *t,
-                None => *events
-                    .type_ids
-                    .entry(event_type.to_string())
-                    .or_insert(next_type),
-            };
-            events.types.push(type_id);
-            events
-                .values
-                .push(row.get::<_, Option<f64>>(4)?.unwrap_or(f64::NAN));
+            starts[ordinal + 1] += 1;
+            times.push(row.get(2)?);
+            types.push(type_names.code(text(row, 3)?.unwrap_or_default()));
+            values.push(row.get::<_, Option<f64>>(4)?.unwrap_or(f64::NAN));
         } else if ordinal.is_none() {
             continue;
         }
         let (Some(key), Some(value)) = (text(row, 5)?, text(row, 6)?) else {
             continue;
         };
-        let position = events.times.len() as u32 - 1;
+        let position = times.len() as u32 - 1;
         if !properties.contains_key(key) {
             properties.insert(key.to_string(), Default::default());
         }
-        let Some((pairs, value_ids)) = properties.get_mut(key) else {
-            continue;
-        };
-        let next = value_ids.len() as u32;
-        let code = match value_ids.get(value) {
-            Some(code) => *code,
-            None => *value_ids.entry(value.to_string()).or_insert(next),
-        };
-        pairs.push((position, code));
+        if let Some((pairs, value_codes)) = properties.get_mut(key) {
+            pairs.push((position, value_codes.code(value)));
+        }
     }
-    for i in 1..events.starts.len() {
-        events.starts[i] += events.starts[i - 1];
+    for i in 1..starts.len() {
+        starts[i] += starts[i - 1];
     }
-    let total = events.times.len();
-    events.properties = properties
+    let total = times.len();
+    let properties = properties
         .into_iter()
-        .map(|(key, (pairs, value_ids))| {
+        .map(|(key, (pairs, value_codes))| {
             let mut codes = vec![NONE; total];
             for (position, code) in pairs {
                 codes[position as usize] = code;
             }
-            (key, PropertyColumn { codes, value_ids })
+            let column = PropertyColumn {
+                codes: codes.into(),
+                values: value_codes.finish(),
+            };
+            (key, column)
         })
         .collect();
-    Ok(events)
+    Ok(EventColumns {
+        starts: starts.into(),
+        times: times.into(),
+        types: types.into(),
+        values: values.into(),
+        type_names: type_names.finish(),
+        properties,
+    })
 }
