@@ -117,27 +117,22 @@ fn read(db: &rusqlite::Connection, ids: Option<&[i64]>) -> rusqlite::Result<Read
             consent: BTreeMap::new(),
         });
     }
-    let position = |rows: &[Row], id: i64| rows.binary_search_by_key(&id, |r| r.id).ok();
-    let mut statement = db.prepare(&format!(
+    let tags = format!(
         "SELECT customer_id, tag FROM customer_tags{}",
         filter("customer_id")
-    ))?;
-    let mut result = statement.query(bind.as_slice())?;
-    while let Some(r) = result.next()? {
-        if let Some(i) = position(&rows, r.get(0)?) {
-            rows[i].tags.insert(r.get(1)?);
-        }
-    }
-    let mut statement = db.prepare(&format!(
+    );
+    add_to_rows(db, &mut rows, &tags, &bind, |row, r| {
+        row.tags.insert(r.get(1)?);
+        Ok(())
+    })?;
+    let consent = format!(
         "SELECT customer_id, channel, granted FROM customer_consent{}",
         filter("customer_id")
-    ))?;
-    let mut result = statement.query(bind.as_slice())?;
-    while let Some(r) = result.next()? {
-        if let Some(i) = position(&rows, r.get(0)?) {
-            rows[i].consent.insert(r.get(1)?, r.get::<_, i64>(2)? == 1);
-        }
-    }
+    );
+    add_to_rows(db, &mut rows, &consent, &bind, |row, r| {
+        row.consent.insert(r.get(1)?, r.get::<_, i64>(2)? == 1);
+        Ok(())
+    })?;
     // Purchases of everyone: popularity drives recommendations even for one customer's preview.
     let mut statement = db.prepare(concat!(
         "SELECT customer_id, occurred_at, value, properties FROM events WHERE type IN ",
@@ -148,6 +143,25 @@ fn read(db: &rusqlite::Connection, ids: Option<&[i64]>) -> rusqlite::Result<Read
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
         .collect::<rusqlite::Result<_>>()?;
     Ok(Read { rows, purchases })
+}
+
+/// Hands each row of `sql` (a customer id first) to that customer's row (`rows` are in id order).
+fn add_to_rows(
+    db: &rusqlite::Connection,
+    rows: &mut [Row],
+    sql: &str,
+    bind: &[&dyn rusqlite::ToSql],
+    add: impl Fn(&mut Row, &rusqlite::Row) -> rusqlite::Result<()>,
+) -> rusqlite::Result<()> {
+    let mut statement = db.prepare(sql)?;
+    let mut result = statement.query(bind)?;
+    while let Some(r) = result.next()? {
+        let id: i64 = r.get(0)?;
+        if let Ok(i) = rows.binary_search_by_key(&id, |row| row.id) {
+            add(&mut rows[i], r)?;
+        }
+    }
+    Ok(())
 }
 
 /// Loads the merge data of the selected customers, in id order. `now` fixes relative values

@@ -25,6 +25,25 @@ fn import_json(db: &std::path::Path, file: &std::path::Path) -> serde_json::Valu
     )
 }
 
+/// A workspace in `dir` with the customers of `csv` imported; its path and the CSV's.
+fn imported(dir: &std::path::Path, csv: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let (db, file) = (dir.join("w.sqlite"), dir.join("c.csv"));
+    std::fs::write(&file, csv).unwrap();
+    import_json(&db, &file);
+    (db, file)
+}
+
+/// A rule file selecting the customers tagged vip.
+fn vip_rule(dir: &std::path::Path) -> std::path::PathBuf {
+    let rule = dir.join("vip.json");
+    std::fs::write(
+        &rule,
+        r#"{"version": 1, "conditions": [{"type": "tags", "op": "has_any", "tags": ["vip"]}]}"#,
+    )
+    .unwrap();
+    rule
+}
+
 #[test]
 fn import_prints_a_json_summary_and_status_counts() {
     let dir = tempfile::tempdir().unwrap();
@@ -187,16 +206,11 @@ fn invalid_templates_fail_with_line_and_column() {
 #[test]
 fn segment_commands_keep_the_index_between_processes_and_rebuild_it_after_an_import() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("w.sqlite");
-    let csv = dir.path().join("c.csv");
-    std::fs::write(&csv, "email,city,tags\na@x.com,Paris,vip\nb@x.com,上海,\n").unwrap();
-    import_json(&db, &csv);
-    let rule = dir.path().join("vip.json");
-    std::fs::write(
-        &rule,
-        r#"{"version": 1, "conditions": [{"type": "tags", "op": "has_any", "tags": ["vip"]}]}"#,
-    )
-    .unwrap();
+    let (db, csv) = imported(
+        dir.path(),
+        "email,city,tags\na@x.com,Paris,vip\nb@x.com,上海,\n",
+    );
+    let rule = vip_rule(dir.path());
     let count = || {
         let out = tessera(&db)
             .args(["segment", "count", "--json"])
@@ -229,10 +243,7 @@ fn segment_commands_keep_the_index_between_processes_and_rebuild_it_after_an_imp
 #[test]
 fn a_segment_index_that_cannot_be_kept_still_counts_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("w.sqlite");
-    let csv = dir.path().join("c.csv");
-    std::fs::write(&csv, "email,tags\na@x.com,vip\n").unwrap();
-    import_json(&db, &csv);
+    let (db, _) = imported(dir.path(), "email,tags\na@x.com,vip\n");
     // Something else took the index's name: a folder with a file in it.
     std::fs::create_dir(dir.path().join("w.sqlite-index")).unwrap();
     std::fs::write(dir.path().join("w.sqlite-index").join("keep.txt"), "mine").unwrap();
@@ -257,8 +268,6 @@ fn a_segment_index_that_cannot_be_kept_still_counts_and_says_so() {
 #[test]
 fn commands_building_the_segment_index_at_once_all_answer_and_leave_one_whole_index() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("w.sqlite");
-    let csv = dir.path().join("c.csv");
     let mut text = String::from("email,tags\n");
     for i in 0..5000 {
         text.push_str(&format!(
@@ -266,14 +275,8 @@ fn commands_building_the_segment_index_at_once_all_answer_and_leave_one_whole_in
             if i % 5 == 0 { "vip" } else { "" }
         ));
     }
-    std::fs::write(&csv, text).unwrap();
-    import_json(&db, &csv);
-    let rule = dir.path().join("vip.json");
-    std::fs::write(
-        &rule,
-        r#"{"version": 1, "conditions": [{"type": "tags", "op": "has_any", "tags": ["vip"]}]}"#,
-    )
-    .unwrap();
+    let (db, _) = imported(dir.path(), &text);
+    let rule = vip_rule(dir.path());
     let count = || {
         tessera(&db)
             .args(["segment", "count", "--json"])
