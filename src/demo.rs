@@ -10,6 +10,7 @@ use crate::campaigns::{
     plan_campaign, render_campaign, Campaign, CampaignError, RunOptions, RunSummary, Selector,
 };
 use crate::customers::{import_customers, import_events, ImportOptions, ImportSummary};
+use crate::segments::SegmentIndex;
 use crate::store::{Access, Workspace};
 use crate::templates::store as template_store;
 
@@ -359,6 +360,8 @@ pub enum DemoError {
     Campaign(#[from] CampaignError),
     #[error(transparent)]
     CampaignStore(#[from] crate::campaigns::store::CampaignStoreError),
+    #[error(transparent)]
+    Index(#[from] crate::segments::index::IndexError),
 }
 
 impl crate::error::Coded for DemoError {
@@ -372,6 +375,7 @@ impl crate::error::Coded for DemoError {
             DemoError::Templates(e) => e.kind(),
             DemoError::Campaign(e) => e.kind(),
             DemoError::CampaignStore(e) => e.kind(),
+            DemoError::Index(e) => e.kind(),
         }
     }
 }
@@ -390,7 +394,9 @@ pub async fn create_demo(dir: &Path, db: &Path, customers: usize) -> Result<Demo
     let campaign = Campaign::parse(DEMO_CAMPAIGN).map_err(CampaignError::from)?;
     save_campaign(&ws.pool, &campaign).await?;
     let now = chrono::Utc::now();
-    let plan = plan_campaign(&ws.pool, Selector::Sql, &campaign, now).await?;
+    // Selected as the CLI and the app select: from the segment index, kept for them.
+    let index = crate::campaigns::run::blocking(|| SegmentIndex::current(&ws.path, || {}))?.index;
+    let plan = plan_campaign(&ws.pool, Selector::Index(&index), &campaign, now).await?;
     let run = render_campaign(
         &ws.pool,
         plan,

@@ -557,7 +557,7 @@ pub async fn render_campaign(
 
 /// Runs CPU work (rendering on every core) off the async runtime's workers where there are
 /// several, so other tasks go on meanwhile.
-fn blocking<T>(work: impl FnOnce() -> T) -> T {
+pub(crate) fn blocking<T>(work: impl FnOnce() -> T) -> T {
     match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
         Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(work),
         _ => work(),

@@ -183,6 +183,17 @@ fn demo_creates_a_workspace_and_renders_a_campaign() {
     );
     assert_eq!(profile["id"], 1);
     assert!(profile["events"].is_array());
+    // The demo kept its segment index: the first campaign command after it does not rebuild.
+    let assigned = tessera(&db)
+        .args(["campaign", "assign", "spring"])
+        .output()
+        .unwrap();
+    assert!(assigned.status.success());
+    assert!(
+        assigned.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&assigned.stderr)
+    );
 }
 
 #[test]
