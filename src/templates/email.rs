@@ -32,9 +32,21 @@ pub struct RenderedEmail {
     pub text: String,
 }
 
+/// Line ends as XML reads them (CR LF and a lone CR are LF): MJML's parser refuses a CR inside
+/// a tag, and templates written on Windows (13 of the 25 official MJML templates) have them.
+/// Lines keep their numbers, so errors still point at the user's file.
+fn unix_line_ends(source: &str) -> std::borrow::Cow<'_, str> {
+    if source.contains('\r') {
+        source.replace("\r\n", "\n").replace('\r', "\n").into()
+    } else {
+        source.into()
+    }
+}
+
 /// Compiles an MJML + Handlebars email. Handlebars syntax is checked on the source first, so
 /// its errors point at the template's own lines; then MJML; then the merged HTML.
 pub fn compile_email(source: &str) -> Result<EmailTemplate, TemplateError> {
+    let source = &unix_line_ends(source);
     let source_plan = plan::compile(source, Escaping::Html)?;
     let mjml = compile_mjml(source)?;
     let locate = |generated: &str| {

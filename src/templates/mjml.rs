@@ -281,6 +281,17 @@ fn unclosed_element(text: &str) -> Option<(usize, String)> {
         .map(|(i, n)| (i, n.to_string()))
 }
 
+/// What an MJML warning means to the person who wrote the template.
+fn warning_text(kind: &mrml::prelude::parser::WarningKind) -> &'static str {
+    use mrml::prelude::parser::WarningKind;
+    match kind {
+        WarningKind::UnexpectedAttribute => "this element has no such attribute; MJML ignores it",
+        WarningKind::InlineStyleUnsupported => {
+            "mj-style inline=\"inline\" is not supported: these styles stay in the <style> block instead of being written onto each element, so email clients that drop <style> (some Gmail and Outlook views) will not apply them"
+        }
+    }
+}
+
 pub fn compile_mjml(source: &str) -> Result<CompiledMjml, TemplateError> {
     let protected = protect(source);
     let lines = LineIndex::new(source);
@@ -300,7 +311,7 @@ pub fn compile_mjml(source: &str) -> Result<CompiledMjml, TemplateError> {
         .iter()
         .map(|w| {
             let (line, column) = at(w.span.start);
-            format!("line {line}, column {column}: {}", w.kind.as_str())
+            format!("line {line}, column {column}: {}", warning_text(&w.kind))
         })
         .collect();
     let html = parsed

@@ -303,3 +303,42 @@ fn starter_emails_read_as_reviewed() {
         );
     }
 }
+
+#[test]
+fn templates_written_on_windows_or_old_macs_compile_and_errors_keep_their_lines() {
+    // A line break inside a tag, as the official MJML templates saved on Windows have them.
+    let lf = "<mjml>\n  <mj-head>\n    <mj-attributes>\n      <mj-class\n        name=\"note\"\n        color=\"#555555\"\n      ></mj-class>\n    </mj-attributes>\n  </mj-head>\n  <mj-body>\n    <mj-section>\n      <mj-column>\n        <mj-text\n          mj-class=\"note\"\n          >Hi {{first_name}}</mj-text\n        >\n      </mj-column>\n    </mj-section>\n  </mj-body>\n</mjml>\n";
+    let data = json!({"first_name": "Zoë"});
+    let render = |source: &str| {
+        let email = compile_email(source).unwrap_or_else(|e| panic!("{e}"));
+        email.render(&data, &mut Notes::default()).unwrap().html
+    };
+    let expected = render(lf);
+    assert!(expected.contains("Hi Zoë") && expected.contains("#555555"));
+    assert_eq!(render(&lf.replace('\n', "\r\n")), expected, "CR LF");
+    assert_eq!(render(&lf.replace('\n', "\r")), expected, "CR alone");
+    // An error in a CR LF or CR file is reported at the line the user sees.
+    let broken = lf.replace("<mj-text\n", "<mj-text src=>\n");
+    for (name, source) in [
+        ("LF", broken.clone()),
+        ("CR LF", broken.replace('\n', "\r\n")),
+        ("CR", broken.replace('\n', "\r")),
+    ] {
+        let err = compile_email(&source)
+            .err()
+            .expect("a broken attribute must fail");
+        assert_eq!(err.line, 13, "{name}: {err}");
+    }
+}
+
+#[test]
+fn mjml_warnings_say_what_they_mean() {
+    let source = "<mjml>\n<mj-head><mj-style inline=\"inline\">.x { color: red; }</mj-style></mj-head>\n<mj-body><mj-section><mj-column><mj-text>Hi</mj-text></mj-column></mj-section></mj-body>\n</mjml>\n";
+    let email = compile_email(source).unwrap();
+    let warnings = email.warnings.join("\n");
+    assert!(
+        warnings.contains("line 2") && warnings.contains("<style> block"),
+        "{warnings}"
+    );
+    assert!(!warnings.contains("inline-style-unsupported"), "{warnings}");
+}
