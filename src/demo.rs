@@ -111,6 +111,45 @@ const CATALOG: &[(&str, &str, f64)] = &[
     ("Pour-over Kettle", "home", 49.0),
 ];
 
+/// A product's URL name: `Hydrating Serum` → `hydratingserum`.
+fn product_slug(product: &str) -> String {
+    product
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect::<String>()
+        .to_lowercase()
+}
+
+/// A small picture of a product for previews (the demo's shop does not exist): its initial on
+/// its category's colour.
+fn product_picture(product: &str, category: &str) -> String {
+    let (from, to) = match category {
+        "skincare" => ("#f6d5e0", "#d9779b"),
+        "coffee" => ("#e8d3bf", "#7a4a2a"),
+        "tea" => ("#d8ecd0", "#4f8a3c"),
+        _ => ("#d6e4f5", "#3f6fb5"),
+    };
+    let initial: String = product.chars().take(1).collect();
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"240\" height=\"240\" viewBox=\"0 0 240 240\">\
+         <defs><linearGradient id=\"g\" x1=\"0\" y1=\"0\" x2=\"1\" y2=\"1\">\
+         <stop offset=\"0\" stop-color=\"{from}\"/><stop offset=\"1\" stop-color=\"{to}\"/></linearGradient></defs>\
+         <rect width=\"240\" height=\"240\" rx=\"24\" fill=\"url(#g)\"/>\
+         <text x=\"120\" y=\"150\" font-family=\"sans-serif\" font-size=\"96\" text-anchor=\"middle\" fill=\"#ffffff\">{initial}</text></svg>"
+    )
+}
+
+/// Keeps a picture of every demo product for previews, under the URL its purchases name.
+async fn keep_product_pictures(pool: &sqlx::SqlitePool) -> Result<(), sqlx::Error> {
+    for (product, category, _) in CATALOG {
+        let url = format!("https://shop.example/img/{}.jpg", product_slug(product));
+        let svg = product_picture(product, category);
+        crate::render::images::keep_preview_image(pool, &url, "image/svg+xml", svg.as_bytes())
+            .await?;
+    }
+    Ok(())
+}
+
 fn csv_line(fields: &[String]) -> String {
     let mut line = fields
         .iter()
@@ -242,11 +281,7 @@ pub fn write_demo_files(
             let ts = chrono::DateTime::from_timestamp(when, 0)
                 .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
                 .unwrap_or_default();
-            let slug: String = product
-                .chars()
-                .filter(|c| c.is_ascii_alphanumeric())
-                .collect::<String>()
-                .to_lowercase();
+            let slug = product_slug(product);
             purchases.push_str(&csv_line(&[
                 email.clone(),
                 ts,
@@ -387,6 +422,9 @@ pub async fn create_demo(dir: &Path, db: &Path, customers: usize) -> Result<Demo
     let options = ImportOptions::default();
     let customers = import_customers(&ws, &customers_csv, &options, &quiet).await?;
     let events = import_events(&ws, &purchases_csv, &options, &quiet).await?;
+    keep_product_pictures(&ws.pool)
+        .await
+        .map_err(crate::store::StoreError::from)?;
     let model = crate::scores::fit_models(&ws.pool, None).await?;
     let templates = template_store::install_starter_templates(&ws.pool).await?;
     // One campaign, in each customer's language (a Chinese-locale customer gets the Chinese

@@ -21,6 +21,8 @@ pub enum ErrorKind {
     NotAWorkspace,
     /// A render folder holds files Tessera did not write: choose an empty or new one.
     FolderNotEmpty,
+    /// A render folder holds an earlier render, replaced only when the user says so.
+    EarlierRender,
     /// A sender address that is not an email address, or an unsubscribe link that is not a link.
     InvalidAddress,
     /// The columns of an import file cannot be mapped as they are (two for one field, …).

@@ -30,6 +30,7 @@ pub fn commands<R: Runtime>() -> tauri_specta::Builder<R> {
             customers::customers_import,
             customers::import_cancel,
             segments::segment_count,
+            segments::segment_members,
             segments::segments_list,
             segments::segment_load,
             segments::segment_save,

@@ -132,6 +132,36 @@ fn the_demo_workspace_opens_pages_counts_and_previews() {
         );
     }
 
+    // Product images come from the workspace's local copies: the demo's shop does not exist.
+    let recommendations = d
+        .call("template_source", json!({"name": "recommendations-en"}))
+        .unwrap();
+    let email = d
+        .call(
+            "email_preview",
+            json!({"source": recommendations, "customer": first["id"]}),
+        )
+        .unwrap();
+    let html = email["html"].as_str().unwrap();
+    assert!(html.contains("src=\"data:image/svg+xml;base64,"), "{html}");
+    assert!(!html.contains("src=\"https://shop.example/img/"));
+    assert!(email.get("not_sent").is_some());
+
+    // A rule's members a page at a time, and the profile's saved segments and orders.
+    let members = d
+        .call(
+            "segment_members",
+            json!({"rule": {"version": 1, "conditions": [
+            {"type": "consent", "channel": "email", "status": "granted"}]}, "offset": 20, "limit": 10}),
+        )
+        .unwrap();
+    assert_eq!(members["total"].as_u64(), Some(n));
+    assert_eq!(members["rows"].as_array().unwrap().len(), 10);
+    let member = members["rows"][0]["id"].clone();
+    let profile = d.call("customer_get", json!({"id": member})).unwrap();
+    assert!(profile["segments"].is_array(), "{profile}");
+    assert!(profile["orders"]["count"].is_u64(), "{profile}");
+
     let broken = d
         .call(
             "email_preview",
@@ -179,8 +209,11 @@ fn an_import_reports_rejected_rows_and_the_counts_include_the_good_ones() {
     );
     assert_eq!(
         preview["columns"][2],
-        json!({"name": "city", "field": "attribute:city"})
+        json!({"name": "city", "field": "attribute:city", "suggestion": null})
     );
+    // Before anything is written, the rows that would be rejected.
+    assert_eq!(preview["forecast"]["new_customers"], 2, "{preview}");
+    assert_eq!(preview["forecast"]["rejected"][0]["line"], 3, "{preview}");
     assert_eq!(
         preview["columns"][3]["field"], "attribute:mobil",
         "{preview}"
@@ -386,7 +419,7 @@ fn a_campaign_is_saved_split_previewed_and_rendered_with_its_runs_logged() {
     let summary = d
         .call(
             "campaign_render",
-            json!({"campaign": campaign, "out": out, "strict": false, "onProgress": "__CHANNEL__:1"}),
+            json!({"campaign": campaign, "out": out, "strict": false, "replace": false, "onProgress": "__CHANNEL__:1"}),
         )
         .unwrap();
     let rendered = summary["rendered"].as_u64().unwrap();
@@ -398,8 +431,19 @@ fn a_campaign_is_saved_split_previewed_and_rendered_with_its_runs_logged() {
         rendered + 2,
         "one file per customer, the manifest and the marker of a render folder"
     );
+    // Rendering into the same folder again asks first; said yes to, it replaces the render.
+    let again = json!({"campaign": campaign, "out": out, "strict": false, "replace": false, "onProgress": "__CHANNEL__:3"});
+    let asked = d.call("campaign_render", again.clone()).unwrap_err();
+    assert_eq!(asked["code"], "earlier_render", "{asked}");
+    let mut replace = again;
+    replace["replace"] = json!(true);
+    let replaced = d.call("campaign_render", replace).unwrap();
+    assert_eq!(replaced["rendered"].as_u64(), Some(rendered));
+    // Without a file opener the path comes back to be copied, never an error.
+    let opened = d.call("campaign_open", json!({"item": "folder"})).unwrap();
+    assert!(opened["opened"].is_boolean(), "{opened}");
+    assert!(!opened["path"].as_str().unwrap().is_empty(), "{opened}");
     let runs = d.call("campaign_runs", json!({"name": "welcome"})).unwrap();
-    assert_eq!(runs[0]["status"], "done");
     assert_eq!(runs[0]["customers"].as_u64().unwrap(), rendered);
     // A folder with someone else's files is refused with its own code.
     let theirs = d.dir.path().join("theirs");
@@ -408,7 +452,7 @@ fn a_campaign_is_saved_split_previewed_and_rendered_with_its_runs_logged() {
     let refused = d
         .call(
             "campaign_render",
-            json!({"campaign": campaign, "out": theirs, "strict": false, "onProgress": "__CHANNEL__:2"}),
+            json!({"campaign": campaign, "out": theirs, "strict": false, "replace": false, "onProgress": "__CHANNEL__:2"}),
         )
         .unwrap_err();
     assert_eq!(refused["code"], "folder_not_empty", "{refused}");

@@ -80,6 +80,12 @@ pub async fn preview_customer(
                 name: template.to_string(),
                 error: crate::templates::TemplateError::at(e.message, e.line, e.column),
             })?;
+    let email = RenderedEmail {
+        html: crate::render::images::with_local_images(pool, &email.html)
+            .await
+            .map_err(crate::store::StoreError::from)?,
+        ..email
+    };
     Ok(CampaignPreview {
         arm: Some(v.name.trim().to_string()),
         excluded: None,

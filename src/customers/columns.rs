@@ -47,9 +47,16 @@ pub enum Field {
     Ignore,
 }
 
+impl Field {
+    /// Whether the field says who a row is about.
+    pub fn is_key(&self) -> bool {
+        matches!(self, Field::Email | Field::Phone | Field::ExternalId)
+    }
+}
+
 /// Header spelled for matching: compatibility-normalized and lower case, without spaces,
 /// dashes, underscores, dots or invisible characters (a byte-order mark before `email`).
-fn squash(header: &str) -> String {
+pub(super) fn squash(header: &str) -> String {
     crate::values::clean::identifier(header)
         .to_lowercase()
         .chars()
@@ -390,20 +397,23 @@ pub fn map_columns(
     columns: &[String],
     overrides: &HashMap<String, Field>,
     target: Target,
+    existing: &[String],
 ) -> Result<Vec<Field>, MappingError> {
-    let fields = propose_fields(columns, overrides, target);
+    let fields = propose_fields(columns, overrides, target, existing);
     check_mapping(columns, &fields, overrides)?;
     Ok(fields)
 }
 
 /// The field each column maps to, before the mapping is checked (the import wizard shows it
 /// with its problem, for the user to fix). A header that names no attribute is `Ignore` here.
+/// A customer column that names one of the `existing` attributes in other words imports into it.
 pub fn propose_fields(
     columns: &[String],
     overrides: &HashMap<String, Field>,
     target: Target,
+    existing: &[String],
 ) -> Vec<Field> {
-    columns
+    let mut fields: Vec<Field> = columns
         .iter()
         .map(|column| {
             if let Some(field) = overrides.get(column.trim()) {
@@ -418,7 +428,12 @@ pub fn propose_fields(
                 }
             })
         })
-        .collect()
+        .collect();
+    if target == Target::Customers {
+        let chosen = |column: &str| overrides.contains_key(column);
+        super::suggest::use_existing_attributes(columns, &mut fields, &chosen, existing);
+    }
+    fields
 }
 
 /// The first problem of a proposed mapping, if any. Several tag columns are fine: their tags
@@ -500,7 +515,7 @@ mod tests {
         .map(String::from)
         .to_vec();
         for target in [Target::Customers, Target::Events] {
-            for field in map_columns(&cols, &HashMap::new(), target)
+            for field in map_columns(&cols, &HashMap::new(), target, &[])
                 .unwrap()
                 .into_iter()
                 .chain([Field::Ignore])
@@ -515,7 +530,7 @@ mod tests {
         let cols: Vec<String> = ["E-mail", "手机", "名", "姓", "退订", "Loyalty Tier", "标签"]
             .map(String::from)
             .to_vec();
-        let fields = map_columns(&cols, &HashMap::new(), Target::Customers).unwrap();
+        let fields = map_columns(&cols, &HashMap::new(), Target::Customers, &[]).unwrap();
         assert_eq!(
             fields,
             vec![

@@ -179,11 +179,8 @@ async fn run_events_import(
     let bytes = read_bytes(path)?;
     let file = decode_file(&bytes, options.encoding)?;
     let mut table = load_table(path, &file, options)?;
-    let fields = map_columns(&table.columns, &options.overrides, Target::Events)?;
-    if !fields
-        .iter()
-        .any(|f| matches!(f, Field::Email | Field::Phone | Field::ExternalId))
-    {
+    let fields = map_columns(&table.columns, &options.overrides, Target::Events, &[])?;
+    if !fields.iter().any(Field::is_key) {
         return Err(ImportError::NoKeyColumn {
             columns: table.columns.clone(),
         });

@@ -30,6 +30,8 @@ use crate::values::{normalize_email, normalize_external_id, normalize_phone, par
 
 /// One valid row, ready to be folded into a profile.
 struct CustomerRecord {
+    /// The row's line in the file.
+    line: usize,
     keys: Vec<Key>,
     profile: Profile,
     /// Columns whose text lost control or invisible characters.
@@ -198,6 +200,7 @@ fn convert_row(
         return Err("no email, phone or customer id to identify the customer".into());
     }
     Ok(CustomerRecord {
+        line: row.line,
         keys,
         profile: p,
         cleaned,
@@ -237,10 +240,21 @@ async fn column_types(
     Ok((types, new_types))
 }
 
+/// The names of the workspace's attributes.
+pub(super) async fn attribute_names(pool: &sqlx::SqlitePool) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT name FROM attribute_types ORDER BY name")
+        .fetch_all(pool)
+        .await
+}
+
 /// What the import will write, decided before the write transaction's first statement.
 #[derive(Default)]
 struct Plan {
     upserts: Vec<(i64, Profile)>,
+    /// Beside each upsert: the first line of the file it comes from.
+    upsert_lines: Vec<usize>,
+    /// The profiles of the existing customers the file touches, as they were.
+    before: HashMap<i64, Profile>,
     new_keys: Vec<(Key, i64)>,
     /// (survivor, merged-away customer, the key that matched)
     merges: Vec<(i64, i64, String)>,
@@ -337,7 +351,16 @@ async fn plan(
         }
         plan.merged += group.records.len() - 1 + losers;
         plan.upserts.push((id, profile));
+        plan.upsert_lines.push(
+            group
+                .records
+                .iter()
+                .map(|&r| records[r].line)
+                .min()
+                .unwrap_or(0),
+        );
     }
+    plan.before = existing;
     Ok(plan)
 }
 
@@ -470,11 +493,14 @@ async fn run_customers_import(
     let bytes = read_bytes(path)?;
     let file = decode_file(&bytes, options.encoding)?;
     let table = &load_table(path, &file, options)?;
-    let fields = map_columns(&table.columns, &options.overrides, Target::Customers)?;
-    if !fields
-        .iter()
-        .any(|f| matches!(f, Field::Email | Field::Phone | Field::ExternalId))
-    {
+    let existing = attribute_names(&ws.pool).await?;
+    let fields = map_columns(
+        &table.columns,
+        &options.overrides,
+        Target::Customers,
+        &existing,
+    )?;
+    if !fields.iter().any(Field::is_key) {
         return Err(ImportError::NoKeyColumn {
             columns: table.columns.clone(),
         });
@@ -538,4 +564,128 @@ async fn run_customers_import(
     tx.commit().await?;
     checkpoint_in_background(conn);
     report.publish(path)
+}
+
+/// What importing a file's rows would do to the workspace, worked out without writing: the
+/// import wizard shows it before the user commits (see `inspect::preview_import`).
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct ImportForecast {
+    pub new_customers: usize,
+    pub updated_customers: usize,
+    pub unchanged: usize,
+    /// Rows that would be rejected, with line and reason.
+    pub rejected: Vec<RowError>,
+    /// Customers whose existing values would change (the first ones), and how many in all.
+    pub changes: Vec<CustomerChange>,
+    pub changed_total: usize,
+}
+
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CustomerChange {
+    pub line: usize,
+    pub customer: i64,
+    pub name: Option<String>,
+    pub values: Vec<ValueChange>,
+}
+
+/// A value the customer has that the import would replace. `field` in `--map` spelling.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ValueChange {
+    pub field: String,
+    pub before: String,
+    pub after: String,
+}
+
+const CHANGES_SHOWN: usize = 50;
+
+pub(super) async fn forecast(
+    ws: &Workspace,
+    table: &SourceTable<'_>,
+    fields: &[Field],
+) -> Result<ImportForecast, ImportError> {
+    let mut conn = ws.pool.acquire().await?;
+    let (types, _) = column_types(&mut conn, table, fields).await?;
+    let mut rejections = unreadable_rows(table);
+    let records = convert_rows(table, fields, &types, &mut rejections, &mut Vec::new());
+    rejections.sort_by_key(|r| r.line);
+    let plan = plan(&mut conn, records).await?;
+    let mut changes: Vec<CustomerChange> = plan
+        .upserts
+        .iter()
+        .zip(&plan.upsert_lines)
+        .filter_map(|((id, after), &line)| {
+            let values = changed_values(plan.before.get(id)?, after);
+            (!values.is_empty()).then(|| CustomerChange {
+                line,
+                customer: *id,
+                name: super::names::display_name(
+                    after.first_name.as_deref(),
+                    after.last_name.as_deref(),
+                ),
+                values,
+            })
+        })
+        .collect();
+    changes.sort_by_key(|c| c.line);
+    let changed_total = changes.len();
+    changes.truncate(CHANGES_SHOWN);
+    Ok(ImportForecast {
+        new_customers: plan.inserted,
+        updated_customers: plan.updated,
+        unchanged: plan.unchanged,
+        rejected: rejections
+            .into_iter()
+            .map(|r| RowError {
+                line: r.line,
+                reason: r.reason,
+            })
+            .collect(),
+        changes,
+        changed_total,
+    })
+}
+
+/// The values `before` has that `after` replaces with another (added values change nothing).
+fn changed_values(before: &Profile, after: &Profile) -> Vec<ValueChange> {
+    let mut changes = Vec::new();
+    let mut compare = |field: String, old: Option<String>, new: Option<String>| {
+        if let (Some(before), Some(after)) = (old, new) {
+            if before != after {
+                changes.push(ValueChange {
+                    field,
+                    before,
+                    after,
+                });
+            }
+        }
+    };
+    for (field, old, new) in [
+        ("email", &before.email, &after.email),
+        ("phone", &before.phone, &after.phone),
+        ("first_name", &before.first_name, &after.first_name),
+        ("last_name", &before.last_name, &after.last_name),
+        ("locale", &before.locale, &after.locale),
+    ] {
+        compare(field.to_string(), old.clone(), new.clone());
+    }
+    let text = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    for (name, old) in &before.attributes {
+        let new = after.attributes.get(name);
+        compare(format!("attribute:{name}"), Some(text(old)), new.map(text));
+    }
+    for (channel, old) in &before.consent {
+        let new = after.consent.get(channel);
+        compare(
+            format!("consent:{channel}"),
+            Some(old.to_string()),
+            new.map(bool::to_string),
+        );
+    }
+    changes
 }

@@ -126,8 +126,7 @@ pub async fn customer_page(
     let mut count = QueryBuilder::new("SELECT COUNT(*) FROM customers");
     filter(&mut count);
     let total: i64 = count.build_query_scalar().fetch_one(pool).await?;
-    let mut page =
-        QueryBuilder::new("SELECT id, first_name, last_name, email, phone, locale FROM customers");
+    let mut page = QueryBuilder::new(ROW_COLUMNS);
     filter(&mut page);
     // Descending reverses every key of the ordering, ties included.
     let order = query.sort.order_by();
@@ -148,19 +147,53 @@ pub async fn customer_page(
         .build()
         .fetch_all(pool)
         .await?
-        .into_iter()
-        .map(|r| CustomerRow {
-            id: r.get::<i64, _>(0) as i32,
-            name: super::names::display_name(r.get(1), r.get(2)),
-            first_name: r.get(1),
-            last_name: r.get(2),
-            email: r.get(3),
-            phone: r.get(4),
-            locale: r.get(5),
-        })
+        .iter()
+        .map(row)
         .collect();
     Ok(CustomerPage {
         total: total as u32,
+        rows,
+    })
+}
+
+const ROW_COLUMNS: &str = "SELECT id, first_name, last_name, email, phone, locale FROM customers";
+
+fn row(r: &sqlx::sqlite::SqliteRow) -> CustomerRow {
+    CustomerRow {
+        id: r.get::<i64, _>(0) as i32,
+        name: super::names::display_name(r.get(1), r.get(2)),
+        first_name: r.get(1),
+        last_name: r.get(2),
+        email: r.get(3),
+        phone: r.get(4),
+        locale: r.get(5),
+    }
+}
+
+/// One page of a list of customer ids (a segment's members, ascending): the rows of
+/// `ids[offset..offset + limit]`, in that order.
+pub async fn customer_rows(
+    pool: &SqlitePool,
+    ids: &[i64],
+    offset: u32,
+    limit: u32,
+) -> Result<CustomerPage, sqlx::Error> {
+    let start = (offset as usize).min(ids.len());
+    let end = (start + limit.min(MAX_PAGE) as usize).min(ids.len());
+    let page = &ids[start..end];
+    let mut rows = Vec::with_capacity(page.len());
+    if !page.is_empty() {
+        let mut q = QueryBuilder::new(ROW_COLUMNS);
+        q.push(" WHERE id IN (");
+        let mut list = q.separated(", ");
+        for id in page {
+            list.push_bind(*id);
+        }
+        q.push(") ORDER BY id");
+        rows = q.build().fetch_all(pool).await?.iter().map(row).collect();
+    }
+    Ok(CustomerPage {
+        total: ids.len() as u32,
         rows,
     })
 }

@@ -17,6 +17,7 @@ pub mod reach;
 mod report;
 pub mod show;
 pub mod source;
+pub mod suggest;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -28,13 +29,15 @@ pub use columns::{
 };
 pub use decode::Encoding;
 pub use events::import_events;
-pub use import::import_customers;
-pub use inspect::{preview_file, ColumnPreview, FilePreview};
-pub use list::{customer_page, customer_position, CustomerPage, CustomerRow, PageQuery, SortKey};
+pub use import::{import_customers, CustomerChange, ImportForecast, ValueChange};
+pub use inspect::{preview_file, preview_import, ColumnPreview, FilePreview, Suggestion};
+pub use list::{
+    customer_page, customer_position, customer_rows, CustomerPage, CustomerRow, PageQuery, SortKey,
+};
 pub use names::{display_name, split_full_name};
 pub use report::{csv_field, ImportSummary, RowError};
 
-use report::{RejectedFile, Rejection};
+use report::{RejectedFile, RejectedLayout, Rejection};
 use source::{detect_format, read_table, DecodedFile, SourceFileError, SourceTable};
 
 #[derive(Debug, Default, Clone)]
@@ -199,11 +202,19 @@ fn report(
 ) -> Result<Report, ImportError> {
     rejections.sort_by_key(|r| r.line);
     warnings.sort_by_key(|w| w.line);
-    let rejected =
-        RejectedFile::write(path, &rejections).map_err(|source| ImportError::Report {
-            path: path.to_path_buf(),
-            source,
-        })?;
+    let rejected = RejectedFile::write(
+        path,
+        &rejections,
+        &RejectedLayout {
+            delimiter: table.delimiter,
+            columns: &table.columns,
+            encoding,
+        },
+    )
+    .map_err(|source| ImportError::Report {
+        path: path.to_path_buf(),
+        source,
+    })?;
     Ok(Report {
         summary: ImportSummary {
             kind,

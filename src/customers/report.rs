@@ -38,6 +38,47 @@ pub struct Rejection<'a> {
     pub raw: &'a str,
 }
 
+/// How the rejected rows are written so they open where the source opened: the source's
+/// delimiter and encoding (GB18030 stays GB18030; UTF-8 gets a BOM, which Excel needs to read it
+/// as UTF-8), its header after `line` and `reason`, each row as it was in the file.
+pub struct RejectedLayout<'a> {
+    /// `None` for JSON sources: their records go into one `record` column.
+    pub delimiter: Option<char>,
+    pub columns: &'a [String],
+    pub encoding: super::Encoding,
+}
+
+impl RejectedLayout<'_> {
+    fn text(&self, rejections: &[Rejection]) -> String {
+        let d = self.delimiter.unwrap_or(',');
+        let field = |s: &str| delimited_field(s, d);
+        let mut out = format!("line{d}reason{d}");
+        match self.delimiter {
+            Some(_) => {
+                let header: Vec<String> = self.columns.iter().map(|c| field(c)).collect();
+                out.push_str(&header.join(&d.to_string()));
+            }
+            None => out.push_str("record"),
+        }
+        out.push('\n');
+        for r in rejections {
+            let record = match self.delimiter {
+                Some(_) => r.raw.trim_end_matches(['\r', '\n']).to_string(),
+                None => field(r.raw),
+            };
+            out.push_str(&format!("{}{d}{}{d}{record}\n", r.line, field(&r.reason)));
+        }
+        out
+    }
+
+    fn bytes(&self, text: &str) -> Vec<u8> {
+        match self.encoding {
+            super::Encoding::Gb18030 => encoding_rs::GB18030.encode(text).0.into_owned(),
+            super::Encoding::Utf8 => [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat(),
+        }
+    }
+}
+
 /// `FILE.rejected.csv`, written before the import commits (so an import whose report cannot be
 /// written, on a full disk say, commits nothing) and put in place once it has committed.
 pub struct RejectedFile {
@@ -49,7 +90,11 @@ pub struct RejectedFile {
 impl RejectedFile {
     /// Writes the rows rejected from `source` (line, reason, original record) to a temporary
     /// file beside it, synced to disk.
-    pub fn write(source: &Path, rejections: &[Rejection]) -> std::io::Result<RejectedFile> {
+    pub fn write(
+        source: &Path,
+        rejections: &[Rejection],
+        layout: &RejectedLayout,
+    ) -> std::io::Result<RejectedFile> {
         let mut name = source.file_name().unwrap_or_default().to_os_string();
         name.push(".rejected.csv");
         let path = source.with_file_name(&name);
@@ -65,20 +110,12 @@ impl RejectedFile {
                 format!("{} is a folder", path.display()),
             ));
         }
-        let mut out = String::from("line,reason,record\n");
-        for r in rejections {
-            out.push_str(&format!(
-                "{},{},{}\n",
-                r.line,
-                csv_field(&r.reason),
-                csv_field(r.raw)
-            ));
-        }
+        let out = layout.bytes(&layout.text(rejections));
         let mut temp_name = std::ffi::OsString::from(".");
         temp_name.push(&name);
         temp_name.push(format!(".tessera-{}", std::process::id()));
         let temp = source.with_file_name(temp_name);
-        let written = crate::output::write_new_synced(&temp, out.as_bytes());
+        let written = crate::output::write_new_synced(&temp, &out);
         if written.is_err() {
             let _ = std::fs::remove_file(&temp);
         }
@@ -118,7 +155,12 @@ impl Drop for RejectedFile {
 
 /// One CSV field, quoted when needed.
 pub fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
+    delimited_field(s, ',')
+}
+
+/// One field of a file delimited by `delimiter`, quoted when needed.
+fn delimited_field(s: &str, delimiter: char) -> String {
+    if s.contains([delimiter, '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
         s.to_string()

@@ -32,6 +32,46 @@ pub struct CustomerView {
     pub events: Vec<EventView>,
     /// RFM and the value models' scores, if the customer has purchases.
     pub scores: Option<crate::scores::CustomerScores>,
+    pub orders: Orders,
+}
+
+/// The customer's purchases in sum: how many, when the last was, what was spent in each
+/// currency (a purchase's `currency` property; `None` where the file gave none).
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Orders {
+    pub count: i64,
+    pub last_order: Option<String>,
+    pub spend: Vec<Spend>,
+}
+
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, serde::Serialize)]
+pub struct Spend {
+    pub currency: Option<String>,
+    pub total: f64,
+}
+
+fn orders(events: &[EventView]) -> Orders {
+    let mut orders = Orders::default();
+    for e in events.iter().filter(|e| e.event_type == "purchase") {
+        orders.count += 1;
+        if orders.last_order.as_deref() < Some(e.occurred_at.as_str()) {
+            orders.last_order = Some(e.occurred_at.clone());
+        }
+        let currency = e.properties["currency"]
+            .as_str()
+            .map(|c| c.trim().to_uppercase());
+        let value = e.value.unwrap_or(0.0);
+        match orders.spend.iter_mut().find(|s| s.currency == currency) {
+            Some(spend) => spend.total += value,
+            None => orders.spend.push(Spend {
+                currency,
+                total: value,
+            }),
+        }
+    }
+    orders
 }
 
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -40,6 +80,8 @@ pub struct MergeView {
     pub customer_id: i64,
     pub matched_on: String,
     pub merged_at: String,
+    /// The file whose import found that they are one person.
+    pub import_file: Option<String>,
 }
 
 /// Finds a customer by id, email, phone or external id; a merged-away id leads to its survivor.
@@ -109,12 +151,12 @@ pub async fn customer_view(
     .into_iter()
     .map(|r| format!("{}:{}", r.get::<String, _>(0), r.get::<String, _>(1)))
     .collect();
-    let merged_from = sqlx::query("SELECT merged_id, matched_on, merged_at FROM customer_merges WHERE survivor_id = ? ORDER BY id")
+    let merged_from = sqlx::query("SELECT m.merged_id, m.matched_on, m.merged_at, i.file_name FROM customer_merges m LEFT JOIN imports i ON i.id = m.import_id WHERE m.survivor_id = ? ORDER BY m.id")
         .bind(id)
         .fetch_all(&mut *conn)
         .await?
         .into_iter()
-        .map(|r| MergeView { customer_id: r.get(0), matched_on: r.get(1), merged_at: r.get(2) })
+        .map(|r| MergeView { customer_id: r.get(0), matched_on: r.get(1), merged_at: r.get(2), import_file: r.get(3) })
         .collect();
     let events = sqlx::query("SELECT occurred_at, type, value, properties FROM events WHERE customer_id = ? ORDER BY occurred_at DESC, id DESC")
         .bind(id)
@@ -127,12 +169,13 @@ pub async fn customer_view(
             value: r.get(2),
             properties: serde_json::from_str(r.get::<&str, _>(3)).unwrap_or(Value::Null),
         })
-        .collect();
+        .collect::<Vec<_>>();
     drop(conn);
     let scores = crate::scores::customer_scores(pool, id).await?;
     Ok(Some(CustomerView {
         id,
         scores,
+        orders: orders(&events),
         name: super::names::display_name(
             profile.first_name.as_deref(),
             profile.last_name.as_deref(),
@@ -192,4 +235,26 @@ pub async fn workspace_status(
             })
             .collect(),
     })
+}
+
+/// The 360° view with the saved segments the customer is in (the app's profile panel).
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, serde::Serialize)]
+pub struct CustomerProfile {
+    #[serde(flatten)]
+    pub view: CustomerView,
+    pub segments: Vec<String>,
+}
+
+pub async fn customer_profile(
+    pool: &SqlitePool,
+    index: &crate::segments::SegmentIndex,
+    id: i64,
+    clock: crate::segments::Clock,
+) -> Result<Option<CustomerProfile>, crate::segments::SegmentError> {
+    let Some(view) = customer_view(pool, id).await? else {
+        return Ok(None);
+    };
+    let segments = crate::segments::store::memberships(pool, index, id, clock).await?;
+    Ok(Some(CustomerProfile { view, segments }))
 }

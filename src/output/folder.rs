@@ -33,6 +33,11 @@ pub struct RenderFolder {
     published: bool,
 }
 
+/// Whether `target` holds what an earlier render published (the app asks before replacing it).
+pub fn holds_earlier_render(target: &Path) -> bool {
+    target.join(MARKER).is_file()
+}
+
 impl RenderFolder {
     /// Claims `target` for a new run, after checking it may be written (see the module's notes).
     pub fn claim(target: &Path) -> Result<RenderFolder, OutputError> {

@@ -7,7 +7,7 @@ mod folder;
 
 pub(crate) use file::temporary_beside;
 pub use file::{write_file, write_new_synced, Overwrite};
-pub use folder::{RenderFolder, MARKER};
+pub use folder::{holds_earlier_render, RenderFolder, MARKER};
 
 use std::path::PathBuf;
 

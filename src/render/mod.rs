@@ -6,6 +6,7 @@ pub mod context;
 pub mod eml;
 pub mod export;
 pub mod format;
+pub mod images;
 pub mod links;
 pub mod missing;
 pub mod preview;

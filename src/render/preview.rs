@@ -49,3 +49,24 @@ pub fn preview_email(
         .render(data, &mut Notes::default())
         .map_err(|e| PreviewError::Render(e.to_string()))
 }
+
+/// A customer's email with whether it would be sent to them at all.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, serde::Serialize)]
+pub struct EmailPreview {
+    #[serde(flatten)]
+    pub email: RenderedEmail,
+    /// Why a render would skip this customer (no address, opted out); `None` if they get it.
+    pub not_sent: Option<super::format::Exclusion>,
+}
+
+pub fn preview_email_for(
+    template: &EmailTemplate,
+    data: &Value,
+    reach: crate::customers::reach::Reach,
+) -> Result<EmailPreview, PreviewError> {
+    Ok(EmailPreview {
+        email: preview_email(template, data)?,
+        not_sent: super::format::eligibility(super::format::FormatKind::Email, reach).err(),
+    })
+}

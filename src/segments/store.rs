@@ -71,3 +71,26 @@ pub async fn list_segments(pool: &SqlitePool) -> Result<Vec<(String, String)>, S
             .collect(),
     )
 }
+
+/// The saved segments `customer` belongs to, by name (from the index: a profile shows them
+/// without a query per segment). A saved rule that no longer compiles is left out.
+pub async fn memberships(
+    pool: &SqlitePool,
+    index: &super::SegmentIndex,
+    customer: i64,
+    clock: Clock,
+) -> Result<Vec<String>, SegmentError> {
+    let catalog = load_catalog(pool).await?;
+    let mut names: Vec<String> = catalog
+        .segments
+        .iter()
+        .filter(|(_, rule)| {
+            index
+                .members(rule, &catalog, clock)
+                .is_ok_and(|ids| ids.binary_search(&customer).is_ok())
+        })
+        .map(|(name, _)| name.clone())
+        .collect();
+    names.sort();
+    Ok(names)
+}

@@ -39,8 +39,44 @@ async fn bad_rows_are_rejected_with_line_and_reason_and_good_rows_land() {
     assert_eq!((s.inserted, s.rejected), (15, 5));
     assert_eq!(t.count("customers").await, 15);
     let rejected = std::fs::read_to_string(s.rejected_file.unwrap()).unwrap();
-    assert!(rejected.starts_with("line,reason,record\n3,invalid email"));
-    assert!(rejected.contains("not-an-email,Bob,2,2024-01-06"));
+    // A BOM so that Excel reads UTF-8; the source's header after line and reason; rows as given.
+    assert!(
+        rejected.starts_with("\u{feff}line,reason,email,first_name,orders,signup\n3,invalid email"),
+        "{rejected}"
+    );
+    assert!(rejected.contains(",not-an-email,Bob,2,2024-01-06\n"));
+}
+
+#[tokio::test]
+async fn rejected_rows_keep_the_source_encoding_and_delimiter() {
+    let t = TestWorkspace::new().await;
+    let text = "姓名;邮箱;备注\r\n张伟;zhang.wei@example.cn;好\r\n李娜;不是邮箱;\"含;分号\"\r\n";
+    let (bytes, _, _) = encoding_rs::GB18030.encode(text);
+    let path = t.file("客户.csv", &bytes);
+    let s = t.customers(&path).await;
+    assert_eq!((s.inserted, s.rejected), (1, 1), "{:?}", s.errors);
+    let written = std::fs::read(s.rejected_file.unwrap()).unwrap();
+    let (decoded, _, bad) = encoding_rs::GB18030.decode(&written);
+    assert!(
+        !bad && std::str::from_utf8(&written).is_err(),
+        "GB18030 stays GB18030"
+    );
+    let mut lines = decoded.lines();
+    assert_eq!(lines.next(), Some("line;reason;姓名;邮箱;备注"));
+    let row = lines.next().unwrap();
+    assert!(
+        row.starts_with("3;invalid email '不是邮箱';李娜;不是邮箱;\"含;分号\""),
+        "{row}"
+    );
+    // The file is itself importable: its rows read back with their columns.
+    let again = tessera_engine::customers::preview_file(
+        &path.with_file_name("客户.csv.rejected.csv"),
+        &ImportOptions::default(),
+        tessera_engine::customers::Target::Customers,
+    )
+    .unwrap();
+    assert_eq!(again.delimiter.as_deref(), Some(";"));
+    assert_eq!(again.rows[0][4], "含;分号");
 }
 
 #[tokio::test]
@@ -482,4 +518,93 @@ async fn customer_pages_sort_by_name_and_email_with_blanks_last_both_ways() {
     );
     assert_eq!(page(SortKey::Email, false, 4).await.rows[0].email, None);
     assert_eq!(page(SortKey::Created, true, 0).await.total, 5);
+}
+
+#[tokio::test]
+async fn columns_in_other_words_import_into_the_existing_attributes() {
+    use tessera_engine::customers::suggest::SuggestionReason;
+    use tessera_engine::customers::{preview_import, Target};
+    let t = TestWorkspace::new().await;
+    let first = t.file(
+        "first.csv",
+        "email,first_name,last_name,city,loyalty_tier,birthday\n\
+         fang@example.cn,芳,王,上海,bronze,1990-04-02\n\
+         li@example.cn,娜,李,北京,silver,1985-11-20\n",
+    );
+    t.customers(&first).await;
+    let text = "邮箱,姓名,城市,会员等级,生日,等级名称\r\n\
+                fang@example.cn,王芳,杭州,金卡,1990-04-02,gold\r\n\
+                not-an-email,李娜,北京,银卡,,silver\r\n\
+                new@example.cn,张伟,深圳,银卡,,bronze\r\n";
+    let (bytes, _, _) = encoding_rs::GB18030.encode(text);
+    let path = t.file("会员.csv", &bytes);
+    let preview = preview_import(&t.ws, &path, &ImportOptions::default(), Target::Customers)
+        .await
+        .unwrap();
+    let column = |name: &str| preview.columns.iter().find(|c| c.name == name).unwrap();
+    assert_eq!(column("城市").field, "attribute:city");
+    assert_eq!(column("会员等级").field, "attribute:loyalty_tier");
+    assert_eq!(column("生日").field, "attribute:birthday");
+    assert_eq!(
+        column("会员等级").suggestion.as_ref().map(|s| s.reason),
+        Some(SuggestionReason::Translation)
+    );
+    // Values that loyalty_tier holds suggest it, but do not decide (会员等级 already is it).
+    let by_values = column("等级名称").suggestion.as_ref().unwrap();
+    assert_eq!(
+        (
+            column("等级名称").field.as_str(),
+            by_values.field.as_str(),
+            by_values.reason
+        ),
+        (
+            "attribute:等级名称",
+            "attribute:loyalty_tier",
+            SuggestionReason::Values
+        )
+    );
+    let forecast = preview.forecast.unwrap();
+    assert_eq!((forecast.new_customers, forecast.updated_customers), (1, 1));
+    assert_eq!(forecast.rejected.len(), 1);
+    assert_eq!(forecast.rejected[0].line, 3);
+    assert_eq!(forecast.changed_total, 1);
+    let change = &forecast.changes[0];
+    assert_eq!((change.line, change.name.as_deref()), (2, Some("王芳")));
+    let changed: Vec<(&str, &str, &str)> = change
+        .values
+        .iter()
+        .map(|v| (v.field.as_str(), v.before.as_str(), v.after.as_str()))
+        .collect();
+    assert_eq!(
+        changed,
+        [
+            ("attribute:city", "上海", "杭州"),
+            ("attribute:loyalty_tier", "bronze", "金卡")
+        ]
+    );
+
+    let s = t.customers(&path).await;
+    assert_eq!((s.inserted, s.updated, s.rejected), (1, 1, 1));
+    let id = find_customer(&t.ws.pool, "fang@example.cn")
+        .await
+        .unwrap()
+        .unwrap();
+    let view = customer_view(&t.ws.pool, id).await.unwrap().unwrap();
+    let attributes = &view.profile.attributes;
+    assert_eq!(
+        (&attributes["city"], &attributes["loyalty_tier"]),
+        (&"杭州".into(), &"金卡".into())
+    );
+    assert!(!attributes.contains_key("会员等级") && !attributes.contains_key("城市"));
+    // Choosing a new attribute by hand still makes one.
+    let mut options = ImportOptions::default();
+    options.overrides.insert(
+        "会员等级".into(),
+        tessera_engine::customers::parse_field("attribute:会员等级").unwrap(),
+    );
+    import_customers(&t.ws, &path, &options, &|_| {})
+        .await
+        .unwrap();
+    let view = customer_view(&t.ws.pool, id).await.unwrap().unwrap();
+    assert_eq!(view.profile.attributes["会员等级"], "金卡");
 }

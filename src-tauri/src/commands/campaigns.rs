@@ -1,3 +1,4 @@
+use std::path::Path;
 use std::sync::atomic::Ordering;
 
 use tauri::ipc::Channel;
@@ -9,6 +10,7 @@ use tessera_engine::campaigns::store::{
 use tessera_engine::campaigns::{
     plan_campaign, render_campaign, Campaign, RunOptions, RunProgress, RunSummary, Selector, Split,
 };
+use tessera_engine::output::holds_earlier_render;
 use tessera_engine::render::{load_contexts, CustomerContext, Selection};
 use tessera_engine::segments::store::load_catalog;
 use tessera_engine::segments::{Clock, Rule};
@@ -80,9 +82,16 @@ pub async fn campaign_render(
     campaign: Campaign,
     out: String,
     strict: bool,
+    replace: bool,
     on_progress: Channel<RunProgress>,
     state: State<'_, AppState>,
 ) -> CommandResult<RunSummary> {
+    if !replace && holds_earlier_render(Path::new(&out)) {
+        return Err(CommandError::new(
+            ErrorCode::EarlierRender,
+            format!("{out} holds an earlier render"),
+        ));
+    }
     let open = state.current().await?;
     let now = chrono::Utc::now();
     let plan = plan_campaign(
@@ -152,11 +161,22 @@ pub enum RenderedItem {
     Manifest,
 }
 
+#[derive(Debug, serde::Serialize, specta::Type)]
+pub struct Opened {
+    /// Whether a file manager or viewer took it; if not, the app shows the path to copy.
+    pub opened: bool,
+    pub path: String,
+}
+
 /// Opens the last rendered campaign's folder or manifest in the system's file manager or
-/// viewer. Only what the app itself just wrote can be opened this way.
+/// viewer. Only what the app itself just wrote can be opened this way. A computer without a
+/// file opener is not an error: the path comes back for the user to copy.
 #[tauri::command]
 #[specta::specta]
-pub async fn campaign_open(item: RenderedItem, state: State<'_, AppState>) -> CommandResult<()> {
+pub async fn campaign_open(
+    item: RenderedItem,
+    state: State<'_, AppState>,
+) -> CommandResult<Opened> {
     let out = state.last_render.lock().await.clone().ok_or_else(|| {
         CommandError::new(ErrorCode::NotFound, "no campaign has been rendered yet")
     })?;
@@ -164,10 +184,8 @@ pub async fn campaign_open(item: RenderedItem, state: State<'_, AppState>) -> Co
         RenderedItem::Folder => out,
         RenderedItem::Manifest => out.join("manifest.json"),
     };
-    open::that_detached(&path).map_err(|e| {
-        CommandError::new(
-            ErrorCode::Io,
-            format!("cannot open {}: {e}", path.display()),
-        )
+    Ok(Opened {
+        opened: open::that_detached(&path).is_ok(),
+        path: path.display().to_string(),
     })
 }

@@ -3,15 +3,16 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 use tauri::ipc::Channel;
 use tauri::State;
-use tessera_engine::customers::show::{customer_view, CustomerView};
+use tessera_engine::customers::show::{customer_profile, CustomerProfile};
+use tessera_engine::segments::Clock;
 
 use tessera_engine::customers::{
     customer_page, customer_position, import_customers, import_events, parse_delimiter,
-    parse_field, preview_file, CustomerPage, FilePreview, ImportOptions, ImportSummary, PageQuery,
-    Progress, Target,
+    parse_field, preview_import, CustomerPage, FilePreview, ImportOptions, ImportSummary,
+    PageQuery, Progress, Target,
 };
 
-use crate::error::{crashed, CommandError, CommandResult, ErrorCode};
+use crate::error::{CommandError, CommandResult, ErrorCode};
 use crate::state::AppState;
 
 #[tauri::command]
@@ -38,9 +39,12 @@ pub async fn customer_position_get(id: i32, state: State<'_, AppState>) -> Comma
 
 #[tauri::command]
 #[specta::specta]
-pub async fn customer_get(id: i32, state: State<'_, AppState>) -> CommandResult<CustomerView> {
+pub async fn customer_get(id: i32, state: State<'_, AppState>) -> CommandResult<CustomerProfile> {
     let open = state.current().await?;
-    customer_view(&open.workspace.pool, id.into())
+    let clock = Clock {
+        now: chrono::Utc::now(),
+    };
+    customer_profile(&open.workspace.pool, &open.index, id.into(), clock)
         .await?
         .ok_or_else(|| CommandError::new(ErrorCode::NotFound, format!("no customer with id {id}")))
 }
@@ -88,18 +92,20 @@ fn target(kind: ImportKind) -> Target {
 }
 
 /// The wizard's preview of a picked file: detected format, encoding and delimiter, the column
-/// mapping and the first rows, as the import with these settings would read them.
+/// mapping (onto the workspace's attributes) and the first rows, as the import with these
+/// settings would read them, and what importing them would change.
 #[tauri::command]
 #[specta::specta]
 pub async fn import_preview(
     path: String,
     kind: ImportKind,
     settings: ImportSettings,
+    state: State<'_, AppState>,
 ) -> CommandResult<FilePreview> {
     let options = import_options(&settings)?;
-    tokio::task::spawn_blocking(move || preview_file(Path::new(&path), &options, target(kind)))
+    let open = state.current().await?;
+    preview_import(&open.workspace, Path::new(&path), &options, target(kind))
         .await
-        .map_err(crashed)?
         .map_err(CommandError::from)
 }
 

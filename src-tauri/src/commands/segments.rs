@@ -1,6 +1,7 @@
 use std::path::Path;
 
 use tauri::State;
+use tessera_engine::customers::{customer_rows, CustomerPage};
 use tessera_engine::output::{write_file, Overwrite};
 use tessera_engine::render::export::members_csv;
 use tessera_engine::segments::store::{list_segments, load_catalog, load_segment, save_segment};
@@ -23,6 +24,21 @@ pub async fn segment_count(rule: Rule, state: State<'_, AppState>) -> CommandRes
     let open = state.current().await?;
     let catalog = load_catalog(&open.workspace.pool).await?;
     Ok(open.index.count(&rule, &catalog, now())?)
+}
+
+/// One page of the customers a rule selects, in id order (from the index, like the count).
+#[tauri::command]
+#[specta::specta]
+pub async fn segment_members(
+    rule: Rule,
+    offset: u32,
+    limit: u32,
+    state: State<'_, AppState>,
+) -> CommandResult<CustomerPage> {
+    let open = state.current().await?;
+    let catalog = load_catalog(&open.workspace.pool).await?;
+    let ids = open.index.members(&rule, &catalog, now())?;
+    Ok(customer_rows(&open.workspace.pool, &ids, offset, limit).await?)
 }
 
 #[derive(Debug, serde::Serialize, specta::Type)]

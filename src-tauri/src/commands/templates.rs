@@ -4,14 +4,15 @@ use serde_json::Value;
 use tauri::State;
 use tessera_engine::customers::reach::Reach;
 use tessera_engine::render::format::{eligibility, FormatKind};
+use tessera_engine::render::images::with_local_images;
 use tessera_engine::render::links::{add_unsubscribe_links, UnsubscribePattern};
-use tessera_engine::render::preview::{preview_data, preview_email};
+use tessera_engine::render::preview::{preview_data, preview_email_for, EmailPreview};
 use tessera_engine::render::{missing_fields, MissingField};
 use tessera_engine::segments::Rule;
+use tessera_engine::templates::compile_email;
 use tessera_engine::templates::store::{
     list_templates, load_template_source, save_email_template, TemplateInfo,
 };
-use tessera_engine::templates::{compile_email, RenderedEmail};
 
 use super::campaigns::audience_contexts;
 use crate::error::{crashed, CommandResult};
@@ -105,10 +106,14 @@ pub async fn email_preview(
     source: String,
     customer: i32,
     state: State<'_, AppState>,
-) -> CommandResult<RenderedEmail> {
+) -> CommandResult<EmailPreview> {
     let template = compile_email(&source)?;
     let data = customer_data(&state, customer.into()).await?;
-    Ok(preview_email(&template, &data)?)
+    let open = state.current().await?;
+    let reach = open.index.reach(&[customer.into()])[0];
+    let mut preview = preview_email_for(&template, &data, reach)?;
+    preview.email.html = with_local_images(&open.workspace.pool, &preview.email.html).await?;
+    Ok(preview)
 }
 
 #[derive(Debug, serde::Serialize, specta::Type)]

@@ -15,12 +15,13 @@ export const commands = {
 	workspaceCreate: (path: string) => typedError<WorkspaceStatus, CommandError>(__TAURI_INVOKE("workspace_create", { path })),
 	workspaceStatus: () => typedError<WorkspaceStatus, CommandError>(__TAURI_INVOKE("workspace_status")),
 	customersPage: (query: PageQuery) => typedError<CustomerPage, CommandError>(__TAURI_INVOKE("customers_page", { query })),
-	customerGet: (id: number) => typedError<CustomerView, CommandError>(__TAURI_INVOKE("customer_get", { id })),
+	customerGet: (id: number) => typedError<CustomerProfile, CommandError>(__TAURI_INVOKE("customer_get", { id })),
 	/**  A customer's place in id order, for stepping on from a customer found by search. */
 	customerPositionGet: (id: number) => typedError<number, CommandError>(__TAURI_INVOKE("customer_position_get", { id })),
 	/**
 	 *  The wizard's preview of a picked file: detected format, encoding and delimiter, the column
-	 *  mapping and the first rows, as the import with these settings would read them.
+	 *  mapping (onto the workspace's attributes) and the first rows, as the import with these
+	 *  settings would read them, and what importing them would change.
 	 */
 	importPreview: (path: string, kind: ImportKind, settings: ImportSettings) => typedError<FilePreview, CommandError>(__TAURI_INVOKE("import_preview", { path, kind, settings })),
 	/**
@@ -32,6 +33,8 @@ export const commands = {
 	importCancel: () => typedError<null, CommandError>(__TAURI_INVOKE("import_cancel")),
 	/**  The exact count and funnel from the in-memory index: fast enough to run on every edit. */
 	segmentCount: (rule: Rule) => typedError<SegmentCount, CommandError>(__TAURI_INVOKE("segment_count", { rule })),
+	/**  One page of the customers a rule selects, in id order (from the index, like the count). */
+	segmentMembers: (rule: Rule, offset: number, limit: number) => typedError<CustomerPage, CommandError>(__TAURI_INVOKE("segment_members", { rule, offset, limit })),
 	segmentsList: () => typedError<SavedSegment[], CommandError>(__TAURI_INVOKE("segments_list")),
 	segmentLoad: (name: string) => typedError<Rule, CommandError>(__TAURI_INVOKE("segment_load", { name })),
 	/**  Saves (or replaces) a segment; a rule that refers to itself through others is refused. */
@@ -54,7 +57,7 @@ export const commands = {
 	 */
 	templateMissingFields: (source: string, audience: Rule) => typedError<MissingReport, CommandError>(__TAURI_INVOKE("template_missing_fields", { source, audience })),
 	/**  Compiles `source` (as edited, not yet saved) and renders it for one customer. */
-	emailPreview: (source: string, customer: number) => typedError<RenderedEmail, CommandError>(__TAURI_INVOKE("email_preview", { source, customer })),
+	emailPreview: (source: string, customer: number) => typedError<EmailPreview, CommandError>(__TAURI_INVOKE("email_preview", { source, customer })),
 	/**  The fields a template can merge, with one customer's values. */
 	mergeFields: (customer: number) => typedError<MergeField[], CommandError>(__TAURI_INVOKE("merge_fields", { customer })),
 	campaignsList: () => typedError<CampaignInfo[], CommandError>(__TAURI_INVOKE("campaigns_list")),
@@ -71,7 +74,7 @@ export const commands = {
 	 *  through `on_progress`, `campaign_cancel` stops it after the files in flight. `strict`
 	 *  refuses to render while a merge field is empty for some customer and has no fallback.
 	 */
-	campaignRender: (campaign: Campaign, out: string, strict: boolean, onProgress: Channel<RunProgress>) => typedError<RunSummary, CommandError>(__TAURI_INVOKE("campaign_render", { campaign, out, strict, onProgress })),
+	campaignRender: (campaign: Campaign, out: string, strict: boolean, replace: boolean, onProgress: Channel<RunProgress>) => typedError<RunSummary, CommandError>(__TAURI_INVOKE("campaign_render", { campaign, out, strict, replace, onProgress })),
 	campaignCancel: () => typedError<null, CommandError>(__TAURI_INVOKE("campaign_cancel")),
 	/**  Past runs of a campaign (all campaigns if none is named), from the delivery log. */
 	campaignRuns: (name: string | null) => typedError<RunInfo[], CommandError>(__TAURI_INVOKE("campaign_runs", { name })),
@@ -79,9 +82,10 @@ export const commands = {
 	campaignPreview: (campaign: Campaign, customer: number) => typedError<CampaignPreview, CommandError>(__TAURI_INVOKE("campaign_preview", { campaign, customer })),
 	/**
 	 *  Opens the last rendered campaign's folder or manifest in the system's file manager or
-	 *  viewer. Only what the app itself just wrote can be opened this way.
+	 *  viewer. Only what the app itself just wrote can be opened this way. A computer without a
+	 *  file opener is not an error: the path comes back for the user to copy.
 	 */
-	campaignOpen: (item: RenderedItem) => typedError<null, CommandError>(__TAURI_INVOKE("campaign_open", { item })),
+	campaignOpen: (item: RenderedItem) => typedError<Opened, CommandError>(__TAURI_INVOKE("campaign_open", { item })),
 };
 
 /* Types */
@@ -148,6 +152,8 @@ export type ColumnPreview = {
 	name: string,
 	/**  The field it maps to, in `--map` spelling (`email`, `consent:sms`, `attribute:city`, …). */
 	field: string,
+	/**  An existing attribute this column is (already mapped to it) or looks like (by values). */
+	suggestion: Suggestion | null,
 };
 
 export type CommandError = {
@@ -195,11 +201,23 @@ export type ConsentStatus = "granted" | "revoked" | "unknown";
 /**  `"welcome-en"` or `{"en": "welcome-en", "zh": "welcome-zh"}`. */
 export type Content = string | { [key in string]: string };
 
+export type CustomerChange = {
+	line: number,
+	customer: number,
+	name: string | null,
+	values: ValueChange[],
+};
+
 export type CustomerPage = {
 	/**  Customers matching the search, over all pages. */
 	total: number,
 	rows: CustomerRow[],
 };
+
+/**  The 360° view with the saved segments the customer is in (the app's profile panel). */
+export type CustomerProfile = {
+	segments: string[],
+} & CustomerView;
 
 export type CustomerRow = {
 	id: number,
@@ -243,6 +261,7 @@ export type CustomerView = {
 	events: EventView[],
 	/**  RFM and the value models' scores, if the customer has purchases. */
 	scores: CustomerScores | null,
+	orders: Orders,
 } & Profile;
 
 export type DateOp = { date: "before"; value: string } | { date: "after"; value: string } | { date: "within_last_days"; days: number } | { date: "within_next_days"; days: number } | 
@@ -251,6 +270,12 @@ export type DateOp = { date: "before"; value: string } | { date: "after"; value:
 
 /**  `.eml` messages ready to send, or HTML pages to look at. */
 export type EmailFiles = "eml" | "html";
+
+/**  A customer's email with whether it would be sent to them at all. */
+export type EmailPreview = {
+	/**  Why a render would skip this customer (no address, opted out); `None` if they get it. */
+	not_sent: Exclusion | null,
+} & RenderedEmail;
 
 /**  How the email format is written. */
 export type EmailSettings = {
@@ -272,6 +297,8 @@ export type ErrorKind =
 "not_a_workspace" | 
 /**  A render folder holds files Tessera did not write: choose an empty or new one. */
 "folder_not_empty" | 
+/**  A render folder holds an earlier render, replaced only when the user says so. */
+"earlier_render" | 
 /**  A sender address that is not an email address, or an unsubscribe link that is not a link. */
 "invalid_address" | 
 /**  The columns of an import file cannot be mapped as they are (two for one field, …). */
@@ -318,6 +345,8 @@ export type FilePreview = {
 	rows_read: number,
 	/**  Why the import would be refused with this mapping (two columns for one field, …). */
 	problem: MappingError | null,
+	/**  What importing the previewed rows would do (customers, previewed against a workspace). */
+	forecast: ImportForecast | null,
 };
 
 export type FirstOrLast = "first" | "last";
@@ -340,6 +369,21 @@ export type Group = {
 	match?: Match,
 	not?: boolean,
 	conditions?: Condition[],
+};
+
+/**
+ *  What importing a file's rows would do to the workspace, worked out without writing: the
+ *  import wizard shows it before the user commits (see `inspect::preview_import`).
+ */
+export type ImportForecast = {
+	new_customers: number,
+	updated_customers: number,
+	unchanged: number,
+	/**  Rows that would be rejected, with line and reason. */
+	rejected: RowError[],
+	/**  Customers whose existing values would change (the first ones), and how many in all. */
+	changes: CustomerChange[],
+	changed_total: number,
 };
 
 export type ImportKind = "customers" | "events";
@@ -394,6 +438,8 @@ export type MergeView = {
 	customer_id: number,
 	matched_on: string,
 	merged_at: string,
+	/**  The file whose import found that they are one person. */
+	import_file: string | null,
 };
 
 export type MissingField = {
@@ -412,6 +458,22 @@ export type MissingReport = {
 	customers: number,
 	/**  Merge tags without a fallback that render empty for some of them. */
 	missing: MissingField[],
+};
+
+export type Opened = {
+	/**  Whether a file manager or viewer took it; if not, the app shows the path to copy. */
+	opened: boolean,
+	path: string,
+};
+
+/**
+ *  The customer's purchases in sum: how many, when the last was, what was spent in each
+ *  currency (a purchase's `currency` property; `None` where the file gave none).
+ */
+export type Orders = {
+	count: number,
+	last_order: string | null,
+	spend: Spend[],
 };
 
 export type PageQuery = {
@@ -542,6 +604,11 @@ export type SegmentCount = {
 
 export type SortKey = "id" | "name" | "email" | "created";
 
+export type Spend = {
+	currency: string | null,
+	total: number | null,
+};
+
 /**  Customers per arm, and whether the split is as planned. */
 export type Split = {
 	/**  Customers the audience selects. */
@@ -554,6 +621,21 @@ export type Split = {
 	holdout: ArmCount,
 	sample_ratio: SampleRatio,
 };
+
+export type Suggestion = {
+	/**  `attribute:NAME`. */
+	field: string,
+	reason: SuggestionReason,
+};
+
+/**  Why a column was matched to an existing attribute. */
+export type SuggestionReason = 
+/**  The same name, written differently. */
+"same_name" | 
+/**  A name that means the same (会员等级 and `loyalty_tier`). */
+"translation" | 
+/**  Most of the column's values are values the attribute already has. */
+"values";
 
 export type TagOp = "has_any" | "has_all" | "has_none";
 
@@ -574,6 +656,13 @@ export type TemplateKind =
 "storyboard";
 
 export type Value = null | boolean | number | string | Value[] | { [key in string]: Value };
+
+/**  A value the customer has that the import would replace. `field` in `--map` spelling. */
+export type ValueChange = {
+	field: string,
+	before: string,
+	after: string,
+};
 
 export type Variant = {
 	name: string,
