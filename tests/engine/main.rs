@@ -4,6 +4,7 @@ mod campaigns;
 mod cli;
 mod hardening;
 mod import;
+mod mjml_corpus;
 mod models;
 mod properties;
 mod segments;
