@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { useCallback, useEffect, useState, type Dispatch, type SetStateAction } from "react";
 import { useTranslation } from "react-i18next";
 import { setLanguage } from "./i18n";
 import type { WorkspaceStatus } from "./lib/bindings";
@@ -12,9 +12,21 @@ import { CampaignsScreen } from "./features/campaigns/CampaignsScreen";
 import { emptyRule } from "./features/segments/ruleModel";
 import type { Rule } from "./lib/bindings";
 import { recentWorkspaces } from "./features/workspace/recent";
+import { newTemplateSession, type TemplateSession } from "./features/templates/drafts";
+import { newPreviewSession, type PreviewSession } from "./features/preview/previewSession";
 
 const SCREENS = ["workspace", "customers", "segments", "templates", "preview", "campaigns"] as const;
 type Screen = (typeof SCREENS)[number];
+
+/** A screen's state for each workspace opened in this session, and a setter for the open one's. */
+function usePerWorkspace<T>(path: string, init: () => T): [Record<string, T>, Dispatch<SetStateAction<T>>] {
+  const [all, setAll] = useState<Record<string, T>>({});
+  const set = useCallback<Dispatch<SetStateAction<T>>>(
+    (next) => setAll((a) => ({ ...a, [path]: typeof next === "function" ? (next as (prev: T) => T)(a[path] ?? init()) : next })),
+    [path], // eslint-disable-line react-hooks/exhaustive-deps -- `init` is a constant
+  );
+  return [all, set];
+}
 
 export function App() {
   const { t, i18n } = useTranslation();
@@ -23,6 +35,25 @@ export function App() {
   const [opening, setOpening] = useState<Promise<WorkspaceStatus> | null>(null);
   // The segment being built outlives switching screens; campaigns can target it.
   const [segment, setSegment] = useState<Rule>(emptyRule);
+  const [segmentName, setSegmentName] = useState("");
+  // The template editor's and the preview's choices, and every unsaved template edit, outlive
+  // switching screens too; kept per workspace (two workspaces' templates may share a name, never a
+  // draft). A page reload with unsaved edits asks first.
+  const path = workspace?.path ?? "";
+  const [templateSessions, setTemplateSession] = usePerWorkspace<TemplateSession>(path, newTemplateSession);
+  const [previewSessions, setPreviewSession] = usePerWorkspace<PreviewSession>(path, newPreviewSession);
+  const templateSession = templateSessions[path] ?? newTemplateSession();
+  const previewSession = previewSessions[path] ?? newPreviewSession();
+  const unsavedTemplates = Object.values(templateSessions).some((s) => Object.keys(s.drafts).length > 0);
+  useEffect(() => {
+    if (!unsavedTemplates) return;
+    const warn = (e: BeforeUnloadEvent) => {
+      e.preventDefault();
+      e.returnValue = "";
+    };
+    window.addEventListener("beforeunload", warn);
+    return () => window.removeEventListener("beforeunload", warn);
+  }, [unsavedTemplates]);
 
   // On start, reopen the last workspace, or the demo the first time.
   useEffect(() => {
@@ -59,10 +90,10 @@ export function App() {
       </nav>
       <main className="content">
         {screen === "workspace" && <WorkspaceScreen status={workspace} opening={opening} onOpening={setOpening} onOpened={setWorkspace} />}
-        {screen === "customers" && workspace && <CustomersScreen onImported={setWorkspace} />}
-        {screen === "segments" && workspace && <SegmentsScreen workspace={workspace} rule={segment} onChange={setSegment} />}
-        {screen === "templates" && workspace && <TemplatesScreen segment={segment} />}
-        {screen === "preview" && workspace && <PreviewScreen total={workspace.customers} />}
+        {screen === "customers" && workspace && <CustomersScreen workspace={workspace} onImported={setWorkspace} />}
+        {screen === "segments" && workspace && <SegmentsScreen workspace={workspace} rule={segment} onChange={setSegment} name={segmentName} onNameChange={setSegmentName} />}
+        {screen === "templates" && workspace && <TemplatesScreen segment={segment} session={templateSession} onSession={setTemplateSession} />}
+        {screen === "preview" && workspace && <PreviewScreen total={workspace.customers} session={previewSession} onSession={setPreviewSession} drafts={templateSession.drafts} />}
         {screen === "campaigns" && workspace && <CampaignsScreen segment={segment} />}
       </main>
     </div>

@@ -31,16 +31,46 @@ export const backend = Object.fromEntries(
     : never;
 };
 
-/** Codes whose cause the user can fix, each with its own sentence in both languages. */
-const ACTIONABLE: ErrorKind[] = ["folder_not_empty", "invalid_address", "not_a_workspace", "column_mapping"];
+/** What went wrong, for the user: a sentence in their language per error code (what happened and
+ * what to do), and the engine's own words and position as technical detail. */
+export type ExplainedError = {
+  code: ErrorKind | null;
+  sentence: string;
+  /** The engine's message (English), or the text of an error that did not come from the engine. */
+  message: string;
+  /** Where a template error is: 1-based line and column. */
+  line: number | null;
+  column: number | null;
+};
+
+export function explainError(error: unknown): ExplainedError {
+  if (!(error instanceof BackendError)) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { code: null, sentence: i18n.t("errors.explain.unexpected"), message, line: null, column: null };
+  }
+  const { code, message, line, column } = error.detail;
+  return { code, sentence: i18n.t(`errors.explain.${code}`), message, line, column };
+}
+
+/** "Line 3, column 7" in the user's language, if the error has a position. */
+export function errorPosition({ line, column }: Pick<ExplainedError, "line" | "column">): string | null {
+  return line === null ? null : i18n.t("errors.at", { line, column: column ?? 1 });
+}
 
 /**
- * What to show for a failed command: a sentence in the user's language for the errors they can
- * act on; else the engine's explanation (in English), introduced in Chinese by its kind.
+ * A failed command as one string, for places that cannot show <ErrorMessage>: the sentence in the
+ * user's language. A template error keeps its position and the engine's message (the part that
+ * says what in the source is wrong).
  */
 export function errorText(error: unknown): string {
-  if (!(error instanceof BackendError)) return String(error);
-  const { code, message } = error.detail;
-  if (ACTIONABLE.includes(code)) return i18n.t(`errors.actionable.${code}`);
-  return i18n.language === "en" ? message : `${i18n.t(`errors.${code}`)} ${message}`;
+  const e = explainError(error);
+  if (e.code !== "template") return e.sentence;
+  const at = errorPosition(e);
+  const detail = at ? i18n.t("errors.where", { at, message: e.message }) : e.message;
+  return i18n.t("errors.joined", { sentence: e.sentence, detail });
+}
+
+/** The kind of a failed command, to branch on (never on the message). */
+export function errorCode(error: unknown): ErrorKind | null {
+  return error instanceof BackendError ? error.detail.code : null;
 }

@@ -1,10 +1,11 @@
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { open } from "@tauri-apps/plugin-dialog";
 import { Channel } from "@tauri-apps/api/core";
-import type { Campaign, CampaignInfo, EmailFiles, Rule, RunInfo, RunProgress, RunSummary, SavedSegment, Split, TemplateInfo } from "../../lib/bindings";
-import { backend, errorText } from "../../lib/backend";
-import { addVariant, audienceChoice, audienceOf, LANGUAGES, newCampaign, parseValues, valuesText, variantTemplates, withTemplates, type AudienceChoice, type Language } from "./campaignModel";
+import type { Campaign, CampaignInfo, EmailFiles, Opened, RenderedItem, Rule, RunInfo, RunProgress, RunSummary, SavedSegment, Split, TemplateInfo } from "../../lib/bindings";
+import { backend, errorCode } from "../../lib/backend";
+import { ErrorMessage } from "../../lib/ErrorMessage";
+import { addVariant, audienceChoice, audienceFromValue, audienceValue, freshFolder, LANGUAGES, newCampaign, parseValues, recipients, settingWarnings, valuesText, variantTemplates, withTemplates, type Language } from "./campaignModel";
 
 /**
  * The campaign editor: who it is for, the variants (a template per language, a weight, their own
@@ -18,14 +19,23 @@ export function CampaignsScreen({ segment }: { segment: Rule }) {
   const [saved, setSaved] = useState<CampaignInfo[]>([]);
   const [campaign, setCampaign] = useState<Campaign | null>(null);
   const [split, setSplit] = useState<Split | null>(null);
-  const [problem, setProblem] = useState<string | null>(null);
+  const [problem, setProblem] = useState<unknown>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [runs, setRuns] = useState<RunInfo[]>([]);
   const [out, setOut] = useState("");
   const [strict, setStrict] = useState(false);
   const [progress, setProgress] = useState<RunProgress | null>(null);
   const [summary, setSummary] = useState<RunSummary | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  // The folder holding an earlier render, while the user is asked whether to replace it.
+  const [askReplace, setAskReplace] = useState<string | null>(null);
+  // Renders of every campaign, newest first: where a fresh folder is proposed.
+  const [allRuns, setAllRuns] = useState<RunInfo[]>([]);
+  // A rendered folder or manifest no program could open: its path, to copy.
+  const [opened, setOpened] = useState<Opened | null>(null);
+  const [openError, setOpenError] = useState<unknown>(null);
+  const [copied, setCopied] = useState<"copied" | "selected" | null>(null);
+  const pathField = useRef<HTMLInputElement>(null);
   const running = progress !== null && summary === null && error === null;
   const number = (n: number) => n.toLocaleString(i18n.language);
   const percent = (share: number | null) => `${((share ?? 0) * 100).toLocaleString(i18n.language, { maximumFractionDigits: 1 })}%`;
@@ -46,7 +56,7 @@ export function CampaignsScreen({ segment }: { segment: Rule }) {
     const timer = setTimeout(() => {
       backend.campaignSplit(campaign).then(
         (s) => current && (setSplit(s), setProblem(null)),
-        (e) => current && (setSplit(null), setProblem(errorText(e))),
+        (e) => current && (setSplit(null), setProblem(e)),
       );
     }, 150);
     return () => {
@@ -58,6 +68,9 @@ export function CampaignsScreen({ segment }: { segment: Rule }) {
   useEffect(() => {
     if (campaign?.name) backend.campaignRuns(campaign.name).then(setRuns, () => setRuns([]));
   }, [campaign?.name, summary]);
+  useEffect(() => {
+    backend.campaignRuns(null).then(setAllRuns, () => setAllRuns([]));
+  }, [summary]);
 
   if (!campaign) return <section className="campaigns"><h1>{t("campaigns.title")}</h1></section>;
 
@@ -68,8 +81,13 @@ export function CampaignsScreen({ segment }: { segment: Rule }) {
   const editVariant = (i: number, next: Campaign["variants"][number]) =>
     edit({ variants: campaign.variants.map((v, j) => (j === i ? next : v)) });
   const choice = audienceChoice(campaign.audience);
-  const chosenSegment = "segment" in campaign.audience ? campaign.audience.segment ?? "" : segments[0]?.name ?? "";
+  const chosenSegment = "segment" in campaign.audience ? campaign.audience.segment ?? "" : "";
   const settings = campaign.email_settings ?? {};
+  const warnings = settingWarnings(campaign.email_settings);
+  const taken = allRuns.map((r) => r.out);
+  const suggested = out.trim() ? null : freshFolder(allRuns[0]?.out, campaign.name, new Date(), taken);
+  const besideEarlier = askReplace ? freshFolder(askReplace, campaign.name, new Date(), [...taken, askReplace]) : null;
+  const getting = split ? recipients(split) : null;
 
   async function load(name: string) {
     try {
@@ -77,7 +95,7 @@ export function CampaignsScreen({ segment }: { segment: Rule }) {
       setSummary(null);
       setNotice(null);
     } catch (e) {
-      setProblem(errorText(e));
+      setProblem(e);
     }
   }
 
@@ -87,25 +105,62 @@ export function CampaignsScreen({ segment }: { segment: Rule }) {
       setSaved(await backend.campaignsList());
       setNotice(t("campaigns.saved", { name: campaign!.name }));
     } catch (e) {
-      setProblem(errorText(e));
+      setProblem(e);
     }
   }
 
   async function pickFolder() {
     const picked = await open({ directory: true, multiple: false });
-    if (typeof picked === "string") setOut(picked);
+    if (typeof picked === "string") chooseOut(picked);
   }
 
-  async function render() {
+  function chooseOut(folder: string) {
+    setOut(folder);
+    setAskReplace(null);
+  }
+
+  /** Renders into `out`; a folder holding an earlier render is replaced only once the user says so. */
+  async function render(replace = false) {
     setSummary(null);
     setError(null);
+    setAskReplace(null);
+    setOpened(null);
+    setOpenError(null);
     setProgress({ done: 0, total: 0 });
     const channel = new Channel<RunProgress>();
     channel.onmessage = setProgress;
     try {
-      setSummary(await backend.campaignRender(campaign!, out, strict, channel));
+      setSummary(await backend.campaignRender(campaign!, out, strict, replace, channel));
     } catch (e) {
-      setError(errorText(e));
+      if (errorCode(e) === "earlier_render") {
+        setProgress(null);
+        setAskReplace(out);
+      } else setError(e);
+    }
+  }
+
+  /** Opens the rendered folder or manifest; without a program to open it, shows its path to copy. */
+  async function openRendered(item: RenderedItem) {
+    setOpenError(null);
+    setCopied(null);
+    try {
+      const result = await backend.campaignOpen(item);
+      setOpened(result.opened ? null : result);
+    } catch (e) {
+      setOpened(null);
+      setOpenError(e);
+    }
+  }
+
+  async function copyPath() {
+    try {
+      await navigator.clipboard.writeText(opened!.path);
+      setCopied("copied");
+    } catch {
+      // No clipboard access here: select the path for the user to copy with the keyboard.
+      pathField.current?.focus();
+      pathField.current?.select();
+      setCopied("selected");
     }
   }
 
@@ -116,7 +171,7 @@ export function CampaignsScreen({ segment }: { segment: Rule }) {
       <div className="toolbar">
         <label>{t("campaigns.open")}{" "}
           <select data-testid="campaign-open" value="" onChange={(e) => e.target.value && load(e.target.value)}>
-            <option value="">{t("campaigns.openChoose", { count: saved.length })}</option>
+            <option value="">{t("campaigns.openChoose", { count: number(saved.length) })}</option>
             {saved.map((c) => <option key={c.name} value={c.name}>{c.name}</option>)}
           </select>
         </label>
@@ -128,22 +183,20 @@ export function CampaignsScreen({ segment }: { segment: Rule }) {
           <input data-testid="campaign-name" value={campaign.name} onChange={(e) => edit({ name: e.target.value })} />
         </label>
         <label>{t("campaigns.audience")}
-          <select data-testid="campaign-audience" value={choice} onChange={(e) => edit({ audience: audienceOf(e.target.value as AudienceChoice, chosenSegment, segment) })}>
+          <select data-testid="campaign-audience" value={audienceValue(campaign.audience)} onChange={(e) => edit({ audience: audienceFromValue(e.target.value, segment) })}>
             <option value="all">{t("campaigns.everyone")}</option>
-            <option value="segment" disabled={segments.length === 0}>{t("campaigns.savedSegment")}</option>
             <option value="rule">{t("campaigns.segment")}</option>
+            <optgroup label={segments.length ? t("campaigns.savedSegments") : t("campaigns.noSavedSegments")}>
+              {segments.map((s) => <option key={s.name} value={`segment:${s.name}`}>{s.name}</option>)}
+              {choice === "segment" && !segments.some((s) => s.name === chosenSegment) && (
+                <option value={`segment:${chosenSegment}`}>{t("campaigns.missingSegment", { name: chosenSegment })}</option>
+              )}
+            </optgroup>
           </select>
         </label>
-        {choice === "segment" && (
-          <label>{t("campaigns.whichSegment")}
-            <select data-testid="campaign-segment" value={chosenSegment} onChange={(e) => edit({ audience: { segment: e.target.value } })}>
-              {segments.map((s) => <option key={s.name} value={s.name}>{s.name}</option>)}
-            </select>
-          </label>
-        )}
         {choice === "rule" && (
           <p className="muted">
-            {t("campaigns.ruleConditions", { count: ("rule" in campaign.audience && campaign.audience.rule?.conditions?.length) || 0 })}{" "}
+            {t("campaigns.ruleConditions", { count: number(("rule" in campaign.audience && campaign.audience.rule?.conditions?.length) || 0) })}{" "}
             <button className="link" onClick={() => edit({ audience: { rule: segment } })}>{t("campaigns.useBuilt")}</button>
           </p>
         )}
@@ -199,6 +252,11 @@ export function CampaignsScreen({ segment }: { segment: Rule }) {
       <div className="form">
         <label>{t("campaigns.from")}<input value={settings.from ?? ""} onChange={(e) => edit({ email_settings: { ...settings, from: e.target.value } })} /></label>
         <label>{t("campaigns.unsubscribe")}<input className="mono" value={settings.unsubscribe ?? ""} onChange={(e) => edit({ email_settings: { ...settings, unsubscribe: e.target.value } })} /></label>
+        {warnings.length > 0 && (
+          <div className="warn-box" data-testid="campaign-placeholder-warning">
+            {warnings.map((w) => <p key={w.field}>{t(`campaigns.placeholder.${w.field}_${w.kind}`, { value: w.value })}</p>)}
+          </div>
+        )}
         <label>{t("campaigns.format")}
           <select value={settings.files ?? "eml"} onChange={(e) => edit({ email_settings: { ...settings, files: e.target.value as EmailFiles } })}>
             <option value="eml">{t("campaigns.eml")}</option>
@@ -207,7 +265,7 @@ export function CampaignsScreen({ segment }: { segment: Rule }) {
         </label>
       </div>
 
-      {problem && <p className="error" role="alert" data-testid="campaign-problem">{problem}</p>}
+      {problem !== null && <ErrorMessage error={problem} testId="campaign-problem" />}
       {split && (
         <section className="panel" data-testid="campaign-split" aria-label={t("campaigns.split")}>
           <h2>{t("campaigns.split")}</h2>
@@ -238,19 +296,29 @@ export function CampaignsScreen({ segment }: { segment: Rule }) {
       </div>
 
       <h2>{t("campaigns.renderTitle")}</h2>
+      <p className={`recipients${getting === 0 ? " warn" : ""}`} data-testid="campaign-recipients" aria-live="polite">
+        {getting === null ? "…" : t("campaigns.recipients", { count: getting, n: number(getting) })}
+      </p>
+      {warnings.length > 0 && <p className="warn" data-testid="campaign-placeholder-reminder">{t("campaigns.placeholder.reminder")}</p>}
       <div className="form">
         <label>{t("campaigns.folder")}
           <span className="toolbar">
-            <input data-testid="campaign-out" className="grow mono" value={out} onChange={(e) => setOut(e.target.value)} />
+            <input data-testid="campaign-out" className="grow mono" value={out} onChange={(e) => chooseOut(e.target.value)} />
             <button onClick={pickFolder}>{t("campaigns.choose")}</button>
           </span>
         </label>
+        {suggested && (
+          <p className="muted">
+            <button className="link" data-testid="campaign-suggested-out" onClick={() => chooseOut(suggested)}>{t("campaigns.useFresh")}</button>{" "}
+            <span className="mono">{suggested}</span>
+          </p>
+        )}
         <label className="check">
           <span><input type="checkbox" checked={strict} onChange={(e) => setStrict(e.target.checked)} /> {t("campaigns.strict")}</span>
         </label>
       </div>
       <div className="toolbar">
-        <button data-testid="campaign-render" className="primary" disabled={!out || running || problem !== null} onClick={render}>{t("campaigns.render")}</button>
+        <button data-testid="campaign-render" className="primary" disabled={!out || running || problem !== null} onClick={() => render(false)}>{t("campaigns.render")}</button>
         {running && <button data-testid="campaign-cancel" onClick={() => backend.campaignCancel()}>{t("campaigns.cancel")}</button>}
       </div>
       {progress && !summary && !error && (
@@ -259,18 +327,43 @@ export function CampaignsScreen({ segment }: { segment: Rule }) {
           <span>{number(progress.done)} / {number(progress.total)}</span>
         </div>
       )}
-      {error && <p className="error" role="alert">{error}</p>}
+      {askReplace && (
+        <div className="panel ask" data-testid="campaign-replace">
+          <p>{t("campaigns.replaceQuestion", { folder: askReplace })}</p>
+          <div className="toolbar">
+            <button className="primary" data-testid="campaign-replace-confirm" onClick={() => render(true)}>{t("campaigns.replaceEarlier")}</button>
+            <button data-testid="campaign-replace-other" onClick={pickFolder}>{t("campaigns.chooseAnother")}</button>
+            {besideEarlier && (
+              <button className="link" data-testid="campaign-replace-fresh" onClick={() => chooseOut(besideEarlier)}>
+                {t("campaigns.useFresh")} <span className="mono">{besideEarlier}</span>
+              </button>
+            )}
+          </div>
+        </div>
+      )}
+      {error !== null && <ErrorMessage error={error} testId="campaign-error" />}
       {summary && (
         <div className="panel" data-testid="campaign-summary">
           <p className={summary.cancelled ? "warn" : "ok"}>
             {t(summary.cancelled ? "campaigns.cancelled" : "campaigns.done", { rendered: number(summary.rendered), holdout: number(summary.split.excluded.holdout), optedOut: number(summary.split.excluded.opted_out), noEmail: number(summary.split.excluded.no_address) })}
-            {summary.resumed > 0 && ` ${t("campaigns.resumed", { count: summary.resumed })}`}
+            {summary.resumed > 0 && ` ${t("campaigns.resumed", { count: number(summary.resumed) })}`}
           </p>
           <p>
             {t("campaigns.folder")}: <span className="mono" data-testid="campaign-folder">{summary.out}</span>{" "}
-            <button className="link" onClick={() => backend.campaignOpen("folder").catch((e) => setError(errorText(e)))}>{t("campaigns.openFolder")}</button>{" "}
-            <button className="link" onClick={() => backend.campaignOpen("manifest").catch((e) => setError(errorText(e)))}>{t("campaigns.openManifest")}</button>
+            <button className="link" data-testid="campaign-open-folder" onClick={() => openRendered("folder")}>{t("campaigns.openFolder")}</button>{" "}
+            <button className="link" data-testid="campaign-open-manifest" onClick={() => openRendered("manifest")}>{t("campaigns.openManifest")}</button>
           </p>
+          {opened && (
+            <div className="copy-path" data-testid="campaign-open-fallback">
+              <p className="muted">{t("campaigns.noOpener")}</p>
+              <span className="toolbar">
+                <input ref={pathField} readOnly className="grow mono" aria-label={t("campaigns.path")} data-testid="campaign-open-path" value={opened.path} onFocus={(e) => e.target.select()} />
+                <button data-testid="campaign-copy-path" onClick={copyPath}>{copied === "copied" ? t("campaigns.copied") : t("campaigns.copy")}</button>
+              </span>
+              {copied === "selected" && <p className="muted">{t("campaigns.copySelected")}</p>}
+            </div>
+          )}
+          {openError !== null && <ErrorMessage error={openError} testId="campaign-open-error" />}
           {summary.missing_fields.length > 0 && (
             <ul className="warn">
               {summary.missing_fields.map((m) => (
@@ -285,7 +378,7 @@ export function CampaignsScreen({ segment }: { segment: Rule }) {
               ))}
             </ul>
           )}
-          {summary.failed.length > 0 && <p className="error">{t("campaigns.failed", { count: summary.failed.length, first: summary.failed[0].error })}</p>}
+          {summary.failed.length > 0 && <p className="error">{t("campaigns.failed", { count: number(summary.failed.length), first: summary.failed[0].error })}</p>}
         </div>
       )}
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { addVariant, audienceChoice, newCampaign, parseValues, valuesText, variantTemplates, withTemplates } from "./campaignModel";
+import type { Split } from "../../lib/bindings";
+import { addVariant, audienceChoice, audienceFromValue, audienceValue, freshFolder, newCampaign, parseValues, placeholderKind, recipients, settingWarnings, valuesText, variantTemplates, withTemplates } from "./campaignModel";
 
 const templates = ["recommendations-en", "recommendations-zh", "welcome-en", "welcome-zh", "solo"].map((name) => ({ name, kind: "email" as const, updated_at: "" }));
 
@@ -25,5 +26,72 @@ describe("campaign model", () => {
   it("reads merge values one per line", () => {
     expect(parseValues("offer = 10% off\nsubject_line= Hello=there\nnonsense")).toEqual({ offer: "10% off", subject_line: "Hello=there" });
     expect(valuesText({ offer: "10% off" })).toBe("offer = 10% off");
+  });
+});
+
+describe("who gets the campaign", () => {
+  it("counts every variant's customers, not the holdout", () => {
+    const arm = (name: string, customers: number) => ({ name, share: null, customers });
+    const split: Split = {
+      audience: 1500, eligible: 1400, excluded: { no_address: 60, opted_out: 40, holdout: 140 },
+      arms: [arm("A", 630), arm("B", 630)], holdout: arm("holdout", 140),
+      sample_ratio: { chi_square: null, degrees_of_freedom: 0, p_value: null, mismatch: false },
+    };
+    expect(recipients(split)).toBe(1260);
+  });
+
+  it("picks everyone, the segment being built or a saved segment by name", () => {
+    const rule = { version: 1, conditions: [] };
+    expect(audienceValue({ all: true })).toBe("all");
+    expect(audienceValue({ segment: "VIP: Shanghai" })).toBe("segment:VIP: Shanghai");
+    expect(audienceFromValue("segment:VIP: Shanghai", rule)).toEqual({ segment: "VIP: Shanghai" });
+    expect(audienceFromValue("rule", rule)).toEqual({ rule });
+    expect(audienceFromValue("all", rule)).toEqual({ all: true });
+  });
+});
+
+describe("placeholder senders and links", () => {
+  it("flags empty values, reserved domains and stand-in words", () => {
+    for (const value of [
+      "Tessera <hello@example.com>", "hello@news.example.org", "a@example.net", "shop@store.example", "x@mail.test",
+      "a@b.invalid", "root@localhost", "mailto:unsubscribe@example.com?subject=unsubscribe-{id}",
+      "https://example.com/unsubscribe?id={id}", "https://shop.test/u/{id}", "http://localhost:8080/u/{id}",
+      "Shop <news@yourdomain.com>", "https://your-domain.cn/u", "PLACEHOLDER",
+    ]) expect(placeholderKind(value), value).toBe("placeholder");
+    expect(placeholderKind("")).toBe("empty");
+    expect(placeholderKind("   ")).toBe("empty");
+    expect(placeholderKind(undefined)).toBe("empty");
+  });
+
+  it("accepts real addresses and links, including ones that only look similar", () => {
+    for (const value of [
+      "Mei Shop <hello@meishop.cn>", "news@example-shop.com", "https://shop.com/unsubscribe?id={id}&e={email}",
+      "mailto:unsubscribe@shop.com.cn?subject=unsubscribe-{id}", "hello@contest.com", "https://mytestshop.com/u",
+    ]) expect(placeholderKind(value), value).toBeNull();
+  });
+
+  it("names each field to fix", () => {
+    expect(settingWarnings({ from: "Shop <hello@shop.cn>", unsubscribe: "" })).toEqual([{ field: "unsubscribe", kind: "empty", value: "" }]);
+    expect(settingWarnings(newCampaign("x", templates).email_settings).map((w) => w.field)).toEqual(["from", "unsubscribe"]);
+    expect(settingWarnings(undefined).map((w) => w.kind)).toEqual(["empty", "empty"]);
+  });
+});
+
+describe("a fresh render folder", () => {
+  const day = new Date(2025, 2, 1);
+  it("goes beside the last render, named after the campaign and the day", () => {
+    expect(freshFolder("/home/ann/renders/spring", "Spring sale", day)).toBe("/home/ann/renders/spring-sale-2025-03-01");
+    expect(freshFolder("/home/ann/renders/spring/", "春季促销", day)).toBe("/home/ann/renders/春季促销-2025-03-01");
+    expect(freshFolder("C:\\Users\\ann\\renders\\old", "A/B test?", day)).toBe("C:\\Users\\ann\\renders\\ab-test-2025-03-01");
+  });
+
+  it("does not reuse a folder an earlier run wrote", () => {
+    const taken = ["/r/spring-sale-2025-03-01", "/r/spring-sale-2025-03-01-2/"];
+    expect(freshFolder("/r/spring-sale-2025-03-01", "Spring sale", day, taken)).toBe("/r/spring-sale-2025-03-01-3");
+  });
+
+  it("proposes nothing without an earlier render", () => {
+    expect(freshFolder(undefined, "Spring sale", day)).toBeNull();
+    expect(freshFolder("relative", "Spring sale", day)).toBeNull();
   });
 });

@@ -1,6 +1,6 @@
 // The campaign editor's model: a campaign document (the engine's own type) and the small steps
 // the editor takes on it. Content is edited as one template per language (English, Chinese).
-import type { Audience, Campaign, Rule, TemplateInfo, Variant } from "../../lib/bindings";
+import type { Audience, Campaign, EmailSettings, Rule, Split, TemplateInfo, Variant } from "../../lib/bindings";
 
 export const LANGUAGES = ["en", "zh"] as const;
 export type Language = (typeof LANGUAGES)[number];
@@ -82,4 +82,74 @@ export function audienceOf(choice: AudienceChoice, segment: string, rule: Rule):
   if (choice === "segment") return { segment };
   if (choice === "rule") return { rule };
   return { all: true };
+}
+
+/** The audience picker's value: everyone, the segment being built, or a saved segment by name. */
+export function audienceValue(audience: Audience): string {
+  const choice = audienceChoice(audience);
+  return choice === "segment" ? `segment:${(audience as { segment: string }).segment}` : choice;
+}
+
+export function audienceFromValue(value: string, rule: Rule): Audience {
+  if (value.startsWith("segment:")) return { segment: value.slice("segment:".length) };
+  return audienceOf(value === "rule" ? "rule" : "all", "", rule);
+}
+
+/** Customers who get an email: every variant's (the holdout and the excluded get nothing). */
+export function recipients(split: Split): number {
+  return split.arms.reduce((sum, arm) => sum + arm.customers, 0);
+}
+
+/** Domains reserved for examples and tests (RFC 2606, 6761): mail to them reaches no one. */
+const RESERVED_HOST = /(^|\.)(example\.(com|org|net)|example|test|invalid|localhost)$/;
+const PLACEHOLDER_WORDS = /your-?domain|placeholder/i;
+
+/** The host names written in an address or link: `a@b.c`, `Shop <a@b.c>`, `https://b.c/x`, `mailto:a@b.c`. */
+function hosts(text: string): string[] {
+  const found: string[] = [];
+  for (const m of text.matchAll(/:\/\/(?:[^@/\s]*@)?([^\s/:?#>]+)/g)) found.push(m[1]);
+  for (const m of text.matchAll(/@([^\s>?/#:,;]+)/g)) found.push(m[1]);
+  return found.map((h) => h.toLowerCase().replace(/\.$/, ""));
+}
+
+/** Whether a sender or unsubscribe link is a stand-in nobody replaced: empty, a reserved domain, or "yourdomain". */
+export function placeholderKind(text: string | undefined): "empty" | "placeholder" | null {
+  const value = (text ?? "").trim();
+  if (!value) return "empty";
+  if (PLACEHOLDER_WORDS.test(value)) return "placeholder";
+  return hosts(value).some((h) => RESERVED_HOST.test(h)) ? "placeholder" : null;
+}
+
+export type SettingWarning = { field: "from" | "unsubscribe"; kind: "empty" | "placeholder"; value: string };
+
+/** The sender and unsubscribe link that would make the emails useless if rendered as they are. */
+export function settingWarnings(settings: EmailSettings | undefined): SettingWarning[] {
+  const warnings: SettingWarning[] = [];
+  for (const field of ["from", "unsubscribe"] as const) {
+    const value = settings?.[field] ?? "";
+    const kind = placeholderKind(value);
+    if (kind) warnings.push({ field, kind, value: value.trim() });
+  }
+  return warnings;
+}
+
+/**
+ * A new folder beside the last render's, named after the campaign and the day
+ * (`…/renders/spring-sale-2025-03-01`, then `-2`, … if taken); none without an earlier render to
+ * put it beside.
+ */
+export function freshFolder(lastOut: string | undefined, campaign: string, day: Date, taken: string[] = []): string | null {
+  if (!lastOut) return null;
+  const separator = lastOut.includes("\\") && !lastOut.includes("/") ? "\\" : "/";
+  const trimmed = lastOut.replace(/[\\/]+$/, "");
+  const at = trimmed.lastIndexOf(separator);
+  if (at < 0) return null;
+  const parent = trimmed.slice(0, at) || separator;
+  const slug = campaign.trim().toLowerCase().replace(/[\s]+/g, "-").replace(/[<>:"/\\|?*\u0000-\u001f]/g, "").replace(/^[.-]+|[.-]+$/g, "") || "campaign";
+  const date = `${day.getFullYear()}-${String(day.getMonth() + 1).padStart(2, "0")}-${String(day.getDate()).padStart(2, "0")}`;
+  const join = (name: string) => (parent.endsWith(separator) ? parent + name : parent + separator + name);
+  const used = new Set(taken.map((t) => t.replace(/[\\/]+$/, "")));
+  let candidate = join(`${slug}-${date}`);
+  for (let n = 2; used.has(candidate); n++) candidate = join(`${slug}-${date}-${n}`);
+  return candidate;
 }

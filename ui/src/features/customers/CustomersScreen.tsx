@@ -15,8 +15,10 @@ const COLUMNS: { key: SortKey | null; label: string }[] = [
   { key: null, label: "customers.locale" },
 ];
 
-export function CustomersScreen({ onImported }: { onImported: (s: WorkspaceStatus) => void }) {
-  const { t } = useTranslation();
+export function CustomersScreen({ workspace, onImported }: { workspace: WorkspaceStatus; onImported: (s: WorkspaceStatus) => void }) {
+  const { t, i18n } = useTranslation();
+  // Set once the first page for the current search has come back.
+  const [loaded, setLoaded] = useState(false);
   const [search, setSearch] = useState("");
   const [sort, setSort] = useState<SortKey>("id");
   const [descending, setDescending] = useState(false);
@@ -41,6 +43,7 @@ export function CustomersScreen({ onImported }: { onImported: (s: WorkspaceStatu
         (page) => {
           setTotal(page.total);
           setPages(new Map([[0, page.rows]]));
+          setLoaded(true);
           setError(null);
           scroller.current?.scrollTo({ top: 0 });
         },
@@ -75,13 +78,14 @@ export function CustomersScreen({ onImported }: { onImported: (s: WorkspaceStatu
     <section className="customers">
       <h1>{t("customers.title")}</h1>
       <div className="toolbar">
-        <input data-testid="customer-search" type="search" placeholder={t("customers.search")} value={search} onChange={(e) => setSearch(e.target.value)} />
-        <span className="muted" data-testid="customer-total">{t("customers.total", { count: total })}</span>
+        <input data-testid="customer-search" type="search" aria-label={t("customers.search")} placeholder={t("customers.search")} value={search} onChange={(e) => setSearch(e.target.value)} />
+        <span className="muted" data-testid="customer-total">{t("customers.total", { count: total, n: total.toLocaleString(i18n.language) })}</span>
         <button data-testid="import-open" onClick={() => setImporting(true)}>{t("customers.import")}</button>
       </div>
       {error && <p className="error" role="alert">{error}</p>}
       {importing && (
         <ImportWizard
+          attributes={workspace.attributes.map((a) => a.name)}
           onClose={() => setImporting(false)}
           onImported={async () => {
             setGeneration((g) => g + 1);
@@ -104,6 +108,11 @@ export function CustomersScreen({ onImported }: { onImported: (s: WorkspaceStatu
               </div>
             ))}
           </div>
+          {loaded && total === 0 && (
+            <p className="empty" role="status" data-testid="customer-empty">
+              {search.trim() ? t("customers.noMatch", { search: search.trim() }) : t("customers.none")}
+            </p>
+          )}
           <div className="body" ref={scroller} data-testid="customer-rows">
             <div style={{ height: rows.getTotalSize(), position: "relative" }}>
               {visible.map((v) => {
@@ -120,8 +129,8 @@ export function CustomersScreen({ onImported }: { onImported: (s: WorkspaceStatu
                   >
                     {c ? (
                       <>
-                        <div className="cell mono">{c.id}</div>
-                        <div className="cell">{c.name}</div>
+                        <div className="cell mono">{c.id.toLocaleString(i18n.language)}</div>
+                        <div className="cell">{c.name ?? <span className="muted">{t("customers.noName")}</span>}</div>
                         <div className="cell">{c.email}</div>
                         <div className="cell">{c.phone}</div>
                         <div className="cell">{c.locale}</div>
@@ -135,7 +144,7 @@ export function CustomersScreen({ onImported }: { onImported: (s: WorkspaceStatu
             </div>
           </div>
         </div>
-        {selected !== null && <ProfilePanel id={selected} onClose={() => setSelected(null)} />}
+        {selected !== null && <ProfilePanel id={selected} generation={generation} onClose={() => setSelected(null)} />}
       </div>
     </section>
   );

@@ -2,9 +2,9 @@ import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { open } from "@tauri-apps/plugin-dialog";
 import { Channel } from "@tauri-apps/api/core";
-import type { FilePreview, ImportKind, ImportSummary, MappingError, Progress, RowError } from "../../lib/bindings";
+import type { ColumnPreview, FilePreview, ImportForecast, ImportKind, ImportSummary, MappingError, Progress, RowError } from "../../lib/bindings";
 import { BackendError, backend, errorText } from "../../lib/backend";
-import { choiceOf, CUSTOM, FIELD_CHOICES, hasKey, NO_CHOICES, settingsFrom, type WizardChoices } from "./mapping";
+import { choiceOf, CUSTOM, existingChoice, FIELD_CHOICES, hasKey, NO_CHOICES, rememberedFields, rememberFields, settingsFrom, type WizardChoices } from "./mapping";
 
 const ENCODINGS = ["utf-8", "gb18030"];
 const DELIMITERS = [",", ";", "tab", "|"];
@@ -14,8 +14,11 @@ const DELIMITERS = [",", ";", "tab", "|"];
  * with the first rows → change any of it → import with a progress bar (cancellable) → the
  * report of rejected rows with their line numbers.
  */
-export function ImportWizard({ onClose, onImported }: { onClose: () => void; onImported: () => void }) {
-  const { t } = useTranslation();
+export function ImportWizard({ attributes, onClose, onImported }: { attributes: string[]; onClose: () => void; onImported: () => void }) {
+  const { t, i18n } = useTranslation();
+  const number = (n: number) => n.toLocaleString(i18n.language);
+  // The mapping restored from the last import of a file with the same header, if any.
+  const [restored, setRestored] = useState(false);
   const [path, setPath] = useState("");
   const [kind, setKind] = useState<ImportKind>("customers");
   const [choices, setChoices] = useState<WizardChoices>(NO_CHOICES);
@@ -32,7 +35,17 @@ export function ImportWizard({ onClose, onImported }: { onClose: () => void; onI
     let current = true;
     const timer = setTimeout(() => {
       backend.importPreview(path, kind, settingsFrom(choices)).then(
-        (p) => current && (setPreview(p), setError(null)),
+        (p) => {
+          if (!current) return;
+          // A file whose header was imported before: map it as the user did then.
+          const remembered = Object.keys(choices.fields).length === 0 && !restored ? rememberedFields(localStorage, kind, p.columns.map((c) => c.name)) : {};
+          if (Object.keys(remembered).length > 0) {
+            setRestored(true);
+            setChoices({ ...choices, fields: remembered });
+          }
+          setPreview(p);
+          setError(null);
+        },
         (e) => current && (setPreview(null), setError(errorText(e))),
       );
     }, 150);
@@ -52,6 +65,7 @@ export function ImportWizard({ onClose, onImported }: { onClose: () => void; onI
   function choosePath(next: string) {
     setSummary(null);
     setProgress(null);
+    setRestored(false);
     setChoices(NO_CHOICES);
     setPath(next);
   }
@@ -70,6 +84,7 @@ export function ImportWizard({ onClose, onImported }: { onClose: () => void; onI
     channel.onmessage = setProgress;
     try {
       setSummary(await backend.customersImport(path, kind, settingsFrom(choices), channel));
+      if (preview) rememberFields(localStorage, kind, preview.columns.map((c) => c.name), choices.fields);
       onImported();
     } catch (e) {
       if (e instanceof BackendError && e.detail.code === "cancelled") setCancelled(true);
@@ -80,6 +95,8 @@ export function ImportWizard({ onClose, onImported }: { onClose: () => void; onI
   // A field in the user's words: "Email", "attribute “city”".
   const fieldLabel = (field: string) =>
     field.startsWith(`${CUSTOM}:`) ? t("import.attributeNamed", { name: field.slice(CUSTOM.length + 1) }) : t(`import.fields.${field.replace(":", "_")}`);
+  const choices_of = (c: ColumnPreview) => choices.fields[c.name] ?? choiceOf(c.field, attributes);
+  const chooseField = (column: string, field: string) => choose({ fields: { ...choices.fields, [column]: field } });
   const problemText = (p: MappingError) => {
     switch (p.kind) {
       case "collision":
@@ -105,7 +122,7 @@ export function ImportWizard({ onClose, onImported }: { onClose: () => void; onI
             <option value="events">{t("import.events")}</option>
           </select>
         </label>
-        <input data-testid="import-path" className="grow mono" value={path} onChange={(e) => choosePath(e.target.value)} placeholder="/path/to/customers.csv" />
+        <input data-testid="import-path" aria-label={t("import.path")} className="grow mono" value={path} onChange={(e) => choosePath(e.target.value)} placeholder={t("import.pathHint")} />
         <button onClick={pick}>{t("import.pick")}</button>
         <button onClick={onClose}>{t("customers.close")}</button>
       </div>
@@ -114,7 +131,7 @@ export function ImportWizard({ onClose, onImported }: { onClose: () => void; onI
         <section data-testid="import-preview" aria-label={t("import.preview")}>
           <div className="toolbar">
             <span className="muted" data-testid="import-detected">
-              {preview.format.toUpperCase()} · {preview.encoding}{preview.delimiter ? ` · ${t("import.delimiter")} “${preview.delimiter === "\t" ? "tab" : preview.delimiter}”` : ""}
+              {preview.format.toUpperCase()} · {preview.encoding}{preview.delimiter ? ` · ${t("import.delimiter")} “${preview.delimiter === "\t" ? t("import.tab") : preview.delimiter}”` : ""}
             </span>
             <label>
               {t("import.encoding")}{" "}
@@ -143,13 +160,19 @@ export function ImportWizard({ onClose, onImported }: { onClose: () => void; onI
                       <select
                         data-testid={`map-${c.name}`}
                         aria-label={t("import.mapTo", { column: c.name })}
-                        value={choices.fields[c.name] ?? choiceOf(c.field)}
-                        onChange={(e) => choose({ fields: { ...choices.fields, [c.name]: e.target.value } })}
+                        value={choices_of(c)}
+                        onChange={(e) => chooseField(c.name, e.target.value)}
                       >
                         {FIELD_CHOICES[kind].map((f) => (
                           <option key={f} value={f}>{t(`import.fields.${f === CUSTOM ? `${CUSTOM}.${kind}` : f.replace(":", "_")}`)}</option>
                         ))}
+                        {kind === "customers" && attributes.length > 0 && (
+                          <optgroup label={t("import.existingAttributes")}>
+                            {attributes.map((a) => <option key={a} value={existingChoice(a)}>{t("import.existingAttribute", { name: a })}</option>)}
+                          </optgroup>
+                        )}
                       </select>
+                      <Suggested column={c} chosen={choices_of(c)} onUse={(field) => chooseField(c.name, field)} />
                     </th>
                   ))}
                 </tr>
@@ -164,6 +187,13 @@ export function ImportWizard({ onClose, onImported }: { onClose: () => void; onI
           <p className="muted">
             {preview.whole_file ? t("import.rowsInFile", { count: preview.rows_read }) : t("import.rowsInStart", { count: preview.rows_read })}
           </p>
+          {restored && Object.keys(choices.fields).length > 0 && (
+            <p className="muted" data-testid="import-restored">
+              {t("import.restored")}{" "}
+              <button className="link" onClick={() => choose({ fields: {} })}>{t("import.restoredReset")}</button>
+            </p>
+          )}
+          {preview.forecast && <Forecast forecast={preview.forecast} fieldLabel={fieldLabel} />}
           {!hasKey(preview.columns) && <p className="error" role="alert">{t("import.noKey")}</p>}
           {preview.problem && <p className="error" role="alert" data-testid="import-problem">{problemText(preview.problem)}</p>}
           <div className="toolbar">
@@ -176,7 +206,7 @@ export function ImportWizard({ onClose, onImported }: { onClose: () => void; onI
       {busy && progress && (
         <div className="progress" role="progressbar" aria-busy="true">
           <div className={progress.stage === "writing" ? "bar half" : "bar"} />
-          <span>{t(progress.stage === "writing" ? "import.writing" : "import.reading", { rows: progress.rows.toLocaleString() })}</span>
+          <span>{t(progress.stage === "writing" ? "import.writing" : "import.reading", { rows: number(progress.rows) })}</span>
         </div>
       )}
       {cancelled && <p className="muted" role="status">{t("import.cancelled")}</p>}
@@ -215,5 +245,61 @@ function RowTable({ rows, testid }: { rows: RowError[]; testid: string }) {
         ))}
       </tbody>
     </table>
+  );
+}
+
+/** Under a column's field: that it is an existing attribute and why it was matched, or an
+ * existing attribute its values look like, offered with one click. */
+function Suggested({ column, chosen, onUse }: { column: ColumnPreview; chosen: string; onUse: (field: string) => void }) {
+  const { t } = useTranslation();
+  const s = column.suggestion;
+  if (!s) return null;
+  const name = s.field.slice(CUSTOM.length + 1);
+  if (chosen === s.field) return <div className="hint ok" data-testid={`existing-${column.name}`}>{t(`import.matched.${s.reason}`, { name })}</div>;
+  return (
+    <div className="hint">
+      <button className="link" data-testid={`suggest-${column.name}`} onClick={() => onUse(s.field)}>{t("import.useExisting", { name })}</button>
+    </div>
+  );
+}
+
+/** What importing the previewed rows would do: new and updated customers, the rows that would
+ * be rejected, and the existing values that would change. */
+function Forecast({ forecast, fieldLabel }: { forecast: ImportForecast; fieldLabel: (field: string) => string }) {
+  const { t, i18n } = useTranslation();
+  const number = (n: number) => n.toLocaleString(i18n.language);
+  return (
+    <section data-testid="import-forecast" aria-label={t("import.forecast")}>
+      <h3>{t("import.forecast")}</h3>
+      <p>
+        {t("import.forecastCounts", { added: number(forecast.new_customers), updated: number(forecast.updated_customers), unchanged: number(forecast.unchanged), rejected: number(forecast.rejected.length) })}
+      </p>
+      {forecast.rejected.length > 0 && (
+        <>
+          <h4>{t("import.willReject")}</h4>
+          <RowTable rows={forecast.rejected.slice(0, 20)} testid="forecast-rejected" />
+        </>
+      )}
+      {forecast.changes.length > 0 && (
+        <>
+          <h4>{t("import.willChange", { count: forecast.changed_total })}</h4>
+          <table className="rejections" data-testid="forecast-changes">
+            <thead><tr><th>{t("import.line")}</th><th>{t("customers.name")}</th><th>{t("import.field")}</th><th>{t("import.now")}</th><th>{t("import.after")}</th></tr></thead>
+            <tbody>
+              {forecast.changes.flatMap((c) => c.values.map((v, i) => (
+                <tr key={`${c.line}:${v.field}`} data-testid="forecast-change">
+                  <td className="mono">{i === 0 ? c.line : ""}</td>
+                  <td>{i === 0 ? c.name ?? t("customers.unnamed", { id: c.customer }) : ""}</td>
+                  <td>{fieldLabel(v.field)}</td>
+                  <td className="before">{v.before}</td>
+                  <td className="after">{v.after}</td>
+                </tr>
+              )))}
+            </tbody>
+          </table>
+          {forecast.changed_total > forecast.changes.length && <p className="muted">{t("import.moreChanges", { count: forecast.changed_total - forecast.changes.length })}</p>}
+        </>
+      )}
+    </section>
   );
 }

@@ -1,70 +1,155 @@
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
-import type { CustomerView } from "../../lib/bindings";
+import type { CustomerProfile, EventView } from "../../lib/bindings";
 import { backend, errorText } from "../../lib/backend";
+import { attributeLabel, eventLabel, formatDate, formatMoney, formatValue, identityLabel } from "./profileText";
 
-/** The 360° view of one customer: identities, attributes, tags, consent and events. */
-export function ProfilePanel({ id, onClose }: { id: number; onClose: () => void }) {
+/** The 360° view of one customer: orders, scores explained, segments, identities, merged
+ * records, attributes, tags, consent and the event timeline. Reloads after an import
+ * (`generation` changes), so what it shows is what the workspace holds. */
+export function ProfilePanel({ id, generation, onClose }: { id: number; generation: number; onClose: () => void }) {
   const { t, i18n } = useTranslation();
-  const number = (n: number | null, digits = 0) => (n ?? 0).toLocaleString(i18n.language, { maximumFractionDigits: digits });
-  const [customer, setCustomer] = useState<CustomerView | null>(null);
+  const language = i18n.language;
+  const number = (n: number | null | undefined, digits = 0) => (n ?? 0).toLocaleString(language, { maximumFractionDigits: digits });
+  const [customer, setCustomer] = useState<CustomerProfile | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    setCustomer(null);
-    backend.customerGet(id).then(setCustomer, (e) => setError(errorText(e)));
-  }, [id]);
+    let current = true;
+    setError(null);
+    backend.customerGet(id).then((c) => current && setCustomer(c), (e) => current && setError(errorText(e)));
+    return () => {
+      current = false;
+    };
+  }, [id, generation]);
+  const shown = customer?.id === id ? customer : null;
+  const scores = shown?.scores;
+  const emailRevoked = shown?.consent.email === false;
   return (
-    <aside className="profile" data-testid="profile">
+    <aside className="profile" data-testid="profile" aria-label={t("customers.profile")}>
       <header>
-        <h2>{customer ? customer.name || customer.email : `#${id}`}</h2>
+        <h2 data-testid="profile-name">{shown ? shown.name || shown.email || t("customers.unnamed", { id }) : "…"}</h2>
         <button onClick={onClose}>{t("customers.close")}</button>
       </header>
-      {error && <p className="error">{error}</p>}
-      {customer && (
+      {error && <p className="error" role="alert">{error}</p>}
+      {shown && (
         <>
-          {customer.scores && (
+          {(emailRevoked || !shown.email) && (
+            <p className="warn" data-testid="profile-unreachable">{emailRevoked ? t("customers.optedOut") : t("customers.noEmail")}</p>
+          )}
+          <h3>{t("customers.orders")}</h3>
+          <dl className="attributes" data-testid="profile-orders">
+            <div><dt>{t("customers.orderCount")}</dt><dd>{t("customers.ordersCount", { count: shown.orders.count, n: number(shown.orders.count) })}</dd></div>
+            {shown.orders.spend.map((s) => (
+              <div key={s.currency ?? ""}><dt>{t("customers.spend")}</dt><dd>{formatMoney(s.total ?? 0, s.currency, language)}</dd></div>
+            ))}
+            {shown.orders.last_order && <div><dt>{t("customers.lastOrder")}</dt><dd>{formatDate(shown.orders.last_order, language)}</dd></div>}
+          </dl>
+          {scores && (
             <>
               <h3>{t("customers.scores")}</h3>
               <dl className="attributes" data-testid="profile-scores">
-                <div><dt>{t("customers.rfm")}</dt><dd>{t(`rfmGroups.${customer.scores.rfm_group}`)} (R{customer.scores.r} F{customer.scores.f} M{customer.scores.m})</dd></div>
-                <div><dt>{t("customers.value")}</dt><dd>{number(customer.scores.value, 2)} · {t(`segments.band.${customer.scores.value_band}`)}</dd></div>
-                {customer.scores.attrition !== null && customer.scores.attrition_band && (
-                  <div><dt>{t("customers.attrition")}</dt><dd>{number(customer.scores.attrition * 100)}% · {t(`segments.band.${customer.scores.attrition_band}`)}</dd></div>
+                <div>
+                  <dt>{t("customers.rfm")}</dt>
+                  <dd>
+                    {t(`rfmGroups.${scores.rfm_group}`)}
+                    <div className="muted">{t("customers.rfmExplain", { r: scores.r, f: scores.f, m: scores.m, days: number(scores.recency_days), orders: number(scores.frequency) })}</div>
+                  </dd>
+                </div>
+                <div>
+                  <dt>{t("customers.value")}</dt>
+                  <dd>{number(scores.value, 2)} · {t(`segments.band.${scores.value_band}`)}</dd>
+                </div>
+                {scores.attrition !== null && scores.attrition_band && (
+                  <div>
+                    <dt>{t("customers.attrition")}</dt>
+                    <dd>
+                      {number(scores.attrition * 100)}% · {t(`segments.band.${scores.attrition_band}`)}
+                      <div className="muted">{t("customers.attritionExplain", { orders: number(scores.frequency), days: number(scores.recency_days) })}</div>
+                    </dd>
+                  </div>
                 )}
-                {customer.scores.potential !== null && customer.scores.potential_band && (
-                  <div><dt>{t("customers.potential")}</dt><dd>{number(customer.scores.potential, 2)} · {t(`segments.band.${customer.scores.potential_band}`)}</dd></div>
+                {scores.potential !== null && scores.potential_band && (
+                  <div>
+                    <dt>{t("customers.potential")}</dt>
+                    <dd>
+                      {number(scores.potential, 2)} · {t(`segments.band.${scores.potential_band}`)}
+                      {scores.expected_purchases !== null && (
+                        <div className="muted">{t("customers.potentialExplain", { purchases: number(scores.expected_purchases, 1), value: number(scores.expected_value, 2) })}</div>
+                      )}
+                    </dd>
+                  </div>
                 )}
-                <div><dt>{t("customers.lastPurchase")}</dt><dd>{t("customers.daysAgo", { count: customer.scores.recency_days })}</dd></div>
               </dl>
             </>
           )}
+          <h3>{t("customers.segments")}</h3>
+          {shown.segments.length > 0 ? (
+            <ul className="chips" data-testid="profile-segments">{shown.segments.map((s) => <li key={s}>{s}</li>)}</ul>
+          ) : (
+            <p className="muted">{t("customers.noSegments")}</p>
+          )}
           <h3>{t("customers.keys")}</h3>
-          <ul className="chips">{customer.keys.map((k) => <li key={k}>{k}</li>)}</ul>
+          <ul className="chips" data-testid="profile-keys">{shown.keys.map((k) => <li key={k}>{identityLabel(k, t)}</li>)}</ul>
+          {shown.merged_from.length > 0 && (
+            <>
+              <h3>{t("customers.merged")}</h3>
+              <ul className="plain" data-testid="profile-merged">
+                {shown.merged_from.map((m) => (
+                  <li key={m.customer_id}>
+                    {t("customers.mergedFrom", { id: m.customer_id, key: identityLabel(m.matched_on, t), date: formatDate(m.merged_at, language) })}
+                    {m.import_file && <span className="muted"> · {t("customers.mergedImport", { file: m.import_file.split(/[\\/]/).pop() })}</span>}
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
           <h3>{t("customers.tags")}</h3>
-          <ul className="chips">{customer.tags.map((tag) => <li key={tag}>{tag}</li>)}</ul>
+          {shown.tags.length > 0 ? <ul className="chips">{shown.tags.map((tag) => <li key={tag}>{tag}</li>)}</ul> : <p className="muted">{t("customers.noTags")}</p>}
           <h3>{t("customers.consent")}</h3>
-          <ul className="chips">
-            {Object.entries(customer.consent).map(([channel, granted]) => (
-              <li key={channel} className={granted ? "ok" : "warn"}>{channel}: {granted ? t("customers.granted") : t("customers.revoked")}</li>
+          <ul className="chips" data-testid="profile-consent">
+            {Object.entries(shown.consent).map(([channel, granted]) => (
+              <li key={channel} className={granted ? "ok" : "warn"}>
+                {t(`segments.channel.${channel}`, { defaultValue: channel })} · {granted ? t("customers.granted") : t("customers.revoked")}
+              </li>
             ))}
           </ul>
           <h3>{t("customers.attributes")}</h3>
-          <dl className="attributes">
-            {Object.entries(customer.attributes).map(([name, value]) => (
-              <div key={name}><dt>{name}</dt><dd>{typeof value === "string" ? value : JSON.stringify(value)}</dd></div>
+          <dl className="attributes" data-testid="profile-attributes">
+            {Object.entries(shown.attributes).map(([name, value]) => (
+              <div key={name}><dt title={name}>{attributeLabel(name, t)}</dt><dd>{formatValue(value, language)}</dd></div>
             ))}
           </dl>
-          <h3>{t("customers.events")} ({customer.events.length})</h3>
-          <ol className="timeline">
-            {customer.events.slice(0, 100).map((e, i) => (
-              <li key={i}>
-                <time>{e.occurred_at.slice(0, 10)}</time> <b>{e.type}</b> {e.value ?? ""}{" "}
-                <span className="muted">{Object.entries((e.properties ?? {}) as Record<string, unknown>).map(([k, v]) => `${k}: ${String(v)}`).join(", ")}</span>
-              </li>
-            ))}
+          <h3>{t("customers.events")} ({number(shown.events.length)})</h3>
+          <ol className="timeline" data-testid="profile-events">
+            {shown.events.slice(0, 100).map((e, i) => <EventItem key={i} event={e} currency={shown.orders.spend.length === 1 ? shown.orders.spend[0].currency : null} />)}
           </ol>
+          {shown.events.length > 100 && <p className="muted">{t("customers.moreEvents", { count: shown.events.length - 100 })}</p>}
         </>
       )}
     </aside>
+  );
+}
+
+/** One event as a line of the timeline: when, what, the amount, the product (with its image). */
+function EventItem({ event, currency }: { event: EventView; currency: string | null }) {
+  const { t, i18n } = useTranslation();
+  const properties = (event.properties ?? {}) as Record<string, unknown>;
+  const { product, category, image, url: _url, currency: own, ...rest } = properties;
+  const amount = event.value === null ? null : formatMoney(event.value, typeof own === "string" ? own : currency, i18n.language);
+  const [imageFailed, setImageFailed] = useState(false);
+  return (
+    <li>
+      <time dateTime={event.occurred_at}>{formatDate(event.occurred_at, i18n.language)}</time>{" "}
+      <b>{eventLabel(event.type, t)}</b>
+      {amount && <> · {amount}</>}
+      {typeof product === "string" && <> · {product}</>}
+      {typeof category === "string" && <span className="muted"> ({category})</span>}
+      {typeof image === "string" && image.startsWith("data:") && !imageFailed && (
+        <img className="thumb" src={image} alt={typeof product === "string" ? product : ""} onError={() => setImageFailed(true)} />
+      )}
+      {Object.keys(rest).length > 0 && (
+        <span className="muted"> · {Object.entries(rest).map(([k, v]) => `${attributeLabel(k, t)}: ${formatValue(v, i18n.language)}`).join(", ")}</span>
+      )}
+    </li>
   );
 }

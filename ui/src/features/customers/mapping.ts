@@ -15,10 +15,15 @@ export const FIELD_CHOICES: Record<ImportKind, string[]> = {
   events: [...KEYS, "timestamp", "type", "value", CUSTOM, "ignore"],
 };
 
-/** The choice a mapped field shows as: every `attribute:NAME` is the custom choice. */
-export function choiceOf(field: string): string {
-  return field.startsWith(`${CUSTOM}:`) ? CUSTOM : field;
+/** The choice a mapped field shows as: an existing attribute as itself, any other
+ * `attribute:NAME` as the custom choice (a new attribute named after the column). */
+export function choiceOf(field: string, existing: string[] = []): string {
+  if (!field.startsWith(`${CUSTOM}:`)) return field;
+  return existing.includes(field.slice(CUSTOM.length + 1)) ? field : CUSTOM;
 }
+
+/** The choice for an existing attribute. */
+export const existingChoice = (name: string) => `${CUSTOM}:${name}`;
 
 export type Detected = "auto" | string;
 
@@ -38,6 +43,29 @@ export function settingsFrom(choices: WizardChoices): ImportSettings {
     mapping: Object.entries(choices.fields).map(([column, field]) =>
       [column, field === CUSTOM ? `${CUSTOM}:${column}` : field] as [string, string]),
   };
+}
+
+/** Where a file's mapping is remembered: by what it holds and its header, so the next export
+ * of the same report maps the same way. */
+function mappingKey(kind: ImportKind, columns: string[]): string {
+  return `tessera.importMapping.${kind}.${JSON.stringify(columns)}`;
+}
+
+type Store = Pick<Storage, "getItem" | "setItem">;
+
+/** The columns the user mapped by hand the last time a file with this header was imported. */
+export function rememberedFields(storage: Store, kind: ImportKind, columns: string[]): Record<string, string> {
+  try {
+    const saved = JSON.parse(storage.getItem(mappingKey(kind, columns)) ?? "{}");
+    if (typeof saved !== "object" || saved === null || Array.isArray(saved)) return {};
+    return Object.fromEntries(Object.entries(saved).filter(([c, f]) => columns.includes(c) && typeof f === "string")) as Record<string, string>;
+  } catch {
+    return {};
+  }
+}
+
+export function rememberFields(storage: Store, kind: ImportKind, columns: string[], fields: Record<string, string>) {
+  storage.setItem(mappingKey(kind, columns), JSON.stringify(fields));
 }
 
 /** Whether the mapping can identify who each row is about (the engine refuses it otherwise). */

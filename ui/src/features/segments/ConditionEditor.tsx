@@ -1,3 +1,4 @@
+import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import type { AttributeInfo, Condition } from "../../lib/bindings";
 import { BANDS, defaultOp, RFM_GROUPS, splitList } from "./ruleModel";
@@ -8,6 +9,7 @@ type Loose = Record<string, any>; // eslint-disable-line @typescript-eslint/no-e
 
 const COMPARES = ["gte", "gt", "eq", "ne", "lte", "lt"] as const;
 const COMPARE_SIGNS: Record<string, string> = { gte: "≥", gt: ">", eq: "=", ne: "≠", lte: "≤", lt: "<" };
+const CHANNELS = ["email", "sms", "push"];
 const TEXT_OPS = ["equals", "not_equals", "contains", "starts_with", "in", "is_set", "not_set"];
 const SCORES = ["r", "f", "m", "recency_days", "frequency", "monetary", "p_alive", "expected_purchases", "expected_value", "value", "attrition", "potential"];
 
@@ -17,10 +19,10 @@ export function ConditionEditor({ condition, fields, savedSegments, onChange }: 
   const set = (patch: Loose) => onChange({ ...c, ...patch } as Condition);
   const compare = (
     <>
-      <select aria-label="compare" value={c.compare} onChange={(e) => set({ compare: e.target.value })}>
+      <select aria-label={t("segments.editor.aria.compare")} value={c.compare} onChange={(e) => set({ compare: e.target.value })}>
         {COMPARES.map((x) => <option key={x} value={x}>{COMPARE_SIGNS[x]}</option>)}
       </select>
-      <input aria-label="value" type="number" value={c.value} onChange={(e) => set({ value: Number(e.target.value) })} />
+      <input aria-label={t("segments.editor.aria.value")} type="number" value={c.value ?? ""} onChange={(e) => set({ value: Number(e.target.value) })} />
     </>
   );
   switch (c.type) {
@@ -30,7 +32,7 @@ export function ConditionEditor({ condition, fields, savedSegments, onChange }: 
       return (
         <span className="editor">
           <span className="kind">{t("segments.type.field")}</span>
-          <select aria-label="field" value={c.field} onChange={(e) => {
+          <select aria-label={t("segments.editor.aria.field")} value={c.field} onChange={(e) => {
             const next = fields.find((f) => f.name === e.target.value);
             onChange({ type: "field", field: e.target.value, ...defaultOp(next?.type ?? "text") } as Condition);
           }}>
@@ -38,34 +40,38 @@ export function ConditionEditor({ condition, fields, savedSegments, onChange }: 
           </select>
           {type === "number" && (
             <>
-              <select aria-label="operator" value={c.op} onChange={(e) => set(e.target.value === "between" ? { op: "between", min: 0, max: 100 } : { op: "compare", compare: "gte", value: 0 })}>
-                <option value="compare">compare</option>
-                <option value="between">between</option>
+              <select aria-label={t("segments.editor.aria.operator")} value={c.op} onChange={(e) => set(e.target.value === "between" ? { op: "between", min: 0, max: 100, compare: undefined, value: undefined } : { op: "compare", compare: "gte", value: 0, min: undefined, max: undefined })}>
+                {["compare", "between"].map((op) => <option key={op} value={op}>{t(`segments.editor.numberOp.${op}`)}</option>)}
               </select>
               {c.op === "between" ? (
                 <>
-                  <input aria-label="min" type="number" value={c.min} onChange={(e) => set({ min: Number(e.target.value) })} />
-                  <input aria-label="max" type="number" value={c.max} onChange={(e) => set({ max: Number(e.target.value) })} />
+                  <label>
+                    {t("segments.editor.min")}{" "}
+                    <input aria-label={t("segments.editor.aria.min")} type="number" value={c.min ?? ""} onChange={(e) => set({ min: Number(e.target.value) })} />
+                  </label>
+                  <label>
+                    {t("segments.editor.max")}{" "}
+                    <input aria-label={t("segments.editor.aria.max")} type="number" value={c.max ?? ""} onChange={(e) => set({ max: Number(e.target.value) })} />
+                  </label>
                 </>
               ) : compare}
             </>
           )}
           {type === "bool" && (
-            <select aria-label="operator" value={c.op} onChange={(e) => set({ op: e.target.value })}>
-              <option value="is_true">yes</option>
-              <option value="is_false">no</option>
+            <select aria-label={t("segments.editor.aria.operator")} value={c.op} onChange={(e) => set({ op: e.target.value })}>
+              {["is_true", "is_false"].map((op) => <option key={op} value={op}>{t(`segments.editor.bool.${op}`)}</option>)}
             </select>
           )}
           {type === "date" && <DateOpEditor c={c} set={(patch) => set({ op: "date", ...patch })} />}
           {(type === "text" || type === "json") && (
             <>
-              <select aria-label="operator" value={c.op} onChange={(e) => set(e.target.value === "in" ? { op: "in", values: [] } : { op: e.target.value, value: c.value ?? "" })}>
-                {TEXT_OPS.map((op) => <option key={op} value={op}>{op.replaceAll("_", " ")}</option>)}
+              <select aria-label={t("segments.editor.aria.operator")} value={c.op} onChange={(e) => set(e.target.value === "in" ? { op: "in", values: [], value: undefined } : e.target.value === "is_set" || e.target.value === "not_set" ? { op: e.target.value, value: undefined, values: undefined } : { op: e.target.value, value: c.value ?? "", values: undefined })}>
+                {TEXT_OPS.map((op) => <option key={op} value={op}>{t(`segments.editor.textOp.${op}`)}</option>)}
               </select>
               {c.op === "in" ? (
-                <input aria-label="values" value={(c.values ?? []).join(", ")} onChange={(e) => set({ values: splitList(e.target.value) })} />
+                <ListInput aria-label={t("segments.editor.aria.values")} values={c.values ?? []} onChange={(values) => set({ values })} />
               ) : c.op !== "is_set" && c.op !== "not_set" ? (
-                <input aria-label="value" data-testid="field-value" value={c.value ?? ""} onChange={(e) => set({ value: e.target.value })} />
+                <input aria-label={t("segments.editor.aria.value")} data-testid="field-value" value={c.value ?? ""} onChange={(e) => set({ value: e.target.value })} />
               ) : null}
             </>
           )}
@@ -76,20 +82,21 @@ export function ConditionEditor({ condition, fields, savedSegments, onChange }: 
       return (
         <span className="editor">
           <span className="kind">{t("segments.type.tags")}</span>
-          <select aria-label="operator" value={c.op} onChange={(e) => set({ op: e.target.value })}>
+          <select aria-label={t("segments.editor.aria.operator")} value={c.op} onChange={(e) => set({ op: e.target.value })}>
             {["has_any", "has_all", "has_none"].map((op) => <option key={op} value={op}>{t(`describe.tags.${op}`, { tags: "…" })}</option>)}
           </select>
-          <input aria-label="tags" data-testid="tags-value" defaultValue={c.tags.join(", ")} onChange={(e) => set({ tags: splitList(e.target.value) })} />
+          <ListInput aria-label={t("segments.editor.aria.tags")} data-testid="tags-value" values={c.tags} onChange={(tags) => set({ tags })} />
         </span>
       );
     case "consent":
       return (
         <span className="editor">
           <span className="kind">{t("segments.type.consent")}</span>
-          <select aria-label="channel" value={c.channel} onChange={(e) => set({ channel: e.target.value })}>
-            {["email", "sms", "push"].map((x) => <option key={x}>{x}</option>)}
+          <select aria-label={t("segments.editor.aria.channel")} value={c.channel} onChange={(e) => set({ channel: e.target.value })}>
+            {!CHANNELS.includes(c.channel) && <option value={c.channel}>{c.channel}</option>}
+            {CHANNELS.map((x) => <option key={x} value={x}>{t(`segments.channel.${x}`)}</option>)}
           </select>
-          <select aria-label="status" value={c.status} onChange={(e) => set({ status: e.target.value })}>
+          <select aria-label={t("segments.editor.aria.status")} value={c.status} onChange={(e) => set({ status: e.target.value })}>
             {["granted", "revoked", "unknown"].map((x) => <option key={x} value={x}>{t(`describe.consentStatus.${x}`)}</option>)}
           </select>
         </span>
@@ -99,16 +106,24 @@ export function ConditionEditor({ condition, fields, savedSegments, onChange }: 
       return (
         <span className="editor">
           <span className="kind">{t("segments.type.event")}</span>
-          <select aria-label="measure" value={c.measure} onChange={(e) => set({ measure: e.target.value })}>
-            {["count", "sum", "average"].map((x) => <option key={x}>{x}</option>)}
+          <select aria-label={t("segments.editor.aria.measure")} value={c.measure ?? "count"} onChange={(e) => set({ measure: e.target.value })}>
+            {["count", "sum", "average"].map((x) => <option key={x} value={x}>{t(`segments.editor.measure.${x}`)}</option>)}
           </select>
-          <input aria-label="event type" value={c.event_type} onChange={(e) => set({ event_type: e.target.value })} />
-          <input aria-label="property" placeholder="category" value={c.property?.name ?? ""} onChange={(e) => set({ property: e.target.value ? { name: e.target.value, equals: c.property?.equals ?? "" } : undefined })} />
-          {c.property && <input aria-label="property value" value={c.property.equals} onChange={(e) => set({ property: { ...c.property, equals: e.target.value } })} />}
+          <EventTypeInput value={c.event_type} onChange={(event_type) => set({ event_type })} />
           <label>
-            <input type="checkbox" checked={days !== null} onChange={(e) => set({ window: e.target.checked ? { last_days: 90 } : "ever" })} /> last
+            {t("segments.editor.where")}{" "}
+            <input aria-label={t("segments.editor.aria.property")} placeholder={t("segments.editor.propertyPlaceholder")} value={c.property?.name ?? ""} onChange={(e) => set({ property: e.target.value ? { name: e.target.value, equals: c.property?.equals ?? "" } : undefined })} />
           </label>
-          {days !== null && <input aria-label="days" type="number" min={0} value={days} onChange={(e) => set({ window: { last_days: Math.max(0, Number(e.target.value)) } })} />}
+          {c.property && (
+            <label>
+              {t("segments.editor.propertyIs")}{" "}
+              <input aria-label={t("segments.editor.aria.propertyValue")} placeholder={t("segments.editor.propertyValuePlaceholder")} value={c.property.equals} onChange={(e) => set({ property: { ...c.property, equals: e.target.value } })} />
+            </label>
+          )}
+          <label>
+            <input type="checkbox" aria-label={t("segments.editor.aria.window")} checked={days !== null} onChange={(e) => set({ window: e.target.checked ? { last_days: 90 } : "ever" })} /> {t("segments.editor.inLast")}
+          </label>
+          {days !== null && <DaysInput days={days} onChange={(last_days) => set({ window: { last_days } })} />}
           {compare}
         </span>
       );
@@ -117,7 +132,7 @@ export function ConditionEditor({ condition, fields, savedSegments, onChange }: 
       return (
         <span className="editor">
           <span className="kind">{t("segments.type.score")}</span>
-          <select aria-label="score" value={c.score} onChange={(e) => set({ score: e.target.value })}>
+          <select aria-label={t("segments.editor.aria.score")} value={c.score} onChange={(e) => set({ score: e.target.value })}>
             {SCORES.map((s) => <option key={s} value={s}>{t(`describe.scores.${s}`)}</option>)}
           </select>
           {compare}
@@ -139,10 +154,10 @@ export function ConditionEditor({ condition, fields, savedSegments, onChange }: 
       return (
         <span className="editor">
           <span className="kind">{t("segments.type.occurrence")}</span>
-          <select aria-label="first or last" value={c.which} onChange={(e) => set({ which: e.target.value })}>
+          <select aria-label={t("segments.editor.aria.which")} value={c.which} onChange={(e) => set({ which: e.target.value })}>
             {["first", "last"].map((w) => <option key={w} value={w}>{t(`describe.${w}`)}</option>)}
           </select>
-          <input aria-label="event type" value={c.event_type} onChange={(e) => set({ event_type: e.target.value })} />
+          <EventTypeInput value={c.event_type} onChange={(event_type) => set({ event_type })} />
           <DateOpEditor c={c} set={set} />
         </span>
       );
@@ -150,7 +165,7 @@ export function ConditionEditor({ condition, fields, savedSegments, onChange }: 
       return (
         <span className="editor">
           <span className="kind">{t("segments.type.band")}</span>
-          <select aria-label="band score" value={c.score} onChange={(e) => set({ score: e.target.value })}>
+          <select aria-label={t("segments.editor.aria.bandScore")} value={c.score} onChange={(e) => set({ score: e.target.value })}>
             {["value", "attrition", "potential"].map((s) => <option key={s} value={s}>{t(`segments.bandScore.${s}`)}</option>)}
           </select>
           {BANDS.map((b) => (
@@ -165,8 +180,8 @@ export function ConditionEditor({ condition, fields, savedSegments, onChange }: 
       return (
         <span className="editor">
           <span className="kind">{t("segments.type.segment")}</span>
-          <select aria-label="saved segment" data-testid="segment-ref" value={c.name} onChange={(e) => set({ name: e.target.value })}>
-            {!savedSegments.includes(c.name) && <option value={c.name}>{c.name}</option>}
+          <select aria-label={t("segments.editor.aria.savedSegment")} data-testid="segment-ref" value={c.name} onChange={(e) => set({ name: e.target.value })}>
+            {!savedSegments.includes(c.name) && <option value={c.name}>{c.name || "—"}</option>}
             {savedSegments.map((name) => <option key={name} value={name}>{name}</option>)}
           </select>
         </span>
@@ -184,17 +199,60 @@ function DateOpEditor({ c, set }: { c: Loose; set: (patch: Loose) => void }) {
   const onDate = c.date === "before" || c.date === "after";
   return (
     <>
-      <select aria-label="date test" value={c.date} onChange={(e) => {
+      <select aria-label={t("segments.editor.aria.dateTest")} value={c.date} onChange={(e) => {
         const date = e.target.value;
         set(date === "before" || date === "after"
           ? { date, value: c.value ?? new Date().toISOString().slice(0, 10), days: undefined }
           : { date, days: c.days ?? 30, value: undefined });
       }}>
-        {DATE_OPS.map((d) => <option key={d} value={d}>{t(`describe.date.${d}`, { days: "N", value: "…" })}</option>)}
+        {DATE_OPS.map((d) => <option key={d} value={d}>{t(`segments.editor.dateOp.${d}`)}</option>)}
       </select>
       {onDate
-        ? <input aria-label="date" type="date" value={c.value ?? ""} onChange={(e) => set({ value: e.target.value })} />
-        : <input aria-label="days" type="number" min={0} value={c.days ?? 30} onChange={(e) => set({ days: Math.max(0, Number(e.target.value)) })} />}
+        ? <input aria-label={t("segments.editor.aria.date")} type="date" value={c.value ?? ""} onChange={(e) => set({ value: e.target.value })} />
+        : <DaysInput days={c.days ?? 30} onChange={(days) => set({ days })} />}
     </>
+  );
+}
+
+/** A number of days, with its unit shown after it ("in the last [90] days"). */
+function DaysInput({ days, onChange }: { days: number; onChange: (days: number) => void }) {
+  const { t } = useTranslation();
+  return (
+    <label>
+      <input aria-label={t("segments.editor.aria.days")} type="number" min={0} value={days} onChange={(e) => onChange(Math.max(0, Number(e.target.value)))} />{" "}
+      {t("segments.editor.daysUnit", { count: days })}
+    </label>
+  );
+}
+
+/** The event type an event condition is about, labelled as such. */
+function EventTypeInput({ value, onChange }: { value: string; onChange: (value: string) => void }) {
+  const { t } = useTranslation();
+  return (
+    <label>
+      {t("segments.editor.eventType")}{" "}
+      <input aria-label={t("segments.editor.aria.eventType")} value={value} onChange={(e) => onChange(e.target.value)} />
+    </label>
+  );
+}
+
+/**
+ * A list typed as text ("vip, new"): keeps what the user typed (a trailing comma, spaces) while it
+ * means the same list, and shows the list afresh when it changes from outside (a segment opened).
+ */
+function ListInput({ values, onChange, ...props }: { values: string[]; onChange: (values: string[]) => void; "aria-label": string; "data-testid"?: string }) {
+  const { t } = useTranslation();
+  const [text, setText] = useState(values.join(", "));
+  const shown = splitList(text).join("\u0000") === values.join("\u0000") ? text : values.join(", ");
+  return (
+    <input
+      {...props}
+      placeholder={t("segments.editor.listPlaceholder")}
+      value={shown}
+      onChange={(e) => {
+        setText(e.target.value);
+        onChange(splitList(e.target.value));
+      }}
+    />
   );
 }

@@ -1,23 +1,43 @@
-import { useEffect, useState } from "react";
+import { useCallback, useEffect, useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
 import type { TFunction } from "i18next";
 import { save as saveDialog } from "@tauri-apps/plugin-dialog";
 import type { AttributeInfo, Condition, Group, Rule, SavedSegment, SegmentCount, WorkspaceStatus } from "../../lib/bindings";
 import { backend, errorText } from "../../lib/backend";
-import { addCondition, BUILTIN_FIELDS, CONDITION_TYPES, newCondition, setCondition, type Path } from "./ruleModel";
+import { addCondition, BUILTIN_FIELDS, CONDITION_TYPES, finishedRule, newCondition, setCondition, unfinished, unfinishedCount, type Path } from "./ruleModel";
 import { ConditionEditor } from "./ConditionEditor";
 import { describe } from "./describe";
+import { count as formatCount, share } from "./format";
+import { SegmentMembers } from "./SegmentMembers";
 
-/** The rule builder with the exact count and per-condition funnel, recounted on every edit. */
-export function SegmentsScreen({ workspace, rule, onChange: setRule }: { workspace: WorkspaceStatus; rule: Rule; onChange: (r: Rule) => void }) {
-  const { t } = useTranslation();
+type ScreenProps = {
+  workspace: WorkspaceStatus;
+  rule: Rule;
+  onChange: (r: Rule) => void;
+  /** The saved segment's name: kept by the app, so it is still there on coming back. */
+  name: string;
+  onNameChange: (name: string) => void;
+};
+
+/**
+ * The rule builder with the exact count and per-condition funnel, recounted on every edit.
+ * Conditions still being written are left out of the count (and said to be).
+ */
+export function SegmentsScreen({ workspace, rule, onChange: setRule, name, onNameChange: setName }: ScreenProps) {
+  const { t, i18n } = useTranslation();
+  const n = (x: number) => formatCount(x, i18n.language);
+  // The rule as counted, exported and listed: without its unfinished conditions.
+  const finished = useMemo(() => finishedRule(rule), [rule]);
+  const counted = JSON.stringify(finished);
+  const notCounted = unfinishedCount(rule);
   // The count with the rule it was made for: the funnel describes that rule's conditions.
   const [count, setCount] = useState<(SegmentCount & { rule: Rule }) | null>(null);
   const [error, setError] = useState<string | null>(null);
   const fields = [...BUILTIN_FIELDS, ...workspace.attributes];
   const [saved, setSaved] = useState<SavedSegment[]>([]);
-  const [name, setName] = useState("");
-  const [notice, setNotice] = useState<string | null>(null);
+  // A notice holds for the rule and name it was about: an edit after saving takes it away.
+  const [notice, setNotice] = useState<{ text: string; rule: Rule; name: string } | null>(null);
+  const shownNotice = notice && notice.rule === rule && notice.name === name ? notice.text : null;
   const [columns, setColumns] = useState("id, email, first_name, last_name, phone, tags");
   useEffect(() => {
     backend.segmentsList().then(setSaved, (e) => setError(errorText(e)));
@@ -28,7 +48,7 @@ export function SegmentsScreen({ workspace, rule, onChange: setRule }: { workspa
       await backend.segmentSave(as, rule);
       setName(as);
       setSaved(await backend.segmentsList());
-      setNotice(t("segments.saved", { name: as }));
+      setNotice({ text: t("segments.saved", { name: as }), rule, name: as });
     } catch (e) {
       setError(errorText(e));
     }
@@ -40,8 +60,8 @@ export function SegmentsScreen({ workspace, rule, onChange: setRule }: { workspa
     if (typeof path !== "string") return;
     try {
       const list = columns.split(",").map((c) => c.trim()).filter(Boolean);
-      const written = await backend.segmentExport(rule, list, path);
-      setNotice(t("segments.exported", { count: written, path }));
+      const written = await backend.segmentExport(finished, list, path);
+      setNotice({ text: t("segments.exported", { count: written, path }), rule, name });
     } catch (e) {
       setError(errorText(e));
     }
@@ -60,8 +80,8 @@ export function SegmentsScreen({ workspace, rule, onChange: setRule }: { workspa
   useEffect(() => {
     let current = true;
     const timer = setTimeout(() => {
-      backend.segmentCount(rule).then(
-        (c) => current && (setCount({ ...c, rule }), setError(null)),
+      backend.segmentCount(finished).then(
+        (c) => current && (setCount({ ...c, rule: finished }), setError(null)),
         (e) => current && setError(errorText(e)),
       );
     }, 80);
@@ -69,7 +89,14 @@ export function SegmentsScreen({ workspace, rule, onChange: setRule }: { workspa
       current = false;
       clearTimeout(timer);
     };
-  }, [rule]);
+    // Recounted when the counted rule changes, not on edits to unfinished conditions.
+  }, [counted]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  // The same function while the counted rule is the same, so the list keeps its page.
+  const loadMembers = useCallback(
+    (offset: number, limit: number) => backend.segmentMembers(finished, offset, limit),
+    [counted], // eslint-disable-line react-hooks/exhaustive-deps
+  );
 
   return (
     <section className="segments">
@@ -82,7 +109,7 @@ export function SegmentsScreen({ workspace, rule, onChange: setRule }: { workspa
         <input data-testid="segment-name" placeholder={t("segments.name")} value={name} onChange={(e) => setName(e.target.value)} />
         <button data-testid="segment-save" disabled={!name.trim()} onClick={() => save(name.trim())}>{t("segments.save")}</button>
         <button disabled={!name.trim()} onClick={() => save(t("segments.copyOf", { name: name.trim() }))}>{t("segments.duplicate")}</button>
-        {notice && <span className="ok" data-testid="segment-notice">{notice}</span>}
+        {shownNotice && <span className="ok" data-testid="segment-notice">{shownNotice}</span>}
       </div>
       <details className="export" data-testid="segment-export">
         <summary>{t("segments.export")}</summary>
@@ -95,25 +122,36 @@ export function SegmentsScreen({ workspace, rule, onChange: setRule }: { workspa
         </div>
       </details>
       <div className="count" aria-live="polite">
-        <strong data-testid="segment-count">{count ? count.count.toLocaleString() : "…"}</strong>{" "}
-        <span className="muted">{count && t("segments.matching", { shown: count.count.toLocaleString(), total: count.total.toLocaleString() })}</span>
+        <strong data-testid="segment-count">{count ? n(count.count) : "…"}</strong>{" "}
+        <span className="muted">{count && t("segments.matching", { shown: n(count.count), total: n(count.total) })}</span>
+        {notCounted > 0 && (
+          <>
+            {" · "}
+            <span className="warn" data-testid="segment-not-counted">{t("segments.notCounted", { count: notCounted, n: n(notCounted) })}</span>
+          </>
+        )}
       </div>
       {error && <p className="error" role="alert">{error}</p>}
       <GroupEditor group={rule} path={[]} fields={fields} savedSegments={saved.map((s) => s.name)} onChange={(g) => setRule({ ...rule, ...g })} root={rule} setRoot={setRule} />
       {count && count.funnel.length > 0 && (
         <>
           <h2>{t("segments.funnel")}</h2>
+          <p className="muted">{t("segments.funnelShare", { total: n(count.total) })}</p>
           <ol className="funnel" data-testid="funnel">
             {count.funnel.map((step) => (
               <li key={step.condition}>
-                <span className="bar" style={{ width: `${count.total ? (100 * step.remaining) / count.total : 0}%` }} />
+                {/* At least 2px wide while anyone is left, so a tiny share still shows. */}
+                <span className="bar" style={{ width: `${count.total ? (100 * step.remaining) / count.total : 0}%`, minWidth: step.remaining > 0 ? 2 : 0 }} />
                 <span className="label">{step.condition}. {labelOf(count.rule, step.condition, step.label, t)}</span>
-                <b>{step.remaining.toLocaleString()}</b>
+                <b>
+                  {n(step.remaining)} <span className="muted">{share(step.remaining, count.total, i18n.language)}</span>
+                </b>
               </li>
             ))}
           </ol>
         </>
       )}
+      <SegmentMembers load={loadMembers} />
     </section>
   );
 }
@@ -140,7 +178,7 @@ function GroupEditor({ group, path, fields, savedSegments, onChange, root, setRo
   return (
     <div className="group" data-testid={`group-${path.join(".") || "root"}`}>
       <select
-        aria-label="match"
+        aria-label={t("segments.match")}
         value={mode}
         onChange={(e) => {
           const v = e.target.value;
@@ -169,6 +207,7 @@ function GroupEditor({ group, path, fields, savedSegments, onChange, root, setRo
               ) : (
                 <ConditionEditor condition={c} fields={fields} savedSegments={savedSegments} onChange={(next) => setRoot(setCondition(root, here, next))} />
               )}
+              <UnfinishedHint condition={c} />
               <button className="remove" aria-label={t("segments.remove")} onClick={() => setRoot(setCondition(root, here, null))}>×</button>
             </li>
           );
@@ -187,5 +226,17 @@ function GroupEditor({ group, path, fields, savedSegments, onChange, root, setRo
         </select>
       </div>
     </div>
+  );
+}
+
+/** What a condition still needs before it is counted, shown beside it. */
+function UnfinishedHint({ condition }: { condition: Condition }) {
+  const { t } = useTranslation();
+  const why = unfinished(condition);
+  if (!why) return null;
+  return (
+    <span className="unfinished warn" data-testid="condition-unfinished">
+      {t("segments.unfinished.hint", { what: t(`segments.unfinished.${why}`) })}
+    </span>
   );
 }

@@ -24,7 +24,7 @@ suite("funnel labels", () => {
   it("are in Chinese when the interface is", async () => {
     await i18n.changeLanguage("zh");
     const labels = conditions.map((c) => describe(c, i18n.t));
-    expect(labels[0]).toBe("email 授权已同意");
+    expect(labels[0]).toBe("邮件授权已同意");
     expect(labels[1]).toBe("RFM 分群为 冠军客户 或 有流失风险");
     expect(labels[2]).toBe("purchase 事件次数（category = skincare）（过去 90 天） ≥ 2");
     await i18n.changeLanguage("en");

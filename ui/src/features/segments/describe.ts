@@ -41,7 +41,7 @@ export function describe(condition: Condition, t: TFunction): string {
     case "tags":
       return t(`describe.tags.${c.op}`, { tags: list(c.tags, t) });
     case "consent":
-      return t("describe.consent", { channel: c.channel, status: t(`describe.consentStatus.${c.status}`) });
+      return t("describe.consent", { channel: t(`segments.channel.${c.channel}`, { defaultValue: c.channel }), status: t(`describe.consentStatus.${c.status}`) });
     case "event": {
       const what = t(`describe.measure.${c.measure ?? "count"}`, { type: c.event_type });
       const filter = c.property ? t("describe.withProperty", { name: c.property.name, value: c.property.equals }) : "";

@@ -92,3 +92,69 @@ export function splitList(text: string): string[] {
     .map((s) => s.trim())
     .filter(Boolean);
 }
+
+/** Why a condition cannot be counted yet: the part the user still has to fill in. */
+export type Unfinished = "eventType" | "propertyValue" | "tags" | "values" | "value" | "date" | "segment" | "groups" | "bands" | "group";
+
+const blank = (text: unknown) => typeof text !== "string" || text.trim() === "";
+
+/**
+ * What is missing from a condition still being written (an event with no type, an empty tag
+ * list, a group with nothing in it…), or `null` when it is complete. Counted as it stands, such a
+ * condition would match nobody (or everybody), which says nothing about the segment.
+ */
+export function unfinished(condition: Condition): Unfinished | null {
+  const c = condition as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const date = () => ((c.date === "before" || c.date === "after") && blank(c.value) ? "date" : null);
+  switch (condition.type) {
+    case "field":
+      if (c.op === "in") return (c.values ?? []).length === 0 ? "values" : null;
+      if (c.op === "equals" || c.op === "contains" || c.op === "starts_with") return blank(c.value) ? "value" : null;
+      return c.op === "date" ? date() : null;
+    case "tags":
+      return condition.tags.length === 0 ? "tags" : null;
+    case "event":
+      if (blank(condition.event_type)) return "eventType";
+      return condition.property && !blank(condition.property.name) && blank(condition.property.equals) ? "propertyValue" : null;
+    case "occurrence":
+      return blank(condition.event_type) ? "eventType" : date();
+    case "segment":
+      return blank(condition.name) ? "segment" : null;
+    case "rfm_group":
+      return condition.groups.length === 0 ? "groups" : null;
+    case "band":
+      return condition.bands.length === 0 ? "bands" : null;
+    case "group":
+      return children(condition as Condition & Group).length === 0 ? "group" : null;
+    default:
+      return null;
+  }
+}
+
+/** The complete conditions of a group, at every depth; a group left with none is dropped too. */
+function finishedGroup<G extends Group>(group: G): G {
+  const kept: Condition[] = [];
+  for (const c of children(group)) {
+    if (unfinished(c)) continue;
+    if (c.type !== "group") {
+      kept.push(c);
+      continue;
+    }
+    const inner = finishedGroup(c as Condition & Group);
+    if (children(inner).length > 0) kept.push(inner);
+  }
+  return { ...group, conditions: kept };
+}
+
+/** The rule as it is counted: without the conditions still being written (see `unfinished`). */
+export function finishedRule(rule: Rule): Rule {
+  return finishedGroup(rule);
+}
+
+/** How many conditions `finishedRule` leaves out (a group whose conditions are all unfinished counts them, not itself). */
+export function unfinishedCount(group: Group): number {
+  return children(group).reduce((n, c) => {
+    if (c.type === "group" && children(c as Condition & Group).length > 0) return n + unfinishedCount(c as Condition & Group);
+    return n + (unfinished(c) ? 1 : 0);
+  }, 0);
+}

@@ -1,7 +1,7 @@
 // The template source editor: CodeMirror 6 with MJML (XML) highlighting, Handlebars merge tags
 // marked on top, line numbers, and the line of the current error marked.
 import { useEffect, useRef } from "react";
-import { Annotation, EditorState, StateEffect, StateField, type Extension } from "@codemirror/state";
+import { Annotation, EditorState, StateEffect, StateField, Transaction, type Extension } from "@codemirror/state";
 import { Decoration, EditorView, MatchDecorator, ViewPlugin, keymap, lineNumbers, type DecorationSet, type ViewUpdate } from "@codemirror/view";
 import { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
 import { bracketMatching, defaultHighlightStyle, syntaxHighlighting } from "@codemirror/language";
@@ -99,7 +99,8 @@ export function CodeEditor({ value, onChange, errorAt, api, label }: Props) {
   useEffect(() => {
     const editor = view.current;
     if (editor && editor.state.doc.toString() !== value) {
-      editor.dispatch({ changes: { from: 0, to: editor.state.doc.length, insert: value }, annotations: fromOutside.of(true) });
+      // Not undoable: undo must not bring another template's text back.
+      editor.dispatch({ changes: { from: 0, to: editor.state.doc.length, insert: value }, annotations: [fromOutside.of(true), Transaction.addToHistory.of(false)] });
     }
   }, [value]);
 

@@ -1,0 +1,39 @@
+// Template sources as edited and not yet saved, kept per template by the app (not by a screen), so
+// leaving the editor or switching template never drops an edit.
+import type { CustomerRow } from "../../lib/bindings";
+
+/** Edited sources by template name: only templates whose edit differs from what is saved. */
+export type Drafts = Record<string, string>;
+
+/** What the template editor keeps while the user is on other screens. */
+export type TemplateSession = {
+  /** The template being edited ("" until the list is loaded). */
+  name: string;
+  drafts: Drafts;
+  /** The customer the preview is rendered for (the first customer until one is picked). */
+  customer: CustomerRow | null;
+  /** The missing-field check's audience: "everyone", "built", "saved:<name>"; "" for the default. */
+  audience: string;
+  mobile: boolean;
+};
+
+export const newTemplateSession = (): TemplateSession => ({ name: "", drafts: {}, customer: null, audience: "", mobile: false });
+
+/** The drafts after an edit of `name`: an edit back to the saved source is no draft. */
+export function withDraft(drafts: Drafts, name: string, text: string, saved: string | null): Drafts {
+  if (saved !== null && text === saved) return withoutDrafts(drafts, name);
+  if (drafts[name] === text) return drafts;
+  return { ...drafts, [name]: text };
+}
+
+export function withoutDrafts(drafts: Drafts, ...names: string[]): Drafts {
+  if (!names.some((n) => n in drafts)) return drafts;
+  const rest = { ...drafts };
+  for (const n of names) delete rest[n];
+  return rest;
+}
+
+/** The templates with unsaved changes, in name order. */
+export function unsaved(drafts: Drafts): string[] {
+  return Object.keys(drafts).sort();
+}
