@@ -29,6 +29,16 @@ pub fn display_name(first: Option<&str>, last: Option<&str>) -> Option<String> {
     Some(name)
 }
 
+/// The name a greeting uses: the whole name where a first name alone would be too familiar or
+/// odd (Chinese, Japanese, Korean: "王芳", never "芳"), else the first name ("Anna").
+pub fn greeting_name(first: Option<&str>, last: Option<&str>) -> Option<String> {
+    let cjk = first.is_some_and(is_cjk) || last.is_some_and(is_cjk);
+    match first.filter(|f| !f.is_empty()) {
+        Some(f) if !cjk => Some(f.to_string()),
+        _ => display_name(first, last),
+    }
+}
+
 /// "Anna Schmidt" → (Anna, Schmidt); "张伟" → (伟, 张): Chinese names put the family name first.
 pub fn split_full_name(name: &str) -> (Option<String>, Option<String>) {
     let name = name.trim();
@@ -61,6 +71,24 @@ pub fn split_full_name(name: &str) -> (Option<String>, Option<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn greetings_use_the_name_a_culture_greets_with() {
+        assert_eq!(
+            greeting_name(Some("芳"), Some("王")).as_deref(),
+            Some("王芳")
+        );
+        assert_eq!(
+            greeting_name(Some("Anna"), Some("Schmidt")).as_deref(),
+            Some("Anna")
+        );
+        assert_eq!(greeting_name(None, Some("王")).as_deref(), Some("王"));
+        assert_eq!(
+            greeting_name(Some("Zoë 👩‍🔬"), None).as_deref(),
+            Some("Zoë 👩‍🔬")
+        );
+        assert_eq!(greeting_name(None, None), None);
+    }
 
     #[test]
     fn names_in_their_cultures_order() {

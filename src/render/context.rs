@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 use sqlx::SqlitePool;
 
 use crate::customers::attributes::number_value;
-use crate::customers::names::display_name;
+use crate::customers::names::{display_name, greeting_name};
 use crate::customers::purchases::purchase_types_sql;
 use crate::store::{with_sqlite, StoreError};
 
@@ -273,6 +273,10 @@ fn context(
     data.insert("first_name".into(), json!(first_name));
     data.insert("last_name".into(), json!(last_name));
     data.insert("name".into(), json!(name));
+    data.insert(
+        "greeting_name".into(),
+        json!(greeting_name(first_name.as_deref(), last_name.as_deref())),
+    );
     data.insert("locale".into(), json!(locale));
     data.insert("tags".into(), json!(tags));
     data.insert("consent".into(), Value::Object(consent));

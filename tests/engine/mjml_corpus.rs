@@ -30,7 +30,9 @@ fn corpus() -> Vec<PathBuf> {
 fn echo_tags(source: &str) -> Value {
     let mut data = serde_json::Map::new();
     for piece in source.split("{{").skip(1) {
-        let Some((tag, _)) = piece.split_once("}}") else { continue };
+        let Some((tag, _)) = piece.split_once("}}") else {
+            continue;
+        };
         let tag = tag.trim();
         if !tag.is_empty() && tag.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
             data.insert(tag.to_string(), json!(format!("{{{{{tag}}}}}")));
@@ -43,10 +45,18 @@ fn echo_tags(source: &str) -> Value {
 /// what the difference shows.
 const KNOWN_DIFFERENCES: &[(&str, &str, &str)] = &[
     // A stray "a" typed between two columns: mjml drops text there, MJML's Rust parser keeps it.
-    ("ticketshop.mjml", "\"tessera\":\"a [[DELIVERY_INFO]]", "stray text between columns"),
+    (
+        "ticketshop.mjml",
+        "\"tessera\":\"a [[DELIVERY_INFO]]",
+        "stray text between columns",
+    ),
     // `<mj-raw>&lt;!--[if !mso]…` : mjml 5 writes the escaped text out (it shows in the email);
     // Tessera writes the comment the author meant.
-    ("ugg-royale.mjml", "\"mjml\":\"<!--[if !mso]>", "escaped comment in mj-raw"),
+    (
+        "ugg-royale.mjml",
+        "\"mjml\":\"<!--[if !mso]>",
+        "escaped comment in mj-raw",
+    ),
 ];
 
 #[test]
@@ -71,9 +81,15 @@ fn every_corpus_template_compiles_and_renders_like_mjml() {
             }
         };
         for w in &email.warnings {
-            assert!(!w.contains('-') || w.contains(' '), "{name}: a raw warning code: {w}");
+            assert!(
+                !w.contains('-') || w.contains(' '),
+                "{name}: a raw warning code: {w}"
+            );
         }
-        let html = email.render(&echo_tags(&source), &mut Notes::default()).unwrap().html;
+        let html = email
+            .render(&echo_tags(&source), &mut Notes::default())
+            .unwrap()
+            .html;
         let ours = scratch.path().join(format!("{name}.html"));
         std::fs::write(&ours, html).unwrap();
         let out = std::process::Command::new("node")
@@ -82,7 +98,11 @@ fn every_corpus_template_compiles_and_renders_like_mjml() {
             .arg(&ours)
             .output()
             .expect("node runs");
-        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let compared: Value = serde_json::from_slice(&out.stdout).unwrap();
         let differences = compared["differences"].to_string();
         let known = KNOWN_DIFFERENCES
@@ -92,5 +112,11 @@ fn every_corpus_template_compiles_and_renders_like_mjml() {
             failures.push(format!("{name}: {differences}"));
         }
     }
-    assert!(failures.is_empty(), "{} of {}:\n{}", failures.len(), files.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {}:\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n")
+    );
 }

@@ -140,7 +140,7 @@ fn starter_templates_compile_and_render_in_both_languages() {
     assert!(STARTER_EMAILS.len() >= 6);
     for (name, source) in STARTER_EMAILS {
         let t = compile_email(source).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let data = json!({"id": 7, "first_name": "伟", "name": "张伟", "locale": "zh-CN", "tags": ["vip"], "points": 1200, "orders_count": 2, "total_spent": 250.5,
+        let data = json!({"id": 7, "first_name": "伟", "name": "张伟", "greeting_name": "张伟", "locale": "zh-CN", "tags": ["vip"], "points": 1200, "orders_count": 2, "total_spent": 250.5,
             "last_purchase": {"name": "龙井"}, "last_purchase_date": "2026-10-01", "days_since_last_purchase": 52, "favorite_category": "tea",
             "recommendations": [{"name": "铁观音", "category": "tea", "price": 32, "image": "https://x/i.jpg", "url": "https://x/p"}], "unsubscribe_url": "mailto:u@x"});
         let r = t.render(&data, &mut Notes::default()).unwrap();
@@ -275,21 +275,27 @@ fn long_templates_parsed_in_pieces_render_exactly_like_handlebars() {
 /// under tests/engine/snapshots were read and accepted by hand.
 #[test]
 fn starter_emails_read_as_reviewed() {
-    let customer = json!({"id": 42, "first_name": "Zoë", "last_name": "Müller", "name": "Zoë Müller", "locale": "de-DE", "city": "München",
+    let customer = json!({"id": 42, "first_name": "Zoë", "last_name": "Müller", "name": "Zoë Müller", "greeting_name": "Zoë", "locale": "de-DE", "city": "München",
         "points": 1250, "tags": ["vip"], "orders_count": 3, "total_spent": 214.5, "favorite_category": "coffee",
         "last_purchase": {"name": "Espresso Blend"}, "last_purchase_date": "2026-08-14", "days_since_last_purchase": 100,
         "recommendations": [{"name": "Colombia Huila", "category": "coffee", "price": 14, "image": "https://shop.example/i/1.jpg", "url": "https://shop.example/p/1"}],
         "unsubscribe_url": "https://shop.example/u/42"});
-    let chinese = json!({"id": 7, "first_name": "伟", "last_name": "张", "name": "张伟", "locale": "zh-CN", "city": "上海", "points": 300, "tags": [],
+    let chinese = json!({"id": 7, "first_name": "伟", "last_name": "张", "name": "张伟", "greeting_name": "张伟", "locale": "zh-CN", "city": "上海", "points": 300, "tags": [],
         "orders_count": 0, "total_spent": 0, "recommendations": [], "unsubscribe_url": "https://shop.example/u/7"});
-    for (name, data) in [
-        ("welcome-en", &customer),
-        ("winback-en", &customer),
-        ("recommendations-en", &customer),
-        ("welcome-zh", &chinese),
-        ("recommendations-zh", &chinese),
+    for (name, template, data) in [
+        ("welcome-en", "welcome-en", &customer),
+        ("winback-en", "winback-en", &customer),
+        ("recommendations-en", "recommendations-en", &customer),
+        ("welcome-zh", "welcome-zh", &chinese),
+        ("recommendations-zh", "recommendations-zh", &chinese),
+        // A Chinese customer in an English campaign is greeted by their whole name.
+        ("welcome-en-chinese-customer", "welcome-en", &chinese),
     ] {
-        let source = STARTER_EMAILS.iter().find(|(n, _)| *n == name).unwrap().1;
+        let source = STARTER_EMAILS
+            .iter()
+            .find(|(n, _)| *n == template)
+            .unwrap()
+            .1;
         let r = compile_email(source)
             .unwrap()
             .render(data, &mut Notes::default())
@@ -342,7 +348,10 @@ fn inline_styles_are_written_onto_elements_and_merge_tags_survive() {
         .render(&json!({"first_name": "Zoë & 王芳"}), &mut Notes::default())
         .unwrap()
         .html;
-    assert!(html.contains("color: #ff0000") || html.contains("color:#ff0000"), "{html}");
+    assert!(
+        html.contains("color: #ff0000") || html.contains("color:#ff0000"),
+        "{html}"
+    );
     assert!(html.contains("Hi Zoë &amp; 王芳"), "{html}");
     assert!(html.contains("https://x.test/?n="), "{html}");
 }

@@ -65,7 +65,9 @@ test("importing a CSV with a bad row shows the rejection with its line", async (
   // The preview step: what was detected, how each column maps, the first rows.
   assert.match(await app.waitFor("[data-testid=import-detected]", (t) => t.length > 0), /CSV · utf-8 · .*“,”/);
   assert.match(await app.property("[data-testid=import-preview] tbody tr", "textContent"), /new.one@example.comZoëParis/);
-  assert.equal(await app.property("[data-testid=map-city]", "value"), "attribute");
+  // The demo has a city attribute: the column imports into it, and says so.
+  assert.equal(await app.property("[data-testid=map-city]", "value"), "attribute:city");
+  assert.match(await app.text("[data-testid=existing-city]"), /existing attribute “city”/);
   await app.click("[data-testid=map-city] option[value=ignore]");
   assert.equal(await app.property("[data-testid=map-city]", "value"), "ignore");
   await shoot("import-preview");
@@ -89,6 +91,50 @@ test("a file whose columns collide is explained and not imported until mapped", 
     assert.ok(i < 100, "the mapped file can be imported");
     await new Promise((r) => setTimeout(r, 100));
   }
+});
+
+test("columns in Chinese import into the existing attributes, and the open profile follows", async () => {
+  const first = join(scratch, "会员.csv");
+  writeFileSync(first, "\ufeff邮箱,姓名,城市,会员等级\nwang.fang@example.cn,王芳,上海,银卡\n");
+  await app.type("[data-testid=import-path]", first);
+  await app.waitFor("[data-testid=existing-城市]", (t) => t.includes("city"));
+  assert.equal(await app.property("[data-testid=map-城市]", "value"), "attribute:city");
+  assert.equal(await app.property("[data-testid=map-会员等级]", "value"), "attribute:loyalty_tier");
+  await app.waitFor("[data-testid=import-forecast]", (t) => /1 new/.test(t));
+  await app.click("[data-testid=import-start]");
+  await app.waitFor("[data-testid=import-report]", (t) => /1 added/.test(t));
+  await app.click("[data-testid=import-close]");
+  // A Chinese name in its own order, found by how it is written.
+  // (The demo has other customers of that name.)
+  await app.type("[data-testid=customer-search]", "王芳");
+  await app.waitForContent("[data-testid=customer-rows]", (t) => t.includes("王芳"));
+  await app.type("[data-testid=customer-search]", "wang.fang@");
+  await app.waitFor("[data-testid=customer-total]", (t) => t === "1 customer");
+  await app.waitForContent("[data-testid=customer-rows]", (t) => t.includes("wang.fang@example.cn"));
+  await app.click("[data-testid=customer-rows] [role=row]");
+  assert.equal(await app.waitFor("[data-testid=profile-name]", (t) => t !== "…"), "王芳");
+  const attributes = await app.waitFor("[data-testid=profile-attributes]", (t) => t.includes("上海"));
+  assert.match(attributes, /Loyalty tier\s*银卡/);
+  assert.doesNotMatch(attributes, /会员等级/, "no second attribute beside loyalty_tier");
+  assert.match(await app.text("[data-testid=profile-keys]"), /Email · wang\.fang@example\.cn/);
+  // The next export of the same report: what would change is shown before anything is written.
+  await app.click("[data-testid=import-open]");
+  const second = join(scratch, "会员-12月.csv");
+  writeFileSync(second, "\ufeff邮箱,姓名,城市,会员等级\nwang.fang@example.cn,王芳,杭州,金卡\nnot-an-email,李娜,北京,银卡\n");
+  await app.type("[data-testid=import-path]", second);
+  const changes = await app.waitFor("[data-testid=forecast-changes]", (t) => t.includes("杭州"));
+  assert.match(changes, /上海\s*杭州/);
+  assert.match(changes, /银卡\s*金卡/);
+  assert.match(await app.text("[data-testid=forecast-rejected]"), /^3\s*invalid email/);
+  await shoot("import-forecast");
+  await app.click("[data-testid=import-start]");
+  await app.waitFor("[data-testid=import-report]", (t) => /1 updated/.test(t));
+  await app.waitFor("[data-testid=profile-attributes]", (t) => t.includes("杭州") && t.includes("金卡"));
+  await app.click("[data-testid=import-close]");
+  await shoot("customers-profile");
+  await app.type("[data-testid=customer-search]", "nobody-by-this-name");
+  await app.waitFor("[data-testid=customer-empty]", (t) => t.includes("nobody-by-this-name"));
+  await app.type("[data-testid=customer-search]", "");
 });
 
 test("a segment's count changes as a condition is added", async () => {
@@ -135,6 +181,18 @@ test("the preview shows a real customer's email with their name", async () => {
   await app.waitFor("[data-testid=preview-found]", (t) => t.includes("customer7@example"));
   await app.click("[data-testid=preview-found]");
   await app.waitFor("[data-testid=preview-card] .who", (t) => t.includes("customer7@example"));
+  await app.type("[data-testid=preview-search]", "王芳");
+  await app.waitFor("[data-testid=preview-found]", (t) => t.includes("王芳"));
+  await app.click("[data-testid=preview-found]");
+  await app.waitFor("[data-testid=preview-card] .who", (t) => t.includes("王芳"));
+  // Product images come from the workspace (the demo's shop does not exist); scripts stay off.
+  await app.click("[data-testid=preview-template] option[value=recommendations-en]");
+  for (let i = 0; !(await app.attribute("[data-testid=email-frame]", "srcdoc")).includes("data:image/svg+xml"); i++) {
+    assert.ok(i < 100, "the recommendations show their product pictures");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(await app.attribute("[data-testid=email-frame]", "sandbox"), "");
+  await shoot("preview-images");
 });
 
 test("the template editor previews as you type and points at errors", async () => {
@@ -155,6 +213,11 @@ test("the template editor previews as you type and points at errors", async () =
   await app.type("[data-testid=template-source] .cm-content", "<mjml><mj-body>{{#if vip}}</mj-body></mjml>");
   const error = await app.waitFor("[data-testid=template-error]");
   assert.match(error, /1/);
+  // Leaving the screen with an unsaved edit keeps it.
+  await app.click("[data-testid=nav-customers]");
+  await app.click("[data-testid=nav-templates]");
+  await app.waitFor("[data-testid=template-unsaved]");
+  assert.match(await app.text("[data-testid=template-source] .cm-content"), /\{\{#if vip\}\}/);
 });
 
 test("a campaign with two variants and a holdout is split, saved, previewed and rendered", async () => {
@@ -206,6 +269,12 @@ test("a campaign with two variants and a holdout is split, saved, previewed and 
   await app.click("[data-testid=preview-campaign] option[value='Spring sale']");
   await app.waitFor("[data-testid=preview-variant]", (t) => /Variant [AB]: |Held out|Opted out|No email/.test(t));
   await shoot("preview-campaign");
+  // A saved segment is an audience: how many will get it shows before anything is rendered.
+  await app.click("[data-testid=nav-campaigns]");
+  await app.waitFor("[data-testid=campaign-audience] option[value='segment:Champions by email']");
+  await app.click("[data-testid=campaign-audience] option[value='segment:Champions by email']");
+  await app.waitFor("[data-testid=campaign-recipients]", (t) => /[\d,]+ customers? will get/.test(t));
+  await shoot("campaigns-segment");
 });
 
 test("the interface switches to Simplified Chinese", async () => {
@@ -220,8 +289,19 @@ test("the interface switches to Simplified Chinese", async () => {
   await app.type("[data-testid=import-path]", join(scratch, "colliding.csv"));
   assert.match(await app.waitFor("[data-testid=import-problem]", (t) => t.length > 0), /都会导入为属性“city”/);
   await shoot("import-problem-zh");
+  await app.click("[data-testid=import-close]");
+  await app.type("[data-testid=customer-search]", "wang.fang@");
+  await app.waitFor("[data-testid=customer-total]", (t) => t === "共 1 位客户");
+  await app.click("[data-testid=customer-rows] [role=row]");
+  assert.equal(await app.waitFor("[data-testid=profile-name]", (t) => t !== "…"), "王芳");
+  assert.match(await app.waitFor("[data-testid=profile-attributes]", (t) => t.includes("杭州")), /会员等级\s*金卡/);
+  assert.match(await app.text("[data-testid=profile-keys]"), /邮箱 · wang\.fang@example\.cn/);
+  await shoot("customers-profile-zh");
+  await app.click("[data-testid=nav-preview]");
+  await app.waitFor("[data-testid=preview-card] .who", (t) => t.length > 0);
+  await shoot("preview-zh");
   await app.click("[data-testid=nav-campaigns]");
-  await app.waitFor("[data-testid=campaign-split]", (t) => /对照组|客户数/.test(t));
+  await app.waitFor("[data-testid=campaign-recipients]", (t) => /位客户/.test(t));
   await shoot("campaigns-zh");
   await app.click("[data-testid=language] option[value=en]");
 });

@@ -51,6 +51,23 @@ export class Session {
     }
   }
 
+  /** Waits until the text content of `css` (laid out or not: rows of a virtual list the driver
+   * reads as hidden) passes `test`; returns it. */
+  async waitForContent(css, test, timeout = 20000) {
+    const until = Date.now() + timeout;
+    let last = "";
+    for (;;) {
+      try {
+        last = await this.property(css, "textContent");
+        if (test(last)) return last;
+      } catch {
+        // Not there yet.
+      }
+      if (Date.now() > until) throw new Error(`timed out waiting for the content of ${css} (last: ${JSON.stringify(last)})`);
+      await new Promise((r) => setTimeout(r, 150));
+    }
+  }
+
   async text(css) {
     return this.call("GET", `/element/${await this.find(css)}/text`);
   }
@@ -82,7 +99,7 @@ export class Session {
       args: [{ [W3C_ELEMENT]: element, ELEMENT: element }],
     });
     await this.call("POST", `/element/${element}/clear`, {});
-    await this.call("POST", `/element/${element}/value`, { text });
+    if (text) await this.call("POST", `/element/${element}/value`, { text });
   }
 
   async screenshot() {

@@ -1,8 +1,9 @@
 import { useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
+import { ErrorMessage } from "../../lib/ErrorMessage";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import type { CustomerRow, SortKey, WorkspaceStatus } from "../../lib/bindings";
-import { backend, errorText } from "../../lib/backend";
+import { backend } from "../../lib/backend";
 import { PAGE_SIZE, pagesFor, rowAt } from "./pages";
 import { ProfilePanel } from "./ProfilePanel";
 import { ImportWizard } from "./ImportWizard";
@@ -26,7 +27,7 @@ export function CustomersScreen({ workspace, onImported }: { workspace: Workspac
   const [pages, setPages] = useState(new Map<number, CustomerRow[]>());
   const [selected, setSelected] = useState<number | null>(null);
   const [importing, setImporting] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
   const [generation, setGeneration] = useState(0);
   const scroller = useRef<HTMLDivElement>(null);
   const requested = useRef(new Set<number>());
@@ -47,7 +48,7 @@ export function CustomersScreen({ workspace, onImported }: { workspace: Workspac
           setError(null);
           scroller.current?.scrollTo({ top: 0 });
         },
-        (e) => setError(errorText(e)),
+        (e) => setError(e),
       );
     }, 120);
     return () => clearTimeout(timer);
@@ -61,7 +62,7 @@ export function CustomersScreen({ workspace, onImported }: { workspace: Workspac
       requested.current.add(p);
       backend.customersPage({ search, sort, descending, offset: p * PAGE_SIZE, limit: PAGE_SIZE }).then(
         (page) => setPages((old) => new Map(old).set(p, page.rows)),
-        (e) => setError(errorText(e)),
+        (e) => setError(e),
       );
     }
   }, [first, last, search, sort, descending]);
@@ -82,7 +83,7 @@ export function CustomersScreen({ workspace, onImported }: { workspace: Workspac
         <span className="muted" data-testid="customer-total">{t("customers.total", { count: total, n: total.toLocaleString(i18n.language) })}</span>
         <button data-testid="import-open" onClick={() => setImporting(true)}>{t("customers.import")}</button>
       </div>
-      {error && <p className="error" role="alert">{error}</p>}
+      {error !== null && <ErrorMessage error={error} />}
       {importing && (
         <ImportWizard
           attributes={workspace.attributes.map((a) => a.name)}

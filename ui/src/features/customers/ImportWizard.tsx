@@ -1,9 +1,10 @@
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
+import { ErrorMessage } from "../../lib/ErrorMessage";
 import { open } from "@tauri-apps/plugin-dialog";
 import { Channel } from "@tauri-apps/api/core";
 import type { ColumnPreview, FilePreview, ImportForecast, ImportKind, ImportSummary, MappingError, Progress, RowError } from "../../lib/bindings";
-import { BackendError, backend, errorText } from "../../lib/backend";
+import { BackendError, backend } from "../../lib/backend";
 import { choiceOf, CUSTOM, existingChoice, FIELD_CHOICES, hasKey, NO_CHOICES, rememberedFields, rememberFields, settingsFrom, type WizardChoices } from "./mapping";
 
 const ENCODINGS = ["utf-8", "gb18030"];
@@ -25,7 +26,7 @@ export function ImportWizard({ attributes, onClose, onImported }: { attributes: 
   const [preview, setPreview] = useState<FilePreview | null>(null);
   const [progress, setProgress] = useState<Progress | null>(null);
   const [summary, setSummary] = useState<ImportSummary | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
   const [cancelled, setCancelled] = useState(false);
   const busy = progress !== null && summary === null && error === null && !cancelled;
 
@@ -46,7 +47,7 @@ export function ImportWizard({ attributes, onClose, onImported }: { attributes: 
           setPreview(p);
           setError(null);
         },
-        (e) => current && (setPreview(null), setError(errorText(e))),
+        (e) => current && (setPreview(null), setError(e)),
       );
     }, 150);
     return () => {
@@ -88,7 +89,7 @@ export function ImportWizard({ attributes, onClose, onImported }: { attributes: 
       onImported();
     } catch (e) {
       if (e instanceof BackendError && e.detail.code === "cancelled") setCancelled(true);
-      else setError(errorText(e));
+      else setError(e);
     }
   }
 
@@ -124,7 +125,7 @@ export function ImportWizard({ attributes, onClose, onImported }: { attributes: 
         </label>
         <input data-testid="import-path" aria-label={t("import.path")} className="grow mono" value={path} onChange={(e) => choosePath(e.target.value)} placeholder={t("import.pathHint")} />
         <button onClick={pick}>{t("import.pick")}</button>
-        <button onClick={onClose}>{t("customers.close")}</button>
+        <button data-testid="import-close" onClick={onClose}>{t("customers.close")}</button>
       </div>
 
       {preview && (
@@ -210,7 +211,7 @@ export function ImportWizard({ attributes, onClose, onImported }: { attributes: 
         </div>
       )}
       {cancelled && <p className="muted" role="status">{t("import.cancelled")}</p>}
-      {error && <p className="error" role="alert">{error}</p>}
+      {error !== null && <ErrorMessage error={error} />}
       {summary && (
         <div data-testid="import-report">
           <p className="ok">{t("import.done", summary)}</p>

@@ -1,7 +1,8 @@
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
+import { ErrorMessage } from "../../lib/ErrorMessage";
 import type { CustomerProfile, EventView } from "../../lib/bindings";
-import { backend, errorText } from "../../lib/backend";
+import { backend } from "../../lib/backend";
 import { attributeLabel, eventLabel, formatDate, formatMoney, formatValue, identityLabel } from "./profileText";
 
 /** The 360° view of one customer: orders, scores explained, segments, identities, merged
@@ -12,11 +13,11 @@ export function ProfilePanel({ id, generation, onClose }: { id: number; generati
   const language = i18n.language;
   const number = (n: number | null | undefined, digits = 0) => (n ?? 0).toLocaleString(language, { maximumFractionDigits: digits });
   const [customer, setCustomer] = useState<CustomerProfile | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
   useEffect(() => {
     let current = true;
     setError(null);
-    backend.customerGet(id).then((c) => current && setCustomer(c), (e) => current && setError(errorText(e)));
+    backend.customerGet(id).then((c) => current && setCustomer(c), (e) => current && setError(e));
     return () => {
       current = false;
     };
@@ -30,7 +31,7 @@ export function ProfilePanel({ id, generation, onClose }: { id: number; generati
         <h2 data-testid="profile-name">{shown ? shown.name || shown.email || t("customers.unnamed", { id }) : "…"}</h2>
         <button onClick={onClose}>{t("customers.close")}</button>
       </header>
-      {error && <p className="error" role="alert">{error}</p>}
+      {error !== null && <ErrorMessage error={error} />}
       {shown && (
         <>
           {(emailRevoked || !shown.email) && (
@@ -52,7 +53,7 @@ export function ProfilePanel({ id, generation, onClose }: { id: number; generati
                   <dt>{t("customers.rfm")}</dt>
                   <dd>
                     {t(`rfmGroups.${scores.rfm_group}`)}
-                    <div className="muted">{t("customers.rfmExplain", { r: scores.r, f: scores.f, m: scores.m, days: number(scores.recency_days), orders: number(scores.frequency) })}</div>
+                    <div className="muted">{t("customers.rfmExplain", { count: scores.frequency, r: scores.r, f: scores.f, m: scores.m, days: number(scores.recency_days), orders: number(scores.frequency) })}</div>
                   </dd>
                 </div>
                 <div>
@@ -64,7 +65,7 @@ export function ProfilePanel({ id, generation, onClose }: { id: number; generati
                     <dt>{t("customers.attrition")}</dt>
                     <dd>
                       {number(scores.attrition * 100)}% · {t(`segments.band.${scores.attrition_band}`)}
-                      <div className="muted">{t("customers.attritionExplain", { orders: number(scores.frequency), days: number(scores.recency_days) })}</div>
+                      <div className="muted">{t("customers.attritionExplain", { count: scores.frequency, orders: number(scores.frequency), days: number(scores.recency_days) })}</div>
                     </dd>
                   </div>
                 )}
@@ -106,6 +107,7 @@ export function ProfilePanel({ id, generation, onClose }: { id: number; generati
           <h3>{t("customers.tags")}</h3>
           {shown.tags.length > 0 ? <ul className="chips">{shown.tags.map((tag) => <li key={tag}>{tag}</li>)}</ul> : <p className="muted">{t("customers.noTags")}</p>}
           <h3>{t("customers.consent")}</h3>
+          {Object.keys(shown.consent).length === 0 && <p className="muted">{t("customers.noConsent")}</p>}
           <ul className="chips" data-testid="profile-consent">
             {Object.entries(shown.consent).map(([channel, granted]) => (
               <li key={channel} className={granted ? "ok" : "warn"}>
@@ -120,6 +122,7 @@ export function ProfilePanel({ id, generation, onClose }: { id: number; generati
             ))}
           </dl>
           <h3>{t("customers.events")} ({number(shown.events.length)})</h3>
+          {shown.events.length === 0 && <p className="muted">{t("customers.noEvents")}</p>}
           <ol className="timeline" data-testid="profile-events">
             {shown.events.slice(0, 100).map((e, i) => <EventItem key={i} event={e} currency={shown.orders.spend.length === 1 ? shown.orders.spend[0].currency : null} />)}
           </ol>

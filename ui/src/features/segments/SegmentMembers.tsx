@@ -1,6 +1,7 @@
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { errorText } from "../../lib/backend";
+import { ErrorMessage } from "../../lib/ErrorMessage";
+
 import { count, pageRange } from "./format";
 
 export type MemberRow = { id: number; name: string | null; email: string | null };
@@ -20,7 +21,7 @@ export function SegmentMembers({ load, pageSize = PAGE_SIZE }: { load: LoadMembe
   const [at, setAt] = useState({ load, offset: 0 });
   const offset = at.load === load ? at.offset : 0;
   const [page, setPage] = useState<(MemberPage & { offset: number }) | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
 
   useEffect(() => {
     let current = true;
@@ -30,7 +31,7 @@ export function SegmentMembers({ load, pageSize = PAGE_SIZE }: { load: LoadMembe
         .then(() => load(offset, pageSize))
         .then(
           (p) => current && (setPage({ ...p, offset }), setError(null)),
-          (e) => current && setError(errorText(e)),
+          (e) => current && setError(e),
         );
     }, 80);
     return () => {
@@ -44,7 +45,12 @@ export function SegmentMembers({ load, pageSize = PAGE_SIZE }: { load: LoadMembe
   return (
     <section className="members">
       <h2>{t("segments.members.title")}</h2>
-      {error && <p className="error" role="alert">{t("segments.members.failed")} {error}</p>}
+      {error !== null && (
+        <>
+          <p className="muted">{t("segments.members.failed")}</p>
+          <ErrorMessage error={error} />
+        </>
+      )}
       {!page && !error && <p className="muted">{t("segments.members.loading")}</p>}
       {page && page.total === 0 && <p className="muted">{t("segments.members.none")}</p>}
       {page && page.total > 0 && (

@@ -1,9 +1,10 @@
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
+import { ErrorMessage } from "../../lib/ErrorMessage";
 import type { TFunction } from "i18next";
 import { save as saveDialog } from "@tauri-apps/plugin-dialog";
 import type { AttributeInfo, Condition, Group, Rule, SavedSegment, SegmentCount, WorkspaceStatus } from "../../lib/bindings";
-import { backend, errorText } from "../../lib/backend";
+import { backend } from "../../lib/backend";
 import { addCondition, BUILTIN_FIELDS, CONDITION_TYPES, finishedRule, newCondition, setCondition, unfinished, unfinishedCount, type Path } from "./ruleModel";
 import { ConditionEditor } from "./ConditionEditor";
 import { describe } from "./describe";
@@ -32,7 +33,7 @@ export function SegmentsScreen({ workspace, rule, onChange: setRule, name, onNam
   const notCounted = unfinishedCount(rule);
   // The count with the rule it was made for: the funnel describes that rule's conditions.
   const [count, setCount] = useState<(SegmentCount & { rule: Rule }) | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
   const fields = [...BUILTIN_FIELDS, ...workspace.attributes];
   const [saved, setSaved] = useState<SavedSegment[]>([]);
   // A notice holds for the rule and name it was about: an edit after saving takes it away.
@@ -40,7 +41,7 @@ export function SegmentsScreen({ workspace, rule, onChange: setRule, name, onNam
   const shownNotice = notice && notice.rule === rule && notice.name === name ? notice.text : null;
   const [columns, setColumns] = useState("id, email, first_name, last_name, phone, tags");
   useEffect(() => {
-    backend.segmentsList().then(setSaved, (e) => setError(errorText(e)));
+    backend.segmentsList().then(setSaved, (e) => setError(e));
   }, []);
 
   async function save(as: string) {
@@ -50,7 +51,7 @@ export function SegmentsScreen({ workspace, rule, onChange: setRule, name, onNam
       setSaved(await backend.segmentsList());
       setNotice({ text: t("segments.saved", { name: as }), rule, name: as });
     } catch (e) {
-      setError(errorText(e));
+      setError(e);
     }
   }
 
@@ -63,7 +64,7 @@ export function SegmentsScreen({ workspace, rule, onChange: setRule, name, onNam
       const written = await backend.segmentExport(finished, list, path);
       setNotice({ text: t("segments.exported", { count: written, path }), rule, name });
     } catch (e) {
-      setError(errorText(e));
+      setError(e);
     }
   }
 
@@ -73,7 +74,7 @@ export function SegmentsScreen({ workspace, rule, onChange: setRule, name, onNam
       setName(which);
       setNotice(null);
     } catch (e) {
-      setError(errorText(e));
+      setError(e);
     }
   }
 
@@ -82,7 +83,7 @@ export function SegmentsScreen({ workspace, rule, onChange: setRule, name, onNam
     const timer = setTimeout(() => {
       backend.segmentCount(finished).then(
         (c) => current && (setCount({ ...c, rule: finished }), setError(null)),
-        (e) => current && setError(errorText(e)),
+        (e) => current && setError(e),
       );
     }, 80);
     return () => {
@@ -131,7 +132,7 @@ export function SegmentsScreen({ workspace, rule, onChange: setRule, name, onNam
           </>
         )}
       </div>
-      {error && <p className="error" role="alert">{error}</p>}
+      {error !== null && <ErrorMessage error={error} />}
       <GroupEditor group={rule} path={[]} fields={fields} savedSegments={saved.map((s) => s.name)} onChange={(g) => setRule({ ...rule, ...g })} root={rule} setRoot={setRule} />
       {count && count.funnel.length > 0 && (
         <>

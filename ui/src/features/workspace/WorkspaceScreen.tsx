@@ -1,8 +1,9 @@
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
+import { ErrorMessage } from "../../lib/ErrorMessage";
 import { open, save } from "@tauri-apps/plugin-dialog";
 import type { WorkspaceStatus } from "../../lib/bindings";
-import { backend, errorText } from "../../lib/backend";
+import { backend } from "../../lib/backend";
 import { recentWorkspaces, rememberWorkspace } from "./recent";
 
 type Props = {
@@ -14,8 +15,8 @@ type Props = {
 };
 
 export function WorkspaceScreen({ status, opening, onOpening, onOpened }: Props) {
-  const { t } = useTranslation();
-  const [error, setError] = useState<string | null>(null);
+  const { t, i18n } = useTranslation();
+  const [error, setError] = useState<unknown>(null);
   const [recent, setRecent] = useState(() => recentWorkspaces(localStorage));
   const busy = opening !== null;
 
@@ -32,7 +33,7 @@ export function WorkspaceScreen({ status, opening, onOpening, onOpened }: Props)
       },
       (e) => {
         if (!current) return;
-        setError(errorText(e));
+        setError(e);
         onOpening(null);
       },
     );
@@ -63,13 +64,13 @@ export function WorkspaceScreen({ status, opening, onOpening, onOpened }: Props)
         <button disabled={busy} onClick={pickFile}>{t("workspace.openFile")}</button>
         <button disabled={busy} onClick={createFile}>{t("workspace.create")}</button>
       </div>
-      {error && <p className="error" role="alert">{error}</p>}
+      {error !== null && <ErrorMessage error={error} />}
       {status ? (
         <dl className="stats" data-testid="workspace-status">
-          <div><dt>{t("workspace.customers")}</dt><dd data-testid="customer-count">{status.customers.toLocaleString()}</dd></div>
-          <div><dt>{t("workspace.events")}</dt><dd>{status.events.toLocaleString()}</dd></div>
+          <div><dt>{t("workspace.customers")}</dt><dd data-testid="customer-count">{status.customers.toLocaleString(i18n.language)}</dd></div>
+          <div><dt>{t("workspace.events")}</dt><dd>{status.events.toLocaleString(i18n.language)}</dd></div>
           <div><dt>{t("workspace.templates")}</dt><dd>{status.templates}</dd></div>
-          <div><dt>{t("workspace.optedOut")}</dt><dd>{status.email_opted_out.toLocaleString()}</dd></div>
+          <div><dt>{t("workspace.optedOut")}</dt><dd>{status.email_opted_out.toLocaleString(i18n.language)}</dd></div>
           <div className="wide"><dt>{t("workspace.path")}</dt><dd className="mono">{status.path}</dd></div>
         </dl>
       ) : (
