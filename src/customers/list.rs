@@ -156,7 +156,13 @@ pub async fn customer_page(
     })
 }
 
-const ROW_COLUMNS: &str = "SELECT id, first_name, last_name, email, phone, locale FROM customers";
+macro_rules! select_rows {
+    () => {
+        "SELECT id, first_name, last_name, email, phone, locale FROM customers"
+    };
+}
+const ROW_COLUMNS: &str = select_rows!();
+const ROWS_BY_ID: &str = concat!(select_rows!(), " WHERE id IN ");
 
 fn row(r: &sqlx::sqlite::SqliteRow) -> CustomerRow {
     CustomerRow {
@@ -183,13 +189,8 @@ pub async fn customer_rows(
     let page = &ids[start..end];
     let mut rows = Vec::with_capacity(page.len());
     if !page.is_empty() {
-        let mut q = QueryBuilder::new(ROW_COLUMNS);
-        q.push(" WHERE id IN (");
-        let mut list = q.separated(", ");
-        for id in page {
-            list.push_bind(*id);
-        }
-        q.push(") ORDER BY id");
+        let mut q = super::profile::select_in(ROWS_BY_ID, page);
+        q.push(" ORDER BY id");
         rows = q.build().fetch_all(pool).await?.iter().map(row).collect();
     }
     Ok(CustomerPage {
