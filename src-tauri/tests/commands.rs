@@ -161,6 +161,16 @@ fn the_demo_workspace_opens_pages_counts_and_previews() {
     let profile = d.call("customer_get", json!({"id": member})).unwrap();
     assert!(profile["segments"].is_array(), "{profile}");
     assert!(profile["orders"]["count"].is_u64(), "{profile}");
+    // The timeline shows product pictures from the workspace's local copies too.
+    let bought = members["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| d.call("customer_get", json!({"id": row["id"]})).unwrap())
+        .find(|p| p["orders"]["count"].as_u64() > Some(0))
+        .expect("a buyer among ten customers");
+    let image = bought["events"][0]["properties"]["image"].as_str().unwrap();
+    assert!(image.starts_with("data:image/svg+xml;base64,"), "{image}");
 
     let broken = d
         .call(

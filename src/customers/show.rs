@@ -256,5 +256,35 @@ pub async fn customer_profile(
         return Ok(None);
     };
     let segments = crate::segments::store::memberships(pool, index, id, clock).await?;
+    let mut view = view;
+    show_local_images(pool, &mut view.events).await?;
     Ok(Some(CustomerProfile { view, segments }))
+}
+
+/// Event images the workspace keeps a copy of, as data URLs the app's window may show (it loads
+/// no remote images).
+async fn show_local_images(pool: &SqlitePool, events: &mut [EventView]) -> Result<(), sqlx::Error> {
+    let mut urls: Vec<String> = events
+        .iter()
+        .filter_map(|e| e.properties["image"].as_str().map(String::from))
+        .collect();
+    urls.sort_unstable();
+    urls.dedup();
+    let wanted: Vec<&str> = urls.iter().map(String::as_str).collect();
+    let local: std::collections::HashMap<String, String> =
+        crate::render::images::local_images(pool, &wanted)
+            .await?
+            .into_iter()
+            .collect();
+    for e in events {
+        let data = e.properties["image"]
+            .as_str()
+            .and_then(|url| local.get(url));
+        if let (Some(data), Some(properties)) =
+            (data.cloned(), Value::as_object_mut(&mut e.properties))
+        {
+            properties.insert("image".into(), Value::String(data));
+        }
+    }
+    Ok(())
 }

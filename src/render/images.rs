@@ -35,27 +35,40 @@ fn remote_sources(html: &str) -> Vec<&str> {
     found
 }
 
-/// `html` with each image the workspace keeps a copy of inlined (see the module's notes).
-pub async fn with_local_images(pool: &SqlitePool, html: &str) -> Result<String, sqlx::Error> {
-    let sources = remote_sources(html);
-    if sources.is_empty() {
-        return Ok(html.to_string());
+/// The data URL of each of `urls` the workspace keeps a copy of: (url, data URL).
+pub async fn local_images(
+    pool: &SqlitePool,
+    urls: &[&str],
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    if urls.is_empty() {
+        return Ok(Vec::new());
     }
     let mut q =
         QueryBuilder::new("SELECT url, media_type, bytes FROM preview_images WHERE url IN (");
     let mut list = q.separated(", ");
-    for url in sources.iter().take(500) {
+    for url in urls.iter().take(500) {
         list.push_bind(*url);
     }
     q.push(")");
+    let rows = q.build().fetch_all(pool).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let (url, media_type): (String, String) = (row.get(0), row.get(1));
+            let bytes: Vec<u8> = row.get(2);
+            let data = format!(
+                "data:{media_type};base64,{}",
+                base64::engine::general_purpose::STANDARD.encode(bytes)
+            );
+            (url, data)
+        })
+        .collect())
+}
+
+/// `html` with each image the workspace keeps a copy of inlined (see the module's notes).
+pub async fn with_local_images(pool: &SqlitePool, html: &str) -> Result<String, sqlx::Error> {
     let mut html = html.to_string();
-    for row in q.build().fetch_all(pool).await? {
-        let (url, media_type): (String, String) = (row.get(0), row.get(1));
-        let bytes: Vec<u8> = row.get(2);
-        let data = format!(
-            "data:{media_type};base64,{}",
-            base64::engine::general_purpose::STANDARD.encode(bytes)
-        );
+    for (url, data) in local_images(pool, &remote_sources(&html)).await? {
         html = html.replace(&format!("src=\"{url}\""), &format!("src=\"{data}\""));
     }
     Ok(html)

@@ -12,17 +12,20 @@ import { CampaignsScreen } from "./features/campaigns/CampaignsScreen";
 import { emptyRule } from "./features/segments/ruleModel";
 import type { Rule } from "./lib/bindings";
 import { recentWorkspaces } from "./features/workspace/recent";
-import { newTemplateSession, type TemplateSession } from "./features/templates/drafts";
+import { newTemplateSession, storeDrafts, storedDrafts, type TemplateSession } from "./features/templates/drafts";
+
+/** The editor as it was left: the drafts kept on this computer, even after the window closed. */
+const resumedTemplateSession = (path: string): TemplateSession => ({ ...newTemplateSession(), drafts: path ? storedDrafts(localStorage, path) : {} });
 import { newPreviewSession, type PreviewSession } from "./features/preview/previewSession";
 
 const SCREENS = ["workspace", "customers", "segments", "templates", "preview", "campaigns"] as const;
 type Screen = (typeof SCREENS)[number];
 
 /** A screen's state for each workspace opened in this session, and a setter for the open one's. */
-function usePerWorkspace<T>(path: string, init: () => T): [Record<string, T>, Dispatch<SetStateAction<T>>] {
+function usePerWorkspace<T>(path: string, init: (path: string) => T): [Record<string, T>, Dispatch<SetStateAction<T>>] {
   const [all, setAll] = useState<Record<string, T>>({});
   const set = useCallback<Dispatch<SetStateAction<T>>>(
-    (next) => setAll((a) => ({ ...a, [path]: typeof next === "function" ? (next as (prev: T) => T)(a[path] ?? init()) : next })),
+    (next) => setAll((a) => ({ ...a, [path]: typeof next === "function" ? (next as (prev: T) => T)(a[path] ?? init(path)) : next })),
     [path], // eslint-disable-line react-hooks/exhaustive-deps -- `init` is a constant
   );
   return [all, set];
@@ -40,9 +43,12 @@ export function App() {
   // switching screens too; kept per workspace (two workspaces' templates may share a name, never a
   // draft). A page reload with unsaved edits asks first.
   const path = workspace?.path ?? "";
-  const [templateSessions, setTemplateSession] = usePerWorkspace<TemplateSession>(path, newTemplateSession);
+  const [templateSessions, setTemplateSession] = usePerWorkspace<TemplateSession>(path, resumedTemplateSession);
   const [previewSessions, setPreviewSession] = usePerWorkspace<PreviewSession>(path, newPreviewSession);
-  const templateSession = templateSessions[path] ?? newTemplateSession();
+  const templateSession = templateSessions[path] ?? resumedTemplateSession(path);
+  useEffect(() => {
+    if (path) storeDrafts(localStorage, path, templateSession.drafts);
+  }, [path, templateSession.drafts]);
   const previewSession = previewSessions[path] ?? newPreviewSession();
   const unsavedTemplates = Object.values(templateSessions).some((s) => Object.keys(s.drafts).length > 0);
   useEffect(() => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { unsaved, withDraft, withoutDrafts } from "./drafts";
+import { storeDrafts, storedDrafts, unsaved, withDraft, withoutDrafts } from "./drafts";
 
 describe("template drafts", () => {
   it("keep an edit per template until it is saved", () => {
@@ -23,5 +23,19 @@ describe("template drafts", () => {
     const drafts = { a: "x" };
     expect(withDraft(drafts, "a", "x", "y")).toBe(drafts);
     expect(withoutDrafts(drafts, "b")).toBe(drafts);
+  });
+});
+
+describe("drafts kept on this computer", () => {
+  it("survive the window closing, per workspace, and go when saved", () => {
+    const items = new Map<string, string>();
+    const storage = { getItem: (k: string) => items.get(k) ?? null, setItem: (k: string, v: string) => void items.set(k, v), removeItem: (k: string) => void items.delete(k) };
+    storeDrafts(storage, "/a.sqlite", { "welcome-en": "<mjml>edited</mjml>" });
+    expect(storedDrafts(storage, "/a.sqlite")).toEqual({ "welcome-en": "<mjml>edited</mjml>" });
+    expect(storedDrafts(storage, "/b.sqlite")).toEqual({});
+    storeDrafts(storage, "/a.sqlite", {});
+    expect(items.size).toBe(0);
+    items.set("tessera.drafts./a.sqlite", "{broken");
+    expect(storedDrafts(storage, "/a.sqlite")).toEqual({});
   });
 });

@@ -37,3 +37,22 @@ export function withoutDrafts(drafts: Drafts, ...names: string[]): Drafts {
 export function unsaved(drafts: Drafts): string[] {
   return Object.keys(drafts).sort();
 }
+
+type Store = Pick<Storage, "getItem" | "setItem" | "removeItem">;
+const draftsKey = (workspace: string) => `tessera.drafts.${workspace}`;
+
+/** The drafts kept on this computer for a workspace: an edit survives closing the window. */
+export function storedDrafts(storage: Store, workspace: string): Drafts {
+  try {
+    const saved = JSON.parse(storage.getItem(draftsKey(workspace)) ?? "{}");
+    if (typeof saved !== "object" || saved === null || Array.isArray(saved)) return {};
+    return Object.fromEntries(Object.entries(saved).filter(([, v]) => typeof v === "string")) as Drafts;
+  } catch {
+    return {};
+  }
+}
+
+export function storeDrafts(storage: Store, workspace: string, drafts: Drafts) {
+  if (Object.keys(drafts).length === 0) storage.removeItem(draftsKey(workspace));
+  else storage.setItem(draftsKey(workspace), JSON.stringify(drafts));
+}
