@@ -7,6 +7,7 @@ pub mod customers;
 pub mod demo;
 pub mod document;
 pub mod error;
+pub mod microsites;
 pub mod output;
 pub mod render;
 pub mod scores;

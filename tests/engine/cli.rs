@@ -315,3 +315,65 @@ fn commands_building_the_segment_index_at_once_all_answer_and_leave_one_whole_in
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+#[test]
+fn a_microsite_template_is_checked_and_previewed_for_a_customer() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, _) = imported(
+        dir.path(),
+        "email,姓名,offer_url\nfang@example.cn,王芳,https://shop.example/o/1\n",
+    );
+    let site =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/microsite/offer-zh");
+    let checked = tessera(&db)
+        .args(["template", "check"])
+        .arg(&site)
+        .output()
+        .unwrap();
+    assert!(
+        checked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&checked.stdout).contains("2 pages: index.html, preferences.html")
+    );
+    let page = tessera(&db)
+        .args([
+            "preview",
+            "microsite",
+            "--customer",
+            "fang@example.cn",
+            "--template",
+        ])
+        .arg(&site)
+        .output()
+        .unwrap();
+    assert!(
+        page.status.success(),
+        "{}",
+        String::from_utf8_lossy(&page.stderr)
+    );
+    let html = String::from_utf8(page.stdout).unwrap();
+    assert!(html.contains("<h1>王芳，这份优惠专属于您</h1>"), "{html}");
+    assert!(
+        html.contains(r#"href="https://shop.example/o/1""#),
+        "{html}"
+    );
+    let missing = tessera(&db)
+        .args([
+            "preview",
+            "microsite",
+            "--customer",
+            "fang@example.cn",
+            "--page",
+            "nope.html",
+            "--template",
+        ])
+        .arg(&site)
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr)
+        .contains("no page 'nope.html' (the site has index.html, preferences.html)"));
+}

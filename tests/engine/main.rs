@@ -4,6 +4,7 @@ mod campaigns;
 mod cli;
 mod hardening;
 mod import;
+mod microsites;
 mod mjml_corpus;
 mod models;
 mod properties;

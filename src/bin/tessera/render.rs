@@ -23,6 +23,18 @@ pub enum Part {
 
 #[derive(Subcommand)]
 pub enum PreviewCommand {
+    /// One page of a microsite template folder for one customer, to stdout.
+    Microsite {
+        /// The template's folder (with site.json).
+        #[arg(long)]
+        template: PathBuf,
+        /// Customer id, email, phone or external id.
+        #[arg(long)]
+        customer: String,
+        /// The page's file; the first page if left out.
+        #[arg(long)]
+        page: Option<String>,
+    },
     Email {
         /// Template name in the workspace, or an .mjml file.
         #[arg(long)]
@@ -75,11 +87,18 @@ pub enum RenderCommand {
 }
 
 pub async fn preview(ws: &Workspace, command: PreviewCommand) -> Result<(), Failure> {
-    let PreviewCommand::Email {
-        template,
-        customer,
-        part,
-    } = command;
+    let (template, customer, part) = match command {
+        PreviewCommand::Email {
+            template,
+            customer,
+            part,
+        } => (template, customer, part),
+        PreviewCommand::Microsite {
+            template,
+            customer,
+            page,
+        } => return preview_microsite(ws, &template, &customer, page.as_deref()).await,
+    };
     let (name, source) = template::source(ws, &template).await?;
     let compiled = template::compile(&name, &source)?;
     let id = find_customer(&ws.pool, &customer)
@@ -91,6 +110,32 @@ pub async fn preview(ws: &Workspace, command: PreviewCommand) -> Result<(), Fail
         Part::Html => say!("{}", email.html),
         Part::Text => say!("{}", email.text),
         Part::Subject => say!("{}", email.subject),
+    }
+    Ok(())
+}
+
+async fn preview_microsite(
+    ws: &Workspace,
+    folder: &std::path::Path,
+    customer: &str,
+    page: Option<&str>,
+) -> Result<(), Failure> {
+    let site = tessera_engine::microsites::SiteTemplate::load(folder)?;
+    let page = match page {
+        Some(file) => site.page(file).ok_or_else(|| {
+            let pages: Vec<&str> = site.pages.iter().map(|p| p.file.as_str()).collect();
+            format!("no page '{file}' (the site has {})", pages.join(", "))
+        })?,
+        None => &site.pages[0],
+    };
+    let id = find_customer(&ws.pool, customer)
+        .await?
+        .ok_or_else(|| format!("no customer '{customer}'"))?;
+    let data = render::preview::preview_data(&ws.pool, id, chrono::Utc::now()).await?;
+    let (html, missing) = tessera_engine::microsites::preview_page(&site, page, &data)?;
+    say!("{html}");
+    if !missing.is_empty() {
+        eprintln!("empty for this customer: {}", missing.join(", "));
     }
     Ok(())
 }

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
+use tessera_engine::microsites::SiteTemplate;
 use tessera_engine::store::Workspace;
 use tessera_engine::templates::{self, store as template_store, EmailTemplate};
 
@@ -11,7 +12,8 @@ use crate::Failure;
 
 #[derive(Subcommand)]
 pub enum TemplateCommand {
-    /// Check an MJML template file; errors point to line and column.
+    /// Check an MJML template file, or a microsite template folder; errors point to the file,
+    /// line and column.
     Check {
         file: PathBuf,
         #[arg(long)]
@@ -27,6 +29,9 @@ pub enum TemplateCommand {
 
 /// `template check` needs no workspace.
 pub fn check(file: &Path, as_json: bool) -> Result<(), Failure> {
+    if file.is_dir() {
+        return check_site(file, as_json);
+    }
     let source = std::fs::read_to_string(file)?;
     match templates::compile_email(&source) {
         Ok(t) => {
@@ -50,6 +55,37 @@ pub fn check(file: &Path, as_json: bool) -> Result<(), Failure> {
                 println!("{}", json(&serde_json::json!({ "ok": false, "error": e })));
             }
             Err(format!("{}: {e}", file.display()).into())
+        }
+    }
+}
+
+fn check_site(folder: &Path, as_json: bool) -> Result<(), Failure> {
+    match SiteTemplate::load(folder) {
+        Ok(site) => {
+            let pages: Vec<&str> = site.pages.iter().map(|p| p.file.as_str()).collect();
+            if as_json {
+                println!(
+                    "{}",
+                    json(&serde_json::json!({ "ok": true, "name": site.name, "pages": pages }))
+                );
+            } else {
+                say!(
+                    "{}: ok ({} pages: {})",
+                    folder.display(),
+                    pages.len(),
+                    pages.join(", ")
+                );
+            }
+            Ok(())
+        }
+        Err(e) => {
+            if as_json {
+                println!(
+                    "{}",
+                    json(&serde_json::json!({ "ok": false, "error": e.to_string() }))
+                );
+            }
+            Err(format!("{}: {e}", folder.display()).into())
         }
     }
 }

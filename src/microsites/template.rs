@@ -1,0 +1,406 @@
+//! A microsite template is a folder:
+//!
+//! ```text
+//! site.json          {"format": 1, "name": …, "default_locale": "en", "layout": "layout.html",
+//!                     "pages": [{"file": "index.html", "title": "Your offer"}, …]}
+//! layout.html        the page frame; `{{> page}}` is where each page goes
+//! index.html …       the pages, Handlebars HTML
+//! partials/NAME.html pieces pages and the layout include with `{{> NAME}}`
+//! assets/…           images, CSS, fonts (copied by the render)
+//! ```
+//!
+//! Partials and the layout are put together at compile time, inside the folder only (a name is
+//! letters, digits, `-` and `_`; no paths), so a page is one source compiled into the same plan
+//! emails use. Every error names the file it is in, with the line and column there.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::templates::plan::compile;
+use crate::templates::{Escaping, Notes, Plan, RenderEnv};
+
+pub const MANIFEST: &str = "site.json";
+pub const FORMAT_VERSION: u32 = 1;
+/// Partials nest at most this deep (a partial that includes itself is refused before).
+const MAX_DEPTH: usize = 8;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Manifest {
+    format: u32,
+    name: String,
+    default_locale: String,
+    layout: String,
+    pages: Vec<PageEntry>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PageEntry {
+    file: String,
+    title: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SiteError {
+    #[error("{}: {message}", .file.display())]
+    Manifest { file: PathBuf, message: String },
+    #[error("cannot read {}: {source}", .file.display())]
+    Read {
+        file: PathBuf,
+        source: std::io::Error,
+    },
+    /// Where in which file: 1-based line and column.
+    #[error("{file}, line {line}, column {column}: {message}")]
+    Template {
+        file: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+}
+
+crate::coded!(SiteError {
+    SiteError::Manifest { .. } => InvalidInput,
+    SiteError::Read { .. } => Io,
+    SiteError::Template { .. } => Template,
+});
+
+/// One compiled page.
+pub struct SitePage {
+    /// Its file name in the template, and in each customer's rendered site.
+    pub file: String,
+    pub title: String,
+    plan: Plan,
+}
+
+pub struct SiteTemplate {
+    pub name: String,
+    pub default_locale: String,
+    pub pages: Vec<SitePage>,
+    pub folder: PathBuf,
+}
+
+/// A file name the manifest may use: a plain `.html` name in the folder itself.
+fn plain_file(name: &str, manifest: &Path) -> Result<(), SiteError> {
+    let ok = name.ends_with(".html")
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(SiteError::Manifest {
+            file: manifest.to_path_buf(),
+            message: format!("'{name}' is not a page file of this folder (a name like offer.html)"),
+        })
+    }
+}
+
+impl SiteTemplate {
+    /// Reads and compiles the template in `folder`.
+    pub fn load(folder: &Path) -> Result<SiteTemplate, SiteError> {
+        let manifest_path = folder.join(MANIFEST);
+        let text = read(&manifest_path)?;
+        let manifest: Manifest = serde_json::from_str(&text).map_err(|e| SiteError::Manifest {
+            file: manifest_path.clone(),
+            message: format!("line {}, column {}: {e}", e.line(), e.column()),
+        })?;
+        let refuse = |message: String| SiteError::Manifest {
+            file: manifest_path.clone(),
+            message,
+        };
+        if manifest.format != FORMAT_VERSION {
+            return Err(refuse(format!(
+                "format {} is not supported (this Tessera reads format {FORMAT_VERSION})",
+                manifest.format
+            )));
+        }
+        if manifest.pages.is_empty() {
+            return Err(refuse("a site needs at least one page".into()));
+        }
+        plain_file(&manifest.layout, &manifest_path)?;
+        let mut seen = std::collections::HashSet::new();
+        for page in &manifest.pages {
+            plain_file(&page.file, &manifest_path)?;
+            if !seen.insert(page.file.as_str()) || page.file == manifest.layout {
+                return Err(refuse(format!("'{}' is listed twice", page.file)));
+            }
+        }
+        let files = Files { folder };
+        let layout = files.source(&manifest.layout)?;
+        let pages = manifest
+            .pages
+            .iter()
+            .map(|entry| {
+                let page = files.source(&entry.file)?;
+                let assembled = assemble(&files, &layout, Some(&page))?;
+                let plan = compile(&assembled.text, Escaping::Html)
+                    .map_err(|e| assembled.locate(e.line, e.column, e.message))?;
+                Ok(SitePage {
+                    file: entry.file.clone(),
+                    title: entry.title.clone(),
+                    plan,
+                })
+            })
+            .collect::<Result<Vec<_>, SiteError>>()?;
+        Ok(SiteTemplate {
+            name: manifest.name,
+            default_locale: manifest.default_locale,
+            pages,
+            folder: folder.to_path_buf(),
+        })
+    }
+
+    pub fn page(&self, file: &str) -> Option<&SitePage> {
+        self.pages.iter().find(|p| p.file == file)
+    }
+}
+
+impl SitePage {
+    /// The page for one customer: their merge data, with `page.title` and `page.file`.
+    pub fn render(
+        &self,
+        data: &Value,
+        locale: &str,
+        notes: &mut Notes,
+    ) -> Result<String, SiteError> {
+        let mut data = data.clone();
+        if let Value::Object(fields) = &mut data {
+            fields.insert(
+                "page".into(),
+                serde_json::json!({"title": self.title, "file": self.file}),
+            );
+        }
+        let mut out = Vec::new();
+        self.plan
+            .render(&data, &RenderEnv { locale }, &mut out, notes)
+            .map_err(|e| SiteError::Template {
+                file: self.file.clone(),
+                line: e.line,
+                column: e.column,
+                message: e.message,
+            })?;
+        Ok(crate::templates::plan::into_string(out))
+    }
+}
+
+impl SitePage {
+    /// The fields `notes` found empty, by name, once each.
+    pub fn missing_fields(&self, notes: &Notes) -> Vec<String> {
+        let mut names: Vec<String> = notes
+            .missing
+            .iter()
+            .filter_map(|&i| self.plan.slots().get(i as usize))
+            .map(|slot| slot.field.clone())
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+}
+
+fn read(path: &Path) -> Result<String, SiteError> {
+    std::fs::read_to_string(path).map_err(|source| SiteError::Read {
+        file: path.to_path_buf(),
+        source,
+    })
+}
+
+/// A source file of the template, by its name in the folder.
+struct Source {
+    name: String,
+    text: String,
+}
+
+struct Files<'a> {
+    folder: &'a Path,
+}
+
+impl Files<'_> {
+    fn source(&self, name: &str) -> Result<Source, SiteError> {
+        Ok(Source {
+            name: name.to_string(),
+            text: read(&self.folder.join(name))?,
+        })
+    }
+}
+
+/// A page put together from the layout, the page and partials, with where each piece came from.
+struct Assembled {
+    text: String,
+    /// (offset in `text`, file name, offset in that file), in order of `text`.
+    pieces: Vec<(usize, String, usize)>,
+    sources: Vec<Source>,
+}
+
+impl Assembled {
+    /// The file, line and column of a place in the assembled text.
+    fn locate(&self, line: usize, column: usize, message: String) -> SiteError {
+        let offset = offset_of(&self.text, line, column);
+        let (at, file, from) = self
+            .pieces
+            .iter()
+            .rev()
+            .find(|(at, _, _)| *at <= offset)
+            .cloned()
+            .unwrap_or((0, String::new(), 0));
+        let source = self.sources.iter().find(|s| s.name == file);
+        let (line, column) = source.map_or((line, column), |s| {
+            line_column(&s.text, (from + offset - at).min(s.text.len()))
+        });
+        SiteError::Template {
+            file,
+            line,
+            column,
+            message,
+        }
+    }
+}
+
+fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    text[start.min(text.len())..]
+        .char_indices()
+        .nth(column.saturating_sub(1))
+        .map_or(text.len(), |(i, _)| start + i)
+}
+
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let column = before[before.rfind('\n').map_or(0, |i| i + 1)..]
+        .chars()
+        .count()
+        + 1;
+    (line, column)
+}
+
+/// Compiles one file by itself (its `{{> …}}` blanked out, places kept), so that a block left
+/// open is reported in the file that opens it, not at the end of the assembled page.
+fn check_alone(source: &Source) -> Result<(), SiteError> {
+    let mut text = source.text.clone();
+    let mut from = 0;
+    while let Some(start) = text[from..].find("{{>").map(|i| from + i) {
+        let Some(end) = text[start..].find("}}").map(|i| start + i + 2) else {
+            break;
+        };
+        let blank: String = text[start..end]
+            .chars()
+            .map(|c| if c == '\n' { '\n' } else { ' ' })
+            .collect();
+        text.replace_range(start..end, &blank);
+        from = start + blank.len();
+    }
+    compile(&text, Escaping::Html)
+        .map(drop)
+        .map_err(|e| SiteError::Template {
+            file: source.name.clone(),
+            line: e.line,
+            column: e.column,
+            message: e.message,
+        })
+}
+
+/// The layout with `{{> page}}` replaced by the page and every `{{> NAME}}` by
+/// `partials/NAME.html`, recursively.
+fn assemble(files: &Files, layout: &Source, page: Option<&Source>) -> Result<Assembled, SiteError> {
+    let mut out = Assembled {
+        text: String::new(),
+        pieces: Vec::new(),
+        sources: Vec::new(),
+    };
+    let mut stack = Vec::new();
+    include(files, layout, page, &mut stack, &mut out)?;
+    Ok(out)
+}
+
+fn include(
+    files: &Files,
+    source: &Source,
+    page: Option<&Source>,
+    stack: &mut Vec<String>,
+    out: &mut Assembled,
+) -> Result<(), SiteError> {
+    let at_place = |offset: usize, message: String| {
+        let (line, column) = line_column(&source.text, offset);
+        SiteError::Template {
+            file: source.name.clone(),
+            line,
+            column,
+            message,
+        }
+    };
+    check_alone(source)?;
+    stack.push(source.name.clone());
+    if !out.sources.iter().any(|s| s.name == source.name) {
+        out.sources.push(Source {
+            name: source.name.clone(),
+            text: source.text.clone(),
+        });
+    }
+    let text = &source.text;
+    let mut copied = 0;
+    while let Some(found) = text[copied..].find("{{>").map(|i| copied + i) {
+        // `check_alone` has refused a `{{>` that is never closed.
+        let end = text[found..]
+            .find("}}")
+            .map_or(text.len(), |i| found + i + 2);
+        out.pieces
+            .push((out.text.len(), source.name.clone(), copied));
+        out.text.push_str(&text[copied..found]);
+        let name = text[found + 3..end - 2].trim();
+        let valid = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
+        if !valid {
+            return Err(at_place(
+                found,
+                format!("'{name}' is not a partial name: partials are named with letters, digits, - and _, and live in partials/"),
+            ));
+        }
+        let included = if name == "page" {
+            match page {
+                Some(p) => Source {
+                    name: p.name.clone(),
+                    text: p.text.clone(),
+                },
+                None => return Err(at_place(found, "{{> page}} belongs in the layout".into())),
+            }
+        } else {
+            let file = format!("partials/{name}.html");
+            if !files.folder.join(&file).is_file() {
+                return Err(at_place(
+                    found,
+                    format!("no partial '{name}' (looked for {file})"),
+                ));
+            }
+            files.source(&file)?
+        };
+        if stack.contains(&included.name) {
+            return Err(at_place(found, format!("'{name}' includes itself")));
+        }
+        if stack.len() >= MAX_DEPTH {
+            return Err(at_place(
+                found,
+                format!("partials nest more than {MAX_DEPTH} deep here"),
+            ));
+        }
+        // Only the layout places the page.
+        include(files, &included, None, stack, out)?;
+        copied = end;
+    }
+    out.pieces
+        .push((out.text.len(), source.name.clone(), copied));
+    out.text.push_str(&text[copied..]);
+    stack.pop();
+    Ok(())
+}

@@ -1,0 +1,222 @@
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+use tessera_engine::microsites::{preview_page, SiteError, SiteTemplate};
+
+fn starter(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("templates/microsite")
+        .join(name)
+}
+
+/// A copy of a starter site to break, with `changes` (file, text) written over it.
+fn broken(changes: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let from = starter("offer-en");
+    for entry in walk(&from) {
+        let to = dir.path().join(entry.strip_prefix(&from).unwrap());
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(&entry, to).unwrap();
+    }
+    for (file, text) in changes {
+        let path = dir.path().join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    dir
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flat_map(|e| {
+            let path = e.unwrap().path();
+            if path.is_dir() {
+                walk(&path)
+            } else {
+                vec![path]
+            }
+        })
+        .collect()
+}
+
+fn error(changes: &[(&str, &str)]) -> SiteError {
+    let dir = broken(changes);
+    match SiteTemplate::load(dir.path()) {
+        Ok(_) => panic!("{changes:?} loaded"),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn starter_sites_greet_each_customer_in_their_culture_and_escape_their_data() {
+    let anna = json!({"first_name": "Anna", "last_name": "Schmidt", "greeting_name": "Anna", "locale": "de-DE",
+        "favorite_category": "<b>tea</b>", "recommendations": [{"name": "Earl Grey", "image": "https://shop.example/img/earlgrey.jpg"}]});
+    let fang = json!({"first_name": "芳", "last_name": "王", "greeting_name": "王芳", "locale": "zh-CN", "recommendations": []});
+    let en = SiteTemplate::load(&starter("offer-en")).unwrap();
+    let zh = SiteTemplate::load(&starter("offer-zh")).unwrap();
+    assert_eq!(
+        en.pages.iter().map(|p| p.file.as_str()).collect::<Vec<_>>(),
+        ["index.html", "preferences.html"]
+    );
+    let (html, missing) = preview_page(&en, &en.pages[0], &anna).unwrap();
+    assert!(
+        html.contains("<h1>Anna, this offer is yours</h1>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("in &lt;b&gt;tea&lt;/b&gt;"),
+        "customer data is escaped"
+    );
+    assert!(html.contains("<title>Your spring offer · Tessera Coffee &amp; Care</title>"));
+    assert!(html.contains(r#"<meta name="robots" content="noindex, nofollow">"#));
+    assert!(html.contains(r#"alt="Earl Grey""#));
+    assert!(
+        html.contains("<footer>"),
+        "the footer partial is in every page"
+    );
+    assert!(
+        missing.is_empty(),
+        "every field has a fallback or a condition: {missing:?}"
+    );
+    let no_image = json!({"greeting_name": "Anna", "recommendations": [{"name": "Earl Grey"}]});
+    assert_eq!(
+        preview_page(&en, &en.pages[0], &no_image).unwrap().1,
+        ["image"]
+    );
+    let (html, _) = preview_page(&zh, &zh.pages[0], &fang).unwrap();
+    assert!(html.contains(r#"<html lang="zh-CN">"#));
+    assert!(html.contains("<h1>王芳，这份优惠专属于您</h1>"), "{html}");
+    assert!(!html.contains("Picked for you") && !html.contains("为您精选"));
+    // Every form input has a label (the preference form).
+    let (form, _) = preview_page(&zh, zh.page("preferences.html").unwrap(), &fang).unwrap();
+    assert_eq!(
+        form.matches("<input").count(),
+        form.matches("<label><input").count()
+    );
+    assert!(form.contains(r#"<label for="frequency">"#) && form.contains(r#"id="frequency""#));
+}
+
+#[test]
+fn errors_name_the_file_line_and_column_they_are_in() {
+    let partial = error(&[(
+        "partials/footer.html",
+        "<footer>\n  {{#if vip}}\n</footer>\n",
+    )]);
+    let SiteError::Template { file, line, .. } = &partial else {
+        panic!("{partial}")
+    };
+    // A block left open is found where its file ends: in the partial, not the page.
+    assert_eq!(
+        (file.as_str(), *line),
+        ("partials/footer.html", 4),
+        "{partial}"
+    );
+    let page = error(&[(
+        "index.html",
+        "<h1>Hi</h1>\n<p>\n  {{oops first_name}}\n</p>\n",
+    )]);
+    let SiteError::Template {
+        file, line, column, ..
+    } = &page
+    else {
+        panic!("{page}")
+    };
+    assert_eq!(
+        (file.as_str(), *line, *column),
+        ("index.html", 3, 3),
+        "{page}"
+    );
+    // Too deep only once put together: found in the partial, at its own line.
+    let nest = |n: usize, inner: &str| {
+        format!(
+            "{}{inner}{}",
+            "{{#if a}}\n".repeat(n),
+            "{{/if}}\n".repeat(n)
+        )
+    };
+    let deep = error(&[
+        ("index.html", &nest(40, "{{> deep}}\n")),
+        ("partials/deep.html", &nest(40, "x\n")),
+    ]);
+    let SiteError::Template { file, line, .. } = &deep else {
+        panic!("{deep}")
+    };
+    assert_eq!(file, "partials/deep.html", "{deep}");
+    assert!(*line <= 41, "{deep}");
+    let unknown = error(&[("index.html", "<p>{{> sidebar}}</p>")]);
+    assert!(
+        unknown
+            .to_string()
+            .contains("index.html, line 1, column 4: no partial 'sidebar'"),
+        "{unknown}"
+    );
+}
+
+#[test]
+fn partials_stay_inside_the_folder_and_cannot_loop() {
+    for name in ["../secret", "/etc/passwd", "a/b", "..", ""] {
+        let e = error(&[("index.html", &format!("{{{{> {name}}}}}"))]);
+        assert!(
+            e.to_string().contains("is not a partial name"),
+            "{name}: {e}"
+        );
+    }
+    let e = error(&[("partials/footer.html", "<footer>{{> footer}}</footer>")]);
+    assert!(e.to_string().contains("includes itself"), "{e}");
+    let e = error(&[("partials/footer.html", "<footer>{{> page}}</footer>")]);
+    assert!(e.to_string().contains("belongs in the layout"), "{e}");
+    let e = error(&[("index.html", "<p>{{> footer</p>")]);
+    assert!(
+        e.to_string().starts_with("index.html, line 1, column 14"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_manifest_is_checked_before_anything_is_compiled() {
+    let manifest = |pages: &str, extra: &str| {
+        format!(
+            r#"{{"format": 1, "name": "x", "default_locale": "en", "layout": "layout.html", "pages": {pages}{extra}}}"#
+        )
+    };
+    for (text, says) in [
+        (
+            manifest(r#"[{"file": "../index.html", "title": "x"}]"#, ""),
+            "not a page file",
+        ),
+        (manifest("[]", ""), "at least one page"),
+        (
+            manifest(
+                r#"[{"file": "index.html", "title": "a"}, {"file": "index.html", "title": "b"}]"#,
+                "",
+            ),
+            "listed twice",
+        ),
+        (
+            manifest(
+                r#"[{"file": "index.html", "title": "x"}]"#,
+                r#", "scripts": []"#,
+            ),
+            "unknown field",
+        ),
+        (
+            manifest(r#"[{"file": "index.html", "title": "x"}]"#, "")
+                .replace("\"format\": 1", "\"format\": 2"),
+            "format 2 is not supported",
+        ),
+        ("{ not json".to_string(), "line 1, column 3"),
+    ] {
+        let e = error(&[("site.json", &text)]);
+        assert!(e.to_string().contains(says), "{text}: {e}");
+        assert!(e.to_string().contains("site.json"), "{e}");
+    }
+    let e = error(&[(
+        "site.json",
+        &manifest(r#"[{"file": "missing.html", "title": "x"}]"#, ""),
+    )]);
+    assert!(
+        e.to_string().contains("cannot read") && e.to_string().contains("missing.html"),
+        "{e}"
+    );
+}
