@@ -3,6 +3,7 @@
 //! customer (the preview). Rendering every customer's site under a personal URL, and the server
 //! that turns visits and forms into events, are to follow (issue 12).
 
+pub mod forms;
 pub mod template;
 
 pub use template::{SiteError, SitePage, SiteTemplate};

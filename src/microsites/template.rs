@@ -15,9 +15,12 @@
 
 use std::path::{Path, PathBuf};
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::forms::{check_declarations, check_forms_in, Form};
 use crate::templates::plan::compile;
 use crate::templates::{Escaping, Notes, Plan, RenderEnv};
 
@@ -34,6 +37,8 @@ struct Manifest {
     default_locale: String,
     layout: String,
     pages: Vec<PageEntry>,
+    #[serde(default)]
+    forms: BTreeMap<String, Form>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -80,6 +85,8 @@ pub struct SiteTemplate {
     pub name: String,
     pub default_locale: String,
     pub pages: Vec<SitePage>,
+    /// The forms the pages post, by name (`form/NAME`).
+    pub forms: BTreeMap<String, Form>,
     pub folder: PathBuf,
 }
 
@@ -130,6 +137,7 @@ impl SiteTemplate {
                 return Err(refuse(format!("'{}' is listed twice", page.file)));
             }
         }
+        check_declarations(&manifest.forms).map_err(refuse)?;
         let files = Files { folder };
         let layout = files.source(&manifest.layout)?;
         let pages = manifest
@@ -138,8 +146,11 @@ impl SiteTemplate {
             .map(|entry| {
                 let page = files.source(&entry.file)?;
                 let assembled = assemble(&files, &layout, Some(&page))?;
-                let plan = compile(&assembled.text, Escaping::Html)
-                    .map_err(|e| assembled.locate(e.line, e.column, e.message))?;
+                let plan = compile(&assembled.text, Escaping::Html).map_err(|e| {
+                    assembled.locate(offset_of(&assembled.text, e.line, e.column), e.message)
+                })?;
+                check_forms_in(&assembled.text, &manifest.forms)
+                    .map_err(|(offset, message)| assembled.locate(offset, message))?;
                 Ok(SitePage {
                     file: entry.file.clone(),
                     title: entry.title.clone(),
@@ -151,6 +162,7 @@ impl SiteTemplate {
             name: manifest.name,
             default_locale: manifest.default_locale,
             pages,
+            forms: manifest.forms,
             folder: folder.to_path_buf(),
         })
     }
@@ -238,9 +250,8 @@ struct Assembled {
 }
 
 impl Assembled {
-    /// The file, line and column of a place in the assembled text.
-    fn locate(&self, line: usize, column: usize, message: String) -> SiteError {
-        let offset = offset_of(&self.text, line, column);
+    /// The file, line and column of a place (offset) in the assembled text.
+    fn locate(&self, offset: usize, message: String) -> SiteError {
         let (at, file, from) = self
             .pieces
             .iter()
@@ -249,9 +260,10 @@ impl Assembled {
             .cloned()
             .unwrap_or((0, String::new(), 0));
         let source = self.sources.iter().find(|s| s.name == file);
-        let (line, column) = source.map_or((line, column), |s| {
-            line_column(&s.text, (from + offset - at).min(s.text.len()))
-        });
+        let (line, column) = match source {
+            Some(s) => line_column(&s.text, (from + offset - at).min(s.text.len())),
+            None => line_column(&self.text, offset.min(self.text.len())),
+        };
         SiteError::Template {
             file,
             line,

@@ -220,3 +220,58 @@ fn a_manifest_is_checked_before_anything_is_compiled() {
         "{e}"
     );
 }
+
+#[test]
+fn forms_post_only_the_fields_site_json_declares() {
+    let site = SiteTemplate::load(&starter("offer-en")).unwrap();
+    let preferences = &site.forms["preferences"];
+    assert_eq!(preferences.fields.len(), 2);
+    // A page's form must be a declared form with declared fields and the required ones.
+    let page = |form: &str| format!("<h1>Prefs</h1>\n{form}\n");
+    for (form, says, line) in [
+        (r#"<form method="post" action="form/newsletter"><button>Go</button></form>"#, "posts to 'form/newsletter'", 2),
+        (
+            "<form action=\"form/preferences\">\n<select name=\"frequency\"></select>\n<input name=\"password\">\n</form>",
+            "'password' is not a field of form 'preferences'",
+            4,
+        ),
+        (r#"<form action="form/preferences"><input type="checkbox" name="topics" value="tea"></form>"#, "has no 'frequency', which form 'preferences' requires", 2),
+    ] {
+        let e = error(&[("preferences.html", &page(form))]);
+        let SiteError::Template { file, line: at, .. } = &e else { panic!("{e}") };
+        assert!(e.to_string().contains(says), "{e}");
+        assert_eq!((file.as_str(), *at), ("preferences.html", line), "{e}");
+    }
+    // Declarations that make no sense are refused with the form and field named.
+    let manifest = |forms: &str| {
+        format!(
+            r#"{{"format": 1, "name": "x", "default_locale": "en", "layout": "layout.html", "pages": [{{"file": "index.html", "title": "x"}}], "forms": {forms}}}"#
+        )
+    };
+    for (forms, says) in [
+        (
+            r#"{"prefs": {"fields": [{"name": "a", "type": "choice"}]}}"#,
+            "form 'prefs', field 'a': a choice lists its values",
+        ),
+        (
+            r#"{"prefs": {"fields": [{"name": "a", "type": "text", "values": ["x"]}]}}"#,
+            "only a choice has values",
+        ),
+        (
+            r#"{"prefs": {"fields": [{"name": "a", "type": "text"}, {"name": "a", "type": "email"}]}}"#,
+            "declared twice",
+        ),
+        (
+            r#"{"Prefs!": {"fields": [{"name": "a", "type": "text"}]}}"#,
+            "a form is named with",
+        ),
+        (r#"{"prefs": {"fields": []}}"#, "has no fields"),
+        (
+            r#"{"prefs": {"fields": [{"name": "a", "type": "password"}]}}"#,
+            "unknown variant",
+        ),
+    ] {
+        let e = error(&[("site.json", &manifest(forms))]);
+        assert!(e.to_string().contains(says), "{forms}: {e}");
+    }
+}
