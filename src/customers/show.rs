@@ -252,11 +252,10 @@ pub async fn customer_profile(
     id: i64,
     clock: crate::segments::Clock,
 ) -> Result<Option<CustomerProfile>, crate::segments::SegmentError> {
-    let Some(view) = customer_view(pool, id).await? else {
+    let Some(mut view) = customer_view(pool, id).await? else {
         return Ok(None);
     };
     let segments = crate::segments::store::memberships(pool, index, id, clock).await?;
-    let mut view = view;
     show_local_images(pool, &mut view.events).await?;
     Ok(Some(CustomerProfile { view, segments }))
 }

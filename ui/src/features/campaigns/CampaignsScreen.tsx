@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
+import { useNumber } from "../../lib/numbers";
 import { open } from "@tauri-apps/plugin-dialog";
 import { Channel } from "@tauri-apps/api/core";
 import type { Campaign, CampaignInfo, EmailFiles, Opened, RenderedItem, Rule, RunInfo, RunProgress, RunSummary, SavedSegment, Split, TemplateInfo } from "../../lib/bindings";
@@ -37,7 +38,7 @@ export function CampaignsScreen({ segment }: { segment: Rule }) {
   const [copied, setCopied] = useState<"copied" | "selected" | null>(null);
   const pathField = useRef<HTMLInputElement>(null);
   const running = progress !== null && summary === null && error === null;
-  const number = (n: number) => n.toLocaleString(i18n.language);
+  const number = useNumber();
   const percent = (share: number | null) => `${((share ?? 0) * 100).toLocaleString(i18n.language, { maximumFractionDigits: 1 })}%`;
 
   useEffect(() => {

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
+import { useNumber } from "../../lib/numbers";
 import { ErrorMessage } from "../../lib/ErrorMessage";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import type { CustomerRow, SortKey, WorkspaceStatus } from "../../lib/bindings";
@@ -17,7 +18,8 @@ const COLUMNS: { key: SortKey | null; label: string }[] = [
 ];
 
 export function CustomersScreen({ workspace, onImported }: { workspace: WorkspaceStatus; onImported: (s: WorkspaceStatus) => void }) {
-  const { t, i18n } = useTranslation();
+  const { t } = useTranslation();
+  const number = useNumber();
   // Set once the first page for the current search has come back.
   const [loaded, setLoaded] = useState(false);
   const [search, setSearch] = useState("");
@@ -80,7 +82,7 @@ export function CustomersScreen({ workspace, onImported }: { workspace: Workspac
       <h1>{t("customers.title")}</h1>
       <div className="toolbar">
         <input data-testid="customer-search" type="search" aria-label={t("customers.search")} placeholder={t("customers.search")} value={search} onChange={(e) => setSearch(e.target.value)} />
-        <span className="muted" data-testid="customer-total">{t("customers.total", { count: total, n: total.toLocaleString(i18n.language) })}</span>
+        <span className="muted" data-testid="customer-total">{t("customers.total", { count: total, n: number(total) })}</span>
         <button data-testid="import-open" onClick={() => setImporting(true)}>{t("customers.import")}</button>
       </div>
       {error !== null && <ErrorMessage error={error} />}
@@ -130,7 +132,7 @@ export function CustomersScreen({ workspace, onImported }: { workspace: Workspac
                   >
                     {c ? (
                       <>
-                        <div className="cell mono">{c.id.toLocaleString(i18n.language)}</div>
+                        <div className="cell mono">{number(c.id)}</div>
                         <div className="cell">{c.name ?? <span className="muted">{t("customers.noName")}</span>}</div>
                         <div className="cell">{c.email}</div>
                         <div className="cell">{c.phone}</div>

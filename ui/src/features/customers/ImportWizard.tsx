@@ -1,5 +1,6 @@
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
+import { useNumber } from "../../lib/numbers";
 import { ErrorMessage } from "../../lib/ErrorMessage";
 import { open } from "@tauri-apps/plugin-dialog";
 import { Channel } from "@tauri-apps/api/core";
@@ -16,8 +17,8 @@ const DELIMITERS = [",", ";", "tab", "|"];
  * report of rejected rows with their line numbers.
  */
 export function ImportWizard({ attributes, onClose, onImported }: { attributes: string[]; onClose: () => void; onImported: () => void }) {
-  const { t, i18n } = useTranslation();
-  const number = (n: number) => n.toLocaleString(i18n.language);
+  const { t } = useTranslation();
+  const number = useNumber();
   // The mapping restored from the last import of a file with the same header, if any.
   const [restored, setRestored] = useState(false);
   const [path, setPath] = useState("");
@@ -267,8 +268,8 @@ function Suggested({ column, chosen, onUse }: { column: ColumnPreview; chosen: s
 /** What importing the previewed rows would do: new and updated customers, the rows that would
  * be rejected, and the existing values that would change. */
 function Forecast({ forecast, fieldLabel }: { forecast: ImportForecast; fieldLabel: (field: string) => string }) {
-  const { t, i18n } = useTranslation();
-  const number = (n: number) => n.toLocaleString(i18n.language);
+  const { t } = useTranslation();
+  const number = useNumber();
   return (
     <section data-testid="import-forecast" aria-label={t("import.forecast")}>
       <h3>{t("import.forecast")}</h3>

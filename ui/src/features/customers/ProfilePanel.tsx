@@ -1,5 +1,6 @@
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
+import { useNumber } from "../../lib/numbers";
 import { ErrorMessage } from "../../lib/ErrorMessage";
 import type { CustomerProfile, EventView } from "../../lib/bindings";
 import { backend } from "../../lib/backend";
@@ -11,7 +12,7 @@ import { attributeLabel, eventLabel, formatDate, formatMoney, formatValue, ident
 export function ProfilePanel({ id, generation, onClose }: { id: number; generation: number; onClose: () => void }) {
   const { t, i18n } = useTranslation();
   const language = i18n.language;
-  const number = (n: number | null | undefined, digits = 0) => (n ?? 0).toLocaleString(language, { maximumFractionDigits: digits });
+  const number = useNumber();
   const [customer, setCustomer] = useState<CustomerProfile | null>(null);
   const [error, setError] = useState<unknown>(null);
   useEffect(() => {
@@ -64,7 +65,7 @@ export function ProfilePanel({ id, generation, onClose }: { id: number; generati
                   <div>
                     <dt>{t("customers.attrition")}</dt>
                     <dd>
-                      {number(scores.attrition * 100)}% · {t(`segments.band.${scores.attrition_band}`)}
+                      {number(scores.attrition * 100, 0)}% · {t(`segments.band.${scores.attrition_band}`)}
                       <div className="muted">{t("customers.attritionExplain", { count: scores.frequency, orders: number(scores.frequency), days: number(scores.recency_days) })}</div>
                     </dd>
                   </div>

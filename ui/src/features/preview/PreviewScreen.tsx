@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState, type Dispatch, type SetStateAction } from "react";
 import { useTranslation } from "react-i18next";
+import { useNumber } from "../../lib/numbers";
 import type { Campaign, CampaignInfo, CampaignPreview, CustomerPage, CustomerRow, Exclusion, RenderedEmail, Rule, SavedSegment } from "../../lib/bindings";
 import { useTemplate } from "../templates/useTemplate";
 import type { Drafts } from "../templates/drafts";
@@ -17,7 +18,7 @@ type Shown = { customer: CustomerRow; email: RenderedEmail | null; notSent: Excl
  * by name or at random, or see several side by side. What is chosen lives in the app (`session`),
  * so it is still there after visiting other screens; a template's unsaved edit is what is shown. */
 export function PreviewScreen({ total, session, onSession, drafts }: { total: number; session: PreviewSession; onSession: Dispatch<SetStateAction<PreviewSession>>; drafts: Drafts }) {
-  const { t, i18n } = useTranslation();
+  const { t } = useTranslation();
   const update = (patch: Partial<PreviewSession>) => onSession((s) => ({ ...s, ...patch }));
   const { templates, name: template, setName: setTemplate, source, dirty } = useTemplate({
     name: session.template,
@@ -25,7 +26,7 @@ export function PreviewScreen({ total, session, onSession, drafts }: { total: nu
     drafts,
   });
   const { position, grid } = session;
-  const number = (n: number) => n.toLocaleString(i18n.language);
+  const number = useNumber();
   const [shown, setShown] = useState<Shown[]>([]);
   const [error, setError] = useState<unknown>(null);
   // A saved campaign instead of a template: each customer as the campaign would treat them.

@@ -1,8 +1,9 @@
 // Numbers on the Segments screen, written the way the user's language writes them.
+import { formatNumber } from "../../lib/numbers";
 
 /** `1234567` as "1,234,567" in English (and as Chinese writes it in Chinese). */
 export function count(n: number, language: string): string {
-  return n.toLocaleString(language);
+  return formatNumber(n, language);
 }
 
 /**

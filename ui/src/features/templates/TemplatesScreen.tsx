@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState, type Dispatch, type SetStateAction } from "react";
 import { useTranslation } from "react-i18next";
+import { useNumber } from "../../lib/numbers";
 import type { EmailPreview, MergeField, MissingReport, Rule, SavedSegment } from "../../lib/bindings";
 import { useTemplate } from "./useTemplate";
 import { backend, BackendError, errorCode } from "../../lib/backend";
@@ -16,7 +17,7 @@ import type { Drafts, TemplateSession } from "./drafts";
  * edited lives in the app (`session`), so nothing is lost by leaving the screen.
  */
 export function TemplatesScreen({ segment, session, onSession }: { segment: Rule; session: TemplateSession; onSession: Dispatch<SetStateAction<TemplateSession>> }) {
-  const { t, i18n } = useTranslation();
+  const { t } = useTranslation();
   const update = (patch: Partial<TemplateSession>) => onSession((s) => ({ ...s, ...patch }));
   const { templates, name, setName, source, setSource, loaded, dirty, save } = useTemplate({
     name: session.name,
@@ -42,7 +43,7 @@ export function TemplatesScreen({ segment, session, onSession }: { segment: Rule
   // The template's compile or render error (with its line), or null.
   const [problem, setProblem] = useState<unknown>(null);
   const problemLine = problem instanceof BackendError ? problem.detail.line : null;
-  const number = (n: number) => n.toLocaleString(i18n.language);
+  const number = useNumber();
 
   useEffect(() => {
     backend.segmentsList().then(setSegments, () => setSegments([]));

@@ -1,5 +1,6 @@
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
+import { useNumber } from "../../lib/numbers";
 import { ErrorMessage } from "../../lib/ErrorMessage";
 import { open, save } from "@tauri-apps/plugin-dialog";
 import type { WorkspaceStatus } from "../../lib/bindings";
@@ -15,7 +16,8 @@ type Props = {
 };
 
 export function WorkspaceScreen({ status, opening, onOpening, onOpened }: Props) {
-  const { t, i18n } = useTranslation();
+  const { t } = useTranslation();
+  const number = useNumber();
   const [error, setError] = useState<unknown>(null);
   const [recent, setRecent] = useState(() => recentWorkspaces(localStorage));
   const busy = opening !== null;
@@ -67,10 +69,10 @@ export function WorkspaceScreen({ status, opening, onOpening, onOpened }: Props)
       {error !== null && <ErrorMessage error={error} />}
       {status ? (
         <dl className="stats" data-testid="workspace-status">
-          <div><dt>{t("workspace.customers")}</dt><dd data-testid="customer-count">{status.customers.toLocaleString(i18n.language)}</dd></div>
-          <div><dt>{t("workspace.events")}</dt><dd>{status.events.toLocaleString(i18n.language)}</dd></div>
+          <div><dt>{t("workspace.customers")}</dt><dd data-testid="customer-count">{number(status.customers)}</dd></div>
+          <div><dt>{t("workspace.events")}</dt><dd>{number(status.events)}</dd></div>
           <div><dt>{t("workspace.templates")}</dt><dd>{status.templates}</dd></div>
-          <div><dt>{t("workspace.optedOut")}</dt><dd>{status.email_opted_out.toLocaleString(i18n.language)}</dd></div>
+          <div><dt>{t("workspace.optedOut")}</dt><dd>{number(status.email_opted_out)}</dd></div>
           <div className="wide"><dt>{t("workspace.path")}</dt><dd className="mono">{status.path}</dd></div>
         </dl>
       ) : (
