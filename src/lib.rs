@@ -12,6 +12,7 @@ pub mod output;
 pub mod render;
 pub mod scores;
 pub mod segments;
+pub mod serve;
 pub mod store;
 pub mod templates;
 pub mod values;

@@ -37,6 +37,8 @@ pub struct Campaign {
     pub fallback_language: Option<String>,
     #[serde(default)]
     pub email_settings: EmailSettings,
+    #[serde(default)]
+    pub microsite_settings: MicrositeSettings,
 }
 
 /// Who the campaign is for: `{"all": true}`, `{"segment": "name"}`, `{"rule": {…}}`, or
@@ -60,6 +62,9 @@ pub struct Variant {
     /// The email template: one for everyone, or one per language.
     #[serde(default)]
     pub email: Option<Content>,
+    /// The microsite template (a site in the workspace), likewise.
+    #[serde(default)]
+    pub microsite: Option<Content>,
     /// Merge values this variant sets over the customer's (a subject line, an offer), so one
     /// template can carry two copies.
     #[serde(default)]
@@ -106,6 +111,29 @@ impl Default for EmailSettings {
             from: default_from(),
             unsubscribe: default_unsubscribe(),
             files: EmailFiles::default(),
+        }
+    }
+}
+
+/// Where a campaign's microsites are hosted.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MicrositeSettings {
+    /// The address the rendered `site/` folder is served at; each customer's site is
+    /// `BASE_URL/SLUG/` (the `microsite_url` merge field). Defaults to `tessera serve`'s.
+    #[serde(default = "default_base_url")]
+    pub base_url: String,
+}
+
+fn default_base_url() -> String {
+    "http://127.0.0.1:8080".into()
+}
+
+impl Default for MicrositeSettings {
+    fn default() -> MicrositeSettings {
+        MicrositeSettings {
+            base_url: default_base_url(),
         }
     }
 }
@@ -213,14 +241,24 @@ impl Campaign {
                     v.name, v.weight
                 )));
             }
-            match &v.email {
-                None => {
-                    return Err(invalid(format!(
-                        "variant '{}' has no content: name its email template (\"email\": \"welcome-en\")",
-                        v.name
-                    )))
-                }
-                Some(content) => self.check_content(&v.name, content)?,
+            if v.email.is_none() && v.microsite.is_none() {
+                return Err(invalid(format!(
+                    "variant '{}' has no content: name its email template (\"email\": \"welcome-en\") or microsite (\"microsite\": \"offer-en\")",
+                    v.name
+                )));
+            }
+            for content in v.email.iter().chain(&v.microsite) {
+                self.check_content(&v.name, content)?;
+            }
+        }
+        if self.variants.iter().any(|v| v.microsite.is_some()) {
+            let base = self.microsite_settings.base_url.trim();
+            let lower = base.to_ascii_lowercase();
+            let scheme_ok = lower.starts_with("https://") || lower.starts_with("http://");
+            if !scheme_ok || base.contains(['"', '<', '>', ' ', '?', '#']) {
+                return Err(invalid(format!(
+                    "microsite_settings.base_url: '{base}' is not an http(s) address to serve the sites at (https://offers.example.com)"
+                )));
             }
         }
         Mailbox::parse(&self.email_settings.from)

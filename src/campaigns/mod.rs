@@ -8,7 +8,9 @@ pub mod run;
 pub mod store;
 
 pub use assign::{Arm, Assigner, SampleRatio};
-pub use document::{Audience, Campaign, Content, EmailFiles, EmailSettings, Variant};
+pub use document::{
+    Audience, Campaign, Content, EmailFiles, EmailSettings, MicrositeSettings, Variant,
+};
 pub use run::{
     plan_campaign, render_campaign, Assignment, CampaignError, CampaignPlan, RunOptions,
     RunProgress, RunSummary, Selector, Split,

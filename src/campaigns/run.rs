@@ -21,12 +21,14 @@ use serde_json::Value;
 use sqlx::SqlitePool;
 
 use super::assign::{sample_ratio, Arm, Assigner, SampleRatio};
-use super::document::{Audience, Campaign, Content, EmailFiles};
+use super::document::{Audience, Campaign, Content, EmailFiles, Variant};
 use super::store::{
     abandon_runs_into, finish_run, forget_deliveries, forget_run, log_deliveries, run_deliveries,
     start_run, unfinished_run, CampaignStoreError, Delivery, RunStatus,
 };
 use crate::customers::reach::{load_reach, Reach};
+use crate::microsites::render::MicrositeRendering;
+use crate::microsites::slug::{add_personal_urls, slug, slug_key};
 use crate::output::{OutputError, RenderFolder};
 use crate::render::eml::{HeaderError, Mailbox};
 use crate::render::format::{
@@ -37,7 +39,9 @@ use crate::render::missing::SlotCounter;
 use crate::render::{load_contexts, CustomerContext, MissingField, Selection, UnsafeLink};
 use crate::segments::store::{load_catalog, load_segment};
 use crate::segments::{Clock, Rule, SegmentIndex};
-use crate::templates::store::{load_template_source, TemplateStoreError};
+use crate::templates::store::{
+    compile_site_bundle, load_template, TemplateKind, TemplateStoreError,
+};
 use crate::templates::{compile_email, Notes, TemplateError};
 
 #[derive(Debug, thiserror::Error)]
@@ -204,13 +208,19 @@ fn arm_name(campaign: &Campaign, arm: Arm) -> String {
     }
 }
 
-/// The formats a campaign has content in.
+/// The formats that decide whom a campaign reaches: the channels it sends through. A microsite
+/// is given to those the campaign emails; a campaign of microsites alone reaches everyone (its
+/// addresses go out some other way).
 fn formats(campaign: &Campaign) -> Vec<FormatKind> {
-    let mut formats = Vec::new();
     if campaign.variants.iter().any(|v| v.email.is_some()) {
-        formats.push(FormatKind::Email);
+        vec![FormatKind::Email]
+    } else {
+        vec![FormatKind::Microsite]
     }
-    formats
+}
+
+fn has_microsite(campaign: &Campaign) -> bool {
+    campaign.variants.iter().any(|v| v.microsite.is_some())
 }
 
 /// Whether any of the formats reaches a customer; if none does, the first one's reason.
@@ -387,7 +397,19 @@ struct Target {
     customer: usize,
     variant: usize,
     pieces: Vec<(usize, Option<String>)>,
+    /// Their personal URL's slug (empty when the campaign has no microsite).
+    slug: String,
 }
+
+/// The templates a variant's content names in one format.
+fn content_of(variant: &Variant, format: FormatKind) -> Option<&Content> {
+    match format {
+        FormatKind::Email => variant.email.as_ref(),
+        FormatKind::Microsite => variant.microsite.as_ref(),
+    }
+}
+
+const CONTENT_FORMATS: [FormatKind; 2] = [FormatKind::Email, FormatKind::Microsite];
 
 /// Compiles every template the campaign names, once each.
 async fn compile_templates(
@@ -401,33 +423,44 @@ async fn compile_templates(
         EmailFiles::Eml => EmailOutput::Eml,
         EmailFiles::Html => EmailOutput::Html,
     };
-    let mut names: Vec<&str> = campaign
-        .variants
-        .iter()
-        .filter_map(|v| v.email.as_ref())
-        .flat_map(Content::templates)
-        .collect();
-    names.sort_unstable();
-    names.dedup();
     let mut compiled = Vec::new();
-    for name in names {
-        let source = match sources.get(name) {
-            Some(source) => source.clone(),
-            None => load_template_source(pool, name).await?,
-        };
-        let template = compile_email(&source).map_err(|error| CampaignError::Template {
-            name: name.to_string(),
-            error,
-        })?;
-        compiled.push(Compiled {
-            name: name.to_string(),
-            rendering: Box::new(EmailRendering {
-                template,
-                output,
-                from: from.clone(),
-                date: date.to_string(),
-            }),
-        });
+    for format in CONTENT_FORMATS {
+        let mut names: Vec<&str> = campaign
+            .variants
+            .iter()
+            .filter_map(|v| content_of(v, format))
+            .flat_map(Content::templates)
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        for name in names {
+            let kind = match format {
+                FormatKind::Email => TemplateKind::Email,
+                FormatKind::Microsite => TemplateKind::Microsite,
+            };
+            let source = match sources.get(name) {
+                Some(source) => source.clone(),
+                None => load_template(pool, name, kind).await?,
+            };
+            let rendering: Box<dyn Rendering> = match format {
+                FormatKind::Email => Box::new(EmailRendering {
+                    template: compile_email(&source).map_err(|error| CampaignError::Template {
+                        name: name.to_string(),
+                        error,
+                    })?,
+                    output,
+                    from: from.clone(),
+                    date: date.to_string(),
+                }),
+                FormatKind::Microsite => Box::new(MicrositeRendering {
+                    site: blocking(|| compile_site_bundle(name, &source))?,
+                }),
+            };
+            compiled.push(Compiled {
+                name: name.to_string(),
+                rendering,
+            });
+        }
     }
     Ok(compiled)
 }
@@ -457,20 +490,43 @@ async fn load_targets(
     .await?;
     let pattern = UnsubscribePattern::parse(&plan.campaign.email_settings.unsubscribe)?;
     add_unsubscribe_links(&mut customers, &pattern);
+    let campaign = &plan.campaign;
+    let slugs: Vec<String> = match has_microsite(campaign) {
+        true => {
+            let key = slug_key(pool).await?;
+            let slugs: Vec<String> = customers
+                .iter()
+                .map(|c| slug(&key, &campaign.name, c.id))
+                .collect();
+            add_personal_urls(
+                &mut customers,
+                &slugs,
+                &campaign.microsite_settings.base_url,
+            );
+            slugs
+        }
+        false => vec![String::new(); customers.len()],
+    };
     let variant_of: HashMap<i64, usize> = assigned.into_iter().collect();
-    let fallback = plan.campaign.fallback();
+    let fallback = campaign.fallback();
+    let gates = formats(campaign);
     let index_of = |name: &str| compiled.iter().position(|c| c.name == name);
     let targets = customers
         .iter()
+        .zip(slugs)
         .enumerate()
-        .filter_map(|(i, c)| {
+        .filter_map(|(i, (c, slug))| {
             let v = *variant_of.get(&c.id)?;
-            let variant = &plan.campaign.variants[v];
+            let variant = &campaign.variants[v];
             let locale = c.data.get("locale").and_then(Value::as_str);
-            let pieces: Vec<(usize, Option<String>)> = variant
-                .email
-                .iter()
-                .filter(|_| eligibility(FormatKind::Email, Reach::of(c)).is_ok())
+            let reach = Reach::of(c);
+            let pieces: Vec<(usize, Option<String>)> = CONTENT_FORMATS
+                .into_iter()
+                .filter(|format| match format {
+                    FormatKind::Microsite => reachable(&gates, reach).is_ok(),
+                    format => eligibility(*format, reach).is_ok(),
+                })
+                .filter_map(|format| content_of(variant, format))
                 .filter_map(|content| {
                     let (language, template) = content.for_locale(locale, &fallback);
                     index_of(template).map(|t| (t, language))
@@ -480,6 +536,7 @@ async fn load_targets(
                 customer: i,
                 variant: v,
                 pieces,
+                slug,
             })
         })
         .collect();
@@ -584,6 +641,7 @@ fn missing_before(
                 customer: c,
                 data: &data,
                 run_key: "",
+                slug: &t.slug,
             };
             let _ = compiled[*template]
                 .rendering
@@ -598,9 +656,15 @@ fn missing_before(
         .collect()
 }
 
+/// The fields with the template's name; a field a format located in one of the template's
+/// files (a microsite's page) reads `TEMPLATE/FILE`.
 fn with_template(mut fields: Vec<MissingField>, template: &str) -> Vec<MissingField> {
     for f in &mut fields {
-        f.template = template.to_string();
+        f.template = if f.template.is_empty() {
+            template.to_string()
+        } else {
+            format!("{template}/{}", f.template)
+        };
     }
     fields
 }
@@ -642,6 +706,17 @@ async fn run(
         .iter()
         .filter(|t| !kept.contains_key(&work.customers[t.customer].id))
         .collect();
+    // What every customer's files share, once (a site's assets); not in the delivery log.
+    let mut shared: Vec<(String, String)> = Vec::new();
+    for c in compiled {
+        for part in c.rendering.shared() {
+            if shared.iter().all(|(name, _)| *name != part.name) {
+                folder.put(&part.name, &part.bytes)?;
+                folder.add_written([part.name.clone()]);
+                shared.push((part.name, blake3::hash(&part.bytes).to_hex().to_string()));
+            }
+        }
+    }
     let total = targets.len() as u32;
     let mut done = resumed as u32;
     (options.progress)(RunProgress { done, total });
@@ -675,7 +750,7 @@ async fn run(
     }
     let mut customers: Vec<i64> = deliveries.iter().map(|d| d.customer_id).collect();
     customers.dedup();
-    let manifest = manifest(plan, run_id, &deliveries, cancelled, options.now);
+    let manifest = manifest(work, run_id, &deliveries, &shared, cancelled, options.now);
     folder.write(
         "manifest.json",
         &serde_json::to_vec_pretty(&manifest).unwrap_or_default(),
@@ -726,12 +801,21 @@ fn keep_logged(
     kept.retain(|id, pieces| {
         let same = wanted.get(id).is_some_and(|t| {
             let arm = plan.campaign.variants[t.variant].name.trim();
-            pieces.len() == t.pieces.len()
-                && pieces.iter().zip(&t.pieces).all(|(d, (template, _))| {
-                    d.arm == arm
-                        && d.template == compiled[*template].name
-                        && folder.path_of(&d.file).is_ok_and(|p| p.is_file())
-                })
+            // A piece may be several files (a site's pages): the templates must be the same.
+            let mut logged: Vec<&str> = pieces.iter().map(|d| d.template.as_str()).collect();
+            let mut planned: Vec<&str> = t
+                .pieces
+                .iter()
+                .map(|(template, _)| compiled[*template].name.as_str())
+                .collect();
+            for list in [&mut logged, &mut planned] {
+                list.sort_unstable();
+                list.dedup();
+            }
+            logged == planned
+                && pieces
+                    .iter()
+                    .all(|d| d.arm == arm && folder.path_of(&d.file).is_ok_and(|p| p.is_file()))
         });
         if !same {
             gone.push(*id);
@@ -763,6 +847,7 @@ fn render_batch(work: &Work, run_key: &str, chunk: &[&Target], folder: &RenderFo
                 customer: c,
                 data: &data,
                 run_key,
+                slug: &t.slug,
             };
             let mut parts: Vec<Part> = Vec::new();
             for (template, language) in &t.pieces {
@@ -813,16 +898,24 @@ fn render_batch(work: &Work, run_key: &str, chunk: &[&Target], folder: &RenderFo
         })
 }
 
-/// `manifest.json`: the campaign and run, the counts, every rendered customer with their arm
-/// and files (content hashes), every excluded customer with the reason. Ids only: no address
-/// or other personal data.
+/// `manifest.json`: the campaign and run, the counts, every rendered customer with their arm,
+/// personal URL slug and files (content hashes), every excluded customer with the reason, the
+/// files all customers share, and each site's forms (what `tessera serve` accepts). Ids only: no
+/// address or other personal data.
 fn manifest(
-    plan: &CampaignPlan,
+    work: &Work,
     run_id: i64,
     deliveries: &[Delivery],
+    shared: &[(String, String)],
     cancelled: bool,
     now: DateTime<Utc>,
 ) -> Value {
+    let plan = work.plan;
+    let slugs: HashMap<i64, &str> = work
+        .targets
+        .iter()
+        .map(|t| (work.customers[t.customer].id, t.slug.as_str()))
+        .collect();
     let mut rendered: BTreeMap<i64, (String, Vec<Value>)> = BTreeMap::new();
     for d in deliveries {
         rendered
@@ -863,9 +956,17 @@ fn manifest(
             "arms": plan.split.arms,
         },
         "sample_ratio": plan.split.sample_ratio,
-        "rendered": rendered.into_iter().map(|(id, (arm, files))| serde_json::json!({
-            "customer_id": id, "arm": arm, "files": files,
-        })).collect::<Vec<_>>(),
+        "rendered": rendered.into_iter().map(|(id, (arm, files))| {
+            let mut entry = serde_json::json!({"customer_id": id, "arm": arm, "files": files});
+            if let Some(slug) = slugs.get(&id).filter(|s| !s.is_empty()) {
+                entry["slug"] = Value::from(*slug);
+            }
+            entry
+        }).collect::<Vec<_>>(),
         "excluded": excluded,
+        "shared": shared.iter().map(|(file, hash)| serde_json::json!({"file": file, "hash": hash})).collect::<Vec<_>>(),
+        "sites": work.compiled.iter().filter_map(|c| {
+            Some((c.name.clone(), c.rendering.manifest_section()?))
+        }).collect::<serde_json::Map<String, Value>>(),
     })
 }

@@ -10,15 +10,26 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
-#[derive(Debug, Clone, Deserialize)]
+/// The field bots fill in and people do not see: a form may carry it, undeclared; a submission
+/// with it filled in is answered as if taken, and dropped.
+pub const HONEYPOT: &str = "_hp";
+
+/// The consent channels a consent field may set (`consent_email`, …).
+const CONSENT_CHANNELS: [&str; 3] = ["email", "sms", "push"];
+
+/// A text field's longest value, in characters.
+const MAX_TEXT: usize = 2000;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Form {
     pub fields: Vec<FormField>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FormField {
     pub name: String,
@@ -34,7 +45,7 @@ pub struct FormField {
     pub multiple: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FieldKind {
     Text,
@@ -72,6 +83,16 @@ pub fn check_declarations(forms: &BTreeMap<String, Form>) -> Result<(), String> 
             if form.fields[..i].iter().any(|f| f.name == field.name) {
                 return Err(format!("{at} is declared twice"));
             }
+            if field.kind == FieldKind::Consent
+                && !field
+                    .name
+                    .strip_prefix("consent_")
+                    .is_some_and(|c| CONSENT_CHANNELS.contains(&c))
+            {
+                return Err(format!(
+                    "{at}: a consent field is named consent_email, consent_sms or consent_push"
+                ));
+            }
             match (field.kind, field.values.is_empty()) {
                 (FieldKind::Choice, true) => {
                     return Err(format!("{at}: a choice lists its values"))
@@ -89,7 +110,7 @@ pub fn check_declarations(forms: &BTreeMap<String, Form>) -> Result<(), String> 
 }
 
 /// The value of attribute `name` in a tag's text (`<input name="x" …>`).
-fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+pub(super) fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
     let lower = tag.to_ascii_lowercase();
     let mut from = 0;
     while let Some(i) = lower[from..].find(name).map(|i| from + i) {
@@ -152,7 +173,7 @@ pub fn check_forms_in(html: &str, forms: &BTreeMap<String, Form>) -> Result<(), 
                 .next()
                 .unwrap_or("");
             if matches!(element, "input" | "select" | "textarea" | "button") {
-                if let Some(name) = attribute(tag, "name") {
+                if let Some(name) = attribute(tag, "name").filter(|n| *n != HONEYPOT) {
                     if !form.fields.iter().any(|f| f.name == name) {
                         return Err((
                             i,
@@ -184,6 +205,133 @@ pub fn check_forms_in(html: &str, forms: &BTreeMap<String, Form>) -> Result<(), 
         from = body_end.max(start + 1);
     }
     Ok(())
+}
+
+/// A submission, checked against its form.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Submission {
+    /// The fields as event properties (a multiple choice as a list), and the consents it sets.
+    Taken {
+        properties: Map<String, Value>,
+        consent: Vec<(String, bool)>,
+    },
+    /// The honeypot was filled in.
+    Bot,
+}
+
+fn yes_or_no(value: &str) -> Option<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "yes" | "on" | "true" | "1" => Some(true),
+        "no" | "off" | "false" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+fn plausible_email(value: &str) -> bool {
+    let Some((local, domain)) = value.rsplit_once('@') else {
+        return false;
+    };
+    value.len() <= 254
+        && !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !value.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+impl Form {
+    /// Checks the submitted (name, value) pairs: every name a declared field, every value of
+    /// its type, every required field there. The first problem, in words, else what it says.
+    pub fn check_submission(&self, pairs: &[(String, String)]) -> Result<Submission, String> {
+        let mut properties = Map::new();
+        let mut consent = Vec::new();
+        for (name, value) in pairs {
+            if name == HONEYPOT {
+                if !value.trim().is_empty() {
+                    return Ok(Submission::Bot);
+                }
+                continue;
+            }
+            let Some(field) = self.fields.iter().find(|f| &f.name == name) else {
+                return Err(format!("'{}' is not a field of this form", truncated(name)));
+            };
+            if value
+                .chars()
+                .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+            {
+                return Err(format!("'{name}' holds control characters"));
+            }
+            let value = value.trim();
+            if value.is_empty() {
+                continue;
+            }
+            let taken = match field.kind {
+                FieldKind::Text if value.chars().count() > MAX_TEXT => {
+                    return Err(format!("'{name}' is longer than {MAX_TEXT} characters"))
+                }
+                FieldKind::Text => Value::String(value.to_string()),
+                FieldKind::Email if plausible_email(value) => Value::String(value.to_string()),
+                FieldKind::Email => return Err(format!("'{name}' is not an email address")),
+                FieldKind::Number => match value.parse::<f64>().ok().filter(|n| n.is_finite()) {
+                    Some(n) => serde_json::json!(n),
+                    None => return Err(format!("'{name}' is not a number")),
+                },
+                FieldKind::Choice if field.values.iter().any(|v| v == value) => {
+                    Value::String(value.to_string())
+                }
+                FieldKind::Choice => {
+                    return Err(format!(
+                        "'{}' is not one of the choices of '{name}'",
+                        truncated(value)
+                    ))
+                }
+                FieldKind::Consent => match yes_or_no(value) {
+                    Some(granted) => {
+                        let channel = name.trim_start_matches("consent_").to_string();
+                        consent.retain(|(c, _)| *c != channel);
+                        consent.push((channel, granted));
+                        Value::Bool(granted)
+                    }
+                    None => return Err(format!("'{name}' is answered yes or no")),
+                },
+            };
+            match (properties.get_mut(name), field.multiple) {
+                (Some(Value::Array(list)), true) => {
+                    if !list.contains(&taken) {
+                        list.push(taken);
+                    }
+                }
+                (Some(_), _) => return Err(format!("'{name}' is given twice")),
+                (None, true) => {
+                    properties.insert(name.clone(), Value::Array(vec![taken]));
+                }
+                (None, false) => {
+                    properties.insert(name.clone(), taken);
+                }
+            }
+        }
+        if let Some(missing) = self
+            .fields
+            .iter()
+            .find(|f| f.required && !properties.contains_key(&f.name))
+        {
+            return Err(format!("'{}' is required", missing.name));
+        }
+        Ok(Submission::Taken {
+            properties,
+            consent,
+        })
+    }
+}
+
+/// A value quoted back in an error: short, whatever was sent.
+fn truncated(text: &str) -> String {
+    let short: String = text.chars().take(40).filter(|c| !c.is_control()).collect();
+    if short.len() < text.len() {
+        format!("{short}…")
+    } else {
+        short
+    }
 }
 
 #[cfg(test)]

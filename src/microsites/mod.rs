@@ -1,9 +1,14 @@
 //! Microsites: small personalized websites, one per customer, in the merge syntax emails use.
-//! This part reads and compiles a site template (`template`) and renders its pages for one
-//! customer (the preview). Rendering every customer's site under a personal URL, and the server
-//! that turns visits and forms into events, are to follow (issue 12).
+//! A site template (`template`, from `files`) is compiled once; the campaign pipeline renders it
+//! for every customer under their personal URL (`slug`, `render`), with shared `assets`, calls
+//! to action (`links`) and forms (`forms`) the server turns into the customer's events.
 
+pub mod assets;
+pub mod files;
 pub mod forms;
+pub mod links;
+pub mod render;
+pub mod slug;
 pub mod template;
 
 pub use template::{SiteError, SitePage, SiteTemplate};

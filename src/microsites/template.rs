@@ -6,23 +6,25 @@
 //! layout.html        the page frame; `{{> page}}` is where each page goes
 //! index.html …       the pages, Handlebars HTML
 //! partials/NAME.html pieces pages and the layout include with `{{> NAME}}`
-//! assets/…           images, CSS, fonts (copied by the render)
+//! assets/…           images, CSS, fonts (written once per render under hashed names)
 //! ```
 //!
 //! Partials and the layout are put together at compile time, inside the folder only (a name is
 //! letters, digits, `-` and `_`; no paths), so a page is one source compiled into the same plan
 //! emails use. Every error names the file it is in, with the line and column there.
 
-use std::path::{Path, PathBuf};
-
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::assets::SiteAssets;
+use super::files::SiteFiles;
 use super::forms::{check_declarations, check_forms_in, Form};
+use super::links::check_calls_to_action;
 use crate::templates::plan::compile;
-use crate::templates::{Escaping, Notes, Plan, RenderEnv};
+use crate::templates::{Escaping, Notes, Plan, RenderEnv, Slot};
 
 pub const MANIFEST: &str = "site.json";
 pub const FORMAT_VERSION: u32 = 1;
@@ -79,6 +81,9 @@ pub struct SitePage {
     pub file: String,
     pub title: String,
     plan: Plan,
+    /// The page's merge tags (and those starting a link) in the files they are written in.
+    pub slots: Vec<(String, Slot)>,
+    pub url_slots: Vec<(String, Slot)>,
 }
 
 pub struct SiteTemplate {
@@ -87,7 +92,11 @@ pub struct SiteTemplate {
     pub pages: Vec<SitePage>,
     /// The forms the pages post, by name (`form/NAME`).
     pub forms: BTreeMap<String, Form>,
-    pub folder: PathBuf,
+    /// The names of the pages' calls to action (`<a data-cta="NAME">`), each counted apart.
+    pub calls_to_action: Vec<String>,
+    pub assets: SiteAssets,
+    /// What it was compiled from (kept in the workspace as is).
+    pub files: SiteFiles,
 }
 
 /// A file name the manifest may use: a plain `.html` name in the folder itself.
@@ -110,8 +119,23 @@ fn plain_file(name: &str, manifest: &Path) -> Result<(), SiteError> {
 impl SiteTemplate {
     /// Reads and compiles the template in `folder`.
     pub fn load(folder: &Path) -> Result<SiteTemplate, SiteError> {
-        let manifest_path = folder.join(MANIFEST);
-        let text = read(&manifest_path)?;
+        SiteTemplate::compile(SiteFiles::read_folder(folder)?).map_err(|e| match e {
+            SiteError::Manifest { file, message } if file.is_relative() => SiteError::Manifest {
+                file: folder.join(file),
+                message,
+            },
+            SiteError::Read { file, source } if file.is_relative() => SiteError::Read {
+                file: folder.join(file),
+                source,
+            },
+            e => e,
+        })
+    }
+
+    /// Compiles a template from its files.
+    pub fn compile(files: SiteFiles) -> Result<SiteTemplate, SiteError> {
+        let manifest_path = PathBuf::from(MANIFEST);
+        let text = files.text(MANIFEST)?;
         let manifest: Manifest = serde_json::from_str(&text).map_err(|e| SiteError::Manifest {
             file: manifest_path.clone(),
             message: format!("line {}, column {}: {e}", e.line(), e.column()),
@@ -138,32 +162,57 @@ impl SiteTemplate {
             }
         }
         check_declarations(&manifest.forms).map_err(refuse)?;
-        let files = Files { folder };
-        let layout = files.source(&manifest.layout)?;
+        let assets = SiteAssets::build(&files).map_err(|(file, message)| SiteError::Manifest {
+            file: PathBuf::from(file),
+            message,
+        })?;
+        let layout = read_source(&files, &manifest.layout)?;
+        let mut calls_to_action = Vec::new();
         let pages = manifest
             .pages
             .iter()
             .map(|entry| {
-                let page = files.source(&entry.file)?;
+                let page = read_source(&files, &entry.file)?;
                 let assembled = assemble(&files, &layout, Some(&page))?;
-                let plan = compile(&assembled.text, Escaping::Html).map_err(|e| {
+                let located = compile(&assembled.text, Escaping::Html).map_err(|e| {
                     assembled.locate(offset_of(&assembled.text, e.line, e.column), e.message)
                 })?;
-                check_forms_in(&assembled.text, &manifest.forms)
-                    .map_err(|(offset, message)| assembled.locate(offset, message))?;
+                let at = |(offset, message)| assembled.locate(offset, message);
+                check_forms_in(&assembled.text, &manifest.forms).map_err(at)?;
+                assets.check_references(&assembled.text).map_err(at)?;
+                calls_to_action.extend(check_calls_to_action(&assembled.text).map_err(at)?);
+                // Compiled again with the assets' rendered names (errors were located above).
+                let plan = compile(&assets.rewrite_page(&assembled.text), Escaping::Html).map_err(
+                    |e| assembled.locate(offset_of(&assembled.text, e.line, e.column), e.message),
+                )?;
                 Ok(SitePage {
                     file: entry.file.clone(),
                     title: entry.title.clone(),
                     plan,
+                    // Rewriting asset names touches no merge tag: the slots are the same.
+                    slots: located
+                        .slots()
+                        .iter()
+                        .map(|s| assembled.place_slot(s))
+                        .collect(),
+                    url_slots: located
+                        .url_slots()
+                        .iter()
+                        .map(|s| assembled.place_slot(s))
+                        .collect(),
                 })
             })
             .collect::<Result<Vec<_>, SiteError>>()?;
+        calls_to_action.sort();
+        calls_to_action.dedup();
         Ok(SiteTemplate {
             name: manifest.name,
             default_locale: manifest.default_locale,
             pages,
             forms: manifest.forms,
-            folder: folder.to_path_buf(),
+            calls_to_action,
+            assets,
+            files,
         })
     }
 
@@ -215,30 +264,17 @@ impl SitePage {
     }
 }
 
-fn read(path: &Path) -> Result<String, SiteError> {
-    std::fs::read_to_string(path).map_err(|source| SiteError::Read {
-        file: path.to_path_buf(),
-        source,
-    })
-}
-
 /// A source file of the template, by its name in the folder.
 struct Source {
     name: String,
     text: String,
 }
 
-struct Files<'a> {
-    folder: &'a Path,
-}
-
-impl Files<'_> {
-    fn source(&self, name: &str) -> Result<Source, SiteError> {
-        Ok(Source {
-            name: name.to_string(),
-            text: read(&self.folder.join(name))?,
-        })
-    }
+fn read_source(files: &SiteFiles, name: &str) -> Result<Source, SiteError> {
+    Ok(Source {
+        name: name.to_string(),
+        text: files.text(name)?,
+    })
 }
 
 /// A page put together from the layout, the page and partials, with where each piece came from.
@@ -252,6 +288,29 @@ struct Assembled {
 impl Assembled {
     /// The file, line and column of a place (offset) in the assembled text.
     fn locate(&self, offset: usize, message: String) -> SiteError {
+        let (file, line, column) = self.place(offset);
+        SiteError::Template {
+            file,
+            line,
+            column,
+            message,
+        }
+    }
+
+    /// A merge tag of the assembled text (line and column there) in the file it is from.
+    fn place_slot(&self, slot: &Slot) -> (String, Slot) {
+        let (file, line, column) = self.place(offset_of(&self.text, slot.line, slot.column));
+        (
+            file,
+            Slot {
+                field: slot.field.clone(),
+                line,
+                column,
+            },
+        )
+    }
+
+    fn place(&self, offset: usize) -> (String, usize, usize) {
         let (at, file, from) = self
             .pieces
             .iter()
@@ -264,12 +323,7 @@ impl Assembled {
             Some(s) => line_column(&s.text, (from + offset - at).min(s.text.len())),
             None => line_column(&self.text, offset.min(self.text.len())),
         };
-        SiteError::Template {
-            file,
-            line,
-            column,
-            message,
-        }
+        (file, line, column)
     }
 }
 
@@ -323,7 +377,11 @@ fn check_alone(source: &Source) -> Result<(), SiteError> {
 
 /// The layout with `{{> page}}` replaced by the page and every `{{> NAME}}` by
 /// `partials/NAME.html`, recursively.
-fn assemble(files: &Files, layout: &Source, page: Option<&Source>) -> Result<Assembled, SiteError> {
+fn assemble(
+    files: &SiteFiles,
+    layout: &Source,
+    page: Option<&Source>,
+) -> Result<Assembled, SiteError> {
     let mut out = Assembled {
         text: String::new(),
         pieces: Vec::new(),
@@ -335,7 +393,7 @@ fn assemble(files: &Files, layout: &Source, page: Option<&Source>) -> Result<Ass
 }
 
 fn include(
-    files: &Files,
+    files: &SiteFiles,
     source: &Source,
     page: Option<&Source>,
     stack: &mut Vec<String>,
@@ -389,13 +447,13 @@ fn include(
             }
         } else {
             let file = format!("partials/{name}.html");
-            if !files.folder.join(&file).is_file() {
+            if !files.contains(&file) {
                 return Err(at_place(
                     found,
                     format!("no partial '{name}' (looked for {file})"),
                 ));
             }
-            files.source(&file)?
+            read_source(files, &file)?
         };
         if stack.contains(&included.name) {
             return Err(at_place(found, format!("'{name}' includes itself")));

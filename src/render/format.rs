@@ -17,18 +17,21 @@ use crate::templates::{EmailTemplate, Notes, RenderEnv};
 #[serde(rename_all = "lowercase")]
 pub enum FormatKind {
     Email,
+    Microsite,
 }
 
 impl FormatKind {
     pub fn as_str(self) -> &'static str {
         match self {
             FormatKind::Email => "email",
+            FormatKind::Microsite => "microsite",
         }
     }
 
     pub fn parse(text: &str) -> Option<FormatKind> {
         match text {
             "email" => Some(FormatKind::Email),
+            "microsite" => Some(FormatKind::Microsite),
             _ => None,
         }
     }
@@ -54,6 +57,8 @@ pub struct Recipient<'a> {
     pub data: &'a Value,
     /// Unique per campaign, customer and run (Message-IDs are made from it).
     pub run_key: &'a str,
+    /// The customer's personal URL slug in this campaign (empty when it has no microsite).
+    pub slug: &'a str,
 }
 
 /// A rendered file: its name in the run's folder and its bytes.
@@ -77,6 +82,16 @@ pub trait Rendering: Send + Sync {
         notes: &mut Notes,
     ) -> Result<(), String>;
 
+    /// What every customer's files share, written once per run (a site's assets).
+    fn shared(&self) -> Vec<Part> {
+        Vec::new()
+    }
+
+    /// What the run's manifest says of this template, under `sites` (a site's pages and forms).
+    fn manifest_section(&self) -> Option<Value> {
+        None
+    }
+
     /// Missing fields and unsafe links counted over a run.
     fn report(&self, counter: &SlotCounter) -> (Vec<super::MissingField>, Vec<super::UnsafeLink>);
 }
@@ -88,6 +103,9 @@ pub fn eligibility(format: FormatKind, reach: Reach) -> Result<(), Exclusion> {
         FormatKind::Email if reach.email_opted_out => Err(Exclusion::OptedOut),
         FormatKind::Email if !reach.email => Err(Exclusion::NoAddress),
         FormatKind::Email => Ok(()),
+        // A personal site reaches whoever is given its address; a campaign that also emails
+        // gives it to those it emails (see `campaigns::run`).
+        FormatKind::Microsite => Ok(()),
     }
 }
 

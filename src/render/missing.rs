@@ -36,9 +36,14 @@ pub struct SlotCounter {
 
 impl SlotCounter {
     pub fn new(template: &EmailTemplate) -> SlotCounter {
+        SlotCounter::sized(template.slots().len(), template.html.url_slots().len())
+    }
+
+    /// A counter of `slots` merge tags, `url_slots` of them starting links.
+    pub fn sized(slots: usize, url_slots: usize) -> SlotCounter {
         SlotCounter {
-            missing: vec![0; template.slots().len()],
-            unsafe_urls: vec![0; template.html.url_slots().len()],
+            missing: vec![0; slots],
+            unsafe_urls: vec![0; url_slots],
             customers: 0,
         }
     }
@@ -74,29 +79,48 @@ impl SlotCounter {
     }
 
     pub fn missing(&self, template: &EmailTemplate) -> Vec<MissingField> {
-        report(template.slots(), &self.missing, self.customers)
+        self.missing_in(template.slots().iter().map(|s| ("", s)))
     }
 
     pub fn unsafe_links(&self, template: &EmailTemplate) -> Vec<UnsafeLink> {
-        report(template.html.url_slots(), &self.unsafe_urls, self.customers)
+        self.unsafe_in(template.html.url_slots().iter().map(|s| ("", s)))
+    }
+
+    /// Missing fields of merge tags given as (the file they are in, the tag), in counter order.
+    pub fn missing_in<'a>(
+        &self,
+        slots: impl IntoIterator<Item = (&'a str, &'a Slot)>,
+    ) -> Vec<MissingField> {
+        report(slots, &self.missing, self.customers)
+    }
+
+    pub fn unsafe_in<'a>(
+        &self,
+        slots: impl IntoIterator<Item = (&'a str, &'a Slot)>,
+    ) -> Vec<UnsafeLink> {
+        report(slots, &self.unsafe_urls, self.customers)
     }
 }
 
-/// One line per field and position: the same tag copied by MJML counts once.
-fn report(slots: &[Slot], counts: &[usize], customers: usize) -> Vec<MissingField> {
-    let mut by_place: HashMap<(&str, usize, usize), usize> = HashMap::new();
-    for (slot, &n) in slots.iter().zip(counts) {
+/// One line per file, field and position: the same tag copied by MJML counts once.
+fn report<'a>(
+    slots: impl IntoIterator<Item = (&'a str, &'a Slot)>,
+    counts: &[usize],
+    customers: usize,
+) -> Vec<MissingField> {
+    let mut by_place: HashMap<(&str, &str, usize, usize), usize> = HashMap::new();
+    for ((file, slot), &n) in slots.into_iter().zip(counts) {
         if n > 0 {
             let e = by_place
-                .entry((slot.field.as_str(), slot.line, slot.column))
+                .entry((file, slot.field.as_str(), slot.line, slot.column))
                 .or_default();
             *e = (*e).max(n);
         }
     }
     let mut out: Vec<MissingField> = by_place
         .into_iter()
-        .map(|((field, line, column), n)| MissingField {
-            template: String::new(),
+        .map(|((file, field, line, column), n)| MissingField {
+            template: file.to_string(),
             field: field.to_string(),
             line,
             column,
@@ -104,7 +128,9 @@ fn report(slots: &[Slot], counts: &[usize], customers: usize) -> Vec<MissingFiel
             of: customers,
         })
         .collect();
-    out.sort_by(|a, b| (a.line, a.column, &a.field).cmp(&(b.line, b.column, &b.field)));
+    out.sort_by(|a, b| {
+        (&a.template, a.line, a.column, &a.field).cmp(&(&b.template, b.line, b.column, &b.field))
+    });
     out
 }
 

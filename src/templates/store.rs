@@ -4,6 +4,8 @@ use sqlx::{Row, SqlitePool};
 
 use super::email::compile_email;
 use super::TemplateError;
+use crate::microsites::files::SiteFiles;
+use crate::microsites::{SiteError, SiteTemplate};
 use crate::store::now_text;
 
 /// Starter email templates (`templates/email/`), embedded so every install has them.
@@ -34,6 +36,77 @@ pub const STARTER_EMAILS: &[(&str, &str)] = &[
     ),
 ];
 
+/// The files of a starter site folder, by their path in it.
+macro_rules! starter_site {
+    ($name:literal) => {
+        &[
+            (
+                "site.json",
+                include_bytes!(concat!("../../templates/microsite/", $name, "/site.json")),
+            ),
+            (
+                "layout.html",
+                include_bytes!(concat!("../../templates/microsite/", $name, "/layout.html")),
+            ),
+            (
+                "index.html",
+                include_bytes!(concat!("../../templates/microsite/", $name, "/index.html")),
+            ),
+            (
+                "preferences.html",
+                include_bytes!(concat!(
+                    "../../templates/microsite/",
+                    $name,
+                    "/preferences.html"
+                )),
+            ),
+            (
+                "partials/footer.html",
+                include_bytes!(concat!(
+                    "../../templates/microsite/",
+                    $name,
+                    "/partials/footer.html"
+                )),
+            ),
+            (
+                "assets/style.css",
+                include_bytes!(concat!(
+                    "../../templates/microsite/",
+                    $name,
+                    "/assets/style.css"
+                )),
+            ),
+            (
+                "assets/hero.png",
+                include_bytes!(concat!(
+                    "../../templates/microsite/",
+                    $name,
+                    "/assets/hero.png"
+                )),
+            ),
+        ]
+    };
+}
+
+/// Starter microsites (`templates/microsite/`), embedded file by file: (name, files).
+/// A starter site's files: (path in the folder, bytes).
+pub type StarterFiles = &'static [(&'static str, &'static [u8])];
+
+pub const STARTER_SITES: &[(&str, StarterFiles)] = &[
+    ("offer-en", starter_site!("offer-en")),
+    ("offer-zh", starter_site!("offer-zh")),
+];
+
+/// The files of a starter site.
+pub fn starter_site_files(files: &[(&str, &[u8])]) -> SiteFiles {
+    SiteFiles::new(
+        files
+            .iter()
+            .map(|(path, bytes)| (path.to_string(), bytes.to_vec()))
+            .collect(),
+    )
+}
+
 /// What a template is for: the format its source is written in.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -56,7 +129,7 @@ impl TemplateKind {
         }
     }
 
-    fn parse(text: &str) -> TemplateKind {
+    pub fn parse(text: &str) -> TemplateKind {
         match text {
             "microsite" => TemplateKind::Microsite,
             "storyboard" => TemplateKind::Storyboard,
@@ -80,6 +153,14 @@ pub enum TemplateStoreError {
     Invalid { name: String, error: TemplateError },
     #[error("no template named '{0}'")]
     NotFound(String),
+    #[error("'{name}' is a {} template, not a {} one", .is.as_str(), .wanted.as_str())]
+    WrongKind {
+        name: String,
+        is: TemplateKind,
+        wanted: TemplateKind,
+    },
+    #[error("site template '{name}' is invalid: {error}")]
+    InvalidSite { name: String, error: SiteError },
     #[error(transparent)]
     Name(#[from] crate::store::NameError),
     #[error("database error: {0}")]
@@ -92,6 +173,8 @@ impl crate::error::Coded for TemplateStoreError {
         match self {
             TemplateStoreError::Invalid { .. } => ErrorKind::Template,
             TemplateStoreError::NotFound(_) => ErrorKind::NotFound,
+            TemplateStoreError::WrongKind { .. } => ErrorKind::InvalidInput,
+            TemplateStoreError::InvalidSite { error, .. } => error.kind(),
             TemplateStoreError::Name(_) => ErrorKind::InvalidInput,
             TemplateStoreError::Sql(_) => ErrorKind::Database,
         }
@@ -117,17 +200,7 @@ pub async fn save_email_template(
         name: name.to_string(),
         error,
     })?;
-    sqlx::query(
-        "INSERT INTO templates (name, kind, source, updated_at) VALUES (?, ?, ?, ?) \
-         ON CONFLICT(name) DO UPDATE SET kind = excluded.kind, source = excluded.source, updated_at = excluded.updated_at",
-    )
-    .bind(name)
-    .bind(TemplateKind::Email.as_str())
-    .bind(source)
-    .bind(now_text())
-    .execute(pool)
-    .await?;
-    Ok(())
+    save(pool, name, TemplateKind::Email, source).await
 }
 
 pub async fn load_template_source(
@@ -139,6 +212,76 @@ pub async fn load_template_source(
         .fetch_optional(pool)
         .await?
         .ok_or_else(|| TemplateStoreError::NotFound(name.to_string()))
+}
+
+/// The source of the template `name`, which must be of `kind` (a site's is its bundle).
+pub async fn load_template(
+    pool: &SqlitePool,
+    name: &str,
+    wanted: TemplateKind,
+) -> Result<String, TemplateStoreError> {
+    let row: Option<(String, String)> =
+        sqlx::query_as("SELECT kind, source FROM templates WHERE name = ?")
+            .bind(name)
+            .fetch_optional(pool)
+            .await?;
+    let (kind, source) = row.ok_or_else(|| TemplateStoreError::NotFound(name.to_string()))?;
+    let is = TemplateKind::parse(&kind);
+    if is != wanted {
+        return Err(TemplateStoreError::WrongKind {
+            name: name.to_string(),
+            is,
+            wanted,
+        });
+    }
+    Ok(source)
+}
+
+/// A site template from its stored bundle.
+pub fn compile_site_bundle(name: &str, bundle: &str) -> Result<SiteTemplate, TemplateStoreError> {
+    let invalid = |error| TemplateStoreError::InvalidSite {
+        name: name.to_string(),
+        error,
+    };
+    let files = SiteFiles::from_bundle(bundle).map_err(|message| {
+        invalid(SiteError::Manifest {
+            file: name.into(),
+            message,
+        })
+    })?;
+    SiteTemplate::compile(files).map_err(invalid)
+}
+
+/// Saves (or replaces) a microsite template after checking that it compiles; its files are
+/// kept as they are, in one bundle.
+pub async fn save_site_template(
+    pool: &SqlitePool,
+    name: &str,
+    files: SiteFiles,
+) -> Result<(), TemplateStoreError> {
+    let name = crate::store::check_name(name, "template")?;
+    let bundle = files.to_bundle();
+    compile_site_bundle(name, &bundle)?;
+    save(pool, name, TemplateKind::Microsite, &bundle).await
+}
+
+async fn save(
+    pool: &SqlitePool,
+    name: &str,
+    kind: TemplateKind,
+    source: &str,
+) -> Result<(), TemplateStoreError> {
+    sqlx::query(
+        "INSERT INTO templates (name, kind, source, updated_at) VALUES (?, ?, ?, ?) \
+         ON CONFLICT(name) DO UPDATE SET kind = excluded.kind, source = excluded.source, updated_at = excluded.updated_at",
+    )
+    .bind(name)
+    .bind(kind.as_str())
+    .bind(source)
+    .bind(now_text())
+    .execute(pool)
+    .await?;
+    Ok(())
 }
 
 pub async fn list_templates(pool: &SqlitePool) -> Result<Vec<TemplateInfo>, TemplateStoreError> {
@@ -160,5 +303,8 @@ pub async fn install_starter_templates(pool: &SqlitePool) -> Result<usize, Templ
     for (name, source) in STARTER_EMAILS {
         save_email_template(pool, name, source).await?;
     }
-    Ok(STARTER_EMAILS.len())
+    for (name, files) in STARTER_SITES {
+        save_site_template(pool, name, starter_site_files(files)).await?;
+    }
+    Ok(STARTER_EMAILS.len() + STARTER_SITES.len())
 }

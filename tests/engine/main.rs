@@ -9,5 +9,6 @@ mod mjml_corpus;
 mod models;
 mod properties;
 mod segments;
+mod sites;
 mod support;
 mod templates;

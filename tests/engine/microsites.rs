@@ -225,7 +225,7 @@ fn a_manifest_is_checked_before_anything_is_compiled() {
 fn forms_post_only_the_fields_site_json_declares() {
     let site = SiteTemplate::load(&starter("offer-en")).unwrap();
     let preferences = &site.forms["preferences"];
-    assert_eq!(preferences.fields.len(), 2);
+    assert_eq!(preferences.fields.len(), 3);
     // A page's form must be a declared form with declared fields and the required ones.
     let page = |form: &str| format!("<h1>Prefs</h1>\n{form}\n");
     for (form, says, line) in [

@@ -10,6 +10,7 @@ mod import;
 mod model;
 mod render;
 mod segment;
+mod serve;
 mod template;
 mod terminal;
 
@@ -75,6 +76,22 @@ enum Command {
     /// Build, count, save and export segments.
     #[command(subcommand)]
     Segment(segment::SegmentCommand),
+    /// Host a rendered microsite (the site/ folder of a render) and record its visits, calls to
+    /// action and form submissions as the customers' events.
+    Serve {
+        /// The site/ folder of a render (its manifest.json is beside it).
+        #[arg(long)]
+        site: PathBuf,
+        /// Address to listen on; loopback unless you mean others to reach it.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// Requests per second each client may make (0: no limit).
+        #[arg(long, default_value_t = 20)]
+        rate: u32,
+        /// Print a line per request (its kind and status; never a path or address).
+        #[arg(long)]
+        log: bool,
+    },
     /// Measure the hot paths against baselines run on this machine.
     Bench(bench::BenchArgs),
 }
@@ -168,6 +185,12 @@ async fn run(cli: Cli, opened: &Opened) -> Result<(), Failure> {
         }
         Command::Model(command) => model::run(&workspace().await?, command).await?,
         Command::Segment(command) => segment::run(&workspace().await?, command).await?,
+        Command::Serve {
+            site,
+            listen,
+            rate,
+            log,
+        } => serve::serve(&workspace().await?, site, listen, rate, log).await?,
         Command::Bench(args) => bench::run(args).await?,
     }
     Ok(())

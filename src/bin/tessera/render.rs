@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use clap::{Subcommand, ValueEnum};
-use tessera_engine::campaigns::{Audience, Campaign, Content, EmailFiles, EmailSettings, Variant};
+use tessera_engine::campaigns::{
+    Audience, Campaign, Content, EmailFiles, EmailSettings, MicrositeSettings, Variant,
+};
 use tessera_engine::customers::show::find_customer;
 use tessera_engine::render;
 use tessera_engine::render::eml::Mailbox;
@@ -53,6 +55,19 @@ pub enum FormatArg {
     Eml,
 }
 
+/// Who a one-template render is for.
+#[derive(clap::Args)]
+pub struct Who {
+    /// Every customer (opted-out ones are skipped and counted).
+    #[arg(long, conflicts_with_all = ["customer", "segment"])]
+    all: bool,
+    /// The members of a saved segment or of a rule file.
+    #[arg(long, conflicts_with = "customer")]
+    segment: Option<String>,
+    #[arg(long)]
+    customer: Option<String>,
+}
+
 #[derive(Subcommand)]
 pub enum RenderCommand {
     /// A one-variant campaign of one template (`tessera campaign render` for the rest).
@@ -60,14 +75,8 @@ pub enum RenderCommand {
         /// Template name in the workspace, or an .mjml file.
         #[arg(long)]
         template: String,
-        /// Every customer (opted-out ones are skipped and counted).
-        #[arg(long, conflicts_with_all = ["customer", "segment"])]
-        all: bool,
-        /// The members of a saved segment or of a rule file.
-        #[arg(long, conflicts_with = "customer")]
-        segment: Option<String>,
-        #[arg(long)]
-        customer: Option<String>,
+        #[command(flatten)]
+        who: Who,
         /// A new or empty folder, or one a previous render wrote (its files are replaced).
         #[arg(long)]
         out: PathBuf,
@@ -78,6 +87,27 @@ pub enum RenderCommand {
         /// Unsubscribe link; {id} and {email} are filled in per customer.
         #[arg(long, default_value = render::links::DEFAULT_UNSUBSCRIBE)]
         unsubscribe: String,
+        /// Stop before rendering if any merge field is missing for some customer.
+        #[arg(long)]
+        strict: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every customer's personal site, as a one-variant campaign: the folder to upload is
+    /// OUT/site/ (a folder per customer under their unguessable slug, shared assets, robots.txt,
+    /// 404.html), the manifest OUT/manifest.json beside it.
+    Microsite {
+        /// Site template name in the workspace, or a template folder (with site.json).
+        #[arg(long)]
+        template: String,
+        #[command(flatten)]
+        who: Who,
+        /// A new or empty folder, or one a previous render wrote (its files are replaced).
+        #[arg(long)]
+        out: PathBuf,
+        /// Where OUT/site/ will be served: each customer's site is BASE_URL/SLUG/.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        base_url: String,
         /// Stop before rendering if any merge field is missing for some customer.
         #[arg(long)]
         strict: bool,
@@ -140,24 +170,9 @@ async fn preview_microsite(
     Ok(())
 }
 
-pub async fn render(ws: &Workspace, command: RenderCommand) -> Result<(), Failure> {
-    let RenderCommand::Email {
-        template,
-        all,
-        segment,
-        customer,
-        out,
-        format,
-        from,
-        unsubscribe,
-        strict,
-        json,
-    } = command;
-    // Said in the options' own names, before anything else is read.
-    Mailbox::parse(&from).map_err(|e| format!("--from: {e}"))?;
-    UnsubscribePattern::parse(&unsubscribe).map_err(|e| format!("--unsubscribe: {e}"))?;
-    let (name, source) = template::source(ws, &template).await?;
-    let audience = match (all, segment, customer) {
+/// The audience `who` names.
+async fn audience(ws: &Workspace, who: Who) -> Result<Audience, Failure> {
+    Ok(match (who.all, who.segment, who.customer) {
         (_, Some(reference), _) => match segment::rule_file(&reference)? {
             Some(rule) => Audience::Rule(rule),
             None => Audience::Segment(reference),
@@ -169,7 +184,35 @@ pub async fn render(ws: &Workspace, command: RenderCommand) -> Result<(), Failur
         (false, None, None) => {
             return Err("choose who to render: --all, --segment NAME or --customer ID".into())
         }
+    })
+}
+
+pub async fn render(ws: &Workspace, command: RenderCommand) -> Result<(), Failure> {
+    let (template, who, out, format, from, unsubscribe, strict, json) = match command {
+        RenderCommand::Email {
+            template,
+            who,
+            out,
+            format,
+            from,
+            unsubscribe,
+            strict,
+            json,
+        } => (template, who, out, format, from, unsubscribe, strict, json),
+        RenderCommand::Microsite {
+            template,
+            who,
+            out,
+            base_url,
+            strict,
+            json,
+        } => return render_microsite(ws, &template, who, out, base_url, strict, json).await,
     };
+    // Said in the options' own names, before anything else is read.
+    Mailbox::parse(&from).map_err(|e| format!("--from: {e}"))?;
+    UnsubscribePattern::parse(&unsubscribe).map_err(|e| format!("--unsubscribe: {e}"))?;
+    let (name, source) = template::source(ws, &template).await?;
+    let audience = audience(ws, who).await?;
     let campaign = Campaign {
         version: 1,
         name: format!("{name} (render email)"),
@@ -180,6 +223,7 @@ pub async fn render(ws: &Workspace, command: RenderCommand) -> Result<(), Failur
             name: "A".into(),
             weight: 1.0,
             email: Some(Content::Template(name.clone())),
+            microsite: None,
             values: Default::default(),
         }],
         fallback_language: None,
@@ -191,8 +235,42 @@ pub async fn render(ws: &Workspace, command: RenderCommand) -> Result<(), Failur
                 FormatArg::Eml => EmailFiles::Eml,
             },
         },
+        microsite_settings: Default::default(),
     };
     let plan = campaign::plan(ws, &campaign).await?;
     let sources = BTreeMap::from([(name, source)]);
+    campaign::render(ws, plan, out, strict, json, sources).await
+}
+
+async fn render_microsite(
+    ws: &Workspace,
+    template: &str,
+    who: Who,
+    out: PathBuf,
+    base_url: String,
+    strict: bool,
+    json: bool,
+) -> Result<(), Failure> {
+    let (name, bundle) = template::site_source(ws, template).await?;
+    let campaign = Campaign {
+        version: 1,
+        name: format!("{name} (render microsite)"),
+        seed: name.clone(),
+        audience: audience(ws, who).await?,
+        holdout: 0.0,
+        variants: vec![Variant {
+            name: "A".into(),
+            weight: 1.0,
+            email: None,
+            microsite: Some(Content::Template(name.clone())),
+            values: Default::default(),
+        }],
+        fallback_language: None,
+        email_settings: Default::default(),
+        microsite_settings: MicrositeSettings { base_url },
+    };
+    campaign.check().map_err(|e| format!("--base-url: {e}"))?;
+    let plan = campaign::plan(ws, &campaign).await?;
+    let sources = BTreeMap::from([(name, bundle)]);
     campaign::render(ws, plan, out, strict, json, sources).await
 }

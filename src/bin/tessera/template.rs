@@ -3,8 +3,10 @@
 use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
+use tessera_engine::microsites::files::SiteFiles;
 use tessera_engine::microsites::SiteTemplate;
 use tessera_engine::store::Workspace;
+use tessera_engine::templates::store::TemplateKind;
 use tessera_engine::templates::{self, store as template_store, EmailTemplate};
 
 use crate::terminal::{json, say};
@@ -19,7 +21,7 @@ pub enum TemplateCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Add or replace a template in the workspace.
+    /// Add or replace a template in the workspace: an .mjml file, or a microsite folder.
     Add { name: String, file: PathBuf },
     /// Templates in the workspace, with when each was last changed.
     List,
@@ -93,6 +95,11 @@ fn check_site(folder: &Path, as_json: bool) -> Result<(), Failure> {
 pub async fn run(ws: &Workspace, command: TemplateCommand) -> Result<(), Failure> {
     match command {
         TemplateCommand::Check { file, json } => check(&file, json)?,
+        TemplateCommand::Add { name, file } if file.is_dir() => {
+            let files = SiteFiles::read_folder(&file)?;
+            template_store::save_site_template(&ws.pool, &name, files).await?;
+            say!("saved site template '{}'", name.trim());
+        }
         TemplateCommand::Add { name, file } => {
             template_store::save_email_template(&ws.pool, &name, &std::fs::read_to_string(&file)?)
                 .await?;
@@ -124,6 +131,22 @@ pub async fn source(ws: &Workspace, reference: &str) -> Result<(String, String),
     Ok((
         reference.to_string(),
         template_store::load_template_source(&ws.pool, reference).await?,
+    ))
+}
+
+/// A site template by workspace name, or a template folder: its name and stored bundle.
+pub async fn site_source(ws: &Workspace, reference: &str) -> Result<(String, String), Failure> {
+    let path = PathBuf::from(reference);
+    if path.is_dir() {
+        let name = std::fs::canonicalize(&path)?
+            .file_name()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "site".into());
+        return Ok((name, SiteFiles::read_folder(&path)?.to_bundle()));
+    }
+    Ok((
+        reference.to_string(),
+        template_store::load_template(&ws.pool, reference, TemplateKind::Microsite).await?,
     ))
 }
 

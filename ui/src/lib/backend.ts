@@ -74,3 +74,8 @@ export function errorText(error: unknown): string {
 export function errorCode(error: unknown): ErrorKind | null {
   return error instanceof BackendError ? error.detail.code : null;
 }
+
+/** The workspace's email templates (the editor and the campaign's email pickers; sites are apart). */
+export function emailTemplates() {
+  return backend.templatesList().then((list) => list.filter((t) => t.kind === "email"));
+}

@@ -127,6 +127,7 @@ export type Campaign = {
 	 */
 	fallback_language?: string | null,
 	email_settings?: EmailSettings,
+	microsite_settings?: MicrositeSettings,
 };
 
 export type CampaignInfo = {
@@ -442,6 +443,15 @@ export type MergeView = {
 	import_file: string | null,
 };
 
+/**  Where a campaign's microsites are hosted. */
+export type MicrositeSettings = {
+	/**
+	 *  The address the rendered `site/` folder is served at; each customer's site is
+	 *  `BASE_URL/SLUG/` (the `microsite_url` merge field). Defaults to `tessera serve`'s.
+	 */
+	base_url?: string,
+};
+
 export type MissingField = {
 	/**  The template the field is in (empty where only one template is concerned). */
 	template: string,
@@ -669,6 +679,8 @@ export type Variant = {
 	weight?: number | null,
 	/**  The email template: one for everyone, or one per language. */
 	email?: Content | null,
+	/**  The microsite template (a site in the workspace), likewise. */
+	microsite?: Content | null,
 	/**
 	 *  Merge values this variant sets over the customer's (a subject line, an offer), so one
 	 *  template can carry two copies.

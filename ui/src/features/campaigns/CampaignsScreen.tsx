@@ -4,7 +4,7 @@ import { useNumber } from "../../lib/numbers";
 import { open } from "@tauri-apps/plugin-dialog";
 import { Channel } from "@tauri-apps/api/core";
 import type { Campaign, CampaignInfo, EmailFiles, Opened, RenderedItem, Rule, RunInfo, RunProgress, RunSummary, SavedSegment, Split, TemplateInfo } from "../../lib/bindings";
-import { backend, errorCode } from "../../lib/backend";
+import { backend, emailTemplates, errorCode } from "../../lib/backend";
 import { ErrorMessage } from "../../lib/ErrorMessage";
 import { addVariant, audienceChoice, audienceFromValue, audienceValue, freshFolder, LANGUAGES, newCampaign, parseValues, recipients, settingWarnings, valuesText, variantTemplates, withTemplates, type Language } from "./campaignModel";
 
@@ -42,7 +42,7 @@ export function CampaignsScreen({ segment }: { segment: Rule }) {
   const percent = (share: number | null) => `${((share ?? 0) * 100).toLocaleString(i18n.language, { maximumFractionDigits: 1 })}%`;
 
   useEffect(() => {
-    Promise.all([backend.templatesList(), backend.segmentsList(), backend.campaignsList()]).then(([tpl, seg, list]) => {
+    Promise.all([emailTemplates(), backend.segmentsList(), backend.campaignsList()]).then(([tpl, seg, list]) => {
       setTemplates(tpl);
       setSegments(seg);
       setSaved(list);

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from "react";
 import type { TemplateInfo } from "../../lib/bindings";
-import { backend } from "../../lib/backend";
+import { backend, emailTemplates } from "../../lib/backend";
 import { withDraft, withoutDrafts, type Drafts } from "./drafts";
 
 /**
@@ -21,9 +21,9 @@ export function useTemplate({
 }) {
   const [templates, setTemplates] = useState<TemplateInfo[]>([]);
   const [saved, setSaved] = useState<{ name: string; source: string } | null>(null);
-  const reload = useCallback(() => backend.templatesList().then(setTemplates), []);
+  const reload = useCallback(() => emailTemplates().then(setTemplates), []);
   useEffect(() => {
-    backend.templatesList().then((list) => {
+    emailTemplates().then((list) => {
       setTemplates(list);
       // The template picked before leaving the screen, unless it is gone (a draft keeps it).
       if (list[0] && (!name || (!list.some((t) => t.name === name) && !(name in drafts)))) setName(list[0].name);

@@ -1,0 +1,201 @@
+//! The site a server hosts: its folder, and from the render's manifest beside it, whose each
+//! slug is (customer, campaign, arm, template) and what each site's forms accept.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::microsites::forms::Form;
+use crate::microsites::slug::is_slug;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SiteError {
+    #[error("{0} is not a folder")]
+    NotAFolder(PathBuf),
+    #[error("no render manifest beside the site folder ({0}); serve the site/ folder of a rendered microsite")]
+    NoManifest(PathBuf),
+    #[error("{file}: {message}")]
+    Manifest { file: PathBuf, message: String },
+}
+
+/// A customer's personal site.
+#[derive(Debug, Clone)]
+pub struct Visitor {
+    slug: String,
+    pub customer_id: i64,
+    pub arm: String,
+    template: String,
+}
+
+impl Visitor {
+    pub fn slug(&self) -> &str {
+        &self.slug
+    }
+}
+
+#[derive(Deserialize)]
+struct Manifest {
+    campaign: String,
+    run: i64,
+    rendered: Vec<Rendered>,
+    #[serde(default)]
+    sites: BTreeMap<String, SiteSection>,
+}
+
+#[derive(Deserialize)]
+struct Rendered {
+    customer_id: i64,
+    arm: String,
+    #[serde(default)]
+    slug: Option<String>,
+    files: Vec<RenderedFile>,
+}
+
+#[derive(Deserialize)]
+struct RenderedFile {
+    format: String,
+    template: String,
+}
+
+#[derive(Deserialize)]
+struct SiteSection {
+    default_locale: String,
+    #[serde(default)]
+    forms: BTreeMap<String, Form>,
+}
+
+pub struct ServedSite {
+    root: PathBuf,
+    pub campaign: String,
+    pub run: i64,
+    visitors: HashMap<String, Visitor>,
+    sites: BTreeMap<String, SiteSection>,
+}
+
+/// Where a request path leads.
+pub enum Target<'a> {
+    /// A file all customers share (`assets/…`, `robots.txt`), by its path in the folder.
+    Shared(String),
+    /// `/SLUG` without its slash.
+    SlugFolder(&'a str),
+    /// A file of a customer's site, by its path in the folder (`SLUG/index.html`).
+    Personal { visitor: &'a Visitor, file: String },
+}
+
+/// A path segment the server looks for: plain characters, no dot file, no `..`.
+fn plain(segment: &str) -> bool {
+    !segment.is_empty()
+        && !segment.starts_with('.')
+        && segment
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+impl ServedSite {
+    pub fn open(folder: &Path) -> Result<ServedSite, SiteError> {
+        let root = std::fs::canonicalize(folder)
+            .ok()
+            .filter(|r| r.is_dir())
+            .ok_or_else(|| SiteError::NotAFolder(folder.to_path_buf()))?;
+        let manifest_path = root
+            .parent()
+            .map(|p| p.join("manifest.json"))
+            .filter(|p| p.is_file())
+            .ok_or_else(|| SiteError::NoManifest(root.clone()))?;
+        let refuse = |message: String| SiteError::Manifest {
+            file: manifest_path.clone(),
+            message,
+        };
+        let text = std::fs::read_to_string(&manifest_path).map_err(|e| refuse(e.to_string()))?;
+        let manifest: Manifest = serde_json::from_str(&text).map_err(|e| refuse(e.to_string()))?;
+        let mut visitors = HashMap::new();
+        for r in manifest.rendered {
+            let Some(slug) = r.slug.filter(|s| is_slug(s)) else {
+                continue;
+            };
+            let Some(template) = r.files.iter().find(|f| f.format == "microsite") else {
+                continue;
+            };
+            visitors.insert(
+                slug.clone(),
+                Visitor {
+                    slug,
+                    customer_id: r.customer_id,
+                    arm: r.arm,
+                    template: template.template.clone(),
+                },
+            );
+        }
+        if visitors.is_empty() {
+            return Err(refuse("this render has no microsites".into()));
+        }
+        Ok(ServedSite {
+            root,
+            campaign: manifest.campaign,
+            run: manifest.run,
+            visitors,
+            sites: manifest.sites,
+        })
+    }
+
+    /// Where `path` leads, if anywhere a visitor may go.
+    pub fn resolve(&self, path: &str) -> Option<Target<'_>> {
+        let rest = path.strip_prefix('/')?;
+        let (first, after) = rest.split_once('/').unwrap_or((rest, ""));
+        let slash = rest.len() > first.len();
+        if !plain(first) {
+            return None;
+        }
+        if is_slug(first) {
+            let visitor = self.visitors.get(first)?;
+            if !slash {
+                return Some(Target::SlugFolder(&visitor.slug));
+            }
+            let inner = if after.is_empty() || after.ends_with('/') {
+                format!("{after}index.html")
+            } else {
+                after.to_string()
+            };
+            return inner.split('/').all(plain).then(|| Target::Personal {
+                visitor,
+                file: format!("{first}/{inner}"),
+            });
+        }
+        rest.split('/')
+            .all(plain)
+            .then(|| Target::Shared(rest.to_string()))
+    }
+
+    /// `POST /SLUG/form/NAME`: whose, and which form.
+    pub fn form_target(&self, path: &str) -> Option<(&Visitor, String)> {
+        let mut parts = path.strip_prefix('/')?.split('/');
+        let (slug, form, name) = (parts.next()?, parts.next()?, parts.next()?);
+        if parts.next().is_some() || form != "form" || !plain(name) {
+            return None;
+        }
+        Some((self.visitors.get(slug)?, name.to_string()))
+    }
+
+    pub fn form(&self, visitor: &Visitor, name: &str) -> Option<&Form> {
+        self.sites.get(&visitor.template)?.forms.get(name)
+    }
+
+    /// The language of the visitor's site (`en`, `zh`).
+    pub fn language(&self, visitor: &Visitor) -> &str {
+        self.sites
+            .get(&visitor.template)
+            .and_then(|s| s.default_locale.split(['-', '_']).next())
+            .unwrap_or("en")
+    }
+
+    /// A file of the folder (never a link, a folder or anything outside).
+    pub async fn read(&self, file: &str) -> Option<Vec<u8>> {
+        let path = self.root.join(file);
+        let meta = tokio::fs::symlink_metadata(&path).await.ok()?;
+        if !meta.is_file() {
+            return None;
+        }
+        tokio::fs::read(&path).await.ok()
+    }
+}

@@ -1,0 +1,463 @@
+//! Microsites as a campaign format and the server that hosts them, on real SQLite files and a
+//! real HTTP port: personal URLs, the static site, HTML5 validity, no personal data in paths,
+//! events of the right customer, refusals, and acknowledged submissions surviving a kill -9.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::Value;
+use tessera_engine::serve::{ServeOptions, Server};
+use tessera_engine::templates::store::install_starter_templates;
+
+use crate::support::{tessera, TestWorkspace};
+
+const INVITE: &str = "<mjml><mj-body><mj-section><mj-column><mj-text>Hi {{greeting_name}}</mj-text>\
+    <mj-button href=\"{{microsite_url}}\">Open your offer</mj-button></mj-column></mj-section></mj-body></mjml>";
+
+/// 王芳 (zh), Zoë Smith (en), one who opted out, one with no email address.
+async fn shop() -> TestWorkspace {
+    let t = TestWorkspace::new().await;
+    let csv = "email,first_name,last_name,locale,unsubscribed,city\n\
+        wang.fang@example.cn,芳,王,zh-CN,0,上海\nzoe@example.com,Zoë,Smith,en-GB,,London\n\
+        out@example.com,Opted,Out,en-US,1,\n,No,Address,en-US,,\n";
+    t.customers(&t.file("c.csv", csv)).await;
+    install_starter_templates(&t.ws.pool).await.unwrap();
+    t.template("invite", INVITE).await;
+    t
+}
+
+fn campaign(name: &str) -> String {
+    format!(
+        r#"{{"version": 1, "name": "{name}", "audience": {{"all": true}},
+            "variants": [{{"name": "A", "email": "invite", "microsite": {{"en": "offer-en", "zh": "offer-zh"}}}}],
+            "email_settings": {{"files": "html"}},
+            "microsite_settings": {{"base_url": "https://offers.example.com/s"}}}}"#
+    )
+}
+
+fn manifest(out: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap()
+}
+
+/// Customer id → slug, from the manifest.
+fn slugs(out: &Path) -> Vec<(i64, String)> {
+    manifest(out)["rendered"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["customer_id"].as_i64().unwrap(),
+                r["slug"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flat_map(|e| {
+            let path = e.unwrap().path();
+            if path.is_dir() {
+                walk(&path)
+            } else {
+                vec![path]
+            }
+        })
+        .collect()
+}
+
+/// The HTML5 parse errors of a page (html5ever, the parser browsers' algorithm is written in).
+fn html5_errors(html: &str) -> Vec<String> {
+    use html5ever::tendril::TendrilSink;
+    let dom = html5ever::parse_document(markup5ever_rcdom::RcDom::default(), Default::default())
+        .one(html);
+    let errors = dom.errors.borrow().iter().map(|e| e.to_string()).collect();
+    errors
+}
+
+#[tokio::test]
+async fn each_customer_gets_a_personal_site_their_email_links_to_and_no_path_says_who() {
+    let t = shop().await;
+    let out = t.dir.path().join("out");
+    let summary = t.render(&campaign("spring"), &out).await.unwrap();
+    assert_eq!(summary.rendered, 2, "{summary:?}");
+    let site = out.join("site");
+    assert_eq!(
+        std::fs::read_to_string(site.join("robots.txt")).unwrap(),
+        "User-agent: *\nDisallow: /\n"
+    );
+    assert!(site.join("404.html").is_file());
+    let slugs = slugs(&out);
+    assert_eq!(
+        slugs.len(),
+        2,
+        "the opted-out and the address-less get no site"
+    );
+    for (id, slug) in &slugs {
+        assert_eq!(slug.len(), 24, "96 bits in hex");
+        let email = std::fs::read_to_string(out.join(format!("{id}.html"))).unwrap();
+        assert!(
+            email.contains(&format!("https://offers.example.com/s/{slug}/")),
+            "the email links to the customer's own site"
+        );
+    }
+    let (wang, zoe) = (&slugs[0].1, &slugs[1].1);
+    let wang_page = std::fs::read_to_string(site.join(wang).join("index.html")).unwrap();
+    assert!(
+        wang_page.contains("<html lang=\"zh-CN\">") && wang_page.contains("王芳，这份优惠专属于您")
+    );
+    let zoe_page = std::fs::read_to_string(site.join(zoe).join("index.html")).unwrap();
+    assert!(zoe_page.contains("Zoë, this offer is yours"));
+    // Shared assets once, by content hash, and the hero image in several widths.
+    let assets: Vec<String> = std::fs::read_dir(site.join("assets"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(assets
+        .iter()
+        .any(|a| a.starts_with("hero-480w.") && a.ends_with(".png")));
+    assert!(zoe_page.contains("srcset=\"../assets/hero-480w."));
+    for asset in &assets {
+        let path = format!("../assets/{asset}");
+        assert!(
+            !asset.starts_with("style.") || zoe_page.contains(&path) || wang_page.contains(&path),
+            "the page links its style sheet by hashed name"
+        );
+    }
+    // The call to action forwards through the customer's own folder.
+    assert!(zoe_page.contains("href=\"go/offer.html\""));
+    let forward = std::fs::read_to_string(site.join(zoe).join("go/offer.html")).unwrap();
+    assert!(forward.contains("url=https://shop.example/offer") && forward.contains("no-referrer"));
+    // Every page parses as HTML5 without errors (the check does see them); no path names anyone.
+    assert!(!html5_errors("<!DOCTYPE html><p>a</div>").is_empty());
+    for file in walk(&site) {
+        let relative = file
+            .strip_prefix(&site)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        for personal in ["wang", "zoe", "Smith", "王", "芳", "@", "example"] {
+            assert!(!relative.contains(personal), "{relative}");
+        }
+        for part in relative.split('/') {
+            assert!(part.parse::<i64>().is_err(), "an id in {relative}");
+        }
+        if relative.ends_with(".html") {
+            let html = std::fs::read_to_string(&file).unwrap();
+            assert_eq!(html5_errors(&html), Vec::<String>::new(), "{relative}");
+        }
+    }
+    // The same campaign keeps its addresses; another campaign gets others.
+    let again = t.dir.path().join("again");
+    t.render(&campaign("spring"), &again).await.unwrap();
+    assert_eq!(crate::sites::slugs(&again), slugs);
+    let other = t.dir.path().join("other");
+    t.render(&campaign("autumn"), &other).await.unwrap();
+    assert!(crate::sites::slugs(&other)
+        .iter()
+        .all(|(_, s)| slugs.iter().all(|(_, mine)| mine != s)));
+}
+
+/// One HTTP/1.1 request on a fresh connection: (status, head, body).
+fn http(address: SocketAddr, method: &str, path: &str, body: &[u8]) -> (u16, String, String) {
+    let Ok(mut stream) = TcpStream::connect(address) else {
+        return (0, String::new(), String::new());
+    };
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    // A server that refuses a body may close before it is all sent: the answer still comes.
+    let _ = stream
+        .write_all(head.as_bytes())
+        .and_then(|()| stream.write_all(body));
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, head.to_ascii_lowercase(), body.to_string())
+}
+
+async fn events_of(t: &TestWorkspace, kind: &str) -> Vec<(i64, Value)> {
+    let rows: Vec<(i64, String)> =
+        sqlx::query_as("SELECT customer_id, properties FROM events WHERE type = ? ORDER BY id")
+            .bind(kind)
+            .fetch_all(&t.ws.pool)
+            .await
+            .unwrap();
+    rows.into_iter()
+        .map(|(id, p)| (id, serde_json::from_str(&p).unwrap()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_records_visits_clicks_and_forms_as_the_customers_events_and_refuses_the_rest() {
+    let t = shop().await;
+    let out = t.dir.path().join("out");
+    t.render(&campaign("spring"), &out).await.unwrap();
+    let slugs = slugs(&out);
+    let (wang_id, wang) = slugs[0].clone();
+    let (zoe_id, zoe) = slugs[1].clone();
+    let mut options = ServeOptions::new(out.join("site"));
+    options.listen = "127.0.0.1:0".parse().unwrap();
+    options.rate = 1000;
+    options.burst = 1000;
+    let server = Server::start(t.ws.pool.clone(), options).await.unwrap();
+    let at = server.address();
+    assert!(at.ip().is_loopback());
+    let ask = move |method: &'static str, path: String, body: Vec<u8>| {
+        tokio::task::spawn_blocking(move || http(at, method, &path, &body))
+    };
+
+    let (status, head, body) = ask("GET", format!("/{zoe}/"), vec![]).await.unwrap();
+    assert_eq!(status, 200);
+    assert!(body.contains("Zoë, this offer is yours"));
+    for header in [
+        "referrer-policy: no-referrer",
+        "x-content-type-options: nosniff",
+        "content-security-policy: default-src 'self'",
+        "x-robots-tag: noindex",
+    ] {
+        assert!(head.contains(header), "{header} in {head}");
+    }
+    let (status, head, _) = ask("GET", format!("/{zoe}"), vec![]).await.unwrap();
+    assert_eq!(status, 308);
+    assert!(head.contains(&format!("location: /{zoe}/")));
+    assert_eq!(
+        ask("GET", format!("/{wang}/preferences.html"), vec![])
+            .await
+            .unwrap()
+            .0,
+        200
+    );
+    assert_eq!(
+        ask("GET", format!("/{wang}/go/offer.html"), vec![])
+            .await
+            .unwrap()
+            .0,
+        200
+    );
+    assert_eq!(
+        ask("GET", "/robots.txt".into(), vec![]).await.unwrap().0,
+        200
+    );
+
+    // Misses, traversal and strangers' slugs all get the same 404.
+    let (_, _, not_found) = ask("GET", "/nothing.html".into(), vec![]).await.unwrap();
+    for path in [
+        "/".to_string(),
+        "/../manifest.json".into(),
+        "/%2e%2e/manifest.json".into(),
+        "/assets/".into(),
+        "/.tessera-output.json".into(),
+        format!("/{zoe}/../../manifest.json"),
+        format!("/{zoe}/%2e%2e/%2e%2e/manifest.json"),
+        "/0123456789abcdef01234567/".into(),
+        format!("/{}/", &zoe[..23]),
+    ] {
+        let (status, _, body) = ask("GET", path.clone(), vec![]).await.unwrap();
+        assert_eq!((status, body == not_found), (404, true), "{path}");
+    }
+
+    // Forms: declared fields only, valid values, bounded bodies; the honeypot is dropped.
+    let form = format!("/{wang}/form/preferences");
+    let (status, _, body) = ask(
+        "POST",
+        form.clone(),
+        b"frequency=weekly&password=x".to_vec(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 422);
+    assert!(
+        body.contains("'password' is not a field of this form"),
+        "{body}"
+    );
+    assert_eq!(
+        ask("POST", form.clone(), b"frequency=daily".to_vec())
+            .await
+            .unwrap()
+            .0,
+        422
+    );
+    assert_eq!(
+        ask("POST", form.clone(), b"topics=tea".to_vec())
+            .await
+            .unwrap()
+            .0,
+        422
+    );
+    assert_eq!(
+        ask("POST", form.clone(), vec![b'a'; 200_000])
+            .await
+            .unwrap()
+            .0,
+        413
+    );
+    assert_eq!(
+        ask("POST", format!("/{wang}/form/other"), b"a=b".to_vec())
+            .await
+            .unwrap()
+            .0,
+        404
+    );
+    let (status, _, _) = ask(
+        "POST",
+        form.clone(),
+        b"frequency=weekly&_hp=http%3A%2F%2Fspam".to_vec(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 200, "a bot is thanked, and nothing is recorded");
+    let (status, _, body) = ask(
+        "POST",
+        form.clone(),
+        b"topics=tea&topics=coffee&frequency=monthly&consent_email=yes&_hp=".to_vec(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 200);
+    assert!(body.contains("谢谢"), "thanked in the site's language");
+
+    let counts = server.stop().await.unwrap();
+    assert_eq!(
+        (counts.visits, counts.clicks, counts.submissions),
+        (2, 1, 1)
+    );
+    let visits = events_of(&t, "microsite_visit").await;
+    assert_eq!(
+        visits
+            .iter()
+            .map(|(id, p)| (*id, p["page"].as_str().unwrap()))
+            .collect::<Vec<_>>(),
+        [(zoe_id, "index.html"), (wang_id, "preferences.html")]
+    );
+    assert_eq!(visits[0].1["campaign"], "spring");
+    assert_eq!(visits[0].1["arm"], "A");
+    let clicks = events_of(&t, "microsite_click").await;
+    assert_eq!(clicks.len(), 1);
+    assert_eq!(
+        (clicks[0].0, clicks[0].1["call_to_action"].as_str()),
+        (wang_id, Some("offer"))
+    );
+    let submissions = events_of(&t, "form_submission").await;
+    assert_eq!(submissions.len(), 1);
+    assert_eq!(submissions[0].0, wang_id);
+    assert_eq!(
+        submissions[0].1["fields"],
+        serde_json::json!({"topics": ["tea", "coffee"], "frequency": "monthly", "consent_email": true})
+    );
+    let granted: i64 = sqlx::query_scalar(
+        "SELECT granted FROM customer_consent WHERE customer_id = ? AND channel = 'email'",
+    )
+    .bind(wang_id)
+    .fetch_one(&t.ws.pool)
+    .await
+    .unwrap();
+    assert_eq!(granted, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_from_one_client_is_slowed_down() {
+    let t = shop().await;
+    let out = t.dir.path().join("out");
+    t.render(&campaign("spring"), &out).await.unwrap();
+    let mut options = ServeOptions::new(out.join("site"));
+    options.listen = "127.0.0.1:0".parse().unwrap();
+    options.rate = 5;
+    options.burst = 10;
+    let server = Server::start(t.ws.pool.clone(), options).await.unwrap();
+    let at = server.address();
+    let statuses = tokio::task::spawn_blocking(move || {
+        (0..40)
+            .map(|_| http(at, "GET", "/robots.txt", b"").0)
+            .collect::<Vec<u16>>()
+    })
+    .await
+    .unwrap();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert!(statuses[..10].iter().all(|s| *s == 200), "{statuses:?}");
+    assert!(refused >= 20, "{statuses:?}");
+    server.stop().await.unwrap();
+}
+
+#[test]
+fn every_acknowledged_submission_survives_a_kill_9() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (t, out) = rt.block_on(async {
+        let t = shop().await;
+        let out = t.dir.path().join("out");
+        t.render(&campaign("spring"), &out).await.unwrap();
+        (t, out)
+    });
+    let db = t.dir.path().join("workspace.sqlite");
+    let (_, slug) = slugs(&out)[1].clone();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = tessera(&db)
+        .args(["serve", "--site"])
+        .arg(out.join("site"))
+        .args(["--listen", &format!("127.0.0.1:{port}"), "--rate", "0"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let at: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let started = std::time::Instant::now();
+    while TcpStream::connect(at).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Two clients submit as fast as they can; the server is killed while they do.
+    let clients: Vec<_> = (0..2)
+        .map(|_| {
+            let slug = slug.clone();
+            std::thread::spawn(move || {
+                let mut acknowledged = 0;
+                loop {
+                    let (status, _, _) = http(
+                        at,
+                        "POST",
+                        &format!("/{slug}/form/preferences"),
+                        b"frequency=weekly",
+                    );
+                    match status {
+                        200 => acknowledged += 1,
+                        _ => return acknowledged,
+                    }
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(1500));
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let acknowledged: u64 = clients.into_iter().map(|c| c.join().unwrap()).sum();
+    assert!(
+        acknowledged > 20,
+        "only {acknowledged} submissions before the kill"
+    );
+    let kept = rt.block_on(events_of(&t, "form_submission")).len() as u64;
+    assert!(
+        kept >= acknowledged,
+        "{acknowledged} acknowledged, {kept} kept"
+    );
+}
