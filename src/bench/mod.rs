@@ -3,6 +3,7 @@
 
 mod campaign;
 mod segments;
+mod serve;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -26,6 +27,9 @@ pub struct BenchArgs {
     /// Customers of the end-to-end campaign benchmark (each an email file, unless opted out).
     #[cfg_attr(feature = "cli", arg(long, default_value_t = 50_000))]
     pub files: usize,
+    /// Customers whose sites are served in the serve benchmark.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 5_000))]
+    pub sites: usize,
     /// Rows in the import benchmark.
     #[cfg_attr(feature = "cli", arg(long, default_value_t = 200_000))]
     pub rows: usize,
@@ -54,6 +58,7 @@ pub enum Bench {
     Files,
     Import,
     Segments,
+    Serve,
 }
 
 /// About ten merge fields and a three-item loop, as a real campaign customer.
@@ -136,11 +141,15 @@ pub async fn run(args: BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
         )?;
     }
     if wanted(Bench::Files) {
-        campaign::bench_campaign(args.files, scratch).await?;
+        campaign::bench_campaign(args.files, scratch, campaign::EMAIL_CAMPAIGN, "emails").await?;
+        campaign::bench_campaign(args.files, scratch, campaign::SITE_CAMPAIGN, "sites").await?;
         campaign::bench_assign(1_000_000)?;
     }
     if wanted(Bench::Import) {
         bench_import(args.rows, scratch, &baseline).await?;
+    }
+    if wanted(Bench::Serve) {
+        serve::bench_serve(args.sites, scratch)?;
     }
     if wanted(Bench::Segments) {
         segments::bench_segments(

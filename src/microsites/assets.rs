@@ -183,7 +183,9 @@ impl SiteAssets {
     /// attribute or `url()`), as (offset, message).
     pub fn check_references(&self, text: &str) -> Result<(), (usize, String)> {
         for (offset, path) in references(text) {
-            if !self.by_path.contains_key(path) {
+            // A name made by a merge tag (`assets/{{tier}}.png`) is the author's to get right.
+            let made = text[offset + path.len()..].starts_with('{');
+            if !made && !self.by_path.contains_key(path) {
                 return Err((
                     offset,
                     format!("there is no '{path}' in this template's assets folder"),

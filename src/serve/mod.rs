@@ -336,7 +336,7 @@ fn file_response(file: &str, bytes: Vec<u8>, cache: &'static str) -> Response {
 }
 
 async fn not_found(app: &App) -> (Kind, Response) {
-    let body = app.site.read("404.html").await.unwrap_or_default();
+    let body = app.site.read("404.html").unwrap_or_default();
     let mut response = file_response("404.html", body, "no-store");
     *response.status_mut() = StatusCode::NOT_FOUND;
     (Kind::Missing, response)
@@ -347,7 +347,7 @@ async fn get(app: &App, path: &str) -> (Kind, Response) {
         return not_found(app).await;
     };
     match target {
-        site::Target::Shared(file) => match app.site.read(&file).await {
+        site::Target::Shared(file) => match app.site.read(&file) {
             // Hashed names never change content: cache them for good.
             Some(bytes) if file.starts_with("assets/") => (
                 Kind::Asset,
@@ -365,7 +365,7 @@ async fn get(app: &App, path: &str) -> (Kind, Response) {
             (Kind::Page, response)
         }
         site::Target::Personal { visitor, file } => {
-            let Some(bytes) = app.site.read(&file).await else {
+            let Some(bytes) = app.site.read(&file) else {
                 return not_found(app).await;
             };
             let page = file.split_once('/').map_or("", |(_, rest)| rest);
