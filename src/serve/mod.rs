@@ -293,7 +293,9 @@ async fn answer(app: &App, client: SocketAddr, request: Request) -> (Kind, Respo
     }
     let path = request.uri().path().to_string();
     match request.method().clone() {
-        Method::GET | Method::HEAD => get(app, &path).await,
+        // A HEAD is a link checker or a mail client's preview, not a visit.
+        Method::GET => get(app, &path, true).await,
+        Method::HEAD => get(app, &path, false).await,
         Method::POST => post(app, &path, request).await,
         _ => (
             Kind::Refused,
@@ -342,7 +344,7 @@ async fn not_found(app: &App) -> (Kind, Response) {
     (Kind::Missing, response)
 }
 
-async fn get(app: &App, path: &str) -> (Kind, Response) {
+async fn get(app: &App, path: &str, visit: bool) -> (Kind, Response) {
     let Some(target) = app.site.resolve(path) else {
         return not_found(app).await;
     };
@@ -369,7 +371,7 @@ async fn get(app: &App, path: &str) -> (Kind, Response) {
                 return not_found(app).await;
             };
             let page = file.split_once('/').map_or("", |(_, rest)| rest);
-            let (kind, visit) = match page
+            let (kind, record) = match page
                 .strip_prefix("go/")
                 .and_then(|f| f.strip_suffix(".html"))
             {
@@ -377,7 +379,7 @@ async fn get(app: &App, path: &str) -> (Kind, Response) {
                 None if page.ends_with(".html") => (Kind::Page, Some(Visit::page(visitor, page))),
                 None => (Kind::Asset, None),
             };
-            if let Some(visit) = visit {
+            if let Some(visit) = record.filter(|_| visit) {
                 match kind {
                     Kind::Click => &app.counters.clicks,
                     _ => &app.counters.visits,

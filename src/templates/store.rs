@@ -129,6 +129,15 @@ impl TemplateKind {
         }
     }
 
+    /// In a sentence: "an email template".
+    pub fn described(self) -> &'static str {
+        match self {
+            TemplateKind::Email => "an email template",
+            TemplateKind::Microsite => "a microsite template",
+            TemplateKind::Storyboard => "a video storyboard",
+        }
+    }
+
     pub fn parse(text: &str) -> TemplateKind {
         match text {
             "microsite" => TemplateKind::Microsite,
@@ -153,7 +162,7 @@ pub enum TemplateStoreError {
     Invalid { name: String, error: TemplateError },
     #[error("no template named '{0}'")]
     NotFound(String),
-    #[error("'{name}' is a {} template, not a {} one", .is.as_str(), .wanted.as_str())]
+    #[error("'{name}' is {}, not {}", .is.described(), .wanted.described())]
     WrongKind {
         name: String,
         is: TemplateKind,

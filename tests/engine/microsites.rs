@@ -275,3 +275,166 @@ fn forms_post_only_the_fields_site_json_declares() {
         assert!(e.to_string().contains(says), "{forms}: {e}");
     }
 }
+
+/// A PNG header claiming `width` × `height` pixels (no real image data).
+fn png_claiming(width: u32, height: u32) -> Vec<u8> {
+    let mut ihdr = b"IHDR".to_vec();
+    ihdr.extend_from_slice(&width.to_be_bytes());
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend_from_slice(&13u32.to_be_bytes());
+    png.extend_from_slice(&ihdr);
+    png.extend_from_slice(&[0, 0, 0, 0]); // a wrong CRC: not a PNG a decoder accepts either
+    png
+}
+
+#[test]
+fn assets_are_checked_hashed_and_rewritten_and_a_bad_image_is_named() {
+    let missing = error(&[(
+        "index.html",
+        "<h1>Hi</h1>\n<img src=\"assets/nope.png\" alt=\"\">\n",
+    )]);
+    let SiteError::Template {
+        file,
+        line,
+        message,
+        ..
+    } = &missing
+    else {
+        panic!("{missing}")
+    };
+    assert_eq!((file.as_str(), *line), ("index.html", 2), "{missing}");
+    assert!(message.contains("assets/nope.png"), "{message}");
+    // A name made by a merge tag is not checked.
+    let dir = broken(&[("index.html", "<img src=\"assets/{{tier}}.png\" alt=\"\">\n")]);
+    SiteTemplate::load(dir.path()).unwrap();
+
+    for bad in [b"not a png at all".to_vec(), png_claiming(100_000, 100_000)] {
+        let dir = broken(&[]);
+        std::fs::write(dir.path().join("assets/broken.png"), bad).unwrap();
+        let e = SiteTemplate::load(dir.path())
+            .err()
+            .expect("a broken image loaded");
+        let text = e.to_string();
+        assert!(
+            text.contains("assets/broken.png") && text.contains("does not decode"),
+            "{text}"
+        );
+    }
+
+    // Style sheets in folders name other assets relatively; the render names them by hash.
+    let dir = broken(&[
+        (
+            "assets/css/site.css",
+            "body { background: url('../img/dot.png') } .x { background: url(https://cdn.example/a.png) }",
+        ),
+        (
+            "layout.html",
+            &std::fs::read_to_string(starter("offer-en").join("layout.html"))
+                .unwrap()
+                .replace("assets/style.css", "assets/css/site.css"),
+        ),
+    ]);
+    std::fs::create_dir_all(dir.path().join("assets/img")).unwrap();
+    std::fs::copy(
+        starter("offer-en").join("assets/hero.png"),
+        dir.path().join("assets/img/dot.png"),
+    )
+    .unwrap();
+    let site = SiteTemplate::load(dir.path()).unwrap();
+    let names: Vec<&str> = site.assets.files.iter().map(|(n, _)| n.as_str()).collect();
+    let dot = names
+        .iter()
+        .find(|n| n.starts_with("dot.") && !n.contains('w'))
+        .expect("the image under its hashed name");
+    let (_, sheet) = site
+        .assets
+        .files
+        .iter()
+        .find(|(n, _)| n.starts_with("site."))
+        .expect("the style sheet under its hashed name");
+    let sheet = String::from_utf8(sheet.clone()).unwrap();
+    assert!(sheet.contains(&format!("url({dot})")), "{sheet}");
+    assert!(sheet.contains("url(https://cdn.example/a.png)"), "{sheet}");
+    let (page, _) = preview_page(&site, &site.pages[0], &json!({})).unwrap();
+    let css = names.iter().find(|n| n.starts_with("site.")).unwrap();
+    assert!(
+        page.contains(&format!("href=\"../assets/{css}\"")),
+        "{page}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_template_folder_holds_its_own_files_only() {
+    let dir = broken(&[]);
+    std::os::unix::fs::symlink("/etc/passwd", dir.path().join("partials/footer2.html")).unwrap();
+    let e = SiteTemplate::load(dir.path())
+        .err()
+        .expect("a link was followed");
+    assert!(e.to_string().contains("not links"), "{e}");
+    let dir = broken(&[]);
+    for i in 0..600 {
+        std::fs::write(dir.path().join(format!("assets/f{i}.txt")), "x").unwrap();
+    }
+    let e = SiteTemplate::load(dir.path())
+        .err()
+        .expect("a folder of 600 files loaded");
+    assert!(e.to_string().contains("more than a site template"), "{e}");
+}
+
+#[test]
+fn a_submission_is_checked_against_its_form() {
+    use tessera_engine::microsites::forms::Submission;
+    let site = SiteTemplate::load(&starter("offer-en")).unwrap();
+    let form = &site.forms["preferences"];
+    let check = |pairs: &[(&str, &str)]| {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        form.check_submission(&pairs)
+    };
+    let Ok(Submission::Taken {
+        properties,
+        consent,
+    }) = check(&[
+        ("topics", "tea"),
+        ("topics", "tea"),
+        ("frequency", "weekly"),
+        ("consent_email", "no"),
+    ])
+    else {
+        panic!("refused")
+    };
+    assert_eq!(
+        serde_json::Value::Object(properties),
+        json!({"topics": ["tea"], "frequency": "weekly", "consent_email": false})
+    );
+    assert_eq!(consent, [("email".to_string(), false)]);
+    for (pairs, says) in [
+        (vec![("topics", "tea")], "'frequency' is required"),
+        (
+            vec![("frequency", "weekly"), ("frequency", "monthly")],
+            "given twice",
+        ),
+        (vec![("frequency", "hourly")], "not one of the choices"),
+        (
+            vec![("frequency", "weekly"), ("consent_email", "maybe")],
+            "yes or no",
+        ),
+        (vec![("frequency", "weekly\u{0}")], "control characters"),
+        (
+            vec![("frequency", "weekly"), ("name", "x")],
+            "'name' is not a field",
+        ),
+    ] {
+        let e = check(&pairs).expect_err(says);
+        assert!(e.contains(says), "{pairs:?}: {e}");
+    }
+    assert_eq!(
+        check(&[("frequency", "weekly"), ("_hp", "buy now")]),
+        Ok(Submission::Bot)
+    );
+}

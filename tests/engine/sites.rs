@@ -16,7 +16,7 @@ use crate::support::{tessera, TestWorkspace};
 const INVITE: &str = "<mjml><mj-body><mj-section><mj-column><mj-text>Hi {{greeting_name}}</mj-text>\
     <mj-button href=\"{{microsite_url}}\">Open your offer</mj-button></mj-column></mj-section></mj-body></mjml>";
 
-/// 王芳 (zh), Zoë Smith (en), one who opted out, one with no email address.
+/// 王芳 (zh), Zoë Smith (en) and one who opted out of email (a row with no key is rejected).
 async fn shop() -> TestWorkspace {
     let t = TestWorkspace::new().await;
     let csv = "email,first_name,last_name,locale,unsubscribed,city\n\
@@ -95,7 +95,7 @@ async fn each_customer_gets_a_personal_site_their_email_links_to_and_no_path_say
     assert_eq!(
         slugs.len(),
         2,
-        "the opted-out and the address-less get no site"
+        "the one who opted out of the email gets no site either"
     );
     for (id, slug) in &slugs {
         assert_eq!(slug.len(), 24, "96 bits in hex");
@@ -270,6 +270,36 @@ async fn the_server_records_visits_clicks_and_forms_as_the_customers_events_and_
     ] {
         let (status, _, body) = ask("GET", path.clone(), vec![]).await.unwrap();
         assert_eq!((status, body == not_found), (404, true), "{path}");
+    }
+
+    // Other methods, posts to pages, and huge or strange paths are refused without harm.
+    assert_eq!(
+        ask("PUT", format!("/{zoe}/index.html"), b"x".to_vec())
+            .await
+            .unwrap()
+            .0,
+        405
+    );
+    assert_eq!(
+        ask("POST", format!("/{zoe}/index.html"), b"x".to_vec())
+            .await
+            .unwrap()
+            .0,
+        404
+    );
+    let (status, _, body) = ask("HEAD", format!("/{zoe}/"), vec![]).await.unwrap();
+    assert_eq!((status, body.as_str()), (200, ""));
+    for path in [
+        format!("/{}", "a/".repeat(20_000)),
+        "/%00".into(),
+        "/\u{1F600}".into(),
+    ] {
+        let status = ask("GET", path.clone(), vec![]).await.unwrap().0;
+        assert!(
+            (400..500).contains(&status),
+            "{status} for {}…",
+            &path[..10.min(path.len())]
+        );
     }
 
     // Forms: declared fields only, valid values, bounded bodies; the honeypot is dropped.
@@ -460,4 +490,63 @@ fn every_acknowledged_submission_survives_a_kill_9() {
         kept >= acknowledged,
         "{acknowledged} acknowledged, {kept} kept"
     );
+}
+
+#[test]
+fn render_microsite_reports_missing_fields_per_page_and_keeps_the_manifest_beside_the_site() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let t = rt.block_on(shop());
+    let db = t.dir.path().join("workspace.sqlite");
+    let folder = t.dir.path().join("points-site");
+    let starter = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/microsite/offer-en");
+    for file in walk(&starter) {
+        let to = folder.join(file.strip_prefix(&starter).unwrap());
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(&file, to).unwrap();
+    }
+    let page = folder.join("preferences.html");
+    let text = std::fs::read_to_string(&page).unwrap();
+    std::fs::write(
+        &page,
+        format!("<p>{{{{loyalty_points}}}} points</p>\n{text}"),
+    )
+    .unwrap();
+    let out = t.dir.path().join("out");
+    let strict = tessera(&db)
+        .args(["render", "microsite", "--all", "--strict", "--template"])
+        .arg(&folder)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&strict.stderr);
+    assert!(!strict.status.success());
+    assert!(
+        said.contains("'loyalty_points' in points-site/preferences.html (line 1, column 4) is empty for 3 of 3 customers"),
+        "{said}"
+    );
+    let done = tessera(&db)
+        .args([
+            "render",
+            "microsite",
+            "--all",
+            "--json",
+            "--template",
+            "offer-zh",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&done.stdout).unwrap();
+    assert_eq!(
+        summary["rendered"], 3,
+        "a site for everyone, no email to follow"
+    );
+    assert!(out.join("manifest.json").is_file() && !out.join("site/manifest.json").exists());
 }
