@@ -56,7 +56,8 @@ pub enum FieldKind {
     Consent,
 }
 
-fn plain_name(name: &str) -> bool {
+/// A name of a form, field or call to action: a-z, 0-9, `-` and `_`, at most 64.
+pub(super) fn plain_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64
         && name

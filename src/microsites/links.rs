@@ -3,7 +3,7 @@
 //! page that forwards to the link's target, and the link points there. On any static host the
 //! link still works (the page forwards at once); under `tessera serve` fetching it is the click.
 
-use super::forms::attribute;
+use super::forms::{attribute, plain_name};
 
 /// The schemes a call to action may forward to.
 fn forwardable(target: &str) -> bool {
@@ -11,14 +11,6 @@ fn forwardable(target: &str) -> bool {
     ["https://", "http://", "mailto:", "tel:"]
         .iter()
         .any(|s| lower.starts_with(s))
-}
-
-fn plain_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_'))
 }
 
 /// The `<a …>` tags of `html` with a `data-cta`, as (tag start, tag end, name).

@@ -24,10 +24,7 @@ pub fn preview_page(
     page: &SitePage,
     data: &Value,
 ) -> Result<(String, Vec<String>), SiteError> {
-    let locale = data
-        .get("locale")
-        .and_then(Value::as_str)
-        .unwrap_or(&site.default_locale);
+    let locale = site.locale_for(data);
     let mut notes = Notes::default();
     let html = page.render(data, locale, &mut notes)?;
     Ok((html, page.missing_fields(&notes)))

@@ -69,11 +69,14 @@ impl Rendering for MicrositeRendering {
         notes: &mut Notes,
     ) -> Result<(), String> {
         let data = recipient.data;
-        let locale = data
-            .get("locale")
-            .and_then(Value::as_str)
-            .unwrap_or(&self.site.default_locale);
-        let lang = locale.split(['-', '_']).next().unwrap_or("en");
+        let locale = self.site.locale_for(data);
+        // The forwarding page is in the site's language, whatever the customer's.
+        let lang = self
+            .site
+            .default_locale
+            .split(['-', '_'])
+            .next()
+            .unwrap_or("en");
         let folder = format!("{SITE_FOLDER}/{}", recipient.slug);
         let mut forwarded: Vec<String> = Vec::new();
         let (mut slot_base, mut url_base) = (0u32, 0u32);

@@ -216,6 +216,13 @@ impl SiteTemplate {
         })
     }
 
+    /// The locale a customer's pages are formatted in: theirs, else the site's.
+    pub fn locale_for<'a>(&'a self, data: &'a Value) -> &'a str {
+        data.get("locale")
+            .and_then(Value::as_str)
+            .unwrap_or(&self.default_locale)
+    }
+
     pub fn page(&self, file: &str) -> Option<&SitePage> {
         self.pages.iter().find(|p| p.file == file)
     }

@@ -31,26 +31,24 @@ fn about(visitor: &Visitor) -> Map<String, Value> {
 }
 
 impl Visit {
-    pub fn page(visitor: &Visitor, page: &str) -> Visit {
+    /// What a visitor did, with one property saying on what (the page, the call to action).
+    fn of(visitor: &Visitor, kind: &'static str, key: &str, value: &str) -> Visit {
         let mut properties = about(visitor);
-        properties.insert("page".into(), json!(page));
+        properties.insert(key.into(), json!(value));
         Visit {
             customer_id: visitor.customer_id,
-            kind: VISIT,
+            kind,
             properties,
             consent: Vec::new(),
         }
     }
 
+    pub fn page(visitor: &Visitor, page: &str) -> Visit {
+        Visit::of(visitor, VISIT, "page", page)
+    }
+
     pub fn click(visitor: &Visitor, call_to_action: &str) -> Visit {
-        let mut properties = about(visitor);
-        properties.insert("call_to_action".into(), json!(call_to_action));
-        Visit {
-            customer_id: visitor.customer_id,
-            kind: CLICK,
-            properties,
-            consent: Vec::new(),
-        }
+        Visit::of(visitor, CLICK, "call_to_action", call_to_action)
     }
 
     pub fn submission(

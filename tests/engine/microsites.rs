@@ -3,6 +3,8 @@ use std::path::{Path, PathBuf};
 use serde_json::json;
 use tessera_engine::microsites::{preview_page, SiteError, SiteTemplate};
 
+use crate::support::walk;
+
 fn starter(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("templates/microsite")
@@ -24,20 +26,6 @@ fn broken(changes: &[(&str, &str)]) -> tempfile::TempDir {
         std::fs::write(path, text).unwrap();
     }
     dir
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .flat_map(|e| {
-            let path = e.unwrap().path();
-            if path.is_dir() {
-                walk(&path)
-            } else {
-                vec![path]
-            }
-        })
-        .collect()
 }
 
 fn error(changes: &[(&str, &str)]) -> SiteError {

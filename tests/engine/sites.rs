@@ -4,14 +4,14 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use serde_json::Value;
 use tessera_engine::serve::{ServeOptions, Server};
 use tessera_engine::templates::store::install_starter_templates;
 
-use crate::support::{tessera, TestWorkspace};
+use crate::support::{tessera, walk, TestWorkspace};
 
 const INVITE: &str = "<mjml><mj-body><mj-section><mj-column><mj-text>Hi {{greeting_name}}</mj-text>\
     <mj-button href=\"{{microsite_url}}\">Open your offer</mj-button></mj-column></mj-section></mj-body></mjml>";
@@ -52,20 +52,6 @@ fn slugs(out: &Path) -> Vec<(i64, String)> {
                 r["customer_id"].as_i64().unwrap(),
                 r["slug"].as_str().unwrap().to_string(),
             )
-        })
-        .collect()
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .flat_map(|e| {
-            let path = e.unwrap().path();
-            if path.is_dir() {
-                walk(&path)
-            } else {
-                vec![path]
-            }
         })
         .collect()
 }

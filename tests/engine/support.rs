@@ -81,6 +81,21 @@ pub fn lines(summary: &ImportSummary) -> Vec<usize> {
     summary.errors.iter().map(|e| e.line).collect()
 }
 
+/// Every file under `dir`, in any depth.
+pub fn walk(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flat_map(|e| {
+            let path = e.unwrap().path();
+            if path.is_dir() {
+                walk(&path)
+            } else {
+                vec![path]
+            }
+        })
+        .collect()
+}
+
 /// The `tessera` binary on a workspace file.
 pub fn tessera(db: &Path) -> std::process::Command {
     let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"));
