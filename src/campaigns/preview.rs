@@ -10,9 +10,8 @@ use super::document::Campaign;
 use super::run::CampaignError;
 use crate::customers::reach::Reach;
 use crate::render::format::{eligibility, Exclusion, FormatKind};
-use crate::render::links::{add_unsubscribe_links, UnsubscribePattern};
 use crate::render::{load_contexts, Selection};
-use crate::templates::store::load_template_source;
+use crate::templates::store::{load_template, TemplateKind};
 use crate::templates::{compile_email, Notes, RenderedEmail};
 
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -37,10 +36,7 @@ pub async fn preview_customer(
 ) -> Result<CampaignPreview, CampaignError> {
     campaign.check()?;
     let mut contexts = load_contexts(pool, &Selection::Customer(customer), now).await?;
-    add_unsubscribe_links(
-        &mut contexts,
-        &UnsubscribePattern::parse(&campaign.email_settings.unsubscribe)?,
-    );
+    super::run::add_campaign_links(pool, campaign, &mut contexts).await?;
     let Some(c) = contexts.pop() else {
         return Err(CampaignError::Segment(
             crate::segments::SegmentError::NotFound(format!("customer {customer}")),
@@ -65,12 +61,10 @@ pub async fn preview_customer(
     };
     let locale = c.data.get("locale").and_then(Value::as_str);
     let (language, template) = content.for_locale(locale, &campaign.fallback());
-    let compiled =
-        compile_email(&load_template_source(pool, template).await?).map_err(|error| {
-            CampaignError::Template {
-                name: template.to_string(),
-                error,
-            }
+    let compiled = compile_email(&load_template(pool, template, TemplateKind::Email).await?)
+        .map_err(|error| CampaignError::Template {
+            name: template.to_string(),
+            error,
         })?;
     let data = super::run::recipient_data(&c, &v.values);
     let email =

@@ -488,25 +488,8 @@ async fn load_targets(
         now,
     )
     .await?;
-    let pattern = UnsubscribePattern::parse(&plan.campaign.email_settings.unsubscribe)?;
-    add_unsubscribe_links(&mut customers, &pattern);
     let campaign = &plan.campaign;
-    let slugs: Vec<String> = match has_microsite(campaign) {
-        true => {
-            let key = slug_key(pool).await?;
-            let slugs: Vec<String> = customers
-                .iter()
-                .map(|c| slug(&key, &campaign.name, c.id))
-                .collect();
-            add_personal_urls(
-                &mut customers,
-                &slugs,
-                &campaign.microsite_settings.base_url,
-            );
-            slugs
-        }
-        false => vec![String::new(); customers.len()],
-    };
+    let slugs = add_campaign_links(pool, campaign, &mut customers).await?;
     let variant_of: HashMap<i64, usize> = assigned.into_iter().collect();
     let fallback = campaign.fallback();
     let gates = formats(campaign);
@@ -541,6 +524,27 @@ async fn load_targets(
         })
         .collect();
     Ok((customers, targets))
+}
+
+/// Sets the links a campaign gives each customer: `unsubscribe_url`, and where the campaign
+/// has a microsite, `microsite_url`. Returns each customer's slug (empty without a microsite).
+pub(crate) async fn add_campaign_links(
+    pool: &SqlitePool,
+    campaign: &Campaign,
+    customers: &mut [CustomerContext],
+) -> Result<Vec<String>, CampaignError> {
+    let pattern = UnsubscribePattern::parse(&campaign.email_settings.unsubscribe)?;
+    add_unsubscribe_links(customers, &pattern);
+    if !has_microsite(campaign) {
+        return Ok(vec![String::new(); customers.len()]);
+    }
+    let key = slug_key(pool).await?;
+    let slugs: Vec<String> = customers
+        .iter()
+        .map(|c| slug(&key, &campaign.name, c.id))
+        .collect();
+    add_personal_urls(customers, &slugs, &campaign.microsite_settings.base_url);
+    Ok(slugs)
 }
 
 /// Files are written and logged this many customers at a time.

@@ -536,3 +536,21 @@ fn render_microsite_reports_missing_fields_per_page_and_keeps_the_manifest_besid
     );
     assert!(out.join("manifest.json").is_file() && !out.join("site/manifest.json").exists());
 }
+
+#[tokio::test]
+async fn the_campaign_preview_links_to_the_same_personal_site_the_render_writes() {
+    let t = shop().await;
+    let out = t.dir.path().join("out");
+    t.render(&campaign("spring"), &out).await.unwrap();
+    let (zoe_id, zoe) = slugs(&out)[1].clone();
+    let preview = tessera_engine::campaigns::preview::preview_customer(
+        &t.ws.pool,
+        &tessera_engine::campaigns::Campaign::parse(&campaign("spring")).unwrap(),
+        zoe_id,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    let html = preview.email.expect("Zoë gets the email").html;
+    assert!(html.contains(&format!("https://offers.example.com/s/{zoe}/")));
+}
