@@ -539,9 +539,14 @@ pub(crate) async fn add_campaign_links(
         return Ok(vec![String::new(); customers.len()]);
     }
     let key = slug_key(pool).await?;
+    // Keyed by the seed, like the split: a renamed campaign keeps its customers' addresses.
+    let identity = match campaign.seed.trim() {
+        "" => campaign.name.as_str(),
+        seed => seed,
+    };
     let slugs: Vec<String> = customers
         .iter()
-        .map(|c| slug(&key, &campaign.name, c.id))
+        .map(|c| slug(&key, identity, c.id))
         .collect();
     add_personal_urls(customers, &slugs, &campaign.microsite_settings.base_url);
     Ok(slugs)

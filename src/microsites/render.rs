@@ -22,25 +22,30 @@ pub struct MicrositeRendering {
     pub site: SiteTemplate,
 }
 
+/// The 404 page: in the site's language first, then the other (one page serves every site of a
+/// campaign, whatever their languages).
 fn not_found_page(locale: &str) -> String {
-    let (lang, title, text) = if locale.starts_with("zh") {
-        (
-            "zh",
-            "页面不存在",
-            "这个页面不存在，或已不再提供。请使用邮件中的链接。",
-        )
+    let english = (
+        "en",
+        "Page not found",
+        "This page does not exist or is no longer available. Please use the link in your email.",
+    );
+    let chinese = (
+        "zh",
+        "页面不存在",
+        "这个页面不存在，或已不再提供。请使用邮件中的链接。",
+    );
+    let (first, second) = if locale.starts_with("zh") {
+        (chinese, english)
     } else {
-        (
-            "en",
-            "Page not found",
-            "This page does not exist or is no longer available. Please use the link in your email.",
-        )
+        (english, chinese)
     };
     format!(
-        "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n\
+        "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <meta name=\"robots\" content=\"noindex, nofollow\">\n<title>{title}</title>\n</head>\n\
-         <body>\n<main>\n<h1>{title}</h1>\n<p>{text}</p>\n</main>\n</body>\n</html>\n"
+         <meta name=\"robots\" content=\"noindex, nofollow\">\n<title>{} · {}</title>\n</head>\n\
+         <body>\n<main>\n<h1>{}</h1>\n<p>{}</p>\n<div lang=\"{}\">\n<h2>{}</h2>\n<p>{}</p>\n</div>\n</main>\n</body>\n</html>\n",
+        first.0, first.1, second.1, first.1, first.2, second.0, second.1, second.2
     )
 }
 

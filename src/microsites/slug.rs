@@ -1,5 +1,6 @@
 //! Personal URLs: each customer of a campaign reaches their site under a slug made by a keyed
-//! hash (BLAKE3, keyed with a secret kept in the workspace) of the campaign and the customer.
+//! hash (BLAKE3, keyed with a secret kept in the workspace) of the campaign (its seed) and the
+//! customer.
 //! 96 bits, so no one guesses another's address; nothing personal in it; the same on every
 //! render of the campaign. Only the manifest and the delivery log say whose slug is whose.
 
@@ -21,7 +22,7 @@ pub async fn slug_key(pool: &SqlitePool) -> Result<[u8; 32], sqlx::Error> {
         .map_err(|_| sqlx::Error::Decode("the workspace's slug key is not 32 bytes".into()))
 }
 
-/// The slug of `customer_id` in the campaign named `campaign`.
+/// The slug of `customer_id` in the campaign whose seed is `campaign`.
 pub fn slug(key: &[u8; 32], campaign: &str, customer_id: i64) -> String {
     let mut hasher = blake3::Hasher::new_keyed(key);
     hasher.update(b"tessera microsite slug\0");

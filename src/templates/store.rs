@@ -38,63 +38,57 @@ pub const STARTER_EMAILS: &[(&str, &str)] = &[
 
 /// The files of a starter site folder, by their path in it.
 macro_rules! starter_site {
-    ($name:literal) => {
-        &[
-            (
-                "site.json",
-                include_bytes!(concat!("../../templates/microsite/", $name, "/site.json")),
-            ),
-            (
-                "layout.html",
-                include_bytes!(concat!("../../templates/microsite/", $name, "/layout.html")),
-            ),
-            (
-                "index.html",
-                include_bytes!(concat!("../../templates/microsite/", $name, "/index.html")),
-            ),
-            (
-                "preferences.html",
-                include_bytes!(concat!(
-                    "../../templates/microsite/",
-                    $name,
-                    "/preferences.html"
-                )),
-            ),
-            (
-                "partials/footer.html",
-                include_bytes!(concat!(
-                    "../../templates/microsite/",
-                    $name,
-                    "/partials/footer.html"
-                )),
-            ),
-            (
-                "assets/style.css",
-                include_bytes!(concat!(
-                    "../../templates/microsite/",
-                    $name,
-                    "/assets/style.css"
-                )),
-            ),
-            (
-                "assets/hero.png",
-                include_bytes!(concat!(
-                    "../../templates/microsite/",
-                    $name,
-                    "/assets/hero.png"
-                )),
-            ),
-        ]
+    ($name:literal, [$($file:literal),* $(,)?]) => {
+        &[$(($file, include_bytes!(concat!("../../templates/microsite/", $name, "/", $file)))),*]
     };
 }
 
-/// Starter microsites (`templates/microsite/`), embedded file by file: (name, files).
 /// A starter site's files: (path in the folder, bytes).
 pub type StarterFiles = &'static [(&'static str, &'static [u8])];
 
+/// The offer site (a landing page with a call to action, and a preference form).
+macro_rules! offer_site {
+    ($name:literal) => {
+        starter_site!(
+            $name,
+            [
+                "site.json",
+                "layout.html",
+                "index.html",
+                "preferences.html",
+                "partials/footer.html",
+                "assets/style.css",
+                "assets/hero.png"
+            ]
+        )
+    };
+}
+
+/// The loyalty club site (points and tier, picks, preferences; a menu between them).
+macro_rules! loyalty_site {
+    ($name:literal) => {
+        starter_site!(
+            $name,
+            [
+                "site.json",
+                "layout.html",
+                "index.html",
+                "picks.html",
+                "preferences.html",
+                "partials/nav.html",
+                "partials/footer.html",
+                "assets/style.css",
+                "assets/hero.png"
+            ]
+        )
+    };
+}
+
 pub const STARTER_SITES: &[(&str, StarterFiles)] = &[
-    ("offer-en", starter_site!("offer-en")),
-    ("offer-zh", starter_site!("offer-zh")),
+    ("offer-en", offer_site!("offer-en")),
+    ("offer-zh", offer_site!("offer-zh")),
+    ("loyalty-en", loyalty_site!("loyalty-en")),
+    ("loyalty-zh", loyalty_site!("loyalty-zh")),
 ];
 
 /// The files of a starter site.

@@ -19,9 +19,9 @@ const INVITE: &str = "<mjml><mj-body><mj-section><mj-column><mj-text>Hi {{greeti
 /// 王芳 (zh), Zoë Smith (en) and one who opted out of email (a row with no key is rejected).
 async fn shop() -> TestWorkspace {
     let t = TestWorkspace::new().await;
-    let csv = "email,first_name,last_name,locale,unsubscribed,city\n\
-        wang.fang@example.cn,芳,王,zh-CN,0,上海\nzoe@example.com,Zoë,Smith,en-GB,,London\n\
-        out@example.com,Opted,Out,en-US,1,\n,No,Address,en-US,,\n";
+    let csv = "email,first_name,last_name,locale,unsubscribed,city,points,loyalty_tier\n\
+        wang.fang@example.cn,芳,王,zh-CN,0,上海,12480,gold\nzoe@example.com,Zoë,Smith,en-GB,,London,,\n\
+        out@example.com,Opted,Out,en-US,1,,,\n,No,Address,en-US,,,,\n";
     t.customers(&t.file("c.csv", csv)).await;
     install_starter_templates(&t.ws.pool).await.unwrap();
     t.template("invite", INVITE).await;
@@ -141,6 +141,15 @@ async fn each_customer_gets_a_personal_site_their_email_links_to_and_no_path_say
     let again = t.dir.path().join("again");
     t.render(&campaign("spring"), &again).await.unwrap();
     assert_eq!(crate::sites::slugs(&again), slugs);
+    let renamed = t.dir.path().join("renamed");
+    let document =
+        campaign("spring, renamed").replace(r#""audience""#, r#""seed": "spring", "audience""#);
+    t.render(&document, &renamed).await.unwrap();
+    assert_eq!(
+        crate::sites::slugs(&renamed),
+        slugs,
+        "a renamed campaign with its seed keeps them"
+    );
     let other = t.dir.path().join("other");
     t.render(&campaign("autumn"), &other).await.unwrap();
     assert!(crate::sites::slugs(&other)
@@ -553,4 +562,59 @@ async fn the_campaign_preview_links_to_the_same_personal_site_the_render_writes(
     .unwrap();
     let html = preview.email.expect("Zoë gets the email").html;
     assert!(html.contains(&format!("https://offers.example.com/s/{zoe}/")));
+}
+
+#[tokio::test]
+async fn the_loyalty_starter_shows_points_and_tier_on_valid_pages_in_both_languages() {
+    let t = shop().await;
+    let out = t.dir.path().join("out");
+    let document = campaign("club").replace(
+        r#"{"en": "offer-en", "zh": "offer-zh"}"#,
+        r#"{"en": "loyalty-en", "zh": "loyalty-zh"}"#,
+    );
+    t.render(&document, &out).await.unwrap();
+    let slugs = slugs(&out);
+    let site = out.join("site");
+    let wang = std::fs::read_to_string(site.join(&slugs[0].1).join("index.html")).unwrap();
+    assert!(wang.contains("王芳，这是您的会员账户"), "{wang}");
+    assert!(
+        wang.contains("12,480 积分") && wang.contains("黄金"),
+        "{wang}"
+    );
+    let zoe = std::fs::read_to_string(site.join(&slugs[1].1).join("picks.html")).unwrap();
+    assert!(zoe.contains(r#"<a href="picks.html" aria-current="page">Picked for you</a>"#));
+    for file in walk(&site)
+        .into_iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "html"))
+    {
+        let html = std::fs::read_to_string(&file).unwrap();
+        assert_eq!(
+            html5_errors(&html),
+            Vec::<String>::new(),
+            "{}",
+            file.display()
+        );
+    }
+}
+
+#[test]
+fn the_embedded_starter_sites_are_their_folders_whole() {
+    use tessera_engine::microsites::files::SiteFiles;
+    use tessera_engine::templates::store::{starter_site_files, STARTER_SITES};
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/microsite");
+    let mut names: Vec<String> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let mut embedded: Vec<String> = STARTER_SITES.iter().map(|(n, _)| n.to_string()).collect();
+    embedded.sort();
+    assert_eq!(names, embedded, "every starter folder is installed");
+    for (name, files) in STARTER_SITES {
+        assert_eq!(
+            starter_site_files(files),
+            SiteFiles::read_folder(&folder.join(name)).unwrap(),
+            "{name}: a file of the folder is missing from the embedded starter"
+        );
+    }
 }
