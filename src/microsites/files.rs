@@ -35,7 +35,7 @@ enum BundleFile {
     Base64(String),
 }
 
-/// A path a template may hold: plain names (letters, digits, `-`, `_`, `.`), no hidden files,
+/// A path a template may hold, and the server looks for: plain names (letters, digits, `-`, `_`, `.`), no hidden files,
 /// separated by `/`.
 pub fn plain_path(path: &str) -> bool {
     !path.is_empty()

@@ -26,6 +26,6 @@ pub fn preview_page(
 ) -> Result<(String, Vec<String>), SiteError> {
     let locale = site.locale_for(data);
     let mut notes = Notes::default();
-    let html = page.render(data, locale, &mut notes)?;
+    let html = page.render(&mut data.clone(), locale, &mut notes)?;
     Ok((html, page.missing_fields(&notes)))
 }

@@ -73,8 +73,8 @@ impl Rendering for MicrositeRendering {
         parts: &mut Vec<Part>,
         notes: &mut Notes,
     ) -> Result<(), String> {
-        let data = recipient.data;
-        let locale = self.site.locale_for(data);
+        let locale = self.site.locale_for(recipient.data);
+        let mut data = recipient.data.clone();
         // The forwarding page is in the site's language, whatever the customer's.
         let lang = self
             .site
@@ -89,7 +89,7 @@ impl Rendering for MicrositeRendering {
         for page in &self.site.pages {
             page_notes.clear();
             let html = page
-                .render(data, locale, &mut page_notes)
+                .render(&mut data, locale, &mut page_notes)
                 .map_err(|e| e.to_string())?;
             // The counter numbers every page's tags one after the other.
             notes

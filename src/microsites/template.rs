@@ -229,15 +229,15 @@ impl SiteTemplate {
 }
 
 impl SitePage {
-    /// The page for one customer: their merge data, with `page.title` and `page.file`.
+    /// The page for one customer: their merge data, into which `page.title` and `page.file` are
+    /// set (one copy of a customer's data serves all their pages).
     pub fn render(
         &self,
-        data: &Value,
+        data: &mut Value,
         locale: &str,
         notes: &mut Notes,
     ) -> Result<String, SiteError> {
-        let mut data = data.clone();
-        if let Value::Object(fields) = &mut data {
+        if let Value::Object(fields) = data {
             fields.insert(
                 "page".into(),
                 serde_json::json!({"title": self.title, "file": self.file}),
@@ -245,7 +245,7 @@ impl SitePage {
         }
         let mut out = Vec::new();
         self.plan
-            .render(&data, &RenderEnv { locale }, &mut out, notes)
+            .render(data, &RenderEnv { locale }, &mut out, notes)
             .map_err(|e| SiteError::Template {
                 file: self.file.clone(),
                 line: e.line,

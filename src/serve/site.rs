@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::microsites::files::plain_path;
 use crate::microsites::forms::Form;
 use crate::microsites::slug::is_slug;
 
@@ -83,15 +84,6 @@ pub enum Target<'a> {
     Personal { visitor: &'a Visitor, file: String },
 }
 
-/// A path segment the server looks for: plain characters, no dot file, no `..`.
-fn plain(segment: &str) -> bool {
-    !segment.is_empty()
-        && !segment.starts_with('.')
-        && segment
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-}
-
 impl ServedSite {
     pub fn open(folder: &Path) -> Result<ServedSite, SiteError> {
         let root = std::fs::canonicalize(folder)
@@ -144,7 +136,7 @@ impl ServedSite {
         let rest = path.strip_prefix('/')?;
         let (first, after) = rest.split_once('/').unwrap_or((rest, ""));
         let slash = rest.len() > first.len();
-        if !plain(first) {
+        if !plain_path(first) {
             return None;
         }
         if is_slug(first) {
@@ -157,21 +149,19 @@ impl ServedSite {
             } else {
                 after.to_string()
             };
-            return inner.split('/').all(plain).then(|| Target::Personal {
+            return plain_path(&inner).then(|| Target::Personal {
                 visitor,
                 file: format!("{first}/{inner}"),
             });
         }
-        rest.split('/')
-            .all(plain)
-            .then(|| Target::Shared(rest.to_string()))
+        plain_path(rest).then(|| Target::Shared(rest.to_string()))
     }
 
     /// `POST /SLUG/form/NAME`: whose, and which form.
     pub fn form_target(&self, path: &str) -> Option<(&Visitor, String)> {
         let mut parts = path.strip_prefix('/')?.split('/');
         let (slug, form, name) = (parts.next()?, parts.next()?, parts.next()?);
-        if parts.next().is_some() || form != "form" || !plain(name) {
+        if parts.next().is_some() || form != "form" || !plain_path(name) {
             return None;
         }
         Some((self.visitors.get(slug)?, name.to_string()))
