@@ -39,6 +39,11 @@ pub trait Coded: std::fmt::Display {
     fn place(&self) -> Option<(usize, usize)> {
         None
     }
+
+    /// The file of a many-file template (a site's page) the error is in.
+    fn file(&self) -> Option<String> {
+        None
+    }
 }
 
 impl Coded for sqlx::Error {

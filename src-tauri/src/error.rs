@@ -13,6 +13,8 @@ pub struct CommandError {
     /// Where a template error is: 1-based line and column.
     pub line: Option<u32>,
     pub column: Option<u32>,
+    /// The file of a site template the error is in (`preferences.html`).
+    pub file: Option<String>,
 }
 
 impl CommandError {
@@ -22,6 +24,7 @@ impl CommandError {
             message: message.to_string(),
             line: None,
             column: None,
+            file: None,
         }
     }
 }
@@ -37,6 +40,7 @@ impl<E: Coded> From<E> for CommandError {
             message: e.to_string(),
             line: place.map(|p| p.0 as u32),
             column: place.map(|p| p.1 as u32),
+            file: e.file(),
         }
     }
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use tessera_engine::segments::SegmentIndex;
+use tessera_engine::serve::{ServeCounts, Server};
 use tessera_engine::store::{Access, Workspace};
 use tokio::sync::{Mutex, RwLock, RwLockReadGuard};
 
@@ -15,6 +16,12 @@ use crate::error::{crashed, CommandError, CommandResult, ErrorCode};
 pub struct Open {
     pub workspace: Workspace,
     pub index: Arc<SegmentIndex>,
+}
+
+/// A rendered campaign's site the app is serving.
+pub struct Serving {
+    pub folder: PathBuf,
+    pub server: Server,
 }
 
 pub struct AppState {
@@ -28,6 +35,8 @@ pub struct AppState {
     pub preview_data: Mutex<Option<(i64, Arc<Value>)>>,
     /// The folder the last campaign was rendered to: the one thing `campaign_open` may open.
     pub last_render: Mutex<Option<PathBuf>>,
+    /// At most one site served at a time, recording into the open workspace.
+    pub serving: Mutex<Option<Serving>>,
 }
 
 impl AppState {
@@ -39,6 +48,7 @@ impl AppState {
             cancel_import: Arc::default(),
             preview_data: Mutex::new(None),
             last_render: Mutex::new(None),
+            serving: Mutex::new(None),
         }
     }
 
@@ -50,12 +60,22 @@ impl AppState {
     /// Opens the workspace at `path` and builds its segment index.
     pub async fn open(&self, path: &Path, access: Access) -> CommandResult<()> {
         let workspace = Workspace::open(path, access).await?;
+        // What a served site records belongs to the workspace it was rendered from.
+        self.stop_serving().await?;
         let index = load_index(&workspace).await?;
         *self.preview_data.lock().await = None;
         if let Some(previous) = self.open.write().await.replace(Open { workspace, index }) {
             previous.workspace.close().await;
         }
         Ok(())
+    }
+
+    /// Stops the served site, if any, with what it recorded written; its last counts.
+    pub async fn stop_serving(&self) -> CommandResult<Option<ServeCounts>> {
+        let Some(serving) = self.serving.lock().await.take() else {
+            return Ok(None);
+        };
+        Ok(Some(serving.server.stop().await?))
     }
 
     pub async fn reindex(&self) -> CommandResult<()> {

@@ -502,3 +502,173 @@ fn segments_are_saved_listed_reloaded_and_refused_when_they_refer_to_themselves(
         .unwrap_err();
     assert_eq!(unnamed["code"], "invalid_input");
 }
+
+/// `GET path` on a real port; the status line and the body.
+fn http_get(address: &str, path: &str) -> (String, String) {
+    use std::io::{Read, Write};
+    let host = address.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    (
+        head.lines().next().unwrap_or("").to_string(),
+        body.to_string(),
+    )
+}
+
+#[test]
+fn a_site_is_edited_previewed_checked_saved_rendered_and_served() {
+    let d = desktop();
+    d.call("workspace_open_demo", json!({})).unwrap();
+    let bundle = d
+        .call("template_source", json!({"name": "loyalty-zh"}))
+        .unwrap();
+    let bundle = bundle.as_str().unwrap().to_string();
+    let rows = d
+        .call(
+            "customers_page",
+            json!({"query": {"offset": 0, "limit": 200}}),
+        )
+        .unwrap();
+    let chinese = rows["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["locale"] == "zh-CN")
+        .unwrap()
+        .clone();
+    let preview = d
+        .call(
+            "site_preview",
+            json!({"name": "loyalty-zh", "bundle": bundle, "page": "picks.html", "customer": chinese["id"]}),
+        )
+        .unwrap();
+    assert_eq!(preview["page"], "picks.html", "{preview}");
+    assert_eq!(preview["pages"].as_array().unwrap().len(), 3);
+    let html = preview["html"].as_str().unwrap();
+    assert!(
+        html.contains("lang=\"zh") && !html.contains("../assets/"),
+        "{html}"
+    );
+
+    // An edit that breaks a page is named by file and line, and cannot be saved.
+    let mut edited: Value = serde_json::from_str(&bundle).unwrap();
+    edited["files"]["preferences.html"]["text"] = json!("<p>\n{{/each}}\n");
+    let broken = edited.to_string();
+    let refused = d
+        .call(
+            "site_preview",
+            json!({"name": "loyalty-zh", "bundle": broken, "page": "", "customer": chinese["id"]}),
+        )
+        .unwrap_err();
+    assert_eq!(refused["code"], "template", "{refused}");
+    assert_eq!(refused["file"], "preferences.html", "{refused}");
+    assert_eq!(refused["line"], 2, "{refused}");
+    let unsaved = d
+        .call("site_save", json!({"name": "loyalty-zh", "bundle": broken}))
+        .unwrap_err();
+    assert_eq!(unsaved["file"], "preferences.html", "{unsaved}");
+    assert_eq!(
+        d.call("template_source", json!({"name": "loyalty-zh"}))
+            .unwrap(),
+        json!(bundle),
+        "the saved site is as it was"
+    );
+
+    // Missing fields over everyone, per page file.
+    let report = d
+        .call(
+            "site_missing_fields_check",
+            json!({"name": "loyalty-zh", "bundle": bundle, "audience": {"version": 1, "conditions": []}}),
+        )
+        .unwrap();
+    assert!(report["customers"].as_u64().unwrap() > 1_900, "{report}");
+    for m in report["missing"].as_array().unwrap() {
+        assert!(m["template"].as_str().unwrap().ends_with(".html"), "{m}");
+    }
+
+    // Saved under a new name, it is a microsite template.
+    let mut mine: Value = serde_json::from_str(&bundle).unwrap();
+    mine["files"]["picks.html"]["text"] = json!("<h1>为您精选</h1>\n<p>{{greeting_name}}</p>\n");
+    d.call(
+        "site_save",
+        json!({"name": "我的会员站", "bundle": mine.to_string()}),
+    )
+    .unwrap();
+    let list = d.call("templates_list", json!({})).unwrap();
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["name"] == "我的会员站" && t["kind"] == "microsite"),
+        "{list}"
+    );
+
+    // A campaign of sites, rendered and served where its personal URLs point.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let campaign = json!({"version": 1, "name": "club", "seed": "club",
+        "audience": {"rule": {"version": 1, "conditions": [{"type": "field", "field": "locale", "op": "starts_with", "value": "zh"}]}},
+        "variants": [{"name": "A", "weight": 1, "microsite": "我的会员站"}],
+        "microsite_settings": {"base_url": format!("http://127.0.0.1:{port}")}});
+    let out = d.dir.path().join("club");
+    let summary = d
+        .call(
+            "campaign_render",
+            json!({"campaign": campaign, "out": out, "strict": false, "replace": false, "onProgress": "__CHANNEL__:4"}),
+        )
+        .unwrap();
+    assert!(summary["rendered"].as_u64().unwrap() > 0, "{summary}");
+    assert_eq!(d.call("site_serve_status", json!({})).unwrap(), Value::Null);
+    let served = d.call("site_serve_start", json!({"folder": out})).unwrap();
+    assert_eq!(
+        served["address"],
+        format!("http://127.0.0.1:{port}/"),
+        "{served}"
+    );
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    let slug = manifest["rendered"][0]["slug"].as_str().unwrap();
+    let (status, body) = http_get(
+        served["address"].as_str().unwrap(),
+        &format!("/{slug}/picks.html"),
+    );
+    assert!(status.contains("200"), "{status}");
+    assert!(body.contains("为您精选"), "{body}");
+    let (missing, _) = http_get(
+        served["address"].as_str().unwrap(),
+        "/0123456789abcdef01234567/",
+    );
+    assert!(missing.contains("404"), "{missing}");
+    let counted = d.call("site_serve_status", json!({})).unwrap();
+    assert_eq!(counted["counts"]["visits"], 1, "{counted}");
+    // Serving again (the same or another render) replaces what is served; stopping writes it all.
+    d.call("site_serve_start", json!({"folder": out})).unwrap();
+    let stopped = d.call("site_serve_stop", json!({})).unwrap();
+    assert!(stopped.is_object(), "{stopped}");
+    assert_eq!(d.call("site_serve_status", json!({})).unwrap(), Value::Null);
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "the port is free again"
+    );
+    let customer = manifest["rendered"][0]["customer_id"].clone();
+    let profile = d.call("customer_get", json!({"id": customer})).unwrap();
+    assert!(
+        profile.to_string().contains("microsite_visit"),
+        "the visit is the customer's event"
+    );
+    // A folder without a rendered site is refused in words.
+    let none = d
+        .call("site_serve_start", json!({"folder": d.dir.path()}))
+        .unwrap_err();
+    assert_eq!(none["code"], "invalid_input", "{none}");
+}

@@ -957,6 +957,7 @@ fn manifest(
         "run": run_id,
         "rendered_at": now.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         "seed": plan.campaign.seed,
+        "base_url": plan.campaign.microsite_settings.base_url.trim(),
         "cancelled": cancelled,
         "counts": {
             "audience": plan.split.audience,

@@ -27,6 +27,15 @@ struct Written {
     srcset: Option<Vec<(String, u32)>>,
 }
 
+/// Which sizes of a raster image a build makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sizes {
+    /// Also the smaller widths, for `srcset`: what a render writes.
+    Responsive,
+    /// The image as it is, checked by its header only: a preview, built on every keystroke.
+    Original,
+}
+
 /// The shared assets of a render, and how the template's references to them are rewritten.
 #[derive(Debug, Clone, Default)]
 pub struct SiteAssets {
@@ -59,6 +68,28 @@ fn decode(bytes: &[u8], format: ImageFormat) -> Result<DynamicImage, String> {
     limits.max_image_height = Some(MAX_SIDE);
     reader.limits(limits);
     reader.decode().map_err(|e| e.to_string())
+}
+
+/// The refusal of an image that does not decode: (its file, why).
+fn undecodable(path: &str, why: String) -> (String, String) {
+    (
+        format!("assets/{path}"),
+        format!("this image does not decode: {why}"),
+    )
+}
+
+/// A raster image's header: a file that is no such image, or too large, is refused by name.
+fn check_header(path: &str, bytes: &[u8], format: ImageFormat) -> Result<(), (String, String)> {
+    let refuse = |e: String| undecodable(path, e);
+    let (width, height) = image::ImageReader::with_format(Cursor::new(bytes), format)
+        .into_dimensions()
+        .map_err(|e| refuse(e.to_string()))?;
+    if width > MAX_SIDE || height > MAX_SIDE {
+        return Err(refuse(format!(
+            "{width}×{height} px is larger than {MAX_SIDE} px"
+        )));
+    }
+    Ok(())
 }
 
 fn encode(image: &DynamicImage, format: ImageFormat) -> Result<Vec<u8>, String> {
@@ -99,15 +130,21 @@ fn resolve(from: &str, reference: &str) -> Option<String> {
 impl SiteAssets {
     /// Hashes every asset, makes the smaller widths of raster images, and rewrites the style
     /// sheets' references to other assets. An image that does not decode is refused by name.
-    pub fn build(files: &SiteFiles) -> Result<SiteAssets, (String, String)> {
+    pub fn build(files: &SiteFiles, sizes: Sizes) -> Result<SiteAssets, (String, String)> {
         let mut assets = SiteAssets::default();
         let (sheets, others): (Vec<_>, Vec<_>) =
             files.assets().partition(|(path, _)| path.ends_with(".css"));
         for (path, bytes) in others {
             let name = hashed_name(path, bytes, "");
-            let srcset = match raster_format(path) {
-                Some(format) => Some(assets.widths(path, bytes, format, &name)?),
-                None => None,
+            let srcset = match (raster_format(path), sizes) {
+                (Some(format), Sizes::Responsive) => {
+                    Some(assets.widths(path, bytes, format, &name)?)
+                }
+                (Some(format), Sizes::Original) => {
+                    check_header(path, bytes, format)?;
+                    None
+                }
+                (None, _) => None,
             };
             assets.files.push((name.clone(), bytes.to_vec()));
             assets
@@ -136,12 +173,7 @@ impl SiteAssets {
         format: ImageFormat,
         full_name: &str,
     ) -> Result<Vec<(String, u32)>, (String, String)> {
-        let refuse = |e: String| {
-            (
-                format!("assets/{path}"),
-                format!("this image does not decode: {e}"),
-            )
-        };
+        let refuse = |e: String| undecodable(path, e);
         let image = decode(bytes, format).map_err(refuse)?;
         let mut set = Vec::new();
         for width in WIDTHS.into_iter().filter(|w| *w < image.width()) {

@@ -15,6 +15,15 @@ use super::SiteError;
 /// one (a home folder picked by mistake) is refused instead of read whole.
 const MAX_FILES: usize = 500;
 const MAX_BYTES: u64 = 64 << 20;
+/// The largest file the editor adds to a template's assets.
+const MAX_ASSET: u64 = 16 << 20;
+
+fn too_much() -> String {
+    format!(
+        "this is more than a site template holds (over {MAX_FILES} files or {} MB)",
+        MAX_BYTES >> 20
+    )
+}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SiteFiles {
@@ -46,6 +55,29 @@ pub fn plain_path(path: &str) -> bool {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         })
+}
+
+/// The media type of a site file, by its extension (as served, and in previews' data URLs).
+pub fn media_type(file: &str) -> &'static str {
+    match file.rsplit('.').next().unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "txt" => "text/plain; charset=utf-8",
+        "vtt" => "text/vtt; charset=utf-8",
+        "js" => "text/javascript; charset=utf-8",
+        "json" => "application/json",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "webp" => "image/webp",
+        "gif" => "image/gif",
+        "svg" => "image/svg+xml",
+        "ico" => "image/x-icon",
+        "woff2" => "font/woff2",
+        "woff" => "font/woff",
+        "mp4" => "video/mp4",
+        "webm" => "video/webm",
+        _ => "application/octet-stream",
+    }
 }
 
 impl SiteFiles {
@@ -105,10 +137,7 @@ impl SiteFiles {
                 if files.len() >= MAX_FILES || total > MAX_BYTES {
                     return Err(SiteError::Manifest {
                         file: folder.to_path_buf(),
-                        message: format!(
-                            "this folder holds more than a site template does (over {MAX_FILES} files or {} MB)",
-                            MAX_BYTES >> 20
-                        ),
+                        message: too_much(),
                     });
                 }
                 files.insert(text_path, bytes);
@@ -119,7 +148,13 @@ impl SiteFiles {
 
     /// The files of a stored bundle.
     pub fn from_bundle(text: &str) -> Result<SiteFiles, String> {
+        if text.len() as u64 > MAX_BYTES * 4 / 3 + (1 << 20) {
+            return Err(too_much());
+        }
         let bundle: Bundle = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        if bundle.files.len() > MAX_FILES {
+            return Err(too_much());
+        }
         let mut files = BTreeMap::new();
         for (path, file) in bundle.files {
             if !plain_path(&path) {
@@ -134,6 +169,43 @@ impl SiteFiles {
             files.insert(path, bytes);
         }
         Ok(SiteFiles { files })
+    }
+
+    /// A file the user picked to add to the template's assets: its name made plain
+    /// (`Hero Image.PNG` is `hero-image.png`) and its bytes.
+    pub fn read_asset(path: &Path) -> Result<(String, Vec<u8>), SiteError> {
+        let refuse = |message: String| SiteError::Asset {
+            file: path.to_path_buf(),
+            message,
+        };
+        let read = |e: std::io::Error| refuse(e.to_string());
+        let meta = std::fs::metadata(path).map_err(read)?;
+        if !meta.is_file() {
+            return Err(refuse("this is not a file".into()));
+        }
+        if meta.len() > MAX_ASSET {
+            return Err(refuse(format!(
+                "a file of a site template is at most {} MB",
+                MAX_ASSET >> 20
+            )));
+        }
+        let original = path.file_name().unwrap_or_default().to_string_lossy();
+        let name: String = original
+            .trim_start_matches('.')
+            .to_lowercase()
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '.' | '_') {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        if !plain_path(&name) {
+            return Err(refuse("this file's name cannot be made a plain one".into()));
+        }
+        Ok((name, std::fs::read(path).map_err(read)?))
     }
 
     pub fn to_bundle(&self) -> String {

@@ -7,6 +7,7 @@ pub mod assets;
 pub mod files;
 pub mod forms;
 pub mod links;
+pub mod preview;
 pub mod render;
 pub mod slug;
 pub mod template;

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::assets::SiteAssets;
+use super::assets::{SiteAssets, Sizes};
 use super::files::SiteFiles;
 use super::forms::{check_declarations, check_forms_in, Form};
 use super::links::check_calls_to_action;
@@ -59,6 +59,9 @@ pub enum SiteError {
         file: PathBuf,
         source: std::io::Error,
     },
+    /// A file picked to add to a template that cannot be (it is in no template yet).
+    #[error("{}: {message}", .file.display())]
+    Asset { file: PathBuf, message: String },
     /// Where in which file: 1-based line and column.
     #[error("{file}, line {line}, column {column}: {message}")]
     Template {
@@ -69,11 +72,33 @@ pub enum SiteError {
     },
 }
 
-crate::coded!(SiteError {
-    SiteError::Manifest { .. } => InvalidInput,
-    SiteError::Read { .. } => Io,
-    SiteError::Template { .. } => Template,
-});
+impl crate::error::Coded for SiteError {
+    fn kind(&self) -> crate::error::ErrorKind {
+        use crate::error::ErrorKind;
+        match self {
+            SiteError::Manifest { .. } | SiteError::Asset { .. } => ErrorKind::InvalidInput,
+            SiteError::Read { .. } => ErrorKind::Io,
+            SiteError::Template { .. } => ErrorKind::Template,
+        }
+    }
+
+    fn place(&self) -> Option<(usize, usize)> {
+        match self {
+            SiteError::Template { line, column, .. } => Some((*line, *column)),
+            _ => None,
+        }
+    }
+
+    fn file(&self) -> Option<String> {
+        match self {
+            SiteError::Template { file, .. } => Some(file.clone()),
+            SiteError::Manifest { file, .. } | SiteError::Read { file, .. } => {
+                Some(file.display().to_string())
+            }
+            SiteError::Asset { .. } => None,
+        }
+    }
+}
 
 /// One compiled page.
 pub struct SitePage {
@@ -132,8 +157,13 @@ impl SiteTemplate {
         })
     }
 
-    /// Compiles a template from its files.
+    /// Compiles a template from its files, for rendering.
     pub fn compile(files: SiteFiles) -> Result<SiteTemplate, SiteError> {
+        SiteTemplate::compile_with(files, Sizes::Responsive)
+    }
+
+    /// Compiles a template whose images are made in `sizes`.
+    pub fn compile_with(files: SiteFiles, sizes: Sizes) -> Result<SiteTemplate, SiteError> {
         let manifest_path = PathBuf::from(MANIFEST);
         let text = files.text(MANIFEST)?;
         let manifest: Manifest = serde_json::from_str(&text).map_err(|e| SiteError::Manifest {
@@ -162,10 +192,11 @@ impl SiteTemplate {
             }
         }
         check_declarations(&manifest.forms).map_err(refuse)?;
-        let assets = SiteAssets::build(&files).map_err(|(file, message)| SiteError::Manifest {
-            file: PathBuf::from(file),
-            message,
-        })?;
+        let assets =
+            SiteAssets::build(&files, sizes).map_err(|(file, message)| SiteError::Manifest {
+                file: PathBuf::from(file),
+                message,
+            })?;
         let layout = read_source(&files, &manifest.layout)?;
         let mut calls_to_action = Vec::new();
         let pages = manifest

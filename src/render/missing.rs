@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 
 use super::context::CustomerContext;
+use super::format::{Part, Recipient, Rendering};
 use crate::templates::{EmailTemplate, Notes, RenderEnv, Slot};
 
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -140,23 +141,61 @@ pub fn missing_fields(
     template: &EmailTemplate,
     customers: &[&CustomerContext],
 ) -> Vec<MissingField> {
+    count_missing(
+        customers,
+        || SlotCounter::new(template),
+        |c, buf: &mut Vec<u8>, notes| {
+            buf.clear();
+            let env = RenderEnv {
+                locale: template.locale_for(&c.data),
+            };
+            let _ = template.html.render(&c.data, &env, buf, notes);
+        },
+    )
+    .missing(template)
+}
+
+/// The same report for a template of any format (a site counts every page's tags).
+pub fn missing_fields_of(
+    rendering: &dyn Rendering,
+    customers: &[&CustomerContext],
+) -> Vec<MissingField> {
+    let counter = count_missing(
+        customers,
+        || rendering.counter(),
+        |c, parts: &mut Vec<Part>, notes| {
+            parts.clear();
+            let recipient = Recipient {
+                customer: c,
+                data: &c.data,
+                run_key: "",
+                slug: "",
+            };
+            let _ = rendering.render(&recipient, parts, notes);
+        },
+    );
+    rendering.report(&counter).0
+}
+
+/// Renders every customer on every core with `render` (into its scratch buffer `B`), counting
+/// the tags each found empty. A render error is reported by the render itself; here only misses
+/// matter.
+fn count_missing<B: Default + Send>(
+    customers: &[&CustomerContext],
+    new_counter: impl Fn() -> SlotCounter + Sync + Send,
+    render: impl Fn(&CustomerContext, &mut B, &mut Notes) + Sync + Send,
+) -> SlotCounter {
     customers
         .par_iter()
         .fold(
-            || (SlotCounter::new(template), Vec::new(), Notes::default()),
-            |(mut counter, mut buf, mut notes), c| {
-                buf.clear();
+            || (new_counter(), B::default(), Notes::default()),
+            |(mut counter, mut scratch, mut notes), c| {
                 notes.clear();
-                let env = RenderEnv {
-                    locale: template.locale_for(&c.data),
-                };
-                // A render error is reported by the render itself; here only misses matter.
-                let _ = template.html.render(&c.data, &env, &mut buf, &mut notes);
+                render(c, &mut scratch, &mut notes);
                 counter.record(&mut notes);
-                (counter, buf, notes)
+                (counter, scratch, notes)
             },
         )
         .map(|(counter, _, _)| counter)
-        .reduce(|| SlotCounter::new(template), SlotCounter::merge)
-        .missing(template)
+        .reduce(&new_counter, SlotCounter::merge)
 }

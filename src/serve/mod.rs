@@ -14,7 +14,7 @@ mod site;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -26,7 +26,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use sqlx::SqlitePool;
 
+use crate::microsites::files::media_type;
 use crate::microsites::forms::Submission;
+use crate::microsites::render::SITE_FOLDER;
 use record::{Recorder, Visit};
 pub use site::{ServedSite, SiteError};
 
@@ -116,6 +118,26 @@ impl Server {
     /// Reads the site's manifest, binds the address and starts serving.
     pub async fn start(pool: SqlitePool, options: ServeOptions) -> Result<Server, ServeError> {
         let site = ServedSite::open(&options.site)?;
+        Server::start_site(pool, site, options).await
+    }
+
+    /// Serves the campaign rendered into `run_folder` where its personal URLs point when that
+    /// is this computer (`http://127.0.0.1:PORT`), else on `127.0.0.1:8080`: what the desktop
+    /// app's "serve" does, so the links in the campaign's emails open the served pages.
+    pub async fn start_for_run(pool: SqlitePool, run_folder: &Path) -> Result<Server, ServeError> {
+        let mut options = ServeOptions::new(run_folder.join(SITE_FOLDER));
+        let site = ServedSite::open(&options.site)?;
+        if let Some(address) = site.base_url.as_deref().and_then(loopback_address) {
+            options.listen = address;
+        }
+        Server::start_site(pool, site, options).await
+    }
+
+    async fn start_site(
+        pool: SqlitePool,
+        site: ServedSite,
+        options: ServeOptions,
+    ) -> Result<Server, ServeError> {
         let listener = tokio::net::TcpListener::bind(options.listen)
             .await
             .map_err(|source| ServeError::Listen {
@@ -187,6 +209,23 @@ impl Server {
         self.app.recorder.flush().await;
         Ok(self.counts())
     }
+}
+
+/// The address of an `http://` URL on this computer (`127.0.0.1`, `[::1]`, `localhost`) with
+/// its port: where a server must listen for that URL to reach it.
+pub fn loopback_address(url: &str) -> Option<SocketAddr> {
+    let authority = url.strip_prefix("http://")?.split(['/', '?', '#']).next()?;
+    let (host, port) = authority.rsplit_once(':')?;
+    let port: u16 = port.parse().ok()?;
+    let ip: IpAddr = match host {
+        "localhost" => IpAddr::from([127, 0, 0, 1]),
+        host => host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse()
+            .ok()?,
+    };
+    ip.is_loopback().then_some(SocketAddr::new(ip, port))
 }
 
 /// A token bucket per client address.
@@ -304,34 +343,12 @@ async fn answer(app: &App, client: SocketAddr, request: Request) -> (Kind, Respo
     }
 }
 
-fn content_type(file: &str) -> &'static str {
-    match file.rsplit('.').next().unwrap_or("") {
-        "html" => "text/html; charset=utf-8",
-        "css" => "text/css; charset=utf-8",
-        "txt" => "text/plain; charset=utf-8",
-        "vtt" => "text/vtt; charset=utf-8",
-        "js" => "text/javascript; charset=utf-8",
-        "json" => "application/json",
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "webp" => "image/webp",
-        "gif" => "image/gif",
-        "svg" => "image/svg+xml",
-        "ico" => "image/x-icon",
-        "woff2" => "font/woff2",
-        "woff" => "font/woff",
-        "mp4" => "video/mp4",
-        "webm" => "video/webm",
-        _ => "application/octet-stream",
-    }
-}
-
 fn file_response(file: &str, bytes: Vec<u8>, cache: &'static str) -> Response {
     let mut response = Response::new(Body::from(bytes));
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static(content_type(file)),
+        HeaderValue::from_static(media_type(file)),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     response

@@ -39,6 +39,8 @@ impl Visitor {
 struct Manifest {
     campaign: String,
     run: i64,
+    #[serde(default)]
+    base_url: Option<String>,
     rendered: Vec<Rendered>,
     #[serde(default)]
     sites: BTreeMap<String, SiteSection>,
@@ -70,6 +72,8 @@ pub struct ServedSite {
     root: PathBuf,
     pub campaign: String,
     pub run: i64,
+    /// Where the campaign's personal URLs point (renders before it was recorded have none).
+    pub base_url: Option<String>,
     visitors: HashMap<String, Visitor>,
     sites: BTreeMap<String, SiteSection>,
 }
@@ -126,6 +130,7 @@ impl ServedSite {
             root,
             campaign: manifest.campaign,
             run: manifest.run,
+            base_url: manifest.base_url,
             visitors,
             sites: manifest.sites,
         })

@@ -4,6 +4,7 @@ use sqlx::{Row, SqlitePool};
 
 use super::email::compile_email;
 use super::TemplateError;
+use crate::microsites::assets::Sizes;
 use crate::microsites::files::SiteFiles;
 use crate::microsites::{SiteError, SiteTemplate};
 use crate::store::now_text;
@@ -186,6 +187,14 @@ impl crate::error::Coded for TemplateStoreError {
     fn place(&self) -> Option<(usize, usize)> {
         match self {
             TemplateStoreError::Invalid { error, .. } => Some((error.line, error.column)),
+            TemplateStoreError::InvalidSite { error, .. } => error.place(),
+            _ => None,
+        }
+    }
+
+    fn file(&self) -> Option<String> {
+        match self {
+            TemplateStoreError::InvalidSite { error, .. } => error.file(),
             _ => None,
         }
     }
@@ -242,17 +251,32 @@ pub async fn load_template(
 
 /// A site template from its stored bundle.
 pub fn compile_site_bundle(name: &str, bundle: &str) -> Result<SiteTemplate, TemplateStoreError> {
-    let invalid = |error| TemplateStoreError::InvalidSite {
+    compile_site_bundle_sized(name, bundle, Sizes::Responsive)
+}
+
+/// A site template from a bundle, its images made in `sizes`.
+pub fn compile_site_bundle_sized(
+    name: &str,
+    bundle: &str,
+    sizes: Sizes,
+) -> Result<SiteTemplate, TemplateStoreError> {
+    SiteTemplate::compile_with(site_bundle_files(name, bundle)?, sizes).map_err(|error| {
+        TemplateStoreError::InvalidSite {
+            name: name.to_string(),
+            error,
+        }
+    })
+}
+
+/// The files of the bundle of the site template `name` (as stored, or as edited).
+pub fn site_bundle_files(name: &str, bundle: &str) -> Result<SiteFiles, TemplateStoreError> {
+    SiteFiles::from_bundle(bundle).map_err(|message| TemplateStoreError::InvalidSite {
         name: name.to_string(),
-        error,
-    };
-    let files = SiteFiles::from_bundle(bundle).map_err(|message| {
-        invalid(SiteError::Manifest {
+        error: SiteError::Manifest {
             file: name.into(),
             message,
-        })
-    })?;
-    SiteTemplate::compile(files).map_err(invalid)
+        },
+    })
 }
 
 /// Saves (or replaces) a microsite template after checking that it compiles; its files are

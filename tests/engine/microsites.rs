@@ -426,3 +426,140 @@ fn a_submission_is_checked_against_its_form() {
         Ok(Submission::Bot)
     );
 }
+
+/// The bundle the workspace keeps of a starter folder (what the editor edits).
+fn bundle_of(name: &str) -> String {
+    tessera_engine::microsites::files::SiteFiles::read_folder(&starter(name))
+        .unwrap()
+        .to_bundle()
+}
+
+#[test]
+fn the_editor_previews_a_page_self_contained_with_inert_links() {
+    use tessera_engine::microsites::preview::{compile_preview, preview_site};
+    let bundle = bundle_of("loyalty-en");
+    let site = compile_preview("loyalty-en", &bundle).unwrap();
+    let zoe = json!({"first_name": "Zoë", "greeting_name": "Zoë", "locale": "en-GB", "points": 1250,
+        "loyalty_tier": "gold", "recommendations": [{"name": "Oolong", "url": "https://shop.example/oolong"}]});
+    let preview = preview_site(&site, "index.html", &zoe).unwrap();
+    let pages: Vec<&str> = preview.pages.iter().map(|p| p.file.as_str()).collect();
+    assert_eq!(pages, ["index.html", "picks.html", "preferences.html"]);
+    assert!(
+        preview.html.contains("Zoë, here is your club account"),
+        "{}",
+        preview.html
+    );
+    assert!(preview.html.contains("1,250 points"));
+    // The frame loads nothing: the image and the style sheet are in the page, the sheet's own
+    // references too; no srcset of widths a preview does not make.
+    assert!(!preview.html.contains("../assets/"), "{}", preview.html);
+    assert!(preview.html.contains("src=\"data:image/png;base64,"));
+    assert!(preview
+        .html
+        .contains("href=\"data:text/css; charset=utf-8;base64,"));
+    assert!(!preview.html.contains("srcset"));
+    // A click opens a window the sandbox does not allow, never the app inside the frame.
+    let links = preview.html.matches("<a ").count();
+    assert!(links >= 2);
+    assert_eq!(preview.html.matches("<a target=\"_blank\" ").count(), links);
+    // Any page, by file; one that is not in the site is the first.
+    assert_eq!(
+        preview_site(&site, "picks.html", &zoe).unwrap().page,
+        "picks.html"
+    );
+    assert_eq!(
+        preview_site(&site, "../etc/passwd", &zoe).unwrap().page,
+        "index.html"
+    );
+    // What this customer leaves empty, by name.
+    let bare = preview_site(&site, "index.html", &json!({})).unwrap();
+    assert!(
+        bare.html.contains("Hello, here is your club account"),
+        "fallbacks apply"
+    );
+}
+
+#[test]
+fn an_edited_site_is_refused_where_it_is_wrong_before_it_is_previewed() {
+    use tessera_engine::error::Coded;
+    use tessera_engine::microsites::files::SiteFiles;
+    use tessera_engine::microsites::preview::compile_preview;
+    let mut files: serde_json::Value = serde_json::from_str(&bundle_of("offer-en")).unwrap();
+    files["files"]["preferences.html"]["text"] = json!("<p>ok</p>\n<p>{{/if}}</p>\n");
+    let e = compile_preview("mine", &files.to_string())
+        .err()
+        .expect("compiled");
+    assert_eq!(e.file().as_deref(), Some("preferences.html"), "{e}");
+    assert_eq!(e.place().map(|p| p.0), Some(2), "{e}");
+    // A bundle that is not one, or far too large, is refused as such.
+    assert!(compile_preview("mine", "{\"format\":1}").is_err());
+    let many: serde_json::Map<String, serde_json::Value> = (0..600)
+        .map(|i| (format!("f{i}.txt"), json!({"text": ""})))
+        .collect();
+    let e = SiteFiles::from_bundle(&json!({"format": 1, "files": many}).to_string()).unwrap_err();
+    assert!(e.contains("500 files"), "{e}");
+    // An undecodable image is named in a preview too (its header is read, not its pixels).
+    files["files"]["preferences.html"] = bundle_files("offer-en")["preferences.html"].clone();
+    files["files"]["assets/hero.png"] = json!({"base64": "bm90IGEgcG5n"});
+    let e = compile_preview("mine", &files.to_string())
+        .err()
+        .expect("compiled");
+    assert!(e.to_string().contains("assets/hero.png"), "{e}");
+}
+
+fn bundle_files(name: &str) -> serde_json::Value {
+    serde_json::from_str::<serde_json::Value>(&bundle_of(name)).unwrap()["files"].clone()
+}
+
+#[test]
+fn a_file_added_to_a_site_gets_a_plain_name_and_a_size_limit() {
+    use tessera_engine::microsites::files::SiteFiles;
+    let dir = tempfile::tempdir().unwrap();
+    let picked = dir.path().join("Hero Image (1).PNG");
+    std::fs::write(&picked, b"png").unwrap();
+    let (name, bytes) = SiteFiles::read_asset(&picked).unwrap();
+    assert_eq!(
+        (name.as_str(), bytes.as_slice()),
+        ("hero-image--1-.png", &b"png"[..])
+    );
+    let hidden = dir.path().join(".secret");
+    std::fs::write(&hidden, b"x").unwrap();
+    assert_eq!(SiteFiles::read_asset(&hidden).unwrap().0, "secret");
+    assert!(
+        SiteFiles::read_asset(dir.path()).is_err(),
+        "a folder is not a file"
+    );
+    let huge = dir.path().join("huge.png");
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(17 << 20)
+        .unwrap();
+    let e = SiteFiles::read_asset(&huge).unwrap_err();
+    assert!(e.to_string().contains("16 MB"), "{e}");
+}
+
+#[test]
+fn a_server_for_a_run_listens_where_its_personal_urls_point() {
+    use tessera_engine::serve::loopback_address;
+    assert_eq!(
+        loopback_address("http://127.0.0.1:8080"),
+        Some("127.0.0.1:8080".parse().unwrap())
+    );
+    assert_eq!(
+        loopback_address("http://localhost:9000/offers/"),
+        Some("127.0.0.1:9000".parse().unwrap())
+    );
+    assert_eq!(
+        loopback_address("http://[::1]:8081"),
+        Some("[::1]:8081".parse().unwrap())
+    );
+    for elsewhere in [
+        "https://offers.example.com",
+        "http://192.168.1.4:8080",
+        "http://127.0.0.1",
+        "http://offers.example.com:8080",
+        "ftp://127.0.0.1:21",
+    ] {
+        assert_eq!(loopback_address(elsewhere), None, "{elsewhere}");
+    }
+}

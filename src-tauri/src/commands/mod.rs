@@ -3,5 +3,6 @@
 pub mod campaigns;
 pub mod customers;
 pub mod segments;
+pub mod sites;
 pub mod templates;
 pub mod workspace;

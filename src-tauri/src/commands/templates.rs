@@ -83,7 +83,7 @@ pub async fn template_missing_fields(
 }
 
 /// The customer's merge data, kept between calls: typing re-renders without touching the database.
-async fn customer_data(state: &AppState, customer: i64) -> CommandResult<Arc<Value>> {
+pub async fn customer_data(state: &AppState, customer: i64) -> CommandResult<Arc<Value>> {
     if let Some((_, data)) = state
         .preview_data
         .lock()

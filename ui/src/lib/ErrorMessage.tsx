@@ -1,5 +1,5 @@
 import { useTranslation } from "react-i18next";
-import { errorPosition, explainError } from "./backend";
+import { errorPosition, explainError, inTemplate } from "./backend";
 
 /**
  * A failed command as the user should see it: what happened and what to do, in their language;
@@ -14,7 +14,7 @@ export function ErrorMessage({ error, testId, className }: { error: unknown; tes
   return (
     <div className={`error error-message${className ? ` ${className}` : ""}`} role="alert" data-testid={testId}>
       <p className="sentence">{e.sentence}</p>
-      {e.code === "template" ? (
+      {inTemplate(e) ? (
         <p className="where">
           {at && <><b>{at}</b>{t("errors.colon")}</>}
           <span className="mono">{e.message}</span>

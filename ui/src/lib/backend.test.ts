@@ -8,8 +8,8 @@ import type { ErrorKind } from "./bindings";
 import { BackendError, errorText, explainError } from "./backend";
 import { ErrorMessage } from "./ErrorMessage";
 
-const failure = (code: ErrorKind, message: string, line: number | null = null, column: number | null = null) =>
-  new BackendError({ code, message, line, column });
+const failure = (code: ErrorKind, message: string, line: number | null = null, column: number | null = null, file: string | null = null) =>
+  new BackendError({ code, message, line, column, file });
 
 // Every kind the engine can answer (tsc fails here when bindings.ts gains one).
 const KINDS: Record<ErrorKind, true> = {

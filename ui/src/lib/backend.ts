@@ -1,7 +1,7 @@
 // The only caller of the generated bindings: turns each command's Result into a value or a thrown
 // BackendError carrying the engine's code (the UI branches on codes, never on message text).
 import i18n from "../i18n";
-import { commands, type CommandError, type ErrorKind } from "./bindings";
+import { commands, type CommandError, type ErrorKind, type TemplateKind } from "./bindings";
 
 export type { CommandError };
 
@@ -38,23 +38,34 @@ export type ExplainedError = {
   sentence: string;
   /** The engine's message (English), or the text of an error that did not come from the engine. */
   message: string;
-  /** Where a template error is: 1-based line and column. */
+  /** Where a template error is: 1-based line and column, and the file of a site template. */
   line: number | null;
   column: number | null;
+  file: string | null;
 };
 
 export function explainError(error: unknown): ExplainedError {
   if (!(error instanceof BackendError)) {
     const message = error instanceof Error ? error.message : String(error);
-    return { code: null, sentence: i18n.t("errors.explain.unexpected"), message, line: null, column: null };
+    return { code: null, sentence: i18n.t("errors.explain.unexpected"), message, line: null, column: null, file: null };
   }
-  const { code, message, line, column } = error.detail;
-  return { code, sentence: i18n.t(`errors.explain.${code}`), message, line, column };
+  const { code, message, line, column, file } = error.detail;
+  // A mistake in a site's file is the site's, not an email's.
+  const explained = file !== null ? "site" : code;
+  return { code, sentence: i18n.t(`errors.explain.${explained}`), message, line, column, file };
 }
 
-/** "Line 3, column 7" in the user's language, if the error has a position. */
-export function errorPosition({ line, column }: Pick<ExplainedError, "line" | "column">): string | null {
-  return line === null ? null : i18n.t("errors.at", { line, column: column ?? 1 });
+/** "Line 3, column 7" (of a site's page: "preferences.html, line 3, column 7") in the user's
+ * language, if the error has a position. */
+export function errorPosition({ line, column, file }: Pick<ExplainedError, "line" | "column" | "file">): string | null {
+  if (line === null) return file;
+  const at = i18n.t("errors.at", { line, column: column ?? 1 });
+  return file ? i18n.t("errors.inFile", { file, at }) : at;
+}
+
+/** Whether an error is in what the user wrote (a template's source), to show beside it openly. */
+export function inTemplate(e: Pick<ExplainedError, "code" | "file">): boolean {
+  return e.code === "template" || e.file !== null;
 }
 
 /**
@@ -64,7 +75,7 @@ export function errorPosition({ line, column }: Pick<ExplainedError, "line" | "c
  */
 export function errorText(error: unknown): string {
   const e = explainError(error);
-  if (e.code !== "template") return e.sentence;
+  if (!inTemplate(e)) return e.sentence;
   const at = errorPosition(e);
   const detail = at ? i18n.t("errors.where", { at, message: e.message }) : e.message;
   return i18n.t("errors.joined", { sentence: e.sentence, detail });
@@ -75,7 +86,7 @@ export function errorCode(error: unknown): ErrorKind | null {
   return error instanceof BackendError ? error.detail.code : null;
 }
 
-/** The workspace's email templates (the editor and the campaign's email pickers; sites are apart). */
-export function emailTemplates() {
-  return backend.templatesList().then((list) => list.filter((t) => t.kind === "email"));
+/** The workspace's templates of one kind (the campaign's email and site pickers, the preview's emails). */
+export function templatesOf(kind: TemplateKind) {
+  return backend.templatesList().then((list) => list.filter((t) => t.kind === kind));
 }

@@ -60,6 +60,26 @@ export const commands = {
 	emailPreview: (source: string, customer: number) => typedError<EmailPreview, CommandError>(__TAURI_INVOKE("email_preview", { source, customer })),
 	/**  The fields a template can merge, with one customer's values. */
 	mergeFields: (customer: number) => typedError<MergeField[], CommandError>(__TAURI_INVOKE("merge_fields", { customer })),
+	/**  A page of the site template `name` as edited (`bundle`), for one customer. */
+	sitePreview: (name: string, bundle: string, page: string, customer: number) => typedError<SitePreview, CommandError>(__TAURI_INVOKE("site_preview", { name, bundle, page, customer })),
+	/**
+	 *  Which merge fields of the edited site's pages would render empty, and for how many of the
+	 *  audience's customers (everyone it selects gets a site).
+	 */
+	siteMissingFieldsCheck: (name: string, bundle: string, audience: Rule) => typedError<MissingReport, CommandError>(__TAURI_INVOKE("site_missing_fields_check", { name, bundle, audience })),
+	/**  Saves the edited site under `name` after checking that it compiles (images and all). */
+	siteSave: (name: string, bundle: string) => typedError<null, CommandError>(__TAURI_INVOKE("site_save", { name, bundle })),
+	/**  A file the user picked (an image, a font, a style sheet) to add to a site's assets. */
+	siteAssetRead: (path: string) => typedError<PickedAsset, CommandError>(__TAURI_INVOKE("site_asset_read", { path })),
+	/**
+	 *  Serves the campaign rendered into `folder` on this computer, recording visits, clicks and
+	 *  form submissions into the open workspace; a site served before is stopped first.
+	 */
+	siteServeStart: (folder: string) => typedError<ServeStatus, CommandError>(__TAURI_INVOKE("site_serve_start", { folder })),
+	/**  What is being served and what it has recorded so far; nothing when no site is served. */
+	siteServeStatus: () => typedError<ServeStatus | null, CommandError>(__TAURI_INVOKE("site_serve_status")),
+	/**  Stops serving after the requests in flight, with everything they recorded written. */
+	siteServeStop: () => typedError<ServeCounts | null, CommandError>(__TAURI_INVOKE("site_serve_stop")),
 	campaignsList: () => typedError<CampaignInfo[], CommandError>(__TAURI_INVOKE("campaigns_list")),
 	campaignLoad: (name: string) => typedError<Campaign, CommandError>(__TAURI_INVOKE("campaign_load", { name })),
 	/**  Saves (or replaces) the campaign under its name, after checking it. */
@@ -163,6 +183,8 @@ export type CommandError = {
 	/**  Where a template error is: 1-based line and column. */
 	line: number | null,
 	column: number | null,
+	/**  The file of a site template the error is in (`preferences.html`). */
+	file: string | null,
 };
 
 export type Compare = "eq" | "ne" | "gt" | "gte" | "lt" | "lte";
@@ -495,6 +517,19 @@ export type PageQuery = {
 	limit: number,
 };
 
+export type PickedAsset = {
+	/**  Its plain name, to add under `assets/`. */
+	name: string,
+	/**  Its content as a bundle keeps it: UTF-8 text as text (a style sheet), else base64. */
+	text: string | null,
+	base64: string | null,
+};
+
+export type PreviewPage = {
+	file: string,
+	title: string,
+};
+
 export type Profile = {
 	email: string | null,
 	phone: string | null,
@@ -610,6 +645,32 @@ export type SegmentCount = {
 	count: number,
 	total: number,
 	funnel: FunnelStep[],
+};
+
+/**  What a server has recorded since it started. */
+export type ServeCounts = {
+	visits: number,
+	clicks: number,
+	submissions: number,
+	refused: number,
+};
+
+export type ServeStatus = {
+	/**  The rendered campaign's folder (the site is its `site/`). */
+	folder: string,
+	/**  Where it is served: `http://127.0.0.1:8080/`. */
+	address: string,
+	counts: ServeCounts,
+};
+
+export type SitePreview = {
+	/**  The site's pages, in the manifest's order, to choose from. */
+	pages: PreviewPage[],
+	/**  The page shown (the first when the one asked for is not in the site). */
+	page: string,
+	html: string,
+	/**  The merge fields this page left empty for this customer, by name. */
+	missing: string[],
 };
 
 export type SortKey = "id" | "name" | "email" | "created";

@@ -11,3 +11,8 @@ export function useNumber(): (n: number | null | undefined, digits?: number) => 
   const { i18n } = useTranslation();
   return (n, digits) => formatNumber(n, i18n.language, digits);
 }
+
+/** A file's size in kilobytes as `language` writes it ("57 kB", "57千字节"). */
+export function formatKilobytes(bytes: number, language: string): string {
+  return new Intl.NumberFormat(language, { style: "unit", unit: "kilobyte", maximumFractionDigits: 0 }).format(Math.ceil(bytes / 1024));
+}

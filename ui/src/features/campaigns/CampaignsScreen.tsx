@@ -4,9 +4,10 @@ import { useNumber } from "../../lib/numbers";
 import { open } from "@tauri-apps/plugin-dialog";
 import { Channel } from "@tauri-apps/api/core";
 import type { Campaign, CampaignInfo, EmailFiles, Opened, RenderedItem, Rule, RunInfo, RunProgress, RunSummary, SavedSegment, Split, TemplateInfo } from "../../lib/bindings";
-import { backend, emailTemplates, errorCode } from "../../lib/backend";
+import { backend, errorCode, templatesOf } from "../../lib/backend";
 import { ErrorMessage } from "../../lib/ErrorMessage";
-import { addVariant, audienceChoice, audienceFromValue, audienceValue, freshFolder, LANGUAGES, newCampaign, parseValues, recipients, settingWarnings, valuesText, variantTemplates, withTemplates, type Language } from "./campaignModel";
+import { addVariant, audienceChoice, audienceFromValue, audienceValue, freshFolder, hasSites, LANGUAGES, newCampaign, parseValues, recipients, settingWarnings, valuesText, variantTemplates, withTemplates, type Language } from "./campaignModel";
+import { ServePanel } from "./ServePanel";
 
 /**
  * The campaign editor: who it is for, the variants (a template per language, a weight, their own
@@ -16,6 +17,7 @@ import { addVariant, audienceChoice, audienceFromValue, audienceValue, freshFold
 export function CampaignsScreen({ segment }: { segment: Rule }) {
   const { t, i18n } = useTranslation();
   const [templates, setTemplates] = useState<TemplateInfo[]>([]);
+  const [sites, setSites] = useState<TemplateInfo[]>([]);
   const [segments, setSegments] = useState<SavedSegment[]>([]);
   const [saved, setSaved] = useState<CampaignInfo[]>([]);
   const [campaign, setCampaign] = useState<Campaign | null>(null);
@@ -36,14 +38,17 @@ export function CampaignsScreen({ segment }: { segment: Rule }) {
   const [opened, setOpened] = useState<Opened | null>(null);
   const [openError, setOpenError] = useState<unknown>(null);
   const [copied, setCopied] = useState<"copied" | "selected" | null>(null);
+  // An earlier run whose sites the user asked to serve.
+  const [serveRun, setServeRun] = useState<string | null>(null);
   const pathField = useRef<HTMLInputElement>(null);
   const running = progress !== null && summary === null && error === null;
   const number = useNumber();
   const percent = (share: number | null) => `${((share ?? 0) * 100).toLocaleString(i18n.language, { maximumFractionDigits: 1 })}%`;
 
   useEffect(() => {
-    Promise.all([emailTemplates(), backend.segmentsList(), backend.campaignsList()]).then(([tpl, seg, list]) => {
+    Promise.all([templatesOf("email"), templatesOf("microsite"), backend.segmentsList(), backend.campaignsList()]).then(([tpl, sites, seg, list]) => {
       setTemplates(tpl);
+      setSites(sites);
       setSegments(seg);
       setSaved(list);
       setCampaign(newCampaign(t("campaigns.defaultName"), tpl));
@@ -217,17 +222,26 @@ export function CampaignsScreen({ segment }: { segment: Rule }) {
         <tbody>
           {campaign.variants.map((v, i) => {
             const chosen = variantTemplates(v);
+            const chosenSites = variantTemplates(v, "microsite");
             return (
               <tr key={i} data-testid={`variant-${i}`}>
                 <td><input aria-label={t("campaigns.variant")} className="short" value={v.name} onChange={(e) => editVariant(i, { ...v, name: e.target.value })} /></td>
                 <td><input aria-label={t("campaigns.weight")} data-testid={`variant-${i}-weight`} className="short" type="number" min="0.1" step="any" value={v.weight ?? 1} onChange={(e) => editVariant(i, { ...v, weight: Number(e.target.value) })} /></td>
                 {LANGUAGES.map((l: Language) => (
-                  <td key={l}>
-                    <select aria-label={t(`campaigns.language.${l}`)} data-testid={`variant-${i}-${l}`} value={chosen[l] ?? ""} onChange={(e) => editVariant(i, withTemplates(v, { ...chosen, [l]: e.target.value || undefined }))}>
-                      <option value="">{t("campaigns.noTemplate")}</option>
-                      {templates.map((tpl) => <option key={tpl.name} value={tpl.name}>{tpl.name}</option>)}
-                    </select>
-                  </td>
+                  <td key={l}><div className="content-cell">
+                    <label className="stacked">{t("campaigns.emailContent")}
+                      <select aria-label={t(`campaigns.language.${l}`)} data-testid={`variant-${i}-${l}`} value={chosen[l] ?? ""} onChange={(e) => editVariant(i, withTemplates(v, { ...chosen, [l]: e.target.value || undefined }))}>
+                        <option value="">{t("campaigns.noTemplate")}</option>
+                        {templates.map((tpl) => <option key={tpl.name} value={tpl.name}>{tpl.name}</option>)}
+                      </select>
+                    </label>
+                    <label className="stacked">{t("campaigns.siteContent")}
+                      <select aria-label={t(`campaigns.siteLanguage.${l}`)} data-testid={`variant-${i}-${l}-site`} value={chosenSites[l] ?? ""} onChange={(e) => editVariant(i, withTemplates(v, { ...chosenSites, [l]: e.target.value || undefined }, "microsite"))}>
+                        <option value="">{t("campaigns.noSite")}</option>
+                        {sites.map((tpl) => <option key={tpl.name} value={tpl.name}>{tpl.name}</option>)}
+                      </select>
+                    </label>
+                  </div></td>
                 ))}
                 <td>
                   <textarea aria-label={t("campaigns.values")} placeholder={t("campaigns.valuesHint")} rows={1} value={valuesText(v.values)} onChange={(e) => editVariant(i, { ...v, values: parseValues(e.target.value) })} />
@@ -257,6 +271,12 @@ export function CampaignsScreen({ segment }: { segment: Rule }) {
           <div className="warn-box" data-testid="campaign-placeholder-warning">
             {warnings.map((w) => <p key={w.field}>{t(`campaigns.placeholder.${w.field}_${w.kind}`, { value: w.value })}</p>)}
           </div>
+        )}
+        {hasSites(campaign) && (
+          <label>{t("campaigns.baseUrl")}
+            <input data-testid="campaign-base-url" className="mono" value={campaign.microsite_settings?.base_url ?? "http://127.0.0.1:8080"} onChange={(e) => edit({ microsite_settings: { ...campaign.microsite_settings, base_url: e.target.value } })} />
+            <span className="muted">{t("campaigns.baseUrlHint")}</span>
+          </label>
         )}
         <label>{t("campaigns.format")}
           <select value={settings.files ?? "eml"} onChange={(e) => edit({ email_settings: { ...settings, files: e.target.value as EmailFiles } })}>
@@ -379,6 +399,7 @@ export function CampaignsScreen({ segment }: { segment: Rule }) {
               ))}
             </ul>
           )}
+          {hasSites(campaign) && <ServePanel folder={summary.out} />}
           {summary.failed.length > 0 && <p className="error">{t("campaigns.failed", { count: number(summary.failed.length), first: summary.failed[0].error })}</p>}
         </div>
       )}
@@ -387,7 +408,7 @@ export function CampaignsScreen({ segment }: { segment: Rule }) {
         <section data-testid="campaign-runs" aria-label={t("campaigns.runs")}>
           <h2>{t("campaigns.runs")}</h2>
           <table>
-            <thead><tr><th>{t("campaigns.started")}</th><th>{t("campaigns.status")}</th><th>{t("campaigns.customers")}</th><th>{t("campaigns.folder")}</th></tr></thead>
+            <thead><tr><th>{t("campaigns.started")}</th><th>{t("campaigns.status")}</th><th>{t("campaigns.customers")}</th><th>{t("campaigns.folder")}</th>{hasSites(campaign) && <th />}</tr></thead>
             <tbody>
               {runs.map((r) => (
                 <tr key={r.id} data-testid="campaign-run">
@@ -395,10 +416,12 @@ export function CampaignsScreen({ segment }: { segment: Rule }) {
                   <td>{t(`campaigns.runStatus.${r.status}`)}</td>
                   <td className="mono">{number(r.customers)}</td>
                   <td className="mono">{r.out}</td>
+                  {hasSites(campaign) && <td><button className="link" data-testid="campaign-run-serve" onClick={() => setServeRun(r.out)}>{t("serve.serveRun")}</button></td>}
                 </tr>
               ))}
             </tbody>
           </table>
+          {serveRun && serveRun !== summary?.out && <ServePanel folder={serveRun} />}
         </section>
       )}
     </section>

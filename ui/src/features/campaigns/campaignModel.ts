@@ -6,21 +6,29 @@ export const LANGUAGES = ["en", "zh"] as const;
 export type Language = (typeof LANGUAGES)[number];
 export type Templates = Partial<Record<Language, string>>;
 
-/** The template of each language a variant names (one template for everyone counts as English). */
-export function variantTemplates(variant: Variant): Templates {
-  const content = variant.email;
+/** The content formats a variant holds: its email and its personal site. */
+export type ContentFormat = "email" | "microsite";
+
+/** The template of each language a variant names for a format (one template for everyone counts as English). */
+export function variantTemplates(variant: Variant, format: ContentFormat = "email"): Templates {
+  const content = variant[format];
   if (!content) return {};
   if (typeof content === "string") return { en: content };
   return { en: content.en, zh: content.zh };
 }
 
-/** The variant with these templates: per language when there are two, else the one for everyone. */
-export function withTemplates(variant: Variant, templates: Templates): Variant {
+/** The variant with these templates of a format: per language when there are two, else the one for everyone. */
+export function withTemplates(variant: Variant, templates: Templates, format: ContentFormat = "email"): Variant {
   const chosen = LANGUAGES.filter((l) => templates[l]);
-  let email: Variant["email"] = null;
-  if (chosen.length === 1) email = templates[chosen[0]]!;
-  if (chosen.length > 1) email = Object.fromEntries(chosen.map((l) => [l, templates[l]!]));
-  return { ...variant, email };
+  let content: Variant["email"] = null;
+  if (chosen.length === 1) content = templates[chosen[0]]!;
+  if (chosen.length > 1) content = Object.fromEntries(chosen.map((l) => [l, templates[l]!]));
+  return { ...variant, [format]: content };
+}
+
+/** Whether any variant gives customers a personal site. */
+export function hasSites(campaign: Campaign): boolean {
+  return campaign.variants.some((v) => Object.keys(variantTemplates(v, "microsite")).length > 0);
 }
 
 /** The starter pair for a language-suffixed name: `welcome-en` → `welcome-zh`, if it exists. */

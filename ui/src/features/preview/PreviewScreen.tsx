@@ -6,7 +6,7 @@ import { useTemplate } from "../templates/useTemplate";
 import type { Drafts } from "../templates/drafts";
 import { backend } from "../../lib/backend";
 import { ErrorMessage } from "../../lib/ErrorMessage";
-import { EmailFrame } from "./EmailFrame";
+import { PreviewFrame } from "./PreviewFrame";
 import { CustomerPicker } from "./CustomerPicker";
 import { stepped, type PreviewSession } from "./previewSession";
 
@@ -179,7 +179,7 @@ export function PreviewScreen({ total, session, onSession, drafts }: { total: nu
               </div>
             )}
             {!place && notSent && <p className="warn not-sent" data-testid="preview-not-sent">{t(`preview.notSent.${notSent}`)}</p>}
-            {email && <EmailFrame email={email} width={grid ? 640 : 800} height={grid ? 520 : 700} />}
+            {email && <PreviewFrame email={email} width={grid ? 640 : 800} height={grid ? 520 : 700} />}
           </div>
         ))}
       </div>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { stepped } from "./previewSession";
-import { frameScale } from "./EmailFrame";
+import { frameScale } from "./PreviewFrame";
 
 describe("stepping through customers", () => {
   it("stays among the customers", () => {

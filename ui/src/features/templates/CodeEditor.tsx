@@ -1,11 +1,32 @@
-// The template source editor: CodeMirror 6 with MJML (XML) highlighting, Handlebars merge tags
-// marked on top, line numbers, and the line of the current error marked.
+// The template source editor: CodeMirror 6 with the file's language (MJML as XML, a site's HTML,
+// CSS, its JSON manifest), Handlebars merge tags marked on top, line numbers, and the line of the
+// current error marked.
 import { useEffect, useRef } from "react";
-import { Annotation, EditorState, StateEffect, StateField, Transaction, type Extension } from "@codemirror/state";
+import { Annotation, Compartment, EditorState, StateEffect, StateField, Transaction, type Extension } from "@codemirror/state";
 import { Decoration, EditorView, MatchDecorator, ViewPlugin, keymap, lineNumbers, type DecorationSet, type ViewUpdate } from "@codemirror/view";
 import { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
 import { bracketMatching, defaultHighlightStyle, syntaxHighlighting } from "@codemirror/language";
 import { xml } from "@codemirror/lang-xml";
+import { html } from "@codemirror/lang-html";
+import { css } from "@codemirror/lang-css";
+import { json } from "@codemirror/lang-json";
+
+/** What a file is written in: an email's MJML, a site's pages, style sheets and manifest. */
+export type SourceLanguage = "mjml" | "html" | "css" | "json";
+
+const LANGUAGE_SUPPORT: Record<SourceLanguage, () => Extension> = {
+  mjml: () => xml(),
+  html: () => html({ selfClosingTags: true }),
+  css: () => css(),
+  json: () => json(),
+};
+
+/** The language of a site file by its name. */
+export function languageOf(file: string): SourceLanguage {
+  if (file.endsWith(".css")) return "css";
+  if (file.endsWith(".json")) return "json";
+  return "html";
+}
 
 /** `{{#each …}}`, `{{/each}}`, `{{else}}` (structure) apart from plain merge tags. */
 const handlebarsTags = new MatchDecorator({
@@ -56,11 +77,15 @@ type Props = {
   errorAt: number | null;
   api?: (api: CodeEditorApi) => void;
   label: string;
+  language?: SourceLanguage;
+  testId?: string;
 };
 
-export function CodeEditor({ value, onChange, errorAt, api, label }: Props) {
+export function CodeEditor({ value, onChange, errorAt, api, label, language = "mjml", testId = "template-source" }: Props) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
+  const languageSlot = useRef(new Compartment());
+  const labelSlot = useRef(new Compartment());
   const changed = useRef(onChange);
   changed.current = onChange;
 
@@ -69,13 +94,13 @@ export function CodeEditor({ value, onChange, errorAt, api, label }: Props) {
       lineNumbers(),
       history(),
       keymap.of([...defaultKeymap, ...historyKeymap]),
-      xml(),
+      languageSlot.current.of(LANGUAGE_SUPPORT[language]()),
       syntaxHighlighting(defaultHighlightStyle),
       bracketMatching(),
       handlebars,
       errorLine,
       EditorView.lineWrapping,
-      EditorView.contentAttributes.of({ "aria-label": label, spellcheck: "false" }),
+      labelSlot.current.of(EditorView.contentAttributes.of({ "aria-label": label, spellcheck: "false" })),
       EditorView.updateListener.of((update) => {
         if (update.docChanged && !update.transactions.some((tr) => tr.annotation(fromOutside))) {
           changed.current(update.state.doc.toString());
@@ -105,8 +130,16 @@ export function CodeEditor({ value, onChange, errorAt, api, label }: Props) {
   }, [value]);
 
   useEffect(() => {
+    view.current?.dispatch({ effects: languageSlot.current.reconfigure(LANGUAGE_SUPPORT[language]()) });
+  }, [language]);
+
+  useEffect(() => {
+    view.current?.dispatch({ effects: labelSlot.current.reconfigure(EditorView.contentAttributes.of({ "aria-label": label, spellcheck: "false" })) });
+  }, [label]);
+
+  useEffect(() => {
     view.current?.dispatch({ effects: setErrorLine.of(errorAt) });
   }, [errorAt, value]);
 
-  return <div className="code" data-testid="template-source" ref={host} />;
+  return <div className="code" data-testid={testId} ref={host} />;
 }

@@ -15,9 +15,12 @@ export type TemplateSession = {
   /** The missing-field check's audience: "everyone", "built", "saved:<name>"; "" for the default. */
   audience: string;
   mobile: boolean;
+  /** A site's file open in the editor and the page shown ("" for the first of each). */
+  siteFile: string;
+  sitePage: string;
 };
 
-export const newTemplateSession = (): TemplateSession => ({ name: "", drafts: {}, customer: null, audience: "", mobile: false });
+export const newTemplateSession = (): TemplateSession => ({ name: "", drafts: {}, customer: null, audience: "", mobile: false, siteFile: "", sitePage: "" });
 
 /** The drafts after an edit of `name`: an edit back to the saved source is no draft. */
 export function withDraft(drafts: Drafts, name: string, text: string, saved: string | null): Drafts {
@@ -52,7 +55,14 @@ export function storedDrafts(storage: Store, workspace: string): Drafts {
   }
 }
 
-export function storeDrafts(storage: Store, workspace: string, drafts: Drafts) {
-  if (Object.keys(drafts).length === 0) storage.removeItem(draftsKey(workspace));
-  else storage.setItem(draftsKey(workspace), JSON.stringify(drafts));
+/** Keeps the drafts on this computer; false when they do not fit (a site's images can exceed the
+ * browser's storage): they are then kept while the app runs, and closing it asks first. */
+export function storeDrafts(storage: Store, workspace: string, drafts: Drafts): boolean {
+  try {
+    if (Object.keys(drafts).length === 0) storage.removeItem(draftsKey(workspace));
+    else storage.setItem(draftsKey(workspace), JSON.stringify(drafts));
+    return true;
+  } catch {
+    return false;
+  }
 }

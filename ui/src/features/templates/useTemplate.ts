@@ -1,29 +1,38 @@
 import { useCallback, useEffect, useState } from "react";
-import type { TemplateInfo } from "../../lib/bindings";
-import { backend, emailTemplates } from "../../lib/backend";
+import type { TemplateInfo, TemplateKind } from "../../lib/bindings";
+import { backend } from "../../lib/backend";
 import { withDraft, withoutDrafts, type Drafts } from "./drafts";
 
+/** Every template of `kinds`, emails first, each kind by name. */
+function listOf(kinds: TemplateKind[]) {
+  return backend.templatesList().then((list) => list.filter((t) => kinds.includes(t.kind)).sort((a, b) => kinds.indexOf(a.kind) - kinds.indexOf(b.kind)));
+}
+
 /**
- * The workspace's templates, the one picked (the first by default) and its source: the draft the
- * app keeps for it if it was edited, else as saved. The name and drafts belong to the caller (the
- * app keeps them across screens); without `setDrafts` the source is read-only.
+ * The workspace's templates (of `kinds`), the one picked (the first by default) and its source
+ * (an email's MJML, a site's bundle of files): the draft the app keeps for it if it was edited,
+ * else as saved. The name and drafts belong to the caller (the app keeps them across screens);
+ * without `setDrafts` the source is read-only.
  */
 export function useTemplate({
   name,
   setName,
   drafts,
   setDrafts,
+  kinds = ["email"],
 }: {
   name: string;
   setName: (name: string) => void;
   drafts: Drafts;
   setDrafts?: (update: (drafts: Drafts) => Drafts) => void;
+  kinds?: TemplateKind[];
 }) {
   const [templates, setTemplates] = useState<TemplateInfo[]>([]);
   const [saved, setSaved] = useState<{ name: string; source: string } | null>(null);
-  const reload = useCallback(() => emailTemplates().then(setTemplates), []);
+  const kindList = kinds.join(",");
+  const reload = useCallback(() => listOf(kinds).then(setTemplates), [kindList]); // eslint-disable-line react-hooks/exhaustive-deps
   useEffect(() => {
-    emailTemplates().then((list) => {
+    listOf(kinds).then((list) => {
       setTemplates(list);
       // The template picked before leaving the screen, unless it is gone (a draft keeps it).
       if (list[0] && (!name || (!list.some((t) => t.name === name) && !(name in drafts)))) setName(list[0].name);
@@ -42,6 +51,8 @@ export function useTemplate({
   }, [name]);
   const savedSource = saved?.name === name ? saved.source : null;
   const source = drafts[name] ?? savedSource ?? "";
+  // A draft of a template deleted meanwhile keeps its kind by its shape (a site's is a bundle).
+  const kind: TemplateKind = templates.find((t) => t.name === name)?.kind ?? (source.startsWith('{"format"') ? "microsite" : "email");
   const setSource = useCallback(
     (text: string) => setDrafts?.((d) => withDraft(d, name, text, savedSource)),
     [setDrafts, name, savedSource],
@@ -49,14 +60,14 @@ export function useTemplate({
   /** Saves the edited source as `as` (the current name by default) and switches to it. */
   const save = useCallback(
     async (as: string) => {
-      await backend.templateSave(as, source);
+      await (kind === "microsite" ? backend.siteSave(as, source) : backend.templateSave(as, source));
       // Saved under another name, the edit is kept there: the original is left as it was saved.
       setDrafts?.((d) => withoutDrafts(d, name, as));
       setSaved({ name: as, source });
       await reload();
       setName(as);
     },
-    [source, name, reload, setDrafts, setName],
+    [kind, source, name, reload, setDrafts, setName],
   );
-  return { templates, name, setName, source, setSource, loaded: savedSource !== null || name in drafts, dirty: name in drafts, save };
+  return { templates, name, setName, source, setSource, kind, loaded: savedSource !== null || name in drafts, dirty: name in drafts, save };
 }

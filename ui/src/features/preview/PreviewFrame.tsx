@@ -1,7 +1,7 @@
 import { useLayoutEffect, useRef, useState } from "react";
 import type { RenderedEmail } from "../../lib/bindings";
 
-/** The narrowest desktop view: a 600px email with its margins. */
+/** The narrowest desktop view: a 600px email with its margins (a site's page is laid out as wide). */
 export const DESKTOP_MIN = 640;
 export const MOBILE_WIDTH = 390;
 
@@ -11,13 +11,16 @@ export function frameScale(width: number, available: number | null): number {
   return Math.max(available / width, 0.1);
 }
 
+/** What a frame shows: an email (its subject as the caption), or a site's page (its title). */
+export type Framed = Pick<RenderedEmail, "subject" | "html">;
+
 /**
- * A rendered email in a sandboxed frame: no scripts, no same-origin, so neither customer data nor
- * template HTML can run code in the app. The email is laid out at the full width of the view
+ * A rendered email or site page in a sandboxed frame: no scripts, no same-origin, no forms, no
+ * popups, so neither customer data nor template HTML can run code in the app or leave it. The email is laid out at the full width of the view
  * (desktop: at least 640px, so a 600px email is never cut; mobile: 390px) and, where the pane is
  * narrower, scaled down as a whole rather than cut. It scrolls inside the frame.
  */
-export function EmailFrame({ email, width = 800, mobile = false, height = 700 }: { email: RenderedEmail; width?: number; mobile?: boolean; height?: number }) {
+export function PreviewFrame({ email, width = 800, mobile = false, height = 700, testId = "email-frame" }: { email: Framed; width?: number; mobile?: boolean; height?: number; testId?: string }) {
   const layout = mobile ? MOBILE_WIDTH : Math.max(width, DESKTOP_MIN);
   const box = useRef<HTMLElement>(null);
   const [available, setAvailable] = useState<number | null>(null);
@@ -32,14 +35,14 @@ export function EmailFrame({ email, width = 800, mobile = false, height = 700 }:
   }, []);
   const scale = frameScale(layout, available);
   return (
-    <figure className="email-frame" ref={box} style={{ maxWidth: layout }}>
+    <figure className="email-frame" ref={box} style={{ maxWidth: layout }} data-width={layout}>
       <figcaption data-testid="email-subject">{email.subject}</figcaption>
       <div className="email-viewport" style={{ width: layout * scale, height }}>
         <iframe
           title={email.subject}
           sandbox=""
           srcDoc={email.html}
-          data-testid="email-frame"
+          data-testid={testId}
           style={{ width: layout, height: height / scale, transform: scale < 1 ? `scale(${scale})` : undefined }}
         />
       </div>
