@@ -27,6 +27,10 @@ pub enum ErrorKind {
     InvalidAddress,
     /// The columns of an import file cannot be mapped as they are (two for one field, …).
     ColumnMapping,
+    /// A folder to serve holds no rendered personal sites (no campaign with sites was rendered there).
+    NoSite,
+    /// The address to serve at is taken by another program (or another server).
+    AddressInUse,
     /// A bug: a task crashed. The message says where.
     Internal,
 }

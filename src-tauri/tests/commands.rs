@@ -666,9 +666,18 @@ fn a_site_is_edited_previewed_checked_saved_rendered_and_served() {
         profile.to_string().contains("microsite_visit"),
         "the visit is the customer's event"
     );
+    // Where the personal URLs point is taken by another program: said so, with its own code.
+    let taken = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+    let busy = d
+        .call("site_serve_start", json!({"folder": out}))
+        .unwrap_err();
+    assert_eq!(busy["code"], "address_in_use", "{busy}");
+    drop(taken);
+    let runs = d.call("campaign_runs", json!({"name": "club"})).unwrap();
+    assert_eq!(runs[0]["sites"], true, "{runs}");
     // A folder without a rendered site is refused in words.
     let none = d
         .call("site_serve_start", json!({"folder": d.dir.path()}))
         .unwrap_err();
-    assert_eq!(none["code"], "invalid_input", "{none}");
+    assert_eq!(none["code"], "no_site", "{none}");
 }

@@ -119,6 +119,8 @@ pub struct RunInfo {
     /// Files the delivery log holds for the run.
     pub files: u32,
     pub customers: u32,
+    /// Whether it rendered personal sites (its folder can be served).
+    pub sites: bool,
 }
 
 /// The runs of `campaign` (all campaigns if `None`), newest first.
@@ -129,7 +131,8 @@ pub async fn list_runs(
     Ok(sqlx::query(
         "SELECT r.id, r.campaign, r.started_at, r.finished_at, r.status, r.out, \
          (SELECT COUNT(*) FROM deliveries d WHERE d.run_id = r.id), \
-         (SELECT COUNT(DISTINCT d.customer_id) FROM deliveries d WHERE d.run_id = r.id) \
+         (SELECT COUNT(DISTINCT d.customer_id) FROM deliveries d WHERE d.run_id = r.id), \
+         EXISTS (SELECT 1 FROM deliveries d WHERE d.run_id = r.id AND d.format = 'microsite') \
          FROM campaign_runs r WHERE ?1 IS NULL OR r.campaign = ?1 ORDER BY r.id DESC",
     )
     .bind(campaign)
@@ -145,6 +148,7 @@ pub async fn list_runs(
         out: r.get(5),
         files: r.get::<i64, _>(6) as u32,
         customers: r.get::<i64, _>(7) as u32,
+        sites: r.get(8),
     })
     .collect())
 }

@@ -78,33 +78,45 @@ fn data_url(name: &str, bytes: &[u8]) -> String {
     )
 }
 
-/// `html` with every rendered asset name (`../assets/NAME`) replaced by its data URL; a style
-/// sheet's own `url(NAME)`s are replaced in it first.
+/// `html` with every rendered asset name (`../assets/NAME`) replaced by its data URL, and each
+/// style sheet's `<link>` by a `<style>` holding it (the app's policy allows inline styles, not
+/// style sheets from data URLs); a sheet's own `url(NAME)`s are replaced in it first.
 fn inline_assets(site: &SiteTemplate, html: &str) -> String {
     let files = &site.assets.files;
-    let urls: Vec<(&str, String)> = files
-        .iter()
-        .map(|(name, bytes)| {
-            if !name.ends_with(".css") {
-                return (name.as_str(), data_url(name, bytes));
-            }
-            let mut sheet = String::from_utf8_lossy(bytes).into_owned();
-            for (other, other_bytes) in files.iter().filter(|(n, _)| !n.ends_with(".css")) {
-                if sheet.contains(other.as_str()) {
-                    sheet = sheet.replace(other.as_str(), &data_url(other, other_bytes));
-                }
-            }
-            (name.as_str(), data_url(name, sheet.as_bytes()))
-        })
-        .collect();
     let mut out = html.to_string();
-    for (name, url) in urls {
+    for (name, bytes) in files {
         let reference = format!("../assets/{name}");
-        if out.contains(&reference) {
-            out = out.replace(&reference, &url);
+        if !out.contains(&reference) {
+            continue;
         }
+        if !name.ends_with(".css") {
+            out = out.replace(&reference, &data_url(name, bytes));
+            continue;
+        }
+        let mut sheet = String::from_utf8_lossy(bytes).into_owned();
+        for (other, other_bytes) in files.iter().filter(|(n, _)| !n.ends_with(".css")) {
+            if sheet.contains(other.as_str()) {
+                sheet = sheet.replace(other.as_str(), &data_url(other, other_bytes));
+            }
+        }
+        while let Some((start, end)) = link_tag(&out, &reference) {
+            let style = format!("<style>{}</style>", sheet.replace("</", "<\\/"));
+            out.replace_range(start..end, &style);
+        }
+        out = out.replace(&reference, &data_url(name, sheet.as_bytes()));
     }
     out
+}
+
+/// Where the `<link …>` tag naming `reference` is in `html`: (start, end).
+fn link_tag(html: &str, reference: &str) -> Option<(usize, usize)> {
+    let at = html.find(reference)?;
+    let start = html[..at].rfind('<')?;
+    let end = at + html[at..].find('>')? + 1;
+    html[start..]
+        .get(..5)
+        .filter(|tag| tag.eq_ignore_ascii_case("<link"))
+        .map(|_| (start, end))
 }
 
 /// Every link opens a new window, which the sandboxed frame does not allow: a click does

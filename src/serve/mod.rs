@@ -109,8 +109,8 @@ pub enum ServeError {
 }
 
 crate::coded!(ServeError {
-    ServeError::Site(_) => InvalidInput,
-    ServeError::Listen { .. } => Io,
+    ServeError::Site(_) => NoSite,
+    ServeError::Listen { .. } => AddressInUse,
     ServeError::Stopped(_) => Internal,
 });
 

@@ -454,9 +454,17 @@ fn the_editor_previews_a_page_self_contained_with_inert_links() {
     // references too; no srcset of widths a preview does not make.
     assert!(!preview.html.contains("../assets/"), "{}", preview.html);
     assert!(preview.html.contains("src=\"data:image/png;base64,"));
-    assert!(preview
-        .html
-        .contains("href=\"data:text/css; charset=utf-8;base64,"));
+    // The style sheet is inline: the app's policy allows inline styles only.
+    assert!(
+        !preview.html.contains("rel=\"stylesheet\""),
+        "{}",
+        preview.html
+    );
+    assert!(
+        preview.html.contains("<style>body { margin: 0;"),
+        "{}",
+        preview.html
+    );
     assert!(!preview.html.contains("srcset"));
     // A click opens a window the sandbox does not allow, never the app inside the frame.
     let links = preview.html.matches("<a ").count();

@@ -3,7 +3,8 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Session } from "./webdriver.mjs";
@@ -220,6 +221,59 @@ test("the template editor previews as you type and points at errors", async () =
   assert.match(await app.text("[data-testid=template-source] .cm-content"), /\{\{#if vip\}\}/);
 });
 
+/** Waits until the attribute `name` of `css` passes `test`; returns it. */
+async function attributeFor(css, name, test, what) {
+  for (let i = 0; ; i++) {
+    const value = await app.attribute(css, name).catch(() => null);
+    if (value !== null && test(value)) return value;
+    assert.ok(i < 150, what);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+test("the microsite editor previews any page as a customer at both widths and points at the file in error", async () => {
+  await app.click("[data-testid=nav-templates]");
+  await app.waitFor("[data-testid=template-select] option[value=loyalty-en]");
+  await app.click("[data-testid=template-select] option[value=loyalty-en]");
+  const page = await attributeFor("[data-testid=site-frame]", "srcdoc", (h) => h.includes("here is your club account"), "the loyalty page for the customer");
+  // The page is self-contained (its image and styles inside) and cannot run code or navigate.
+  assert.match(page, /src="data:image\/png;base64,/);
+  assert.doesNotMatch(page, /\.\.\/assets\//);
+  assert.match(page, /<style>body \{/, "the style sheet is in the page (the window allows inline styles only)");
+  assert.equal(await app.attribute("[data-testid=site-frame]", "sandbox"), "");
+  assert.match(await app.text("[data-testid=site-files]"), /index\.html\s*Your points[\s\S]*picks\.html\s*Picked for you[\s\S]*layout\.html/);
+  assert.match(await app.text("[data-testid=site-assets]"), /assets\/hero\.png/);
+  await app.waitFor("[data-testid=site-title]", (t) => t === "Your points");
+  await shoot("site-editor");
+  // Another page, at phone width.
+  await app.click("[data-testid=site-page] option[value='picks.html']");
+  await attributeFor("[data-testid=site-frame]", "srcdoc", (h) => h.includes("Picked for you"), "the picks page");
+  await app.click("[data-testid=template-mobile]");
+  await attributeFor(".preview-pane figure.email-frame", "data-width", (w) => w === "390", "the phone width");
+  await shoot("site-editor-mobile");
+  await app.click("[data-testid=template-desktop]");
+  // A mistake in one file is shown in that file, with its line; the file list marks it.
+  await app.click("[data-testid=site-file][data-file='preferences.html']");
+  await app.waitFor("[data-testid=template-source] .cm-content", (t) => t.includes("form"));
+  // (Typed without tags: the editor closes a tag as it is typed.)
+  await app.type("[data-testid=template-source] .cm-content", "Closed before it opens {{/if}}");
+  const error = await app.waitFor("[data-testid=template-error]", (t) => t.includes("preferences.html"));
+  assert.match(error, /preferences\.html, line 1, column \d+/);
+  await app.waitFor("[data-testid=site-file-error]");
+  assert.equal(await app.property("[data-testid=template-save]", "disabled"), true);
+  await shoot("site-editor-error");
+  await app.type("[data-testid=template-source] .cm-content", "Edited: {{page.title}}");
+  await attributeFor("[data-testid=site-frame]", "srcdoc", (h) => h.includes("Edited: Your preferences"), "the edited page");
+  for (let i = 0; (await app.findAll("[data-testid=template-error]")).length > 0; i++) {
+    assert.ok(i < 100, "the error is gone once the page is right");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await app.type("[data-testid=template-save-name]", "loyalty-mine");
+  await app.click("[data-testid=template-save-as]");
+  await app.waitFor("[data-testid=template-status]", (t) => t.includes("loyalty-mine"));
+  assert.match(await app.text("[data-testid=template-select]"), /loyalty-mine/);
+});
+
 test("a campaign with two variants and a holdout is split, saved, previewed and rendered", async () => {
   await app.click("[data-testid=nav-campaigns]");
   await app.waitFor("[data-testid=variant-0-en] option");
@@ -277,6 +331,53 @@ test("a campaign with two variants and a holdout is split, saved, previewed and 
   await shoot("campaigns-segment");
 });
 
+test("a campaign gives each customer a personal site, served from the app with live counts", async () => {
+  await app.click("[data-testid=nav-campaigns]");
+  await app.waitFor("[data-testid=campaign-open] option[value='Spring sale']");
+  await app.click("[data-testid=campaign-open] option[value='Spring sale']");
+  await app.waitFor("[data-testid=variant-0-en-site] option[value=loyalty-en]");
+  await app.click("[data-testid=variant-0-en-site] option[value=loyalty-en]");
+  await app.click("[data-testid=variant-0-zh-site] option[value=loyalty-zh]");
+  await app.click("[data-testid=variant-1-en-site] option[value=loyalty-mine]");
+  await app.click("[data-testid=variant-1-zh-site] option[value=loyalty-zh]");
+  // Served where the emails' links point: a port free on this computer.
+  const port = await new Promise((done) => {
+    const probe = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = probe.address();
+      probe.close(() => done(port));
+    });
+  });
+  await app.type("[data-testid=campaign-base-url]", `http://127.0.0.1:${port}`);
+  await app.click("[data-testid=campaign-save]");
+  await app.waitFor("[data-testid=campaign-notice]", (t) => t.includes("Spring sale"));
+  const out = join(scratch, "campaign-sites");
+  await app.type("[data-testid=campaign-out]", out);
+  await app.click("[data-testid=campaign-render]");
+  await app.waitFor("[data-testid=campaign-summary]", (t) => /\d+/.test(t), 90000);
+  const manifest = JSON.parse(readFileSync(join(out, "manifest.json"), "utf8"));
+  const someone = manifest.rendered.find((r) => r.slug);
+  assert.ok(someone, "customers have personal sites");
+  await app.click("[data-testid=serve-start]");
+  await attributeFor("[data-testid=serve-address]", "value", (v) => v === `http://127.0.0.1:${port}/`, "the address the emails link to");
+  // A real visit from outside the app, then a form sent: the counts follow.
+  const visit = await fetch(`http://127.0.0.1:${port}/${someone.slug}/`);
+  assert.equal(visit.status, 200);
+  assert.equal(visit.headers.get("referrer-policy"), "no-referrer");
+  const sent = await fetch(`http://127.0.0.1:${port}/${someone.slug}/form/preferences`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: "frequency=monthly&topics=tea",
+  });
+  assert.equal(sent.status, 200);
+  await app.waitFor("[data-testid=serve-visits]", (t) => t === "1");
+  await app.waitFor("[data-testid=serve-submissions]", (t) => t === "1");
+  await app.scrollIntoView("[data-testid=serve-counts]");
+  await shoot("campaigns-serve");
+  await app.click("[data-testid=serve-stop]");
+  await app.waitFor("[data-testid=serve-start]");
+  await assert.rejects(fetch(`http://127.0.0.1:${port}/`), "the port is closed once stopped");
+});
+
 test("the interface switches to Simplified Chinese", async () => {
   await app.click("[data-testid=language] option[value=zh]");
   await app.waitFor("[data-testid=nav-customers]", (t) => t === "客户");
@@ -300,8 +401,25 @@ test("the interface switches to Simplified Chinese", async () => {
   await app.click("[data-testid=nav-preview]");
   await app.waitFor("[data-testid=preview-card] .who", (t) => t.length > 0);
   await shoot("preview-zh");
+  await app.click("[data-testid=nav-templates]");
+  await app.waitFor("[data-testid=template-select] option[value=loyalty-zh]");
+  await app.click("[data-testid=template-select] option[value=loyalty-zh]");
+  await attributeFor("[data-testid=site-frame]", "srcdoc", (h) => h.includes("会员"), "the Chinese loyalty page");
+  await app.waitFor("[data-testid=site-files]", (t) => t.includes("页面"));
+  await shoot("site-editor-zh");
   await app.click("[data-testid=nav-campaigns]");
   await app.waitFor("[data-testid=campaign-recipients]", (t) => /位客户/.test(t));
   await shoot("campaigns-zh");
+  // An earlier render's sites, served again from the list of runs.
+  await app.waitFor("[data-testid=campaign-open] option[value='Spring sale']");
+  await app.click("[data-testid=campaign-open] option[value='Spring sale']");
+  await app.waitFor("[data-testid=campaign-run-serve]", (t) => t === "发布其站点");
+  assert.equal((await app.findAll("[data-testid=campaign-run-serve]")).length, 1, "only the render with sites can be served");
+  await app.click("[data-testid=campaign-run-serve]");
+  await app.click("[data-testid=serve-start]");
+  await app.waitFor("[data-testid=serve-running]", (t) => t.includes("正在发布"));
+  await app.scrollIntoView("[data-testid=serve-counts]");
+  await shoot("campaigns-serve-zh");
+  await app.click("[data-testid=serve-stop]");
   await app.click("[data-testid=language] option[value=en]");
 });

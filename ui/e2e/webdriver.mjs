@@ -102,6 +102,12 @@ export class Session {
     if (text) await this.call("POST", `/element/${element}/value`, { text });
   }
 
+  /** Scrolls the window until `css` is in the middle of the view (for a screenshot of it). */
+  async scrollIntoView(css) {
+    const element = await this.find(css);
+    await this.call("POST", "/execute/sync", { script: "arguments[0].scrollIntoView({ block: 'center' })", args: [{ [W3C_ELEMENT]: element, ELEMENT: element }] });
+  }
+
   async screenshot() {
     return Buffer.from(await this.call("GET", "/screenshot"), "base64");
   }

@@ -9,6 +9,7 @@ use tessera_engine::microsites::files::SiteFiles;
 use tessera_engine::microsites::preview::{
     compile_preview, preview_site, site_missing_fields, SitePreview,
 };
+use tessera_engine::render::images::with_local_images;
 use tessera_engine::render::links::{add_unsubscribe_links, UnsubscribePattern};
 use tessera_engine::segments::Rule;
 use tessera_engine::serve::{ServeCounts, Server};
@@ -31,7 +32,10 @@ pub async fn site_preview(
 ) -> CommandResult<SitePreview> {
     let site = compile_preview(&name, &bundle)?;
     let data = customer_data(&state, customer.into()).await?;
-    Ok(preview_site(&site, &page, &data)?)
+    let mut preview = preview_site(&site, &page, &data)?;
+    let open = state.current().await?;
+    preview.html = with_local_images(&open.workspace.pool, &preview.html).await?;
+    Ok(preview)
 }
 
 /// Which merge fields of the edited site's pages would render empty, and for how many of the

@@ -59,8 +59,7 @@ export function explainError(error: unknown): ExplainedError {
  * language, if the error has a position. */
 export function errorPosition({ line, column, file }: Pick<ExplainedError, "line" | "column" | "file">): string | null {
   if (line === null) return file;
-  const at = i18n.t("errors.at", { line, column: column ?? 1 });
-  return file ? i18n.t("errors.inFile", { file, at }) : at;
+  return i18n.t(file ? "errors.inFile" : "errors.at", { file, line, column: column ?? 1 });
 }
 
 /** Whether an error is in what the user wrote (a template's source), to show beside it openly. */
@@ -79,6 +78,11 @@ export function errorText(error: unknown): string {
   const at = errorPosition(e);
   const detail = at ? i18n.t("errors.where", { at, message: e.message }) : e.message;
   return i18n.t("errors.joined", { sentence: e.sentence, detail });
+}
+
+/** Whether a failed command failed on what the user wrote in a template (shown at the source). */
+export function isTemplateError(error: unknown): boolean {
+  return error instanceof BackendError && inTemplate(error.detail);
 }
 
 /** The kind of a failed command, to branch on (never on the message). */

@@ -326,6 +326,10 @@ export type ErrorKind =
 "invalid_address" | 
 /**  The columns of an import file cannot be mapped as they are (two for one field, …). */
 "column_mapping" | 
+/**  A folder to serve holds no rendered personal sites (no campaign with sites was rendered there). */
+"no_site" | 
+/**  The address to serve at is taken by another program (or another server). */
+"address_in_use" | 
 /**  A bug: a task crashed. The message says where. */
 "internal";
 
@@ -588,6 +592,8 @@ export type RunInfo = {
 	/**  Files the delivery log holds for the run. */
 	files: number,
 	customers: number,
+	/**  Whether it rendered personal sites (its folder can be served). */
+	sites: boolean,
 };
 
 /**  Progress of a run, for progress bars. */

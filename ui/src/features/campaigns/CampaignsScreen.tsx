@@ -400,7 +400,7 @@ export function CampaignsScreen({ segment }: { segment: Rule }) {
             </ul>
           )}
           {hasSites(campaign) && <ServePanel folder={summary.out} />}
-          {summary.failed.length > 0 && <p className="error">{t("campaigns.failed", { count: number(summary.failed.length), first: summary.failed[0].error })}</p>}
+          {summary.failed.length > 0 && <p className="error">{t("campaigns.failed", { count: summary.failed.length, n: number(summary.failed.length), first: summary.failed[0].error })}</p>}
         </div>
       )}
 
@@ -408,7 +408,7 @@ export function CampaignsScreen({ segment }: { segment: Rule }) {
         <section data-testid="campaign-runs" aria-label={t("campaigns.runs")}>
           <h2>{t("campaigns.runs")}</h2>
           <table>
-            <thead><tr><th>{t("campaigns.started")}</th><th>{t("campaigns.status")}</th><th>{t("campaigns.customers")}</th><th>{t("campaigns.folder")}</th>{hasSites(campaign) && <th />}</tr></thead>
+            <thead><tr><th>{t("campaigns.started")}</th><th>{t("campaigns.status")}</th><th>{t("campaigns.customers")}</th><th>{t("campaigns.folder")}</th>{runs.some((r) => r.sites) && <th />}</tr></thead>
             <tbody>
               {runs.map((r) => (
                 <tr key={r.id} data-testid="campaign-run">
@@ -416,7 +416,7 @@ export function CampaignsScreen({ segment }: { segment: Rule }) {
                   <td>{t(`campaigns.runStatus.${r.status}`)}</td>
                   <td className="mono">{number(r.customers)}</td>
                   <td className="mono">{r.out}</td>
-                  {hasSites(campaign) && <td><button className="link" data-testid="campaign-run-serve" onClick={() => setServeRun(r.out)}>{t("serve.serveRun")}</button></td>}
+                  {runs.some((r) => r.sites) && <td>{r.sites && <button className="link" data-testid="campaign-run-serve" onClick={() => setServeRun(r.out)}>{t("serve.serveRun")}</button>}</td>}
                 </tr>
               ))}
             </tbody>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Split } from "../../lib/bindings";
-import { addVariant, audienceChoice, audienceFromValue, audienceValue, freshFolder, newCampaign, parseValues, placeholderKind, recipients, settingWarnings, valuesText, variantTemplates, withTemplates } from "./campaignModel";
+import { addVariant, audienceChoice, audienceFromValue, audienceValue, freshFolder, hasSites, newCampaign, parseValues, placeholderKind, recipients, settingWarnings, valuesText, variantTemplates, withTemplates } from "./campaignModel";
 
 const templates = ["recommendations-en", "recommendations-zh", "welcome-en", "welcome-zh", "solo"].map((name) => ({ name, kind: "email" as const, updated_at: "" }));
 
@@ -16,6 +16,19 @@ describe("campaign model", () => {
     expect(v.email).toBe("solo");
     expect(variantTemplates(v)).toEqual({ en: "solo" });
     expect(withTemplates(v, { en: "welcome-en", zh: "welcome-zh" }).email).toEqual({ en: "welcome-en", zh: "welcome-zh" });
+  });
+
+  it("gives a variant a personal site per language beside its email, and removes it", () => {
+    const c = newCampaign("club", templates);
+    expect(hasSites(c)).toBe(false);
+    const v = withTemplates(c.variants[0], { en: "loyalty-en", zh: "loyalty-zh" }, "microsite");
+    expect(v.microsite).toEqual({ en: "loyalty-en", zh: "loyalty-zh" });
+    expect(v.email).toEqual(c.variants[0].email);
+    expect(variantTemplates(v, "microsite")).toEqual({ en: "loyalty-en", zh: "loyalty-zh" });
+    expect(hasSites({ ...c, variants: [v] })).toBe(true);
+    const none = withTemplates(v, {}, "microsite");
+    expect(none.microsite).toBeNull();
+    expect(hasSites({ ...c, variants: [none] })).toBe(false);
   });
 
   it("names new variants B, C, …", () => {

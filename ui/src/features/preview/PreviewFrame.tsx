@@ -20,7 +20,7 @@ export type Framed = Pick<RenderedEmail, "subject" | "html">;
  * (desktop: at least 640px, so a 600px email is never cut; mobile: 390px) and, where the pane is
  * narrower, scaled down as a whole rather than cut. It scrolls inside the frame.
  */
-export function PreviewFrame({ email, width = 800, mobile = false, height = 700, testId = "email-frame" }: { email: Framed; width?: number; mobile?: boolean; height?: number; testId?: string }) {
+export function PreviewFrame({ email, width = 800, mobile = false, height = 700, testId = "email-frame", captionTestId = "email-subject" }: { email: Framed; width?: number; mobile?: boolean; height?: number; testId?: string; captionTestId?: string }) {
   const layout = mobile ? MOBILE_WIDTH : Math.max(width, DESKTOP_MIN);
   const box = useRef<HTMLElement>(null);
   const [available, setAvailable] = useState<number | null>(null);
@@ -36,7 +36,7 @@ export function PreviewFrame({ email, width = 800, mobile = false, height = 700,
   const scale = frameScale(layout, available);
   return (
     <figure className="email-frame" ref={box} style={{ maxWidth: layout }} data-width={layout}>
-      <figcaption data-testid="email-subject">{email.subject}</figcaption>
+      <figcaption data-testid={captionTestId}>{email.subject}</figcaption>
       <div className="email-viewport" style={{ width: layout * scale, height }}>
         <iframe
           title={email.subject}

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState } from "react";
+import { useMemo, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { open } from "@tauri-apps/plugin-dialog";
 import type { SitePreview } from "../../lib/bindings";
@@ -8,6 +8,7 @@ import { formatKilobytes } from "../../lib/numbers";
 import { PreviewFrame } from "../preview/PreviewFrame";
 import { CodeEditor, languageOf, type CodeEditorApi } from "./CodeEditor";
 import { MergeFieldList, MissingFieldsCheck } from "./TemplateChecks";
+import { useLivePreview } from "./livePreview";
 import { assetFiles, bundleText, fileText, freeAssetPath, parseBundle, sourceFiles, withFile, withoutFile } from "./siteBundle";
 import type { EditorProps } from "./TemplatesScreen";
 
@@ -29,26 +30,16 @@ export function SiteEditor({ name, source, setSource, customer, segment, session
   const detail = problem instanceof BackendError ? problem.detail : null;
   const problemFile = detail?.file ?? null;
 
-  // Re-render the page on every edit (debounced a frame): the site is compiled with its images
-  // at their own size, in a few milliseconds.
-  useEffect(() => {
-    if (!bundle || !customer) return;
-    let current = true;
-    const timer = setTimeout(() => {
-      backend.sitePreview(name, source, session.sitePage, customer.id).then(
-        (p) => {
-          if (!current) return;
-          setPreview(p);
-          setProblem(null);
-        },
-        (e) => current && setProblem(e),
-      );
-    }, 16);
-    return () => {
-      current = false;
-      clearTimeout(timer);
-    };
-  }, [source, customer, session.sitePage, name]); // eslint-disable-line react-hooks/exhaustive-deps -- setProblem is the screen's setter
+  // The site is compiled with its images at their own size: a few milliseconds a keystroke.
+  useLivePreview(
+    bundle && customer ? () => backend.sitePreview(name, source, session.sitePage, customer.id) : null,
+    [source, customer, session.sitePage, name],
+    (p) => {
+      setPreview(p);
+      setProblem(null);
+    },
+    setProblem,
+  );
 
   if (!bundle) return <p className="muted">{t("sites.loading")}</p>;
 
@@ -85,7 +76,7 @@ export function SiteEditor({ name, source, setSource, customer, segment, session
                 <span className="mono">{f.path}</span>
               </button>
               <span className="muted"> {f.title ?? kindLabel(f.kind)}</span>
-              {problemFile === f.path && <span className="error" data-testid="site-file-error"> ⚠ {t("sites.hasError")}</span>}
+              {problemFile === f.path && <span className="file-error" data-testid="site-file-error"> ⚠ {t("sites.hasError")}</span>}
             </li>
           ))}
         </ul>
@@ -133,7 +124,7 @@ export function SiteEditor({ name, source, setSource, customer, segment, session
         {preview && preview.missing.length > 0 && (
           <p className="warn" data-testid="site-missing-here">{t("sites.emptyHere", { fields: preview.missing.join(t("sites.listSeparator")) })}</p>
         )}
-        {preview && <PreviewFrame email={{ subject: page?.title ?? "", html: preview.html }} mobile={session.mobile} testId="site-frame" />}
+        {preview && <PreviewFrame email={{ subject: page?.title ?? "", html: preview.html }} mobile={session.mobile} testId="site-frame" captionTestId="site-title" />}
       </div>
     </div>
   );

@@ -3,7 +3,7 @@
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import type { CustomerRow, MergeField, MissingReport, Rule, SavedSegment } from "../../lib/bindings";
-import { backend, errorCode } from "../../lib/backend";
+import { backend, isTemplateError } from "../../lib/backend";
 import { ErrorMessage } from "../../lib/ErrorMessage";
 import { useNumber } from "../../lib/numbers";
 import { emptyRule } from "../segments/ruleModel";
@@ -71,7 +71,7 @@ export function MissingFieldsCheck({
       setMissing(await check(rule));
     } catch (e) {
       setMissing(null);
-      if (errorCode(e) === "template" || errorCode(e) === "invalid_input") onTemplateError(e);
+      if (isTemplateError(e)) onTemplateError(e);
       else setCheckError(e);
     } finally {
       setChecking(false);
@@ -102,7 +102,7 @@ export function MissingFieldsCheck({
             {missing.missing.map((m) => (
               <tr key={`${m.template}:${m.field}:${m.line}:${m.column}`} data-testid="missing-row">
                 <td className="mono">{m.field}</td>
-                <td>{m.template ? t("errors.inFile", { file: m.template, at: t("templates.errorAt", { line: m.line, column: m.column }) }) : t("templates.errorAt", { line: m.line, column: m.column })}</td>
+                <td>{t(m.template ? "errors.inFile" : "templates.errorAt", { file: m.template, line: m.line, column: m.column })}</td>
                 <td>{t("templates.affectedOf", { count: number(m.customers), of: number(m.of) })}</td>
               </tr>
             ))}

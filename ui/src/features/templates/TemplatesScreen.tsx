@@ -2,13 +2,14 @@ import { useEffect, useRef, useState, type Dispatch, type SetStateAction } from 
 import { useTranslation } from "react-i18next";
 import type { CustomerRow, EmailPreview, Rule } from "../../lib/bindings";
 import { useTemplate } from "./useTemplate";
-import { backend, BackendError, errorCode } from "../../lib/backend";
+import { backend, BackendError, isTemplateError } from "../../lib/backend";
 import { ErrorMessage } from "../../lib/ErrorMessage";
 import { PreviewFrame } from "../preview/PreviewFrame";
 import { CustomerPicker } from "../preview/CustomerPicker";
 import { CodeEditor, type CodeEditorApi } from "./CodeEditor";
 import { MergeFieldList, MissingFieldsCheck } from "./TemplateChecks";
 import { SiteEditor } from "./SiteEditor";
+import { useLivePreview } from "./livePreview";
 import type { Drafts, TemplateSession } from "./drafts";
 
 /**
@@ -53,7 +54,7 @@ export function TemplatesScreen({ segment, session, onSession }: { segment: Rule
       setSaveAs("");
       setStatus(t("templates.saved", { name: as }));
     } catch (e) {
-      if (errorCode(e) === "template" || (e instanceof BackendError && e.detail.file !== null)) setProblem(e);
+      if (isTemplateError(e)) setProblem(e);
       else setSaveError(e);
     }
   }
@@ -119,25 +120,16 @@ function EmailEditor({ source, setSource, customer, segment, session, update, pr
   const editor = useRef<CodeEditorApi | null>(null);
   const problemLine = problem instanceof BackendError ? problem.detail.line : null;
 
-  // Re-render on every edit (debounced a frame): compile + merge for one customer is ~2 ms.
-  useEffect(() => {
-    if (!source || !customer) return;
-    let current = true;
-    const timer = setTimeout(() => {
-      backend.emailPreview(source, customer.id).then(
-        (e) => {
-          if (!current) return;
-          setEmail(e);
-          setProblem(null);
-        },
-        (e) => current && setProblem(e),
-      );
-    }, 16);
-    return () => {
-      current = false;
-      clearTimeout(timer);
-    };
-  }, [source, customer]); // eslint-disable-line react-hooks/exhaustive-deps -- setProblem is the screen's setter
+  // Compile + merge for one customer is ~2 ms: every keystroke shows.
+  useLivePreview(
+    source && customer ? () => backend.emailPreview(source, customer.id) : null,
+    [source, customer],
+    (e) => {
+      setEmail(e);
+      setProblem(null);
+    },
+    setProblem,
+  );
 
   return (
     <div className="editor-split">
