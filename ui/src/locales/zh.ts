@@ -302,6 +302,7 @@ export const zh: typeof en = {
     done: "已为 {{rendered}} 位客户生成；对照组 {{holdout}} 位、已退订 {{optedOut}} 位、无邮箱 {{noEmail}} 位未收到任何内容",
     cancelled: "已在生成 {{rendered}} 位客户后取消（清单中列出）",
     resumed: "（其中 {{count}} 位沿用被中断的那次生成）",
+    failed_one: "有 {{n}} 位客户无法生成：{{first}}",
     failed_other: "有 {{n}} 位客户无法生成，例如：{{first}}",
     openFolder: "打开文件夹",
     openManifest: "打开清单",
