@@ -130,16 +130,19 @@ pub async fn site_serve_start(
     folder: String,
     state: State<'_, AppState>,
 ) -> CommandResult<ServeStatus> {
-    state.stop_serving().await?;
+    // Held from stopping the old to keeping the new: two starts at once cannot leave a server
+    // running that nothing can stop.
+    let mut serving = state.serving.lock().await;
+    if let Some(old) = serving.take() {
+        old.server.stop().await?;
+    }
     let open = state.current().await?;
     let server = Server::start_for_run(open.workspace.pool.clone(), Path::new(&folder)).await?;
-    let serving = Serving {
+    let started = serving.insert(Serving {
         folder: folder.into(),
         server,
-    };
-    let shown = status(&serving);
-    *state.serving.lock().await = Some(serving);
-    Ok(shown)
+    });
+    Ok(status(started))
 }
 
 /// What is being served and what it has recorded so far; nothing when no site is served.
