@@ -14,5 +14,6 @@ pub mod scores;
 pub mod segments;
 pub mod serve;
 pub mod store;
+pub mod storyboards;
 pub mod templates;
 pub mod values;

@@ -10,5 +10,6 @@ mod models;
 mod properties;
 mod segments;
 mod sites;
+mod storyboards;
 mod support;
 mod templates;

@@ -1,0 +1,575 @@
+//! Frames of a storyboard for one customer. A scene is prepared once per customer — its
+//! background drawn, its merge tags filled, each text shaped and drawn once into a layer of its
+//! own, each image decoded and scaled once — and every frame then composites those layers with
+//! their animations (opacity, offset, scale) at its time. Only typewriter text and counting
+//! numbers are laid out again, as they change.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde_json::Value;
+use tiny_skia::{
+    FillRule, GradientStop, LinearGradient, Paint, PathBuilder, Pixmap, PixmapPaint, Point, Rect,
+    SpreadMode, Transform,
+};
+
+use super::document::{
+    Anchor, Animation, AnimationKind, Background, Canvas, Color, Content, Easing, Fit, Frame,
+    Layer, Scene, ShapeKind, Storyboard, TextStyle, TimeRange,
+};
+use super::text::{Fonts, TextLayout};
+use crate::templates::plan::{compile, Escaping, Plan};
+use crate::templates::{Notes, RenderEnv};
+
+/// A storyboard's merge templates, compiled once for all its customers.
+pub struct Compiled {
+    /// By (scene, layer) index: the layer's text.
+    texts: HashMap<(usize, usize), Plan>,
+}
+
+impl Compiled {
+    /// Compiles every text of `board` (a checked board: its templates compile).
+    pub fn new(board: &Storyboard) -> Result<Compiled, String> {
+        let mut texts = HashMap::new();
+        for (s, scene) in board.scenes.iter().enumerate() {
+            for (l, layer) in scene.layers.iter().enumerate() {
+                if let Content::Text { text, .. } | Content::Number { text, .. } = &layer.content {
+                    let plan = compile(text, Escaping::PlainText)
+                        .map_err(|e| format!("scene '{}', layer '{}': {e}", scene.id, layer.id))?;
+                    texts.insert((s, l), plan);
+                }
+            }
+        }
+        Ok(Compiled { texts })
+    }
+}
+
+/// The storyboard's images, decoded once (by asset name).
+#[derive(Default)]
+pub struct Images {
+    by_name: HashMap<String, Pixmap>,
+}
+
+impl Images {
+    /// Decodes every asset of `board` from its folder.
+    pub fn load(board: &Storyboard, folder: &Path) -> Result<Images, String> {
+        let mut by_name = HashMap::new();
+        for (name, asset) in &board.assets {
+            let bytes = std::fs::read(folder.join(&asset.file))
+                .map_err(|e| format!("asset '{name}' ({}): {e}", asset.file))?;
+            by_name.insert(
+                name.clone(),
+                decode(&bytes).map_err(|e| format!("asset '{name}' ({}): {e}", asset.file))?,
+            );
+        }
+        Ok(Images { by_name })
+    }
+}
+
+/// The largest side of an image a storyboard draws: larger is no picture for a 4K frame.
+const MAX_IMAGE_SIDE: u32 = 8192;
+
+/// An encoded image (PNG, JPEG, WebP) as a premultiplied pixmap.
+pub fn decode(bytes: &[u8]) -> Result<Pixmap, String> {
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| e.to_string())?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_IMAGE_SIDE);
+    limits.max_image_height = Some(MAX_IMAGE_SIDE);
+    reader.limits(limits);
+    let rgba = reader.decode().map_err(|e| e.to_string())?.into_rgba8();
+    let (width, height) = rgba.dimensions();
+    let mut data = rgba.into_raw();
+    for px in data.chunks_exact_mut(4) {
+        let a = u16::from(px[3]);
+        for c in &mut px[..3] {
+            *c = ((u16::from(*c) * a + 127) / 255) as u8;
+        }
+    }
+    Pixmap::from_vec(
+        data,
+        tiny_skia::IntSize::from_wh(width, height).ok_or("an empty image")?,
+    )
+    .ok_or_else(|| "an image of no pixels".to_string())
+}
+
+/// A layer ready to be composited.
+struct Prepared {
+    /// Where its box's top left is on the canvas.
+    x: f32,
+    y: f32,
+    frame: Frame,
+    shown: TimeRange,
+    animations: Vec<Animation>,
+    pixels: Pixels,
+}
+
+enum Pixels {
+    Still(Pixmap),
+    /// Text typed letter by letter.
+    Typed {
+        style: TextStyle,
+        text: String,
+    },
+    /// A number counting up: its text at each step from 0 to the value.
+    Counting {
+        style: TextStyle,
+        steps: Vec<String>,
+    },
+}
+
+/// One customer's scene, ready for any of its frames.
+pub struct PreparedScene {
+    background: Pixmap,
+    layers: Vec<Prepared>,
+    pub duration: f64,
+}
+
+/// What preparing a scene for a customer found.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct SceneNotes {
+    /// Layers whose text does not fit their box: (layer, how many pixels too wide and too high).
+    pub overflowing: Vec<(String, f32, f32)>,
+    /// Characters no font has, by layer.
+    pub missing_glyphs: Vec<(String, Vec<char>)>,
+    /// Merge tags left empty, by layer.
+    pub empty_fields: Vec<String>,
+}
+
+/// A value of the customer's data by a dotted path (`recommendations.0.image`).
+pub fn lookup<'a>(data: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.').try_fold(data, |value, part| match value {
+        Value::Array(items) => items.get(part.parse::<usize>().ok()?),
+        Value::Object(fields) => fields.get(part),
+        _ => None,
+    })
+}
+
+/// The box's top left for its anchor: `x`, `y` name the anchor's point.
+fn top_left(frame: &Frame, anchor: Anchor) -> (f32, f32) {
+    let (fx, fy) = match anchor {
+        Anchor::TopLeft => (0.0, 0.0),
+        Anchor::Top => (0.5, 0.0),
+        Anchor::TopRight => (1.0, 0.0),
+        Anchor::Left => (0.0, 0.5),
+        Anchor::Center => (0.5, 0.5),
+        Anchor::Right => (1.0, 0.5),
+        Anchor::BottomLeft => (0.0, 1.0),
+        Anchor::Bottom => (0.5, 1.0),
+        Anchor::BottomRight => (1.0, 1.0),
+    };
+    (
+        (frame.x - fx * frame.width) as f32,
+        (frame.y - fy * frame.height) as f32,
+    )
+}
+
+fn paint_of(color: &Color) -> Paint<'static> {
+    let [r, g, b, a] = color.rgba().unwrap_or([0, 0, 0, 255]);
+    let mut paint = Paint::default();
+    paint.set_color_rgba8(r, g, b, a);
+    paint.anti_alias = true;
+    paint
+}
+
+fn canvas_pixmap(canvas: Canvas) -> Pixmap {
+    Pixmap::new(canvas.width.max(1), canvas.height.max(1)).expect("a checked canvas has pixels")
+}
+
+/// `image` scaled into a `width`×`height` pixmap, whole (contain) or filling it (cover).
+fn fitted(image: &Pixmap, width: u32, height: u32, fit: Fit) -> Pixmap {
+    let mut out = Pixmap::new(width.max(1), height.max(1)).expect("a box has pixels");
+    let (sx, sy) = (
+        width as f32 / image.width() as f32,
+        height as f32 / image.height() as f32,
+    );
+    let scale = match fit {
+        Fit::Contain => sx.min(sy),
+        Fit::Cover => sx.max(sy),
+    };
+    let dx = (width as f32 - image.width() as f32 * scale) / 2.0;
+    let dy = (height as f32 - image.height() as f32 * scale) / 2.0;
+    let paint = PixmapPaint {
+        quality: tiny_skia::FilterQuality::Bicubic,
+        ..PixmapPaint::default()
+    };
+    out.draw_pixmap(
+        0,
+        0,
+        image.as_ref(),
+        &paint,
+        Transform::from_row(scale, 0.0, 0.0, scale, dx, dy),
+        None,
+    );
+    out
+}
+
+fn rounded_rect(width: f32, height: f32, radius: f32) -> Option<tiny_skia::Path> {
+    let r = radius.min(width / 2.0).min(height / 2.0);
+    if r <= 0.0 {
+        return Some(PathBuilder::from_rect(Rect::from_xywh(
+            0.0, 0.0, width, height,
+        )?));
+    }
+    let mut p = PathBuilder::new();
+    p.move_to(r, 0.0);
+    p.line_to(width - r, 0.0);
+    p.quad_to(width, 0.0, width, r);
+    p.line_to(width, height - r);
+    p.quad_to(width, height, width - r, height);
+    p.line_to(r, height);
+    p.quad_to(0.0, height, 0.0, height - r);
+    p.line_to(0.0, r);
+    p.quad_to(0.0, 0.0, r, 0.0);
+    p.close();
+    p.finish()
+}
+
+/// Text drawn into its box: its background, an outline (the text drawn around itself), the text.
+fn text_pixmap(fonts: &mut Fonts, layout: &TextLayout, style: &TextStyle, frame: &Frame) -> Pixmap {
+    let (w, h) = (frame.width.ceil() as u32, frame.height.ceil() as u32);
+    let mut out = Pixmap::new(w.max(1), h.max(1)).expect("a box has pixels");
+    if let Some(background) = &style.background {
+        out.fill(tiny_skia::Color::from_rgba8(0, 0, 0, 0));
+        if let Some(rect) = Rect::from_xywh(0.0, 0.0, w as f32, h as f32) {
+            out.fill_rect(rect, &paint_of(background), Transform::identity(), None);
+        }
+    }
+    if let Some(outline) = &style.outline {
+        let rgba = outline.color.rgba().unwrap_or([0, 0, 0, 255]);
+        let r = outline.width.round().clamp(1.0, 8.0) as i32;
+        for (dx, dy) in [
+            (-r, 0),
+            (r, 0),
+            (0, -r),
+            (0, r),
+            (-r, -r),
+            (r, r),
+            (-r, r),
+            (r, -r),
+        ] {
+            fonts.draw(layout, &mut out, (dx, dy), rgba, true);
+        }
+    }
+    fonts.draw(
+        layout,
+        &mut out,
+        (0, 0),
+        style.color.rgba().unwrap_or([255; 4]),
+        false,
+    );
+    out
+}
+
+/// Merges a text template for the customer.
+fn merged(plan: &Plan, data: &Value, locale: &str, notes: &mut Notes) -> String {
+    let mut out = Vec::new();
+    // A render error (a helper given the wrong type) leaves the text empty, as for email.
+    let _ = plan.render(data, &RenderEnv { locale }, &mut out, notes);
+    crate::templates::plan::into_string(out)
+}
+
+/// Prepares `scene` (index `s` of `board`) for the customer whose merge data is `data`.
+/// `customer_images` maps image URLs of customer data to their pixels (others fall back).
+pub fn prepare_scene(
+    board: &Storyboard,
+    compiled: &Compiled,
+    s: usize,
+    data: &Value,
+    fonts: &mut Fonts,
+    images: &Images,
+    customer_images: &HashMap<String, Pixmap>,
+) -> (PreparedScene, SceneNotes) {
+    let scene: &Scene = &board.scenes[s];
+    let canvas = board.canvas;
+    let locale = data
+        .get("locale")
+        .and_then(Value::as_str)
+        .unwrap_or(&board.default_locale);
+    let mut notes = SceneNotes::default();
+    let mut background = canvas_pixmap(canvas);
+    let (cw, ch) = (canvas.width, canvas.height);
+    let image_of = |field: &str| {
+        lookup(data, field)
+            .and_then(Value::as_str)
+            .and_then(|url| customer_images.get(url))
+    };
+    match &scene.background {
+        Background::Color(color) => {
+            let [r, g, b, a] = color.rgba().unwrap_or([0, 0, 0, 255]);
+            background.fill(tiny_skia::Color::from_rgba8(r, g, b, a));
+        }
+        Background::Gradient { from, to, angle } => {
+            let (sin, cos) = angle.to_radians().sin_cos();
+            let (cx, cy, half) = (cw as f32 / 2.0, ch as f32 / 2.0, (cw.max(ch) as f32) / 2.0);
+            let start = Point::from_xy(cx - cos as f32 * half, cy - sin as f32 * half);
+            let end = Point::from_xy(cx + cos as f32 * half, cy + sin as f32 * half);
+            let color = |c: &Color| {
+                let [r, g, b, a] = c.rgba().unwrap_or([0, 0, 0, 255]);
+                tiny_skia::Color::from_rgba8(r, g, b, a)
+            };
+            let stops = vec![
+                GradientStop::new(0.0, color(from)),
+                GradientStop::new(1.0, color(to)),
+            ];
+            let mut paint = Paint::default();
+            if let Some(shader) =
+                LinearGradient::new(start, end, stops, SpreadMode::Pad, Transform::identity())
+            {
+                paint.shader = shader;
+            }
+            if let Some(rect) = Rect::from_xywh(0.0, 0.0, cw as f32, ch as f32) {
+                background.fill_rect(rect, &paint, Transform::identity(), None);
+            }
+        }
+        Background::Image(asset) => {
+            if let Some(image) = images.by_name.get(asset) {
+                background = fitted(image, cw, ch, Fit::Cover);
+            }
+        }
+        Background::ImageField { field, fallback } => {
+            if let Some(image) = image_of(field).or_else(|| images.by_name.get(fallback)) {
+                background = fitted(image, cw, ch, Fit::Cover);
+            }
+        }
+    }
+    let mut layers = Vec::new();
+    for (l, layer) in scene.layers.iter().enumerate() {
+        let frame = layer.frame;
+        let (w, h) = (
+            frame.width.ceil().max(1.0) as u32,
+            frame.height.ceil().max(1.0) as u32,
+        );
+        let mut template_notes = Notes::default();
+        let pixels = match &layer.content {
+            Content::Text { style, .. } => {
+                let text = merged(&compiled.texts[&(s, l)], data, locale, &mut template_notes);
+                let layout = fonts.layout(&text, style, frame.width as f32);
+                note_text(&mut notes, layer, &layout);
+                if layer
+                    .animations
+                    .iter()
+                    .any(|a| a.kind == AnimationKind::Typewriter)
+                {
+                    Pixels::Typed {
+                        style: style.clone(),
+                        text,
+                    }
+                } else {
+                    Pixels::Still(text_pixmap(fonts, &layout, style, &frame))
+                }
+            }
+            Content::Number { field, style, .. } => {
+                let value = lookup(data, field).and_then(Value::as_f64).unwrap_or(0.0);
+                let plan = &compiled.texts[&(s, l)];
+                let mut with_value = data.clone();
+                let mut text_at = |n: f64, notes: &mut Notes| {
+                    if let Value::Object(fields) = &mut with_value {
+                        fields.insert("value".into(), Value::from(n));
+                    }
+                    merged(plan, &with_value, locale, notes)
+                };
+                let text = text_at(value, &mut template_notes);
+                // The widest the number gets is its final value: measured for overflow.
+                let layout = fonts.layout(&text, style, frame.width as f32);
+                note_text(&mut notes, layer, &layout);
+                match layer
+                    .animations
+                    .iter()
+                    .find(|a| a.kind == AnimationKind::CountUp)
+                {
+                    Some(count) => {
+                        // One text per frame of the count (whole numbers for whole values).
+                        let frames =
+                            (count.duration * f64::from(canvas.fps)).ceil().max(1.0) as usize;
+                        let whole = value.fract() == 0.0;
+                        let steps = (0..=frames)
+                            .map(|k| {
+                                let n = value * k as f64 / frames as f64;
+                                text_at(
+                                    if whole {
+                                        n.round()
+                                    } else {
+                                        (n * 100.0).round() / 100.0
+                                    },
+                                    &mut Notes::default(),
+                                )
+                            })
+                            .collect();
+                        Pixels::Counting {
+                            style: style.clone(),
+                            steps,
+                        }
+                    }
+                    None => Pixels::Still(text_pixmap(fonts, &layout, style, &frame)),
+                }
+            }
+            Content::Image { asset, field, fit } => {
+                let image = field
+                    .as_deref()
+                    .and_then(image_of)
+                    .or_else(|| asset.as_deref().and_then(|a| images.by_name.get(a)));
+                match image {
+                    Some(image) => Pixels::Still(fitted(image, w, h, *fit)),
+                    None => continue,
+                }
+            }
+            Content::Shape {
+                shape,
+                fill,
+                radius,
+            } => {
+                let mut out = Pixmap::new(w, h).expect("a box has pixels");
+                let path = match shape {
+                    ShapeKind::Rectangle => rounded_rect(w as f32, h as f32, *radius as f32),
+                    ShapeKind::Ellipse => Rect::from_xywh(0.0, 0.0, w as f32, h as f32)
+                        .and_then(PathBuilder::from_oval),
+                };
+                if let Some(path) = path {
+                    out.fill_path(
+                        &path,
+                        &paint_of(fill),
+                        FillRule::Winding,
+                        Transform::identity(),
+                        None,
+                    );
+                }
+                Pixels::Still(out)
+            }
+        };
+        if !template_notes.missing.is_empty() {
+            notes.empty_fields.push(layer.id.clone());
+        }
+        let (x, y) = top_left(&frame, layer.anchor);
+        layers.push(Prepared {
+            x,
+            y,
+            frame,
+            shown: layer.time.unwrap_or(TimeRange {
+                from: 0.0,
+                to: scene.duration,
+            }),
+            animations: layer.animations.clone(),
+            pixels,
+        });
+    }
+    (
+        PreparedScene {
+            background,
+            layers,
+            duration: scene.duration,
+        },
+        notes,
+    )
+}
+
+fn note_text(notes: &mut SceneNotes, layer: &Layer, layout: &TextLayout) {
+    let (w, h) = (layer.frame.width as f32, layer.frame.height as f32);
+    if layout.overflows(w, h) {
+        notes.overflowing.push((
+            layer.id.clone(),
+            (layout.width - w).max(0.0),
+            (layout.height - h).max(0.0),
+        ));
+    }
+    if !layout.missing_glyphs.is_empty() {
+        notes
+            .missing_glyphs
+            .push((layer.id.clone(), layout.missing_glyphs.clone()));
+    }
+}
+
+fn ease(easing: Easing, t: f64) -> f64 {
+    let t = t.clamp(0.0, 1.0);
+    match easing {
+        Easing::Linear => t,
+        Easing::EaseIn => t * t,
+        Easing::EaseOut => 1.0 - (1.0 - t) * (1.0 - t),
+        Easing::EaseInOut => {
+            if t < 0.5 {
+                2.0 * t * t
+            } else {
+                1.0 - (-2.0 * t + 2.0).powi(2) / 2.0
+            }
+        }
+    }
+}
+
+/// How far (0–1) an animation is at `t` seconds into the layer's time.
+fn progress(animation: &Animation, t: f64) -> f64 {
+    if animation.duration <= 0.0 {
+        return if t >= animation.delay { 1.0 } else { 0.0 };
+    }
+    ease(animation.easing, (t - animation.delay) / animation.duration)
+}
+
+/// Draws the frame at `t` seconds into the scene onto `out` (the canvas's size).
+pub fn draw_frame(scene: &PreparedScene, t: f64, fonts: &mut Fonts, out: &mut Pixmap) {
+    out.data_mut().copy_from_slice(scene.background.data());
+    for layer in &scene.layers {
+        if t < layer.shown.from || t >= layer.shown.to {
+            continue;
+        }
+        let local = t - layer.shown.from;
+        let (mut opacity, mut dx, mut dy, mut scale) = (1.0f64, 0.0f64, 0.0f64, 1.0f64);
+        let mut typed = 1.0f64;
+        let mut counted = 1.0f64;
+        for animation in &layer.animations {
+            let p = progress(animation, local);
+            let distance = 0.15 * (layer.frame.width.max(layer.frame.height)).max(40.0);
+            match animation.kind {
+                AnimationKind::FadeIn => opacity *= p,
+                AnimationKind::FadeOut => opacity *= 1.0 - p,
+                AnimationKind::SlideFromLeft => dx -= (1.0 - p) * distance,
+                AnimationKind::SlideFromRight => dx += (1.0 - p) * distance,
+                AnimationKind::SlideFromTop => dy -= (1.0 - p) * distance,
+                AnimationKind::SlideFromBottom => dy += (1.0 - p) * distance,
+                AnimationKind::ScaleIn => scale *= 0.5 + 0.5 * p,
+                AnimationKind::Typewriter => typed = p,
+                AnimationKind::CountUp => counted = p,
+            }
+        }
+        if opacity <= 0.0 {
+            continue;
+        }
+        let changing;
+        let pixmap = match &layer.pixels {
+            Pixels::Still(pixmap) => pixmap,
+            Pixels::Typed { style, text } => {
+                let n = (text.chars().count() as f64 * typed).round() as usize;
+                let shown: String = text.chars().take(n).collect();
+                let layout = fonts.layout(&shown, style, layer.frame.width as f32);
+                changing = text_pixmap(fonts, &layout, style, &layer.frame);
+                &changing
+            }
+            Pixels::Counting { style, steps } => {
+                let at = ((steps.len() - 1) as f64 * counted).round() as usize;
+                let layout = fonts.layout(
+                    &steps[at.min(steps.len() - 1)],
+                    style,
+                    layer.frame.width as f32,
+                );
+                changing = text_pixmap(fonts, &layout, style, &layer.frame);
+                &changing
+            }
+        };
+        let (w, h) = (pixmap.width() as f32, pixmap.height() as f32);
+        let s = scale as f32;
+        let x = layer.x + dx as f32 + (1.0 - s) * w / 2.0;
+        let y = layer.y + dy as f32 + (1.0 - s) * h / 2.0;
+        let paint = PixmapPaint {
+            opacity: opacity.clamp(0.0, 1.0) as f32,
+            quality: tiny_skia::FilterQuality::Bilinear,
+            ..PixmapPaint::default()
+        };
+        out.draw_pixmap(
+            0,
+            0,
+            pixmap.as_ref(),
+            &paint,
+            Transform::from_row(s, 0.0, 0.0, s, x, y),
+            None,
+        );
+    }
+}

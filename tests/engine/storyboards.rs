@@ -1,0 +1,302 @@
+use serde_json::{json, Value};
+use tessera_engine::storyboards::check::{check, default_path};
+use tessera_engine::storyboards::document::json_schema;
+use tessera_engine::storyboards::{parse, Findings, Storyboard};
+
+/// A small storyboard: an intro with a branching choice, two product scenes, an end screen.
+fn board() -> Value {
+    json!({
+        "format": 1, "name": "Picks", "canvas": {"width": 1280, "height": 720, "fps": 30},
+        "assets": {"logo": {"file": "assets/logo.png"}},
+        "start": "intro",
+        "chapters": [{"title": "Your picks", "scene": "intro"}],
+        "scenes": [
+            {"id": "intro", "duration": 4, "background": {"gradient": {"from": "#102030", "to": "#304050", "angle": 90}},
+             "layers": [
+                {"id": "title", "type": "text", "text": "{{default greeting_name \"Hello\"}}, pick one", "box": {"x": 80, "y": 200, "width": 1120, "height": 160},
+                 "style": {"size": 64, "weight": 700, "align": "center"}, "animations": [{"kind": "fade_in", "duration": 0.5}]},
+                {"id": "logo", "type": "image", "asset": "logo", "box": {"x": 40, "y": 40, "width": 120, "height": 60}}
+             ],
+             "choices": [{"label": "Coffee", "scene": "coffee", "default": true}, {"label": "Tea", "scene": "tea"}]},
+            {"id": "coffee", "duration": 3, "background": {"image_field": {"field": "recommendations.0.image", "fallback": "logo"}}, "next": "end",
+             "transition": {"kind": "crossfade", "duration": 0.5}},
+            {"id": "tea", "duration": 3, "next": "end",
+             "hotspots": [{"label": "See the tea", "box": {"x": 0, "y": 0, "width": 200, "height": 100}, "url": "{{microsite_url}}"}]},
+            {"id": "end", "duration": 2, "layers": [
+                {"id": "orders", "type": "number", "field": "orders_count", "text": "{{value}} orders", "box": {"x": 0, "y": 0, "width": 600, "height": 80},
+                 "animations": [{"kind": "count_up", "duration": 1.5}]},
+                {"id": "bar", "type": "shape", "fill": "#ffcc00", "radius": 8, "box": {"x": 0, "y": 600, "width": 1280, "height": 20}}
+             ],
+             "call_to_action": {"label": "Open my page", "url": "{{microsite_url}}"}}
+        ]
+    })
+}
+
+fn findings(doc: &Value) -> Findings {
+    let board: Storyboard = parse(&doc.to_string()).unwrap();
+    check(&board, &|file| file == "assets/logo.png")
+}
+
+/// The errors of `doc`, each as "scene/layer: message".
+fn errors(doc: &Value) -> Vec<String> {
+    findings(doc).errors.iter().map(|p| p.to_string()).collect()
+}
+
+#[test]
+fn a_good_storyboard_has_no_problems_and_a_default_path() {
+    let found = findings(&board());
+    assert_eq!(found, Findings::default());
+    let board: Storyboard = parse(&board().to_string()).unwrap();
+    assert_eq!(default_path(&board).unwrap(), ["intro", "coffee", "end"]);
+}
+
+#[test]
+fn broken_storyboards_are_refused_naming_their_scene_and_layer() {
+    let mut doc = board();
+    doc["scenes"][0]["choices"][1]["scene"] = json!("juice");
+    doc["scenes"][1]["layers"] = json!([{"id": "pic", "type": "image", "asset": "hero", "box": {"x": 0, "y": 0, "width": 10, "height": 10}}]);
+    doc["scenes"][3]["layers"][0]["style"] = json!({"color": "red", "font": "comic"});
+    doc["scenes"][2]["hotspots"][0]["scene"] = json!("end");
+    doc["scenes"][0]["layers"][0]["time"] = json!({"from": 3, "to": 9});
+    let found = errors(&doc);
+    let expected = [
+        "scene 'intro': the choice 'Tea' jumps to 'juice', which is not a scene",
+        "scene 'intro', layer 'title': it is shown 3–9 s is not inside the scene's 0–4 s",
+        "scene 'coffee', layer 'pic': there is no asset 'hero' in the storyboard's assets",
+        "scene 'tea': the hotspot 'See the tea' needs a scene to jump to or a URL to open (one of the two)",
+        "scene 'end', layer 'orders': its color 'red' is not a color (#rrggbb or #rrggbbaa)",
+        "scene 'end', layer 'orders': font 'comic' is not one of sans, serif",
+    ];
+    for e in expected {
+        assert!(found.iter().any(|f| f == e), "missing {e:?} in {found:#?}");
+    }
+    assert_eq!(found.len(), expected.len(), "{found:#?}");
+
+    // A merge tag that does not compile, with where in the text.
+    let mut doc = board();
+    doc["scenes"][0]["layers"][0]["text"] = json!("Hi {{#if vip}}friend");
+    let found = errors(&doc);
+    assert!(
+        found[0].starts_with("scene 'intro', layer 'title': its text, line 1, column"),
+        "{found:?}"
+    );
+
+    // An asset whose file is not there.
+    let board: Storyboard = parse(&board().to_string()).unwrap();
+    let found = check(&board, &|_| false);
+    assert_eq!(
+        found.errors[0].to_string(),
+        "asset 'logo': there is no file 'assets/logo.png' beside the storyboard"
+    );
+}
+
+#[test]
+fn a_default_path_that_never_ends_is_refused_and_unreachable_scenes_are_warned_of() {
+    let mut doc = board();
+    doc["scenes"][3]["next"] = json!("intro");
+    assert_eq!(
+        errors(&doc),
+        ["the default path goes round 'intro' → 'coffee' → 'end' and never ends: give one of these scenes a default choice or next that leaves them, or none"]
+    );
+    // A loop the viewer can leave by choosing is fine: only the default path must end.
+    let mut doc = board();
+    doc["scenes"][2]["next"] = json!("intro");
+    assert_eq!(errors(&doc), Vec::<String>::new());
+    // No way to the tea scene: a warning, the render goes on.
+    let mut doc = board();
+    doc["scenes"][0]["choices"] = json!([{"label": "Coffee", "scene": "coffee", "default": true}]);
+    let found = findings(&doc);
+    assert!(found.errors.is_empty(), "{:?}", found.errors);
+    assert_eq!(found.warnings.len(), 1);
+    assert_eq!(found.warnings[0].scene.as_deref(), Some("tea"));
+    // Choices without a default: which one the linear cut takes is the author's to say.
+    let mut doc = board();
+    doc["scenes"][0]["choices"][0]["default"] = json!(false);
+    assert!(
+        errors(&doc)[0].contains("one choice must be the default"),
+        "{:?}",
+        errors(&doc)
+    );
+}
+
+#[test]
+fn a_document_that_is_not_a_storyboard_is_refused_where_it_is_wrong() {
+    let mut doc = board();
+    doc["scenes"][0]["layers"][0]["colour"] = json!("#ffffff");
+    let (line, _, message) = parse(&serde_json::to_string_pretty(&doc).unwrap()).unwrap_err();
+    assert!(
+        message.contains("colour"),
+        "a misspelt field is refused: {message}"
+    );
+    assert!(line > 1);
+    let mut doc = board();
+    doc["scenes"][0]["background"] = json!({"video": "x.mp4"});
+    assert!(parse(&doc.to_string()).is_err());
+    for bad in ["", "[]", "{\"format\": 1}", &"[".repeat(100_000)] {
+        assert!(parse(bad).is_err(), "{bad:.20}");
+    }
+    let mut doc = board();
+    doc["format"] = json!(2);
+    assert_eq!(
+        errors(&doc),
+        ["format 2 is not supported (this Tessera reads format 1)"]
+    );
+    let mut doc = board();
+    doc["canvas"] = json!({"width": 1281, "height": 720, "fps": 300});
+    assert_eq!(errors(&doc).len(), 2, "{:?}", errors(&doc));
+}
+
+/// The published schema is the one the types make (`UPDATE_SCHEMA=1` writes it).
+#[test]
+fn the_published_json_schema_is_current() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("templates/storyboard/storyboard.schema.json");
+    let schema = json_schema();
+    if std::env::var_os("UPDATE_SCHEMA").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &schema).unwrap();
+    }
+    let published = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        published == schema,
+        "{} is stale: UPDATE_SCHEMA=1 cargo test --test engine storyboards",
+        path.display()
+    );
+    let parsed: Value = serde_json::from_str(&schema).unwrap();
+    assert_eq!(parsed["title"], "Storyboard");
+    assert!(parsed["$defs"]["Layer"].is_object(), "{parsed:#}");
+}
+
+mod frames {
+    use std::collections::HashMap;
+
+    use serde_json::json;
+    use tessera_engine::storyboards::document::TextStyle;
+    use tessera_engine::storyboards::draw::{draw_frame, prepare_scene, Compiled, Images};
+    use tessera_engine::storyboards::parse;
+    use tessera_engine::storyboards::text::Fonts;
+    use tiny_skia::Pixmap;
+
+    fn style(size: f64) -> TextStyle {
+        TextStyle {
+            size,
+            ..TextStyle::default()
+        }
+    }
+
+    #[test]
+    fn text_is_shaped_with_real_fonts_and_a_glyph_no_font_has_is_reported() {
+        let mut fonts = Fonts::load().expect("the README's setup installs the fonts");
+        for text in ["王芳", "Zoë Ångström", "Sunny ☀️ 😀", "Ørjan Čapek"] {
+            let layout = fonts.layout(text, &style(48.0), 1000.0);
+            assert!(
+                layout.missing_glyphs.is_empty(),
+                "{text}: {:?}",
+                layout.missing_glyphs
+            );
+            assert!(
+                layout.width > 40.0 && layout.height >= 48.0,
+                "{text}: {}×{}",
+                layout.width,
+                layout.height
+            );
+        }
+        let unknown = fonts.layout("Hi 𓀀", &style(48.0), 1000.0);
+        assert_eq!(
+            unknown.missing_glyphs,
+            ['𓀀'],
+            "a glyph no font has is reported, not dropped"
+        );
+        // A long text wraps inside its box and is found to overflow a small one.
+        let long = "Wolfeschlegelsteinhausenbergerdorff und 欧阳娜娜的年度回顾";
+        let one_line = fonts.layout(long, &style(40.0), 10_000.0);
+        let wrapped = fonts.layout(long, &style(40.0), 400.0);
+        assert!(
+            wrapped.height > one_line.height * 1.5,
+            "{} vs {}",
+            wrapped.height,
+            one_line.height
+        );
+        assert!(wrapped.width <= 400.5, "{}", wrapped.width);
+        assert!(wrapped.overflows(400.0, 60.0));
+        assert!(!one_line.overflows(10_000.0, 60.0));
+    }
+
+    fn board() -> tessera_engine::storyboards::Storyboard {
+        parse(&json!({
+            "format": 1, "name": "Hello", "canvas": {"width": 640, "height": 360, "fps": 30}, "start": "hi",
+            "scenes": [{"id": "hi", "duration": 3, "background": {"gradient": {"from": "#102030", "to": "#305070", "angle": 0}}, "layers": [
+                {"id": "name", "type": "text", "text": "{{greeting_name}}", "box": {"x": 20, "y": 20, "width": 600, "height": 80},
+                 "style": {"size": 48, "weight": 700, "outline": {"color": "#000000", "width": 2}}, "animations": [{"kind": "fade_in", "duration": 0.5}]},
+                {"id": "orders", "type": "number", "field": "orders_count", "text": "{{number value}} orders", "box": {"x": 20, "y": 120, "width": 600, "height": 60},
+                 "animations": [{"kind": "count_up", "duration": 1}]},
+                {"id": "bar", "type": "shape", "fill": "#ffcc00", "radius": 6, "box": {"x": 20, "y": 300, "width": 600, "height": 20}, "animations": [{"kind": "slide_from_left", "duration": 1}]}
+            ]}]
+        }).to_string()).unwrap()
+    }
+
+    fn frame(data: &serde_json::Value, t: f64) -> Pixmap {
+        let board = board();
+        let compiled = Compiled::new(&board).unwrap();
+        let mut fonts = Fonts::load().unwrap();
+        let (scene, _) = prepare_scene(
+            &board,
+            &compiled,
+            0,
+            data,
+            &mut fonts,
+            &Images::default(),
+            &HashMap::new(),
+        );
+        let mut out = Pixmap::new(640, 360).unwrap();
+        draw_frame(&scene, t, &mut fonts, &mut out);
+        out
+    }
+
+    /// How many pixels of the box (x, y, w, h) differ between two frames.
+    fn differing(a: &Pixmap, b: &Pixmap, (x, y, w, h): (u32, u32, u32, u32)) -> usize {
+        let mut n = 0;
+        for row in y..y + h {
+            for col in x..x + w {
+                let i = (row * a.width() + col) as usize;
+                n += usize::from(a.pixels()[i] != b.pixels()[i]);
+            }
+        }
+        n
+    }
+
+    #[test]
+    fn frames_carry_each_customers_data_and_are_identical_every_time() {
+        let fang = json!({"greeting_name": "王芳", "orders_count": 12, "locale": "zh-CN"});
+        let zoe = json!({"greeting_name": "Zoë 😀", "orders_count": 1250, "locale": "en-GB"});
+        let nobody = json!({"greeting_name": "", "orders_count": 0});
+        let (a, b, empty) = (frame(&fang, 2.0), frame(&zoe, 2.0), frame(&nobody, 2.0));
+        assert_eq!(
+            a.data(),
+            frame(&fang, 2.0).data(),
+            "the same customer's frame is byte-identical"
+        );
+        let name_box = (20, 20, 600, 80);
+        assert!(differing(&a, &empty, name_box) > 300, "王芳 is drawn");
+        assert!(differing(&b, &empty, name_box) > 300, "Zoë 😀 is drawn");
+        assert!(differing(&a, &b, name_box) > 300, "each their own name");
+        // Emoji keep their colours: some pixel of Zoë's name is neither grey nor the background.
+        let coloured = (20..620u32)
+            .flat_map(|x| (20..100u32).map(move |y| (x, y)))
+            .any(|(x, y)| {
+                let p = b.pixel(x, y).unwrap();
+                let e = empty.pixel(x, y).unwrap();
+                p != e && (i32::from(p.red()) - i32::from(p.green())).abs() > 60
+            });
+        assert!(coloured, "the emoji is in colour");
+        // The number counts up: at the start it is 0 for everyone, at the end their own.
+        let orders_box = (20, 120, 600, 60);
+        assert_eq!(
+            differing(&frame(&fang, 0.0), &frame(&zoe, 0.0), orders_box),
+            0
+        );
+        assert!(differing(&frame(&zoe, 0.0), &frame(&zoe, 2.0), orders_box) > 100);
+        // Fading in: the name is fainter at the start.
+        assert!(differing(&frame(&fang, 0.1), &a, name_box) > 100);
+    }
+}
