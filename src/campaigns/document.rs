@@ -39,6 +39,8 @@ pub struct Campaign {
     pub email_settings: EmailSettings,
     #[serde(default)]
     pub microsite_settings: MicrositeSettings,
+    #[serde(default)]
+    pub video_settings: VideoSettings,
 }
 
 /// Who the campaign is for: `{"all": true}`, `{"segment": "name"}`, `{"rule": {…}}`, or
@@ -65,6 +67,9 @@ pub struct Variant {
     /// The microsite template (a site in the workspace), likewise.
     #[serde(default)]
     pub microsite: Option<Content>,
+    /// The video storyboard (a storyboard in the workspace), likewise.
+    #[serde(default)]
+    pub video: Option<Content>,
     /// Merge values this variant sets over the customer's (a subject line, an offer), so one
     /// template can carry two copies.
     #[serde(default)]
@@ -134,6 +139,28 @@ impl Default for MicrositeSettings {
     fn default() -> MicrositeSettings {
         MicrositeSettings {
             base_url: default_base_url(),
+        }
+    }
+}
+
+/// What a campaign's videos are made into.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VideoSettings {
+    /// Any of `poster`, `gif`, `mp4`, comma-separated.
+    #[serde(default = "all_video_formats")]
+    pub formats: String,
+}
+
+fn all_video_formats() -> String {
+    "poster,gif,mp4".into()
+}
+
+impl Default for VideoSettings {
+    fn default() -> VideoSettings {
+        VideoSettings {
+            formats: all_video_formats(),
         }
     }
 }
@@ -241,13 +268,13 @@ impl Campaign {
                     v.name, v.weight
                 )));
             }
-            if v.email.is_none() && v.microsite.is_none() {
+            if v.email.is_none() && v.microsite.is_none() && v.video.is_none() {
                 return Err(invalid(format!(
-                    "variant '{}' has no content: name its email template (\"email\": \"welcome-en\") or microsite (\"microsite\": \"offer-en\")",
+                    "variant '{}' has no content: name its email template (\"email\": \"welcome-en\"), microsite (\"microsite\": \"offer-en\") or video (\"video\": \"picks-en\")",
                     v.name
                 )));
             }
-            for content in v.email.iter().chain(&v.microsite) {
+            for content in v.email.iter().chain(&v.microsite).chain(&v.video) {
                 self.check_content(&v.name, content)?;
             }
         }
@@ -260,6 +287,10 @@ impl Campaign {
                     "microsite_settings.base_url: '{base}' is not an http(s) address to serve the sites at (https://offers.example.com)"
                 )));
             }
+        }
+        if self.variants.iter().any(|v| v.video.is_some()) {
+            crate::storyboards::video::Formats::parse(&self.video_settings.formats)
+                .map_err(|e| invalid(format!("video_settings.formats: {e}")))?;
         }
         Mailbox::parse(&self.email_settings.from)
             .map_err(|e| invalid(format!("email_settings.from: {e}")))?;

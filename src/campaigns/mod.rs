@@ -10,6 +10,7 @@ pub mod store;
 pub use assign::{Arm, Assigner, SampleRatio};
 pub use document::{
     Audience, Campaign, Content, EmailFiles, EmailSettings, MicrositeSettings, Variant,
+    VideoSettings,
 };
 pub use run::{
     plan_campaign, render_campaign, Assignment, CampaignError, CampaignPlan, RunOptions,

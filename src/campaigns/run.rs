@@ -21,6 +21,7 @@ use serde_json::Value;
 use sqlx::SqlitePool;
 
 use super::assign::{sample_ratio, Arm, Assigner, SampleRatio};
+use super::document::CampaignDocumentError;
 use super::document::{Audience, Campaign, Content, EmailFiles, Variant};
 use super::store::{
     abandon_runs_into, finish_run, forget_deliveries, forget_run, log_deliveries, run_deliveries,
@@ -39,8 +40,10 @@ use crate::render::missing::SlotCounter;
 use crate::render::{load_contexts, CustomerContext, MissingField, Selection, UnsafeLink};
 use crate::segments::store::{load_catalog, load_segment};
 use crate::segments::{Clock, Rule, SegmentIndex};
+use crate::storyboards::render::VideoRendering;
+use crate::storyboards::video::Formats;
 use crate::templates::store::{
-    compile_site_bundle, load_template, TemplateKind, TemplateStoreError,
+    compile_site_bundle, compile_storyboard_bundle, load_template, TemplateKind, TemplateStoreError,
 };
 use crate::templates::{compile_email, Notes, TemplateError};
 
@@ -406,10 +409,12 @@ fn content_of(variant: &Variant, format: FormatKind) -> Option<&Content> {
     match format {
         FormatKind::Email => variant.email.as_ref(),
         FormatKind::Microsite => variant.microsite.as_ref(),
+        FormatKind::Video => variant.video.as_ref(),
     }
 }
 
-const CONTENT_FORMATS: [FormatKind; 2] = [FormatKind::Email, FormatKind::Microsite];
+const CONTENT_FORMATS: [FormatKind; 3] =
+    [FormatKind::Email, FormatKind::Microsite, FormatKind::Video];
 
 /// Compiles every template the campaign names, once each.
 async fn compile_templates(
@@ -437,6 +442,7 @@ async fn compile_templates(
             let kind = match format {
                 FormatKind::Email => TemplateKind::Email,
                 FormatKind::Microsite => TemplateKind::Microsite,
+                FormatKind::Video => TemplateKind::Storyboard,
             };
             let source = match sources.get(name) {
                 Some(source) => source.clone(),
@@ -454,6 +460,14 @@ async fn compile_templates(
                 }),
                 FormatKind::Microsite => Box::new(MicrositeRendering {
                     site: blocking(|| compile_site_bundle(name, &source))?,
+                }),
+                FormatKind::Video => Box::new(VideoRendering {
+                    video: blocking(|| compile_storyboard_bundle(name, &source))?,
+                    formats: Formats::parse(&campaign.video_settings.formats).map_err(|e| {
+                        CampaignError::Document(CampaignDocumentError::Invalid(format!(
+                            "video_settings.formats: {e}"
+                        )))
+                    })?,
                 }),
             };
             compiled.push(Compiled {
@@ -506,7 +520,7 @@ async fn load_targets(
             let pieces: Vec<(usize, Option<String>)> = CONTENT_FORMATS
                 .into_iter()
                 .filter(|format| match format {
-                    FormatKind::Microsite => reachable(&gates, reach).is_ok(),
+                    FormatKind::Microsite | FormatKind::Video => reachable(&gates, reach).is_ok(),
                     format => eligibility(*format, reach).is_ok(),
                 })
                 .filter_map(|format| content_of(variant, format))

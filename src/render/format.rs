@@ -18,6 +18,7 @@ use crate::templates::{EmailTemplate, Notes, RenderEnv};
 pub enum FormatKind {
     Email,
     Microsite,
+    Video,
 }
 
 impl FormatKind {
@@ -25,6 +26,7 @@ impl FormatKind {
         match self {
             FormatKind::Email => "email",
             FormatKind::Microsite => "microsite",
+            FormatKind::Video => "video",
         }
     }
 
@@ -32,6 +34,7 @@ impl FormatKind {
         match text {
             "email" => Some(FormatKind::Email),
             "microsite" => Some(FormatKind::Microsite),
+            "video" => Some(FormatKind::Video),
             _ => None,
         }
     }
@@ -103,9 +106,9 @@ pub fn eligibility(format: FormatKind, reach: Reach) -> Result<(), Exclusion> {
         FormatKind::Email if reach.email_opted_out => Err(Exclusion::OptedOut),
         FormatKind::Email if !reach.email => Err(Exclusion::NoAddress),
         FormatKind::Email => Ok(()),
-        // A personal site reaches whoever is given its address; a campaign that also emails
-        // gives it to those it emails (see `campaigns::run`).
-        FormatKind::Microsite => Ok(()),
+        // A personal site or video reaches whoever is given its address; a campaign that also
+        // emails gives it to those it emails (see `campaigns::run`).
+        FormatKind::Microsite | FormatKind::Video => Ok(()),
     }
 }
 

@@ -5,7 +5,6 @@
 //! numbers are laid out again, as they change.
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use serde_json::Value;
 use tiny_skia::{
@@ -18,29 +17,41 @@ use super::document::{
     Layer, Scene, ShapeKind, Storyboard, TextStyle, TimeRange,
 };
 use super::text::{Fonts, TextLayout};
-use crate::templates::plan::{compile, Escaping, Plan};
+use crate::microsites::files::SiteFiles;
+use crate::templates::plan::{compile, Escaping, Plan, Slot};
 use crate::templates::{Notes, RenderEnv};
 
 /// A storyboard's merge templates, compiled once for all its customers.
 pub struct Compiled {
-    /// By (scene, layer) index: the layer's text.
-    texts: HashMap<(usize, usize), Plan>,
+    /// By (scene, layer) index: the layer's text, and where its merge tags start in the
+    /// numbering of all the storyboard's tags (as a missing-field counter counts them).
+    texts: HashMap<(usize, usize), (Plan, u32)>,
+    /// Every merge tag, in that numbering, with the scene and layer it is in (`intro/title`).
+    pub slots: Vec<(String, Slot)>,
 }
 
 impl Compiled {
     /// Compiles every text of `board` (a checked board: its templates compile).
     pub fn new(board: &Storyboard) -> Result<Compiled, String> {
         let mut texts = HashMap::new();
+        let mut slots = Vec::new();
         for (s, scene) in board.scenes.iter().enumerate() {
             for (l, layer) in scene.layers.iter().enumerate() {
                 if let Content::Text { text, .. } | Content::Number { text, .. } = &layer.content {
                     let plan = compile(text, Escaping::PlainText)
                         .map_err(|e| format!("scene '{}', layer '{}': {e}", scene.id, layer.id))?;
-                    texts.insert((s, l), plan);
+                    let base = slots.len() as u32;
+                    let label = format!("{}/{}", scene.id, layer.id);
+                    slots.extend(
+                        plan.slots()
+                            .iter()
+                            .map(|slot| (label.clone(), slot.clone())),
+                    );
+                    texts.insert((s, l), (plan, base));
                 }
             }
         }
-        Ok(Compiled { texts })
+        Ok(Compiled { texts, slots })
     }
 }
 
@@ -51,16 +62,16 @@ pub struct Images {
 }
 
 impl Images {
-    /// Decodes every asset of `board` from its folder.
-    pub fn load(board: &Storyboard, folder: &Path) -> Result<Images, String> {
+    /// Decodes every asset of `board` from its template's files.
+    pub fn load(board: &Storyboard, files: &SiteFiles) -> Result<Images, String> {
         let mut by_name = HashMap::new();
         for (name, asset) in &board.assets {
-            let bytes = std::fs::read(folder.join(&asset.file))
-                .map_err(|e| format!("asset '{name}' ({}): {e}", asset.file))?;
-            by_name.insert(
-                name.clone(),
-                decode(&bytes).map_err(|e| format!("asset '{name}' ({}): {e}", asset.file))?,
-            );
+            let bytes = files
+                .get(&asset.file)
+                .ok_or_else(|| format!("asset '{name}': there is no file '{}'", asset.file))?;
+            let image =
+                decode(bytes).map_err(|e| format!("asset '{name}' ({}): {e}", asset.file))?;
+            by_name.insert(name.clone(), image);
         }
         Ok(Images { by_name })
     }
@@ -126,6 +137,25 @@ pub struct PreparedScene {
     pub duration: f64,
 }
 
+impl PreparedScene {
+    /// When everything in the scene has appeared and stopped moving (its poster moment): the
+    /// end of the last entrance, before the scene's last frame.
+    pub fn settled(&self, fps: u32) -> f64 {
+        let last_frame = (self.duration - 1.0 / f64::from(fps)).max(0.0);
+        self.layers
+            .iter()
+            .map(|l| {
+                let entrances = l
+                    .animations
+                    .iter()
+                    .filter(|a| !matches!(a.kind, AnimationKind::FadeOut));
+                l.shown.from + entrances.map(|a| a.delay + a.duration).fold(0.0, f64::max)
+            })
+            .fold(0.0, f64::max)
+            .min(last_frame)
+    }
+}
+
 /// What preparing a scene for a customer found.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct SceneNotes {
@@ -133,8 +163,6 @@ pub struct SceneNotes {
     pub overflowing: Vec<(String, f32, f32)>,
     /// Characters no font has, by layer.
     pub missing_glyphs: Vec<(String, Vec<char>)>,
-    /// Merge tags left empty, by layer.
-    pub empty_fields: Vec<String>,
 }
 
 /// A value of the customer's data by a dotted path (`recommendations.0.image`).
@@ -263,15 +291,20 @@ fn text_pixmap(fonts: &mut Fonts, layout: &TextLayout, style: &TextStyle, frame:
 }
 
 /// Merges a text template for the customer.
-fn merged(plan: &Plan, data: &Value, locale: &str, notes: &mut Notes) -> String {
+fn merged(plan: &Plan, base: u32, data: &Value, locale: &str, notes: &mut Notes) -> String {
     let mut out = Vec::new();
+    let mut own = Notes::default();
     // A render error (a helper given the wrong type) leaves the text empty, as for email.
-    let _ = plan.render(data, &RenderEnv { locale }, &mut out, notes);
+    let _ = plan.render(data, &RenderEnv { locale }, &mut out, &mut own);
+    // Its empty tags in the storyboard's numbering.
+    notes.missing.extend(own.missing.iter().map(|i| i + base));
     crate::templates::plan::into_string(out)
 }
 
 /// Prepares `scene` (index `s` of `board`) for the customer whose merge data is `data`.
 /// `customer_images` maps image URLs of customer data to their pixels (others fall back).
+/// Merge tags left empty are noted in `fields`.
+#[allow(clippy::too_many_arguments)]
 pub fn prepare_scene(
     board: &Storyboard,
     compiled: &Compiled,
@@ -280,6 +313,7 @@ pub fn prepare_scene(
     fonts: &mut Fonts,
     images: &Images,
     customer_images: &HashMap<String, Pixmap>,
+    fields: &mut Notes,
 ) -> (PreparedScene, SceneNotes) {
     let scene: &Scene = &board.scenes[s];
     let canvas = board.canvas;
@@ -341,10 +375,10 @@ pub fn prepare_scene(
             frame.width.ceil().max(1.0) as u32,
             frame.height.ceil().max(1.0) as u32,
         );
-        let mut template_notes = Notes::default();
         let pixels = match &layer.content {
             Content::Text { style, .. } => {
-                let text = merged(&compiled.texts[&(s, l)], data, locale, &mut template_notes);
+                let (plan, base) = &compiled.texts[&(s, l)];
+                let text = merged(plan, *base, data, locale, fields);
                 let layout = fonts.layout(&text, style, frame.width as f32);
                 note_text(&mut notes, layer, &layout);
                 if layer
@@ -362,15 +396,21 @@ pub fn prepare_scene(
             }
             Content::Number { field, style, .. } => {
                 let value = lookup(data, field).and_then(Value::as_f64).unwrap_or(0.0);
-                let plan = &compiled.texts[&(s, l)];
+                let (plan, base) = &compiled.texts[&(s, l)];
                 let mut with_value = data.clone();
                 let mut text_at = |n: f64, notes: &mut Notes| {
                     if let Value::Object(fields) = &mut with_value {
-                        fields.insert("value".into(), Value::from(n));
+                        // A whole number as an integer: formatted without a fraction.
+                        let number = if n.fract() == 0.0 && n.abs() < 9e15 {
+                            Value::from(n as i64)
+                        } else {
+                            Value::from(n)
+                        };
+                        fields.insert("value".into(), number);
                     }
-                    merged(plan, &with_value, locale, notes)
+                    merged(plan, *base, &with_value, locale, notes)
                 };
-                let text = text_at(value, &mut template_notes);
+                let text = text_at(value, fields);
                 // The widest the number gets is its final value: measured for overflow.
                 let layout = fonts.layout(&text, style, frame.width as f32);
                 note_text(&mut notes, layer, &layout);
@@ -438,9 +478,6 @@ pub fn prepare_scene(
                 Pixels::Still(out)
             }
         };
-        if !template_notes.missing.is_empty() {
-            notes.empty_fields.push(layer.id.clone());
-        }
         let (x, y) = top_left(&frame, layer.anchor);
         layers.push(Prepared {
             x,

@@ -8,6 +8,8 @@ use crate::microsites::assets::Sizes;
 use crate::microsites::files::SiteFiles;
 use crate::microsites::{SiteError, SiteTemplate};
 use crate::store::now_text;
+use crate::storyboards::video::VideoTemplate;
+use crate::storyboards::{compile_storyboard, Problem, StoryboardError};
 
 /// Starter email templates (`templates/email/`), embedded so every install has them.
 pub const STARTER_EMAILS: &[(&str, &str)] = &[
@@ -165,6 +167,11 @@ pub enum TemplateStoreError {
     },
     #[error("site template '{name}' is invalid: {error}")]
     InvalidSite { name: String, error: SiteError },
+    #[error("storyboard '{name}' is invalid: {error}")]
+    InvalidStoryboard {
+        name: String,
+        error: StoryboardError,
+    },
     #[error(transparent)]
     Name(#[from] crate::store::NameError),
     #[error("database error: {0}")]
@@ -179,6 +186,7 @@ impl crate::error::Coded for TemplateStoreError {
             TemplateStoreError::NotFound(_) => ErrorKind::NotFound,
             TemplateStoreError::WrongKind { .. } => ErrorKind::InvalidInput,
             TemplateStoreError::InvalidSite { error, .. } => error.kind(),
+            TemplateStoreError::InvalidStoryboard { error, .. } => error.kind(),
             TemplateStoreError::Name(_) => ErrorKind::InvalidInput,
             TemplateStoreError::Sql(_) => ErrorKind::Database,
         }
@@ -188,6 +196,7 @@ impl crate::error::Coded for TemplateStoreError {
         match self {
             TemplateStoreError::Invalid { error, .. } => Some((error.line, error.column)),
             TemplateStoreError::InvalidSite { error, .. } => error.place(),
+            TemplateStoreError::InvalidStoryboard { error, .. } => error.place(),
             _ => None,
         }
     }
@@ -195,6 +204,7 @@ impl crate::error::Coded for TemplateStoreError {
     fn file(&self) -> Option<String> {
         match self {
             TemplateStoreError::InvalidSite { error, .. } => error.file(),
+            TemplateStoreError::InvalidStoryboard { error, .. } => error.file(),
             _ => None,
         }
     }
@@ -277,6 +287,37 @@ pub fn site_bundle_files(name: &str, bundle: &str) -> Result<SiteFiles, Template
             message,
         },
     })
+}
+
+/// A storyboard template from its stored bundle: checked, its texts compiled, its images decoded.
+pub fn compile_storyboard_bundle(
+    name: &str,
+    bundle: &str,
+) -> Result<VideoTemplate, TemplateStoreError> {
+    let files = site_bundle_files(name, bundle)?;
+    compile_storyboard(&files)
+        .map(|(video, _warnings)| video)
+        .map_err(|error| TemplateStoreError::InvalidStoryboard {
+            name: name.to_string(),
+            error,
+        })
+}
+
+/// Saves (or replaces) a storyboard template (its folder's files, in one bundle) after checking
+/// it; what the check warns of is returned.
+pub async fn save_storyboard_template(
+    pool: &SqlitePool,
+    name: &str,
+    files: SiteFiles,
+) -> Result<Vec<Problem>, TemplateStoreError> {
+    let name = crate::store::check_name(name, "template")?;
+    let (_, warnings) =
+        compile_storyboard(&files).map_err(|error| TemplateStoreError::InvalidStoryboard {
+            name: name.to_string(),
+            error,
+        })?;
+    save(pool, name, TemplateKind::Storyboard, &files.to_bundle()).await?;
+    Ok(warnings)
 }
 
 /// Saves (or replaces) a microsite template after checking that it compiles; its files are

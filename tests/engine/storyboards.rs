@@ -247,6 +247,7 @@ mod frames {
             &mut fonts,
             &Images::default(),
             &HashMap::new(),
+            &mut Default::default(),
         );
         let mut out = Pixmap::new(640, 360).unwrap();
         draw_frame(&scene, t, &mut fonts, &mut out);
@@ -298,5 +299,261 @@ mod frames {
         assert!(differing(&frame(&zoe, 0.0), &frame(&zoe, 2.0), orders_box) > 100);
         // Fading in: the name is fainter at the start.
         assert!(differing(&frame(&fang, 0.1), &a, name_box) > 100);
+    }
+}
+
+mod videos {
+    use std::collections::HashMap;
+    use std::path::Path;
+    use std::process::Command;
+
+    use serde_json::{json, Value};
+    use tessera_engine::microsites::files::SiteFiles;
+    use tessera_engine::storyboards::text::Fonts;
+    use tessera_engine::storyboards::video::{Formats, VideoTemplate, GIF, MP4, POSTER};
+    use tessera_engine::storyboards::{compile_storyboard, DOCUMENT};
+    use tessera_engine::templates::Notes;
+
+    /// The branching storyboard of the checks, in a folder with its logo.
+    fn template(folder: &Path) -> VideoTemplate {
+        std::fs::create_dir_all(folder.join("assets")).unwrap();
+        let logo =
+            image::RgbaImage::from_fn(64, 32, |x, _| image::Rgba([200, (x * 4) as u8, 40, 255]));
+        logo.save(folder.join("assets/logo.png")).unwrap();
+        std::fs::write(folder.join(DOCUMENT), super::board().to_string()).unwrap();
+        let (video, warnings) =
+            compile_storyboard(&SiteFiles::read_folder(folder).unwrap()).unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        video
+    }
+
+    fn probe(file: &Path) -> Value {
+        let out = Command::new("ffprobe")
+            .args([
+                "-v",
+                "error",
+                "-show_streams",
+                "-show_format",
+                "-count_frames",
+                "-of",
+                "json",
+            ])
+            .arg(file)
+            .output()
+            .expect("ffprobe is installed by the README's setup");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    #[test]
+    fn a_customers_poster_gif_and_mp4_are_valid_and_theirs() {
+        let dir = tempfile::tempdir().unwrap();
+        let video = template(&dir.path().join("board"));
+        let mut fonts = Fonts::load().unwrap();
+        let fang = json!({"greeting_name": "王芳", "orders_count": 12, "locale": "zh-CN", "microsite_url": "https://s.example/abc/"});
+        let zoe = json!({"greeting_name": "Zoë", "orders_count": 3});
+        let (a, b) = (dir.path().join("fang"), dir.path().join("zoe"));
+        let made = video
+            .render(
+                &fang,
+                &HashMap::new(),
+                &mut fonts,
+                (Formats::ALL, &a),
+                &mut Notes::default(),
+            )
+            .unwrap();
+        video
+            .render(
+                &zoe,
+                &HashMap::new(),
+                &mut fonts,
+                (Formats::ALL, &b),
+                &mut Notes::default(),
+            )
+            .unwrap();
+        assert_eq!(made.files, [POSTER, MP4, GIF]);
+        // The default path: intro (4 s) → coffee (3 s, a crossfade into the end) → end (2 s).
+        assert_eq!(made.frames, 9 * 30);
+        let mp4 = probe(&a.join(MP4));
+        let stream = &mp4["streams"][0];
+        assert_eq!(stream["codec_name"], "h264", "{mp4:#}");
+        assert_eq!(stream["pix_fmt"], "yuv420p");
+        assert_eq!(
+            (stream["width"].as_u64(), stream["height"].as_u64()),
+            (Some(1280), Some(720))
+        );
+        assert_eq!(stream["nb_read_frames"], "270");
+        let seconds: f64 = mp4["format"]["duration"].as_str().unwrap().parse().unwrap();
+        assert!((seconds - 9.0).abs() < 0.05, "{seconds}");
+        // Fast start: the index (moov) comes before the media (mdat), so browsers play it as it loads.
+        let bytes = std::fs::read(a.join(MP4)).unwrap();
+        let at = |tag: &[u8]| bytes.windows(4).position(|w| w == tag).unwrap();
+        assert!(at(b"moov") < at(b"mdat"));
+        // The GIF: about 480 px wide, a few seconds, small enough for email.
+        let gif = std::fs::read(a.join(GIF)).unwrap();
+        assert!(gif.len() < 1 << 20, "{} bytes", gif.len());
+        let gif_probe = probe(&a.join(GIF));
+        assert_eq!(gif_probe["streams"][0]["width"], 480);
+        assert_eq!(gif_probe["streams"][0]["nb_read_frames"], "30");
+        // The poster shows the customer's name: theirs differs from another's; the same
+        // customer's is byte-identical on every render.
+        let poster = std::fs::read(a.join(POSTER)).unwrap();
+        if let Some(keep) = std::env::var_os("KEEP_VIDEO") {
+            for n in [POSTER, GIF, MP4] {
+                std::fs::copy(a.join(n), Path::new(&keep).join(n)).unwrap();
+            }
+        }
+        assert_eq!(image::load_from_memory(&poster).unwrap().width(), 1280);
+        assert_ne!(poster, std::fs::read(b.join(POSTER)).unwrap());
+        let again = dir.path().join("again");
+        video
+            .render(
+                &fang,
+                &HashMap::new(),
+                &mut fonts,
+                (Formats::parse("poster").unwrap(), &again),
+                &mut Notes::default(),
+            )
+            .unwrap();
+        assert_eq!(poster, std::fs::read(again.join(POSTER)).unwrap());
+        assert!(!again.join(MP4).exists(), "only what was asked for");
+        // No half-written file is left under any name.
+        let leftovers: Vec<_> = std::fs::read_dir(&a)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .filter(|n| n.to_string_lossy().contains("partial"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+
+    #[test]
+    fn formats_are_named_or_refused() {
+        assert_eq!(
+            Formats::parse("mp4, poster").unwrap(),
+            Formats {
+                poster: true,
+                gif: false,
+                mp4: true
+            }
+        );
+        assert!(Formats::parse("mov").unwrap_err().contains("'mov'"));
+        assert!(Formats::parse("").is_err());
+    }
+}
+
+mod cli {
+    use std::path::Path;
+
+    use serde_json::{json, Value};
+    use tessera_engine::storyboards::DOCUMENT;
+
+    use crate::support::{tessera, TestWorkspace};
+
+    fn storyboard(folder: &Path, doc: &Value) {
+        std::fs::create_dir_all(folder).unwrap();
+        std::fs::write(folder.join(DOCUMENT), doc.to_string()).unwrap();
+    }
+
+    fn short() -> Value {
+        json!({"format": 1, "name": "Hi", "canvas": {"width": 320, "height": 180, "fps": 10}, "start": "hi",
+            "scenes": [{"id": "hi", "duration": 1, "layers": [
+                {"id": "name", "type": "text", "text": "{{greeting_name}} {{nickname}}", "box": {"x": 10, "y": 10, "width": 300, "height": 60}, "style": {"size": 32}}]}]})
+    }
+
+    #[tokio::test]
+    async fn render_video_writes_each_customers_files_and_names_what_is_wrong() {
+        let t = TestWorkspace::new().await;
+        t.customers(&t.file("c.csv", "email,first_name,last_name,locale\nwang.fang@example.cn,芳,王,zh-CN\nzoe@example.com,Zoë,Smith,en-GB\n")).await;
+        let db = t.dir.path().join("workspace.sqlite");
+        let folder = t.dir.path().join("hi");
+        storyboard(&folder, &short());
+        let out = t.dir.path().join("out");
+        let done = tessera(&db)
+            .args([
+                "render",
+                "video",
+                "--all",
+                "--json",
+                "--formats",
+                "poster,mp4",
+                "--storyboard",
+            ])
+            .arg(folder.join(DOCUMENT))
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(
+            done.status.success(),
+            "{}",
+            String::from_utf8_lossy(&done.stderr)
+        );
+        let summary: Value = serde_json::from_slice(&done.stdout).unwrap();
+        assert_eq!(summary["rendered"], 2, "{summary}");
+        // Counted over the audience: the field no customer has, where it is.
+        let missing = summary["missing_fields"].to_string();
+        assert!(
+            missing.contains("nickname") && missing.contains("hi/name"),
+            "{missing}"
+        );
+        let manifest: Value =
+            serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+        for r in manifest["rendered"].as_array().unwrap() {
+            let id = r["customer_id"].as_i64().unwrap();
+            let files: Vec<&str> = r["files"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["file"].as_str().unwrap())
+                .collect();
+            assert_eq!(
+                files,
+                [
+                    format!("video/{id}/poster.png"),
+                    format!("video/{id}/video.mp4")
+                ],
+                "{r}"
+            );
+            assert!(out.join(format!("video/{id}/video.mp4")).is_file());
+        }
+        // A storyboard that goes nowhere is refused before anything renders, naming its scene.
+        let mut broken = short();
+        broken["scenes"][0]["next"] = json!("nowhere");
+        let bad = t.dir.path().join("bad");
+        storyboard(&bad, &broken);
+        let refused = tessera(&db)
+            .args(["render", "video", "--all", "--storyboard"])
+            .arg(&bad)
+            .arg("--out")
+            .arg(t.dir.path().join("out2"))
+            .output()
+            .unwrap();
+        assert!(!refused.status.success());
+        let said = String::from_utf8_lossy(&refused.stderr);
+        assert!(
+            said.contains("scene 'hi': next is 'nowhere', which is not a scene"),
+            "{said}"
+        );
+        assert!(!t.dir.path().join("out2/video").exists());
+        let wrong = tessera(&db)
+            .args([
+                "render",
+                "video",
+                "--all",
+                "--formats",
+                "mov",
+                "--storyboard",
+            ])
+            .arg(&folder)
+            .arg("--out")
+            .arg(t.dir.path().join("out3"))
+            .output()
+            .unwrap();
+        assert!(String::from_utf8_lossy(&wrong.stderr)
+            .contains("--formats: 'mov' is not a video format"));
     }
 }

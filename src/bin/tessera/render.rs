@@ -6,12 +6,15 @@ use std::path::PathBuf;
 use clap::{Subcommand, ValueEnum};
 use tessera_engine::campaigns::{
     Audience, Campaign, Content, EmailFiles, EmailSettings, MicrositeSettings, Variant,
+    VideoSettings,
 };
 use tessera_engine::customers::show::find_customer;
 use tessera_engine::render;
 use tessera_engine::render::eml::Mailbox;
 use tessera_engine::render::links::UnsubscribePattern;
 use tessera_engine::store::Workspace;
+use tessera_engine::storyboards::video::Formats;
+use tessera_engine::templates::store::TemplateKind;
 
 use crate::terminal::say;
 use crate::{campaign, segment, template, Failure};
@@ -114,6 +117,27 @@ pub enum RenderCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Every customer's personalized video, as a one-variant campaign: OUT/video/ID/ holds
+    /// their poster.png, thumbnail.gif and video.mp4 (the linear cut, H.264), the manifest
+    /// OUT/manifest.json beside it.
+    Video {
+        /// Storyboard name in the workspace, or a storyboard folder (or its storyboard.json).
+        #[arg(long)]
+        storyboard: String,
+        #[command(flatten)]
+        who: Who,
+        /// A new or empty folder, or one a previous render wrote (its files are replaced).
+        #[arg(long)]
+        out: PathBuf,
+        /// Any of poster, gif, mp4.
+        #[arg(long, default_value = "poster,gif,mp4")]
+        formats: String,
+        /// Stop before rendering if any merge field is missing for some customer.
+        #[arg(long)]
+        strict: bool,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub async fn preview(ws: &Workspace, command: PreviewCommand) -> Result<(), Failure> {
@@ -207,6 +231,14 @@ pub async fn render(ws: &Workspace, command: RenderCommand) -> Result<(), Failur
             strict,
             json,
         } => return render_microsite(ws, &template, who, out, base_url, strict, json).await,
+        RenderCommand::Video {
+            storyboard,
+            who,
+            out,
+            formats,
+            strict,
+            json,
+        } => return render_video(ws, &storyboard, who, out, formats, strict, json).await,
     };
     // Said in the options' own names, before anything else is read.
     Mailbox::parse(&from).map_err(|e| format!("--from: {e}"))?;
@@ -224,6 +256,7 @@ pub async fn render(ws: &Workspace, command: RenderCommand) -> Result<(), Failur
             weight: 1.0,
             email: Some(Content::Template(name.clone())),
             microsite: None,
+            video: None,
             values: Default::default(),
         }],
         fallback_language: None,
@@ -236,6 +269,7 @@ pub async fn render(ws: &Workspace, command: RenderCommand) -> Result<(), Failur
             },
         },
         microsite_settings: Default::default(),
+        video_settings: Default::default(),
     };
     let plan = campaign::plan(ws, &campaign).await?;
     let sources = BTreeMap::from([(name, source)]);
@@ -251,7 +285,7 @@ async fn render_microsite(
     strict: bool,
     json: bool,
 ) -> Result<(), Failure> {
-    let (name, bundle) = template::site_source(ws, template).await?;
+    let (name, bundle) = template::folder_source(ws, template, TemplateKind::Microsite).await?;
     let campaign = Campaign {
         version: 1,
         name: format!("{name} (render microsite)"),
@@ -263,13 +297,50 @@ async fn render_microsite(
             weight: 1.0,
             email: None,
             microsite: Some(Content::Template(name.clone())),
+            video: None,
             values: Default::default(),
         }],
         fallback_language: None,
         email_settings: Default::default(),
         microsite_settings: MicrositeSettings { base_url },
+        video_settings: Default::default(),
     };
     campaign.check().map_err(|e| format!("--base-url: {e}"))?;
+    let plan = campaign::plan(ws, &campaign).await?;
+    let sources = BTreeMap::from([(name, bundle)]);
+    campaign::render(ws, plan, out, strict, json, sources).await
+}
+
+async fn render_video(
+    ws: &Workspace,
+    storyboard: &str,
+    who: Who,
+    out: PathBuf,
+    formats: String,
+    strict: bool,
+    json: bool,
+) -> Result<(), Failure> {
+    Formats::parse(&formats).map_err(|e| format!("--formats: {e}"))?;
+    let (name, bundle) = template::folder_source(ws, storyboard, TemplateKind::Storyboard).await?;
+    let campaign = Campaign {
+        version: 1,
+        name: format!("{name} (render video)"),
+        seed: name.clone(),
+        audience: audience(ws, who).await?,
+        holdout: 0.0,
+        variants: vec![Variant {
+            name: "A".into(),
+            weight: 1.0,
+            email: None,
+            microsite: None,
+            video: Some(Content::Template(name.clone())),
+            values: Default::default(),
+        }],
+        fallback_language: None,
+        email_settings: Default::default(),
+        microsite_settings: Default::default(),
+        video_settings: VideoSettings { formats },
+    };
     let plan = campaign::plan(ws, &campaign).await?;
     let sources = BTreeMap::from([(name, bundle)]);
     campaign::render(ws, plan, out, strict, json, sources).await

@@ -6,6 +6,7 @@ use clap::Subcommand;
 use tessera_engine::microsites::files::SiteFiles;
 use tessera_engine::microsites::SiteTemplate;
 use tessera_engine::store::Workspace;
+use tessera_engine::storyboards;
 use tessera_engine::templates::store::TemplateKind;
 use tessera_engine::templates::{self, store as template_store, EmailTemplate};
 
@@ -21,7 +22,8 @@ pub enum TemplateCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Add or replace a template in the workspace: an .mjml file, or a microsite folder.
+    /// Add or replace a template in the workspace: an .mjml file, a microsite folder (with
+    /// site.json) or a storyboard folder (with storyboard.json).
     Add { name: String, file: PathBuf },
     /// Templates in the workspace, with when each was last changed.
     List,
@@ -95,6 +97,13 @@ fn check_site(folder: &Path, as_json: bool) -> Result<(), Failure> {
 pub async fn run(ws: &Workspace, command: TemplateCommand) -> Result<(), Failure> {
     match command {
         TemplateCommand::Check { file, json } => check(&file, json)?,
+        TemplateCommand::Add { name, file } if file.join(storyboards::DOCUMENT).is_file() => {
+            let files = SiteFiles::read_folder(&file)?;
+            for warning in template_store::save_storyboard_template(&ws.pool, &name, files).await? {
+                say!("  warning: {warning}");
+            }
+            say!("saved storyboard '{}'", name.trim());
+        }
         TemplateCommand::Add { name, file } if file.is_dir() => {
             let files = SiteFiles::read_folder(&file)?;
             template_store::save_site_template(&ws.pool, &name, files).await?;
@@ -135,8 +144,17 @@ pub async fn source(ws: &Workspace, reference: &str) -> Result<(String, String),
 }
 
 /// A site template by workspace name, or a template folder: its name and stored bundle.
-pub async fn site_source(ws: &Workspace, reference: &str) -> Result<(String, String), Failure> {
-    let path = PathBuf::from(reference);
+/// A site or storyboard by workspace name, or its folder (or the storyboard.json in it): its
+/// name and bundle.
+pub async fn folder_source(
+    ws: &Workspace,
+    reference: &str,
+    kind: TemplateKind,
+) -> Result<(String, String), Failure> {
+    let mut path = PathBuf::from(reference);
+    if path.is_file() && path.file_name().is_some_and(|n| n == storyboards::DOCUMENT) {
+        path.pop();
+    }
     if path.is_dir() {
         let name = std::fs::canonicalize(&path)?
             .file_name()
@@ -146,7 +164,7 @@ pub async fn site_source(ws: &Workspace, reference: &str) -> Result<(String, Str
     }
     Ok((
         reference.to_string(),
-        template_store::load_template(&ws.pool, reference, TemplateKind::Microsite).await?,
+        template_store::load_template(&ws.pool, reference, kind).await?,
     ))
 }
 
