@@ -46,6 +46,20 @@ macro_rules! starter_site {
     };
 }
 
+/// A starter storyboard's folder: its document (its pictures come from customer data).
+macro_rules! starter_storyboard {
+    ($name:literal) => {
+        &[(
+            "storyboard.json",
+            include_bytes!(concat!(
+                "../../templates/storyboard/",
+                $name,
+                "/storyboard.json"
+            )),
+        )]
+    };
+}
+
 /// A starter site's files: (path in the folder, bytes).
 pub type StarterFiles = &'static [(&'static str, &'static [u8])];
 
@@ -94,7 +108,21 @@ pub const STARTER_SITES: &[(&str, StarterFiles)] = &[
     ("loyalty-zh", loyalty_site!("loyalty-zh")),
 ];
 
-/// The files of a starter site.
+/// The starter storyboards: a year in review, and picks behind a branching choice.
+pub const STARTER_STORYBOARDS: &[(&str, StarterFiles)] = &[
+    (
+        "year-in-review-en",
+        starter_storyboard!("year-in-review-en"),
+    ),
+    (
+        "year-in-review-zh",
+        starter_storyboard!("year-in-review-zh"),
+    ),
+    ("picks-en", starter_storyboard!("picks-en")),
+    ("picks-zh", starter_storyboard!("picks-zh")),
+];
+
+/// The files of a starter site or storyboard.
 pub fn starter_site_files(files: &[(&str, &[u8])]) -> SiteFiles {
     SiteFiles::new(
         files
@@ -374,5 +402,8 @@ pub async fn install_starter_templates(pool: &SqlitePool) -> Result<usize, Templ
     for (name, files) in STARTER_SITES {
         save_site_template(pool, name, starter_site_files(files)).await?;
     }
-    Ok(STARTER_EMAILS.len() + STARTER_SITES.len())
+    for (name, files) in STARTER_STORYBOARDS {
+        save_storyboard_template(pool, name, starter_site_files(files)).await?;
+    }
+    Ok(STARTER_EMAILS.len() + STARTER_SITES.len() + STARTER_STORYBOARDS.len())
 }

@@ -557,3 +557,74 @@ mod cli {
             .contains("--formats: 'mov' is not a video format"));
     }
 }
+
+mod starters {
+    use std::collections::HashMap;
+    use std::path::Path;
+
+    use serde_json::json;
+    use tessera_engine::microsites::files::SiteFiles;
+    use tessera_engine::storyboards::check::default_path;
+    use tessera_engine::storyboards::compile_storyboard;
+    use tessera_engine::storyboards::text::Fonts;
+    use tessera_engine::storyboards::video::{Formats, POSTER};
+    use tessera_engine::templates::store::{starter_site_files, STARTER_STORYBOARDS};
+    use tessera_engine::templates::Notes;
+
+    #[test]
+    fn starter_storyboards_check_clean_and_greet_each_customer_on_their_poster() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut fonts = Fonts::load().unwrap();
+        let fang = json!({"greeting_name": "王芳", "first_name": "芳", "orders_count": 12, "total_spent": 386.5, "favorite_category": "tea", "locale": "zh-CN",
+            "recommendations": [{"name": "Tieguanyin Oolong 铁观音", "category": "tea"}]});
+        let zoe = json!({"greeting_name": "Zoë", "first_name": "Zoë", "orders_count": 1, "total_spent": 9.5, "favorite_category": "coffee", "locale": "en-GB",
+            "recommendations": [{"name": "Espresso Blend", "category": "coffee"}]});
+        for (name, files) in STARTER_STORYBOARDS {
+            // The embedded starter is the folder in the repository.
+            let folder = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("templates/storyboard")
+                .join(name);
+            assert_eq!(
+                SiteFiles::read_folder(&folder).unwrap(),
+                starter_site_files(files),
+                "{name}"
+            );
+            let (video, warnings) = compile_storyboard(&starter_site_files(files))
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(warnings.is_empty(), "{name}: {warnings:?}");
+            let seconds: f64 = default_path(&video.board)
+                .unwrap()
+                .iter()
+                .map(|id| {
+                    video
+                        .board
+                        .scenes
+                        .iter()
+                        .find(|s| s.id == *id)
+                        .unwrap()
+                        .duration
+                })
+                .sum();
+            assert!((10.0..=15.0).contains(&seconds), "{name}: {seconds} s");
+            let mut posters = Vec::new();
+            for (who, data) in [("fang", &fang), ("zoe", &zoe)] {
+                let out = dir.path().join(name).join(who);
+                let made = video
+                    .render(
+                        data,
+                        &HashMap::new(),
+                        &mut fonts,
+                        (Formats::parse("poster").unwrap(), &out),
+                        &mut Notes::default(),
+                    )
+                    .unwrap();
+                assert!(made.notes.is_empty(), "{name} for {who}: {:?}", made.notes);
+                posters.push(std::fs::read(out.join(POSTER)).unwrap());
+            }
+            assert_ne!(
+                posters[0], posters[1],
+                "{name}: each poster carries its customer"
+            );
+        }
+    }
+}

@@ -148,6 +148,7 @@ export type Campaign = {
 	fallback_language?: string | null,
 	email_settings?: EmailSettings,
 	microsite_settings?: MicrositeSettings,
+	video_settings?: VideoSettings,
 };
 
 export type CampaignInfo = {
@@ -748,11 +749,19 @@ export type Variant = {
 	email?: Content | null,
 	/**  The microsite template (a site in the workspace), likewise. */
 	microsite?: Content | null,
+	/**  The video storyboard (a storyboard in the workspace), likewise. */
+	video?: Content | null,
 	/**
 	 *  Merge values this variant sets over the customer's (a subject line, an offer), so one
 	 *  template can carry two copies.
 	 */
 	values?: { [key in string]: Value },
+};
+
+/**  What a campaign's videos are made into. */
+export type VideoSettings = {
+	/**  Any of `poster`, `gif`, `mp4`, comma-separated. */
+	formats?: string,
 };
 
 /**  `"ever"`, `{"last_days": 90}` or `{"between": {"from": "2024-01-01", "to": "2024-03-31"}}`. */
