@@ -377,8 +377,7 @@ pub fn prepare_scene(
         );
         let pixels = match &layer.content {
             Content::Text { style, .. } => {
-                let (plan, base) = &compiled.texts[&(s, l)];
-                let text = merged(plan, *base, data, locale, fields);
+                let text = layer_text(compiled, (s, l), &layer.content, data, locale, None, fields);
                 let layout = fonts.layout(&text, style, frame.width as f32);
                 note_text(&mut notes, layer, &layout);
                 if layer
@@ -395,22 +394,8 @@ pub fn prepare_scene(
                 }
             }
             Content::Number { field, style, .. } => {
-                let value = lookup(data, field).and_then(Value::as_f64).unwrap_or(0.0);
-                let (plan, base) = &compiled.texts[&(s, l)];
-                let mut with_value = data.clone();
-                let mut text_at = |n: f64, notes: &mut Notes| {
-                    if let Value::Object(fields) = &mut with_value {
-                        // A whole number as an integer: formatted without a fraction.
-                        let number = if n.fract() == 0.0 && n.abs() < 9e15 {
-                            Value::from(n as i64)
-                        } else {
-                            Value::from(n)
-                        };
-                        fields.insert("value".into(), number);
-                    }
-                    merged(plan, *base, &with_value, locale, notes)
-                };
-                let text = text_at(value, fields);
+                let value = number_of(data, field);
+                let text = layer_text(compiled, (s, l), &layer.content, data, locale, None, fields);
                 // The widest the number gets is its final value: measured for overflow.
                 let layout = fonts.layout(&text, style, frame.width as f32);
                 note_text(&mut notes, layer, &layout);
@@ -427,12 +412,19 @@ pub fn prepare_scene(
                         let steps = (0..=frames)
                             .map(|k| {
                                 let n = value * k as f64 / frames as f64;
-                                text_at(
-                                    if whole {
-                                        n.round()
-                                    } else {
-                                        (n * 100.0).round() / 100.0
-                                    },
+                                let n = if whole {
+                                    n.round()
+                                } else {
+                                    (n * 100.0).round() / 100.0
+                                };
+                                let content = &layer.content;
+                                layer_text(
+                                    compiled,
+                                    (s, l),
+                                    content,
+                                    data,
+                                    locale,
+                                    Some(n),
                                     &mut Notes::default(),
                                 )
                             })
@@ -499,6 +491,74 @@ pub fn prepare_scene(
         },
         notes,
     )
+}
+
+/// A number layer's value in the customer's data (0 when they have none).
+fn number_of(data: &Value, field: &str) -> f64 {
+    lookup(data, field).and_then(Value::as_f64).unwrap_or(0.0)
+}
+
+/// A text or number layer's text for the customer; a number layer's written with its value at
+/// `count` (its final value by default).
+fn layer_text(
+    compiled: &Compiled,
+    at: (usize, usize),
+    content: &Content,
+    data: &Value,
+    locale: &str,
+    count: Option<f64>,
+    fields: &mut Notes,
+) -> String {
+    let Some((plan, base)) = compiled.texts.get(&at) else {
+        return String::new();
+    };
+    let Content::Number { field, .. } = content else {
+        return merged(plan, *base, data, locale, fields);
+    };
+    let n = count.unwrap_or_else(|| number_of(data, field));
+    // A whole number as an integer: written without a fraction.
+    let number = if n.fract() == 0.0 && n.abs() < 9e15 {
+        Value::from(n as i64)
+    } else {
+        Value::from(n)
+    };
+    let mut with_value = data.clone();
+    if let Value::Object(fields) = &mut with_value {
+        fields.insert("value".into(), number);
+    }
+    merged(plan, *base, &with_value, locale, fields)
+}
+
+/// Every text of the storyboard as the customer would see it, laid out in its box (none
+/// drawn): which ones overflow, and characters no font has, by (scene, layer) index.
+pub fn measure(
+    board: &Storyboard,
+    compiled: &Compiled,
+    data: &Value,
+    fonts: &mut Fonts,
+    fields: &mut Notes,
+) -> Vec<((usize, usize), SceneNotes)> {
+    let locale = data
+        .get("locale")
+        .and_then(Value::as_str)
+        .unwrap_or(&board.default_locale);
+    let mut found = Vec::new();
+    for (s, scene) in board.scenes.iter().enumerate() {
+        for (l, layer) in scene.layers.iter().enumerate() {
+            let (Content::Text { style, .. } | Content::Number { style, .. }) = &layer.content
+            else {
+                continue;
+            };
+            let text = layer_text(compiled, (s, l), &layer.content, data, locale, None, fields);
+            let layout = fonts.layout(&text, style, layer.frame.width as f32);
+            let mut notes = SceneNotes::default();
+            note_text(&mut notes, layer, &layout);
+            if notes != SceneNotes::default() {
+                found.push(((s, l), notes));
+            }
+        }
+    }
+    found
 }
 
 fn note_text(notes: &mut SceneNotes, layer: &Layer, layout: &TextLayout) {

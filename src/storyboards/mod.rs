@@ -3,6 +3,7 @@
 //! real fonts (`text`), frames (`draw`), the files made of them (`encode`, `video`), and the
 //! campaign format (`render`).
 
+pub mod audience;
 pub mod check;
 pub mod document;
 pub mod draw;

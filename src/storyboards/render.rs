@@ -2,10 +2,9 @@
 //! under `video/ID/`. Frames are drawn on the pipeline's threads, each with fonts of its own
 //! (a font system is not shared between threads); ffmpeg encodes beside them.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 
-use super::text::Fonts;
+use super::text::with_fonts;
 use super::video::{Formats, VideoTemplate};
 use crate::render::format::{FormatKind, Part, Recipient, Rendering};
 use crate::render::missing::SlotCounter;
@@ -18,10 +17,6 @@ pub const VIDEO_FOLDER: &str = "video";
 pub struct VideoRendering {
     pub video: VideoTemplate,
     pub formats: Formats,
-}
-
-thread_local! {
-    static FONTS: RefCell<Option<Fonts>> = const { RefCell::new(None) };
 }
 
 impl Rendering for VideoRendering {
@@ -43,12 +38,7 @@ impl Rendering for VideoRendering {
         // ffmpeg writes a file: each customer's go to a folder of their own, read back as parts.
         let key = blake3::hash(format!("{}:{id}", recipient.run_key).as_bytes()).to_hex();
         let scratch = std::env::temp_dir().join(format!("tessera-video-{}", &key[..16]));
-        let made = FONTS.with(|cell| {
-            let mut fonts = cell.borrow_mut();
-            if fonts.is_none() {
-                *fonts = Some(Fonts::load().map_err(|e| e.to_string())?);
-            }
-            let fonts = fonts.as_mut().expect("loaded above");
+        let made = with_fonts(|fonts| {
             self.video
                 .render(
                     recipient.data,
@@ -58,7 +48,9 @@ impl Rendering for VideoRendering {
                     notes,
                 )
                 .map_err(|e| e.to_string())
-        });
+        })
+        .map_err(|e| e.to_string())
+        .and_then(|made| made);
         let result = made.and_then(|video| {
             for file in video.files {
                 let bytes = std::fs::read(scratch.join(file)).map_err(|e| e.to_string())?;

@@ -246,6 +246,23 @@ fn emoji_runs(text: &str) -> impl Iterator<Item = (&str, bool)> {
     })
 }
 
+thread_local! {
+    /// Each thread's fonts: a font system is not shared between threads, and loading one per
+    /// customer would cost more than drawing their poster.
+    static FONTS: std::cell::RefCell<Option<Fonts>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `work` with this thread's fonts, loaded the first time.
+pub fn with_fonts<T>(work: impl FnOnce(&mut Fonts) -> T) -> Result<T, FontMissing> {
+    FONTS.with(|cell| {
+        let mut fonts = cell.borrow_mut();
+        if fonts.is_none() {
+            *fonts = Some(Fonts::load()?);
+        }
+        Ok(work(fonts.as_mut().expect("loaded above")))
+    })
+}
+
 fn mul(a: u8, b: u8) -> u8 {
     ((u16::from(a) * u16::from(b) + 127) / 255) as u8
 }

@@ -515,6 +515,39 @@ mod cli {
             );
             assert!(out.join(format!("video/{id}/video.mp4")).is_file());
         }
+        // A name too long for its box, and a character no font has, are found over the audience.
+        t.customers(&t.file("d.csv", "email,first_name,last_name\nlong@example.com,Maximiliane-Theodora-Wolfeschlegelsteinhausenbergerdorff 𓀀,Smith\n")).await;
+        let checked = tessera(&db)
+            .args([
+                "render",
+                "video",
+                "--all",
+                "--strict",
+                "--formats",
+                "poster",
+                "--storyboard",
+            ])
+            .arg(&folder)
+            .arg("--out")
+            .arg(t.dir.path().join("out-long"))
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&checked.stderr);
+        assert!(!checked.status.success(), "{said}");
+        assert!(
+            said.contains(
+                "scene 'hi', layer 'name': the text overflows its box for 1 of 3 customers"
+            ),
+            "{said}"
+        );
+        assert!(
+            said.contains("no font has '𓀀' (U+13000) (for 1 customers)"),
+            "{said}"
+        );
+        assert!(
+            !t.dir.path().join("out-long/video").exists(),
+            "nothing rendered"
+        );
         // A storyboard that goes nowhere is refused before anything renders, naming its scene.
         let mut broken = short();
         broken["scenes"][0]["next"] = json!("nowhere");

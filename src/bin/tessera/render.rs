@@ -13,7 +13,9 @@ use tessera_engine::render;
 use tessera_engine::render::eml::Mailbox;
 use tessera_engine::render::links::UnsubscribePattern;
 use tessera_engine::store::Workspace;
+use tessera_engine::storyboards::audience::check_planned;
 use tessera_engine::storyboards::video::Formats;
+use tessera_engine::templates::store::compile_storyboard_bundle;
 use tessera_engine::templates::store::TemplateKind;
 
 use crate::terminal::say;
@@ -342,6 +344,24 @@ async fn render_video(
         video_settings: VideoSettings { formats },
     };
     let plan = campaign::plan(ws, &campaign).await?;
+    // Before anything renders: texts too long for their box, characters no font has.
+    let video = compile_storyboard_bundle(&name, &bundle)?;
+    let report = check_planned(&ws.pool, &plan, &video, chrono::Utc::now()).await?;
+    for o in &report.overflowing {
+        eprintln!(
+            "warning: scene '{}', layer '{}': the text overflows its box for {} of {} customers (at worst customer {}, by {:.0} px across and {:.0} px down)",
+            o.scene, o.layer, o.customers, o.of, o.worst_customer, o.worst_width, o.worst_height
+        );
+    }
+    for g in &report.missing_glyphs {
+        eprintln!(
+            "warning: scene '{}', layer '{}': no font has {} (for {} customers): they would be drawn as boxes",
+            g.scene, g.layer, g.characters.chars().map(|c| format!("'{c}' (U+{:04X})", c as u32)).collect::<Vec<_>>().join(", "), g.customers
+        );
+    }
+    if strict && !(report.overflowing.is_empty() && report.missing_glyphs.is_empty()) {
+        return Err("texts would not fit or not draw for some customers (see above); shorten them, give their box more room, or render without --strict".into());
+    }
     let sources = BTreeMap::from([(name, bundle)]);
     campaign::render(ws, plan, out, strict, json, sources).await
 }
