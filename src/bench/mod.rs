@@ -4,6 +4,7 @@
 mod campaign;
 mod segments;
 mod serve;
+mod video;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -59,6 +60,7 @@ pub enum Bench {
     Import,
     Segments,
     Serve,
+    Video,
 }
 
 /// About ten merge fields and a three-item loop, as a real campaign customer.
@@ -150,6 +152,9 @@ pub async fn run(args: BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
     }
     if wanted(Bench::Serve) {
         serve::bench_serve(args.sites, scratch)?;
+    }
+    if wanted(Bench::Video) {
+        video::bench_video(scratch)?;
     }
     if wanted(Bench::Segments) {
         segments::bench_segments(

@@ -138,6 +138,21 @@ pub struct PreparedScene {
 }
 
 impl PreparedScene {
+    /// Whether the frame at `to` is the frame at `from` (`from` < `to`): no layer appears,
+    /// leaves or animates between them. Such frames are not drawn again.
+    pub fn still_between(&self, from: f64, to: f64) -> bool {
+        self.layers.iter().all(|l| {
+            let shown = |t: f64| t >= l.shown.from && t < l.shown.to;
+            shown(from) == shown(to)
+                && l.animations.iter().all(|a| {
+                    let (start, end) =
+                        (l.shown.from + a.delay, l.shown.from + a.delay + a.duration);
+                    // Before it starts, or after it ended and stays ended (fade-outs stay out).
+                    to < start || from > end || (from >= end && to >= end)
+                })
+        })
+    }
+
     /// When everything in the scene has appeared and stopped moving (its poster moment): the
     /// end of the last entrance, before the scene's last frame.
     pub fn settled(&self, fps: u32) -> f64 {

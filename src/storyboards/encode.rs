@@ -52,19 +52,25 @@ fn frame_count(duration: f64, fps: u32) -> usize {
     (duration * f64::from(fps)).round().max(1.0) as usize
 }
 
-/// Calls `each` with every frame of the linear cut of `scenes` (prepared in cut order), each
-/// scene's transition drawn over its last frames toward the next scene's first.
+/// Calls `each` with the frames of the linear cut of `scenes` (prepared in cut order) that
+/// `wanted` picks by number, up to frame `limit`, with their numbers; each scene's transition is
+/// drawn over its last frames toward the next scene's first. Frames not wanted are not drawn.
 pub fn for_each_frame(
     board: &Storyboard,
-    cut: &[usize],
-    scenes: &[PreparedScene],
+    (cut, scenes): (&[usize], &[PreparedScene]),
     fonts: &mut Fonts,
-    mut each: impl FnMut(&Pixmap) -> Result<(), EncodeError>,
+    (wanted, limit): (&dyn Fn(usize) -> bool, usize),
+    mut each: impl FnMut(Frame) -> Result<(), EncodeError>,
 ) -> Result<(), EncodeError> {
     let canvas = board.canvas;
     let fps = canvas.fps;
-    let mut frame = Pixmap::new(canvas.width, canvas.height).expect("a checked canvas");
+    // The scene's frame as drawn, and what is handed on (a transition blends into it).
+    let mut drawn = Pixmap::new(canvas.width, canvas.height).expect("a checked canvas");
+    let mut frame = drawn.clone();
+    let mut last_drawn: Option<(usize, f64)> = None;
+    let mut last_blended = false;
     let mut next_first = Pixmap::new(canvas.width, canvas.height).expect("a checked canvas");
+    let mut number = 0;
     for (i, scene) in scenes.iter().enumerate() {
         let transition = board.scenes[cut[i]].transition;
         let frames = frame_count(scene.duration, fps);
@@ -76,16 +82,47 @@ pub fn for_each_frame(
             _ => 0,
         };
         for k in 0..frames {
-            draw_frame(scene, k as f64 / f64::from(fps), fonts, &mut frame);
-            let into = k + blended + 1;
-            if into > frames {
-                let p = (into - frames) as f32 / (blended + 1) as f32;
-                blend(&mut frame, &next_first, transition.kind, p);
+            number += 1;
+            if number > limit {
+                return Ok(());
             }
-            each(&frame)?;
+            if !wanted(number - 1) {
+                continue;
+            }
+            let t = k as f64 / f64::from(fps);
+            let still = last_drawn
+                .is_some_and(|(scene_at, at)| scene_at == i && scene.still_between(at, t));
+            if !still {
+                draw_frame(scene, t, fonts, &mut drawn);
+            }
+            last_drawn = Some((i, t));
+            let into = k + blended + 1;
+            let blending = into > frames;
+            let same = still && !blending && !last_blended;
+            if !same {
+                frame.data_mut().copy_from_slice(drawn.data());
+                if blending {
+                    let p = (into - frames) as f32 / (blended + 1) as f32;
+                    blend(&mut frame, &next_first, transition.kind, p);
+                }
+            }
+            last_blended = blending;
+            each(Frame {
+                number: number - 1,
+                pixels: &frame,
+                same,
+            })?;
         }
     }
     Ok(())
+}
+
+/// A frame of the cut: its number, its pixels, and whether they are those of the frame handed
+/// on before it (encoders reuse what they made of it).
+pub struct Frame<'a> {
+    pub number: usize,
+    pub pixels: &'a Pixmap,
+    pub same: bool,
 }
 
 /// `frame` on its way to `next` (`p` from 0 to 1).
@@ -167,6 +204,42 @@ pub struct Mp4Writer {
     child: std::process::Child,
     file: PathBuf,
     partial: PathBuf,
+    yuv: Vec<u8>,
+}
+
+/// An opaque frame in yuv420p, BT.601 limited range (what ffmpeg's own conversion makes):
+/// full-size Y, then U and V at half size, each the average of its 2×2 pixels.
+fn to_yuv420(frame: &Pixmap, out: &mut Vec<u8>) {
+    let (w, h) = (frame.width() as usize, frame.height() as usize);
+    let (cw, ch) = (w / 2, h / 2);
+    out.resize(w * h + 2 * cw * ch, 0);
+    let (y_plane, chroma) = out.split_at_mut(w * h);
+    let (u_plane, v_plane) = chroma.split_at_mut(cw * ch);
+    let px = frame.data();
+    for (y, p) in y_plane.iter_mut().zip(px.chunks_exact(4)) {
+        let (r, g, b) = (u32::from(p[0]), u32::from(p[1]), u32::from(p[2]));
+        *y = ((66 * r + 129 * g + 25 * b + 128) >> 8) as u8 + 16;
+    }
+    let rows = px.chunks_exact(w * 4 * 2);
+    for ((pair, u_row), v_row) in rows
+        .zip(u_plane.chunks_exact_mut(cw))
+        .zip(v_plane.chunks_exact_mut(cw))
+    {
+        let (top, bottom) = pair.split_at(w * 4);
+        for (((u, v), t), b) in u_row
+            .iter_mut()
+            .zip(v_row.iter_mut())
+            .zip(top.chunks_exact(8))
+            .zip(bottom.chunks_exact(8))
+        {
+            let sum = |c: usize| {
+                (i32::from(t[c]) + i32::from(t[c + 4]) + i32::from(b[c]) + i32::from(b[c + 4])) / 4
+            };
+            let (r, g, bl) = (sum(0), sum(1), sum(2));
+            *u = (((-38 * r - 74 * g + 112 * bl + 128) >> 8) + 128) as u8;
+            *v = (((112 * r - 94 * g - 18 * bl + 128) >> 8) + 128) as u8;
+        }
+    }
 }
 
 impl Mp4Writer {
@@ -182,7 +255,7 @@ impl Mp4Writer {
                 "-f",
                 "rawvideo",
                 "-pix_fmt",
-                "rgba",
+                "yuv420p",
             ])
             .args([
                 "-s",
@@ -192,9 +265,7 @@ impl Mp4Writer {
                 "-i",
                 "pipe:0",
             ])
-            .args([
-                "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p",
-            ])
+            .args(["-c:v", "libx264", "-preset", "veryfast", "-crf", "23"])
             .args([
                 "-g",
                 &(fps * 2).to_string(),
@@ -222,17 +293,21 @@ impl Mp4Writer {
             child,
             file: file.to_path_buf(),
             partial,
+            yuv: Vec::new(),
         })
     }
 
-    pub fn frame(&mut self, frame: &Pixmap) -> Result<(), EncodeError> {
+    /// Sends a frame to the encoder in yuv420p (converted here, once for a run of the same
+    /// frame: what x264 encodes, and less than half the bytes of RGBA through the pipe).
+    pub fn frame(&mut self, frame: &Frame) -> Result<(), EncodeError> {
+        if !frame.same || self.yuv.is_empty() {
+            to_yuv420(frame.pixels, &mut self.yuv);
+        }
         let stdin = self.child.stdin.as_mut().expect("ffmpeg's input is piped");
-        stdin
-            .write_all(frame.data())
-            .map_err(|e| EncodeError::Ffmpeg {
-                file: self.file.clone(),
-                message: e.to_string(),
-            })
+        stdin.write_all(&self.yuv).map_err(|e| EncodeError::Ffmpeg {
+            file: self.file.clone(),
+            message: e.to_string(),
+        })
     }
 
     /// Waits for ffmpeg and puts the file under its name.
@@ -263,9 +338,11 @@ impl Mp4Writer {
 /// all its frames.
 #[derive(Default)]
 pub struct GifFrames {
-    frames: Vec<Pixmap>,
+    /// The frames kept, each with how many thumbnail frames it lasts.
+    frames: Vec<(Pixmap, u16)>,
+    /// Whether a frame since the last one kept differed from it.
+    changed: bool,
     every: usize,
-    seen: usize,
     limit: usize,
 }
 
@@ -274,19 +351,37 @@ impl GifFrames {
         let every = (fps / GIF_FPS).max(1) as usize;
         GifFrames {
             frames: Vec::new(),
+            changed: true,
             every,
-            seen: 0,
             limit: (GIF_SECONDS * f64::from(GIF_FPS)) as usize,
         }
     }
 
-    /// Keeps every frame the thumbnail's rate needs, scaled down.
-    pub fn offer(&mut self, frame: &Pixmap) {
-        let take = self.seen % self.every == 0 && self.frames.len() < self.limit;
-        self.seen += 1;
-        if !take {
+    /// Whether frame `number` of the cut is one of the thumbnail's.
+    pub fn takes(&self, number: usize) -> bool {
+        number.is_multiple_of(self.every) && number / self.every < self.limit
+    }
+
+    /// The frames of the cut the thumbnail reaches.
+    pub fn reach(&self) -> usize {
+        self.every * self.limit
+    }
+
+    /// Keeps frame `number` of the cut if the thumbnail takes it, scaled down; the same frame
+    /// again lengthens the one kept before.
+    pub fn offer(&mut self, frame: &Frame) {
+        if !frame.same {
+            self.changed = true;
+        }
+        if !self.takes(frame.number) {
             return;
         }
+        if let Some(last) = self.frames.last_mut().filter(|_| !self.changed) {
+            last.1 += 1;
+            return;
+        }
+        self.changed = false;
+        let frame = frame.pixels;
         let scale = GIF_WIDTH as f32 / frame.width() as f32;
         let height = ((frame.height() as f32 * scale).round() as u32).max(1);
         let mut small = Pixmap::new(GIF_WIDTH, height).expect("a thumbnail has pixels");
@@ -302,29 +397,30 @@ impl GifFrames {
             Transform::from_scale(scale, scale),
             None,
         );
-        self.frames.push(small);
+        self.frames.push((small, 1));
     }
 
     pub fn encode(&self) -> Vec<u8> {
-        let Some(first) = self.frames.first() else {
+        let Some((first, _)) = self.frames.first() else {
             return Vec::new();
         };
         let (w, h) = (first.width() as u16, first.height() as u16);
-        let mut palette = Palette::of(&self.frames);
+        let pixmaps: Vec<&Pixmap> = self.frames.iter().map(|(p, _)| p).collect();
+        let mut palette = Palette::of(&pixmaps);
         let mut out = Vec::new();
         {
             let Ok(mut encoder) = gif::Encoder::new(&mut out, w, h, &palette.rgb) else {
                 return Vec::new();
             };
             let _ = encoder.set_repeat(gif::Repeat::Infinite);
-            for frame in &self.frames {
+            for (frame, repeats) in &self.frames {
                 let indices: Vec<u8> = frame
                     .pixels()
                     .iter()
                     .map(|p| palette.index(p.red(), p.green(), p.blue()))
                     .collect();
                 let mut gif_frame = gif::Frame::from_indexed_pixels(w, h, indices, None);
-                gif_frame.delay = (100 / GIF_FPS) as u16;
+                gif_frame.delay = repeats * (100 / GIF_FPS) as u16;
                 if encoder.write_frame(&gif_frame).is_err() {
                     return Vec::new();
                 }
@@ -345,45 +441,48 @@ struct Palette {
 const UNKNOWN: u16 = u16::MAX;
 
 impl Palette {
-    fn of(frames: &[Pixmap]) -> Palette {
+    fn of(frames: &[&Pixmap]) -> Palette {
         let mut sample: Vec<[u8; 3]> = frames
             .iter()
-            .flat_map(|f| f.pixels().iter().step_by(7))
+            .flat_map(|f| f.pixels().iter().step_by(13))
             .map(|p| [p.red(), p.green(), p.blue()])
             .collect();
-        let mut boxes: Vec<&mut [[u8; 3]]> = vec![&mut sample[..]];
+        // Each box with its widest channel and that channel's range, measured once.
+        let widest = |b: &[[u8; 3]]| {
+            (0..3)
+                .map(|c| {
+                    let (low, high) = b
+                        .iter()
+                        .fold((255u8, 0u8), |(lo, hi), p| (lo.min(p[c]), hi.max(p[c])));
+                    (c, high.saturating_sub(low))
+                })
+                .max_by_key(|(_, r)| *r)
+                .unwrap_or((0, 0))
+        };
+        let first = widest(&sample);
+        let mut boxes: Vec<(&mut [[u8; 3]], usize, u8)> = vec![(&mut sample[..], first.0, first.1)];
         while boxes.len() < 256 {
             // Split the box whose widest channel is widest.
-            let (i, channel, range) = boxes
-                .iter()
-                .enumerate()
-                .filter(|(_, b)| b.len() > 1)
-                .map(|(i, b)| {
-                    let (c, r) = (0..3)
-                        .map(|c| {
-                            (
-                                c,
-                                b.iter().map(|p| p[c]).max().unwrap_or(0)
-                                    - b.iter().map(|p| p[c]).min().unwrap_or(0),
-                            )
-                        })
-                        .max_by_key(|(_, r)| *r)
-                        .unwrap_or((0, 0));
-                    (i, c, r)
-                })
-                .max_by_key(|(_, _, r)| *r)
-                .unwrap_or((0, 0, 0));
-            if range == 0 {
+            let Some(i) = (0..boxes.len())
+                .filter(|&i| boxes[i].0.len() > 1)
+                .max_by_key(|&i| boxes[i].2)
+            else {
+                break;
+            };
+            if boxes[i].2 == 0 {
                 break;
             }
-            let b = boxes.swap_remove(i);
-            b.sort_unstable_by_key(|p| p[channel]);
+            let (b, channel, _) = boxes.swap_remove(i);
+            b.select_nth_unstable_by_key(b.len() / 2, |p| p[channel]);
             let (low, high) = b.split_at_mut(b.len() / 2);
-            boxes.push(low);
-            boxes.push(high);
+            let (lc, lr) = widest(low);
+            let (hc, hr) = widest(high);
+            boxes.push((low, lc, lr));
+            boxes.push((high, hc, hr));
         }
         let mut colours: Vec<[u8; 3]> = boxes
             .iter()
+            .map(|(b, _, _)| b)
             .filter(|b| !b.is_empty())
             .map(|b| {
                 let n = b.len() as u32;

@@ -71,7 +71,7 @@ pub const MP4: &str = "video.mp4";
 pub struct CustomerVideo {
     pub files: Vec<&'static str>,
     pub notes: Vec<(String, SceneNotes)>,
-    /// Frames of the linear cut.
+    /// Frames drawn (the whole linear cut when it is encoded, else the thumbnail's).
     pub frames: usize,
 }
 
@@ -136,13 +136,22 @@ impl VideoTemplate {
             .then(|| Mp4Writer::start(&folder.join(MP4), canvas.width, canvas.height, canvas.fps))
             .transpose()?;
         let mut gif = formats.gif.then(|| GifFrames::new(canvas.fps));
-        for_each_frame(board, &cut, &scenes, fonts, |frame| {
+        // Without the MP4, only the thumbnail's frames are drawn.
+        let thumbnail = GifFrames::new(canvas.fps);
+        let only_thumbnail = mp4.is_none();
+        let wanted = |n: usize| !only_thumbnail || thumbnail.takes(n);
+        let limit = if only_thumbnail {
+            thumbnail.reach()
+        } else {
+            usize::MAX
+        };
+        for_each_frame(board, (&cut, &scenes), fonts, (&wanted, limit), |frame| {
             video.frames += 1;
             if let Some(gif) = &mut gif {
-                gif.offer(frame);
+                gif.offer(&frame);
             }
             match &mut mp4 {
-                Some(mp4) => mp4.frame(frame),
+                Some(mp4) => mp4.frame(&frame),
                 None => Ok(()),
             }
         })?;

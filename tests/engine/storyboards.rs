@@ -398,7 +398,45 @@ mod videos {
         assert!(gif.len() < 1 << 20, "{} bytes", gif.len());
         let gif_probe = probe(&a.join(GIF));
         assert_eq!(gif_probe["streams"][0]["width"], 480);
-        assert_eq!(gif_probe["streams"][0]["nb_read_frames"], "30");
+        // Three seconds at 10 frames a second; a frame that does not change lasts longer
+        // instead of being repeated.
+        let gif_frames: usize = gif_probe["streams"][0]["nb_read_frames"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((2..=30).contains(&gif_frames), "{gif_frames}");
+        let gif_seconds: f64 = gif_probe["format"]["duration"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((gif_seconds - 3.0).abs() < 0.05, "{gif_seconds}");
+        // The video's colours are the frames' (2 s in, the intro is still what the poster shows).
+        let still = a.join("at-2s.png");
+        let decoded = Command::new("ffmpeg")
+            .args(["-v", "error", "-ss", "2", "-i"])
+            .arg(a.join(MP4))
+            .args(["-frames:v", "1"])
+            .arg(&still)
+            .status()
+            .unwrap();
+        assert!(decoded.success());
+        let (shown, drawn) = (
+            image::open(&still).unwrap().to_rgb8(),
+            image::open(a.join(POSTER)).unwrap().to_rgb8(),
+        );
+        let difference: u64 = shown
+            .as_raw()
+            .iter()
+            .zip(drawn.as_raw())
+            .map(|(x, y)| u64::from(x.abs_diff(*y)))
+            .sum();
+        let mean = difference as f64 / shown.as_raw().len() as f64;
+        assert!(
+            mean < 3.0,
+            "the encoded frame is {mean:.2} levels off the drawn one on average"
+        );
         // The poster shows the customer's name: theirs differs from another's; the same
         // customer's is byte-identical on every render.
         let poster = std::fs::read(a.join(POSTER)).unwrap();

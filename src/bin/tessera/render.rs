@@ -11,6 +11,7 @@ use tessera_engine::campaigns::{
 use tessera_engine::customers::show::find_customer;
 use tessera_engine::render;
 use tessera_engine::render::eml::Mailbox;
+use tessera_engine::render::format::FormatKind;
 use tessera_engine::render::links::UnsubscribePattern;
 use tessera_engine::store::Workspace;
 use tessera_engine::storyboards::audience::check_planned;
@@ -246,36 +247,43 @@ pub async fn render(ws: &Workspace, command: RenderCommand) -> Result<(), Failur
     Mailbox::parse(&from).map_err(|e| format!("--from: {e}"))?;
     UnsubscribePattern::parse(&unsubscribe).map_err(|e| format!("--unsubscribe: {e}"))?;
     let (name, source) = template::source(ws, &template).await?;
-    let audience = audience(ws, who).await?;
-    let campaign = Campaign {
+    let mut campaign = one_template_campaign(&name, FormatKind::Email, audience(ws, who).await?);
+    campaign.email_settings = EmailSettings {
+        from,
+        unsubscribe,
+        files: match format {
+            FormatArg::Html => EmailFiles::Html,
+            FormatArg::Eml => EmailFiles::Eml,
+        },
+    };
+    let plan = campaign::plan(ws, &campaign).await?;
+    let sources = BTreeMap::from([(name, source)]);
+    campaign::render(ws, plan, out, strict, json, sources).await
+}
+
+/// The campaign a render shortcut runs (not saved): one variant of the template `name` in
+/// `format`, for `audience`, with no holdout.
+fn one_template_campaign(name: &str, format: FormatKind, audience: Audience) -> Campaign {
+    let content = |f: FormatKind| (f == format).then(|| Content::Template(name.to_string()));
+    Campaign {
         version: 1,
-        name: format!("{name} (render email)"),
-        seed: name.clone(),
+        name: format!("{name} (render {})", format.as_str()),
+        seed: name.to_string(),
         audience,
         holdout: 0.0,
         variants: vec![Variant {
             name: "A".into(),
             weight: 1.0,
-            email: Some(Content::Template(name.clone())),
-            microsite: None,
-            video: None,
+            email: content(FormatKind::Email),
+            microsite: content(FormatKind::Microsite),
+            video: content(FormatKind::Video),
             values: Default::default(),
         }],
         fallback_language: None,
-        email_settings: EmailSettings {
-            from,
-            unsubscribe,
-            files: match format {
-                FormatArg::Html => EmailFiles::Html,
-                FormatArg::Eml => EmailFiles::Eml,
-            },
-        },
+        email_settings: Default::default(),
         microsite_settings: Default::default(),
         video_settings: Default::default(),
-    };
-    let plan = campaign::plan(ws, &campaign).await?;
-    let sources = BTreeMap::from([(name, source)]);
-    campaign::render(ws, plan, out, strict, json, sources).await
+    }
 }
 
 async fn render_microsite(
@@ -288,25 +296,9 @@ async fn render_microsite(
     json: bool,
 ) -> Result<(), Failure> {
     let (name, bundle) = template::folder_source(ws, template, TemplateKind::Microsite).await?;
-    let campaign = Campaign {
-        version: 1,
-        name: format!("{name} (render microsite)"),
-        seed: name.clone(),
-        audience: audience(ws, who).await?,
-        holdout: 0.0,
-        variants: vec![Variant {
-            name: "A".into(),
-            weight: 1.0,
-            email: None,
-            microsite: Some(Content::Template(name.clone())),
-            video: None,
-            values: Default::default(),
-        }],
-        fallback_language: None,
-        email_settings: Default::default(),
-        microsite_settings: MicrositeSettings { base_url },
-        video_settings: Default::default(),
-    };
+    let mut campaign =
+        one_template_campaign(&name, FormatKind::Microsite, audience(ws, who).await?);
+    campaign.microsite_settings = MicrositeSettings { base_url };
     campaign.check().map_err(|e| format!("--base-url: {e}"))?;
     let plan = campaign::plan(ws, &campaign).await?;
     let sources = BTreeMap::from([(name, bundle)]);
@@ -324,25 +316,8 @@ async fn render_video(
 ) -> Result<(), Failure> {
     Formats::parse(&formats).map_err(|e| format!("--formats: {e}"))?;
     let (name, bundle) = template::folder_source(ws, storyboard, TemplateKind::Storyboard).await?;
-    let campaign = Campaign {
-        version: 1,
-        name: format!("{name} (render video)"),
-        seed: name.clone(),
-        audience: audience(ws, who).await?,
-        holdout: 0.0,
-        variants: vec![Variant {
-            name: "A".into(),
-            weight: 1.0,
-            email: None,
-            microsite: None,
-            video: Some(Content::Template(name.clone())),
-            values: Default::default(),
-        }],
-        fallback_language: None,
-        email_settings: Default::default(),
-        microsite_settings: Default::default(),
-        video_settings: VideoSettings { formats },
-    };
+    let mut campaign = one_template_campaign(&name, FormatKind::Video, audience(ws, who).await?);
+    campaign.video_settings = VideoSettings { formats };
     let plan = campaign::plan(ws, &campaign).await?;
     // Before anything renders: texts too long for their box, characters no font has.
     let video = compile_storyboard_bundle(&name, &bundle)?;
