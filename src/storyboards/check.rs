@@ -337,6 +337,14 @@ fn check_layer<'a>(c: &mut Checker<'a>, board: &'a Storyboard, layer: &'a Layer,
         && f.height > 0.0)
     {
         c.error("its box needs a width and a height above 0");
+    } else if f.width > f64::from(MAX_SIDE) * 2.0 || f.height > f64::from(MAX_SIDE) * 2.0 {
+        // Each layer is drawn into a picture of its box's size.
+        c.error(format!(
+            "its box is {}×{}: at most {} px on each side",
+            f.width,
+            f.height,
+            MAX_SIDE * 2
+        ));
     }
     let shown = layer.time.unwrap_or(TimeRange {
         from: 0.0,

@@ -105,6 +105,9 @@ pub fn decode(bytes: &[u8]) -> Result<Pixmap, String> {
     .ok_or_else(|| "an image of no pixels".to_string())
 }
 
+/// The most texts a counting number keeps for one customer.
+const MAX_COUNT_STEPS: f64 = 300.0;
+
 /// A layer ready to be composited.
 struct Prepared {
     /// Where its box's top left is on the canvas.
@@ -421,8 +424,12 @@ pub fn prepare_scene(
                 {
                     Some(count) => {
                         // One text per frame of the count (whole numbers for whole values).
-                        let frames =
-                            (count.duration * f64::from(canvas.fps)).ceil().max(1.0) as usize;
+                        // At most one step a frame, and a few hundred in all (a long count moves
+                        // in bigger steps rather than keeping thousands of texts).
+                        let frames = (count.duration * f64::from(canvas.fps))
+                            .ceil()
+                            .clamp(1.0, MAX_COUNT_STEPS)
+                            as usize;
                         let whole = value.fract() == 0.0;
                         let steps = (0..=frames)
                             .map(|k| {

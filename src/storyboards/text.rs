@@ -143,11 +143,10 @@ impl Fonts {
             widest = widest.max(run.line_w);
             bottom = bottom.max(run.line_top + run.line_height);
             for glyph in run.glyphs.iter().filter(|g| g.glyph_id == 0) {
-                missing_glyphs.extend(
-                    run.text[glyph.start..glyph.end]
-                        .chars()
-                        .filter(|c| !c.is_whitespace()),
-                );
+                // Control and formatting characters (a joiner, a direction mark) draw nothing.
+                missing_glyphs.extend(run.text[glyph.start..glyph.end].chars().filter(|c| {
+                    !c.is_whitespace() && !c.is_control() && !matches!(*c as u32, 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064 | 0xFE00..=0xFE0F)
+                }));
             }
         }
         missing_glyphs.sort_unstable();

@@ -58,10 +58,13 @@ fn broken_storyboards_are_refused_naming_their_scene_and_layer() {
     doc["scenes"][3]["layers"][0]["style"] = json!({"color": "red", "font": "comic"});
     doc["scenes"][2]["hotspots"][0]["scene"] = json!("end");
     doc["scenes"][0]["layers"][0]["time"] = json!({"from": 3, "to": 9});
+    doc["scenes"][0]["layers"][1]["box"] =
+        json!({"x": 0, "y": 0, "width": 100000, "height": 100000});
     let found = errors(&doc);
     let expected = [
         "scene 'intro': the choice 'Tea' jumps to 'juice', which is not a scene",
         "scene 'intro', layer 'title': it is shown 3–9 s is not inside the scene's 0–4 s",
+        "scene 'intro', layer 'logo': its box is 100000×100000: at most 7680 px on each side",
         "scene 'coffee', layer 'pic': there is no asset 'hero' in the storyboard's assets",
         "scene 'tea': the hotspot 'See the tea' needs a scene to jump to or a URL to open (one of the two)",
         "scene 'end', layer 'orders': its color 'red' is not a color (#rrggbb or #rrggbbaa)",
@@ -182,6 +185,45 @@ mod frames {
             size,
             ..TextStyle::default()
         }
+    }
+
+    #[test]
+    fn control_characters_and_long_counts_in_customer_data_are_drawn_safely() {
+        let mut fonts = Fonts::load().unwrap();
+        // Direction marks, a joiner, a NUL and a newline: nothing reported as missing, no panic.
+        let layout = fonts.layout(
+            "王\u{200F}芳\u{0}\n\u{202E}Zoë\u{200D}",
+            &style(40.0),
+            600.0,
+        );
+        assert!(
+            layout.missing_glyphs.is_empty(),
+            "{:?}",
+            layout.missing_glyphs
+        );
+        // A count over a ten-minute scene keeps at most a few hundred steps, and ends on the value.
+        let board = parse(&json!({"format": 1, "name": "Long", "canvas": {"width": 320, "height": 180, "fps": 60}, "start": "s",
+            "scenes": [{"id": "s", "duration": 600, "layers": [{"id": "n", "type": "number", "field": "points", "box": {"x": 0, "y": 0, "width": 320, "height": 60},
+                "animations": [{"kind": "count_up", "duration": 600}]}]}]}).to_string()).unwrap();
+        let compiled = Compiled::new(&board).unwrap();
+        let data = json!({"points": 123456789});
+        let (scene, _) = prepare_scene(
+            &board,
+            &compiled,
+            0,
+            &data,
+            &mut fonts,
+            &Images::default(),
+            &HashMap::new(),
+            &mut Default::default(),
+        );
+        let (mut end, mut start) = (
+            Pixmap::new(320, 180).unwrap(),
+            Pixmap::new(320, 180).unwrap(),
+        );
+        draw_frame(&scene, 599.99, &mut fonts, &mut end);
+        draw_frame(&scene, 0.0, &mut fonts, &mut start);
+        assert_ne!(end.data(), start.data());
     }
 
     #[test]
