@@ -48,6 +48,8 @@ pub fn commands<R: Runtime>() -> tauri_specta::Builder<R> {
             sites::site_serve_start,
             sites::site_serve_status,
             sites::site_serve_stop,
+            storyboards::storyboard_preview,
+            storyboards::storyboard_save,
             campaigns::campaigns_list,
             campaigns::campaign_load,
             campaigns::campaign_save,

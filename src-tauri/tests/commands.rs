@@ -681,3 +681,82 @@ fn a_site_is_edited_previewed_checked_saved_rendered_and_served() {
         .unwrap_err();
     assert_eq!(none["code"], "no_site", "{none}");
 }
+
+#[test]
+fn a_storyboard_frame_is_drawn_for_a_customer_and_its_problems_are_named() {
+    let d = desktop();
+    d.call("workspace_open_demo", json!({})).unwrap();
+    let bundle = d
+        .call("template_source", json!({"name": "year-in-review-zh"}))
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_string();
+    let rows = d
+        .call(
+            "customers_page",
+            json!({"query": {"offset": 0, "limit": 5}}),
+        )
+        .unwrap();
+    let customer = rows["rows"][0]["id"].clone();
+    let ask = |bundle: &str, scene: &str, time: f64| {
+        d.call(
+            "storyboard_preview",
+            json!({"name": "year-in-review-zh", "bundle": bundle, "scene": scene, "time": time, "customer": customer}),
+        )
+    };
+    let preview = ask(&bundle, "orders", 1.0).unwrap();
+    assert_eq!(preview["scene"], "orders", "{preview:.300}");
+    assert_eq!(preview["time"], 1.0);
+    assert_eq!(preview["scenes"].as_array().unwrap().len(), 4);
+    assert!(preview["frame"]
+        .as_str()
+        .unwrap()
+        .starts_with("data:image/png;base64,"));
+    // A time past the scene's end is its last frame; an unknown scene is the first.
+    assert!(
+        ask(&bundle, "orders", 99.0).unwrap()["time"]
+            .as_f64()
+            .unwrap()
+            < 4.0
+    );
+    assert_eq!(ask(&bundle, "nope", 0.0).unwrap()["scene"], "intro");
+
+    // Problems are listed by scene and layer, and no frame is drawn.
+    let mut edited: Value = serde_json::from_str(&bundle).unwrap();
+    let mut doc: Value =
+        serde_json::from_str(edited["files"]["storyboard.json"]["text"].as_str().unwrap()).unwrap();
+    doc["scenes"][1]["next"] = json!("nowhere");
+    edited["files"]["storyboard.json"]["text"] = json!(doc.to_string());
+    let broken = ask(&edited.to_string(), "intro", 0.0).unwrap();
+    assert!(broken["frame"].is_null());
+    assert_eq!(broken["errors"][0]["scene"], "orders", "{broken}");
+    let refused = d
+        .call(
+            "storyboard_save",
+            json!({"name": "mine", "bundle": edited.to_string()}),
+        )
+        .unwrap_err();
+    assert_eq!(refused["code"], "template", "{refused}");
+    // A document that is not JSON: where, in its file.
+    edited["files"]["storyboard.json"]["text"] = json!("{\n  \"format\": 1,\n  oops\n}");
+    let not_json = ask(&edited.to_string(), "intro", 0.0).unwrap_err();
+    assert_eq!(not_json["file"], "storyboard.json", "{not_json}");
+    assert_eq!(not_json["line"], 3, "{not_json}");
+    // Saved as it is, it is a storyboard of the workspace.
+    let warnings = d
+        .call(
+            "storyboard_save",
+            json!({"name": "我的年度回顾", "bundle": bundle}),
+        )
+        .unwrap();
+    assert_eq!(warnings, json!([]));
+    let list = d.call("templates_list", json!({})).unwrap();
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["name"] == "我的年度回顾" && t["kind"] == "storyboard"),
+        "{list}"
+    );
+}

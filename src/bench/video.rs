@@ -16,7 +16,7 @@ use tiny_skia::Pixmap;
 
 use crate::microsites::files::SiteFiles;
 use crate::storyboards::draw::{draw_frame, prepare_scene};
-use crate::storyboards::encode::png;
+use crate::storyboards::encode::{png, PngSize};
 use crate::storyboards::text::Fonts;
 use crate::storyboards::video::{Formats, VideoTemplate};
 use crate::storyboards::{compile_storyboard, DOCUMENT};
@@ -235,7 +235,7 @@ fn bench_frame(video: &VideoTemplate, fonts: &mut Fonts) {
         times.push(start.elapsed().as_secs_f64() * 1000.0);
     }
     // The frame is real: it encodes as any other.
-    let bytes = png(&frame).len();
+    let bytes = png(&frame, PngSize::Small).len();
     println!(
         "    one frame (one core):                {:6.2} ms   target < 10 ms   (preparing the scene for a customer: {prepare_ms:.1} ms; a PNG of it: {} KB)",
         median(times),

@@ -185,10 +185,25 @@ fn partial_name(file: &Path) -> PathBuf {
     file.with_file_name(name)
 }
 
+/// How hard a PNG is compressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PngSize {
+    /// Small: a poster, sent by email.
+    Small,
+    /// Quick to make: an editor's live frame.
+    Quick,
+}
+
 /// A frame as PNG (frames are opaque: premultiplied is straight).
-pub fn png(frame: &Pixmap) -> Vec<u8> {
+pub fn png(frame: &Pixmap, size: PngSize) -> Vec<u8> {
+    use image::codecs::png::{CompressionType, FilterType, PngEncoder};
     let mut out = Vec::new();
-    let encoder = image::codecs::png::PngEncoder::new(&mut out);
+    let encoder = match size {
+        PngSize::Quick => {
+            PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Sub)
+        }
+        PngSize::Small => PngEncoder::new(&mut out),
+    };
     let _ = image::ImageEncoder::write_image(
         encoder,
         frame.data(),

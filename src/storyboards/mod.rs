@@ -8,6 +8,7 @@ pub mod check;
 pub mod document;
 pub mod draw;
 pub mod encode;
+pub mod preview;
 pub mod render;
 pub mod template;
 pub mod text;

@@ -10,7 +10,7 @@ use tiny_skia::Pixmap;
 use super::document::Storyboard;
 use super::draw::{draw_frame, prepare_scene, Compiled, Images, SceneNotes};
 use super::encode::{
-    cut, for_each_frame, png, write_atomically, EncodeError, GifFrames, Mp4Writer,
+    cut, for_each_frame, png, write_atomically, EncodeError, GifFrames, Mp4Writer, PngSize,
 };
 use super::text::Fonts;
 use crate::templates::Notes;
@@ -124,7 +124,7 @@ impl VideoTemplate {
             if let Some(first) = scenes.first() {
                 let mut frame = Pixmap::new(canvas.width, canvas.height).expect("a checked canvas");
                 draw_frame(first, first.settled(canvas.fps), fonts, &mut frame);
-                write_atomically(&folder.join(POSTER), &png(&frame))?;
+                write_atomically(&folder.join(POSTER), &png(&frame, PngSize::Small))?;
                 video.files.push(POSTER);
             }
         }

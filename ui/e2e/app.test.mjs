@@ -274,6 +274,24 @@ test("the microsite editor previews any page as a customer at both widths and po
   assert.match(await app.text("[data-testid=template-select]"), /loyalty-mine/);
 });
 
+test("the storyboard editor draws any scene at any time for the customer and names what is wrong by scene", async () => {
+  await app.click("[data-testid=nav-templates]");
+  await app.waitFor("[data-testid=template-select] option[value=picks-en]");
+  await app.click("[data-testid=template-select] option[value=picks-en]");
+  const first = await attributeFor("[data-testid=storyboard-frame]", "src", (s) => s.startsWith("data:image/png;base64,"), "a frame of the first scene");
+  await app.waitFor("[data-testid=storyboard-scene] option[value=coffee]");
+  await app.click("[data-testid=storyboard-scene] option[value=coffee]");
+  await attributeFor("[data-testid=storyboard-frame]", "src", (s) => s !== first && s.startsWith("data:image/png"), "the coffee scene's frame");
+  await app.setValue("[data-testid=storyboard-time]", "2");
+  await app.waitFor("[data-testid=storyboard-at]", (t) => t.startsWith("2.00"));
+  await attributeFor("[data-testid=storyboard-frame]", "alt", (a) => /coffee at 2\.00 s/.test(a), "the frame 2 s into the scene");
+  await shoot("storyboard-editor");
+  await app.type("[data-testid=template-source] .cm-content", '{"format": 1, "name": "x", "canvas": {"width": 640, "height": 360, "fps": 30}, "start": "a", "scenes": [{"id": "a", "duration": 2, "next": "nowhere"}]}');
+  const errors = await app.waitFor("[data-testid=storyboard-errors]", (t) => t.includes("nowhere"));
+  assert.match(errors, /Scene “a”: next is 'nowhere', which is not a scene/);
+  await shoot("storyboard-editor-error");
+});
+
 test("a campaign with two variants and a holdout is split, saved, previewed and rendered", async () => {
   await app.click("[data-testid=nav-campaigns]");
   await app.waitFor("[data-testid=variant-0-en] option");
@@ -407,6 +425,15 @@ test("the interface switches to Simplified Chinese", async () => {
   await attributeFor("[data-testid=site-frame]", "srcdoc", (h) => h.includes("会员"), "the Chinese loyalty page");
   await app.waitFor("[data-testid=site-files]", (t) => t.includes("页面"));
   await shoot("site-editor-zh");
+  await app.click("[data-testid=template-select] option[value=year-in-review-zh]");
+  await attributeFor("[data-testid=storyboard-frame]", "alt", (a) => a.includes("intro"), "the Chinese storyboard's frame");
+  for (let i = 0; !((await app.property("[data-testid=storyboard-frame]", "complete")) && (await app.property("[data-testid=storyboard-frame]", "naturalWidth")) > 0); i++) {
+    assert.ok(i < 100, "the frame shows");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  // (A frame of 1280×720 is decoded, then painted: the screenshot waits for the paint.)
+  await new Promise((r) => setTimeout(r, 800));
+  await shoot("storyboard-editor-zh");
   await app.click("[data-testid=nav-campaigns]");
   await app.waitFor("[data-testid=campaign-recipients]", (t) => /位客户/.test(t));
   await shoot("campaigns-zh");

@@ -102,6 +102,18 @@ export class Session {
     if (text) await this.call("POST", `/element/${element}/value`, { text });
   }
 
+  /** Sets a control's value as a user's drag or pick does (a range input), through the value
+   * setter and an input event, which React hears. */
+  async setValue(css, value) {
+    const element = await this.find(css);
+    await this.call("POST", "/execute/sync", {
+      script: `const e = arguments[0];
+        Object.getOwnPropertyDescriptor(Object.getPrototypeOf(e), "value").set.call(e, arguments[1]);
+        e.dispatchEvent(new Event("input", { bubbles: true }));`,
+      args: [{ [W3C_ELEMENT]: element, ELEMENT: element }, String(value)],
+    });
+  }
+
   /** Scrolls the window until `css` is in the middle of the view (for a screenshot of it). */
   async scrollIntoView(css) {
     const element = await this.find(css);

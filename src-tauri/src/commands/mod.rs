@@ -4,5 +4,6 @@ pub mod campaigns;
 pub mod customers;
 pub mod segments;
 pub mod sites;
+pub mod storyboards;
 pub mod templates;
 pub mod workspace;

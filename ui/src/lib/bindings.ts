@@ -80,6 +80,13 @@ export const commands = {
 	siteServeStatus: () => typedError<ServeStatus | null, CommandError>(__TAURI_INVOKE("site_serve_status")),
 	/**  Stops serving after the requests in flight, with everything they recorded written. */
 	siteServeStop: () => typedError<ServeCounts | null, CommandError>(__TAURI_INVOKE("site_serve_stop")),
+	/**
+	 *  The frame of `scene` at `time` seconds of the storyboard `name` as edited (`bundle`), for one
+	 *  customer, with what its check found.
+	 */
+	storyboardPreview: (name: string, bundle: string, scene: string, time: number | null, customer: number) => typedError<FramePreview, CommandError>(__TAURI_INVOKE("storyboard_preview", { name, bundle, scene, time, customer })),
+	/**  Saves the edited storyboard under `name` after checking it; what the check warns of. */
+	storyboardSave: (name: string, bundle: string) => typedError<Problem[], CommandError>(__TAURI_INVOKE("storyboard_save", { name, bundle })),
 	campaignsList: () => typedError<CampaignInfo[], CommandError>(__TAURI_INVOKE("campaigns_list")),
 	campaignLoad: (name: string) => typedError<Campaign, CommandError>(__TAURI_INVOKE("campaign_load", { name })),
 	/**  Saves (or replaces) the campaign under its name, after checking it. */
@@ -381,6 +388,19 @@ export type FirstOrLast = "first" | "last";
 
 export type Format = "csv" | "json" | "ndjson";
 
+export type FramePreview = {
+	/**  The storyboard's scenes, to choose from (empty when its document does not parse). */
+	scenes: PreviewScene[],
+	/**  The scene drawn and when (the first scene, and the time kept inside it, by default). */
+	scene: string,
+	time: number | null,
+	frames_per_second: number,
+	/**  `data:image/png;base64,…`; none while the storyboard has errors. */
+	frame: string | null,
+	errors: Problem[],
+	warnings: Problem[],
+};
+
 export type FunnelStep = {
 	/**  The top-level condition's position ("1", "2", …). */
 	condition: string,
@@ -533,6 +553,19 @@ export type PickedAsset = {
 export type PreviewPage = {
 	file: string,
 	title: string,
+};
+
+export type PreviewScene = {
+	id: string,
+	/**  Seconds. */
+	duration: number | null,
+};
+
+/**  A problem found in a storyboard, where it is. */
+export type Problem = {
+	scene: string | null,
+	layer: string | null,
+	message: string,
 };
 
 export type Profile = {

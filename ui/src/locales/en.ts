@@ -229,7 +229,12 @@ export const en = {
     save: "Save", unchanged: "Saved", saveAs: "Save as", newName: "New template name", saved: "Saved as “{{name}}”",
     missingTitle: "Missing fields over an audience", missingCheck: "Check", missingNone: "Every merge field has a value for all {{count}} customers.",
     field: "Field", where: "Where", affected: "Empty for", affectedOf: "{{count}} of {{of}} customers",
-    template: "Template", unsaved: "unsaved changes", savedSegments: "Saved segments", emails: "Emails", sites: "Microsites" },
+    template: "Template", unsaved: "unsaved changes", savedSegments: "Saved segments", emails: "Emails", sites: "Microsites", storyboards: "Video storyboards" },
+  storyboards: {
+    source: "Storyboard (JSON: canvas, assets, scenes and their layers)", scene: "Scene", time: "Time",
+    seconds: "{{value}} s", inScene: "Scene “{{scene}}”:", inLayer: "Scene “{{scene}}”, layer “{{layer}}”:",
+    errors: "The storyboard cannot be drawn until these are corrected:", frameOf: "Scene {{scene}} at {{at}}",
+  },
   serve: {
     title: "Serve the personal sites", hint: "Serves the rendered sites from this computer. Visits, clicks and form submissions become the customers' events in this workspace.",
     other: "Another render is being served ({{folder}}). Serving this one stops it.",

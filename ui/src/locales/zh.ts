@@ -231,7 +231,12 @@ export const zh: typeof en = {
     save: "保存", unchanged: "已保存", saveAs: "另存为", newName: "新模板名称", saved: "已保存为“{{name}}”",
     missingTitle: "检查受众的缺失字段", missingCheck: "检查", missingNone: "全部 {{count}} 位客户的合并字段都有值。",
     field: "字段", where: "位置", affected: "为空的客户", affectedOf: "{{of}} 位中的 {{count}} 位",
-    template: "模板", unsaved: "有未保存的更改", savedSegments: "已保存的人群", emails: "邮件", sites: "微站" },
+    template: "模板", unsaved: "有未保存的更改", savedSegments: "已保存的人群", emails: "邮件", sites: "微站", storyboards: "视频故事板" },
+  storyboards: {
+    source: "故事板（JSON：画布、素材、场景及其图层）", scene: "场景", time: "时间",
+    seconds: "{{value}} 秒", inScene: "场景“{{scene}}”：", inLayer: "场景“{{scene}}”，图层“{{layer}}”：",
+    errors: "更正以下问题后才能绘制故事板：", frameOf: "场景 {{scene}}，{{at}}",
+  },
   serve: {
     title: "发布专属站点", hint: "在这台电脑上发布已生成的站点。访问、点击和表单提交会成为客户在此工作区中的事件。",
     other: "正在发布另一次生成（{{folder}}）。发布这一次会停止那一次。",

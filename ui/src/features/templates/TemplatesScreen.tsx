@@ -9,6 +9,7 @@ import { CustomerPicker } from "../preview/CustomerPicker";
 import { CodeEditor, type CodeEditorApi } from "./CodeEditor";
 import { MergeFieldList, MissingFieldsCheck } from "./TemplateChecks";
 import { SiteEditor } from "./SiteEditor";
+import { StoryboardEditor } from "./StoryboardEditor";
 import { useLivePreview } from "./livePreview";
 import type { Drafts, TemplateSession } from "./drafts";
 
@@ -26,7 +27,7 @@ export function TemplatesScreen({ segment, session, onSession }: { segment: Rule
     setName: (n) => update({ name: n }),
     drafts: session.drafts,
     setDrafts: (f: (d: Drafts) => Drafts) => onSession((s) => ({ ...s, drafts: f(s.drafts) })),
-    kinds: ["email", "microsite"],
+    kinds: ["email", "microsite", "storyboard"],
   });
   const [saveAs, setSaveAs] = useState("");
   const [status, setStatus] = useState<string | null>(null);
@@ -69,9 +70,10 @@ export function TemplatesScreen({ segment, session, onSession }: { segment: Rule
     <section className="templates">
       <h1>{t("templates.title")}</h1>
       <div className="toolbar">
-        <select data-testid="template-select" aria-label={t("templates.template")} value={name} onChange={(e) => setName(e.target.value)}>
+        <select data-testid="template-select" aria-label={t("templates.template")} value={name} onChange={(e) => (setStatus(null), setName(e.target.value))}>
           <optgroup label={t("templates.emails")}>{byKind("email").map((tpl) => option(tpl.name))}</optgroup>
           {byKind("microsite").length > 0 && <optgroup label={t("templates.sites")}>{byKind("microsite").map((tpl) => option(tpl.name))}</optgroup>}
+          {byKind("storyboard").length > 0 && <optgroup label={t("templates.storyboards")}>{byKind("storyboard").map((tpl) => option(tpl.name))}</optgroup>}
         </select>
         {dirty && <span className="warn unsaved" data-testid="template-unsaved">{t("templates.unsaved")}</span>}
         <button data-testid="template-save" disabled={!dirty || problem !== null} onClick={() => saveTemplate(name)}>{dirty ? t("templates.save") : t("templates.unchanged")}</button>
@@ -92,7 +94,9 @@ export function TemplatesScreen({ segment, session, onSession }: { segment: Rule
         <button data-testid="template-mobile" aria-pressed={session.mobile} className={session.mobile ? "active" : ""} onClick={() => update({ mobile: true })}>{t("templates.mobile")}</button>
       </div>
       {saveError !== null && <ErrorMessage error={saveError} testId="template-save-error" />}
-      {kind === "microsite" ? (
+      {kind === "storyboard" ? (
+        <StoryboardEditor name={name} source={source} setSource={setSource} customer={customer} segment={segment} session={session} update={update} problem={problem} setProblem={setProblem} />
+      ) : kind === "microsite" ? (
         <SiteEditor name={name} source={source} setSource={setSource} customer={customer} segment={segment} session={session} update={update} problem={problem} setProblem={setProblem} />
       ) : (
         <EmailEditor source={source} setSource={setSource} customer={customer} segment={segment} session={session} update={update} problem={problem} setProblem={setProblem} />

@@ -18,9 +18,12 @@ export type TemplateSession = {
   /** A site's file open in the editor and the page shown ("" for the first of each). */
   siteFile: string;
   sitePage: string;
+  /** A storyboard's scene and time shown ("" and 0 for its first scene's start). */
+  storyboardScene: string;
+  storyboardTime: number;
 };
 
-export const newTemplateSession = (): TemplateSession => ({ name: "", drafts: {}, customer: null, audience: "", mobile: false, siteFile: "", sitePage: "" });
+export const newTemplateSession = (): TemplateSession => ({ name: "", drafts: {}, customer: null, audience: "", mobile: false, siteFile: "", sitePage: "", storyboardScene: "", storyboardTime: 0 });
 
 /** The drafts after an edit of `name`: an edit back to the saved source is no draft. */
 export function withDraft(drafts: Drafts, name: string, text: string, saved: string | null): Drafts {

@@ -60,7 +60,9 @@ export function useTemplate({
   /** Saves the edited source as `as` (the current name by default) and switches to it. */
   const save = useCallback(
     async (as: string) => {
-      await (kind === "microsite" ? backend.siteSave(as, source) : backend.templateSave(as, source));
+      if (kind === "microsite") await backend.siteSave(as, source);
+      else if (kind === "storyboard") await backend.storyboardSave(as, source);
+      else await backend.templateSave(as, source);
       // Saved under another name, the edit is kept there: the original is left as it was saved.
       setDrafts?.((d) => withoutDrafts(d, name, as));
       setSaved({ name: as, source });

@@ -1,0 +1,43 @@
+//! The storyboard editor's commands: a live frame of the storyboard as edited, and saving it.
+
+use tauri::State;
+use tessera_engine::storyboards::preview::{preview_frame, FramePreview};
+use tessera_engine::storyboards::Problem;
+use tessera_engine::templates::store::{save_storyboard_template, site_bundle_files};
+
+use super::templates::customer_data;
+use crate::error::{crashed, CommandResult};
+use crate::state::AppState;
+
+/// The frame of `scene` at `time` seconds of the storyboard `name` as edited (`bundle`), for one
+/// customer, with what its check found.
+#[tauri::command]
+#[specta::specta]
+pub async fn storyboard_preview(
+    name: String,
+    bundle: String,
+    scene: String,
+    time: f64,
+    customer: i32,
+    state: State<'_, AppState>,
+) -> CommandResult<FramePreview> {
+    let files = site_bundle_files(&name, &bundle)?;
+    let data = customer_data(&state, customer.into()).await?;
+    let preview = tokio::task::spawn_blocking(move || preview_frame(&files, &scene, time, &data))
+        .await
+        .map_err(crashed)??;
+    Ok(preview)
+}
+
+/// Saves the edited storyboard under `name` after checking it; what the check warns of.
+#[tauri::command]
+#[specta::specta]
+pub async fn storyboard_save(
+    name: String,
+    bundle: String,
+    state: State<'_, AppState>,
+) -> CommandResult<Vec<Problem>> {
+    let files = site_bundle_files(&name, &bundle)?;
+    let open = state.current().await?;
+    Ok(save_storyboard_template(&open.workspace.pool, &name, files).await?)
+}

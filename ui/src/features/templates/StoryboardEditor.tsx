@@ -1,0 +1,91 @@
+import { useMemo, useRef, useState } from "react";
+import { useTranslation } from "react-i18next";
+import type { FramePreview, Problem } from "../../lib/bindings";
+import { backend, BackendError } from "../../lib/backend";
+import { ErrorMessage } from "../../lib/ErrorMessage";
+import { CodeEditor, type CodeEditorApi } from "./CodeEditor";
+import { MergeFieldList } from "./TemplateChecks";
+import { useLivePreview } from "./livePreview";
+import { bundleText, fileText, parseBundle, withFile } from "./siteBundle";
+import type { EditorProps } from "./TemplatesScreen";
+
+const DOCUMENT = "storyboard.json";
+
+/**
+ * A video storyboard: its document (JSON, checked against the published schema by the engine)
+ * beside a live frame of any scene at any time, drawn for the chosen customer, and what the
+ * check finds, each by scene and layer.
+ */
+export function StoryboardEditor({ name, source, setSource, customer, session, update, problem, setProblem }: EditorProps & { name: string }) {
+  const { t, i18n } = useTranslation();
+  const bundle = useMemo(() => parseBundle(source), [source]);
+  const text = bundle ? fileText(bundle, DOCUMENT) ?? "" : "";
+  const [preview, setPreview] = useState<FramePreview | null>(null);
+  const editor = useRef<CodeEditorApi | null>(null);
+  const problemLine = problem instanceof BackendError ? problem.detail.line : null;
+
+  useLivePreview(
+    bundle && customer ? () => backend.storyboardPreview(name, source, session.storyboardScene, session.storyboardTime, customer.id) : null,
+    [source, customer, session.storyboardScene, session.storyboardTime, name],
+    (p) => {
+      setPreview(p);
+      setProblem(null);
+    },
+    setProblem,
+  );
+
+  if (!bundle) return <p className="muted">{t("sites.loading")}</p>;
+  const scene = preview?.scenes.find((s) => s.id === preview.scene);
+  const step = preview ? 1 / preview.frames_per_second : 1 / 30;
+  const seconds = (s: number | null) => t("storyboards.seconds", { value: (s ?? 0).toLocaleString(i18n.language, { minimumFractionDigits: 2, maximumFractionDigits: 2 }) });
+  const where = (p: Problem) =>
+    p.scene && p.layer ? t("storyboards.inLayer", { scene: p.scene, layer: p.layer }) : p.scene ? t("storyboards.inScene", { scene: p.scene }) : "";
+
+  return (
+    <div className="editor-split">
+      <CodeEditor
+        value={text}
+        language="json"
+        label={t("storyboards.source")}
+        errorAt={problemLine}
+        api={(api) => (editor.current = api)}
+        onChange={(next) => setSource(bundleText(withFile(bundle, DOCUMENT, { text: next })))}
+      />
+      <div className="preview-pane">
+        <div className="toolbar">
+          <label>{t("storyboards.scene")}{" "}
+            <select data-testid="storyboard-scene" value={preview?.scene ?? ""} onChange={(e) => update({ storyboardScene: e.target.value, storyboardTime: 0 })}>
+              {(preview?.scenes ?? []).map((s) => <option key={s.id} value={s.id}>{s.id} ({seconds(s.duration)})</option>)}
+            </select>
+          </label>
+          <label className="grow">{t("storyboards.time")}{" "}
+            <input
+              type="range"
+              data-testid="storyboard-time"
+              min={0}
+              max={scene ? Math.max((scene.duration ?? 0) - step, 0) : 0}
+              step={step}
+              value={preview?.time ?? 0}
+              onChange={(e) => update({ storyboardTime: Number(e.target.value) })}
+            />
+          </label>
+          <span className="mono" data-testid="storyboard-at">{seconds(preview?.time ?? 0)}</span>
+        </div>
+        <MergeFieldList customer={customer} onInsert={(field) => editor.current?.insert(`{{${field}}}`)} />
+        {problem !== null && <ErrorMessage error={problem} testId="template-error" />}
+        {preview && preview.errors.length > 0 && (
+          <div className="error" role="alert" data-testid="storyboard-errors">
+            <p>{t("storyboards.errors")}</p>
+            <ul>{preview.errors.map((p, i) => <li key={i}><b>{where(p)}</b> <span className="mono">{p.message}</span></li>)}</ul>
+          </div>
+        )}
+        {preview && preview.warnings.length > 0 && (
+          <ul className="warn" data-testid="storyboard-warnings">
+            {preview.warnings.map((p, i) => <li key={i}><b>{where(p)}</b> {p.message}</li>)}
+          </ul>
+        )}
+        {preview?.frame && <img className="storyboard-frame" data-testid="storyboard-frame" alt={t("storyboards.frameOf", { scene: preview.scene, at: seconds(preview.time) })} src={preview.frame} />}
+      </div>
+    </div>
+  );
+}
