@@ -148,13 +148,14 @@ impl Default for MicrositeSettings {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VideoSettings {
-    /// Any of `poster`, `gif`, `mp4`, comma-separated.
+    /// Any of `poster`, `gif`, `mp4`, `player`, comma-separated. The player is hosted with the
+    /// customer's site (`BASE_URL/SLUG/video/`: the `video_url` merge field).
     #[serde(default = "all_video_formats")]
     pub formats: String,
 }
 
 fn all_video_formats() -> String {
-    "poster,gif,mp4".into()
+    "poster,gif,mp4,player".into()
 }
 
 impl Default for VideoSettings {
@@ -200,6 +201,18 @@ fn invalid(message: impl Into<String>) -> CampaignDocumentError {
 }
 
 impl Campaign {
+    /// Whether customers get an interactive video player (a page hosted with their site).
+    pub fn has_player(&self) -> bool {
+        self.variants.iter().any(|v| v.video.is_some())
+            && crate::storyboards::video::Formats::parse(&self.video_settings.formats)
+                .is_ok_and(|f| f.player)
+    }
+
+    /// Whether customers get pages under a personal URL: a microsite or a video player.
+    pub fn has_personal_pages(&self) -> bool {
+        self.variants.iter().any(|v| v.microsite.is_some()) || self.has_player()
+    }
+
     /// Reads a campaign document: unknown keys are errors, and so is anything [`Campaign::check`]
     /// refuses.
     pub fn parse(json: &str) -> Result<Campaign, CampaignDocumentError> {
@@ -278,7 +291,7 @@ impl Campaign {
                 self.check_content(&v.name, content)?;
             }
         }
-        if self.variants.iter().any(|v| v.microsite.is_some()) {
+        if self.has_personal_pages() {
             let base = self.microsite_settings.base_url.trim();
             let lower = base.to_ascii_lowercase();
             let scheme_ok = lower.starts_with("https://") || lower.starts_with("http://");

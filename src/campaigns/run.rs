@@ -222,10 +222,6 @@ fn formats(campaign: &Campaign) -> Vec<FormatKind> {
     }
 }
 
-fn has_microsite(campaign: &Campaign) -> bool {
-    campaign.variants.iter().any(|v| v.microsite.is_some())
-}
-
 /// Whether any of the formats reaches a customer; if none does, the first one's reason.
 fn reachable(formats: &[FormatKind], reach: Reach) -> Result<(), Exclusion> {
     let mut first = Err(Exclusion::NoAddress);
@@ -541,7 +537,9 @@ async fn load_targets(
 }
 
 /// Sets the links a campaign gives each customer: `unsubscribe_url`, and where the campaign
-/// has a microsite, `microsite_url`. Returns each customer's slug (empty without a microsite).
+/// has personal pages, `microsite_url` and the video player's `video_url`,
+/// `video_poster_url` and `video_thumbnail_url`. Returns each customer's slug (empty without
+/// personal pages).
 pub(crate) async fn add_campaign_links(
     pool: &SqlitePool,
     campaign: &Campaign,
@@ -549,7 +547,7 @@ pub(crate) async fn add_campaign_links(
 ) -> Result<Vec<String>, CampaignError> {
     let pattern = UnsubscribePattern::parse(&campaign.email_settings.unsubscribe)?;
     add_unsubscribe_links(customers, &pattern);
-    if !has_microsite(campaign) {
+    if !campaign.has_personal_pages() {
         return Ok(vec![String::new(); customers.len()]);
     }
     let key = slug_key(pool).await?;
@@ -562,7 +560,15 @@ pub(crate) async fn add_campaign_links(
         .iter()
         .map(|c| slug(&key, identity, c.id))
         .collect();
-    add_personal_urls(customers, &slugs, &campaign.microsite_settings.base_url);
+    add_personal_urls(
+        customers,
+        &slugs,
+        &campaign.microsite_settings.base_url,
+        (
+            campaign.variants.iter().any(|v| v.microsite.is_some()),
+            campaign.has_player(),
+        ),
+    );
     Ok(slugs)
 }
 

@@ -7,6 +7,8 @@
 use sqlx::SqlitePool;
 
 use crate::render::CustomerContext;
+use crate::storyboards::render::PLAYER_FOLDER;
+use crate::storyboards::video::{GIF, POSTER};
 
 /// Hex digits of a slug: 96 bits.
 const SLUG_DIGITS: usize = 24;
@@ -45,11 +47,27 @@ pub fn personal_url(base_url: &str, slug: &str) -> String {
     format!("{}/{slug}/", base_url.trim_end_matches('/'))
 }
 
-/// Sets each customer's `microsite_url` (their site in this campaign), `slugs` in the same order.
-pub fn add_personal_urls(customers: &mut [CustomerContext], slugs: &[String], base_url: &str) {
+/// Sets each customer's `microsite_url` (their site in this campaign, when it has one), `slugs`
+/// in the same order; with a video player, its page and pictures too (`video_url`, `video_poster_url`,
+/// `video_thumbnail_url`: an email shows the thumbnail linking to the player).
+pub fn add_personal_urls(
+    customers: &mut [CustomerContext],
+    slugs: &[String],
+    base_url: &str,
+    (microsite, player): (bool, bool),
+) {
     for (c, slug) in customers.iter_mut().zip(slugs) {
         if let serde_json::Value::Object(map) = &mut c.data {
-            map.insert("microsite_url".into(), personal_url(base_url, slug).into());
+            let site = personal_url(base_url, slug);
+            if player {
+                let video = format!("{site}{PLAYER_FOLDER}/");
+                map.insert("video_poster_url".into(), format!("{video}{POSTER}").into());
+                map.insert("video_thumbnail_url".into(), format!("{video}{GIF}").into());
+                map.insert("video_url".into(), video.into());
+            }
+            if microsite {
+                map.insert("microsite_url".into(), site.into());
+            }
         }
     }
 }

@@ -1,7 +1,8 @@
 //! `tessera serve`: hosts a rendered campaign site (the `site/` folder of a render) and turns
 //! what its visitors do into the events of the customer whose personal page it is: page visits,
-//! calls to action (then forwarded), and form submissions (checked against the form's
-//! declaration; consent fields update consent). Whose page a slug is comes from the render's
+//! calls to action (then forwarded), form submissions (checked against the form's
+//! declaration; consent fields update consent), and what viewers do in video players (plays,
+//! chapters, choices, hotspots, calls to action, completions). Whose page a slug is comes from the render's
 //! manifest beside the folder; nothing else maps slugs to customers.
 //!
 //! Safety: loopback unless told otherwise; only files of the folder (plain names, no dot
@@ -67,6 +68,8 @@ pub struct ServeCounts {
     pub visits: u64,
     pub clicks: u64,
     pub submissions: u64,
+    /// Plays, choices, chapters, clicks and completions in video players.
+    pub video_events: u64,
     pub refused: u64,
 }
 
@@ -75,6 +78,7 @@ struct Counters {
     visits: AtomicU64,
     clicks: AtomicU64,
     submissions: AtomicU64,
+    video_events: AtomicU64,
     refused: AtomicU64,
 }
 
@@ -193,6 +197,7 @@ impl Server {
             visits: c.visits.load(Ordering::Relaxed),
             clicks: c.clicks.load(Ordering::Relaxed),
             submissions: c.submissions.load(Ordering::Relaxed),
+            video_events: c.video_events.load(Ordering::Relaxed),
             refused: c.refused.load(Ordering::Relaxed),
         }
     }
@@ -286,6 +291,7 @@ enum Kind {
     Page,
     Click,
     Form,
+    Video,
     Asset,
     Missing,
     Refused,
@@ -375,16 +381,14 @@ async fn get(app: &App, path: &str, visit: bool) -> (Kind, Response) {
             Some(bytes) => (Kind::Asset, file_response(&file, bytes, "no-cache")),
             None => not_found(app).await,
         },
-        site::Target::SlugFolder(slug) => {
-            // Relative links need the slash: /SLUG → /SLUG/.
-            let mut response = StatusCode::PERMANENT_REDIRECT.into_response();
-            if let Ok(location) = HeaderValue::from_str(&format!("/{slug}/")) {
-                response.headers_mut().insert(header::LOCATION, location);
-            }
-            (Kind::Page, response)
-        }
+        // Relative links need the slash: /SLUG → /SLUG/.
+        site::Target::SlugFolder(slug) => (Kind::Page, with_slash(slug)),
         site::Target::Personal { visitor, file } => {
             let Some(bytes) = app.site.read(&file) else {
+                // /SLUG/video → /SLUG/video/ (the player)
+                if app.site.is_folder(&file) {
+                    return (Kind::Page, with_slash(&file));
+                }
                 return not_found(app).await;
             };
             let page = file.split_once('/').map_or("", |(_, rest)| rest);
@@ -410,7 +414,18 @@ async fn get(app: &App, path: &str, visit: bool) -> (Kind, Response) {
     }
 }
 
+fn with_slash(folder: &str) -> Response {
+    let mut response = StatusCode::PERMANENT_REDIRECT.into_response();
+    if let Ok(location) = HeaderValue::from_str(&format!("/{folder}/")) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+}
+
 async fn post(app: &App, path: &str, request: Request) -> (Kind, Response) {
+    if let Some(visitor) = app.site.event_target(path) {
+        return video_event(app, visitor, request).await;
+    }
     let Some((visitor, form_name)) = app.site.form_target(path) else {
         return not_found(app).await;
     };
@@ -457,6 +472,35 @@ async fn post(app: &App, path: &str, request: Request) -> (Kind, Response) {
         }
         Err(problem) => (Kind::Refused, refused_form(lang, &problem, visitor.slug())),
     }
+}
+
+/// `POST /SLUG/video/event` (`kind=choice&scene=intro&target=tea`, as the player sends it):
+/// recorded when the kind is one the player reports and the scenes are the player's.
+async fn video_event(app: &App, visitor: &site::Visitor, request: Request) -> (Kind, Response) {
+    let refused = |status: StatusCode| (Kind::Refused, status.into_response());
+    let Ok(bytes) = axum::body::to_bytes(request.into_body(), app.max_body).await else {
+        return refused(StatusCode::PAYLOAD_TOO_LARGE);
+    };
+    let fields: HashMap<String, String> = form_urlencoded::parse(&bytes).into_owned().collect();
+    let field = |name: &str| {
+        fields
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    };
+    let kind = field("kind").and_then(|k| record::VIDEO_EVENTS.iter().find(|(name, _)| *name == k));
+    let scene = field("scene").filter(|s| app.site.has_scene(visitor, s));
+    let target = field("target");
+    let (Some((_, kind)), Some(scene)) = (kind, scene) else {
+        return refused(StatusCode::UNPROCESSABLE_ENTITY);
+    };
+    if target.is_some_and(|t| !app.site.has_scene(visitor, t)) {
+        return refused(StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    app.counters.video_events.fetch_add(1, Ordering::Relaxed);
+    app.recorder
+        .record(Visit::video(visitor, kind, scene, target));
+    (Kind::Video, StatusCode::NO_CONTENT.into_response())
 }
 
 fn escape(text: &str) -> String {

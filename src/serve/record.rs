@@ -13,6 +13,16 @@ pub const VISIT: &str = "microsite_visit";
 pub const CLICK: &str = "microsite_click";
 pub const SUBMISSION: &str = "form_submission";
 
+/// What a viewer of a video player did, by the kind the player reports, as event types.
+pub const VIDEO_EVENTS: [(&str, &str); 6] = [
+    ("play", "video_play"),
+    ("chapter", "video_chapter"),
+    ("choice", "video_choice"),
+    ("hotspot", "video_hotspot"),
+    ("call_to_action", "video_click"),
+    ("complete", "video_complete"),
+];
+
 /// The most events one transaction takes.
 const GROUP: usize = 2048;
 
@@ -49,6 +59,21 @@ impl Visit {
 
     pub fn click(visitor: &Visitor, call_to_action: &str) -> Visit {
         Visit::of(visitor, CLICK, "call_to_action", call_to_action)
+    }
+
+    /// Something done in the visitor's video player (`kind`, one of `VIDEO_EVENTS`' types) in
+    /// `scene`, leading to `target` (the scene a choice or hotspot jumps to), if anywhere.
+    pub fn video(
+        visitor: &Visitor,
+        kind: &'static str,
+        scene: &str,
+        target: Option<&str>,
+    ) -> Visit {
+        let mut visit = Visit::of(visitor, kind, "scene", scene);
+        if let Some(target) = target {
+            visit.properties.insert("target".into(), json!(target));
+        }
+        visit
     }
 
     pub fn submission(

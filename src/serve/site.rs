@@ -1,5 +1,6 @@
 //! The site a server hosts: its folder, and from the render's manifest beside it, whose each
-//! slug is (customer, campaign, arm, template) and what each site's forms accept.
+//! slug is (customer, campaign, arm, template), what each site's forms accept and which scenes
+//! each video player has.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -26,7 +27,10 @@ pub struct Visitor {
     slug: String,
     pub customer_id: i64,
     pub arm: String,
+    /// Their microsite's template, else their video's.
     template: String,
+    /// Their video player's template, if they have one.
+    player: Option<String>,
 }
 
 impl Visitor {
@@ -66,6 +70,14 @@ struct SiteSection {
     default_locale: String,
     #[serde(default)]
     forms: BTreeMap<String, Form>,
+    #[serde(default)]
+    player: Option<PlayerSection>,
+}
+
+/// What a storyboard's player can report.
+#[derive(Deserialize)]
+struct PlayerSection {
+    scenes: Vec<String>,
 }
 
 pub struct ServedSite {
@@ -110,7 +122,19 @@ impl ServedSite {
             let Some(slug) = r.slug.filter(|s| is_slug(s)) else {
                 continue;
             };
-            let Some(template) = r.files.iter().find(|f| f.format == "microsite") else {
+            let template_of = |format: &str| {
+                r.files
+                    .iter()
+                    .find(|f| f.format == format)
+                    .map(|f| f.template.clone())
+            };
+            let player = template_of("video").filter(|t| {
+                manifest
+                    .sites
+                    .get(t)
+                    .is_some_and(|section| section.player.is_some())
+            });
+            let Some(template) = template_of("microsite").or_else(|| player.clone()) else {
                 continue;
             };
             visitors.insert(
@@ -119,12 +143,15 @@ impl ServedSite {
                     slug,
                     customer_id: r.customer_id,
                     arm: r.arm,
-                    template: template.template.clone(),
+                    template,
+                    player,
                 },
             );
         }
         if visitors.is_empty() {
-            return Err(refuse("this render has no microsites".into()));
+            return Err(refuse(
+                "this render has no microsites or video players".into(),
+            ));
         }
         Ok(ServedSite {
             root,
@@ -172,6 +199,21 @@ impl ServedSite {
         Some((self.visitors.get(slug)?, name.to_string()))
     }
 
+    /// `POST /SLUG/video/event`: whose player.
+    pub fn event_target(&self, path: &str) -> Option<&Visitor> {
+        let slug = path.strip_prefix('/')?.strip_suffix("/video/event")?;
+        self.visitors.get(slug).filter(|v| v.player.is_some())
+    }
+
+    /// Whether the visitor's player has a scene of this id.
+    pub fn has_scene(&self, visitor: &Visitor, scene: &str) -> bool {
+        visitor
+            .player
+            .as_ref()
+            .and_then(|t| self.sites.get(t)?.player.as_ref())
+            .is_some_and(|p| p.scenes.iter().any(|s| s == scene))
+    }
+
     pub fn form(&self, visitor: &Visitor, name: &str) -> Option<&Form> {
         self.sites.get(&visitor.template)?.forms.get(name)
     }
@@ -182,6 +224,11 @@ impl ServedSite {
             .get(&visitor.template)
             .and_then(|s| s.default_locale.split(['-', '_']).next())
             .unwrap_or("en")
+    }
+
+    /// Whether `file` names a folder of the site (not a link).
+    pub fn is_folder(&self, file: &str) -> bool {
+        std::fs::symlink_metadata(self.root.join(file)).is_ok_and(|m| m.is_dir())
     }
 
     /// A file of the folder (never a link, a folder or anything outside). Read in place: a

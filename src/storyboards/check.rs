@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
 use super::document::{
-    Background, Color, Content, Layer, Scene, Storyboard, TimeRange, FORMAT_VERSION,
+    Background, Color, Content, Layer, Scene, Storyboard, TimeRange, TransitionKind, FORMAT_VERSION,
 };
 use crate::templates::plan::{compile, Escaping};
 
@@ -272,6 +272,9 @@ fn check_scene<'a>(
             transition.duration
         ));
     }
+    if transition.kind != TransitionKind::Cut && !scene.choices.is_empty() {
+        c.warn("a scene with choices ends on a cut: its transition is not drawn (the chosen scene starts on a cut)");
+    }
     if let Some(next) = &scene.next {
         if !known(next) {
             c.error(format!("next is '{next}', which is not a scene"));
@@ -414,8 +417,9 @@ fn asset_named(c: &mut Checker, board: &Storyboard, asset: &str) {
     }
 }
 
-/// Scenes nothing leads to from the start (directly or through others) or from a chapter.
-fn unreachable(board: &Storyboard) -> Vec<&str> {
+/// The scenes the viewer can reach from the start or a chapter (directly or through others),
+/// by index in the board's order.
+pub fn reachable(board: &Storyboard) -> Vec<usize> {
     let by_id: BTreeMap<&str, &Scene> = board.scenes.iter().map(|s| (s.id.as_str(), s)).collect();
     let mut seen: HashSet<&str> = HashSet::new();
     let mut pending: Vec<&str> = std::iter::once(board.start.as_str())
@@ -429,10 +433,16 @@ fn unreachable(board: &Storyboard) -> Vec<&str> {
             pending.extend(targets(scene));
         }
     }
-    board
-        .scenes
-        .iter()
-        .map(|s| s.id.as_str())
-        .filter(|id| !seen.contains(id))
+    (0..board.scenes.len())
+        .filter(|&i| seen.contains(board.scenes[i].id.as_str()))
+        .collect()
+}
+
+/// Scenes nothing leads to from the start or a chapter.
+fn unreachable(board: &Storyboard) -> Vec<&str> {
+    let reached = reachable(board);
+    (0..board.scenes.len())
+        .filter(|i| !reached.contains(i))
+        .map(|i| board.scenes[i].id.as_str())
         .collect()
 }

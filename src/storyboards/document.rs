@@ -71,7 +71,7 @@ pub struct Scene {
     pub background: Background,
     #[serde(default)]
     pub layers: Vec<Layer>,
-    /// How this scene gives way to the one after it.
+    /// How this scene gives way to its `next` (a scene with choices ends on a cut).
     #[serde(default)]
     pub transition: Transition,
     /// The scene after this one when no choice is made; none: the video ends here.

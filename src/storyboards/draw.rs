@@ -26,33 +26,142 @@ pub struct Compiled {
     /// By (scene, layer) index: the layer's text, and where its merge tags start in the
     /// numbering of all the storyboard's tags (as a missing-field counter counts them).
     texts: HashMap<(usize, usize), (Plan, u32)>,
-    /// Every merge tag, in that numbering, with the scene and layer it is in (`intro/title`).
+    /// By scene index: the texts of its buttons and links, numbered likewise.
+    interactions: HashMap<(usize, Interaction), (Plan, u32)>,
+    /// Every merge tag, in that numbering, with the scene and layer it is in (`intro/title`,
+    /// `intro/choice 1`, `end/call to action`).
     pub slots: Vec<(String, Slot)>,
+}
+
+/// A text of a scene's buttons and links, which the player shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Interaction {
+    Choice(usize),
+    HotspotLabel(usize),
+    HotspotUrl(usize),
+    ActionLabel,
+    ActionUrl,
 }
 
 impl Compiled {
     /// Compiles every text of `board` (a checked board: its templates compile).
     pub fn new(board: &Storyboard) -> Result<Compiled, String> {
         let mut texts = HashMap::new();
+        let mut interactions = HashMap::new();
         let mut slots = Vec::new();
+        let mut add = |source: &str, label: String| {
+            let plan = compile(source, Escaping::PlainText).map_err(|e| format!("{label}: {e}"))?;
+            let base = slots.len() as u32;
+            slots.extend(
+                plan.slots()
+                    .iter()
+                    .map(|slot| (label.clone(), slot.clone())),
+            );
+            Ok::<_, String>((plan, base))
+        };
         for (s, scene) in board.scenes.iter().enumerate() {
             for (l, layer) in scene.layers.iter().enumerate() {
                 if let Content::Text { text, .. } | Content::Number { text, .. } = &layer.content {
-                    let plan = compile(text, Escaping::PlainText)
-                        .map_err(|e| format!("scene '{}', layer '{}': {e}", scene.id, layer.id))?;
-                    let base = slots.len() as u32;
-                    let label = format!("{}/{}", scene.id, layer.id);
-                    slots.extend(
-                        plan.slots()
-                            .iter()
-                            .map(|slot| (label.clone(), slot.clone())),
-                    );
-                    texts.insert((s, l), (plan, base));
+                    texts.insert((s, l), add(text, format!("{}/{}", scene.id, layer.id))?);
                 }
             }
+            let mut interaction = |which: Interaction, source: &str, name: String| {
+                let compiled = add(source, format!("{}/{name}", scene.id))?;
+                interactions.insert((s, which), compiled);
+                Ok::<_, String>(())
+            };
+            for (i, choice) in scene.choices.iter().enumerate() {
+                interaction(
+                    Interaction::Choice(i),
+                    &choice.label,
+                    format!("choice {}", i + 1),
+                )?;
+            }
+            for (i, hotspot) in scene.hotspots.iter().enumerate() {
+                let name = format!("hotspot {}", i + 1);
+                interaction(Interaction::HotspotLabel(i), &hotspot.label, name.clone())?;
+                if let Some(url) = &hotspot.url {
+                    interaction(Interaction::HotspotUrl(i), url, format!("{name} link"))?;
+                }
+            }
+            if let Some(cta) = &scene.call_to_action {
+                interaction(
+                    Interaction::ActionLabel,
+                    &cta.label,
+                    "call to action".into(),
+                )?;
+                interaction(
+                    Interaction::ActionUrl,
+                    &cta.url,
+                    "call to action link".into(),
+                )?;
+            }
         }
-        Ok(Compiled { texts, slots })
+        Ok(Compiled {
+            texts,
+            interactions,
+            slots,
+        })
     }
+
+    /// A button's or link's text of scene `s` for the customer (empty when the scene has none).
+    pub fn interaction(
+        &self,
+        (s, which): (usize, Interaction),
+        data: &Value,
+        locale: &str,
+        fields: &mut Notes,
+    ) -> String {
+        match self.interactions.get(&(s, which)) {
+            Some((plan, base)) => merged(plan, *base, data, locale, fields),
+            None => String::new(),
+        }
+    }
+}
+
+/// The language the customer's numbers and dates are written in: their own, else the
+/// storyboard's.
+pub fn locale_of<'a>(board: &'a Storyboard, data: &'a Value) -> &'a str {
+    data.get("locale")
+        .and_then(Value::as_str)
+        .unwrap_or(&board.default_locale)
+}
+
+/// The texts of scene `s` (text and number layers, numbers at their final value) as the
+/// customer reads them, with when each is shown: the player's captions.
+pub fn scene_texts(
+    board: &Storyboard,
+    compiled: &Compiled,
+    s: usize,
+    data: &Value,
+) -> Vec<(TimeRange, String)> {
+    let scene = &board.scenes[s];
+    let locale = locale_of(board, data);
+    // Their empty fields were counted when the scene was drawn.
+    let mut ignored = Notes::default();
+    scene
+        .layers
+        .iter()
+        .enumerate()
+        .filter(|(_, layer)| matches!(layer.content, Content::Text { .. } | Content::Number { .. }))
+        .map(|(l, layer)| {
+            let shown = layer.time.unwrap_or(TimeRange {
+                from: 0.0,
+                to: scene.duration,
+            });
+            let text = layer_text(
+                compiled,
+                (s, l),
+                &layer.content,
+                data,
+                locale,
+                None,
+                &mut ignored,
+            );
+            (shown, text)
+        })
+        .filter(|(_, text)| !text.trim().is_empty())
+        .collect()
 }
 
 /// The storyboard's images, decoded once (by asset name).
@@ -335,10 +444,7 @@ pub fn prepare_scene(
 ) -> (PreparedScene, SceneNotes) {
     let scene: &Scene = &board.scenes[s];
     let canvas = board.canvas;
-    let locale = data
-        .get("locale")
-        .and_then(Value::as_str)
-        .unwrap_or(&board.default_locale);
+    let locale = locale_of(board, data);
     let mut notes = SceneNotes::default();
     let mut background = canvas_pixmap(canvas);
     let (cw, ch) = (canvas.width, canvas.height);
@@ -560,10 +666,7 @@ pub fn measure(
     fonts: &mut Fonts,
     fields: &mut Notes,
 ) -> Vec<((usize, usize), SceneNotes)> {
-    let locale = data
-        .get("locale")
-        .and_then(Value::as_str)
-        .unwrap_or(&board.default_locale);
+    let locale = locale_of(board, data);
     let mut found = Vec::new();
     for (s, scene) in board.scenes.iter().enumerate() {
         for (l, layer) in scene.layers.iter().enumerate() {

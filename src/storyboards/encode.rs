@@ -48,16 +48,47 @@ pub fn cut(board: &Storyboard) -> Vec<usize> {
 }
 
 /// Frames per scene at the canvas's rate.
-fn frame_count(duration: f64, fps: u32) -> usize {
+pub fn frame_count(duration: f64, fps: u32) -> usize {
     (duration * f64::from(fps)).round().max(1.0) as usize
 }
 
-/// Calls `each` with the frames of the linear cut of `scenes` (prepared in cut order) that
-/// `wanted` picks by number, up to frame `limit`, with their numbers; each scene's transition is
-/// drawn over its last frames toward the next scene's first. Frames not wanted are not drawn.
+/// The scene `s` gives way to with a transition over its last frames: its `next`, when it has
+/// a transition and no choices (after choices, the chosen scene starts on a cut).
+pub fn blends_into(board: &Storyboard, s: usize) -> Option<usize> {
+    let scene = &board.scenes[s];
+    let transition = scene.transition;
+    if transition.kind == TransitionKind::Cut
+        || transition.duration <= 0.0
+        || !scene.choices.is_empty()
+    {
+        return None;
+    }
+    let next = scene.next.as_deref()?;
+    board.scenes.iter().position(|n| n.id == next)
+}
+
+/// Scenes played one after another (by index in the board, prepared), and the scene the last
+/// one blends into, if it does (its first frame is drawn into the transition).
+pub struct Run<'a> {
+    pub scenes: Vec<(usize, &'a PreparedScene)>,
+    pub then: Option<&'a PreparedScene>,
+}
+
+impl Run<'_> {
+    pub fn frames(&self, fps: u32) -> usize {
+        self.scenes
+            .iter()
+            .map(|(_, p)| frame_count(p.duration, fps))
+            .sum()
+    }
+}
+
+/// Calls `each` with the frames of `run` that `wanted` picks by number (from 0), up to frame
+/// `limit`; each scene's transition is drawn over its last frames toward the next scene's
+/// first. Frames not wanted are not drawn.
 pub fn for_each_frame(
     board: &Storyboard,
-    (cut, scenes): (&[usize], &[PreparedScene]),
+    run: &Run,
     fonts: &mut Fonts,
     (wanted, limit): (&dyn Fn(usize) -> bool, usize),
     mut each: impl FnMut(Frame) -> Result<(), EncodeError>,
@@ -71,15 +102,19 @@ pub fn for_each_frame(
     let mut last_blended = false;
     let mut next_first = Pixmap::new(canvas.width, canvas.height).expect("a checked canvas");
     let mut number = 0;
-    for (i, scene) in scenes.iter().enumerate() {
-        let transition = board.scenes[cut[i]].transition;
+    for (i, &(s, scene)) in run.scenes.iter().enumerate() {
+        let transition = board.scenes[s].transition;
         let frames = frame_count(scene.duration, fps);
-        let blended = match scenes.get(i + 1) {
-            Some(next) if transition.kind != TransitionKind::Cut && transition.duration > 0.0 => {
+        let next = match run.scenes.get(i + 1) {
+            Some(&(_, next)) => Some(next),
+            None => run.then,
+        };
+        let blended = match next.filter(|_| blends_into(board, s).is_some()) {
+            Some(next) => {
                 draw_frame(next, 0.0, fonts, &mut next_first);
                 frame_count(transition.duration, fps).min(frames)
             }
-            _ => 0,
+            None => 0,
         };
         for k in 0..frames {
             number += 1;
@@ -347,6 +382,61 @@ impl Mp4Writer {
             source,
         })
     }
+}
+
+/// Joins H.264 clips made by `Mp4Writer` for one canvas into `file` without encoding them again
+/// (each clip starts on a keyframe): the linear cut from scene clips, some shared by every
+/// customer. The list ffmpeg reads is written beside the first clip.
+pub fn join_clips(clips: &[PathBuf], file: &Path) -> Result<(), EncodeError> {
+    let failed = |message: String| EncodeError::Ffmpeg {
+        file: file.to_path_buf(),
+        message,
+    };
+    let first = clips
+        .first()
+        .ok_or_else(|| failed("no clips to join".into()))?;
+    let list = first.with_extension("list");
+    // The concat demuxer's quoting: a quote in a name closes, escapes and reopens.
+    let lines: String = clips
+        .iter()
+        .map(|c| {
+            format!(
+                "file '{}'\n",
+                c.display().to_string().replace('\'', "'\\''")
+            )
+        })
+        .collect();
+    std::fs::write(&list, lines).map_err(|source| EncodeError::Write {
+        file: list.clone(),
+        source,
+    })?;
+    let partial = partial_name(file);
+    let output = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y"])
+        .args(["-f", "concat", "-safe", "0", "-i"])
+        .arg(&list)
+        .args(["-c", "copy", "-movflags", "+faststart", "-f", "mp4"])
+        .arg(&partial)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => EncodeError::NoFfmpeg,
+            _ => failed(e.to_string()),
+        });
+    let _ = std::fs::remove_file(&list);
+    let output = output?;
+    if !output.status.success() {
+        let _ = std::fs::remove_file(&partial);
+        return Err(failed(
+            String::from_utf8_lossy(&output.stderr).trim().to_string(),
+        ));
+    }
+    std::fs::rename(&partial, file).map_err(|source| EncodeError::Write {
+        file: file.to_path_buf(),
+        source,
+    })
 }
 
 /// The GIF thumbnail: the first seconds of the cut, `GIF_WIDTH` wide, on one palette made from

@@ -1,13 +1,14 @@
 //! Interactive video storyboards: the document (`document`, with its JSON Schema), what is
 //! checked before a frame is drawn (`check`), a template folder (`template`), text shaped with
-//! real fonts (`text`), frames (`draw`), the files made of them (`encode`, `video`), and the
-//! campaign format (`render`).
+//! real fonts (`text`), frames (`draw`), the files made of them (`encode`, `video`), the
+//! interactive player (`player`), and the campaign format (`render`).
 
 pub mod audience;
 pub mod check;
 pub mod document;
 pub mod draw;
 pub mod encode;
+pub mod player;
 pub mod preview;
 pub mod render;
 pub mod template;

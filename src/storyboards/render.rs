@@ -1,11 +1,15 @@
 //! The video format of the campaign pipeline: each customer's poster, GIF thumbnail and MP4
-//! under `video/ID/`. Frames are drawn on the pipeline's threads, each with fonts of its own
+//! under `video/ID/`, and their interactive player with their site, `site/SLUG/video/`. Frames are drawn on the pipeline's threads, each with fonts of its own
 //! (a font system is not shared between threads); ffmpeg encodes beside them.
 
 use std::collections::HashMap;
 
+use serde_json::Value;
+
+use super::check::reachable;
 use super::text::with_fonts;
-use super::video::{Formats, VideoTemplate};
+use super::video::{Formats, VideoTemplate, PLAYER};
+use crate::microsites::render::SITE_FOLDER;
 use crate::render::format::{FormatKind, Part, Recipient, Rendering};
 use crate::render::missing::SlotCounter;
 use crate::render::{MissingField, UnsafeLink};
@@ -13,6 +17,8 @@ use crate::templates::Notes;
 
 /// The folder of a run that holds the customers' videos.
 pub const VIDEO_FOLDER: &str = "video";
+/// A customer's player, in their site's folder (`site/SLUG/video/`).
+pub const PLAYER_FOLDER: &str = "video";
 
 pub struct VideoRendering {
     pub video: VideoTemplate,
@@ -53,16 +59,34 @@ impl Rendering for VideoRendering {
         .and_then(|made| made);
         let result = made.and_then(|video| {
             for file in video.files {
-                let bytes = std::fs::read(scratch.join(file)).map_err(|e| e.to_string())?;
-                parts.push(Part {
-                    name: format!("{VIDEO_FOLDER}/{id}/{file}"),
-                    bytes,
-                });
+                let bytes = std::fs::read(scratch.join(&file)).map_err(|e| e.to_string())?;
+                // The player is hosted with the customer's site, under their slug.
+                let name = match file.strip_prefix(PLAYER).and_then(|f| f.strip_prefix('/')) {
+                    Some(inner) => {
+                        format!("{SITE_FOLDER}/{}/{PLAYER_FOLDER}/{inner}", recipient.slug)
+                    }
+                    None => format!("{VIDEO_FOLDER}/{id}/{file}"),
+                };
+                parts.push(Part { name, bytes });
             }
             Ok(())
         });
         let _ = std::fs::remove_dir_all(&scratch);
         result
+    }
+
+    /// The player's scenes and chapters: what `tessera serve` accepts as its events.
+    fn manifest_section(&self) -> Option<Value> {
+        let board = &self.video.board;
+        self.formats.player.then(|| {
+            serde_json::json!({
+                "default_locale": board.default_locale,
+                "player": {
+                    "scenes": reachable(board).iter().map(|&s| &board.scenes[s].id).collect::<Vec<_>>(),
+                    "chapters": board.chapters.iter().map(|c| &c.title).collect::<Vec<_>>(),
+                },
+            })
+        })
     }
 
     fn report(&self, counter: &SlotCounter) -> (Vec<MissingField>, Vec<UnsafeLink>) {

@@ -86,11 +86,7 @@ pub fn compile_storyboard(
     let compiled = Compiled::new(&board).map_err(invalid)?;
     let images = Images::load(&board, files).map_err(invalid)?;
     Ok((
-        VideoTemplate {
-            board,
-            compiled,
-            images,
-        },
+        VideoTemplate::new(board, compiled, images),
         findings.warnings,
     ))
 }

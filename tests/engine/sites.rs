@@ -618,3 +618,136 @@ fn the_embedded_starter_sites_are_their_folders_whole() {
         );
     }
 }
+
+/// A short branching storyboard: a greeting with a choice, two endings.
+fn small_storyboard(folder: &Path) {
+    let doc = serde_json::json!({"format": 1, "name": "Hi", "canvas": {"width": 320, "height": 180, "fps": 10}, "start": "hi",
+    "chapters": [{"title": "Start", "scene": "hi"}],
+    "scenes": [
+        {"id": "hi", "duration": 1, "layers": [{"id": "name", "type": "text", "text": "{{greeting_name}}", "box": {"x": 10, "y": 10, "width": 300, "height": 60}, "style": {"size": 32}}],
+         "choices": [{"label": "Yes", "scene": "yes", "default": true}, {"label": "No", "scene": "no"}]},
+        {"id": "yes", "duration": 1, "call_to_action": {"label": "Shop", "url": "https://shop.example"}},
+        {"id": "no", "duration": 1}
+    ]});
+    std::fs::create_dir_all(folder).unwrap();
+    std::fs::write(folder.join("storyboard.json"), doc.to_string()).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_served_video_player_records_what_the_viewer_does_and_the_email_links_to_it() {
+    let t = shop().await;
+    small_storyboard(&t.dir.path().join("hi"));
+    let added = tessera(&t.dir.path().join("workspace.sqlite"))
+        .args(["template", "add", "hi"])
+        .arg(t.dir.path().join("hi"))
+        .output()
+        .unwrap();
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    t.template(
+        "teaser",
+        "<mjml><mj-body><mj-section><mj-column><mj-image src=\"{{video_thumbnail_url}}\" href=\"{{video_url}}\" alt=\"Your video\" />\
+         </mj-column></mj-section></mj-body></mjml>",
+    )
+    .await;
+    let out = t.dir.path().join("out");
+    t.render(
+        r#"{"version": 1, "name": "teaser", "audience": {"all": true},
+            "variants": [{"name": "A", "email": "teaser", "video": "hi"}],
+            "email_settings": {"files": "html"}, "video_settings": {"formats": "gif,player"},
+            "microsite_settings": {"base_url": "https://v.example.com/s"}}"#,
+        &out,
+    )
+    .await
+    .unwrap();
+    let slugs = slugs(&out);
+    let (customer, slug) = slugs[0].clone();
+    // The email shows the customer's thumbnail, linking to their player.
+    let files = manifest(&out)["rendered"][0]["files"].clone();
+    let email_file = files
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["format"] == "email")
+        .expect("the customer's email")["file"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let email = std::fs::read_to_string(out.join(email_file)).unwrap();
+    assert!(
+        email.contains(&format!(
+            "https://v.example.com/s/{slug}/video/thumbnail.gif"
+        )),
+        "{email}"
+    );
+    assert!(
+        email.contains(&format!("href=\"https://v.example.com/s/{slug}/video/\"")),
+        "{email}"
+    );
+    assert!(out
+        .join(format!("site/{slug}/video/thumbnail.gif"))
+        .is_file());
+
+    let mut options = ServeOptions::new(out.join("site"));
+    options.listen = "127.0.0.1:0".parse().unwrap();
+    let server = Server::start(t.ws.pool.clone(), options).await.unwrap();
+    let at = server.address();
+    let ask = move |method: &'static str, path: String, body: &'static str| {
+        tokio::task::spawn_blocking(move || http(at, method, &path, body.as_bytes()))
+    };
+    let (status, head, _) = ask("GET", format!("/{slug}/video"), "").await.unwrap();
+    assert_eq!(status, 308);
+    assert!(
+        head.contains(&format!("location: /{slug}/video/")),
+        "{head}"
+    );
+    let (status, _, page) = ask("GET", format!("/{slug}/video/"), "").await.unwrap();
+    assert_eq!(status, 200);
+    assert!(page.contains("<script src=\"player.js\"></script>"));
+    let (status, head, _) = ask("GET", format!("/{slug}/video/scenes/yes.mp4"), "")
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    assert!(head.contains("content-type: video/mp4"), "{head}");
+    let event = |body: &'static str| ask("POST", format!("/{slug}/video/event"), body);
+    assert_eq!(event("kind=play&scene=hi").await.unwrap().0, 204);
+    assert_eq!(
+        event("kind=choice&scene=hi&target=no").await.unwrap().0,
+        204
+    );
+    assert_eq!(event("kind=complete&scene=no").await.unwrap().0, 204);
+    // Kinds the player does not send, scenes it does not have, and strangers are refused.
+    for body in [
+        "kind=delete&scene=hi",
+        "kind=choice&scene=nowhere",
+        "kind=choice&scene=hi&target=../x",
+        "scene=hi",
+    ] {
+        assert_eq!(event(body).await.unwrap().0, 422, "{body}");
+    }
+    assert_eq!(
+        ask(
+            "POST",
+            "/0123456789abcdef01234567/video/event".into(),
+            "kind=play&scene=hi"
+        )
+        .await
+        .unwrap()
+        .0,
+        404
+    );
+    let counts = server.stop().await.unwrap();
+    assert_eq!(counts.video_events, 3);
+    let choices = events_of(&t, "video_choice").await;
+    assert_eq!(choices.len(), 1);
+    assert_eq!(choices[0].0, customer);
+    assert_eq!(choices[0].1["scene"], "hi");
+    assert_eq!(choices[0].1["target"], "no");
+    assert_eq!(choices[0].1["arm"], "A");
+    assert_eq!(choices[0].1["campaign"], "teaser");
+    assert_eq!(events_of(&t, "video_play").await.len(), 1);
+    assert_eq!(events_of(&t, "video_complete").await.len(), 1);
+}

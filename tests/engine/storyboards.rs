@@ -399,12 +399,13 @@ mod videos {
         let fang = json!({"greeting_name": "王芳", "orders_count": 12, "locale": "zh-CN", "microsite_url": "https://s.example/abc/"});
         let zoe = json!({"greeting_name": "Zoë", "orders_count": 3});
         let (a, b) = (dir.path().join("fang"), dir.path().join("zoe"));
+        let files = Formats::parse("poster,gif,mp4").unwrap();
         let made = video
             .render(
                 &fang,
                 &HashMap::new(),
                 &mut fonts,
-                (Formats::ALL, &a),
+                (files, &a),
                 &mut Notes::default(),
             )
             .unwrap();
@@ -413,7 +414,7 @@ mod videos {
                 &zoe,
                 &HashMap::new(),
                 &mut fonts,
-                (Formats::ALL, &b),
+                (files, &b),
                 &mut Notes::default(),
             )
             .unwrap();
@@ -505,6 +506,176 @@ mod videos {
         assert!(leftovers.is_empty(), "{leftovers:?}");
     }
 
+    /// The player's storyboard, from the data block of its page.
+    fn player_document(folder: &Path) -> Value {
+        let page = std::fs::read_to_string(folder.join("player/index.html")).unwrap();
+        let start = page
+            .find(r#"<script type="application/json" id="storyboard">"#)
+            .unwrap();
+        let block = &page[start..];
+        let (open, close) = (
+            block.find('>').unwrap() + 1,
+            block.find("</script>").unwrap(),
+        );
+        serde_json::from_str(&block[open..close]).unwrap()
+    }
+
+    fn seconds(probed: &Value) -> f64 {
+        probed["format"]["duration"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap()
+    }
+
+    #[test]
+    fn the_player_plays_every_branch_and_a_scene_the_same_for_all_is_shared() {
+        let dir = tempfile::tempdir().unwrap();
+        let video = template(&dir.path().join("board"));
+        let mut fonts = Fonts::load().unwrap();
+        let fang = json!({"greeting_name": "王芳", "orders_count": 12, "locale": "zh-CN", "microsite_url": "https://s.example/abc/"});
+        // A hostile name, and a link that would run script.
+        let zoe = json!({"greeting_name": "</script><script>alert(1)</script>", "orders_count": 3, "microsite_url": "javascript:alert(1)"});
+        let (a, b) = (dir.path().join("fang"), dir.path().join("zoe"));
+        for (data, folder) in [(&fang, &a), (&zoe, &b)] {
+            video
+                .render(
+                    data,
+                    &HashMap::new(),
+                    &mut fonts,
+                    (Formats::ALL, folder),
+                    &mut Notes::default(),
+                )
+                .unwrap();
+        }
+        let doc = player_document(&a);
+        let scenes = doc["scenes"].as_object().unwrap();
+        let mut ids: Vec<&str> = scenes.keys().map(String::as_str).collect();
+        ids.sort_unstable();
+        assert_eq!(ids, ["coffee", "end", "intro", "tea"]);
+        // Every branch and link resolves: each scene's clip is there and as long as the scene,
+        // and every jump (next, choice, hotspot, chapter) is a scene of the player.
+        for (id, scene) in scenes {
+            let clip = a.join("player").join(scene["clip"].as_str().unwrap());
+            let probed = probe(&clip);
+            assert_eq!(probed["streams"][0]["codec_name"], "h264");
+            let expected = scene["duration"].as_f64().unwrap();
+            assert!(
+                (seconds(&probed) - expected).abs() < 0.05,
+                "{id}: {probed:#}"
+            );
+            let targets = scene["next"]
+                .as_str()
+                .into_iter()
+                .chain(
+                    scene["choices"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|c| c["scene"].as_str().unwrap()),
+                )
+                .chain(
+                    scene["hotspots"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .filter_map(|h| h["scene"].as_str()),
+                );
+            for target in targets {
+                assert!(scenes.contains_key(target), "{id} → {target}");
+            }
+            assert!(a
+                .join("player/captions")
+                .join(format!("{id}.vtt"))
+                .is_file());
+        }
+        assert_eq!(
+            doc["chapters"],
+            json!([{"title": "Your picks", "scene": "intro"}])
+        );
+        assert_eq!(doc["start"], "intro");
+        for file in ["player.js", "player.css", "poster.png", "thumbnail.gif"] {
+            assert!(a.join("player").join(file).is_file(), "{file}");
+        }
+        // The choices are offered at the end of the intro, the default marked.
+        assert_eq!(
+            scenes["intro"]["choices"],
+            json!([{"label": "Coffee", "scene": "coffee", "default": true}, {"label": "Tea", "scene": "tea", "default": false}])
+        );
+        // The customer's links and texts: the hotspot and call to action open their page; the
+        // captions say what the frames say, the number at its final value.
+        assert_eq!(
+            scenes["tea"]["hotspots"][0]["url"],
+            "https://s.example/abc/"
+        );
+        assert_eq!(scenes["tea"]["hotspots"][0]["label"], "See the tea");
+        assert_eq!(
+            scenes["end"]["action"],
+            json!({"label": "Open my page", "url": "https://s.example/abc/"})
+        );
+        assert_eq!(scenes["intro"]["captions"][0]["text"], "王芳, pick one");
+        assert_eq!(scenes["end"]["captions"][0]["text"], "12 orders");
+        let vtt = std::fs::read_to_string(a.join("player/captions/end.vtt")).unwrap();
+        assert_eq!(vtt, "WEBVTT\n\n00:00:00.000 --> 00:00:02.000\n12 orders\n");
+        // A script link is no link: the hotspot and the call to action are left out; the
+        // hostile name is data, never markup.
+        let other = player_document(&b);
+        assert_eq!(other["scenes"]["tea"]["hotspots"], json!([]));
+        assert_eq!(other["scenes"]["end"]["action"], Value::Null);
+        assert_eq!(
+            other["scenes"]["intro"]["captions"][0]["text"],
+            "</script><script>alert(1)</script>, pick one"
+        );
+        let page = std::fs::read_to_string(b.join("player/index.html")).unwrap();
+        assert!(
+            !page.contains("<script>alert") && !page.contains("javascript:"),
+            "{page}"
+        );
+        assert_eq!(page.matches("</script>").count(), 2);
+        // The tea scene is the same for everyone: one clip, byte for byte; the intro has the
+        // customer's name.
+        let clip = |folder: &Path, id: &str| {
+            std::fs::read(folder.join(format!("player/scenes/{id}.mp4"))).unwrap()
+        };
+        assert_eq!(clip(&a, "tea"), clip(&b, "tea"));
+        assert_ne!(clip(&a, "intro"), clip(&b, "intro"));
+        // The linear cut joined from the clips: intro, coffee (crossfading into the end), end.
+        let mp4 = probe(&a.join(MP4));
+        assert_eq!(mp4["streams"][0]["nb_read_frames"], "270");
+        assert!((seconds(&mp4) - 9.0).abs() < 0.05, "{mp4:#}");
+    }
+
+    #[test]
+    fn a_cut_through_a_shared_scene_is_joined_at_its_keyframe() {
+        let dir = tempfile::tempdir().unwrap();
+        let video = template(&dir.path().join("board"));
+        let mut fonts = Fonts::load().unwrap();
+        // Tea by default: intro (the name), tea (the same for all), end (the count).
+        let mut board = super::board();
+        board["scenes"][0]["choices"] = json!([{"label": "Coffee", "scene": "coffee"}, {"label": "Tea", "scene": "tea", "default": true}]);
+        std::fs::write(dir.path().join("board").join(DOCUMENT), board.to_string()).unwrap();
+        let (video_tea, _) =
+            compile_storyboard(&SiteFiles::read_folder(&dir.path().join("board")).unwrap())
+                .unwrap();
+        drop(video);
+        let out = dir.path().join("out");
+        let made = video_tea
+            .render(
+                &json!({"greeting_name": "Zoë", "orders_count": 3}),
+                &HashMap::new(),
+                &mut fonts,
+                (Formats::parse("mp4").unwrap(), &out),
+                &mut Notes::default(),
+            )
+            .unwrap();
+        // Only the customer's own scenes are drawn: intro and end, not tea.
+        assert_eq!(made.frames, (4 + 2) * 30);
+        let mp4 = probe(&out.join(MP4));
+        assert_eq!(mp4["streams"][0]["nb_read_frames"], "270");
+        assert!((seconds(&mp4) - 9.0).abs() < 0.05, "{mp4:#}");
+        assert!(!out.join(".segments").exists());
+    }
+
     #[test]
     fn formats_are_named_or_refused() {
         assert_eq!(
@@ -512,7 +683,8 @@ mod videos {
             Formats {
                 poster: true,
                 gif: false,
-                mp4: true
+                mp4: true,
+                player: false,
             }
         );
         assert!(Formats::parse("mov").unwrap_err().contains("'mov'"));

@@ -121,8 +121,9 @@ pub enum RenderCommand {
         json: bool,
     },
     /// Every customer's personalized video, as a one-variant campaign: OUT/video/ID/ holds
-    /// their poster.png, thumbnail.gif and video.mp4 (the linear cut, H.264), the manifest
-    /// OUT/manifest.json beside it.
+    /// their poster.png, thumbnail.gif and video.mp4 (the linear cut, H.264), OUT/site/SLUG/video/
+    /// their interactive player (open its index.html, or `tessera serve OUT/site`), the manifest
+    /// OUT/manifest.json beside them.
     Video {
         /// Storyboard name in the workspace, or a storyboard folder (or its storyboard.json).
         #[arg(long)]
@@ -132,8 +133,8 @@ pub enum RenderCommand {
         /// A new or empty folder, or one a previous render wrote (its files are replaced).
         #[arg(long)]
         out: PathBuf,
-        /// Any of poster, gif, mp4.
-        #[arg(long, default_value = "poster,gif,mp4")]
+        /// Any of poster, gif, mp4, player.
+        #[arg(long, default_value = "poster,gif,mp4,player")]
         formats: String,
         /// Stop before rendering if any merge field is missing for some customer.
         #[arg(long)]

@@ -692,6 +692,8 @@ export type ServeCounts = {
 	visits: number,
 	clicks: number,
 	submissions: number,
+	/**  Plays, choices, chapters, clicks and completions in video players. */
+	video_events: number,
 	refused: number,
 };
 

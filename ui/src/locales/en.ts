@@ -240,7 +240,7 @@ export const en = {
     other: "Another render is being served ({{folder}}). Serving this one stops it.",
     start: "Serve on this computer", stop: "Stop serving", running: "Serving: the sites are live on this computer.",
     address: "Address", addressHint: "Each customer's page is this address followed by their private code, as linked from their email.",
-    visits: "Page visits", clicks: "Clicks on calls to action", submissions: "Forms sent", refused: "Requests refused",
+    visits: "Page visits", clicks: "Clicks on calls to action", submissions: "Forms sent", videoEvents: "Video plays, choices and clicks", refused: "Requests refused",
     serveRun: "Serve its sites",
   },
   sites: {

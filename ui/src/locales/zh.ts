@@ -242,7 +242,7 @@ export const zh: typeof en = {
     other: "正在发布另一次生成（{{folder}}）。发布这一次会停止那一次。",
     start: "在这台电脑上发布", stop: "停止发布", running: "正在发布：站点已在这台电脑上上线。",
     address: "地址", addressHint: "每位客户的页面是此地址加上其专属代码，即邮件中的链接。",
-    visits: "页面访问", clicks: "行动按钮点击", submissions: "提交的表单", refused: "被拒绝的请求",
+    visits: "页面访问", clicks: "行动按钮点击", submissions: "提交的表单", videoEvents: "视频互动（播放、选择、点击）", refused: "被拒绝的请求",
     serveRun: "发布其站点",
   },
   sites: {

@@ -68,6 +68,7 @@ export function ServePanel({ folder }: { folder: string }) {
               <tr><th scope="row">{t("serve.visits")}</th><td className="mono" data-testid="serve-visits">{number(status.counts.visits)}</td></tr>
               <tr><th scope="row">{t("serve.clicks")}</th><td className="mono" data-testid="serve-clicks">{number(status.counts.clicks)}</td></tr>
               <tr><th scope="row">{t("serve.submissions")}</th><td className="mono" data-testid="serve-submissions">{number(status.counts.submissions)}</td></tr>
+              <tr><th scope="row">{t("serve.videoEvents")}</th><td className="mono" data-testid="serve-video-events">{number(status.counts.video_events)}</td></tr>
               <tr><th scope="row">{t("serve.refused")}</th><td className="mono">{number(status.counts.refused)}</td></tr>
             </tbody>
           </table>
