@@ -795,7 +795,10 @@ export type Variant = {
 
 /**  What a campaign's videos are made into. */
 export type VideoSettings = {
-	/**  Any of `poster`, `gif`, `mp4`, comma-separated. */
+	/**
+	 *  Any of `poster`, `gif`, `mp4`, `player`, comma-separated. The player is hosted with the
+	 *  customer's site (`BASE_URL/SLUG/video/`: the `video_url` merge field).
+	 */
 	formats?: string,
 };
 
