@@ -30,6 +30,7 @@ use sqlx::SqlitePool;
 use crate::microsites::files::media_type;
 use crate::microsites::forms::Submission;
 use crate::microsites::render::SITE_FOLDER;
+use crate::templates::plan::escape_text;
 use record::{Recorder, Visit};
 pub use site::{ServedSite, SiteError};
 
@@ -503,13 +504,6 @@ async fn video_event(app: &App, visitor: &site::Visitor, request: Request) -> (K
     (Kind::Video, StatusCode::NO_CONTENT.into_response())
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 fn small_page(status: StatusCode, lang: &str, title: &str, text: &str, back: &str) -> Response {
     let body = format!(
         "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n\
@@ -543,7 +537,7 @@ fn refused_form(lang: &str, problem: &str, slug: &str) -> Response {
         StatusCode::UNPROCESSABLE_ENTITY,
         lang,
         title,
-        &escape(problem),
+        &escape_text(problem),
         &format!("/{slug}/"),
     )
 }

@@ -960,6 +960,15 @@ pub fn into_string(bytes: Vec<u8>) -> String {
     String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
+/// Text for HTML element content or a double-quoted attribute (`& < > "`), for pages Tessera
+/// writes itself (Handlebars' own, stricter escaping is `escape_html_into`).
+pub fn escape_text(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
 /// Handlebars' HTML escaping (`& < > " ' \` =`), writing runs of safe bytes at once.
 pub fn escape_html_into(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();

@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 use super::document::Storyboard;
 use super::draw::{locale_of, scene_texts, Interaction};
 use super::video::VideoTemplate;
+use crate::templates::plan::escape_text;
 use crate::templates::Notes;
 
 /// The folder of a player's scene clips.
@@ -194,13 +195,6 @@ pub fn package(
     files
 }
 
-fn escape_html(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// JSON that cannot close the `<script>` block it is in, nor open a comment.
 fn data_block(value: &Value) -> String {
     value
@@ -211,8 +205,8 @@ fn data_block(value: &Value) -> String {
 }
 
 fn page(board: &Storyboard, language: &str, strings: &Value, document: &Value) -> String {
-    let word = |key: &str| escape_html(strings[key].as_str().unwrap_or_default());
-    let title = escape_html(&board.name);
+    let word = |key: &str| escape_text(strings[key].as_str().unwrap_or_default());
+    let title = escape_text(&board.name);
     format!(
         "<!DOCTYPE html>\n<html lang=\"{language}\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
