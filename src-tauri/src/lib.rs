@@ -49,6 +49,7 @@ pub fn commands<R: Runtime>() -> tauri_specta::Builder<R> {
             sites::site_serve_status,
             sites::site_serve_stop,
             storyboards::storyboard_preview,
+            storyboards::storyboard_play,
             storyboards::storyboard_save,
             campaigns::campaigns_list,
             campaigns::campaign_load,

@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use tessera_engine::segments::SegmentIndex;
-use tessera_engine::serve::{ServeCounts, Server};
+use tessera_engine::serve::{PlayerPreview, ServeCounts, Server};
 use tessera_engine::store::{Access, Workspace};
-use tokio::sync::{Mutex, RwLock, RwLockReadGuard};
+use tokio::sync::{Mutex, OnceCell, RwLock, RwLockReadGuard};
 
 use crate::error::{crashed, CommandError, CommandResult, ErrorCode};
 
@@ -37,6 +37,8 @@ pub struct AppState {
     pub last_render: Mutex<Option<PathBuf>>,
     /// At most one site served at a time, recording into the open workspace.
     pub serving: Mutex<Option<Serving>>,
+    /// The storyboard editor's player preview, started the first time it is played.
+    pub player_preview: OnceCell<Arc<PlayerPreview>>,
 }
 
 impl AppState {
@@ -49,6 +51,7 @@ impl AppState {
             preview_data: Mutex::new(None),
             last_render: Mutex::new(None),
             serving: Mutex::new(None),
+            player_preview: OnceCell::new(),
         }
     }
 
@@ -68,6 +71,14 @@ impl AppState {
             previous.workspace.close().await;
         }
         Ok(())
+    }
+
+    /// The player preview's server, started on first use.
+    pub async fn player_preview(&self) -> CommandResult<Arc<PlayerPreview>> {
+        let started = self
+            .player_preview
+            .get_or_try_init(|| async { PlayerPreview::start().await.map(Arc::new) });
+        Ok(started.await?.clone())
     }
 
     /// Stops the served site, if any, with what it recorded written; its last counts.

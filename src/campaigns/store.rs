@@ -119,7 +119,7 @@ pub struct RunInfo {
     /// Files the delivery log holds for the run.
     pub files: u32,
     pub customers: u32,
-    /// Whether it rendered personal sites (its folder can be served).
+    /// Whether it rendered personal sites or video players (its folder can be served).
     pub sites: bool,
 }
 
@@ -132,7 +132,8 @@ pub async fn list_runs(
         "SELECT r.id, r.campaign, r.started_at, r.finished_at, r.status, r.out, \
          (SELECT COUNT(*) FROM deliveries d WHERE d.run_id = r.id), \
          (SELECT COUNT(DISTINCT d.customer_id) FROM deliveries d WHERE d.run_id = r.id), \
-         EXISTS (SELECT 1 FROM deliveries d WHERE d.run_id = r.id AND d.format = 'microsite') \
+         EXISTS (SELECT 1 FROM deliveries d WHERE d.run_id = r.id AND (d.format = 'microsite' \
+         OR (d.format = 'video' AND d.file LIKE 'site/%'))) \
          FROM campaign_runs r WHERE ?1 IS NULL OR r.campaign = ?1 ORDER BY r.id DESC",
     )
     .bind(campaign)

@@ -10,6 +10,7 @@
 //! bodies bounded (413), requests per client rate-limited (429); personal URLs never leave in a
 //! Referer; the log names kinds of requests, never paths, slugs or addresses.
 
+mod preview;
 mod record;
 mod site;
 
@@ -31,6 +32,7 @@ use crate::microsites::files::media_type;
 use crate::microsites::forms::Submission;
 use crate::microsites::render::SITE_FOLDER;
 use crate::templates::plan::escape_text;
+pub use preview::PlayerPreview;
 use record::{Recorder, Visit};
 pub use site::{ServedSite, SiteError};
 

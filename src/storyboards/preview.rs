@@ -1,16 +1,20 @@
-//! A frame of a storyboard as the editor shows it: the storyboard as edited, checked (its
-//! problems listed by scene and layer, the frame drawn anyway when there are only warnings), one
-//! scene at one time drawn for one customer, as a PNG data URL.
+//! The storyboard as the editor shows it: a frame (the storyboard as edited, checked — its
+//! problems listed by scene and layer, the frame drawn anyway when there are only warnings —,
+//! one scene at one time drawn for one customer, as a PNG data URL), and the customer's
+//! interactive player, to play in the app.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use base64::Engine as _;
 use serde_json::Value;
 use tiny_skia::Pixmap;
 
 use super::draw::{draw_frame, prepare_scene};
+use super::encode::EncodeError;
 use super::encode::{png, PngSize};
 use super::text::{with_fonts, FontMissing};
+use super::video::{Formats, PLAYER};
 use super::{compile_storyboard, parse, Problem, StoryboardError, DOCUMENT};
 use crate::microsites::files::SiteFiles;
 use crate::templates::Notes;
@@ -110,16 +114,65 @@ pub fn preview_frame(
         draw_frame(&prepared, preview.time, fonts, &mut frame);
         png(&frame, PngSize::Quick)
     })
-    .map_err(|e: FontMissing| {
-        StoryboardError::Invalid(vec![Problem {
-            scene: None,
-            layer: None,
-            message: e.to_string(),
-        }])
-    })?;
+    .map_err(font_problem)?;
     preview.frame = Some(format!(
         "data:image/png;base64,{}",
         base64::engine::general_purpose::STANDARD.encode(image)
     ));
     Ok(preview)
+}
+
+/// A font the machine lacks, as a problem of the storyboard (the editor lists it).
+fn font_problem(e: FontMissing) -> StoryboardError {
+    StoryboardError::Invalid(vec![Problem {
+        scene: None,
+        layer: None,
+        message: e.to_string(),
+    }])
+}
+
+/// The interactive player of the storyboard as edited for the customer whose merge data is
+/// `data`: every file of its folder (page, script, poster, a clip per scene, captions), in
+/// memory. The clips are encoded in a scratch folder, removed before this returns.
+pub fn preview_player(
+    files: &SiteFiles,
+    data: &Value,
+) -> Result<Vec<(String, Vec<u8>)>, StoryboardError> {
+    let (video, _) = compile_storyboard(files)?;
+    static PREVIEWS: AtomicU64 = AtomicU64::new(0);
+    let scratch = std::env::temp_dir().join(format!(
+        "tessera-preview-{}-{}",
+        std::process::id(),
+        PREVIEWS.fetch_add(1, Ordering::Relaxed)
+    ));
+    let formats = Formats {
+        player: true,
+        ..Formats::NONE
+    };
+    let made = with_fonts(|fonts| {
+        video.render(
+            data,
+            &HashMap::new(),
+            fonts,
+            (formats, &scratch),
+            &mut Notes::default(),
+        )
+    })
+    .map_err(font_problem)
+    .and_then(|made| Ok(made?))
+    .and_then(|made| {
+        let mut read = Vec::new();
+        for file in made.files {
+            let Some(name) = file.strip_prefix(PLAYER).and_then(|f| f.strip_prefix('/')) else {
+                continue;
+            };
+            let path = scratch.join(&file);
+            let bytes =
+                std::fs::read(&path).map_err(|source| EncodeError::Write { file: path, source })?;
+            read.push((name.to_string(), bytes));
+        }
+        Ok(read)
+    });
+    let _ = std::fs::remove_dir_all(&scratch);
+    made
 }

@@ -5,6 +5,7 @@
 
 use super::check::check;
 use super::draw::{Compiled, Images};
+use super::encode::EncodeError;
 use super::video::VideoTemplate;
 use super::{parse, Problem};
 use crate::microsites::files::{plain_path, SiteFiles};
@@ -27,6 +28,8 @@ pub enum StoryboardError {
     /// What the checks refused, each naming its scene and layer.
     #[error("{}", list(.0))]
     Invalid(Vec<Problem>),
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
 }
 
 fn list(problems: &[Problem]) -> String {
@@ -41,6 +44,7 @@ impl crate::error::Coded for StoryboardError {
     fn kind(&self) -> crate::error::ErrorKind {
         match self {
             StoryboardError::Files(e) => e.kind(),
+            StoryboardError::Encode(e) => e.kind(),
             StoryboardError::Document { .. } | StoryboardError::Invalid(_) => {
                 crate::error::ErrorKind::Template
             }

@@ -32,14 +32,13 @@ pub struct Formats {
     pub player: bool,
 }
 
-const NONE: Formats = Formats {
-    poster: false,
-    gif: false,
-    mp4: false,
-    player: false,
-};
-
 impl Formats {
+    pub const NONE: Formats = Formats {
+        poster: false,
+        gif: false,
+        mp4: false,
+        player: false,
+    };
     pub const ALL: Formats = Formats {
         poster: true,
         gif: true,
@@ -49,7 +48,7 @@ impl Formats {
 
     /// `poster,gif,mp4,player` (any of them, in any order).
     pub fn parse(text: &str) -> Result<Formats, String> {
-        let mut formats = NONE;
+        let mut formats = Formats::NONE;
         for name in text.split(',').map(str::trim).filter(|n| !n.is_empty()) {
             match name {
                 "poster" => formats.poster = true,
@@ -63,7 +62,7 @@ impl Formats {
                 }
             }
         }
-        if formats == NONE {
+        if formats == Formats::NONE {
             return Err("name at least one format: poster, gif, mp4, player".into());
         }
         Ok(formats)

@@ -2,7 +2,6 @@
 //! real HTTP port: personal URLs, the static site, HTML5 validity, no personal data in paths,
 //! events of the right customer, refusals, and acknowledged submissions surviving a kill -9.
 
-use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::time::Duration;
@@ -11,7 +10,7 @@ use serde_json::Value;
 use tessera_engine::serve::{ServeOptions, Server};
 use tessera_engine::templates::store::install_starter_templates;
 
-use crate::support::{tessera, walk, TestWorkspace};
+use crate::support::{http, tessera, walk, TestWorkspace};
 
 const INVITE: &str = "<mjml><mj-body><mj-section><mj-column><mj-text>Hi {{greeting_name}}</mj-text>\
     <mj-button href=\"{{microsite_url}}\">Open your offer</mj-button></mj-column></mj-section></mj-body></mjml>";
@@ -155,35 +154,6 @@ async fn each_customer_gets_a_personal_site_their_email_links_to_and_no_path_say
     assert!(crate::sites::slugs(&other)
         .iter()
         .all(|(_, s)| slugs.iter().all(|(_, mine)| mine != s)));
-}
-
-/// One HTTP/1.1 request on a fresh connection: (status, head, body).
-fn http(address: SocketAddr, method: &str, path: &str, body: &[u8]) -> (u16, String, String) {
-    let Ok(mut stream) = TcpStream::connect(address) else {
-        return (0, String::new(), String::new());
-    };
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
-         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    );
-    // A server that refuses a body may close before it is all sent: the answer still comes.
-    let _ = stream
-        .write_all(head.as_bytes())
-        .and_then(|()| stream.write_all(body));
-    let mut answer = Vec::new();
-    let _ = stream.read_to_end(&mut answer);
-    let text = String::from_utf8_lossy(&answer).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    (status, head.to_ascii_lowercase(), body.to_string())
 }
 
 async fn events_of(t: &TestWorkspace, kind: &str) -> Vec<(i64, Value)> {
@@ -690,6 +660,11 @@ async fn a_served_video_player_records_what_the_viewer_does_and_the_email_links_
     assert!(out
         .join(format!("site/{slug}/video/thumbnail.gif"))
         .is_file());
+    // A run with players and no sites is one the app offers to serve.
+    let runs = tessera_engine::campaigns::store::list_runs(&t.ws.pool, Some("teaser"))
+        .await
+        .unwrap();
+    assert!(runs[0].sites);
 
     let mut options = ServeOptions::new(out.join("site"));
     options.listen = "127.0.0.1:0".parse().unwrap();

@@ -676,6 +676,113 @@ mod videos {
         assert!(!out.join(".segments").exists());
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_editor_plays_a_customers_player_from_memory_on_loopback_and_nothing_else() {
+        use crate::support::{http, http_bytes};
+        use std::sync::Arc;
+        use tessera_engine::serve::PlayerPreview;
+
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("board");
+        drop(template(&folder));
+        let files = Arc::new(SiteFiles::read_folder(&folder).unwrap());
+        let preview = Arc::new(PlayerPreview::start().await.unwrap());
+        let at = preview.address();
+        assert!(at.ip().is_loopback());
+        let play = |data: Value| {
+            let (preview, files) = (preview.clone(), files.clone());
+            tokio::task::spawn_blocking(move || preview.play(&files, &data))
+        };
+        let fang = play(json!({"greeting_name": "王芳", "orders_count": 12}))
+            .await
+            .unwrap()
+            .unwrap();
+        let page_path = fang
+            .strip_prefix(&format!("http://{at}"))
+            .unwrap()
+            .to_string();
+        let folder_path = page_path.strip_suffix("index.html").unwrap().to_string();
+        let get =
+            |path: String| tokio::task::spawn_blocking(move || http_bytes(at, "GET", &path, b""));
+
+        let (status, head, page) = get(page_path.clone()).await.unwrap();
+        assert_eq!(status, 200);
+        assert!(head.contains("content-type: text/html"), "{head}");
+        // Scripts, styles and video from the preview only; the player's event reports refused.
+        assert!(head.contains(&format!("media-src http://{at}")), "{head}");
+        assert!(head.contains("connect-src 'none'"), "{head}");
+        assert!(String::from_utf8(page).unwrap().contains("王芳"));
+        // Every scene's clip is served, an H.264 MP4.
+        let doc = {
+            let (_, _, page) = get(page_path.clone()).await.unwrap();
+            let page = String::from_utf8(page).unwrap();
+            let start = page.find(r#"id="storyboard">"#).unwrap() + r#"id="storyboard">"#.len();
+            let end = start + page[start..].find("</script>").unwrap();
+            serde_json::from_str::<Value>(&page[start..end]).unwrap()
+        };
+        for scene in doc["scenes"].as_object().unwrap().values() {
+            let clip = scene["clip"].as_str().unwrap();
+            let (status, head, bytes) = get(format!("{folder_path}{clip}")).await.unwrap();
+            assert_eq!(status, 200, "{clip}");
+            assert!(head.contains("content-type: video/mp4"), "{head}");
+            assert_eq!(&bytes[4..8], b"ftyp", "{clip}");
+        }
+        for path in ["player.js", "player.css", "poster.png"] {
+            assert_eq!(
+                get(format!("{folder_path}{path}")).await.unwrap().0,
+                200,
+                "{path}"
+            );
+        }
+        // Nothing else: another path, a guessed token, a way up, a post.
+        for path in [
+            "/",
+            "/index.html",
+            &format!("{folder_path}../index.html"),
+            &format!("{folder_path}nothing.mp4"),
+            "/00000000000000000000000000000000/index.html",
+        ] {
+            assert_eq!(get(path.to_string()).await.unwrap().0, 404, "{path}");
+        }
+        let posted = {
+            let path = format!("{folder_path}event");
+            tokio::task::spawn_blocking(move || http(at, "POST", &path, b"kind=play"))
+                .await
+                .unwrap()
+        };
+        assert_eq!(posted.0, 404);
+        // Playing another customer replaces the first: their player is gone.
+        let zoe = play(json!({"greeting_name": "Zoë", "orders_count": 3}))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_ne!(zoe, fang);
+        assert_eq!(get(page_path).await.unwrap().0, 404);
+        let zoe_path = zoe
+            .strip_prefix(&format!("http://{at}"))
+            .unwrap()
+            .to_string();
+        let (status, _, page) = get(zoe_path).await.unwrap();
+        assert_eq!(status, 200);
+        let page = String::from_utf8(page).unwrap();
+        assert!(page.contains("Zoë") && !page.contains("王芳"));
+        // The clips were encoded in a scratch folder that is gone.
+        let scratch = format!("tessera-preview-{}-", std::process::id());
+        let left: Vec<_> = std::fs::read_dir(std::env::temp_dir())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().starts_with(&scratch))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+        // A storyboard with errors is refused with them, not played.
+        let mut broken = super::board();
+        broken["start"] = json!("nowhere");
+        std::fs::write(folder.join(DOCUMENT), broken.to_string()).unwrap();
+        let files = SiteFiles::read_folder(&folder).unwrap();
+        let refused = preview.play(&files, &json!({})).unwrap_err();
+        assert!(refused.to_string().contains("nowhere"), "{refused}");
+    }
+
     #[test]
     fn formats_are_named_or_refused() {
         assert_eq!(

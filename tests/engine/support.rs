@@ -1,4 +1,7 @@
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use tessera_engine::campaigns::{
     plan_campaign, render_campaign, Campaign, RunOptions, RunSummary, Selector,
@@ -142,4 +145,48 @@ pub fn header_names(eml: &[u8]) -> Vec<String> {
         .iter()
         .map(|h| h.name.as_str().to_ascii_lowercase())
         .collect()
+}
+
+/// One HTTP/1.1 request on a fresh connection: (status, head in lower case, body).
+pub fn http_bytes(
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> (u16, String, Vec<u8>) {
+    let Ok(mut stream) = TcpStream::connect(address) else {
+        return (0, String::new(), Vec::new());
+    };
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    // A server that refuses a body may close before it is all sent: the answer still comes.
+    let _ = stream
+        .write_all(head.as_bytes())
+        .and_then(|()| stream.write_all(body));
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let split = answer.windows(4).position(|w| w == b"\r\n\r\n");
+    let (head, body) = match split {
+        Some(at) => (&answer[..at], answer[at + 4..].to_vec()),
+        None => (&answer[..], Vec::new()),
+    };
+    let head = String::from_utf8_lossy(head);
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, head.to_ascii_lowercase(), body)
+}
+
+/// `http_bytes` with the body as text.
+pub fn http(address: SocketAddr, method: &str, path: &str, body: &[u8]) -> (u16, String, String) {
+    let (status, head, body) = http_bytes(address, method, path, body);
+    (status, head, String::from_utf8_lossy(&body).into_owned())
 }

@@ -226,6 +226,7 @@ async function attributeFor(css, name, test, what) {
   for (let i = 0; ; i++) {
     const value = await app.attribute(css, name).catch(() => null);
     if (value !== null && test(value)) return value;
+    if (i >= 150) writeFileSync(join(tmpdir(), "tessera-e2e-failure.png"), await app.screenshot());
     assert.ok(i < 150, what);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -285,7 +286,61 @@ test("the storyboard editor draws any scene at any time for the customer and nam
   await app.setValue("[data-testid=storyboard-time]", "2");
   await app.waitFor("[data-testid=storyboard-at]", (t) => t.startsWith("2.00"));
   await attributeFor("[data-testid=storyboard-frame]", "alt", (a) => /coffee at 2\.00 s/.test(a), "the frame 2 s into the scene");
+  // The scenes as a graph: the choice to coffee is the default; choosing a scene shows it.
+  assert.equal(await app.attribute("[data-testid=scene-edge-intro-coffee]", "data-kind"), "choice");
+  assert.match(await app.attribute("[data-testid=scene-edge-intro-coffee]", "class"), /default/);
+  assert.equal(await app.attribute("[data-testid=scene-edge-coffee-end]", "data-kind"), "next");
+  await app.click("[data-testid=scene-node-tea]");
+  await attributeFor("[data-testid=storyboard-frame]", "alt", (a) => /tea at 0\.00 s/.test(a), "the tea scene, chosen in the graph");
+  assert.equal(await app.attribute("[data-testid=scene-node-tea]", "aria-pressed"), "true");
+  // 2 s in, once its texts have faded in.
+  await app.setValue("[data-testid=storyboard-time]", "2");
+  await attributeFor("[data-testid=storyboard-frame]", "alt", (a) => /tea at 2\.00 s/.test(a), "the tea scene 2 s in");
+  // A layer's properties: its text and size edited there change the document and the frame.
+  await app.click("[data-testid=layer-title]");
+  await app.waitFor("[data-testid=layer-properties]");
+  await app.waitFor("[data-testid=layer-outline]", () => true);
+  const before = await app.attribute("[data-testid=storyboard-frame]", "src");
+  await app.type("[data-testid=layer-text]", "Tea time, {{greeting_name}}");
+  await attributeFor("[data-testid=storyboard-frame]", "src", (s) => s !== before, "the frame with the new text");
+  const larger = await app.attribute("[data-testid=storyboard-frame]", "src");
+  await app.type("[data-testid=layer-size]", "80");
+  await attributeFor("[data-testid=storyboard-frame]", "src", (s) => s !== larger, "the frame with the larger text");
+  // (The source follows: the player below plays the new text.)
+  await app.waitFor("[data-testid=template-unsaved]");
   await shoot("storyboard-editor");
+  // The customer's interactive player, in the sandboxed frame: it starts, offers the choices at the end of the intro, and plays the one chosen.
+  await app.click("[data-testid=scene-node-intro]");
+  await app.click("[data-testid=storyboard-play]");
+  assert.match(await app.waitFor("[data-testid=storyboard-rendering]", (t) => t.length > 0, 10000), /Rendering the interactive player for \S/);
+  await app.waitFor("[data-testid=storyboard-player]", () => true, 180000);
+  assert.equal(await app.attribute("[data-testid=storyboard-player]", "sandbox"), "allow-scripts");
+  await app.enterFrame("[data-testid=storyboard-player]");
+  try {
+    await app.waitFor("#start");
+    assert.match(await app.text("#chapters"), /Choose[\s\S]*Coffee[\s\S]*Tea[\s\S]*Skincare/);
+    await app.click("#start");
+    for (let i = 0; !(await app.execute("return document.getElementById('video').currentTime > 0.2")); i++) {
+      assert.ok(i < 200, "the intro plays");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(await app.execute("return document.getElementById('video').textTracks[0].cues.length > 0"), "captions from the scene's text");
+    const offered = await app.waitFor("#choices .buttons", (t) => t.includes("Tea"), 30000);
+    assert.match(offered, /Coffee[\s\S]*Tea[\s\S]*Skincare/);
+    const [tea] = (await app.findAll("#choices .buttons button")).slice(1, 2);
+    await app.call("POST", `/element/${tea}/click`, {});
+    for (let i = 0; !(await app.execute("return /scenes\\/tea\\.mp4$/.test(document.getElementById('video').src) && document.getElementById('video').currentTime > 0.2")); i++) {
+      assert.ok(i < 200, "the tea scene plays");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // Its text was changed above: the player plays the storyboard as edited.
+    assert.ok(await app.execute("return [...document.getElementById('video').textTracks[0].cues].some((c) => c.text.startsWith('Tea time, '))"));
+  } finally {
+    await app.leaveFrame();
+  }
+  await shoot("storyboard-player");
+  await app.click("[data-testid=storyboard-player-close]");
+  await app.waitFor("[data-testid=storyboard-frame]", () => true);
   await app.type("[data-testid=template-source] .cm-content", '{"format": 1, "name": "x", "canvas": {"width": 640, "height": 360, "fps": 30}, "start": "a", "scenes": [{"id": "a", "duration": 2, "next": "nowhere"}]}');
   const errors = await app.waitFor("[data-testid=storyboard-errors]", (t) => t.includes("nowhere"));
   assert.match(errors, /Scene “a”: next is 'nowhere', which is not a scene/);
@@ -396,6 +451,27 @@ test("a campaign gives each customer a personal site, served from the app with l
   await assert.rejects(fetch(`http://127.0.0.1:${port}/`), "the port is closed once stopped");
 });
 
+test("a campaign variant can carry a video storyboard per language, its files chosen", async () => {
+  await app.click("[data-testid=nav-campaigns]");
+  await app.waitFor("[data-testid=variant-0-en-video] option[value=picks-en]");
+  assert.equal((await app.findAll("[data-testid=campaign-video-formats]")).length, 0, "no video, no video files to choose");
+  await app.click("[data-testid=variant-0-en-video] option[value=picks-en]");
+  await app.click("[data-testid=variant-0-zh-video] option[value=picks-zh]");
+  await app.waitFor("[data-testid=campaign-video-formats]", (t) => t.includes("Interactive player"));
+  for (const f of ["poster", "gif", "mp4", "player"]) assert.equal(await app.property(`[data-testid=campaign-video-${f}]`, "checked"), true, f);
+  // The players are personal pages: their address is asked for.
+  await app.waitFor("[data-testid=campaign-base-url]");
+  await app.click("[data-testid=campaign-video-poster]");
+  await app.click("[data-testid=campaign-video-gif]");
+  await app.click("[data-testid=campaign-video-mp4]");
+  // The last format cannot be turned off: a video is at least one file.
+  assert.equal(await app.property("[data-testid=campaign-video-player]", "disabled"), true);
+  await app.scrollIntoView("[data-testid=campaign-video-formats]");
+  await shoot("campaigns-video");
+  await app.click("[data-testid=variant-0-en-video] option[value='']");
+  await app.click("[data-testid=variant-0-zh-video] option[value='']");
+});
+
 test("the interface switches to Simplified Chinese", async () => {
   await app.click("[data-testid=language] option[value=zh]");
   await app.waitFor("[data-testid=nav-customers]", (t) => t === "客户");
@@ -434,6 +510,18 @@ test("the interface switches to Simplified Chinese", async () => {
   // (A frame of 1280×720 is decoded, then painted: the screenshot waits for the paint.)
   await new Promise((r) => setTimeout(r, 800));
   await shoot("storyboard-editor-zh");
+  await app.click("[data-testid=storyboard-play]");
+  await app.waitFor("[data-testid=storyboard-player]", () => true, 180000);
+  await app.enterFrame("[data-testid=storyboard-player]");
+  try {
+    await app.waitFor("#start", (t) => t.includes("播放"));
+    assert.equal(await app.execute("return document.documentElement.lang"), "zh");
+  } finally {
+    await app.leaveFrame();
+  }
+  await new Promise((r) => setTimeout(r, 800));
+  await shoot("storyboard-player-zh");
+  await app.click("[data-testid=storyboard-player-close]");
   await app.click("[data-testid=nav-campaigns]");
   await app.waitFor("[data-testid=campaign-recipients]", (t) => /位客户/.test(t));
   await shoot("campaigns-zh");

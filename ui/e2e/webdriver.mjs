@@ -120,6 +120,21 @@ export class Session {
     await this.call("POST", "/execute/sync", { script: "arguments[0].scrollIntoView({ block: 'center' })", args: [{ [W3C_ELEMENT]: element, ELEMENT: element }] });
   }
 
+  /** Runs `script` in the page (or the frame entered) with `args`; its return value. */
+  async execute(script, ...args) {
+    return this.call("POST", "/execute/sync", { script, args });
+  }
+
+  /** Enters the frame `css` (an iframe of the page): finding, clicking and scripts act inside it until `leaveFrame`. */
+  async enterFrame(css) {
+    const element = await this.find(css);
+    await this.call("POST", "/frame", { id: { [W3C_ELEMENT]: element, ELEMENT: element } });
+  }
+
+  async leaveFrame() {
+    await this.call("POST", "/frame/parent", {});
+  }
+
   async screenshot() {
     return Buffer.from(await this.call("GET", "/screenshot"), "base64");
   }

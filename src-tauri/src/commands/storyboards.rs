@@ -1,4 +1,5 @@
-//! The storyboard editor's commands: a live frame of the storyboard as edited, and saving it.
+//! The storyboard editor's commands: a live frame of the storyboard as edited, its interactive
+//! player for a customer, and saving it.
 
 use tauri::State;
 use tessera_engine::storyboards::preview::{preview_frame, FramePreview};
@@ -27,6 +28,26 @@ pub async fn storyboard_preview(
         .await
         .map_err(crashed)??;
     Ok(preview)
+}
+
+/// Renders the storyboard as edited (`bundle`) into the interactive player of one customer and
+/// serves it on loopback for the sandboxed preview frame: the URL of its page. Each play
+/// replaces the last; nothing it does is recorded.
+#[tauri::command]
+#[specta::specta]
+pub async fn storyboard_play(
+    name: String,
+    bundle: String,
+    customer: i32,
+    state: State<'_, AppState>,
+) -> CommandResult<String> {
+    let files = site_bundle_files(&name, &bundle)?;
+    let data = customer_data(&state, customer.into()).await?;
+    let preview = state.player_preview().await?;
+    let url = tokio::task::spawn_blocking(move || preview.play(&files, &data))
+        .await
+        .map_err(crashed)??;
+    Ok(url)
 }
 
 /// Saves the edited storyboard under `name` after checking it; what the check warns of.

@@ -34,7 +34,12 @@
     body.set("kind", kind);
     if (scene) body.set("scene", scene);
     if (target) body.set("target", target);
-    navigator.sendBeacon("event", body);
+    // A page that may not report (the app's preview refuses it) plays on regardless.
+    try {
+      navigator.sendBeacon("event", body);
+    } catch (refused) {
+      // nothing to do: the report is lost, the viewer's choice is not
+    }
   }
 
   var track = video.addTextTrack("captions", words.captions, board.language);

@@ -85,6 +85,12 @@ export const commands = {
 	 *  customer, with what its check found.
 	 */
 	storyboardPreview: (name: string, bundle: string, scene: string, time: number | null, customer: number) => typedError<FramePreview, CommandError>(__TAURI_INVOKE("storyboard_preview", { name, bundle, scene, time, customer })),
+	/**
+	 *  Renders the storyboard as edited (`bundle`) into the interactive player of one customer and
+	 *  serves it on loopback for the sandboxed preview frame: the URL of its page. Each play
+	 *  replaces the last; nothing it does is recorded.
+	 */
+	storyboardPlay: (name: string, bundle: string, customer: number) => typedError<string, CommandError>(__TAURI_INVOKE("storyboard_play", { name, bundle, customer })),
 	/**  Saves the edited storyboard under `name` after checking it; what the check warns of. */
 	storyboardSave: (name: string, bundle: string) => typedError<Problem[], CommandError>(__TAURI_INVOKE("storyboard_save", { name, bundle })),
 	campaignsList: () => typedError<CampaignInfo[], CommandError>(__TAURI_INVOKE("campaigns_list")),
@@ -626,7 +632,7 @@ export type RunInfo = {
 	/**  Files the delivery log holds for the run. */
 	files: number,
 	customers: number,
-	/**  Whether it rendered personal sites (its folder can be served). */
+	/**  Whether it rendered personal sites or video players (its folder can be served). */
 	sites: boolean,
 };
 

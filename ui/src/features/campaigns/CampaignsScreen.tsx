@@ -6,7 +6,7 @@ import { Channel } from "@tauri-apps/api/core";
 import type { Campaign, CampaignInfo, EmailFiles, Opened, RenderedItem, Rule, RunInfo, RunProgress, RunSummary, SavedSegment, Split, TemplateInfo } from "../../lib/bindings";
 import { backend, errorCode, templatesOf } from "../../lib/backend";
 import { ErrorMessage } from "../../lib/ErrorMessage";
-import { addVariant, audienceChoice, audienceFromValue, audienceValue, freshFolder, hasSites, LANGUAGES, newCampaign, parseValues, recipients, settingWarnings, valuesText, variantTemplates, withTemplates, type Language } from "./campaignModel";
+import { addVariant, audienceChoice, audienceFromValue, audienceValue, freshFolder, hasSites, hasVideo, LANGUAGES, newCampaign, parseValues, recipients, settingWarnings, valuesText, variantTemplates, VIDEO_FORMATS, videoFormats, withTemplates, withVideoFormat, type ContentFormat, type Language } from "./campaignModel";
 import { ServePanel } from "./ServePanel";
 
 /**
@@ -18,6 +18,7 @@ export function CampaignsScreen({ segment }: { segment: Rule }) {
   const { t, i18n } = useTranslation();
   const [templates, setTemplates] = useState<TemplateInfo[]>([]);
   const [sites, setSites] = useState<TemplateInfo[]>([]);
+  const [storyboards, setStoryboards] = useState<TemplateInfo[]>([]);
   const [segments, setSegments] = useState<SavedSegment[]>([]);
   const [saved, setSaved] = useState<CampaignInfo[]>([]);
   const [campaign, setCampaign] = useState<Campaign | null>(null);
@@ -46,9 +47,10 @@ export function CampaignsScreen({ segment }: { segment: Rule }) {
   const percent = (share: number | null) => `${((share ?? 0) * 100).toLocaleString(i18n.language, { maximumFractionDigits: 1 })}%`;
 
   useEffect(() => {
-    Promise.all([templatesOf("email"), templatesOf("microsite"), backend.segmentsList(), backend.campaignsList()]).then(([tpl, sites, seg, list]) => {
+    Promise.all([templatesOf("email"), templatesOf("microsite"), templatesOf("storyboard"), backend.segmentsList(), backend.campaignsList()]).then(([tpl, sites, boards, seg, list]) => {
       setTemplates(tpl);
       setSites(sites);
+      setStoryboards(boards);
       setSegments(seg);
       setSaved(list);
       setCampaign(newCampaign(t("campaigns.defaultName"), tpl));
@@ -221,26 +223,29 @@ export function CampaignsScreen({ segment }: { segment: Rule }) {
         </thead>
         <tbody>
           {campaign.variants.map((v, i) => {
-            const chosen = variantTemplates(v);
-            const chosenSites = variantTemplates(v, "microsite");
+            // A template per format and language: which, from the workspace's templates of that kind.
+            const contentChoices: { format: ContentFormat; label: string; none: string; aria: string; suffix: string; list: TemplateInfo[] }[] = [
+              { format: "email", label: "campaigns.emailContent", none: "campaigns.noTemplate", aria: "campaigns.language", suffix: "", list: templates },
+              { format: "microsite", label: "campaigns.siteContent", none: "campaigns.noSite", aria: "campaigns.siteLanguage", suffix: "-site", list: sites },
+              { format: "video", label: "campaigns.videoContent", none: "campaigns.noVideo", aria: "campaigns.videoLanguage", suffix: "-video", list: storyboards },
+            ];
             return (
               <tr key={i} data-testid={`variant-${i}`}>
                 <td><input aria-label={t("campaigns.variant")} className="short" value={v.name} onChange={(e) => editVariant(i, { ...v, name: e.target.value })} /></td>
                 <td><input aria-label={t("campaigns.weight")} data-testid={`variant-${i}-weight`} className="short" type="number" min="0.1" step="any" value={v.weight ?? 1} onChange={(e) => editVariant(i, { ...v, weight: Number(e.target.value) })} /></td>
                 {LANGUAGES.map((l: Language) => (
                   <td key={l}><div className="content-cell">
-                    <label className="stacked">{t("campaigns.emailContent")}
-                      <select aria-label={t(`campaigns.language.${l}`)} data-testid={`variant-${i}-${l}`} value={chosen[l] ?? ""} onChange={(e) => editVariant(i, withTemplates(v, { ...chosen, [l]: e.target.value || undefined }))}>
-                        <option value="">{t("campaigns.noTemplate")}</option>
-                        {templates.map((tpl) => <option key={tpl.name} value={tpl.name}>{tpl.name}</option>)}
-                      </select>
-                    </label>
-                    <label className="stacked">{t("campaigns.siteContent")}
-                      <select aria-label={t(`campaigns.siteLanguage.${l}`)} data-testid={`variant-${i}-${l}-site`} value={chosenSites[l] ?? ""} onChange={(e) => editVariant(i, withTemplates(v, { ...chosenSites, [l]: e.target.value || undefined }, "microsite"))}>
-                        <option value="">{t("campaigns.noSite")}</option>
-                        {sites.map((tpl) => <option key={tpl.name} value={tpl.name}>{tpl.name}</option>)}
-                      </select>
-                    </label>
+                    {contentChoices.map(({ format, label, none, aria, suffix, list }) => {
+                      const chosen = variantTemplates(v, format);
+                      return (
+                        <label key={format} className="stacked">{t(label)}
+                          <select aria-label={t(`${aria}.${l}`)} data-testid={`variant-${i}-${l}${suffix}`} value={chosen[l] ?? ""} onChange={(e) => editVariant(i, withTemplates(v, { ...chosen, [l]: e.target.value || undefined }, format))}>
+                            <option value="">{t(none)}</option>
+                            {list.map((tpl) => <option key={tpl.name} value={tpl.name}>{tpl.name}</option>)}
+                          </select>
+                        </label>
+                      );
+                    })}
                   </div></td>
                 ))}
                 <td>
@@ -271,6 +276,20 @@ export function CampaignsScreen({ segment }: { segment: Rule }) {
           <div className="warn-box" data-testid="campaign-placeholder-warning">
             {warnings.map((w) => <p key={w.field}>{t(`campaigns.placeholder.${w.field}_${w.kind}`, { value: w.value })}</p>)}
           </div>
+        )}
+        {hasVideo(campaign) && (
+          <fieldset className="video-formats" data-testid="campaign-video-formats">
+            <legend>{t("campaigns.videoFormats")}</legend>
+            {VIDEO_FORMATS.map((f) => {
+              const on = videoFormats(campaign).includes(f);
+              return (
+                <label key={f} className="inline">
+                  <input type="checkbox" data-testid={`campaign-video-${f}`} checked={on} disabled={on && videoFormats(campaign).length === 1} onChange={(e) => edit(withVideoFormat(campaign, f, e.target.checked))} />
+                  {t(`campaigns.videoFormat.${f}`)}
+                </label>
+              );
+            })}
+          </fieldset>
         )}
         {hasSites(campaign) && (
           <label>{t("campaigns.baseUrl")}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Split } from "../../lib/bindings";
-import { addVariant, audienceChoice, audienceFromValue, audienceValue, freshFolder, hasSites, newCampaign, parseValues, placeholderKind, recipients, settingWarnings, valuesText, variantTemplates, withTemplates } from "./campaignModel";
+import { addVariant, audienceChoice, audienceFromValue, audienceValue, freshFolder, hasSites, hasVideo, newCampaign, parseValues, placeholderKind, recipients, settingWarnings, valuesText, variantTemplates, videoFormats, withTemplates, withVideoFormat } from "./campaignModel";
 
 const templates = ["recommendations-en", "recommendations-zh", "welcome-en", "welcome-zh", "solo"].map((name) => ({ name, kind: "email" as const, updated_at: "" }));
 
@@ -29,6 +29,27 @@ describe("campaign model", () => {
     const none = withTemplates(v, {}, "microsite");
     expect(none.microsite).toBeNull();
     expect(hasSites({ ...c, variants: [none] })).toBe(false);
+  });
+
+  it("gives a variant a video whose interactive player is a personal page, unless only files are made", () => {
+    const c = newCampaign("club", templates);
+    const withVideo = { ...c, variants: [withTemplates(c.variants[0], { en: "picks-en", zh: "picks-zh" }, "video")] };
+    expect([hasVideo(c), hasVideo(withVideo)]).toEqual([false, true]);
+    expect(videoFormats(withVideo)).toEqual(["poster", "gif", "mp4", "player"]);
+    expect(hasSites(withVideo)).toBe(true);
+    const filesOnly = withVideoFormat(withVideo, "player", false);
+    expect(filesOnly.video_settings?.formats).toBe("poster,gif,mp4");
+    expect(hasSites(filesOnly)).toBe(false);
+    expect(videoFormats(withVideoFormat(filesOnly, "player", true))).toEqual(["poster", "gif", "mp4", "player"]);
+  });
+
+  it("keeps at least one video format on", () => {
+    const c = newCampaign("club", templates);
+    let only: typeof c = { ...c, video_settings: { formats: "gif" } };
+    expect(videoFormats(only)).toEqual(["gif"]);
+    only = withVideoFormat(only, "gif", false);
+    expect(videoFormats(only)).toEqual(["gif"]);
+    expect(videoFormats({ ...c, video_settings: { formats: "webm, nonsense" } })).toEqual(["poster", "gif", "mp4", "player"]);
   });
 
   it("names new variants B, C, …", () => {

@@ -6,8 +6,8 @@ export const LANGUAGES = ["en", "zh"] as const;
 export type Language = (typeof LANGUAGES)[number];
 export type Templates = Partial<Record<Language, string>>;
 
-/** The content formats a variant holds: its email and its personal site. */
-export type ContentFormat = "email" | "microsite";
+/** The content formats a variant holds: its email, its personal site and its video. */
+export type ContentFormat = "email" | "microsite" | "video";
 
 /** The template of each language a variant names for a format (one template for everyone counts as English). */
 export function variantTemplates(variant: Variant, format: ContentFormat = "email"): Templates {
@@ -26,9 +26,35 @@ export function withTemplates(variant: Variant, templates: Templates, format: Co
   return { ...variant, [format]: content };
 }
 
-/** Whether any variant gives customers a personal site. */
+function hasFormat(campaign: Campaign, format: ContentFormat): boolean {
+  return campaign.variants.some((v) => Object.keys(variantTemplates(v, format)).length > 0);
+}
+
+/** Whether any variant gives customers a video. */
+export function hasVideo(campaign: Campaign): boolean {
+  return hasFormat(campaign, "video");
+}
+
+/** The video files a campaign makes, in the engine's order (all four unless chosen). */
+export const VIDEO_FORMATS = ["poster", "gif", "mp4", "player"] as const;
+export type VideoFormat = (typeof VIDEO_FORMATS)[number];
+
+export function videoFormats(campaign: Campaign): VideoFormat[] {
+  const named = (campaign.video_settings?.formats ?? "").split(",").map((f) => f.trim());
+  const chosen = VIDEO_FORMATS.filter((f) => named.includes(f));
+  return chosen.length ? chosen : [...VIDEO_FORMATS];
+}
+
+/** The campaign with a video format on or off; the last one stays on (a video is at least one file). */
+export function withVideoFormat(campaign: Campaign, format: VideoFormat, on: boolean): Campaign {
+  const formats = VIDEO_FORMATS.filter((f) => (f === format ? on : videoFormats(campaign).includes(f)));
+  if (formats.length === 0) return campaign;
+  return { ...campaign, video_settings: { ...campaign.video_settings, formats: formats.join(",") } };
+}
+
+/** Whether any variant gives customers pages of their own, served at the base URL: a site, or a video's interactive player. */
 export function hasSites(campaign: Campaign): boolean {
-  return campaign.variants.some((v) => Object.keys(variantTemplates(v, "microsite")).length > 0);
+  return hasFormat(campaign, "microsite") || (hasVideo(campaign) && videoFormats(campaign).includes("player"));
 }
 
 /** The starter pair for a language-suffixed name: `welcome-en` → `welcome-zh`, if it exists. */
