@@ -222,6 +222,17 @@ test("the template editor previews as you type and points at errors", async () =
 });
 
 /** Waits until the attribute `name` of `css` passes `test`; returns it. */
+/** A port free on this computer, outside the range the system gives outgoing connections. */
+async function freePort() {
+  for (;;) {
+    const port = 20000 + Math.floor(Math.random() * 10000);
+    const free = await new Promise((done) => {
+      const probe = createServer().once("error", () => done(false)).listen(port, "127.0.0.1", () => probe.close(() => done(true)));
+    });
+    if (free) return port;
+  }
+}
+
 async function attributeFor(css, name, test, what) {
   for (let i = 0; ; i++) {
     const value = await app.attribute(css, name).catch(() => null);
@@ -414,12 +425,9 @@ test("a campaign gives each customer a personal site, served from the app with l
   await app.click("[data-testid=variant-1-en-site] option[value=loyalty-mine]");
   await app.click("[data-testid=variant-1-zh-site] option[value=loyalty-zh]");
   // Served where the emails' links point: a port free on this computer.
-  const port = await new Promise((done) => {
-    const probe = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = probe.address();
-      probe.close(() => done(port));
-    });
-  });
+  // Below the ephemeral range (32768–60999): the driver's own connections take ports from that
+  // range, and one holding this port would keep the site from being served again later.
+  const port = await freePort();
   await app.type("[data-testid=campaign-base-url]", `http://127.0.0.1:${port}`);
   await app.click("[data-testid=campaign-save]");
   await app.waitFor("[data-testid=campaign-notice]", (t) => t.includes("Spring sale"));
