@@ -1,7 +1,8 @@
 // Desktop benchmarks in the real window (run under Xvfb, after building the app):
 //   xvfb-run node ui/e2e/bench.mjs [path/to/tessera-desktop]
-// cold start to an interactive window, idle memory, keystroke-to-preview latency (an email) and
-// edit-to-frame latency (a storyboard layer moved at 1280×720).
+// cold start to an interactive window, idle memory, and edit-to-frame latency (a storyboard layer
+// moved at 1280×720). (The email's keystroke-to-preview case read a latency the UI no longer
+// shows; an edit that changes the rendered email is still to be found for it.)
 import { spawn, execFileSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -77,14 +78,12 @@ try {
   const idle = memory();
   await app.click("[data-testid=nav-templates]");
   await app.waitFor("[data-testid=email-subject]", (t) => t.length > 0);
-  const keystroke = await editLatencies(app, "[data-testid=email-frame]", "srcdoc", async () => {
-    // A trailing space: the template stays valid, the preview is recompiled and re-rendered.
-    const editor = await app.find("[data-testid=template-source] .cm-content");
-    await app.call("POST", `/element/${editor}/value`, { text: " " });
-  });
   // A storyboard edit: a layer's x moved in its properties, the 1280×720 frame drawn again.
   await app.click("[data-testid=template-select] option[value=picks-en]");
   await app.waitFor("[data-testid=storyboard-frame]");
+  // 2 s in, where the text has faded in (at 0 s a moved text draws the same frame).
+  await app.setValue("[data-testid=storyboard-time]", "2");
+  await app.waitFor("[data-testid=storyboard-at]", (t) => t.startsWith("2.00"));
   await app.click("[data-testid=layer-hello]");
   let x = 640;
   const storyboard = await editLatencies(app, "[data-testid=storyboard-frame]", "src", async () => {
@@ -92,7 +91,7 @@ try {
     await app.setValue("[data-testid=layer-x]", x);
   });
   await app.end();
-  console.log(JSON.stringify({ cold_start_ms: starts.map(Math.round), cold_start_median_ms: Math.round(median(starts)), idle_memory_mib: idle, keystroke_to_preview_ms: keystroke, storyboard_edit_to_frame_ms: storyboard }));
+  console.log(JSON.stringify({ cold_start_ms: starts.map(Math.round), cold_start_median_ms: Math.round(median(starts)), idle_memory_mib: idle, storyboard_edit_to_frame_ms: storyboard }));
 } finally {
   driver.kill();
 }
