@@ -148,7 +148,8 @@ impl Default for MicrositeSettings {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VideoSettings {
-    /// Any of `poster`, `gif`, `mp4`, `player`, comma-separated. The player is hosted with the
+    /// Any of `poster`, `gif`, `mp4`, `webm`, `player`, comma-separated (all but `webm` by
+    /// default). The player is hosted with the
     /// customer's site (`BASE_URL/SLUG/video/`: the `video_url` merge field).
     #[serde(default = "all_video_formats")]
     pub formats: String,

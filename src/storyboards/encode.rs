@@ -4,10 +4,15 @@
 //! process keeps it out of Tessera's binary. Every file is written under a temporary name and
 //! renamed when complete, so a killed render leaves no half file under a final name.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::mpsc::{channel, sync_channel, Receiver, SyncSender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
 
+use fast_image_resize::images::{Image, ImageRef};
+use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use tiny_skia::{Pixmap, PixmapPaint, Transform};
 
 use super::check::default_path;
@@ -17,12 +22,12 @@ use super::text::Fonts;
 
 /// The GIF thumbnail: its width, frame rate and length (the start of the linear cut).
 pub const GIF_WIDTH: u32 = 480;
-const GIF_FPS: u32 = 10;
-const GIF_SECONDS: f64 = 3.0;
+pub const GIF_FPS: u32 = 10;
+pub const GIF_SECONDS: f64 = 3.0;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EncodeError {
-    #[error("ffmpeg is needed to write MP4 video and is not installed (Debian: apt-get install ffmpeg; the README's setup does it)")]
+    #[error("ffmpeg is needed to write MP4 and WebM video and is not installed (Debian: apt-get install ffmpeg; the README's setup does it)")]
     NoFfmpeg,
     #[error("ffmpeg could not encode {}: {message}", .file.display())]
     Ffmpeg { file: PathBuf, message: String },
@@ -249,12 +254,76 @@ pub fn png(frame: &Pixmap, size: PngSize) -> Vec<u8> {
     out
 }
 
-/// Encodes frames into `file` as H.264 (yuv420p, fast start: it plays in browsers as it loads).
-pub struct Mp4Writer {
+/// How the linear cut and the player's clips are compressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Codec {
+    /// H.264 in MP4 (libx264; yuv420p, fast start: it plays in browsers as it loads). Every
+    /// browser and mail client plays it; it is covered by patents.
+    H264,
+    /// VP9 in WebM (libvpx), royalty-free; browsers play it, Apple's Mail and QuickTime do not.
+    Vp9,
+}
+
+impl Codec {
+    /// ffmpeg's settings for it after the input: a keyframe every two seconds, so that clips
+    /// join and players seek.
+    fn arguments(self, fps: u32) -> Vec<String> {
+        let keyframes = ["-g".to_string(), (fps * 2).to_string()];
+        let settings: &[&str] = match self {
+            Codec::H264 => &[
+                "-c:v",
+                "libx264",
+                "-preset",
+                "veryfast",
+                "-crf",
+                "23",
+                "-movflags",
+                "+faststart",
+                "-f",
+                "mp4",
+            ],
+            // Constant quality (crf with no bitrate cap) at libvpx's real-time speed, rows
+            // encoded on both cores: about x264 veryfast's time for a similar size.
+            Codec::Vp9 => &[
+                "-c:v",
+                "libvpx-vp9",
+                "-deadline",
+                "realtime",
+                "-cpu-used",
+                "8",
+                "-crf",
+                "33",
+                "-b:v",
+                "0",
+                "-row-mt",
+                "1",
+                "-tile-columns",
+                "1",
+                "-threads",
+                "2",
+                "-f",
+                "webm",
+            ],
+        };
+        keyframes
+            .into_iter()
+            .chain(settings.iter().map(|s| s.to_string()))
+            .collect()
+    }
+}
+
+/// Encodes frames into `file` with a codec, by ffmpeg, from yuv420p.
+pub struct VideoWriter {
     child: std::process::Child,
     file: PathBuf,
     partial: PathBuf,
-    yuv: Vec<u8>,
+    /// The frame last converted (sent again while frames stay the same).
+    yuv: Arc<Vec<u8>>,
+    /// To the thread that pipes frames to ffmpeg, so that the next frame is drawn while ffmpeg
+    /// reads this one (through a pipe far smaller than a frame); it hands each back once written.
+    to_pipe: Option<SyncSender<Arc<Vec<u8>>>>,
+    piped: Receiver<Arc<Vec<u8>>>,
+    pipe: Option<JoinHandle<std::io::Result<()>>>,
 }
 
 /// An opaque frame in yuv420p, BT.601 limited range (what ffmpeg's own conversion makes):
@@ -292,10 +361,14 @@ fn to_yuv420(frame: &Pixmap, out: &mut Vec<u8>) {
     }
 }
 
-impl Mp4Writer {
-    pub fn start(file: &Path, width: u32, height: u32, fps: u32) -> Result<Mp4Writer, EncodeError> {
+impl VideoWriter {
+    pub fn start(
+        file: &Path,
+        (width, height, fps): (u32, u32, u32),
+        codec: Codec,
+    ) -> Result<VideoWriter, EncodeError> {
         let partial = partial_name(file);
-        let child = Command::new("ffmpeg")
+        let mut child = Command::new("ffmpeg")
             .args([
                 "-hide_banner",
                 "-loglevel",
@@ -315,15 +388,7 @@ impl Mp4Writer {
                 "-i",
                 "pipe:0",
             ])
-            .args(["-c:v", "libx264", "-preset", "veryfast", "-crf", "23"])
-            .args([
-                "-g",
-                &(fps * 2).to_string(),
-                "-movflags",
-                "+faststart",
-                "-f",
-                "mp4",
-            ])
+            .args(codec.arguments(fps))
             .arg(&partial)
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
@@ -339,11 +404,24 @@ impl Mp4Writer {
                     }
                 }
             })?;
-        Ok(Mp4Writer {
+        let mut stdin = child.stdin.take().expect("ffmpeg's input is piped");
+        let (to_pipe, frames) = sync_channel::<Arc<Vec<u8>>>(2);
+        let (written, piped) = channel();
+        let pipe = std::thread::spawn(move || {
+            for frame in frames {
+                stdin.write_all(&frame)?;
+                let _ = written.send(frame);
+            }
+            Ok(())
+        });
+        Ok(VideoWriter {
             child,
             file: file.to_path_buf(),
             partial,
-            yuv: Vec::new(),
+            yuv: Arc::default(),
+            to_pipe: Some(to_pipe),
+            piped,
+            pipe: Some(pipe),
         })
     }
 
@@ -351,40 +429,62 @@ impl Mp4Writer {
     /// frame: what x264 encodes, and less than half the bytes of RGBA through the pipe).
     pub fn frame(&mut self, frame: &Frame) -> Result<(), EncodeError> {
         if !frame.same || self.yuv.is_empty() {
-            to_yuv420(frame.pixels, &mut self.yuv);
+            // A buffer the pipe is done with, else a new one.
+            let mut yuv = std::iter::from_fn(|| self.piped.try_recv().ok())
+                .find_map(|written| Arc::try_unwrap(written).ok())
+                .unwrap_or_default();
+            to_yuv420(frame.pixels, &mut yuv);
+            self.yuv = Arc::new(yuv);
         }
-        let stdin = self.child.stdin.as_mut().expect("ffmpeg's input is piped");
-        stdin.write_all(&self.yuv).map_err(|e| EncodeError::Ffmpeg {
-            file: self.file.clone(),
-            message: e.to_string(),
-        })
+        let sent = self
+            .to_pipe
+            .as_ref()
+            .map(|pipe| pipe.send(self.yuv.clone()));
+        match sent {
+            Some(Ok(())) => Ok(()),
+            // The pipe broke: ffmpeg stopped, and says why.
+            _ => Err(self.stop().err().unwrap_or_else(|| EncodeError::Ffmpeg {
+                file: self.file.clone(),
+                message: "ffmpeg stopped reading frames".into(),
+            })),
+        }
     }
 
     /// Waits for ffmpeg and puts the file under its name.
     pub fn finish(mut self) -> Result<(), EncodeError> {
-        drop(self.child.stdin.take());
-        let output = self
-            .child
-            .wait_with_output()
-            .map_err(|e| EncodeError::Ffmpeg {
-                file: self.file.clone(),
-                message: e.to_string(),
-            })?;
-        if !output.status.success() {
-            let _ = std::fs::remove_file(&self.partial);
-            return Err(EncodeError::Ffmpeg {
-                file: self.file.clone(),
-                message: String::from_utf8_lossy(&output.stderr).trim().to_string(),
-            });
-        }
+        self.stop()?;
         std::fs::rename(&self.partial, &self.file).map_err(|source| EncodeError::Write {
             file: self.file.clone(),
             source,
         })
     }
+
+    /// Closes ffmpeg's input and waits for it: what went wrong, ffmpeg's own words first.
+    fn stop(&mut self) -> Result<(), EncodeError> {
+        drop(self.to_pipe.take());
+        let piped = self.pipe.take().map(|pipe| pipe.join());
+        let failed = |message: String| EncodeError::Ffmpeg {
+            file: self.file.clone(),
+            message,
+        };
+        let mut said = String::new();
+        if let Some(mut stderr) = self.child.stderr.take() {
+            let _ = stderr.read_to_string(&mut said);
+        }
+        let status = self.child.wait().map_err(|e| failed(e.to_string()))?;
+        if !status.success() {
+            let _ = std::fs::remove_file(&self.partial);
+            return Err(failed(said.trim().to_string()));
+        }
+        match piped {
+            Some(Ok(Err(e))) => Err(failed(e.to_string())),
+            Some(Err(_)) => Err(failed("the pipe to ffmpeg crashed".into())),
+            _ => Ok(()),
+        }
+    }
 }
 
-/// Joins H.264 clips made by `Mp4Writer` for one canvas into `file` without encoding them again
+/// Joins H.264 clips made by `VideoWriter` for one canvas into `file` without encoding them again
 /// (each clip starts on a keyframe): the linear cut from scene clips, some shared by every
 /// customer. The list ffmpeg reads is written beside the first clip.
 pub fn join_clips(clips: &[PathBuf], file: &Path) -> Result<(), EncodeError> {
@@ -449,6 +549,7 @@ pub struct GifFrames {
     changed: bool,
     every: usize,
     limit: usize,
+    resizer: Resizer,
 }
 
 impl GifFrames {
@@ -459,6 +560,7 @@ impl GifFrames {
             changed: true,
             every,
             limit: (GIF_SECONDS * f64::from(GIF_FPS)) as usize,
+            resizer: Resizer::new(),
         }
     }
 
@@ -490,18 +592,18 @@ impl GifFrames {
         let scale = GIF_WIDTH as f32 / frame.width() as f32;
         let height = ((frame.height() as f32 * scale).round() as u32).max(1);
         let mut small = Pixmap::new(GIF_WIDTH, height).expect("a thumbnail has pixels");
-        let paint = PixmapPaint {
-            quality: tiny_skia::FilterQuality::Bilinear,
-            ..PixmapPaint::default()
-        };
-        small.draw_pixmap(
-            0,
-            0,
-            frame.as_ref(),
-            &paint,
-            Transform::from_scale(scale, scale),
-            None,
-        );
+        // Every source pixel weighs in (a convolution, not bilinear samples that skip most of
+        // them and alias text), and quickly (SIMD). Frames are opaque: no alpha to weigh by.
+        let from = ImageRef::new(frame.width(), frame.height(), frame.data(), PixelType::U8x4)
+            .expect("a frame's pixels");
+        let mut to = Image::from_slice_u8(GIF_WIDTH, height, small.data_mut(), PixelType::U8x4)
+            .expect("a thumbnail's pixels");
+        let options = ResizeOptions::new()
+            .resize_alg(ResizeAlg::Convolution(FilterType::Bilinear))
+            .use_alpha(false);
+        self.resizer
+            .resize(&from, &mut to, &options)
+            .expect("the same kind of pixels");
         self.frames.push((small, 1));
     }
 
@@ -511,22 +613,47 @@ impl GifFrames {
         };
         let (w, h) = (first.width() as u16, first.height() as u16);
         let pixmaps: Vec<&Pixmap> = self.frames.iter().map(|(p, _)| p).collect();
-        let mut palette = Palette::of(&pixmaps);
+        let palette = Palette::of(&pixmaps);
+        // Frames mapped to the palette and compressed on both cores, in halves; written in order.
+        let half = self.frames.len().div_ceil(2);
+        let frames: Vec<gif::Frame<'static>> = std::thread::scope(|scope| {
+            let halves: Vec<_> = self
+                .frames
+                .chunks(half)
+                .map(|frames| {
+                    let mut palette = palette.clone();
+                    scope.spawn(move || {
+                        frames
+                            .iter()
+                            .map(|(frame, repeats)| {
+                                let indices: Vec<u8> = frame
+                                    .pixels()
+                                    .iter()
+                                    .map(|p| palette.index(p.red(), p.green(), p.blue()))
+                                    .collect();
+                                let mut gif_frame =
+                                    gif::Frame::from_indexed_pixels(w, h, indices, None);
+                                gif_frame.delay = repeats * (100 / GIF_FPS) as u16;
+                                gif_frame.make_lzw_pre_encoded();
+                                gif_frame
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            halves
+                .into_iter()
+                .flat_map(|half| half.join().expect("a GIF half compressed"))
+                .collect()
+        });
         let mut out = Vec::new();
         {
             let Ok(mut encoder) = gif::Encoder::new(&mut out, w, h, &palette.rgb) else {
                 return Vec::new();
             };
             let _ = encoder.set_repeat(gif::Repeat::Infinite);
-            for (frame, repeats) in &self.frames {
-                let indices: Vec<u8> = frame
-                    .pixels()
-                    .iter()
-                    .map(|p| palette.index(p.red(), p.green(), p.blue()))
-                    .collect();
-                let mut gif_frame = gif::Frame::from_indexed_pixels(w, h, indices, None);
-                gif_frame.delay = repeats * (100 / GIF_FPS) as u16;
-                if encoder.write_frame(&gif_frame).is_err() {
+            for frame in &frames {
+                if encoder.write_lzw_pre_encoded_frame(frame).is_err() {
                     return Vec::new();
                 }
             }
@@ -537,6 +664,7 @@ impl GifFrames {
 
 /// 256 colours for all frames (median cut over a sample), and a table from 5-6-5 bit colour to
 /// the nearest of them, filled as colours are met, so mapping a pixel is mostly one lookup.
+#[derive(Clone)]
 struct Palette {
     rgb: Vec<u8>,
     colours: Vec<[u8; 3]>,

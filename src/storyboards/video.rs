@@ -15,8 +15,8 @@ use super::check::reachable;
 use super::document::{Background, Content, Storyboard};
 use super::draw::{draw_frame, prepare_scene, Compiled, Images, PreparedScene, SceneNotes};
 use super::encode::{
-    blends_into, cut, for_each_frame, frame_count, join_clips, png, write_atomically, EncodeError,
-    GifFrames, Mp4Writer, PngSize, Run,
+    blends_into, cut, for_each_frame, frame_count, join_clips, png, write_atomically, Codec,
+    EncodeError, GifFrames, PngSize, Run, VideoWriter,
 };
 use super::player;
 use super::text::Fonts;
@@ -27,7 +27,10 @@ use crate::templates::Notes;
 pub struct Formats {
     pub poster: bool,
     pub gif: bool,
+    /// The linear cut in H.264.
     pub mp4: bool,
+    /// The linear cut in VP9, royalty-free (not made unless asked for).
+    pub webm: bool,
     /// The interactive player: a folder of its page, scene clips and captions.
     pub player: bool,
 }
@@ -37,16 +40,11 @@ impl Formats {
         poster: false,
         gif: false,
         mp4: false,
+        webm: false,
         player: false,
     };
-    pub const ALL: Formats = Formats {
-        poster: true,
-        gif: true,
-        mp4: true,
-        player: true,
-    };
 
-    /// `poster,gif,mp4,player` (any of them, in any order).
+    /// `poster,gif,mp4,webm,player` (any of them, in any order).
     pub fn parse(text: &str) -> Result<Formats, String> {
         let mut formats = Formats::NONE;
         for name in text.split(',').map(str::trim).filter(|n| !n.is_empty()) {
@@ -54,16 +52,17 @@ impl Formats {
                 "poster" => formats.poster = true,
                 "gif" => formats.gif = true,
                 "mp4" => formats.mp4 = true,
+                "webm" => formats.webm = true,
                 "player" => formats.player = true,
                 other => {
                     return Err(format!(
-                        "'{other}' is not a video format (poster, gif, mp4, player)"
+                        "'{other}' is not a video format (poster, gif, mp4, webm, player)"
                     ))
                 }
             }
         }
         if formats == Formats::NONE {
-            return Err("name at least one format: poster, gif, mp4, player".into());
+            return Err("name at least one format: poster, gif, mp4, webm, player".into());
         }
         Ok(formats)
     }
@@ -72,6 +71,7 @@ impl Formats {
 pub const POSTER: &str = "poster.png";
 pub const GIF: &str = "thumbnail.gif";
 pub const MP4: &str = "video.mp4";
+pub const WEBM: &str = "video.webm";
 /// The player's folder among a customer's video files.
 pub const PLAYER: &str = "player";
 
@@ -156,7 +156,7 @@ impl VideoTemplate {
                 CLIPS.fetch_add(1, Ordering::Relaxed)
             ));
             let clip = self
-                .encode(&prepared, &[s], &scratch, fonts, None)
+                .encode((&prepared, &[s]), (&scratch, Codec::H264), fonts, None)
                 .and_then(|_| {
                     std::fs::read(&scratch).map_err(|source| EncodeError::Write {
                         file: scratch.clone(),
@@ -195,19 +195,19 @@ impl VideoTemplate {
     }
 
     /// Encodes `scenes` (prepared, in order; the last blending into its next if it does) into
-    /// `file`, offering their frames to `gif`. Returns the frames drawn.
+    /// `file` with `codec`, offering their frames to `gif`. Returns the frames drawn.
     fn encode(
         &self,
-        prepared: &HashMap<usize, PreparedScene>,
-        scenes: &[usize],
-        file: &Path,
+        (prepared, scenes): (&HashMap<usize, PreparedScene>, &[usize]),
+        (file, codec): (&Path, Codec),
         fonts: &mut Fonts,
         mut gif: Option<&mut GifFrames>,
     ) -> Result<usize, EncodeError> {
         let board = &self.board;
         let canvas = board.canvas;
         let run = self.run(prepared, scenes);
-        let mut mp4 = Mp4Writer::start(file, canvas.width, canvas.height, canvas.fps)?;
+        let size = (canvas.width, canvas.height, canvas.fps);
+        let mut mp4 = VideoWriter::start(file, size, codec)?;
         let mut frames = 0;
         for_each_frame(board, &run, fonts, (&|_| true, usize::MAX), |frame| {
             frames += 1;
@@ -312,6 +312,10 @@ impl VideoTemplate {
                 with_next(&mut run.iter().copied(), &mut drawn);
             }
         }
+        // The WebM is the whole cut drawn: VP9 clips are not joined.
+        if formats.webm {
+            with_next(&mut cut.iter().copied(), &mut drawn);
+        }
         let mut prepared = HashMap::new();
         for s in drawn {
             let (scene, notes) = self.prepare(s, data, customer_images, fonts, fields);
@@ -324,8 +328,8 @@ impl VideoTemplate {
         let mut poster = None;
         if let Some(first) = cut
             .first()
-            .map(|s| &prepared[s])
             .filter(|_| formats.poster || formats.player)
+            .map(|s| &prepared[s])
         {
             let mut frame = Pixmap::new(canvas.width, canvas.height).expect("a checked canvas");
             draw_frame(first, first.settled(fps), fonts, &mut frame);
@@ -348,7 +352,8 @@ impl VideoTemplate {
                 if is_shared(board, s) {
                     write_atomically(&file, &self.shared_clip(s, fonts)?)?;
                 } else {
-                    video.frames += self.encode(&prepared, &[s], &file, fonts, None)?;
+                    video.frames +=
+                        self.encode((&prepared, &[s]), (&file, Codec::H264), fonts, None)?;
                 }
                 clip_files.insert(s, file);
                 video.files.push(format!("{PLAYER}/{name}"));
@@ -360,7 +365,8 @@ impl VideoTemplate {
             match segments.as_slice() {
                 [Segment::Drawn(run)] => {
                     let offered = gif.as_mut().filter(|_| gif_along);
-                    video.frames += self.encode(&prepared, run, &file, fonts, offered)?;
+                    video.frames +=
+                        self.encode((&prepared, run), (&file, Codec::H264), fonts, offered)?;
                 }
                 _ => {
                     let scratch = folder.join(".segments");
@@ -377,8 +383,12 @@ impl VideoTemplate {
                             Segment::Drawn(run) => {
                                 let part = scratch.join(format!("{i}.mp4"));
                                 let offered = gif.as_mut().filter(|_| gif_along && i == 0);
-                                video.frames +=
-                                    self.encode(&prepared, run, &part, fonts, offered)?;
+                                video.frames += self.encode(
+                                    (&prepared, run),
+                                    (&part, Codec::H264),
+                                    fonts,
+                                    offered,
+                                )?;
                                 part
                             }
                         };
@@ -390,6 +400,16 @@ impl VideoTemplate {
                 }
             }
             video.files.push(MP4.into());
+        }
+
+        if formats.webm {
+            video.frames += self.encode(
+                (&prepared, &cut),
+                (&folder.join(WEBM), Codec::Vp9),
+                fonts,
+                None,
+            )?;
+            video.files.push(WEBM.into());
         }
 
         let mut gif_bytes = None;

@@ -352,7 +352,9 @@ mod videos {
     use serde_json::{json, Value};
     use tessera_engine::microsites::files::SiteFiles;
     use tessera_engine::storyboards::text::Fonts;
-    use tessera_engine::storyboards::video::{Formats, VideoTemplate, GIF, MP4, POSTER};
+    use tessera_engine::storyboards::video::{
+        CustomerVideo, Formats, VideoTemplate, GIF, MP4, POSTER, WEBM,
+    };
     use tessera_engine::storyboards::{compile_storyboard, DOCUMENT};
     use tessera_engine::templates::Notes;
 
@@ -367,6 +369,19 @@ mod videos {
             compile_storyboard(&SiteFiles::read_folder(folder).unwrap()).unwrap();
         assert!(warnings.is_empty(), "{warnings:?}");
         video
+    }
+
+    /// The customer's `formats` (as the CLI names them) rendered into `out`.
+    fn render_for(video: &VideoTemplate, data: Value, formats: &str, out: &Path) -> CustomerVideo {
+        video
+            .render(
+                &data,
+                &HashMap::new(),
+                &mut Fonts::load().unwrap(),
+                (Formats::parse(formats).unwrap(), out),
+                &mut Notes::default(),
+            )
+            .unwrap()
     }
 
     fn probe(file: &Path) -> Value {
@@ -543,7 +558,7 @@ mod videos {
                     data,
                     &HashMap::new(),
                     &mut fonts,
-                    (Formats::ALL, folder),
+                    (Formats::parse("poster,gif,mp4,player").unwrap(), folder),
                     &mut Notes::default(),
                 )
                 .unwrap();
@@ -676,6 +691,87 @@ mod videos {
         assert!(!out.join(".segments").exists());
     }
 
+    /// The royalty-free option: the same cut in VP9, the same frames as the MP4's.
+    #[test]
+    fn the_linear_cut_is_also_a_royalty_free_webm() {
+        let dir = tempfile::tempdir().unwrap();
+        let video = template(&dir.path().join("board"));
+        let out = dir.path().join("out");
+        let made = render_for(
+            &video,
+            json!({"greeting_name": "王芳", "orders_count": 12}),
+            "mp4,webm",
+            &out,
+        );
+        assert_eq!(made.files, [MP4, WEBM]);
+        let webm = probe(&out.join(WEBM));
+        let stream = &webm["streams"][0];
+        assert_eq!(stream["codec_name"], "vp9", "{webm:#}");
+        assert_eq!(stream["pix_fmt"], "yuv420p");
+        assert!(webm["format"]["format_name"]
+            .as_str()
+            .unwrap()
+            .contains("webm"));
+        assert_eq!(
+            (stream["width"].as_u64(), stream["height"].as_u64()),
+            (Some(1280), Some(720))
+        );
+        assert_eq!(stream["nb_read_frames"], "270");
+        assert!((seconds(&webm) - 9.0).abs() < 0.05, "{webm:#}");
+        // Two seconds in, both show the intro as drawn (lossy, so near, not equal).
+        let at_2s = |file: &Path| {
+            let still = file.with_extension(format!(
+                "{}.png",
+                file.extension().unwrap().to_str().unwrap()
+            ));
+            let decoded = Command::new("ffmpeg")
+                .args(["-v", "error", "-ss", "2", "-i"])
+                .arg(file)
+                .args(["-frames:v", "1"])
+                .arg(&still)
+                .status()
+                .unwrap();
+            assert!(decoded.success());
+            image::open(&still).unwrap().to_rgb8()
+        };
+        let (h264, vp9) = (at_2s(&out.join(MP4)), at_2s(&out.join(WEBM)));
+        let difference: f64 = h264
+            .as_raw()
+            .iter()
+            .zip(vp9.as_raw())
+            .map(|(a, b)| f64::from(a.abs_diff(*b)))
+            .sum::<f64>()
+            / h264.as_raw().len() as f64;
+        assert!(difference < 4.0, "{difference}");
+    }
+
+    /// Found by the bench: an MP4 alone (no poster, no player) whose cut opens on a shared
+    /// scene asked for a first scene it had no reason to draw, and panicked.
+    #[test]
+    fn a_cut_that_opens_on_a_scene_the_same_for_all_renders_its_mp4_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(template(&dir.path().join("board")));
+        let mut board = super::board();
+        board["start"] = json!("tea");
+        std::fs::write(dir.path().join("board").join(DOCUMENT), board.to_string()).unwrap();
+        let (video, _) =
+            compile_storyboard(&SiteFiles::read_folder(&dir.path().join("board")).unwrap())
+                .unwrap();
+        let out = dir.path().join("out");
+        let made = render_for(
+            &video,
+            json!({"greeting_name": "Zoë", "orders_count": 3}),
+            "mp4",
+            &out,
+        );
+        // Tea (3 s, shared) then the customer's end (2 s), the only scene drawn for them.
+        assert_eq!(made.frames, 2 * 30);
+        assert_eq!(made.files, vec![MP4.to_string()]);
+        let mp4 = probe(&out.join(MP4));
+        assert_eq!(mp4["streams"][0]["nb_read_frames"], "150");
+        assert!((seconds(&mp4) - 5.0).abs() < 0.05, "{mp4:#}");
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_editor_plays_a_customers_player_from_memory_on_loopback_and_nothing_else() {
         use crate::support::{http, http_bytes};
@@ -791,9 +887,11 @@ mod videos {
                 poster: true,
                 gif: false,
                 mp4: true,
+                webm: false,
                 player: false,
             }
         );
+        assert!(Formats::parse("webm").unwrap().webm);
         assert!(Formats::parse("mov").unwrap_err().contains("'mov'"));
         assert!(Formats::parse("").is_err());
     }

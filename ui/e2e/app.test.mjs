@@ -467,6 +467,9 @@ test("a campaign variant can carry a video storyboard per language, its files ch
   await app.click("[data-testid=variant-0-zh-video] option[value=picks-zh]");
   await app.waitFor("[data-testid=campaign-video-formats]", (t) => t.includes("Interactive player"));
   for (const f of ["poster", "gif", "mp4", "player"]) assert.equal(await app.property(`[data-testid=campaign-video-${f}]`, "checked"), true, f);
+  // The royalty-free WebM is offered, not made unless chosen.
+  assert.equal(await app.property("[data-testid=campaign-video-webm]", "checked"), false);
+  assert.match(await app.text("[data-testid=campaign-video-formats]"), /royalty-free \(WebM, VP9\)/);
   // The players are personal pages: their address is asked for.
   await app.waitFor("[data-testid=campaign-base-url]");
   await app.click("[data-testid=campaign-video-poster]");

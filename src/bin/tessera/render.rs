@@ -121,7 +121,8 @@ pub enum RenderCommand {
         json: bool,
     },
     /// Every customer's personalized video, as a one-variant campaign: OUT/video/ID/ holds
-    /// their poster.png, thumbnail.gif and video.mp4 (the linear cut, H.264), OUT/site/SLUG/video/
+    /// their poster.png, thumbnail.gif and video.mp4 (the linear cut, H.264; video.webm in VP9
+    /// with --formats …,webm), OUT/site/SLUG/video/
     /// their interactive player (open its index.html, or `tessera serve OUT/site`), the manifest
     /// OUT/manifest.json beside them.
     Video {
@@ -133,7 +134,7 @@ pub enum RenderCommand {
         /// A new or empty folder, or one a previous render wrote (its files are replaced).
         #[arg(long)]
         out: PathBuf,
-        /// Any of poster, gif, mp4, player.
+        /// Any of poster, gif, mp4, webm (the linear cut in VP9, royalty-free), player.
         #[arg(long, default_value = "poster,gif,mp4,player")]
         formats: String,
         /// Stop before rendering if any merge field is missing for some customer.

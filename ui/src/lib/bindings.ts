@@ -802,7 +802,8 @@ export type Variant = {
 /**  What a campaign's videos are made into. */
 export type VideoSettings = {
 	/**
-	 *  Any of `poster`, `gif`, `mp4`, `player`, comma-separated. The player is hosted with the
+	 *  Any of `poster`, `gif`, `mp4`, `webm`, `player`, comma-separated (all but `webm` by
+	 *  default). The player is hosted with the
 	 *  customer's site (`BASE_URL/SLUG/video/`: the `video_url` merge field).
 	 */
 	formats?: string,

@@ -295,7 +295,7 @@ export const en = {
     emailContent: "Email", siteContent: "Personal site", noSite: "— no site —",
     videoLanguage: { en: "English video", zh: "Chinese video" }, videoContent: "Video", noVideo: "— no video —",
     videoFormats: "Video files for each customer",
-    videoFormat: { poster: "Poster (PNG)", gif: "Thumbnail for email (GIF)", mp4: "Video (MP4)", player: "Interactive player (with their site)" },
+    videoFormat: { poster: "Poster (PNG)", gif: "Thumbnail for email (GIF)", mp4: "Video (MP4, H.264)", webm: "Video, royalty-free (WebM, VP9)", player: "Interactive player (with their site)" },
     baseUrl: "Address the personal sites are served at",
     baseUrlHint: "Each customer's site is this address followed by their private code, and their interactive video that address followed by video/; the email's merge fields microsite_url and video_url link there. Keep http://127.0.0.1:8080 to serve them from this computer.",
     noTemplate: "— none —",

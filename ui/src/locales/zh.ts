@@ -297,7 +297,7 @@ export const zh: typeof en = {
     emailContent: "邮件", siteContent: "专属站点", noSite: "— 无站点 —",
     videoLanguage: { en: "英文视频", zh: "中文视频" }, videoContent: "视频", noVideo: "— 无视频 —",
     videoFormats: "为每位客户生成的视频文件",
-    videoFormat: { poster: "封面（PNG）", gif: "邮件缩略图（GIF）", mp4: "视频（MP4）", player: "互动视频（随专属站点发布）" },
+    videoFormat: { poster: "封面（PNG）", gif: "邮件缩略图（GIF）", mp4: "视频（MP4，H.264）", webm: "免专利费视频（WebM，VP9）", player: "互动视频（随专属站点发布）" },
     baseUrl: "专属站点的发布地址",
     baseUrlHint: "每位客户的站点是此地址加上其专属代码，互动视频是站点地址加上 video/；邮件中的合并字段 microsite_url 和 video_url 链接到那里。保留 http://127.0.0.1:8080 即可在这台电脑上发布。",
     noTemplate: "— 无 —",

@@ -41,6 +41,8 @@ describe("campaign model", () => {
     expect(filesOnly.video_settings?.formats).toBe("poster,gif,mp4");
     expect(hasSites(filesOnly)).toBe(false);
     expect(videoFormats(withVideoFormat(filesOnly, "player", true))).toEqual(["poster", "gif", "mp4", "player"]);
+    // The royalty-free WebM is made only when asked for, in the engine's order.
+    expect(withVideoFormat(withVideo, "webm", true).video_settings?.formats).toBe("poster,gif,mp4,webm,player");
   });
 
   it("keeps at least one video format on", () => {
@@ -49,7 +51,8 @@ describe("campaign model", () => {
     expect(videoFormats(only)).toEqual(["gif"]);
     only = withVideoFormat(only, "gif", false);
     expect(videoFormats(only)).toEqual(["gif"]);
-    expect(videoFormats({ ...c, video_settings: { formats: "webm, nonsense" } })).toEqual(["poster", "gif", "mp4", "player"]);
+    expect(videoFormats({ ...c, video_settings: { formats: "mov, nonsense" } })).toEqual(["poster", "gif", "mp4", "player"]);
+    expect(videoFormats({ ...c, video_settings: { formats: " webm " } })).toEqual(["webm"]);
   });
 
   it("names new variants B, C, …", () => {

@@ -35,14 +35,16 @@ export function hasVideo(campaign: Campaign): boolean {
   return hasFormat(campaign, "video");
 }
 
-/** The video files a campaign makes, in the engine's order (all four unless chosen). */
-export const VIDEO_FORMATS = ["poster", "gif", "mp4", "player"] as const;
+/** The video files a campaign can make, in the engine's order. */
+export const VIDEO_FORMATS = ["poster", "gif", "mp4", "webm", "player"] as const;
 export type VideoFormat = (typeof VIDEO_FORMATS)[number];
+/** What the engine makes unless chosen: all but the royalty-free WebM copy of the MP4. */
+const DEFAULT_VIDEO_FORMATS: VideoFormat[] = ["poster", "gif", "mp4", "player"];
 
 export function videoFormats(campaign: Campaign): VideoFormat[] {
   const named = (campaign.video_settings?.formats ?? "").split(",").map((f) => f.trim());
   const chosen = VIDEO_FORMATS.filter((f) => named.includes(f));
-  return chosen.length ? chosen : [...VIDEO_FORMATS];
+  return chosen.length ? chosen : [...DEFAULT_VIDEO_FORMATS];
 }
 
 /** The campaign with a video format on or off; the last one stays on (a video is at least one file). */
