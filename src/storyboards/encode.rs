@@ -36,12 +36,19 @@ pub enum EncodeError {
         file: PathBuf,
         source: std::io::Error,
     },
+    /// A file this render wrote (a clip, a player's file), read back.
+    #[error("cannot read back {}: {source}", .file.display())]
+    ReadBack {
+        file: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 crate::coded!(EncodeError {
     EncodeError::NoFfmpeg => Io,
     EncodeError::Ffmpeg { .. } => Internal,
     EncodeError::Write { .. } => Io,
+    EncodeError::ReadBack { .. } => Io,
 });
 
 /// The scene indices of the linear cut (the default path): a checked board has one.

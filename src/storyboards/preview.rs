@@ -167,8 +167,8 @@ pub fn preview_player(
                 continue;
             };
             let path = scratch.join(&file);
-            let bytes =
-                std::fs::read(&path).map_err(|source| EncodeError::Write { file: path, source })?;
+            let bytes = std::fs::read(&path)
+                .map_err(|source| EncodeError::ReadBack { file: path, source })?;
             read.push((name.to_string(), bytes));
         }
         Ok(read)

@@ -158,7 +158,7 @@ impl VideoTemplate {
             let clip = self
                 .encode((&prepared, &[s]), (&scratch, Codec::H264), fonts, None)
                 .and_then(|_| {
-                    std::fs::read(&scratch).map_err(|source| EncodeError::Write {
+                    std::fs::read(&scratch).map_err(|source| EncodeError::ReadBack {
                         file: scratch.clone(),
                         source,
                     })
