@@ -16,7 +16,7 @@ use tiny_skia::Pixmap;
 
 use crate::microsites::files::SiteFiles;
 use crate::storyboards::draw::{draw_frame, prepare_scene};
-use crate::storyboards::encode::{png, PngSize, GIF_FPS, GIF_SECONDS};
+use crate::storyboards::encode::{png, Codec, PngSize, GIF_FPS, GIF_SECONDS};
 use crate::storyboards::text::Fonts;
 use crate::storyboards::video::{Formats, VideoTemplate};
 use crate::storyboards::{compile_storyboard, DOCUMENT};
@@ -196,19 +196,8 @@ fn baseline(scratch: &Path, data: &Value, kind: Kind, out: &Path) -> Option<f64>
         .arg(dir.join("background.png"))
         .arg("-i")
         .arg(dir.join("product.png"))
-        .args([
-            "-filter_complex",
-            &filter,
-            "-c:v",
-            "libx264",
-            "-preset",
-            "veryfast",
-            "-crf",
-            "23",
-            "-g",
-            "60",
-        ])
-        .args(["-movflags", "+faststart", "-r", "30"])
+        .args(["-filter_complex", &filter, "-r", "30"])
+        .args(Codec::H264.arguments(30))
         .arg(out)
         .status()
         .ok()?;

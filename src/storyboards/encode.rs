@@ -274,7 +274,7 @@ pub enum Codec {
 impl Codec {
     /// ffmpeg's settings for it after the input: a keyframe every two seconds, so that clips
     /// join and players seek.
-    fn arguments(self, fps: u32) -> Vec<String> {
+    pub fn arguments(self, fps: u32) -> Vec<String> {
         let keyframes = ["-g".to_string(), (fps * 2).to_string()];
         let settings: &[&str] = match self {
             Codec::H264 => &[

@@ -156,7 +156,7 @@ impl VideoTemplate {
                 CLIPS.fetch_add(1, Ordering::Relaxed)
             ));
             let clip = self
-                .encode((&prepared, &[s]), (&scratch, Codec::H264), fonts, None)
+                .encode((&prepared, &[s]), &[(&scratch, Codec::H264)], fonts, None)
                 .and_then(|_| {
                     std::fs::read(&scratch).map_err(|source| EncodeError::ReadBack {
                         file: scratch.clone(),
@@ -195,11 +195,12 @@ impl VideoTemplate {
     }
 
     /// Encodes `scenes` (prepared, in order; the last blending into its next if it does) into
-    /// `file` with `codec`, offering their frames to `gif`. Returns the frames drawn.
+    /// each of `outputs` with its codec, drawing each frame once and offering it to `gif`.
+    /// Returns the frames drawn.
     fn encode(
         &self,
         (prepared, scenes): (&HashMap<usize, PreparedScene>, &[usize]),
-        (file, codec): (&Path, Codec),
+        outputs: &[(&Path, Codec)],
         fonts: &mut Fonts,
         mut gif: Option<&mut GifFrames>,
     ) -> Result<usize, EncodeError> {
@@ -207,16 +208,19 @@ impl VideoTemplate {
         let canvas = board.canvas;
         let run = self.run(prepared, scenes);
         let size = (canvas.width, canvas.height, canvas.fps);
-        let mut mp4 = VideoWriter::start(file, size, codec)?;
+        let mut writers = outputs
+            .iter()
+            .map(|&(file, codec)| VideoWriter::start(file, size, codec))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut frames = 0;
         for_each_frame(board, &run, fonts, (&|_| true, usize::MAX), |frame| {
             frames += 1;
             if let Some(gif) = gif.as_deref_mut() {
                 gif.offer(&frame);
             }
-            mp4.frame(&frame)
+            writers.iter_mut().try_for_each(|w| w.frame(&frame))
         })?;
-        mp4.finish()?;
+        writers.into_iter().try_for_each(VideoWriter::finish)?;
         Ok(frames)
     }
 
@@ -353,20 +357,26 @@ impl VideoTemplate {
                     write_atomically(&file, &self.shared_clip(s, fonts)?)?;
                 } else {
                     video.frames +=
-                        self.encode((&prepared, &[s]), (&file, Codec::H264), fonts, None)?;
+                        self.encode((&prepared, &[s]), &[(&file, Codec::H264)], fonts, None)?;
                 }
                 clip_files.insert(s, file);
                 video.files.push(format!("{PLAYER}/{name}"));
             }
         }
 
+        // The WebM is the whole cut drawn: with an MP4 drawn whole, from the same frames.
+        let webm = folder.join(WEBM);
+        let mut webm_pending = formats.webm;
         if formats.mp4 {
             let file = folder.join(MP4);
             match segments.as_slice() {
                 [Segment::Drawn(run)] => {
                     let offered = gif.as_mut().filter(|_| gif_along);
-                    video.frames +=
-                        self.encode((&prepared, run), (&file, Codec::H264), fonts, offered)?;
+                    let mut outputs = vec![(file.as_path(), Codec::H264)];
+                    if std::mem::take(&mut webm_pending) {
+                        outputs.push((webm.as_path(), Codec::Vp9));
+                    }
+                    video.frames += self.encode((&prepared, run), &outputs, fonts, offered)?;
                 }
                 _ => {
                     let scratch = folder.join(".segments");
@@ -385,7 +395,7 @@ impl VideoTemplate {
                                 let offered = gif.as_mut().filter(|_| gif_along && i == 0);
                                 video.frames += self.encode(
                                     (&prepared, run),
-                                    (&part, Codec::H264),
+                                    &[(&part, Codec::H264)],
                                     fonts,
                                     offered,
                                 )?;
@@ -402,13 +412,10 @@ impl VideoTemplate {
             video.files.push(MP4.into());
         }
 
+        if webm_pending {
+            video.frames += self.encode((&prepared, &cut), &[(&webm, Codec::Vp9)], fonts, None)?;
+        }
         if formats.webm {
-            video.frames += self.encode(
-                (&prepared, &cut),
-                (&folder.join(WEBM), Codec::Vp9),
-                fonts,
-                None,
-            )?;
             video.files.push(WEBM.into());
         }
 

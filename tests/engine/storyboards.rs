@@ -704,6 +704,8 @@ mod videos {
             &out,
         );
         assert_eq!(made.files, [MP4, WEBM]);
+        // Both from the same frames, each drawn once.
+        assert_eq!(made.frames, 9 * 30);
         let webm = probe(&out.join(WEBM));
         let stream = &webm["streams"][0];
         assert_eq!(stream["codec_name"], "vp9", "{webm:#}");
