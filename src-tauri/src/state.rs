@@ -9,6 +9,7 @@ use serde_json::Value;
 use tessera_engine::segments::SegmentIndex;
 use tessera_engine::serve::{PlayerPreview, ServeCounts, Server};
 use tessera_engine::store::{Access, Workspace};
+use tessera_engine::storyboards::preview::Previewer;
 use tokio::sync::{Mutex, OnceCell, RwLock, RwLockReadGuard};
 
 use crate::error::{crashed, CommandError, CommandResult, ErrorCode};
@@ -39,6 +40,9 @@ pub struct AppState {
     pub serving: Mutex<Option<Serving>>,
     /// The storyboard editor's player preview, started the first time it is played.
     pub player_preview: OnceCell<Arc<PlayerPreview>>,
+    /// The storyboard editor's live frames, which keep what the last one was drawn from (a
+    /// lock held while one is drawn, on a blocking thread).
+    pub previewer: Arc<std::sync::Mutex<Previewer>>,
 }
 
 impl AppState {
@@ -52,6 +56,7 @@ impl AppState {
             last_render: Mutex::new(None),
             serving: Mutex::new(None),
             player_preview: OnceCell::new(),
+            previewer: Arc::default(),
         }
     }
 

@@ -699,13 +699,13 @@ fn a_storyboard_frame_is_drawn_for_a_customer_and_its_problems_are_named() {
         )
         .unwrap();
     let customer = rows["rows"][0]["id"].clone();
-    let ask = |bundle: &str, scene: &str, time: f64| {
+    let ask = |bundle: &str, scene: &str, time: Option<f64>| {
         d.call(
             "storyboard_preview",
             json!({"name": "year-in-review-zh", "bundle": bundle, "scene": scene, "time": time, "customer": customer}),
         )
     };
-    let preview = ask(&bundle, "orders", 1.0).unwrap();
+    let preview = ask(&bundle, "orders", Some(1.0)).unwrap();
     assert_eq!(preview["scene"], "orders", "{preview:.300}");
     assert_eq!(preview["time"], 1.0);
     assert_eq!(preview["scenes"].as_array().unwrap().len(), 4);
@@ -715,12 +715,20 @@ fn a_storyboard_frame_is_drawn_for_a_customer_and_its_problems_are_named() {
         .starts_with("data:image/png;base64,"));
     // A time past the scene's end is its last frame; an unknown scene is the first.
     assert!(
-        ask(&bundle, "orders", 99.0).unwrap()["time"]
+        ask(&bundle, "orders", Some(99.0)).unwrap()["time"]
             .as_f64()
             .unwrap()
             < 4.0
     );
-    assert_eq!(ask(&bundle, "nope", 0.0).unwrap()["scene"], "intro");
+    assert_eq!(ask(&bundle, "nope", Some(0.0)).unwrap()["scene"], "intro");
+    // No time: the moment everything in the scene has appeared (its texts fade in from 0 s).
+    let settled = ask(&bundle, "intro", None).unwrap();
+    let at = settled["time"].as_f64().unwrap();
+    assert!(at > 0.0 && at < 4.0, "{at}");
+    assert_ne!(
+        settled["frame"],
+        ask(&bundle, "intro", Some(0.0)).unwrap()["frame"]
+    );
 
     // Problems are listed by scene and layer, and no frame is drawn.
     let mut edited: Value = serde_json::from_str(&bundle).unwrap();
@@ -728,7 +736,7 @@ fn a_storyboard_frame_is_drawn_for_a_customer_and_its_problems_are_named() {
         serde_json::from_str(edited["files"]["storyboard.json"]["text"].as_str().unwrap()).unwrap();
     doc["scenes"][1]["next"] = json!("nowhere");
     edited["files"]["storyboard.json"]["text"] = json!(doc.to_string());
-    let broken = ask(&edited.to_string(), "intro", 0.0).unwrap();
+    let broken = ask(&edited.to_string(), "intro", Some(0.0)).unwrap();
     assert!(broken["frame"].is_null());
     assert_eq!(broken["errors"][0]["scene"], "orders", "{broken}");
     let refused = d
@@ -740,7 +748,7 @@ fn a_storyboard_frame_is_drawn_for_a_customer_and_its_problems_are_named() {
     assert_eq!(refused["code"], "template", "{refused}");
     // A document that is not JSON: where, in its file.
     edited["files"]["storyboard.json"]["text"] = json!("{\n  \"format\": 1,\n  oops\n}");
-    let not_json = ask(&edited.to_string(), "intro", 0.0).unwrap_err();
+    let not_json = ask(&edited.to_string(), "intro", Some(0.0)).unwrap_err();
     assert_eq!(not_json["file"], "storyboard.json", "{not_json}");
     assert_eq!(not_json["line"], 3, "{not_json}");
     // Saved as it is, it is a storyboard of the workspace.

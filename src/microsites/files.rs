@@ -233,6 +233,11 @@ impl SiteFiles {
         self.files.contains_key(path)
     }
 
+    /// Adds the file at `path`, or replaces it.
+    pub fn insert(&mut self, path: &str, bytes: Vec<u8>) {
+        self.files.insert(path.to_string(), bytes);
+    }
+
     /// A text file of the template (UTF-8).
     pub fn text(&self, path: &str) -> Result<String, SiteError> {
         let missing = || SiteError::Read {

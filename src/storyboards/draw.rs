@@ -4,7 +4,9 @@
 //! their animations (opacity, offset, scale) at its time. Only typewriter text and counting
 //! numbers are laid out again, as they change.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 use serde_json::Value;
 use tiny_skia::{
@@ -164,25 +166,76 @@ pub fn scene_texts(
         .collect()
 }
 
-/// The storyboard's images, decoded once (by asset name).
-#[derive(Default)]
+/// The storyboard's images, decoded once (by asset name), each with a fingerprint of its file.
+#[derive(Default, Clone)]
 pub struct Images {
-    by_name: HashMap<String, Pixmap>,
+    by_name: HashMap<String, Image>,
+}
+
+#[derive(Clone)]
+struct Image {
+    pixels: Arc<Pixmap>,
+    /// A hash of the encoded file: the same file is the same image.
+    fingerprint: u64,
 }
 
 impl Images {
-    /// Decodes every asset of `board` from its template's files.
-    pub fn load(board: &Storyboard, files: &SiteFiles) -> Result<Images, String> {
+    /// Decodes every asset of `board` from its template's files; a file decoded in `earlier`
+    /// (the same bytes, under any name) is taken from there.
+    pub fn load(board: &Storyboard, files: &SiteFiles, earlier: &Images) -> Result<Images, String> {
         let mut by_name = HashMap::new();
         for (name, asset) in &board.assets {
             let bytes = files
                 .get(&asset.file)
                 .ok_or_else(|| format!("asset '{name}': there is no file '{}'", asset.file))?;
-            let image =
-                decode(bytes).map_err(|e| format!("asset '{name}' ({}): {e}", asset.file))?;
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            bytes.hash(&mut hasher);
+            let fingerprint = hasher.finish();
+            let known = earlier
+                .by_name
+                .values()
+                .find(|image| image.fingerprint == fingerprint);
+            let image = match known {
+                Some(image) => image.clone(),
+                None => Image {
+                    pixels: Arc::new(
+                        decode(bytes)
+                            .map_err(|e| format!("asset '{name}' ({}): {e}", asset.file))?,
+                    ),
+                    fingerprint,
+                },
+            };
             by_name.insert(name.clone(), image);
         }
         Ok(Images { by_name })
+    }
+}
+
+/// Pixels drawn while preparing scenes — backgrounds, texts, images scaled into their boxes,
+/// shapes —, by a description of all they were drawn from. The editor's previews keep those of
+/// the last frame, so an edit draws again only the pieces it changed (a layer moved is only
+/// composited again); a render starts each scene with none.
+#[derive(Default)]
+pub struct Pieces {
+    drawn: HashMap<String, Arc<Pixmap>>,
+    used: HashSet<String>,
+}
+
+impl Pieces {
+    fn get_or_draw(&mut self, key: String, draw: impl FnOnce() -> Pixmap) -> Arc<Pixmap> {
+        let piece = self
+            .drawn
+            .entry(key.clone())
+            .or_insert_with(|| Arc::new(draw()))
+            .clone();
+        self.used.insert(key);
+        piece
+    }
+
+    /// Forgets the pieces not used since the last call (what edits replaced).
+    pub fn forget_unused(&mut self) {
+        let used = std::mem::take(&mut self.used);
+        self.drawn.retain(|key, _| used.contains(key));
     }
 }
 
@@ -229,7 +282,7 @@ struct Prepared {
 }
 
 enum Pixels {
-    Still(Pixmap),
+    Still(Arc<Pixmap>),
     /// Text typed letter by letter.
     Typed {
         style: TextStyle,
@@ -244,8 +297,9 @@ enum Pixels {
 
 /// One customer's scene, ready for any of its frames.
 pub struct PreparedScene {
-    background: Pixmap,
+    background: Arc<Pixmap>,
     layers: Vec<Prepared>,
+    base: std::cell::RefCell<Base>,
     pub duration: f64,
 }
 
@@ -430,7 +484,7 @@ fn merged(plan: &Plan, base: u32, data: &Value, locale: &str, notes: &mut Notes)
 
 /// Prepares `scene` (index `s` of `board`) for the customer whose merge data is `data`.
 /// `customer_images` maps image URLs of customer data to their pixels (others fall back).
-/// Merge tags left empty are noted in `fields`.
+/// Merge tags left empty are noted in `fields`; pieces already in `pieces` are not drawn again.
 #[allow(clippy::too_many_arguments)]
 pub fn prepare_scene(
     board: &Storyboard,
@@ -438,60 +492,41 @@ pub fn prepare_scene(
     s: usize,
     data: &Value,
     fonts: &mut Fonts,
-    images: &Images,
-    customer_images: &HashMap<String, Pixmap>,
+    (images, customer_images): (&Images, &HashMap<String, Pixmap>),
+    pieces: &mut Pieces,
     fields: &mut Notes,
 ) -> (PreparedScene, SceneNotes) {
     let scene: &Scene = &board.scenes[s];
     let canvas = board.canvas;
     let locale = locale_of(board, data);
     let mut notes = SceneNotes::default();
-    let mut background = canvas_pixmap(canvas);
     let (cw, ch) = (canvas.width, canvas.height);
-    let image_of = |field: &str| {
-        lookup(data, field)
-            .and_then(Value::as_str)
-            .and_then(|url| customer_images.get(url))
+    // An image with what names its pixels in a piece's key: the asset's file, the customer's URL.
+    let asset = |name: &str| {
+        images
+            .by_name
+            .get(name)
+            .map(|image| (&*image.pixels, format!("file {:x}", image.fingerprint)))
     };
-    match &scene.background {
-        Background::Color(color) => {
-            let [r, g, b, a] = color.rgba().unwrap_or([0, 0, 0, 255]);
-            background.fill(tiny_skia::Color::from_rgba8(r, g, b, a));
-        }
-        Background::Gradient { from, to, angle } => {
-            let (sin, cos) = angle.to_radians().sin_cos();
-            let (cx, cy, half) = (cw as f32 / 2.0, ch as f32 / 2.0, (cw.max(ch) as f32) / 2.0);
-            let start = Point::from_xy(cx - cos as f32 * half, cy - sin as f32 * half);
-            let end = Point::from_xy(cx + cos as f32 * half, cy + sin as f32 * half);
-            let color = |c: &Color| {
-                let [r, g, b, a] = c.rgba().unwrap_or([0, 0, 0, 255]);
-                tiny_skia::Color::from_rgba8(r, g, b, a)
-            };
-            let stops = vec![
-                GradientStop::new(0.0, color(from)),
-                GradientStop::new(1.0, color(to)),
-            ];
-            let mut paint = Paint::default();
-            if let Some(shader) =
-                LinearGradient::new(start, end, stops, SpreadMode::Pad, Transform::identity())
-            {
-                paint.shader = shader;
-            }
-            if let Some(rect) = Rect::from_xywh(0.0, 0.0, cw as f32, ch as f32) {
-                background.fill_rect(rect, &paint, Transform::identity(), None);
-            }
-        }
-        Background::Image(asset) => {
-            if let Some(image) = images.by_name.get(asset) {
-                background = fitted(image, cw, ch, Fit::Cover);
-            }
-        }
+    let customer_image = |field: &str| {
+        let url = lookup(data, field).and_then(Value::as_str)?;
+        customer_images
+            .get(url)
+            .map(|pixels| (pixels, format!("customer image {url:?}")))
+    };
+    let image = match &scene.background {
+        Background::Image(name) => asset(name),
         Background::ImageField { field, fallback } => {
-            if let Some(image) = image_of(field).or_else(|| images.by_name.get(fallback)) {
-                background = fitted(image, cw, ch, Fit::Cover);
-            }
+            customer_image(field).or_else(|| asset(fallback))
         }
-    }
+        Background::Color(_) | Background::Gradient { .. } => None,
+    };
+    let key = format!(
+        "background {cw}x{ch} {:?} {:?}",
+        scene.background,
+        image.as_ref().map(|(_, source)| source)
+    );
+    let background = pieces.get_or_draw(key, || draw_background(&scene.background, canvas, image));
     let mut layers = Vec::new();
     for (l, layer) in scene.layers.iter().enumerate() {
         let frame = layer.frame;
@@ -514,7 +549,10 @@ pub fn prepare_scene(
                         text,
                     }
                 } else {
-                    Pixels::Still(text_pixmap(fonts, &layout, style, &frame))
+                    let key = format!("text {w}x{h} {style:?} {text:?}");
+                    Pixels::Still(
+                        pieces.get_or_draw(key, || text_pixmap(fonts, &layout, style, &frame)),
+                    )
                 }
             }
             Content::Number { field, style, .. } => {
@@ -562,16 +600,28 @@ pub fn prepare_scene(
                             steps,
                         }
                     }
-                    None => Pixels::Still(text_pixmap(fonts, &layout, style, &frame)),
+                    None => {
+                        let key = format!("text {w}x{h} {style:?} {text:?}");
+                        Pixels::Still(
+                            pieces.get_or_draw(key, || text_pixmap(fonts, &layout, style, &frame)),
+                        )
+                    }
                 }
             }
-            Content::Image { asset, field, fit } => {
+            Content::Image {
+                asset: name,
+                field,
+                fit,
+            } => {
                 let image = field
                     .as_deref()
-                    .and_then(image_of)
-                    .or_else(|| asset.as_deref().and_then(|a| images.by_name.get(a)));
+                    .and_then(customer_image)
+                    .or_else(|| name.as_deref().and_then(asset));
                 match image {
-                    Some(image) => Pixels::Still(fitted(image, w, h, *fit)),
+                    Some((pixels, source)) => {
+                        let key = format!("image {w}x{h} {fit:?} {source}");
+                        Pixels::Still(pieces.get_or_draw(key, || fitted(pixels, w, h, *fit)))
+                    }
                     None => continue,
                 }
             }
@@ -580,22 +630,10 @@ pub fn prepare_scene(
                 fill,
                 radius,
             } => {
-                let mut out = Pixmap::new(w, h).expect("a box has pixels");
-                let path = match shape {
-                    ShapeKind::Rectangle => rounded_rect(w as f32, h as f32, *radius as f32),
-                    ShapeKind::Ellipse => Rect::from_xywh(0.0, 0.0, w as f32, h as f32)
-                        .and_then(PathBuilder::from_oval),
-                };
-                if let Some(path) = path {
-                    out.fill_path(
-                        &path,
-                        &paint_of(fill),
-                        FillRule::Winding,
-                        Transform::identity(),
-                        None,
-                    );
-                }
-                Pixels::Still(out)
+                let key = format!("shape {w}x{h} {shape:?} {fill:?} {radius}");
+                Pixels::Still(
+                    pieces.get_or_draw(key, || shape_pixmap(*shape, fill, *radius, (w, h))),
+                )
             }
         };
         let (x, y) = top_left(&frame, layer.anchor);
@@ -615,12 +653,79 @@ pub fn prepare_scene(
         PreparedScene {
             background,
             layers,
+            base: Default::default(),
             duration: scene.duration,
         },
         notes,
     )
 }
 
+/// A scene's background on the whole canvas: its colour, gradient, or `image` (its image, or
+/// the customer's) covering it.
+fn draw_background(
+    background: &Background,
+    canvas: Canvas,
+    image: Option<(&Pixmap, String)>,
+) -> Pixmap {
+    let (cw, ch) = (canvas.width, canvas.height);
+    if let Some((image, _)) = image {
+        return fitted(image, cw, ch, Fit::Cover);
+    }
+    let mut out = canvas_pixmap(canvas);
+    match background {
+        Background::Color(color) => {
+            let [r, g, b, a] = color.rgba().unwrap_or([0, 0, 0, 255]);
+            out.fill(tiny_skia::Color::from_rgba8(r, g, b, a));
+        }
+        Background::Gradient { from, to, angle } => {
+            let (sin, cos) = angle.to_radians().sin_cos();
+            let (cx, cy, half) = (cw as f32 / 2.0, ch as f32 / 2.0, (cw.max(ch) as f32) / 2.0);
+            let start = Point::from_xy(cx - cos as f32 * half, cy - sin as f32 * half);
+            let end = Point::from_xy(cx + cos as f32 * half, cy + sin as f32 * half);
+            let color = |c: &Color| {
+                let [r, g, b, a] = c.rgba().unwrap_or([0, 0, 0, 255]);
+                tiny_skia::Color::from_rgba8(r, g, b, a)
+            };
+            let stops = vec![
+                GradientStop::new(0.0, color(from)),
+                GradientStop::new(1.0, color(to)),
+            ];
+            let mut paint = Paint::default();
+            if let Some(shader) =
+                LinearGradient::new(start, end, stops, SpreadMode::Pad, Transform::identity())
+            {
+                paint.shader = shader;
+            }
+            if let Some(rect) = Rect::from_xywh(0.0, 0.0, cw as f32, ch as f32) {
+                out.fill_rect(rect, &paint, Transform::identity(), None);
+            }
+        }
+        // An image missing (checked before): transparent.
+        Background::Image(_) | Background::ImageField { .. } => {}
+    }
+    out
+}
+
+/// A rectangle (its corners rounded by `radius`) or ellipse filling a `width`×`height` box.
+fn shape_pixmap(shape: ShapeKind, fill: &Color, radius: f64, (w, h): (u32, u32)) -> Pixmap {
+    let mut out = Pixmap::new(w, h).expect("a box has pixels");
+    let path = match shape {
+        ShapeKind::Rectangle => rounded_rect(w as f32, h as f32, radius as f32),
+        ShapeKind::Ellipse => {
+            Rect::from_xywh(0.0, 0.0, w as f32, h as f32).and_then(PathBuilder::from_oval)
+        }
+    };
+    if let Some(path) = path {
+        out.fill_path(
+            &path,
+            &paint_of(fill),
+            FillRule::Winding,
+            Transform::identity(),
+            None,
+        );
+    }
+    out
+}
 /// A number layer's value in the customer's data (0 when they have none).
 fn number_of(data: &Value, field: &str) -> f64 {
     lookup(data, field).and_then(Value::as_f64).unwrap_or(0.0)
@@ -726,62 +831,89 @@ fn progress(animation: &Animation, t: f64) -> f64 {
     ease(animation.easing, (t - animation.delay) / animation.duration)
 }
 
-/// Draws the frame at `t` seconds into the scene onto `out` (the canvas's size).
-pub fn draw_frame(scene: &PreparedScene, t: f64, fonts: &mut Fonts, out: &mut Pixmap) {
-    out.data_mut().copy_from_slice(scene.background.data());
-    for layer in &scene.layers {
-        if t < layer.shown.from || t >= layer.shown.to {
-            continue;
+/// A layer as one frame shows it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Placement {
+    opacity: f64,
+    dx: f64,
+    dy: f64,
+    scale: f64,
+    /// How far typing and counting are (0–1).
+    typed: f64,
+    counted: f64,
+}
+
+impl Prepared {
+    /// How the layer shows at `t` seconds into the scene; none when it does not.
+    fn placement(&self, t: f64) -> Option<Placement> {
+        if t < self.shown.from || t >= self.shown.to {
+            return None;
         }
-        let local = t - layer.shown.from;
-        let (mut opacity, mut dx, mut dy, mut scale) = (1.0f64, 0.0f64, 0.0f64, 1.0f64);
-        let mut typed = 1.0f64;
-        let mut counted = 1.0f64;
-        for animation in &layer.animations {
+        let local = t - self.shown.from;
+        let mut at = Placement {
+            opacity: 1.0,
+            dx: 0.0,
+            dy: 0.0,
+            scale: 1.0,
+            typed: 1.0,
+            counted: 1.0,
+        };
+        let distance = 0.15 * (self.frame.width.max(self.frame.height)).max(40.0);
+        for animation in &self.animations {
             let p = progress(animation, local);
-            let distance = 0.15 * (layer.frame.width.max(layer.frame.height)).max(40.0);
             match animation.kind {
-                AnimationKind::FadeIn => opacity *= p,
-                AnimationKind::FadeOut => opacity *= 1.0 - p,
-                AnimationKind::SlideFromLeft => dx -= (1.0 - p) * distance,
-                AnimationKind::SlideFromRight => dx += (1.0 - p) * distance,
-                AnimationKind::SlideFromTop => dy -= (1.0 - p) * distance,
-                AnimationKind::SlideFromBottom => dy += (1.0 - p) * distance,
-                AnimationKind::ScaleIn => scale *= 0.5 + 0.5 * p,
-                AnimationKind::Typewriter => typed = p,
-                AnimationKind::CountUp => counted = p,
+                AnimationKind::FadeIn => at.opacity *= p,
+                AnimationKind::FadeOut => at.opacity *= 1.0 - p,
+                AnimationKind::SlideFromLeft => at.dx -= (1.0 - p) * distance,
+                AnimationKind::SlideFromRight => at.dx += (1.0 - p) * distance,
+                AnimationKind::SlideFromTop => at.dy -= (1.0 - p) * distance,
+                AnimationKind::SlideFromBottom => at.dy += (1.0 - p) * distance,
+                AnimationKind::ScaleIn => at.scale *= 0.5 + 0.5 * p,
+                AnimationKind::Typewriter => at.typed = p,
+                AnimationKind::CountUp => at.counted = p,
             }
         }
-        if opacity <= 0.0 {
-            continue;
-        }
+        (at.opacity > 0.0).then_some(at)
+    }
+
+    /// Whether the layer's pixels stay as they are around `t`: drawn once, no animation under way.
+    fn at_rest(&self, t: f64) -> bool {
+        let local = t - self.shown.from;
+        matches!(self.pixels, Pixels::Still(_))
+            && self
+                .animations
+                .iter()
+                .all(|a| local < a.delay || local > a.delay + a.duration)
+    }
+
+    fn draw(&self, at: Placement, fonts: &mut Fonts, out: &mut Pixmap) {
         let changing;
-        let pixmap = match &layer.pixels {
-            Pixels::Still(pixmap) => pixmap,
+        let pixmap = match &self.pixels {
+            Pixels::Still(pixmap) => &**pixmap,
             Pixels::Typed { style, text } => {
-                let n = (text.chars().count() as f64 * typed).round() as usize;
+                let n = (text.chars().count() as f64 * at.typed).round() as usize;
                 let shown: String = text.chars().take(n).collect();
-                let layout = fonts.layout(&shown, style, layer.frame.width as f32);
-                changing = text_pixmap(fonts, &layout, style, &layer.frame);
+                let layout = fonts.layout(&shown, style, self.frame.width as f32);
+                changing = text_pixmap(fonts, &layout, style, &self.frame);
                 &changing
             }
             Pixels::Counting { style, steps } => {
-                let at = ((steps.len() - 1) as f64 * counted).round() as usize;
+                let step = ((steps.len() - 1) as f64 * at.counted).round() as usize;
                 let layout = fonts.layout(
-                    &steps[at.min(steps.len() - 1)],
+                    &steps[step.min(steps.len() - 1)],
                     style,
-                    layer.frame.width as f32,
+                    self.frame.width as f32,
                 );
-                changing = text_pixmap(fonts, &layout, style, &layer.frame);
+                changing = text_pixmap(fonts, &layout, style, &self.frame);
                 &changing
             }
         };
         let (w, h) = (pixmap.width() as f32, pixmap.height() as f32);
-        let s = scale as f32;
-        let x = layer.x + dx as f32 + (1.0 - s) * w / 2.0;
-        let y = layer.y + dy as f32 + (1.0 - s) * h / 2.0;
+        let s = at.scale as f32;
+        let x = self.x + at.dx as f32 + (1.0 - s) * w / 2.0;
+        let y = self.y + at.dy as f32 + (1.0 - s) * h / 2.0;
         let paint = PixmapPaint {
-            opacity: opacity.clamp(0.0, 1.0) as f32,
+            opacity: at.opacity.clamp(0.0, 1.0) as f32,
             quality: tiny_skia::FilterQuality::Bilinear,
             ..PixmapPaint::default()
         };
@@ -793,5 +925,51 @@ pub fn draw_frame(scene: &PreparedScene, t: f64, fonts: &mut Fonts, out: &mut Pi
             Transform::from_row(s, 0.0, 0.0, s, x, y),
             None,
         );
+    }
+}
+
+/// The background with the bottom layers at rest drawn on it, kept while they stay as they are:
+/// the frames of a scene where only the top layers move composite only those.
+#[derive(Default)]
+struct Base {
+    /// How each of those layers shows.
+    placements: Vec<Option<Placement>>,
+    /// Drawn the second time the same placements are asked for (a single frame, a poster or
+    /// the editor's, pays nothing for it).
+    pixels: Option<Pixmap>,
+}
+
+/// Draws the frame at `t` seconds into the scene onto `out` (the canvas's size).
+pub fn draw_frame(scene: &PreparedScene, t: f64, fonts: &mut Fonts, out: &mut Pixmap) {
+    let placements: Vec<Option<Placement>> = scene.layers.iter().map(|l| l.placement(t)).collect();
+    let resting = scene.layers.iter().take_while(|l| l.at_rest(t)).count();
+    let mut base = scene.base.borrow_mut();
+    if resting == 0 || base.placements != placements[..resting] {
+        *base = Base {
+            placements: placements[..resting].to_vec(),
+            pixels: None,
+        };
+        out.data_mut().copy_from_slice(scene.background.data());
+        for (layer, at) in scene.layers.iter().zip(&placements) {
+            if let Some(at) = at {
+                layer.draw(*at, fonts, out);
+            }
+        }
+        return;
+    }
+    let pixels = base.pixels.get_or_insert_with(|| {
+        let mut pixels = (*scene.background).clone();
+        for (layer, at) in scene.layers.iter().zip(&placements[..resting]) {
+            if let Some(at) = at {
+                layer.draw(*at, fonts, &mut pixels);
+            }
+        }
+        pixels
+    });
+    out.data_mut().copy_from_slice(pixels.data());
+    for (layer, at) in scene.layers.iter().zip(&placements).skip(resting) {
+        if let Some(at) = at {
+            layer.draw(*at, fonts, out);
+        }
     }
 }

@@ -10,10 +10,11 @@ use base64::Engine as _;
 use serde_json::Value;
 use tiny_skia::Pixmap;
 
-use super::draw::{draw_frame, prepare_scene};
+use super::draw::{draw_frame, prepare_scene, Images, Pieces};
 use super::encode::EncodeError;
 use super::encode::{png, PngSize};
-use super::text::{with_fonts, FontMissing};
+use super::template::compile_storyboard_reusing;
+use super::text::{with_fonts, FontMissing, Fonts};
 use super::video::{Formats, PLAYER};
 use super::{compile_storyboard, parse, Problem, StoryboardError, DOCUMENT};
 use crate::microsites::files::SiteFiles;
@@ -42,84 +43,114 @@ pub struct FramePreview {
     pub warnings: Vec<Problem>,
 }
 
-/// The frame of `scene` at `time` for the customer whose merge data is `data`, from the
-/// storyboard's files as edited. A document that is not JSON is an error (with its line and
-/// column); every other problem comes back listed.
-pub fn preview_frame(
-    files: &SiteFiles,
-    scene: &str,
-    time: f64,
-    data: &Value,
-) -> Result<FramePreview, StoryboardError> {
-    let board = parse(&files.text(DOCUMENT)?).map_err(|(line, column, message)| {
-        StoryboardError::Document {
-            line,
-            column,
-            message,
-        }
-    })?;
-    let scenes: Vec<PreviewScene> = board
-        .scenes
-        .iter()
-        .map(|s| PreviewScene {
-            id: s.id.clone(),
-            duration: s.duration,
-        })
-        .collect();
-    let at = board.scenes.iter().position(|s| s.id == scene).unwrap_or(0);
-    let mut preview = FramePreview {
-        scene: board
+/// An editor's live frames, one edit after another. What a frame is drawn from — the images
+/// decoded, the pieces drawn (background, texts, images in their boxes), the fonts with their
+/// rasterized glyphs, the frame's pixels — is kept for the next, so an edit costs what it
+/// changed: a layer moved is composited again, nothing else is drawn.
+#[derive(Default)]
+pub struct Previewer {
+    fonts: Option<Fonts>,
+    images: Images,
+    pieces: Pieces,
+    frame: Option<Pixmap>,
+}
+
+impl Previewer {
+    /// Forgets what was kept but the fonts: the next frame decodes and draws everything.
+    pub fn forget(&mut self) {
+        let fonts = self.fonts.take();
+        *self = Previewer {
+            fonts,
+            ..Previewer::default()
+        };
+    }
+
+    /// The frame of `scene` at `time` (by default, when everything in it has appeared) for the
+    /// customer whose merge data is `data`, from the storyboard's files as edited. A document
+    /// that is not JSON is an error (with its line and column); every other problem comes back
+    /// listed.
+    pub fn frame(
+        &mut self,
+        files: &SiteFiles,
+        scene: &str,
+        time: Option<f64>,
+        data: &Value,
+    ) -> Result<FramePreview, StoryboardError> {
+        let board = parse(&files.text(DOCUMENT)?).map_err(|(line, column, message)| {
+            StoryboardError::Document {
+                line,
+                column,
+                message,
+            }
+        })?;
+        let scenes: Vec<PreviewScene> = board
             .scenes
-            .get(at)
-            .map(|s| s.id.clone())
-            .unwrap_or_default(),
-        time: 0.0,
-        frames_per_second: board.canvas.fps,
-        scenes,
-        frame: None,
-        errors: Vec::new(),
-        warnings: Vec::new(),
-    };
-    let (video, warnings) = match compile_storyboard(files) {
-        Ok(compiled) => compiled,
-        Err(StoryboardError::Invalid(errors)) => {
-            preview.errors = errors;
-            return Ok(preview);
-        }
-        Err(other) => return Err(other),
-    };
-    preview.warnings = warnings;
-    let duration = video.board.scenes[at].duration;
-    preview.time = if time.is_finite() {
-        time.clamp(
-            0.0,
-            (duration - 1.0 / f64::from(video.board.canvas.fps)).max(0.0),
-        )
-    } else {
-        0.0
-    };
-    let canvas = video.board.canvas;
-    let image = with_fonts(|fonts| {
+            .iter()
+            .map(|s| PreviewScene {
+                id: s.id.clone(),
+                duration: s.duration,
+            })
+            .collect();
+        let at = board.scenes.iter().position(|s| s.id == scene).unwrap_or(0);
+        let mut preview = FramePreview {
+            scene: board
+                .scenes
+                .get(at)
+                .map(|s| s.id.clone())
+                .unwrap_or_default(),
+            time: 0.0,
+            frames_per_second: board.canvas.fps,
+            scenes,
+            frame: None,
+            errors: Vec::new(),
+            warnings: Vec::new(),
+        };
+        let (video, warnings) = match compile_storyboard_reusing(files, &self.images) {
+            Ok(compiled) => compiled,
+            Err(StoryboardError::Invalid(errors)) => {
+                preview.errors = errors;
+                return Ok(preview);
+            }
+            Err(other) => return Err(other),
+        };
+        preview.warnings = warnings;
+        let fonts = match &mut self.fonts {
+            Some(fonts) => fonts,
+            empty => empty.insert(Fonts::load().map_err(font_problem)?),
+        };
         let (prepared, _) = prepare_scene(
             &video.board,
             &video.compiled,
             at,
             data,
             fonts,
-            &video.images,
-            &HashMap::new(),
+            (&video.images, &HashMap::new()),
+            &mut self.pieces,
             &mut Notes::default(),
         );
-        let mut frame = Pixmap::new(canvas.width, canvas.height).expect("a checked canvas");
-        draw_frame(&prepared, preview.time, fonts, &mut frame);
-        png(&frame, PngSize::Quick)
-    })
-    .map_err(font_problem)?;
-    preview.frame = Some(format!(
-        "data:image/png;base64,{}",
-        base64::engine::general_purpose::STANDARD.encode(image)
-    ));
-    Ok(preview)
+        self.pieces.forget_unused();
+        let canvas = video.board.canvas;
+        let last_frame = (prepared.duration - 1.0 / f64::from(canvas.fps)).max(0.0);
+        preview.time = match time.filter(|t| t.is_finite()) {
+            Some(time) => time.clamp(0.0, last_frame),
+            None => prepared.settled(canvas.fps),
+        };
+        let frame = match &mut self.frame {
+            Some(frame) if (frame.width(), frame.height()) == (canvas.width, canvas.height) => {
+                frame
+            }
+            other => {
+                other.insert(Pixmap::new(canvas.width, canvas.height).expect("a checked canvas"))
+            }
+        };
+        draw_frame(&prepared, preview.time, fonts, frame);
+        preview.frame = Some(format!(
+            "data:image/png;base64,{}",
+            base64::engine::general_purpose::STANDARD.encode(png(frame, PngSize::Quick))
+        ));
+        self.images = video.images;
+        Ok(preview)
+    }
 }
 
 /// A font the machine lacks, as a problem of the storyboard (the editor lists it).

@@ -70,6 +70,15 @@ impl crate::error::Coded for StoryboardError {
 pub fn compile_storyboard(
     files: &SiteFiles,
 ) -> Result<(VideoTemplate, Vec<Problem>), StoryboardError> {
+    compile_storyboard_reusing(files, &Images::default())
+}
+
+/// As [`compile_storyboard`], taking the images `decoded` has of the same files rather than
+/// decoding them again (an editor's next preview).
+pub fn compile_storyboard_reusing(
+    files: &SiteFiles,
+    decoded: &Images,
+) -> Result<(VideoTemplate, Vec<Problem>), StoryboardError> {
     let text = files.text(DOCUMENT)?;
     let board = parse(&text).map_err(|(line, column, message)| StoryboardError::Document {
         line,
@@ -88,7 +97,7 @@ pub fn compile_storyboard(
         }])
     };
     let compiled = Compiled::new(&board).map_err(invalid)?;
-    let images = Images::load(&board, files).map_err(invalid)?;
+    let images = Images::load(&board, files, decoded).map_err(invalid)?;
     Ok((
         VideoTemplate::new(board, compiled, images),
         findings.warnings,

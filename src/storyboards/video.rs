@@ -13,7 +13,7 @@ use tiny_skia::Pixmap;
 
 use super::check::reachable;
 use super::document::{Background, Content, Storyboard};
-use super::draw::{draw_frame, prepare_scene, Compiled, Images, PreparedScene, SceneNotes};
+use super::draw::{draw_frame, prepare_scene, Compiled, Images, Pieces, PreparedScene, SceneNotes};
 use super::encode::{
     blends_into, cut, for_each_frame, frame_count, join_clips, png, write_atomically, Codec,
     EncodeError, GifFrames, PngSize, Run, VideoWriter,
@@ -188,8 +188,8 @@ impl VideoTemplate {
             s,
             data,
             fonts,
-            &self.images,
-            customer_images,
+            (&self.images, customer_images),
+            &mut Pieces::default(),
             fields,
         )
     }

@@ -175,7 +175,7 @@ mod frames {
 
     use serde_json::json;
     use tessera_engine::storyboards::document::TextStyle;
-    use tessera_engine::storyboards::draw::{draw_frame, prepare_scene, Compiled, Images};
+    use tessera_engine::storyboards::draw::{draw_frame, prepare_scene, Compiled, Images, Pieces};
     use tessera_engine::storyboards::parse;
     use tessera_engine::storyboards::text::Fonts;
     use tiny_skia::Pixmap;
@@ -213,8 +213,8 @@ mod frames {
             0,
             &data,
             &mut fonts,
-            &Images::default(),
-            &HashMap::new(),
+            (&Images::default(), &HashMap::new()),
+            &mut Pieces::default(),
             &mut Default::default(),
         );
         let (mut end, mut start) = (
@@ -287,8 +287,8 @@ mod frames {
             0,
             data,
             &mut fonts,
-            &Images::default(),
-            &HashMap::new(),
+            (&Images::default(), &HashMap::new()),
+            &mut Pieces::default(),
             &mut Default::default(),
         );
         let mut out = Pixmap::new(640, 360).unwrap();
@@ -341,6 +341,131 @@ mod frames {
         assert!(differing(&frame(&zoe, 0.0), &frame(&zoe, 2.0), orders_box) > 100);
         // Fading in: the name is fainter at the start.
         assert!(differing(&frame(&fang, 0.1), &a, name_box) > 100);
+    }
+
+    #[test]
+    fn frames_drawn_one_after_another_are_the_frames_drawn_alone() {
+        // Still bottom layers, one fading in on top of them, one moving throughout, one appearing.
+        let board = parse(&json!({"format": 1, "name": "Layers", "canvas": {"width": 320, "height": 180, "fps": 30}, "start": "s",
+            "scenes": [{"id": "s", "duration": 3, "background": {"gradient": {"from": "#102030", "to": "#a0b0c0"}}, "layers": [
+                {"id": "still", "type": "text", "text": "Hello {{name}}", "box": {"x": 10, "y": 10, "width": 300, "height": 40}},
+                {"id": "fading", "type": "shape", "fill": "#ff000080", "box": {"x": 0, "y": 0, "width": 200, "height": 100},
+                    "time": {"from": 1.0, "to": 3.0}, "animations": [{"kind": "fade_in", "duration": 0.5}]},
+                {"id": "moving", "type": "shape", "shape": "ellipse", "fill": "#00ff00", "box": {"x": 200, "y": 100, "width": 50, "height": 50},
+                    "animations": [{"kind": "slide_from_left", "duration": 3, "easing": "linear"}]},
+                {"id": "late", "type": "text", "text": "{{name}}!", "box": {"x": 10, "y": 130, "width": 300, "height": 40},
+                    "time": {"from": 2.0, "to": 3.0}}]}]}).to_string()).unwrap();
+        let compiled = Compiled::new(&board).unwrap();
+        let mut fonts = Fonts::load().unwrap();
+        let data = json!({"name": "王芳"});
+        let prepare = |fonts: &mut Fonts| {
+            prepare_scene(
+                &board,
+                &compiled,
+                0,
+                &data,
+                fonts,
+                (&Images::default(), &HashMap::new()),
+                &mut Pieces::default(),
+                &mut Default::default(),
+            )
+            .0
+        };
+        let scene = prepare(&mut fonts);
+        let (mut kept, mut alone) = (
+            Pixmap::new(320, 180).unwrap(),
+            Pixmap::new(320, 180).unwrap(),
+        );
+        for k in 0..90 {
+            let t = f64::from(k) / 30.0;
+            draw_frame(&scene, t, &mut fonts, &mut kept);
+            draw_frame(&prepare(&mut fonts), t, &mut fonts, &mut alone);
+            assert!(
+                kept.data() == alone.data(),
+                "frame {k} differs when drawn after the others"
+            );
+        }
+    }
+
+    /// A PNG of `width`×`height` in one colour.
+    fn png(width: u32, height: u32, rgb: [u8; 3]) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        image::RgbImage::from_pixel(width, height, image::Rgb(rgb))
+            .write_to(
+                &mut std::io::Cursor::new(&mut bytes),
+                image::ImageFormat::Png,
+            )
+            .unwrap();
+        bytes
+    }
+
+    #[test]
+    fn the_editors_frame_after_each_edit_is_the_frame_drawn_afresh() {
+        use tessera_engine::microsites::files::SiteFiles;
+        use tessera_engine::storyboards::preview::Previewer;
+
+        let mut doc = json!({"format": 1, "name": "Edits", "canvas": {"width": 320, "height": 180, "fps": 30}, "start": "s",
+            "assets": {"photo": {"file": "assets/photo.png"}, "logo": {"file": "assets/logo.png"}},
+            "scenes": [{"id": "s", "duration": 3, "background": {"image": "photo"}, "layers": [
+                {"id": "name", "type": "text", "text": "Hi {{greeting_name}}", "box": {"x": 10, "y": 10, "width": 300, "height": 40}},
+                {"id": "logo", "type": "image", "asset": "logo", "box": {"x": 200, "y": 100, "width": 60, "height": 60}},
+                {"id": "badge", "type": "shape", "fill": "#ff0000", "box": {"x": 20, "y": 120, "width": 40, "height": 40}}]}]});
+        let mut files = SiteFiles::default();
+        files.insert("assets/photo.png", png(64, 36, [10, 120, 40]));
+        files.insert("assets/logo.png", png(16, 16, [250, 250, 0]));
+        let mut data = json!({"greeting_name": "王芳"});
+        let mut kept = Previewer::default();
+        let mut last = String::new();
+        let mut edit = |what: &str,
+                        doc: &serde_json::Value,
+                        files: &mut SiteFiles,
+                        data: &serde_json::Value| {
+            files.insert("storyboard.json", doc.to_string().into_bytes());
+            let frame = kept
+                .frame(files, "s", Some(1.0), data)
+                .unwrap()
+                .frame
+                .unwrap();
+            let afresh = Previewer::default()
+                .frame(files, "s", Some(1.0), data)
+                .unwrap()
+                .frame
+                .unwrap();
+            assert!(
+                frame == afresh,
+                "{what}: the frame kept pieces it should have drawn again"
+            );
+            assert!(frame != last, "{what}: the edit shows");
+            last = frame;
+        };
+        edit("first frame", &doc, &mut files, &data);
+        doc["scenes"][0]["layers"][0]["box"]["x"] = json!(11);
+        edit("text moved", &doc, &mut files, &data);
+        doc["scenes"][0]["layers"][0]["text"] = json!("Bye {{greeting_name}}");
+        edit("text changed", &doc, &mut files, &data);
+        doc["scenes"][0]["layers"][0]["style"] = json!({"color": "#00ffff"});
+        edit("text recoloured", &doc, &mut files, &data);
+        data = json!({"greeting_name": "Zoë"});
+        edit("another customer", &doc, &mut files, &data);
+        files.insert("assets/photo.png", png(64, 36, [200, 20, 40]));
+        edit(
+            "background picture replaced under its name",
+            &doc,
+            &mut files,
+            &data,
+        );
+        files.insert("assets/logo.png", png(16, 16, [0, 0, 250]));
+        edit("image replaced under its name", &doc, &mut files, &data);
+        doc["scenes"][0]["layers"][1]["fit"] = json!("cover");
+        doc["scenes"][0]["layers"][1]["box"]["width"] = json!(30);
+        edit("image box resized", &doc, &mut files, &data);
+        doc["scenes"][0]["layers"][2]["fill"] = json!("#00ff00");
+        edit("shape refilled", &doc, &mut files, &data);
+        doc["scenes"][0]["background"] =
+            json!({"gradient": {"from": "#000000", "to": "#ffffff", "angle": 90}});
+        edit("background made a gradient", &doc, &mut files, &data);
+        doc["scenes"][0]["background"] = json!({"image": "photo"});
+        edit("background back to its picture", &doc, &mut files, &data);
     }
 }
 

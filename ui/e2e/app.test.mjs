@@ -302,7 +302,8 @@ test("the storyboard editor draws any scene at any time for the customer and nam
   assert.match(await app.attribute("[data-testid=scene-edge-intro-coffee]", "class"), /default/);
   assert.equal(await app.attribute("[data-testid=scene-edge-coffee-end]", "data-kind"), "next");
   await app.click("[data-testid=scene-node-tea]");
-  await attributeFor("[data-testid=storyboard-frame]", "alt", (a) => /tea at 0\.00 s/.test(a), "the tea scene, chosen in the graph");
+  // A scene opens at the moment everything in it has appeared (its texts fade in from 0 s).
+  await attributeFor("[data-testid=storyboard-frame]", "alt", (a) => /tea at [1-4]\.\d\d s/.test(a), "the tea scene, chosen in the graph, once its texts are in");
   assert.equal(await app.attribute("[data-testid=scene-node-tea]", "aria-pressed"), "true");
   // 2 s in, once its texts have faded in.
   await app.setValue("[data-testid=storyboard-time]", "2");

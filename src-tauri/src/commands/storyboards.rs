@@ -2,7 +2,7 @@
 //! player for a customer, and saving it.
 
 use tauri::State;
-use tessera_engine::storyboards::preview::{preview_frame, FramePreview};
+use tessera_engine::storyboards::preview::{FramePreview, Previewer};
 use tessera_engine::storyboards::Problem;
 use tessera_engine::templates::store::{save_storyboard_template, site_bundle_files};
 
@@ -10,23 +10,33 @@ use super::templates::customer_data;
 use crate::error::{crashed, CommandResult};
 use crate::state::AppState;
 
-/// The frame of `scene` at `time` seconds of the storyboard `name` as edited (`bundle`), for one
-/// customer, with what its check found.
+/// The frame of `scene` at `time` seconds (none: when everything in it has appeared) of the
+/// storyboard `name` as edited (`bundle`), for one customer, with what its check found.
 #[tauri::command]
 #[specta::specta]
 pub async fn storyboard_preview(
     name: String,
     bundle: String,
     scene: String,
-    time: f64,
+    time: Option<f64>,
     customer: i32,
     state: State<'_, AppState>,
 ) -> CommandResult<FramePreview> {
     let files = site_bundle_files(&name, &bundle)?;
     let data = customer_data(&state, customer.into()).await?;
-    let preview = tokio::task::spawn_blocking(move || preview_frame(&files, &scene, time, &data))
-        .await
-        .map_err(crashed)??;
+    let previewer = state.previewer.clone();
+    let preview = tokio::task::spawn_blocking(move || {
+        // After a frame that panicked, the next starts afresh rather than from what it left.
+        let mut kept = previewer.lock().unwrap_or_else(|poisoned| {
+            previewer.clear_poison();
+            let mut kept = poisoned.into_inner();
+            *kept = Previewer::default();
+            kept
+        });
+        kept.frame(&files, &scene, time, &data)
+    })
+    .await
+    .map_err(crashed)??;
     Ok(preview)
 }
 

@@ -81,8 +81,8 @@ export const commands = {
 	/**  Stops serving after the requests in flight, with everything they recorded written. */
 	siteServeStop: () => typedError<ServeCounts | null, CommandError>(__TAURI_INVOKE("site_serve_stop")),
 	/**
-	 *  The frame of `scene` at `time` seconds of the storyboard `name` as edited (`bundle`), for one
-	 *  customer, with what its check found.
+	 *  The frame of `scene` at `time` seconds (none: when everything in it has appeared) of the
+	 *  storyboard `name` as edited (`bundle`), for one customer, with what its check found.
 	 */
 	storyboardPreview: (name: string, bundle: string, scene: string, time: number | null, customer: number) => typedError<FramePreview, CommandError>(__TAURI_INVOKE("storyboard_preview", { name, bundle, scene, time, customer })),
 	/**

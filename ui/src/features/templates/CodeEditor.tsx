@@ -1,7 +1,7 @@
 // The template source editor: CodeMirror 6 with the file's language (MJML as XML, a site's HTML,
 // CSS, its JSON manifest), Handlebars merge tags marked on top, line numbers, and the line of the
 // current error marked.
-import { useEffect, useRef } from "react";
+import { memo, useEffect, useRef } from "react";
 import { Annotation, Compartment, EditorState, StateEffect, StateField, Transaction, type Extension } from "@codemirror/state";
 import { Decoration, EditorView, MatchDecorator, ViewPlugin, keymap, lineNumbers, type DecorationSet, type ViewUpdate } from "@codemirror/view";
 import { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
@@ -10,6 +10,7 @@ import { xml } from "@codemirror/lang-xml";
 import { html } from "@codemirror/lang-html";
 import { css } from "@codemirror/lang-css";
 import { json } from "@codemirror/lang-json";
+import { textChange } from "./textChange";
 
 /** What a file is written in: an email's MJML, a site's pages, style sheets and manifest. */
 export type SourceLanguage = "mjml" | "html" | "css" | "json";
@@ -81,7 +82,7 @@ type Props = {
   testId?: string;
 };
 
-export function CodeEditor({ value, onChange, errorAt, api, label, language = "mjml", testId = "template-source" }: Props) {
+function CodeEditorView({ value, onChange, errorAt, api, label, language = "mjml", testId = "template-source" }: Props) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
   const languageSlot = useRef(new Compartment());
@@ -120,12 +121,14 @@ export function CodeEditor({ value, onChange, errorAt, api, label, language = "m
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
 
-  // A new template (or a reload) replaces the document; the user's own edits are already in it.
+  // A new template, a reload or a form's edit (a layer's property) changes the document; the
+  // user's own typing is already in it. Only what differs is replaced.
   useEffect(() => {
     const editor = view.current;
-    if (editor && editor.state.doc.toString() !== value) {
+    const current = editor?.state.doc.toString();
+    if (editor && current !== undefined && current !== value) {
       // Not undoable: undo must not bring another template's text back.
-      editor.dispatch({ changes: { from: 0, to: editor.state.doc.length, insert: value }, annotations: [fromOutside.of(true), Transaction.addToHistory.of(false)] });
+      editor.dispatch({ changes: textChange(current, value), annotations: [fromOutside.of(true), Transaction.addToHistory.of(false)] });
     }
   }, [value]);
 
@@ -143,3 +146,6 @@ export function CodeEditor({ value, onChange, errorAt, api, label, language = "m
 
   return <div className="code" data-testid={testId} ref={host} />;
 }
+
+/** Rendered again only when its props change (give it stable callbacks). */
+export const CodeEditor = memo(CodeEditorView);

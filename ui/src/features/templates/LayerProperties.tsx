@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { memo, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { ANCHOR_NAMES, typedNumber, type Box, type LayerDoc, type SceneDoc, type StoryboardDoc, type TextStyle } from "./storyboardModel";
 
@@ -8,7 +8,7 @@ import { ANCHOR_NAMES, typedNumber, type Box, type LayerDoc, type SceneDoc, type
  * when (seconds inside the scene) and, for text, its style. Each change rewrites the layer in
  * the document, so the source and the frame follow.
  */
-export function LayerProperties({ doc, scene, layer, onPick, onChange }: { doc: StoryboardDoc; scene: SceneDoc; layer: string; onPick: (layer: string) => void; onChange: (next: LayerDoc) => void }) {
+function LayerPropertiesView({ doc, scene, layer, onPick, onChange }: { doc: StoryboardDoc; scene: SceneDoc; layer: string; onPick: (layer: string) => void; onChange: (next: LayerDoc) => void }) {
   const { t } = useTranslation();
   const layers = Array.isArray(scene.layers) ? scene.layers : [];
   const picked = layers.find((l) => l.id === layer) ?? null;
@@ -32,6 +32,9 @@ export function LayerProperties({ doc, scene, layer, onPick, onChange }: { doc: 
     </section>
   );
 }
+
+/** Rendered again only when its props change (give it stable callbacks). */
+export const LayerProperties = memo(LayerPropertiesView);
 
 function Properties({ doc, layer, duration, onChange }: { doc: StoryboardDoc; layer: LayerDoc; duration: number; onChange: (next: LayerDoc) => void }) {
   const { t } = useTranslation();

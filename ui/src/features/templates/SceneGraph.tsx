@@ -1,3 +1,4 @@
+import { memo } from "react";
 import { useTranslation } from "react-i18next";
 import { sceneGraph, type SceneEdge, type StoryboardDoc } from "./storyboardModel";
 
@@ -10,7 +11,7 @@ const NODE = { width: 140, height: 40 };
  * (the one shown is pressed), its choices, hotspots and what follows it as arrows. Choosing a
  * scene shows it in the frame and lists its layers.
  */
-export function SceneGraph({ doc, selected, onSelect }: { doc: StoryboardDoc; selected: string; onSelect: (scene: string) => void }) {
+function SceneGraphView({ doc, selected, onSelect }: { doc: StoryboardDoc; selected: string; onSelect: (scene: string) => void }) {
   const { t, i18n } = useTranslation();
   const graph = sceneGraph(doc);
   const at = new Map(graph.nodes.map((n) => [n.id, n]));
@@ -83,3 +84,6 @@ export function SceneGraph({ doc, selected, onSelect }: { doc: StoryboardDoc; se
     </figure>
   );
 }
+
+/** Rendered again only when its props change (give it stable callbacks). */
+export const SceneGraph = memo(SceneGraphView);

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import type { FramePreview, Problem } from "../../lib/bindings";
 import { backend, BackendError } from "../../lib/backend";
@@ -11,7 +11,8 @@ import type { EditorProps } from "./TemplatesScreen";
 import { customerLabel } from "../preview/CustomerPicker";
 import { SceneGraph } from "./SceneGraph";
 import { LayerProperties } from "./LayerProperties";
-import { documentText, layerOutline, parseDocument, withLayer } from "./storyboardModel";
+import { documentText, layerOutline, parseDocument, withLayer, type LayerDoc } from "./storyboardModel";
+import { useStableCallback } from "../../lib/useStableCallback";
 
 const DOCUMENT = "storyboard.json";
 
@@ -48,11 +49,17 @@ export function StoryboardEditor({ name, source, setSource, customer, session, u
     setProblem,
   );
 
+  const sceneDoc = doc?.scenes.find((s) => s.id === shown) ?? null;
+  // Stable, so that a new frame renders the frame alone, not the editors beside it.
+  const editDocument = useStableCallback((next: string) => bundle && setSource(bundleText(withFile(bundle, DOCUMENT, { text: next }))));
+  const editLayer = useStableCallback((next: LayerDoc) => doc && sceneDoc && editDocument(documentText(withLayer(doc, sceneDoc.id, layer, () => next))));
+  const showScene = useStableCallback((id: string) => update({ storyboardScene: id, storyboardTime: null }));
+  const insertField = useCallback((field: string) => editor.current?.insert(`{{${field}}}`), []);
+  const editorApi = useCallback((api: CodeEditorApi) => (editor.current = api), []);
+
   if (!bundle) return <p className="muted">{t("sites.loading")}</p>;
   const scene = preview?.scenes.find((s) => s.id === preview.scene);
-  const sceneDoc = doc?.scenes.find((s) => s.id === shown) ?? null;
   const layerDoc = sceneDoc?.layers?.find((l) => l.id === layer) ?? null;
-  const editDocument = (next: string) => setSource(bundleText(withFile(bundle, DOCUMENT, { text: next })));
   async function play() {
     if (!customer) return;
     setRendering(true);
@@ -78,13 +85,13 @@ export function StoryboardEditor({ name, source, setSource, customer, session, u
         language="json"
         label={t("storyboards.source")}
         errorAt={problemLine}
-        api={(api) => (editor.current = api)}
+        api={editorApi}
         onChange={editDocument}
       />
-      <div className="preview-pane">
+      <div className="preview-pane storyboard-pane">
         <div className="toolbar">
           <label>{t("storyboards.scene")}{" "}
-            <select data-testid="storyboard-scene" value={preview?.scene ?? ""} onChange={(e) => update({ storyboardScene: e.target.value, storyboardTime: 0 })}>
+            <select data-testid="storyboard-scene" value={preview?.scene ?? ""} onChange={(e) => showScene(e.target.value)}>
               {(preview?.scenes ?? []).map((s) => <option key={s.id} value={s.id}>{s.id} ({seconds(s.duration)})</option>)}
             </select>
           </label>
@@ -108,7 +115,7 @@ export function StoryboardEditor({ name, source, setSource, customer, session, u
           <p role="status" data-testid="storyboard-rendering"><progress /> {t("storyboards.rendering", { name: customerLabel(customer) })}</p>
         )}
         {playError !== null && <ErrorMessage error={playError} testId="storyboard-play-error" />}
-        <MergeFieldList customer={customer} onInsert={(field) => editor.current?.insert(`{{${field}}}`)} />
+        <MergeFieldList customer={customer} onInsert={insertField} />
         {problem !== null && <ErrorMessage error={problem} testId="template-error" />}
         {preview && preview.errors.length > 0 && (
           <div className="error" role="alert" data-testid="storyboard-errors">
@@ -139,16 +146,18 @@ export function StoryboardEditor({ name, source, setSource, customer, session, u
             </div>
           )
         )}
-        {doc && <SceneGraph doc={doc} selected={shown} onSelect={(id) => update({ storyboardScene: id, storyboardTime: 0 })} />}
-        {doc && sceneDoc && (
-          <LayerProperties
-            doc={doc}
-            scene={sceneDoc}
-            layer={layer}
-            onPick={setLayer}
-            onChange={(next) => editDocument(documentText(withLayer(doc, sceneDoc.id, layer, () => next)))}
-          />
-        )}
+        <div className="storyboard-below">
+          {doc && <SceneGraph doc={doc} selected={shown} onSelect={showScene} />}
+          {doc && sceneDoc && (
+            <LayerProperties
+              doc={doc}
+              scene={sceneDoc}
+              layer={layer}
+              onPick={setLayer}
+              onChange={editLayer}
+            />
+          )}
+        </div>
       </div>
     </div>
   );

@@ -1,6 +1,6 @@
 // What both template editors (email, microsite) show beside the preview: the merge fields with
 // the customer's values, and which fields would be empty over an audience.
-import { useEffect, useState } from "react";
+import { memo, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import type { CustomerRow, MergeField, MissingReport, Rule, SavedSegment } from "../../lib/bindings";
 import { backend, isTemplateError } from "../../lib/backend";
@@ -9,7 +9,7 @@ import { useNumber } from "../../lib/numbers";
 import { emptyRule } from "../segments/ruleModel";
 
 /** The fields a template can merge, with the customer's values; a click inserts one. */
-export function MergeFieldList({ customer, onInsert }: { customer: CustomerRow | null; onInsert: (field: string) => void }) {
+function MergeFieldListView({ customer, onInsert }: { customer: CustomerRow | null; onInsert: (field: string) => void }) {
   const { t } = useTranslation();
   const [fields, setFields] = useState<MergeField[]>([]);
   useEffect(() => {
@@ -29,6 +29,9 @@ export function MergeFieldList({ customer, onInsert }: { customer: CustomerRow |
     </details>
   );
 }
+
+/** Rendered again only when its props change (give it stable callbacks). */
+export const MergeFieldList = memo(MergeFieldListView);
 
 /**
  * "Which merge fields would be empty, for how many customers of this audience?", checked on

@@ -18,12 +18,13 @@ export type TemplateSession = {
   /** A site's file open in the editor and the page shown ("" for the first of each). */
   siteFile: string;
   sitePage: string;
-  /** A storyboard's scene and time shown ("" and 0 for its first scene's start). */
+  /** A storyboard's scene and time shown ("" for its first scene; null for the moment everything
+   * in the scene has appeared, which a scene opens at). */
   storyboardScene: string;
-  storyboardTime: number;
+  storyboardTime: number | null;
 };
 
-export const newTemplateSession = (): TemplateSession => ({ name: "", drafts: {}, customer: null, audience: "", mobile: false, siteFile: "", sitePage: "", storyboardScene: "", storyboardTime: 0 });
+export const newTemplateSession = (): TemplateSession => ({ name: "", drafts: {}, customer: null, audience: "", mobile: false, siteFile: "", sitePage: "", storyboardScene: "", storyboardTime: null });
 
 /** The drafts after an edit of `name`: an edit back to the saved source is no draft. */
 export function withDraft(drafts: Drafts, name: string, text: string, saved: string | null): Drafts {
