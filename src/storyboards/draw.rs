@@ -471,6 +471,22 @@ fn text_pixmap(fonts: &mut Fonts, layout: &TextLayout, style: &TextStyle, frame:
     out
 }
 
+/// A text drawn into its box, from the pieces drawn before when it is among them (the box's
+/// exact size is in the key: it wraps the text).
+fn text_piece(
+    pieces: &mut Pieces,
+    fonts: &mut Fonts,
+    (text, layout): (&str, &TextLayout),
+    style: &TextStyle,
+    frame: &Frame,
+) -> Arc<Pixmap> {
+    let key = format!(
+        "text {:?}x{:?} {style:?} {text:?}",
+        frame.width, frame.height
+    );
+    pieces.get_or_draw(key, || text_pixmap(fonts, layout, style, frame))
+}
+
 /// Merges a text template for the customer.
 fn merged(plan: &Plan, base: u32, data: &Value, locale: &str, notes: &mut Notes) -> String {
     let mut out = Vec::new();
@@ -549,10 +565,7 @@ pub fn prepare_scene(
                         text,
                     }
                 } else {
-                    let key = format!("text {w}x{h} {style:?} {text:?}");
-                    Pixels::Still(
-                        pieces.get_or_draw(key, || text_pixmap(fonts, &layout, style, &frame)),
-                    )
+                    Pixels::Still(text_piece(pieces, fonts, (&text, &layout), style, &frame))
                 }
             }
             Content::Number { field, style, .. } => {
@@ -601,10 +614,7 @@ pub fn prepare_scene(
                         }
                     }
                     None => {
-                        let key = format!("text {w}x{h} {style:?} {text:?}");
-                        Pixels::Still(
-                            pieces.get_or_draw(key, || text_pixmap(fonts, &layout, style, &frame)),
-                        )
+                        Pixels::Still(text_piece(pieces, fonts, (&text, &layout), style, &frame))
                     }
                 }
             }
