@@ -72,6 +72,14 @@ impl AppState {
         self.stop_serving().await?;
         let index = load_index(&workspace).await?;
         *self.preview_data.lock().await = None;
+        // Nothing of the last workspace's customers stays served or kept for the editor.
+        if let Some(player) = self.player_preview.get() {
+            player.clear();
+        }
+        self.previewer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .forget();
         if let Some(previous) = self.open.write().await.replace(Open { workspace, index }) {
             previous.workspace.close().await;
         }

@@ -767,4 +767,23 @@ fn a_storyboard_frame_is_drawn_for_a_customer_and_its_problems_are_named() {
             .any(|t| t["name"] == "我的年度回顾" && t["kind"] == "storyboard"),
         "{list}"
     );
+
+    // The customer's player, played on loopback, is no longer served once another workspace opens.
+    let url = d
+        .call(
+            "storyboard_play",
+            json!({"name": "year-in-review-zh", "bundle": bundle, "customer": customer}),
+        )
+        .unwrap();
+    let url = url.as_str().unwrap();
+    let path_at = "http://".len() + url["http://".len()..].find('/').unwrap();
+    let (origin, path) = url.split_at(path_at);
+    assert!(origin.starts_with("http://127.0.0.1:"), "{url}");
+    assert!(http_get(origin, path).0.contains("200"), "{url}");
+    d.call(
+        "workspace_create",
+        json!({"path": d.dir.path().join("other.sqlite")}),
+    )
+    .unwrap();
+    assert!(http_get(origin, path).0.contains("404"), "{url}");
 }

@@ -114,6 +114,12 @@ impl PlayerPreview {
         format!("http://{}/{token}/index.html", self.address)
     }
 
+    /// Serves nothing any more (another workspace was opened: its customer's player must not
+    /// stay reachable).
+    pub fn clear(&self) {
+        self.show(Vec::new());
+    }
+
     /// Renders the customer's player of the storyboard in `files` (whose merge data is `data`)
     /// and shows it: the URL of its page.
     pub fn play(&self, files: &SiteFiles, data: &Value) -> Result<String, StoryboardError> {

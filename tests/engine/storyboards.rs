@@ -985,10 +985,23 @@ mod videos {
             .strip_prefix(&format!("http://{at}"))
             .unwrap()
             .to_string();
-        let (status, _, page) = get(zoe_path).await.unwrap();
+        let (status, _, page) = get(zoe_path.clone()).await.unwrap();
         assert_eq!(status, 200);
         let page = String::from_utf8(page).unwrap();
         assert!(page.contains("Zoë") && !page.contains("王芳"));
+        // Cleared (another workspace opened), nothing of theirs is served.
+        preview.clear();
+        assert_eq!(get(zoe_path.clone()).await.unwrap().0, 404);
+        assert_eq!(
+            get(format!(
+                "{}player.js",
+                zoe_path.strip_suffix("index.html").unwrap()
+            ))
+            .await
+            .unwrap()
+            .0,
+            404
+        );
         // The clips were encoded in a scratch folder that is gone.
         let scratch = format!("tessera-preview-{}-", std::process::id());
         let left: Vec<_> = std::fs::read_dir(std::env::temp_dir())
