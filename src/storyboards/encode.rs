@@ -621,36 +621,54 @@ impl GifFrames {
         let (w, h) = (first.width() as u16, first.height() as u16);
         let pixmaps: Vec<&Pixmap> = self.frames.iter().map(|(p, _)| p).collect();
         let palette = Palette::of(&pixmaps);
-        // Frames mapped to the palette and compressed on both cores, in halves; written in order.
-        let half = self.frames.len().div_ceil(2);
-        let frames: Vec<gif::Frame<'static>> = std::thread::scope(|scope| {
-            let halves: Vec<_> = self
-                .frames
-                .chunks(half)
-                .map(|frames| {
-                    let mut palette = palette.clone();
-                    scope.spawn(move || {
-                        frames
-                            .iter()
-                            .map(|(frame, repeats)| {
-                                let indices: Vec<u8> = frame
-                                    .pixels()
-                                    .iter()
-                                    .map(|p| palette.index(p.red(), p.green(), p.blue()))
-                                    .collect();
-                                let mut gif_frame =
-                                    gif::Frame::from_indexed_pixels(w, h, indices, None);
-                                gif_frame.delay = repeats * (100 / GIF_FPS) as u16;
-                                gif_frame.make_lzw_pre_encoded();
-                                gif_frame
-                            })
-                            .collect::<Vec<_>>()
-                    })
+        let indexed: Vec<Vec<u8>> = on_both_cores(&self.frames, |frames| {
+            let mut palette = palette.clone();
+            frames
+                .iter()
+                .map(|(frame, _)| {
+                    frame
+                        .pixels()
+                        .iter()
+                        .enumerate()
+                        .map(|(i, p)| {
+                            let (x, y) = (i % usize::from(w), i / usize::from(w));
+                            palette.index_dithered([p.red(), p.green(), p.blue()], x, y)
+                        })
+                        .collect()
                 })
-                .collect();
-            halves
-                .into_iter()
-                .flat_map(|half| half.join().expect("a GIF half compressed"))
+                .collect()
+        });
+        // Each frame after the first is only the rectangle where it differs from the one before,
+        // drawn over it: the dither is fixed to the picture, so what stays is written once.
+        let changes: Vec<gif::Frame<'static>> = indexed
+            .iter()
+            .enumerate()
+            .map(|(i, indices)| {
+                let (left, top, width, height) = match i {
+                    0 => (0, 0, w, h),
+                    _ => changed_rectangle(&indexed[i - 1], indices, w),
+                };
+                let pixels: Vec<u8> = (top..top + height)
+                    .flat_map(|y| {
+                        let row = usize::from(y) * usize::from(w) + usize::from(left);
+                        indices[row..row + usize::from(width)].iter().copied()
+                    })
+                    .collect();
+                let mut frame = gif::Frame::from_indexed_pixels(width, height, pixels, None);
+                (frame.left, frame.top) = (left, top);
+                frame.dispose = gif::DisposalMethod::Keep;
+                frame.delay = self.frames[i].1 * (100 / GIF_FPS) as u16;
+                frame
+            })
+            .collect();
+        let frames = on_both_cores(&changes, |frames| {
+            frames
+                .iter()
+                .cloned()
+                .map(|mut frame| {
+                    frame.make_lzw_pre_encoded();
+                    frame
+                })
                 .collect()
         });
         let mut out = Vec::new();
@@ -667,6 +685,56 @@ impl GifFrames {
         }
         out
     }
+}
+
+/// `work` done on the two halves of `items` at once; the results in order.
+fn on_both_cores<T: Sync, U: Send>(items: &[T], work: impl Fn(&[T]) -> Vec<U> + Sync) -> Vec<U> {
+    let half = items.len().div_ceil(2).max(1);
+    std::thread::scope(|scope| {
+        let halves: Vec<_> = items
+            .chunks(half)
+            .map(|part| scope.spawn(|| work(part)))
+            .collect();
+        halves
+            .into_iter()
+            .flat_map(|half| half.join().expect("a GIF half done"))
+            .collect()
+    })
+}
+
+/// Where `after` differs from `before` (frames `width` wide): left, top, width and height; a
+/// single pixel when they are alike (a GIF frame has at least one).
+fn changed_rectangle(before: &[u8], after: &[u8], width: u16) -> (u16, u16, u16, u16) {
+    let w = usize::from(width);
+    let (mut left, mut right, mut top, mut bottom) = (usize::MAX, 0, usize::MAX, 0);
+    for (y, (was, is)) in before
+        .chunks_exact(w)
+        .zip(after.chunks_exact(w))
+        .enumerate()
+    {
+        let Some(first) = was.iter().zip(is).position(|(a, b)| a != b) else {
+            continue;
+        };
+        let last = w
+            - 1
+            - was
+                .iter()
+                .rev()
+                .zip(is.iter().rev())
+                .position(|(a, b)| a != b)
+                .unwrap_or(0);
+        (left, right) = (left.min(first), right.max(last));
+        (top, bottom) = (top.min(y), y);
+    }
+    if top == usize::MAX {
+        return (0, 0, 1, 1);
+    }
+    (
+        left as u16,
+        top as u16,
+        (right - left + 1) as u16,
+        (bottom - top + 1) as u16,
+    )
 }
 
 /// 256 colours for all frames (median cut over a sample), and a table from 5-6-5 bit colour to
@@ -746,6 +814,18 @@ impl Palette {
             colours,
             table: vec![UNKNOWN; 65536],
         }
+    }
+
+    /// The colour's index, ordered-dithered across one cell of the table (a 4×4 Bayer pattern,
+    /// fixed to the pixel's place, so still parts of the picture do not shimmer from frame to
+    /// frame): a gradient shades smoothly instead of in bands a cell wide.
+    fn index_dithered(&mut self, [r, g, b]: [u8; 3], x: usize, y: usize) -> u8 {
+        const BAYER: [[i16; 4]; 4] = [[0, 8, 2, 10], [12, 4, 14, 6], [3, 11, 1, 9], [15, 7, 13, 5]];
+        let t = BAYER[y & 3][x & 3];
+        // Cells are 8 levels of red and blue and 4 of green wide.
+        let spread =
+            |c: u8, cell: i16| (i16::from(c) + t * cell / 16 - cell / 2).clamp(0, 255) as u8;
+        self.index(spread(r, 8), spread(g, 4), spread(b, 8))
     }
 
     fn index(&mut self, r: u8, g: u8, b: u8) -> u8 {

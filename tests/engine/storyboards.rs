@@ -532,6 +532,60 @@ mod videos {
     }
 
     #[test]
+    fn a_gradient_shades_smoothly_in_the_gif_and_its_frames_build_the_picture() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("board");
+        std::fs::create_dir_all(&folder).unwrap();
+        // A gradient, and a text fading in over the first second (the poster shows it in full).
+        let doc = json!({"format": 1, "name": "Sky", "canvas": {"width": 480, "height": 270, "fps": 30}, "start": "sky",
+            "scenes": [{"id": "sky", "duration": 3,
+                "background": {"gradient": {"from": "#1f2a44", "to": "#3b5b8c", "angle": 0}},
+                "layers": [{"id": "hi", "type": "text", "text": "Hello 王芳", "box": {"x": 40, "y": 100, "width": 400, "height": 60},
+                    "style": {"size": 40}, "animations": [{"kind": "fade_in", "duration": 1}]}]}]});
+        std::fs::write(folder.join(DOCUMENT), doc.to_string()).unwrap();
+        let (video, _) = compile_storyboard(&SiteFiles::read_folder(&folder).unwrap()).unwrap();
+        let out = dir.path().join("out");
+        render_for(&video, json!({}), "poster,gif", &out);
+        let drawn = image::open(out.join(POSTER)).unwrap().to_rgb8();
+        // The GIF's last frame as a browser shows it: every frame drawn over the one before.
+        let last = dir.path().join("last.png");
+        let decoded = Command::new("ffmpeg")
+            .args(["-v", "error", "-i"])
+            .arg(out.join(GIF))
+            .args(["-update", "1"])
+            .arg(&last)
+            .status()
+            .unwrap();
+        assert!(decoded.success());
+        let shown = image::open(&last).unwrap().to_rgb8();
+        assert_eq!(shown.dimensions(), (480, 270));
+        // Over each 8×8 block, the GIF's colour is the frame's: a palette's bands a cell wide
+        // would be off by a few levels across whole blocks, a frame's rectangle misplaced by
+        // far more.
+        let (mut off, mut worst, mut blocks) = (0.0, 0.0f64, 0.0);
+        for by in 0..270 / 8 {
+            for bx in 0..480 / 8 {
+                for c in 0..3 {
+                    let (mut ours, mut theirs) = (0.0, 0.0);
+                    for y in by * 8..by * 8 + 8 {
+                        for x in bx * 8..bx * 8 + 8 {
+                            ours += f64::from(shown.get_pixel(x, y)[c]);
+                            theirs += f64::from(drawn.get_pixel(x, y)[c]);
+                        }
+                    }
+                    let block = (ours - theirs).abs() / 64.0;
+                    (off, worst, blocks) = (off + block, worst.max(block), blocks + 1.0);
+                }
+            }
+        }
+        let off = off / blocks;
+        assert!(
+            off < 0.65 && worst < 4.0,
+            "the GIF's blocks are {off:.2} levels off the frame's on average, {worst:.1} at worst"
+        );
+    }
+
+    #[test]
     fn a_customers_poster_gif_and_mp4_are_valid_and_theirs() {
         let dir = tempfile::tempdir().unwrap();
         let video = template(&dir.path().join("board"));
