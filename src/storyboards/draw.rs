@@ -736,6 +736,7 @@ fn shape_pixmap(shape: ShapeKind, fill: &Color, radius: f64, (w, h): (u32, u32))
     }
     out
 }
+
 /// A number layer's value in the customer's data (0 when they have none).
 fn number_of(data: &Value, field: &str) -> f64 {
     lookup(data, field).and_then(Value::as_f64).unwrap_or(0.0)

@@ -531,6 +531,27 @@ mod videos {
         serde_json::from_slice(&out.stdout).unwrap()
     }
 
+    /// A frame of a video or GIF as ffmpeg decodes it (a GIF's frames drawn over each other):
+    /// the one at `seconds`, or the last.
+    fn decoded_frame(file: &Path, seconds: Option<f64>) -> image::RgbImage {
+        let still = file.with_extension(format!(
+            "{}.png",
+            file.extension().unwrap().to_str().unwrap()
+        ));
+        let mut ffmpeg = Command::new("ffmpeg");
+        ffmpeg.args(["-v", "error", "-y"]);
+        if let Some(seconds) = seconds {
+            ffmpeg.args(["-ss", &seconds.to_string()]);
+        }
+        ffmpeg.arg("-i").arg(file);
+        match seconds {
+            Some(_) => ffmpeg.args(["-frames:v", "1"]),
+            None => ffmpeg.args(["-update", "1"]),
+        };
+        assert!(ffmpeg.arg(&still).status().unwrap().success());
+        image::open(&still).unwrap().to_rgb8()
+    }
+
     #[test]
     fn a_gradient_shades_smoothly_in_the_gif_and_its_frames_build_the_picture() {
         let dir = tempfile::tempdir().unwrap();
@@ -548,16 +569,7 @@ mod videos {
         render_for(&video, json!({}), "poster,gif", &out);
         let drawn = image::open(out.join(POSTER)).unwrap().to_rgb8();
         // The GIF's last frame as a browser shows it: every frame drawn over the one before.
-        let last = dir.path().join("last.png");
-        let decoded = Command::new("ffmpeg")
-            .args(["-v", "error", "-i"])
-            .arg(out.join(GIF))
-            .args(["-update", "1"])
-            .arg(&last)
-            .status()
-            .unwrap();
-        assert!(decoded.success());
-        let shown = image::open(&last).unwrap().to_rgb8();
+        let shown = decoded_frame(&out.join(GIF), None);
         assert_eq!(shown.dimensions(), (480, 270));
         // Over each 8×8 block, the GIF's colour is the frame's: a palette's bands a cell wide
         // would be off by a few levels across whole blocks, a frame's rectangle misplaced by
@@ -650,17 +662,8 @@ mod videos {
             .unwrap();
         assert!((gif_seconds - 3.0).abs() < 0.05, "{gif_seconds}");
         // The video's colours are the frames' (2 s in, the intro is still what the poster shows).
-        let still = a.join("at-2s.png");
-        let decoded = Command::new("ffmpeg")
-            .args(["-v", "error", "-ss", "2", "-i"])
-            .arg(a.join(MP4))
-            .args(["-frames:v", "1"])
-            .arg(&still)
-            .status()
-            .unwrap();
-        assert!(decoded.success());
         let (shown, drawn) = (
-            image::open(&still).unwrap().to_rgb8(),
+            decoded_frame(&a.join(MP4), Some(2.0)),
             image::open(a.join(POSTER)).unwrap().to_rgb8(),
         );
         let difference: u64 = shown
@@ -900,22 +903,10 @@ mod videos {
         assert_eq!(stream["nb_read_frames"], "270");
         assert!((seconds(&webm) - 9.0).abs() < 0.05, "{webm:#}");
         // Two seconds in, both show the intro as drawn (lossy, so near, not equal).
-        let at_2s = |file: &Path| {
-            let still = file.with_extension(format!(
-                "{}.png",
-                file.extension().unwrap().to_str().unwrap()
-            ));
-            let decoded = Command::new("ffmpeg")
-                .args(["-v", "error", "-ss", "2", "-i"])
-                .arg(file)
-                .args(["-frames:v", "1"])
-                .arg(&still)
-                .status()
-                .unwrap();
-            assert!(decoded.success());
-            image::open(&still).unwrap().to_rgb8()
-        };
-        let (h264, vp9) = (at_2s(&out.join(MP4)), at_2s(&out.join(WEBM)));
+        let (h264, vp9) = (
+            decoded_frame(&out.join(MP4), Some(2.0)),
+            decoded_frame(&out.join(WEBM), Some(2.0)),
+        );
         let difference: f64 = h264
             .as_raw()
             .iter()
