@@ -31,6 +31,13 @@ pub enum ErrorKind {
     NoSite,
     /// The address to serve at is taken by another program (or another server).
     AddressInUse,
+    /// Another run (in this window or another process) holds the campaign or the folder.
+    Busy,
+    /// A render being served belongs to another workspace than the open one.
+    WrongWorkspace,
+    /// A run failed as a whole (every customer failed, ffmpeg failed, a disk filled): it
+    /// replaced nothing.
+    RenderFailed,
     /// A bug: a task crashed. The message says where.
     Internal,
 }

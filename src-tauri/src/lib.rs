@@ -3,12 +3,14 @@
 
 mod commands;
 mod error;
+mod file_dialog;
 mod state;
 
 use std::path::PathBuf;
 
 use tauri::Runtime;
 
+pub use file_dialog::run_if_asked as file_dialog_if_asked;
 pub use state::AppState;
 
 /// The generated TypeScript bindings, relative to this crate.
@@ -23,6 +25,7 @@ pub fn commands<R: Runtime>() -> tauri_specta::Builder<R> {
             workspace::workspace_open,
             workspace::workspace_create,
             workspace::workspace_status,
+            files::file_pick,
             customers::customers_page,
             customers::customer_get,
             customers::customer_position_get,
@@ -72,7 +75,6 @@ pub fn commands<R: Runtime>() -> tauri_specta::Builder<R> {
 pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, data_dir: PathBuf) -> tauri::Builder<R> {
     builder
         .manage(AppState::new(data_dir))
-        .plugin(tauri_plugin_dialog::init())
         .invoke_handler(commands::<R>().invoke_handler())
 }
 

@@ -649,7 +649,15 @@ fn a_site_is_edited_previewed_checked_saved_rendered_and_served() {
         "/0123456789abcdef01234567/",
     );
     assert!(missing.contains("404"), "{missing}");
-    let counted = d.call("site_serve_status", json!({})).unwrap();
+    // Counted once stored in the workspace, a moment after the page was answered.
+    let mut counted = d.call("site_serve_status", json!({})).unwrap();
+    for _ in 0..100 {
+        if counted["counts"]["visits"] != 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        counted = d.call("site_serve_status", json!({})).unwrap();
+    }
     assert_eq!(counted["counts"]["visits"], 1, "{counted}");
     // Serving again (the same or another render) replaces what is served; stopping writes it all.
     d.call("site_serve_start", json!({"folder": out})).unwrap();
@@ -786,4 +794,171 @@ fn a_storyboard_frame_is_drawn_for_a_customer_and_its_problems_are_named() {
     )
     .unwrap();
     assert!(http_get(origin, path).0.contains("404"), "{url}");
+}
+
+/// Opens and closes `db` from a process of its own, as the CLI or any other program may while
+/// the app has it open. Were the app to hold no lock on the file, this close would checkpoint
+/// and delete the WAL under it, and every later save of the app would go into a deleted file.
+fn another_process_opens_and_closes(db: &std::path::Path) {
+    let status = std::process::Command::new("python3")
+        .arg("-c")
+        .arg("import sqlite3, sys\nc = sqlite3.connect(sys.argv[1])\nc.execute('SELECT count(*) FROM customers').fetchall()\nc.close()")
+        .arg(db)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// How many templates named `name` another process sees in `db`.
+fn seen_by_another_process(db: &std::path::Path, name: &str) -> String {
+    let output = std::process::Command::new("python3")
+        .arg("-c")
+        .arg("import sqlite3, sys\nc = sqlite3.connect(sys.argv[1])\nprint(c.execute('SELECT count(*) FROM templates WHERE name = ?', (sys.argv[2],)).fetchone()[0])")
+        .arg(db)
+        .arg(name)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+/// A workspace made and closed again (nothing of it stays open in this process).
+fn closed_workspace(db: &std::path::Path) {
+    use tessera_engine::store::{Access, Workspace};
+    tauri::async_runtime::block_on(async {
+        Workspace::open(db, Access::Create)
+            .await
+            .unwrap()
+            .close()
+            .await
+    });
+}
+
+#[test]
+fn the_open_workspace_keeps_its_locks_however_it_was_opened_and_whatever_the_app_reads() {
+    let source = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../templates/email/welcome-en.mjml"),
+    )
+    .unwrap();
+    let settings = json!({"encoding": null, "delimiter": null, "mapping": []});
+    // Each way a workspace becomes the open one, and each way the app reads a file the user
+    // names (the workspace itself among them, picked by mistake): then another process opens
+    // and closes the workspace, and what the app saves next must be there for everyone. Each
+    // way has a file of its own that nothing else in this process has open.
+    type Way<'a> = Box<dyn Fn(&Desktop, std::path::PathBuf) -> std::path::PathBuf + 'a>;
+    let ways: Vec<(&str, Way)> = vec![
+        (
+            "create",
+            Box::new(|d: &Desktop, db| {
+                d.call("workspace_create", json!({"path": db})).unwrap();
+                db
+            }),
+        ),
+        (
+            "demo",
+            Box::new(|d: &Desktop, _| {
+                d.call("workspace_open_demo", json!({})).unwrap();
+                d.dir.path().join("demo/workspace.sqlite")
+            }),
+        ),
+        (
+            "open, as from the recent list",
+            Box::new(|d: &Desktop, db| {
+                closed_workspace(&db);
+                d.call("workspace_open", json!({"path": db})).unwrap();
+                db
+            }),
+        ),
+        (
+            "open again while open",
+            Box::new(|d: &Desktop, db| {
+                closed_workspace(&db);
+                d.call("workspace_open", json!({"path": db})).unwrap();
+                d.call("workspace_open", json!({"path": db})).unwrap();
+                db
+            }),
+        ),
+        (
+            "an import, and its index rebuilt",
+            Box::new(|d: &Desktop, db| {
+                closed_workspace(&db);
+                d.call("workspace_open", json!({"path": db})).unwrap();
+                let csv = d.dir.path().join("people.csv");
+                std::fs::write(&csv, "email,first_name\nann@example.com,Ann\n").unwrap();
+                d.call(
+                    "import_preview",
+                    json!({"path": csv, "kind": "customers", "settings": settings}),
+                )
+                .unwrap();
+                d.call("customers_import", json!({"path": csv, "kind": "customers", "settings": settings, "onProgress": "__CHANNEL__:1"})).unwrap();
+                d.call(
+                    "segment_count",
+                    json!({"rule": {"version": 1, "conditions": []}}),
+                )
+                .unwrap();
+                db
+            }),
+        ),
+        (
+            "the workspace picked as the file to import",
+            Box::new(|d: &Desktop, db| {
+                closed_workspace(&db);
+                d.call("workspace_open", json!({"path": db})).unwrap();
+                for file in [
+                    db.clone(),
+                    db.with_extension("sqlite-wal"),
+                    db.with_extension("sqlite-shm"),
+                ] {
+                    let refused = d.call(
+                        "import_preview",
+                        json!({"path": file, "kind": "customers", "settings": settings}),
+                    );
+                    assert!(refused.is_err(), "{file:?}: {refused:?}");
+                }
+                db
+            }),
+        ),
+        (
+            "an export, and one onto the workspace",
+            Box::new(|d: &Desktop, db| {
+                closed_workspace(&db);
+                d.call("workspace_open", json!({"path": db})).unwrap();
+                let everyone = json!({"version": 1, "conditions": []});
+                let out = d.dir.path().join("everyone.csv");
+                d.call(
+                    "segment_export",
+                    json!({"rule": everyone, "columns": ["id"], "path": out}),
+                )
+                .unwrap();
+                let refused = d.call(
+                    "segment_export",
+                    json!({"rule": everyone, "columns": ["id"], "path": db}),
+                );
+                assert!(refused.is_err(), "{refused:?}");
+                db
+            }),
+        ),
+        (
+            "the workspace picked as a site's asset",
+            Box::new(|d: &Desktop, db| {
+                closed_workspace(&db);
+                d.call("workspace_open", json!({"path": db})).unwrap();
+                assert!(d.call("site_asset_read", json!({"path": db})).is_err());
+                db
+            }),
+        ),
+    ];
+    for (i, (way, open)) in ways.iter().enumerate() {
+        let d = desktop();
+        let db = open(&d, d.dir.path().join(format!("shop-{i}.sqlite")));
+        another_process_opens_and_closes(&db);
+        let name = format!("saved-after-{i}");
+        d.call("template_save", json!({"name": name, "source": source}))
+            .unwrap();
+        another_process_opens_and_closes(&db);
+        assert_eq!(
+            seen_by_another_process(&db, &name),
+            "1",
+            "{way}: the app's save went into a file no one else sees"
+        );
+    }
 }

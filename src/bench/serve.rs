@@ -195,7 +195,7 @@ fn serve_and_measure(customers: usize, scratch: &Path) -> Result<(), Box<dyn std
     let mut options = ServeOptions::new(site.clone());
     options.listen = SocketAddr::from(([127, 0, 0, 1], 0));
     options.rate = 0;
-    let server = runtime.block_on(Server::start(ws.pool.clone(), options))?;
+    let server = runtime.block_on(Server::start(&ws, options))?;
     let ours_at = server.address();
     let nginx_port = free_port()?;
     let nginx_at = SocketAddr::from(([127, 0, 0, 1], nginx_port));

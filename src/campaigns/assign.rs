@@ -93,7 +93,7 @@ impl Assigner {
 /// means the split is not what was planned — a bug or a filter applied after assignment — and
 /// any comparison of the arms would mislead.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SampleRatio {
     pub chi_square: f64,
     pub degrees_of_freedom: u32,

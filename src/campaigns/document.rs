@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::render::eml::Mailbox;
-use crate::render::links::UnsubscribePattern;
+use crate::render::links::{UnsubscribePattern, SET_BY_TESSERA};
 use crate::segments::Rule;
 use crate::store::check_name;
 
@@ -16,6 +16,9 @@ use crate::store::check_name;
 pub const CAMPAIGN_VERSION: u32 = 1;
 /// More variants than this is not an experiment anyone can read.
 pub const MAX_VARIANTS: usize = 26;
+/// The largest weight a variant may have (weights are relative: 1 and 3 split a quarter to three
+/// quarters; far larger numbers would only lose precision in the shares).
+pub const MAX_WEIGHT: f64 = 1_000_000.0;
 
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -217,12 +220,13 @@ impl Campaign {
     /// Reads a campaign document: unknown keys are errors, and so is anything [`Campaign::check`]
     /// refuses.
     pub fn parse(json: &str) -> Result<Campaign, CampaignDocumentError> {
-        let value: Value =
-            serde_json::from_str(json).map_err(|e| crate::document::DocumentError::Syntax {
-                line: e.line(),
-                column: e.column(),
-                message: e.to_string(),
-            })?;
+        let syntax = |e: serde_json::Error| crate::document::DocumentError::Syntax {
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        };
+        crate::document::unique_keys(json).map_err(syntax)?;
+        let value: Value = serde_json::from_str(json).map_err(syntax)?;
         if let Some(version) = value.get("version").and_then(Value::as_u64) {
             if version != CAMPAIGN_VERSION as u64 {
                 return Err(CampaignDocumentError::Version(version));
@@ -276,10 +280,20 @@ impl Campaign {
             {
                 return Err(invalid(format!("two variants are named '{}'", v.name)));
             }
-            if !(v.weight.is_finite() && v.weight > 0.0) {
+            if !(v.weight.is_finite() && v.weight > 0.0 && v.weight <= MAX_WEIGHT) {
                 return Err(invalid(format!(
-                    "variant '{}': a weight is a number above 0, not {}",
+                    "variant '{}': a weight is a number above 0 and at most {MAX_WEIGHT}, not {}",
                     v.name, v.weight
+                )));
+            }
+            if let Some(key) = v
+                .values
+                .keys()
+                .find(|k| SET_BY_TESSERA.contains(&k.as_str()))
+            {
+                return Err(invalid(format!(
+                    "variant '{}': '{key}' is a link Tessera sets for each customer (checked, and the same in the message's headers); a variant's values cannot replace it",
+                    v.name
                 )));
             }
             if v.email.is_none() && v.microsite.is_none() && v.video.is_none() {

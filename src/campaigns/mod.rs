@@ -3,6 +3,7 @@
 
 pub mod assign;
 pub mod document;
+pub mod manifest;
 pub mod preview;
 pub mod run;
 pub mod store;

@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -23,6 +23,9 @@ use sqlx::SqlitePool;
 use super::assign::{sample_ratio, Arm, Assigner, SampleRatio};
 use super::document::CampaignDocumentError;
 use super::document::{Audience, Campaign, Content, EmailFiles, Variant};
+use super::manifest::{
+    Counts, ExcludedCustomer, Manifest, RenderedCustomer, RenderedFile, SharedFile, MANIFEST,
+};
 use super::store::{
     abandon_runs_into, finish_run, forget_deliveries, forget_run, log_deliveries, run_deliveries,
     start_run, unfinished_run, CampaignStoreError, Delivery, RunStatus,
@@ -30,10 +33,11 @@ use super::store::{
 use crate::customers::reach::{load_reach, Reach};
 use crate::microsites::render::MicrositeRendering;
 use crate::microsites::slug::{add_personal_urls, slug, slug_key};
-use crate::output::{OutputError, RenderFolder};
+use crate::output::{Claim, ClaimError, OutputError, RenderFolder};
 use crate::render::eml::{HeaderError, Mailbox};
 use crate::render::format::{
-    eligibility, EmailOutput, EmailRendering, Exclusion, FormatKind, Part, Recipient, Rendering,
+    eligibility, EmailOutput, EmailRendering, Exclusion, FormatKind, Part, Recipient, RenderError,
+    Rendering,
 };
 use crate::render::links::{add_unsubscribe_links, UnsubscribePattern};
 use crate::render::missing::SlotCounter;
@@ -71,6 +75,14 @@ pub enum CampaignError {
     Workspace(#[from] crate::store::StoreError),
     #[error("database error: {0}")]
     Sql(#[from] sqlx::Error),
+    #[error(transparent)]
+    Claim(#[from] ClaimError),
+    #[error("the render could not go on, so nothing was replaced: {0}")]
+    RunFailed(String),
+    #[error(
+        "every customer's render failed ({count}), so nothing was replaced; the first: {first}"
+    )]
+    EveryoneFailed { count: usize, first: String },
     #[error("the render stopped unexpectedly: {0}")]
     Crashed(String),
 }
@@ -89,6 +101,10 @@ impl crate::error::Coded for CampaignError {
             CampaignError::Output(e) => e.kind(),
             CampaignError::Workspace(e) => e.kind(),
             CampaignError::Sql(_) => ErrorKind::Database,
+            CampaignError::Claim(e) => e.kind(),
+            CampaignError::RunFailed(_) | CampaignError::EveryoneFailed { .. } => {
+                ErrorKind::RenderFailed
+            }
             CampaignError::Crashed(_) => ErrorKind::Internal,
         }
     }
@@ -120,11 +136,15 @@ pub async fn audience_members(
         Audience::All(_) => Rule::parse(r#"{"version": 1, "conditions": []}"#)?,
         Audience::Segment(name) => load_segment(pool, name).await?,
         Audience::Rule(rule) => rule.clone(),
+        // Only ids of customers in the workspace (an id named twice counts once).
         Audience::Customers(ids) => {
-            let mut ids = ids.clone();
-            ids.sort_unstable();
-            ids.dedup();
-            return Ok(ids);
+            let named = serde_json::to_string(ids).unwrap_or_default();
+            return Ok(sqlx::query_scalar(
+                "SELECT id FROM customers WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
+            )
+            .bind(named)
+            .fetch_all(pool)
+            .await?);
         }
     };
     let catalog = load_catalog(pool).await?;
@@ -140,6 +160,9 @@ pub async fn audience_members(
 pub struct Split {
     /// Customers the audience selects.
     pub audience: u64,
+    /// Ids the audience names that are no customer of the workspace (erased, mistyped): not
+    /// in it.
+    pub unknown_ids: u64,
     /// Of them, those who can receive at least one of the campaign's formats.
     pub eligible: u64,
     pub excluded: Excluded,
@@ -150,7 +173,7 @@ pub struct Split {
 }
 
 #[cfg_attr(feature = "specta", derive(specta::Type))]
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct Excluded {
     pub no_address: u64,
     pub opted_out: u64,
@@ -158,7 +181,7 @@ pub struct Excluded {
 }
 
 #[cfg_attr(feature = "specta", derive(specta::Type))]
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct ArmCount {
     pub name: String,
     /// The share of the eligible customers this arm should get.
@@ -268,7 +291,11 @@ pub async fn plan_campaign(
             Err(e) => Err(*e),
         })
         .collect();
-    let split = split_of(campaign, ids.len(), &arms);
+    let mut split = split_of(campaign, ids.len(), &arms);
+    if let Audience::Customers(named) = &campaign.audience {
+        let named: std::collections::HashSet<i64> = named.iter().copied().collect();
+        split.unknown_ids = (named.len() - ids.len()) as u64;
+    }
     Ok(CampaignPlan {
         campaign: campaign.clone(),
         ids,
@@ -298,6 +325,7 @@ fn split_of(campaign: &Campaign, audience: usize, arms: &[Result<Arm, Exclusion>
         .collect();
     Split {
         audience: audience as u64,
+        unknown_ids: 0,
         eligible: observed.iter().sum(),
         arms: campaign
             .variants
@@ -572,9 +600,6 @@ pub(crate) async fn add_campaign_links(
     Ok(slugs)
 }
 
-/// Files are written and logged this many customers at a time.
-const BATCH: usize = 2048;
-
 /// The customer's merge data with the variant's values over it (copied only when there are
 /// values: a copy costs as much as rendering).
 pub(crate) fn recipient_data<'a>(
@@ -594,6 +619,8 @@ pub(crate) fn recipient_data<'a>(
 }
 
 /// Renders a planned campaign into `options.out`, continuing an interrupted run of it there.
+/// One run at a time holds the campaign and the folder: a second is refused before it touches
+/// anything. A run that fails replaces nothing and is logged as failed.
 pub async fn render_campaign(
     pool: &SqlitePool,
     plan: CampaignPlan,
@@ -609,18 +636,27 @@ pub async fn render_campaign(
             return Err(CampaignError::Missing(missing));
         }
     }
-    let out_text = options.out.display().to_string();
     let campaign_name = plan.campaign.name.trim().to_string();
+    // Claimed before the log is read: a run it says is 'running' is then one that was killed.
+    let _campaign = Claim::take(
+        &crate::store::claim_file(pool, &format!("campaign {campaign_name}")).await?,
+        &format!("campaign '{campaign_name}'"),
+    )?;
+    let claim = RenderFolder::lock(&options.out)?;
+    let out_text = options.out.display().to_string();
+    let workspace = crate::store::workspace_id(pool).await?;
     let (folder, run_id, logged) = match unfinished_run(pool, &campaign_name, &out_text).await? {
         Some(u) if Path::new(&u.staging).is_dir() => {
-            let folder = RenderFolder::resume(&options.out, Path::new(&u.staging))?;
+            let folder = claim.resume(Path::new(&u.staging))?;
             let logged = run_deliveries(pool, u.run_id).await?;
             (folder, u.run_id, logged)
         }
         _ => {
-            // Claiming the folder removes what killed runs left beside it: their log goes too.
-            abandon_runs_into(pool, &out_text).await?;
-            let folder = RenderFolder::claim(&options.out)?;
+            // A run killed after its folder was published is done; the others are given up
+            // (claiming the folder removes what they left beside it, so their log goes too).
+            let published = Manifest::read(&options.out).ok().map(|m| m.run);
+            abandon_runs_into(pool, &out_text, published).await?;
+            let folder = claim.fresh()?;
             let staging = folder.staging().display().to_string();
             let run_id = start_run(pool, &plan.campaign, &out_text, &staging).await?;
             (folder, run_id, Vec::new())
@@ -632,7 +668,7 @@ pub async fn render_campaign(
         compiled: &compiled,
         targets: &targets,
     };
-    let result = run(pool, &work, folder, run_id, logged, &options).await;
+    let result = run(pool, &work, folder, (run_id, &workspace), logged, &options).await;
     if let Err(e) = &result {
         // The staging folder went with the error; so does the log of what was in it.
         let _ = forget_run(pool, run_id).await;
@@ -698,12 +734,47 @@ fn with_template(mut fields: Vec<MissingField>, template: &str) -> Vec<MissingFi
     fields
 }
 
-/// What rendering a batch produced.
+/// What rendering the customers produced, besides their files and log.
 #[derive(Default)]
-struct Batch {
-    deliveries: Vec<Delivery>,
+struct Rendered {
     failed: Vec<RenderFailure>,
     counters: Vec<SlotCounter>,
+    /// Why the run could not go on, if it could not (the first reason met).
+    run_failed: Option<String>,
+}
+
+impl Rendered {
+    fn merge(mut self, other: Rendered) -> Rendered {
+        self.failed.extend(other.failed);
+        self.counters = self
+            .counters
+            .into_iter()
+            .zip(other.counters)
+            .map(|(x, y)| x.merge(y))
+            .collect();
+        self.run_failed = self.run_failed.or(other.run_failed);
+        self
+    }
+}
+
+/// Progress reported as customers are done, about 200 times over a run.
+struct Progress<'a> {
+    report: &'a (dyn Fn(RunProgress) + Sync),
+    done: AtomicU32,
+    total: u32,
+    step: u32,
+}
+
+impl Progress<'_> {
+    fn advance(&self) {
+        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        if done % self.step == 0 || done == self.total {
+            (self.report)(RunProgress {
+                done,
+                total: self.total,
+            });
+        }
+    }
 }
 
 /// What a run renders: the plan, the targets' merge data, the compiled templates.
@@ -718,7 +789,7 @@ async fn run(
     pool: &SqlitePool,
     work: &Work<'_>,
     folder: RenderFolder,
-    run_id: i64,
+    (run_id, workspace): (i64, &str),
     logged: Vec<Delivery>,
     options: &RunOptions<'_>,
 ) -> Result<RunSummary, CampaignError> {
@@ -747,28 +818,53 @@ async fn run(
         }
     }
     let total = targets.len() as u32;
-    let mut done = resumed as u32;
-    (options.progress)(RunProgress { done, total });
-    let mut deliveries: Vec<Delivery> = kept.into_values().flatten().collect();
-    let mut failed = Vec::new();
-    let mut counters: Vec<SlotCounter> = compiled.iter().map(|c| c.rendering.counter()).collect();
-    for chunk in todo.chunks(BATCH) {
-        if options.cancel.load(Ordering::Relaxed) {
-            break;
-        }
-        let batch = blocking(|| render_batch(work, &run_key, chunk, &folder));
-        folder.add_written(batch.deliveries.iter().map(|d| d.file.clone()));
-        // Logged after the files are written: the log never names a file that is not there.
-        log_deliveries(pool, run_id, &batch.deliveries).await?;
-        done += chunk.len() as u32;
-        (options.progress)(RunProgress { done, total });
-        deliveries.extend(batch.deliveries);
-        failed.extend(batch.failed);
-        for (mine, theirs) in counters.iter_mut().zip(&batch.counters) {
-            mine.add(theirs);
+    let progress = Progress {
+        report: options.progress,
+        done: AtomicU32::new(resumed as u32),
+        total,
+        step: (total / 200).max(1),
+    };
+    (options.progress)(RunProgress {
+        done: resumed as u32,
+        total,
+    });
+    // Each customer is logged as soon as their files are in place, by a writer of its own: a
+    // run killed midway is continued from where it was, whatever its pace.
+    let stop = Arc::new(AtomicBool::new(false));
+    let (log, written) = tokio::sync::mpsc::unbounded_channel();
+    let logger = tokio::spawn(log_as_written(pool.clone(), run_id, written, stop.clone()));
+    let rendered = blocking(|| {
+        let each = Each {
+            work,
+            run_key: &run_key,
+            folder: &folder,
+            log: &log,
+            stop: &stop,
+            cancel: &options.cancel,
+            progress: &progress,
+        };
+        render_all(&each, &todo)
+    });
+    drop(log);
+    let logged = logger
+        .await
+        .map_err(|e| CampaignError::Crashed(e.to_string()))??;
+    if let Some(reason) = rendered.run_failed {
+        return Err(CampaignError::RunFailed(reason));
+    }
+    let Rendered {
+        failed, counters, ..
+    } = rendered;
+    let cancelled = options.cancel.load(Ordering::Relaxed);
+    let mut deliveries: Vec<Delivery> = kept.into_values().flatten().chain(logged).collect();
+    if deliveries.is_empty() && !cancelled {
+        if let Some(first) = failed.first() {
+            return Err(CampaignError::EveryoneFailed {
+                count: failed.len(),
+                first: first.error.clone(),
+            });
         }
     }
-    let cancelled = options.cancel.load(Ordering::Relaxed);
     deliveries.sort_by(|a, b| (a.customer_id, &a.file).cmp(&(b.customer_id, &b.file)));
     let mut missing_fields = Vec::new();
     let mut unsafe_links = Vec::new();
@@ -779,17 +875,22 @@ async fn run(
     }
     let mut customers: Vec<i64> = deliveries.iter().map(|d| d.customer_id).collect();
     customers.dedup();
-    let manifest = manifest(work, run_id, &deliveries, &shared, cancelled, options.now);
-    folder.write(
-        "manifest.json",
-        &serde_json::to_vec_pretty(&manifest).unwrap_or_default(),
-    )?;
+    let manifest = manifest(
+        work,
+        (run_id, workspace),
+        &deliveries,
+        &failed,
+        &shared,
+        cancelled,
+        options.now,
+    );
+    folder.write(MANIFEST, &manifest.to_bytes())?;
     let out = folder.publish()?;
     let summary = RunSummary {
         campaign: campaign.name.trim().to_string(),
         run: run_id,
         out: out.display().to_string(),
-        manifest: out.join("manifest.json").display().to_string(),
+        manifest: out.join(MANIFEST).display().to_string(),
         rendered: customers.len() as u64,
         resumed,
         skipped_opted_out: plan.split.excluded.opted_out,
@@ -807,6 +908,27 @@ async fn run(
     };
     finish_run(pool, run_id, status, &summary).await?;
     Ok(summary)
+}
+
+/// Logs what the renderers send as it arrives, each group of customers in one transaction.
+/// Returns everything logged; a failure stops the renderers.
+async fn log_as_written(
+    pool: SqlitePool,
+    run_id: i64,
+    mut written: tokio::sync::mpsc::UnboundedReceiver<Vec<Delivery>>,
+    stop: Arc<AtomicBool>,
+) -> Result<Vec<Delivery>, CampaignStoreError> {
+    let mut all = Vec::new();
+    let mut arrived = Vec::new();
+    while written.recv_many(&mut arrived, 1024).await > 0 {
+        let group: Vec<Delivery> = arrived.drain(..).flatten().collect();
+        if let Err(e) = log_deliveries(&pool, run_id, &group).await {
+            stop.store(true, Ordering::Relaxed);
+            return Err(e);
+        }
+        all.extend(group);
+    }
+    Ok(all)
 }
 
 /// Of what an interrupted run logged, the pieces to keep: customers still assigned the same
@@ -859,144 +981,183 @@ fn keep_logged(
     (kept, gone)
 }
 
-/// Renders and writes one batch of customers on every core.
-fn render_batch(work: &Work, run_key: &str, chunk: &[&Target], folder: &RenderFolder) -> Batch {
-    let (plan, compiled) = (work.plan, work.compiled);
-    let fresh = || Batch {
-        counters: compiled.iter().map(|c| c.rendering.counter()).collect(),
-        ..Batch::default()
-    };
-    chunk
-        .par_iter()
-        .fold(fresh, |mut batch, t| {
-            let c = &work.customers[t.customer];
-            let variant = &plan.campaign.variants[t.variant];
-            let data = recipient_data(c, &variant.values);
-            let recipient = Recipient {
-                customer: c,
-                data: &data,
-                run_key,
-                slug: &t.slug,
-            };
-            let mut parts: Vec<Part> = Vec::new();
-            for (template, language) in &t.pieces {
-                let mut notes = Notes::default();
-                let first = parts.len();
-                let result = compiled[*template]
-                    .rendering
-                    .render(&recipient, &mut parts, &mut notes)
-                    .and_then(|()| {
-                        for part in &parts[first..] {
-                            folder
-                                .put(&part.name, &part.bytes)
-                                .map_err(|e| e.to_string())?;
-                        }
-                        Ok(())
-                    });
-                batch.counters[*template].record(&mut notes);
-                match result {
-                    Ok(()) => batch
-                        .deliveries
-                        .extend(parts[first..].iter().map(|part| Delivery {
-                            customer_id: c.id,
-                            arm: variant.name.trim().to_string(),
-                            format: compiled[*template].rendering.format(),
-                            language: language.clone(),
-                            template: compiled[*template].name.clone(),
-                            file: part.name.clone(),
-                            hash: blake3::hash(&part.bytes).to_hex().to_string(),
-                        })),
-                    Err(error) => batch.failed.push(RenderFailure {
-                        customer_id: c.id,
-                        error,
-                    }),
-                }
-            }
-            batch
-        })
-        .reduce(fresh, |mut a, b| {
-            a.deliveries.extend(b.deliveries);
-            a.failed.extend(b.failed);
-            a.counters = a
-                .counters
-                .into_iter()
-                .zip(b.counters)
-                .map(|(x, y)| x.merge(y))
-                .collect();
-            a
-        })
+/// What rendering each customer needs besides the customer.
+struct Each<'a> {
+    work: &'a Work<'a>,
+    run_key: &'a str,
+    folder: &'a RenderFolder,
+    /// Where each customer's pieces go once their files are written.
+    log: &'a tokio::sync::mpsc::UnboundedSender<Vec<Delivery>>,
+    /// Set when the run cannot go on.
+    stop: &'a AtomicBool,
+    cancel: &'a AtomicBool,
+    progress: &'a Progress<'a>,
 }
 
-/// `manifest.json`: the campaign and run, the counts, every rendered customer with their arm,
-/// personal URL slug and files (content hashes), every excluded customer with the reason, the
-/// files all customers share, and each site's forms (what `tessera serve` accepts). Ids only: no
-/// address or other personal data.
+/// Renders and writes the customers on every core, stopping early when cancelled or when the
+/// run cannot go on.
+fn render_all(each: &Each, todo: &[&Target]) -> Rendered {
+    let compiled = each.work.compiled;
+    let fresh = || Rendered {
+        counters: compiled.iter().map(|c| c.rendering.counter()).collect(),
+        ..Rendered::default()
+    };
+    todo.par_iter()
+        .fold(fresh, |mut rendered, t| {
+            if each.stop.load(Ordering::Relaxed) || each.cancel.load(Ordering::Relaxed) {
+                return rendered;
+            }
+            render_one(each, t, &mut rendered);
+            each.progress.advance();
+            rendered
+        })
+        .reduce(fresh, Rendered::merge)
+}
+
+/// Renders one customer's pieces, writes their files and sends them to the log.
+fn render_one(each: &Each, t: &Target, rendered: &mut Rendered) {
+    let (plan, compiled) = (each.work.plan, each.work.compiled);
+    let c = &each.work.customers[t.customer];
+    let variant = &plan.campaign.variants[t.variant];
+    let data = recipient_data(c, &variant.values);
+    let recipient = Recipient {
+        customer: c,
+        data: &data,
+        run_key: each.run_key,
+        slug: &t.slug,
+    };
+    let mut parts: Vec<Part> = Vec::new();
+    let mut deliveries = Vec::new();
+    for (template, language) in &t.pieces {
+        let mut notes = Notes::default();
+        let first = parts.len();
+        let result = compiled[*template]
+            .rendering
+            .render(&recipient, &mut parts, &mut notes)
+            .and_then(|()| {
+                parts[first..].iter().try_for_each(|part| {
+                    // A file that cannot be written (a full disk) fails everyone after.
+                    each.folder
+                        .put(&part.name, &part.bytes)
+                        .map_err(|e| RenderError::Run(e.to_string()))
+                })
+            });
+        rendered.counters[*template].record(&mut notes);
+        match result {
+            Ok(()) => deliveries.extend(parts[first..].iter().map(|part| Delivery {
+                customer_id: c.id,
+                arm: variant.name.trim().to_string(),
+                format: compiled[*template].rendering.format(),
+                language: language.clone(),
+                template: compiled[*template].name.clone(),
+                file: part.name.clone(),
+                hash: blake3::hash(&part.bytes).to_hex().to_string(),
+            })),
+            Err(RenderError::Customer(error)) => rendered.failed.push(RenderFailure {
+                customer_id: c.id,
+                error,
+            }),
+            Err(RenderError::Run(reason)) => {
+                each.stop.store(true, Ordering::Relaxed);
+                rendered.run_failed.get_or_insert(reason);
+                return;
+            }
+        }
+    }
+    if !deliveries.is_empty() {
+        each.folder
+            .add_written(deliveries.iter().map(|d: &Delivery| d.file.clone()));
+        // Logged after the files are written: the log never names a file that is not there.
+        let _ = each.log.send(deliveries);
+    }
+}
+
+/// The run's manifest (see `manifest`).
 fn manifest(
     work: &Work,
-    run_id: i64,
+    (run_id, workspace): (i64, &str),
     deliveries: &[Delivery],
+    failed: &[RenderFailure],
     shared: &[(String, String)],
     cancelled: bool,
     now: DateTime<Utc>,
-) -> Value {
+) -> Manifest {
     let plan = work.plan;
     let slugs: HashMap<i64, &str> = work
         .targets
         .iter()
         .map(|t| (work.customers[t.customer].id, t.slug.as_str()))
         .collect();
-    let mut rendered: BTreeMap<i64, (String, Vec<Value>)> = BTreeMap::new();
+    let mut rendered: BTreeMap<i64, RenderedCustomer> = BTreeMap::new();
     for d in deliveries {
         rendered
             .entry(d.customer_id)
-            .or_insert_with(|| (d.arm.clone(), Vec::new()))
-            .1
-            .push(serde_json::json!({
-                "format": d.format,
-                "language": d.language,
-                "template": d.template,
-                "file": d.file,
-                "hash": d.hash,
-            }));
+            .or_insert_with(|| RenderedCustomer {
+                customer_id: d.customer_id,
+                arm: d.arm.clone(),
+                slug: slugs
+                    .get(&d.customer_id)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| s.to_string()),
+                files: Vec::new(),
+            })
+            .files
+            .push(RenderedFile {
+                format: d.format,
+                language: d.language.clone(),
+                template: d.template.clone(),
+                file: d.file.clone(),
+                hash: d.hash.clone(),
+            });
     }
-    let excluded: Vec<Value> = plan
+    let excluded = plan
         .ids
         .iter()
         .zip(&plan.arms)
-        .filter_map(|(id, arm)| {
+        .filter_map(|(&customer_id, arm)| {
             let reason = match arm {
                 Ok(Arm::Holdout) => Exclusion::Holdout,
                 Err(e) => *e,
                 Ok(Arm::Variant(_)) => return None,
             };
-            Some(serde_json::json!({"customer_id": id, "reason": reason}))
+            Some(ExcludedCustomer {
+                customer_id,
+                reason,
+            })
         })
         .collect();
-    serde_json::json!({
-        "campaign": plan.campaign.name.trim(),
-        "run": run_id,
-        "rendered_at": now.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-        "seed": plan.campaign.seed,
-        "base_url": plan.campaign.microsite_settings.base_url.trim(),
-        "cancelled": cancelled,
-        "counts": {
-            "audience": plan.split.audience,
-            "rendered": rendered.len(),
-            "excluded": plan.split.excluded,
-            "arms": plan.split.arms,
+    let mut failed: Vec<i64> = failed.iter().map(|f| f.customer_id).collect();
+    failed.sort_unstable();
+    failed.dedup();
+    Manifest {
+        campaign: plan.campaign.name.trim().to_string(),
+        run: run_id,
+        workspace: Some(workspace.to_string()),
+        rendered_at: now.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        seed: plan.campaign.seed.clone(),
+        base_url: plan.campaign.microsite_settings.base_url.trim().to_string(),
+        cancelled,
+        counts: Counts {
+            audience: plan.split.audience,
+            rendered: rendered.len() as u64,
+            excluded: plan.split.excluded.clone(),
+            arms: plan.split.arms.clone(),
         },
-        "sample_ratio": plan.split.sample_ratio,
-        "rendered": rendered.into_iter().map(|(id, (arm, files))| {
-            let mut entry = serde_json::json!({"customer_id": id, "arm": arm, "files": files});
-            if let Some(slug) = slugs.get(&id).filter(|s| !s.is_empty()) {
-                entry["slug"] = Value::from(*slug);
-            }
-            entry
-        }).collect::<Vec<_>>(),
-        "excluded": excluded,
-        "shared": shared.iter().map(|(file, hash)| serde_json::json!({"file": file, "hash": hash})).collect::<Vec<_>>(),
-        "sites": work.compiled.iter().filter_map(|c| {
-            Some((c.name.clone(), c.rendering.manifest_section()?))
-        }).collect::<serde_json::Map<String, Value>>(),
-    })
+        sample_ratio: plan.split.sample_ratio.clone(),
+        rendered: rendered.into_values().collect(),
+        excluded,
+        failed,
+        shared: shared
+            .iter()
+            .map(|(file, hash)| SharedFile {
+                file: file.clone(),
+                hash: hash.clone(),
+            })
+            .collect(),
+        sites: work
+            .compiled
+            .iter()
+            .filter_map(|c| Some((c.name.clone(), c.rendering.manifest_section()?)))
+            .collect(),
+    }
 }

@@ -268,13 +268,24 @@ pub(crate) async fn log_deliveries(
 }
 
 /// Gives up the unfinished runs into `out` (their staging folders are about to be removed by a
-/// new run claiming the folder): marked failed, their log dropped with their files.
+/// new run claiming the folder): marked failed, their log dropped with their files. The run
+/// whose files `out` holds (`published`: killed between publishing its folder and saying so
+/// here) is marked done instead, its log kept.
 pub(crate) async fn abandon_runs_into(
     pool: &SqlitePool,
     out: &str,
+    published: Option<i64>,
 ) -> Result<(), CampaignStoreError> {
     let mut conn = pool.acquire().await?;
     let mut tx = conn.begin().await?;
+    if let Some(run_id) = published {
+        sqlx::query("UPDATE campaign_runs SET status = 'done', staging = NULL, finished_at = ? WHERE id = ? AND out = ? AND status = 'running'")
+            .bind(now_text())
+            .bind(run_id)
+            .bind(out)
+            .execute(&mut *tx)
+            .await?;
+    }
     sqlx::query("DELETE FROM deliveries WHERE run_id IN (SELECT id FROM campaign_runs WHERE out = ? AND status = 'running')")
         .bind(out)
         .execute(&mut *tx)

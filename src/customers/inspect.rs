@@ -181,7 +181,7 @@ fn read_start(path: &Path) -> Result<(Vec<u8>, bool), ImportError> {
         path: path.to_path_buf(),
         source,
     };
-    let mut file = std::fs::File::open(path).map_err(read_error)?;
+    let mut file = crate::store::open_user_file(path).map_err(read_error)?;
     let mut bytes = Vec::new();
     file.by_ref()
         .take(PREVIEW_BYTES)

@@ -167,7 +167,7 @@ fn load_table<'a>(
 }
 
 fn read_bytes(path: &Path) -> Result<Vec<u8>, ImportError> {
-    std::fs::read(path).map_err(|source| ImportError::Read {
+    crate::store::read_user_file(path).map_err(|source| ImportError::Read {
         path: path.to_path_buf(),
         source,
     })

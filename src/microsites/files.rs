@@ -129,9 +129,11 @@ impl SiteFiles {
                     continue;
                 }
                 let bytes =
-                    std::fs::read(folder.join(&path)).map_err(|source| SiteError::Read {
-                        file: folder.join(&path),
-                        source,
+                    crate::store::read_user_file(&folder.join(&path)).map_err(|source| {
+                        SiteError::Read {
+                            file: folder.join(&path),
+                            source,
+                        }
                     })?;
                 total += bytes.len() as u64;
                 if files.len() >= MAX_FILES || total > MAX_BYTES {
@@ -205,7 +207,7 @@ impl SiteFiles {
         if !plain_path(&name) {
             return Err(refuse("this file's name cannot be made a plain one".into()));
         }
-        Ok((name, std::fs::read(path).map_err(read)?))
+        Ok((name, crate::store::read_user_file(path).map_err(read)?))
     }
 
     pub fn to_bundle(&self) -> String {

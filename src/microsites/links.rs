@@ -13,6 +13,18 @@ fn forwardable(target: &str) -> bool {
         .any(|s| lower.starts_with(s))
 }
 
+/// A link to another host without a scheme (`//host/path`; browsers read `/\host` and `\\host`
+/// the same): where it leads is decided by the page's own scheme, so it is given https.
+fn with_scheme(target: &str) -> Option<String> {
+    let trimmed = target.trim_start();
+    let mut start = trimmed.chars();
+    let slashes = matches!(
+        (start.next(), start.next()),
+        (Some('/' | '\\'), Some('/' | '\\'))
+    );
+    slashes.then(|| format!("https://{}", trimmed[2..].trim_start_matches(['/', '\\'])))
+}
+
 /// The `<a …>` tags of `html` with a `data-cta`, as (tag start, tag end, name).
 fn marked_links(html: &str) -> Vec<(usize, usize, &str)> {
     let lower = html.to_ascii_lowercase();
@@ -62,8 +74,13 @@ pub fn route_calls_to_action(html: &str) -> (String, Vec<(String, String)>) {
     let mut copied = 0;
     for (start, end, name) in marked_links(html) {
         let tag = &html[start..end];
-        let Some(href) = attribute(tag, "href").filter(|h| forwardable(h)) else {
+        let Some(href) = attribute(tag, "href") else {
             continue;
+        };
+        let target = match with_scheme(href) {
+            Some(absolute) => absolute,
+            None if forwardable(href) => href.to_string(),
+            None => continue,
         };
         // `attribute` borrows from the tag: find where its value sits to replace it.
         let value_at = start + (href.as_ptr() as usize - tag.as_ptr() as usize);
@@ -71,7 +88,7 @@ pub fn route_calls_to_action(html: &str) -> (String, Vec<(String, String)>) {
         out.push_str(&format!("go/{name}.html"));
         copied = value_at + href.len();
         if !targets.iter().any(|(n, _)| n == name) {
-            targets.push((name.to_string(), href.replace('"', "&quot;")));
+            targets.push((name.to_string(), target.replace('"', "&quot;")));
         }
     }
     out.push_str(&html[copied..]);

@@ -3,11 +3,10 @@
 //! (assets under hashed names, `robots.txt`, the 404 page). The site folder is `site/` of the
 //! run's folder: what gets uploaded. The manifest stays beside it.
 
-use serde_json::Value;
-
 use super::links::{forwarding_page, route_calls_to_action};
 use super::SiteTemplate;
-use crate::render::format::{FormatKind, Part, Recipient, Rendering};
+use crate::campaigns::manifest::SiteSection;
+use crate::render::format::{FormatKind, Part, Recipient, RenderError, Rendering};
 use crate::render::missing::SlotCounter;
 use crate::render::{MissingField, UnsafeLink};
 use crate::templates::Notes;
@@ -72,7 +71,7 @@ impl Rendering for MicrositeRendering {
         recipient: &Recipient,
         parts: &mut Vec<Part>,
         notes: &mut Notes,
-    ) -> Result<(), String> {
+    ) -> Result<(), RenderError> {
         let locale = self.site.locale_for(recipient.data);
         let mut data = recipient.data.clone();
         // The forwarding page is in the site's language, whatever the customer's.
@@ -140,14 +139,15 @@ impl Rendering for MicrositeRendering {
         parts
     }
 
-    fn manifest_section(&self) -> Option<Value> {
+    fn manifest_section(&self) -> Option<SiteSection> {
         let site = &self.site;
-        Some(serde_json::json!({
-            "default_locale": site.default_locale,
-            "pages": site.pages.iter().map(|p| &p.file).collect::<Vec<_>>(),
-            "calls_to_action": site.calls_to_action,
-            "forms": site.forms,
-        }))
+        Some(SiteSection {
+            default_locale: site.default_locale.clone(),
+            pages: site.pages.iter().map(|p| p.file.clone()).collect(),
+            calls_to_action: site.calls_to_action.clone(),
+            forms: site.forms.clone(),
+            player: None,
+        })
     }
 
     fn report(&self, counter: &SlotCounter) -> (Vec<MissingField>, Vec<UnsafeLink>) {

@@ -30,6 +30,11 @@ pub const MANIFEST: &str = "site.json";
 pub const FORMAT_VERSION: u32 = 1;
 /// Partials nest at most this deep (a partial that includes itself is refused before).
 const MAX_DEPTH: usize = 8;
+/// The largest a page may grow with its layout and partials put in: partials that include
+/// others many times multiply (five levels of sixty make 777 million copies).
+const MAX_ASSEMBLED: usize = 4 << 20;
+/// The most partials one page may put in, counting each time (empty ones multiply too).
+const MAX_INCLUDES: usize = 10_000;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -109,6 +114,8 @@ pub struct SitePage {
     /// The page's merge tags (and those starting a link) in the files they are written in.
     pub slots: Vec<(String, Slot)>,
     pub url_slots: Vec<(String, Slot)>,
+    /// Merge tags written into CSS, in the files they are written in.
+    pub css_slots: Vec<(String, Slot)>,
 }
 
 pub struct SiteTemplate {
@@ -166,10 +173,12 @@ impl SiteTemplate {
     pub fn compile_with(files: SiteFiles, sizes: Sizes) -> Result<SiteTemplate, SiteError> {
         let manifest_path = PathBuf::from(MANIFEST);
         let text = files.text(MANIFEST)?;
-        let manifest: Manifest = serde_json::from_str(&text).map_err(|e| SiteError::Manifest {
-            file: manifest_path.clone(),
-            message: format!("line {}, column {}: {e}", e.line(), e.column()),
-        })?;
+        let manifest: Manifest = crate::document::unique_keys(&text)
+            .and_then(|()| serde_json::from_str(&text))
+            .map_err(|e| SiteError::Manifest {
+                file: manifest_path.clone(),
+                message: format!("line {}, column {}: {e}", e.line(), e.column()),
+            })?;
         let refuse = |message: String| SiteError::Manifest {
             file: manifest_path.clone(),
             message,
@@ -231,6 +240,11 @@ impl SiteTemplate {
                         .iter()
                         .map(|s| assembled.place_slot(s))
                         .collect(),
+                    css_slots: located
+                        .css_outputs()
+                        .iter()
+                        .map(|s| assembled.place_slot(s))
+                        .collect(),
                 })
             })
             .collect::<Result<Vec<_>, SiteError>>()?;
@@ -245,6 +259,18 @@ impl SiteTemplate {
             assets,
             files,
         })
+    }
+
+    /// What `template check` warns of: merge tags written into CSS, once per place.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut places: Vec<&(String, Slot)> =
+            self.pages.iter().flat_map(|p| &p.css_slots).collect();
+        places.sort_by_key(|(file, s)| (file.clone(), s.line, s.column));
+        places.dedup_by_key(|(file, s)| (file.clone(), s.line, s.column));
+        places
+            .into_iter()
+            .map(|(file, slot)| format!("{file}, {}", crate::templates::plan::css_warning(slot)))
+            .collect()
     }
 
     /// The locale a customer's pages are formatted in: theirs, else the site's.
@@ -321,6 +347,10 @@ struct Assembled {
     /// (offset in `text`, file name, offset in that file), in order of `text`.
     pieces: Vec<(usize, String, usize)>,
     sources: Vec<Source>,
+    /// Files already compiled alone (a partial included many times is checked once).
+    checked: Vec<String>,
+    /// Partials put in so far.
+    included: usize,
 }
 
 impl Assembled {
@@ -424,6 +454,8 @@ fn assemble(
         text: String::new(),
         pieces: Vec::new(),
         sources: Vec::new(),
+        checked: Vec::new(),
+        included: 0,
     };
     let mut stack = Vec::new();
     include(files, layout, page, &mut stack, &mut out)?;
@@ -446,7 +478,10 @@ fn include(
             message,
         }
     };
-    check_alone(source)?;
+    if !out.checked.contains(&source.name) {
+        check_alone(source)?;
+        out.checked.push(source.name.clone());
+    }
     stack.push(source.name.clone());
     if !out.sources.iter().any(|s| s.name == source.name) {
         out.sources.push(Source {
@@ -502,8 +537,24 @@ fn include(
                 format!("partials nest more than {MAX_DEPTH} deep here"),
             ));
         }
+        out.included += 1;
+        if out.included > MAX_INCLUDES {
+            return Err(at_place(
+                found,
+                format!("this page puts in partials more than {MAX_INCLUDES} times ('{name}' and what it includes are repeated too often)"),
+            ));
+        }
         // Only the layout places the page.
         include(files, &included, None, stack, out)?;
+        if out.text.len() > MAX_ASSEMBLED {
+            return Err(at_place(
+                found,
+                format!(
+                    "with its partials put in, this page grows past {} MB here ('{name}' and what it includes are repeated too often)",
+                    MAX_ASSEMBLED >> 20
+                ),
+            ));
+        }
         copied = end;
     }
     out.pieces

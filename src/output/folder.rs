@@ -7,11 +7,16 @@
 //! customer who has since opted out or been erased never survive beside a manifest that omits
 //! them, a crash leaves the previous run intact, and links planted in the target are never
 //! followed (nothing is written into it).
+//!
+//! One run at a time owns a target: [`RenderFolder::lock`] claims it (a lock file beside it that
+//! a crashed run releases) before anything is decided, and the claim is held until the run is
+//! published or given up; a second run into the same folder is told so, and touches nothing.
 
 use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Mutex;
 
+use super::lock::Claim;
 use super::OutputError;
 
 /// The file in a render folder that marks it as Tessera's and lists its files.
@@ -31,6 +36,16 @@ pub struct RenderFolder {
     /// The files of this run so far (written from several threads).
     files: Mutex<BTreeSet<String>>,
     published: bool,
+    _claim: Claim,
+}
+
+/// A render folder claimed for one run, before the run decides whether it starts afresh or
+/// continues an interrupted one.
+pub struct FolderClaim {
+    target: PathBuf,
+    parent: PathBuf,
+    name: String,
+    claim: Claim,
 }
 
 /// Whether `target` holds what an earlier render published (the app asks before replacing it).
@@ -39,8 +54,9 @@ pub fn holds_earlier_render(target: &Path) -> bool {
 }
 
 impl RenderFolder {
-    /// Claims `target` for a new run, after checking it may be written (see the module's notes).
-    pub fn claim(target: &Path) -> Result<RenderFolder, OutputError> {
+    /// Claims `target` for one run, after checking it may be written (see the module's notes);
+    /// another run holding it is an error ([`OutputError::Busy`]).
+    pub fn lock(target: &Path) -> Result<FolderClaim, OutputError> {
         let name = target
             .file_name()
             .filter(|n| !n.is_empty() && *n != "." && *n != "..")
@@ -55,36 +71,21 @@ impl RenderFolder {
             // `.` or `dir/..`: the folder's own name, from its full path.
             None => {
                 let full = std::fs::canonicalize(target).map_err(OutputError::io(target))?;
-                return RenderFolder::claim(&full);
+                return RenderFolder::lock(&full);
             }
         };
         if !check_target(target)? {
             std::fs::create_dir_all(parent).map_err(OutputError::io(parent))?;
         }
-        remove_leftovers(parent, &name);
-        let staging = unique_beside(parent, &name, "staging");
-        std::fs::create_dir(&staging).map_err(OutputError::io(&staging))?;
-        Ok(RenderFolder {
-            target: target.to_path_buf(),
-            staging,
-            files: Mutex::default(),
-            published: false,
-        })
-    }
-
-    /// Takes up the staging folder of a run that was interrupted (killed) before it was
-    /// published, to continue it. The target is checked as [`RenderFolder::claim`] does.
-    pub fn resume(target: &Path, staging: &Path) -> Result<RenderFolder, OutputError> {
+        let what = format!("the folder {}", target.display());
+        let claim = Claim::take(&parent.join(format!(".{name}.tessera-lock")), &what)?;
+        // Checked again now that no other run can be changing it.
         check_target(target)?;
-        let meta = std::fs::symlink_metadata(staging).map_err(OutputError::io(staging))?;
-        if !meta.is_dir() || staging.join(MARKER).exists() {
-            return Err(OutputError::NotAFolder(staging.to_path_buf()));
-        }
-        Ok(RenderFolder {
+        Ok(FolderClaim {
             target: target.to_path_buf(),
-            staging: staging.to_path_buf(),
-            files: Mutex::default(),
-            published: false,
+            parent: parent.to_path_buf(),
+            name,
+            claim,
         })
     }
 
@@ -201,6 +202,47 @@ impl Drop for RenderFolder {
     }
 }
 
+impl FolderClaim {
+    /// Starts a new run: what killed runs left beside the target is removed (no run holds it
+    /// now), and a fresh staging folder is made.
+    pub fn fresh(self) -> Result<RenderFolder, OutputError> {
+        remove_leftovers(&self.parent, &self.name);
+        let staging = unique_beside(&self.parent, &self.name, "staging");
+        std::fs::create_dir(&staging).map_err(OutputError::io(&staging))?;
+        Ok(self.into_folder(staging))
+    }
+
+    /// Takes up the staging folder of a run that was interrupted (killed) before it was
+    /// published, to continue it.
+    pub fn resume(self, staging: &Path) -> Result<RenderFolder, OutputError> {
+        let meta = std::fs::symlink_metadata(staging).map_err(OutputError::io(staging))?;
+        let beside = staging.parent() == Some(self.parent.as_path())
+            && staging
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(&format!(".{}.tessera-staging-", self.name)));
+        if !meta.is_dir() || !beside || staging.join(MARKER).exists() {
+            return Err(OutputError::NotAFolder(staging.to_path_buf()));
+        }
+        Ok(self.into_folder(staging.to_path_buf()))
+    }
+
+    /// The folder this claim is for.
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    fn into_folder(self, staging: PathBuf) -> RenderFolder {
+        RenderFolder {
+            target: self.target,
+            staging,
+            files: Mutex::default(),
+            published: false,
+            _claim: self.claim,
+        }
+    }
+}
+
 /// A hidden sibling folder name for `name`, unique to this process and call.
 fn unique_beside(parent: &Path, name: &str, what: &str) -> PathBuf {
     use std::sync::atomic::{AtomicU64, Ordering};
@@ -229,16 +271,10 @@ fn remove_leftovers(parent: &Path, name: &str) {
         };
         let ours = (suffix.starts_with("staging-") || suffix.starts_with("old-"))
             && entry.file_type().is_ok_and(|t| t.is_dir());
-        if ours && !is_current_process(suffix) {
+        if ours {
             let _ = std::fs::remove_dir_all(entry.path());
         }
     }
-}
-
-/// A leftover of a run still going in this process (two renders into one folder at once).
-fn is_current_process(suffix: &str) -> bool {
-    let pid = std::process::id().to_string();
-    suffix.split('-').nth(1).is_some_and(|p| p == pid)
 }
 
 /// Refuses a target that is a link or not a folder, or a folder holding files Tessera did not

@@ -4,10 +4,14 @@
 
 mod file;
 mod folder;
+mod lock;
+mod scratch;
 
 pub(crate) use file::temporary_beside;
 pub use file::{write_file, write_new_synced, Overwrite};
-pub use folder::{holds_earlier_render, RenderFolder, MARKER};
+pub use folder::{holds_earlier_render, FolderClaim, RenderFolder, MARKER};
+pub use lock::{Claim, ClaimError};
+pub use scratch::Scratch;
 
 use std::path::PathBuf;
 
@@ -37,12 +41,16 @@ pub enum OutputError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Busy(#[from] ClaimError),
 }
 
 crate::coded!(OutputError {
     OutputError::NotOurs { .. } | OutputError::NotAFolder(_) | OutputError::Symlink(_) | OutputError::Root(_) => FolderNotEmpty,
     OutputError::Exists(_) | OutputError::Workspace(_) | OutputError::IsFolder(_) => InvalidInput,
     OutputError::BadName(_) | OutputError::Io { .. } => Io,
+    OutputError::Busy(ClaimError::Busy { .. }) => Busy,
+    OutputError::Busy(ClaimError::Io { .. }) => Io,
 });
 
 impl OutputError {

@@ -42,7 +42,9 @@ impl FormatKind {
 
 /// Why a customer gets nothing of a campaign.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Exclusion {
     /// No address for the format's channel (an email without an email address).
@@ -64,6 +66,37 @@ pub struct Recipient<'a> {
     pub slug: &'a str,
 }
 
+/// Why a customer could not be rendered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RenderError {
+    /// Something in this customer's data (a helper refused a value, the output grew too
+    /// large): the customer is reported and the run goes on.
+    Customer(String),
+    /// Something no customer can be rendered without (ffmpeg, fonts, the disk): the run stops
+    /// and replaces nothing.
+    Run(String),
+}
+
+impl std::fmt::Display for RenderError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RenderError::Customer(m) | RenderError::Run(m) => f.write_str(m),
+        }
+    }
+}
+
+impl From<String> for RenderError {
+    fn from(message: String) -> RenderError {
+        RenderError::Customer(message)
+    }
+}
+
+impl From<&str> for RenderError {
+    fn from(message: &str) -> RenderError {
+        RenderError::Customer(message.to_string())
+    }
+}
+
 /// A rendered file: its name in the run's folder and its bytes.
 pub struct Part {
     pub name: String,
@@ -83,7 +116,7 @@ pub trait Rendering: Send + Sync {
         recipient: &Recipient,
         parts: &mut Vec<Part>,
         notes: &mut Notes,
-    ) -> Result<(), String>;
+    ) -> Result<(), RenderError>;
 
     /// What every customer's files share, written once per run (a site's assets).
     fn shared(&self) -> Vec<Part> {
@@ -91,7 +124,7 @@ pub trait Rendering: Send + Sync {
     }
 
     /// What the run's manifest says of this template, under `sites` (a site's pages and forms).
-    fn manifest_section(&self) -> Option<Value> {
+    fn manifest_section(&self) -> Option<crate::campaigns::manifest::SiteSection> {
         None
     }
 
@@ -142,7 +175,7 @@ impl Rendering for EmailRendering {
         recipient: &Recipient,
         parts: &mut Vec<Part>,
         notes: &mut Notes,
-    ) -> Result<(), String> {
+    ) -> Result<(), RenderError> {
         let c = recipient.customer;
         let data = recipient.data;
         let (bytes, extension) = match self.output {

@@ -6,6 +6,16 @@ use serde_json::Value;
 use super::context::CustomerContext;
 use super::eml::{check_unsubscribe_link, HeaderError};
 
+/// The links Tessera sets in each customer's merge data for a campaign (checked, and the same
+/// in the mail headers and the files): merge values cannot replace them.
+pub const SET_BY_TESSERA: [&str; 5] = [
+    "unsubscribe_url",
+    "microsite_url",
+    "video_url",
+    "video_poster_url",
+    "video_thumbnail_url",
+];
+
 /// The unsubscribe link used when the user sets none.
 pub const DEFAULT_UNSUBSCRIBE: &str = "mailto:unsubscribe@tessera.local?subject=unsubscribe-{id}";
 

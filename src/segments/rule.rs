@@ -339,6 +339,7 @@ impl Rule {
     /// Reads a rule document: unknown keys are errors (a misspelled `"nott"` must not silently
     /// count the opposite), and so are rules beyond the size, depth and value limits.
     pub fn parse(json: &str) -> Result<Rule, RuleError> {
+        crate::document::unique_keys(json).map_err(|e| RuleError::Json(e.to_string()))?;
         let value: serde_json::Value =
             serde_json::from_str(json).map_err(|e| RuleError::Json(e.to_string()))?;
         if let Some(version) = value.get("version").and_then(serde_json::Value::as_u64) {

@@ -5,11 +5,17 @@
 //! chapters, choices, hotspots, calls to action, completions). Whose page a slug is comes from the render's
 //! manifest beside the folder; nothing else maps slugs to customers.
 //!
-//! Safety: loopback unless told otherwise; only files of the folder (plain names, no dot
-//! files, no listings), one 404 for every miss (an unknown slug looks like any missing page);
-//! bodies bounded (413), requests per client rate-limited (429); personal URLs never leave in a
-//! Referer; the log names kinds of requests, never paths, slugs or addresses.
+//! Safety: loopback unless told otherwise; only real files inside the folder (plain names, no
+//! dot files, no listings, no links followed), one 404 for every miss (an unknown slug looks
+//! like any missing page); bodies bounded (413) and timed, requests per client rate-limited
+//! (429), connections bounded with headers and idle time limited (see `connections`); posts
+//! only as forms from the site's own pages (a cross-site post is refused); files streamed, with
+//! ranges; personal URLs never leave in a Referer; the log names kinds of requests, never
+//! paths, slugs or addresses. What is recorded goes into the workspace the run was rendered
+//! from and no other.
 
+mod connections;
+mod files;
 mod preview;
 mod record;
 mod site;
@@ -19,11 +25,11 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use sqlx::SqlitePool;
@@ -31,7 +37,9 @@ use sqlx::SqlitePool;
 use crate::microsites::files::media_type;
 use crate::microsites::forms::Submission;
 use crate::microsites::render::SITE_FOLDER;
+use crate::store::Workspace;
 use crate::templates::plan::escape_text;
+pub use connections::connection_limit;
 pub use preview::PlayerPreview;
 use record::{Recorder, Visit};
 pub use site::{ServedSite, SiteError};
@@ -49,6 +57,8 @@ pub struct ServeOptions {
     pub max_body: usize,
     /// Print one line per request (kind and status only).
     pub log: bool,
+    /// The most connections open at once (see `connections`).
+    pub max_connections: usize,
 }
 
 impl ServeOptions {
@@ -60,11 +70,13 @@ impl ServeOptions {
             burst: 60,
             max_body: 16 * 1024,
             log: false,
+            max_connections: connection_limit(),
         }
     }
 }
 
-/// What a server has recorded since it started.
+/// What a server has stored in the workspace since it started (events wait briefly to be
+/// stored, longer when another program keeps the workspace busy).
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct ServeCounts {
@@ -74,21 +86,15 @@ pub struct ServeCounts {
     /// Plays, choices, chapters, clicks and completions in video players.
     pub video_events: u64,
     pub refused: u64,
-}
-
-#[derive(Default)]
-struct Counters {
-    visits: AtomicU64,
-    clicks: AtomicU64,
-    submissions: AtomicU64,
-    video_events: AtomicU64,
-    refused: AtomicU64,
+    /// Visits, clicks and video events that could not be stored (more waiting than the server
+    /// keeps, or the workspace unwritable until the server stopped).
+    pub unrecorded: u64,
 }
 
 struct App {
     site: ServedSite,
     recorder: Recorder,
-    counters: Counters,
+    refused: AtomicU64,
     limiter: Option<Mutex<Limiter>>,
     max_body: usize,
     log: bool,
@@ -98,9 +104,15 @@ struct App {
 pub struct Server {
     address: SocketAddr,
     app: Arc<App>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    stop: tokio::sync::watch::Sender<bool>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
+
+/// How long a form's sender waits for their answers to be stored before being asked to try
+/// again (the workspace is busy meanwhile).
+const SUBMISSION_PATIENCE: Duration = Duration::from_secs(15);
+/// Time a request body may take to arrive.
+const BODY_TIME: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -113,38 +125,55 @@ pub enum ServeError {
     },
     #[error("the server stopped: {0}")]
     Stopped(String),
+    /// What visitors do is recorded onto the customers of the workspace the run was rendered
+    /// from, and nowhere else.
+    #[error("this render of campaign '{campaign}' (run {run}) {why}; serve it with the workspace it was rendered from, or render the campaign again in this one")]
+    OtherWorkspace {
+        campaign: String,
+        run: i64,
+        why: &'static str,
+    },
+    #[error("database error: {0}")]
+    Sql(#[from] sqlx::Error),
 }
 
 crate::coded!(ServeError {
     ServeError::Site(_) => NoSite,
     ServeError::Listen { .. } => AddressInUse,
     ServeError::Stopped(_) => Internal,
+    ServeError::OtherWorkspace { .. } => WrongWorkspace,
+    ServeError::Sql(_) => Database,
 });
 
 impl Server {
-    /// Reads the site's manifest, binds the address and starts serving.
-    pub async fn start(pool: SqlitePool, options: ServeOptions) -> Result<Server, ServeError> {
+    /// Reads the site's manifest, checks the render is `workspace`'s, binds the address and
+    /// starts serving.
+    pub async fn start(workspace: &Workspace, options: ServeOptions) -> Result<Server, ServeError> {
         let site = ServedSite::open(&options.site)?;
-        Server::start_site(pool, site, options).await
+        Server::start_site(workspace, site, options).await
     }
 
     /// Serves the campaign rendered into `run_folder` where its personal URLs point when that
     /// is this computer (`http://127.0.0.1:PORT`), else on `127.0.0.1:8080`: what the desktop
     /// app's "serve" does, so the links in the campaign's emails open the served pages.
-    pub async fn start_for_run(pool: SqlitePool, run_folder: &Path) -> Result<Server, ServeError> {
+    pub async fn start_for_run(
+        workspace: &Workspace,
+        run_folder: &Path,
+    ) -> Result<Server, ServeError> {
         let mut options = ServeOptions::new(run_folder.join(SITE_FOLDER));
         let site = ServedSite::open(&options.site)?;
         if let Some(address) = site.base_url.as_deref().and_then(loopback_address) {
             options.listen = address;
         }
-        Server::start_site(pool, site, options).await
+        Server::start_site(workspace, site, options).await
     }
 
     async fn start_site(
-        pool: SqlitePool,
+        workspace: &Workspace,
         site: ServedSite,
         options: ServeOptions,
     ) -> Result<Server, ServeError> {
+        check_belongs(&workspace.pool, &site).await?;
         let listener = tokio::net::TcpListener::bind(options.listen)
             .await
             .map_err(|source| ServeError::Listen {
@@ -155,11 +184,11 @@ impl Server {
             address: options.listen,
             source,
         })?;
-        let recorder = Recorder::start(pool, site.campaign.clone(), site.run);
+        let recorder = Recorder::start(workspace.clone(), site.campaign.clone(), site.run);
         let app = Arc::new(App {
             site,
             recorder,
-            counters: Counters::default(),
+            refused: AtomicU64::new(0),
             limiter: (options.rate > 0).then(|| {
                 Mutex::new(Limiter {
                     rate: f64::from(options.rate),
@@ -170,22 +199,18 @@ impl Server {
             max_body: options.max_body,
             log: options.log,
         });
-        let router = axum::Router::new()
-            .fallback(handle)
-            .with_state(app.clone())
-            .into_make_service_with_connect_info::<SocketAddr>();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await
-        });
+        let router = axum::Router::new().fallback(handle).with_state(app.clone());
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let task = tokio::spawn(connections::serve(
+            listener,
+            router,
+            options.max_connections.max(1),
+            stopped,
+        ));
         Ok(Server {
             address,
             app,
-            stop: Some(stop),
+            stop,
             task,
         })
     }
@@ -195,28 +220,54 @@ impl Server {
     }
 
     pub fn counts(&self) -> ServeCounts {
-        let c = &self.app.counters;
+        let r = &self.app.recorder.recorded;
         ServeCounts {
-            visits: c.visits.load(Ordering::Relaxed),
-            clicks: c.clicks.load(Ordering::Relaxed),
-            submissions: c.submissions.load(Ordering::Relaxed),
-            video_events: c.video_events.load(Ordering::Relaxed),
-            refused: c.refused.load(Ordering::Relaxed),
+            visits: r.visits.load(Ordering::Relaxed),
+            clicks: r.clicks.load(Ordering::Relaxed),
+            submissions: r.submissions.load(Ordering::Relaxed),
+            video_events: r.video_events.load(Ordering::Relaxed),
+            refused: self.app.refused.load(Ordering::Relaxed),
+            unrecorded: r.unrecorded.load(Ordering::Relaxed),
         }
     }
 
-    /// Stops accepting, finishes the requests in flight and writes what they recorded.
+    /// Stops accepting, finishes the requests in flight and stores what they recorded (or,
+    /// when the workspace stays unwritable, counts it unrecorded).
     pub async fn stop(mut self) -> Result<ServeCounts, ServeError> {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+        let _ = self.stop.send(true);
         (&mut self.task)
             .await
             .map_err(|e| ServeError::Stopped(e.to_string()))?
             .map_err(|e| ServeError::Stopped(e.to_string()))?;
-        self.app.recorder.flush().await;
+        self.app.recorder.stop().await;
         Ok(self.counts())
     }
+}
+
+/// Refuses a render made from another workspace than `pool`'s (before anything listens).
+async fn check_belongs(pool: &SqlitePool, site: &ServedSite) -> Result<(), ServeError> {
+    let refuse = |why| ServeError::OtherWorkspace {
+        campaign: site.campaign.clone(),
+        run: site.run,
+        why,
+    };
+    let ours = crate::store::workspace_id(pool).await?;
+    match site.workspace.as_deref() {
+        Some(theirs) if theirs == ours => {}
+        Some(_) => return Err(refuse("was made from another workspace")),
+        None => return Err(refuse("does not say which workspace it was made from (it is older than this version of Tessera)")),
+    }
+    let logged: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM campaign_runs WHERE id = ? AND campaign = ?)",
+    )
+    .bind(site.run)
+    .bind(&site.campaign)
+    .fetch_one(pool)
+    .await?;
+    if !logged {
+        return Err(refuse("is not in this workspace's log of runs"));
+    }
+    Ok(())
 }
 
 /// The address of an `http://` URL on this computer (`127.0.0.1`, `[::1]`, `localhost`) with
@@ -309,7 +360,7 @@ async fn handle(
     let method = request.method().clone();
     let (kind, response) = answer(&app, client, request).await;
     if matches!(kind, Kind::Refused) {
-        app.counters.refused.fetch_add(1, Ordering::Relaxed);
+        app.refused.fetch_add(1, Ordering::Relaxed);
     }
     if app.log {
         eprintln!(
@@ -342,8 +393,8 @@ async fn answer(app: &App, client: SocketAddr, request: Request) -> (Kind, Respo
     let path = request.uri().path().to_string();
     match request.method().clone() {
         // A HEAD is a link checker or a mail client's preview, not a visit.
-        Method::GET => get(app, &path, true).await,
-        Method::HEAD => get(app, &path, false).await,
+        Method::GET => get(app, &path, request.headers(), true),
+        Method::HEAD => get(app, &path, request.headers(), false),
         Method::POST => post(app, &path, request).await,
         _ => (
             Kind::Refused,
@@ -352,47 +403,64 @@ async fn answer(app: &App, client: SocketAddr, request: Request) -> (Kind, Respo
     }
 }
 
-fn file_response(file: &str, bytes: Vec<u8>, cache: &'static str) -> Response {
+/// A small page Tessera writes itself.
+fn page_response(bytes: Vec<u8>, status: StatusCode) -> Response {
     let mut response = Response::new(Body::from(bytes));
+    *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static(media_type(file)),
+        HeaderValue::from_static(media_type("page.html")),
     );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 
-async fn not_found(app: &App) -> (Kind, Response) {
-    let body = app.site.read("404.html").unwrap_or_default();
-    let mut response = file_response("404.html", body, "no-store");
-    *response.status_mut() = StatusCode::NOT_FOUND;
-    (Kind::Missing, response)
+fn not_found(app: &App) -> (Kind, Response) {
+    let body = app
+        .site
+        .open_file("404.html")
+        .and_then(|mut f| {
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut f.file, &mut bytes).ok()?;
+            Some(bytes)
+        })
+        .unwrap_or_default();
+    (Kind::Missing, page_response(body, StatusCode::NOT_FOUND))
 }
 
-async fn get(app: &App, path: &str, visit: bool) -> (Kind, Response) {
+fn get(app: &App, path: &str, headers: &HeaderMap, visit: bool) -> (Kind, Response) {
     let Some(target) = app.site.resolve(path) else {
-        return not_found(app).await;
+        return not_found(app);
     };
     match target {
-        site::Target::Shared(file) => match app.site.read(&file) {
+        site::Target::Shared(file) => match app.site.open_file(&file) {
             // Hashed names never change content: cache them for good.
-            Some(bytes) if file.starts_with("assets/") => (
+            Some(served) if file.starts_with("assets/") => (
                 Kind::Asset,
-                file_response(&file, bytes, "public, max-age=31536000, immutable"),
+                files::respond(
+                    &file,
+                    served,
+                    headers,
+                    "public, max-age=31536000, immutable",
+                    visit,
+                ),
             ),
-            Some(bytes) => (Kind::Asset, file_response(&file, bytes, "no-cache")),
-            None => not_found(app).await,
+            Some(served) => (
+                Kind::Asset,
+                files::respond(&file, served, headers, "no-cache", visit),
+            ),
+            None => not_found(app),
         },
         // Relative links need the slash: /SLUG → /SLUG/.
         site::Target::SlugFolder(slug) => (Kind::Page, with_slash(slug)),
         site::Target::Personal { visitor, file } => {
-            let Some(bytes) = app.site.read(&file) else {
+            let Some(served) = app.site.open_file(&file) else {
                 // /SLUG/video → /SLUG/video/ (the player)
                 if app.site.is_folder(&file) {
                     return (Kind::Page, with_slash(&file));
                 }
-                return not_found(app).await;
+                return not_found(app);
             };
             let page = file.split_once('/').map_or("", |(_, rest)| rest);
             let (kind, record) = match page
@@ -404,15 +472,13 @@ async fn get(app: &App, path: &str, visit: bool) -> (Kind, Response) {
                 None => (Kind::Asset, None),
             };
             if let Some(visit) = record.filter(|_| visit) {
-                match kind {
-                    Kind::Click => &app.counters.clicks,
-                    _ => &app.counters.visits,
-                }
-                .fetch_add(1, Ordering::Relaxed);
-                // Visits are recorded in the background: the page need not wait for the disk.
+                // Recorded in the background: the page need not wait for the disk.
                 app.recorder.record(visit);
             }
-            (kind, file_response(&file, bytes, "private, no-cache"))
+            (
+                kind,
+                files::respond(&file, served, headers, "private, no-cache", visit),
+            )
         }
     }
 }
@@ -425,28 +491,88 @@ fn with_slash(folder: &str) -> Response {
     response
 }
 
+/// Whether a post comes from the site's own pages as a form (or a player's beacon): browsers
+/// say where a request comes from (`Sec-Fetch-Site`, `Origin`), and a page of another site
+/// can post only as a form or plain text. A client that says nothing (not a browser) is not a
+/// forgery.
+fn from_own_page(app: &App, headers: &HeaderMap) -> bool {
+    let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = text(header::HeaderName::from_static("sec-fetch-site")) {
+        if !matches!(site, "same-origin" | "none") {
+            return false;
+        }
+    }
+    if let Some(origin) = text(header::ORIGIN) {
+        let host = text(header::HOST).unwrap_or_default();
+        let own = |scheme: &str| !host.is_empty() && origin == format!("{scheme}://{host}");
+        let published = app.site.base_url.as_deref().is_some_and(|base| {
+            base.trim_end_matches('/')
+                .split('/')
+                .take(3)
+                .collect::<Vec<_>>()
+                .join("/")
+                == origin
+        });
+        if !(own("http") || own("https") || published) {
+            return false;
+        }
+    }
+    let form = text(header::CONTENT_TYPE)
+        .and_then(|t| t.split(';').next())
+        .is_some_and(|t| {
+            t.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
+    form
+}
+
+/// A request's body, bounded in size and in time.
+async fn body_of(app: &App, request: Request) -> Result<axum::body::Bytes, (Kind, Response)> {
+    let read = axum::body::to_bytes(request.into_body(), app.max_body);
+    match tokio::time::timeout(BODY_TIME, read).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(_)) => Err((
+            Kind::Refused,
+            (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "The form sent more than it may.\n",
+            )
+                .into_response(),
+        )),
+        Err(_) => Err((
+            Kind::Refused,
+            (
+                StatusCode::REQUEST_TIMEOUT,
+                "The form took too long to arrive.\n",
+            )
+                .into_response(),
+        )),
+    }
+}
+
 async fn post(app: &App, path: &str, request: Request) -> (Kind, Response) {
+    if !from_own_page(app, request.headers()) {
+        return (
+            Kind::Refused,
+            (
+                StatusCode::FORBIDDEN,
+                "Forms are accepted from this site's own pages only.\n",
+            )
+                .into_response(),
+        );
+    }
     if let Some(visitor) = app.site.event_target(path) {
         return video_event(app, visitor, request).await;
     }
     let Some((visitor, form_name)) = app.site.form_target(path) else {
-        return not_found(app).await;
+        return not_found(app);
     };
     let Some(form) = app.site.form(visitor, &form_name) else {
-        return not_found(app).await;
+        return not_found(app);
     };
-    let bytes = match axum::body::to_bytes(request.into_body(), app.max_body).await {
+    let bytes = match body_of(app, request).await {
         Ok(bytes) => bytes,
-        Err(_) => {
-            return (
-                Kind::Refused,
-                (
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "The form sent more than it may.\n",
-                )
-                    .into_response(),
-            )
-        }
+        Err(refused) => return refused,
     };
     let pairs: Vec<(String, String)> = form_urlencoded::parse(&bytes).into_owned().collect();
     let lang = app.site.language(visitor);
@@ -458,19 +584,23 @@ async fn post(app: &App, path: &str, request: Request) -> (Kind, Response) {
         }) => {
             let visit = Visit::submission(visitor, &form_name, properties, consent);
             // Acknowledged only once committed: a crash after this answer loses nothing.
-            match app.recorder.record_durably(visit).await {
-                Ok(()) => {
-                    app.counters.submissions.fetch_add(1, Ordering::Relaxed);
-                    (Kind::Form, thanks(lang, visitor.slug()))
-                }
-                Err(_) => (
-                    Kind::Refused,
-                    (
+            match app
+                .recorder
+                .record_durably(visit, SUBMISSION_PATIENCE)
+                .await
+            {
+                Ok(()) => (Kind::Form, thanks(lang, visitor.slug())),
+                Err(_) => {
+                    let mut response = (
                         StatusCode::SERVICE_UNAVAILABLE,
                         "Your answers could not be saved; please try again.\n",
                     )
-                        .into_response(),
-                ),
+                        .into_response();
+                    response
+                        .headers_mut()
+                        .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+                    (Kind::Refused, response)
+                }
             }
         }
         Err(problem) => (Kind::Refused, refused_form(lang, &problem, visitor.slug())),
@@ -481,8 +611,9 @@ async fn post(app: &App, path: &str, request: Request) -> (Kind, Response) {
 /// recorded when the kind is one the player reports and the scenes are the player's.
 async fn video_event(app: &App, visitor: &site::Visitor, request: Request) -> (Kind, Response) {
     let refused = |status: StatusCode| (Kind::Refused, status.into_response());
-    let Ok(bytes) = axum::body::to_bytes(request.into_body(), app.max_body).await else {
-        return refused(StatusCode::PAYLOAD_TOO_LARGE);
+    let bytes = match body_of(app, request).await {
+        Ok(bytes) => bytes,
+        Err(refused) => return refused,
     };
     let fields: HashMap<String, String> = form_urlencoded::parse(&bytes).into_owned().collect();
     let field = |name: &str| {
@@ -500,7 +631,6 @@ async fn video_event(app: &App, visitor: &site::Visitor, request: Request) -> (K
     if target.is_some_and(|t| !app.site.has_scene(visitor, t)) {
         return refused(StatusCode::UNPROCESSABLE_ENTITY);
     }
-    app.counters.video_events.fetch_add(1, Ordering::Relaxed);
     app.recorder
         .record(Visit::video(visitor, kind, scene, target));
     (Kind::Video, StatusCode::NO_CONTENT.into_response())
@@ -514,9 +644,7 @@ fn small_page(status: StatusCode, lang: &str, title: &str, text: &str, back: &st
          <body>\n<main>\n<h1>{title}</h1>\n<p>{text}</p>\n<p><a href=\"{back}\">{}</a></p>\n</main>\n</body>\n</html>\n",
         if lang == "zh" { "返回" } else { "Back" }
     );
-    let mut response = file_response("page.html", body.into_bytes(), "no-store");
-    *response.status_mut() = status;
-    response
+    page_response(body.into_bytes(), status)
 }
 
 fn thanks(lang: &str, slug: &str) -> Response {

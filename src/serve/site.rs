@@ -5,11 +5,12 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
-
+use super::files::ServedFile;
+use crate::campaigns::manifest::{Manifest, ManifestError, SiteSection};
 use crate::microsites::files::plain_path;
 use crate::microsites::forms::Form;
 use crate::microsites::slug::is_slug;
+use crate::render::format::FormatKind;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SiteError {
@@ -39,51 +40,12 @@ impl Visitor {
     }
 }
 
-#[derive(Deserialize)]
-struct Manifest {
-    campaign: String,
-    run: i64,
-    #[serde(default)]
-    base_url: Option<String>,
-    rendered: Vec<Rendered>,
-    #[serde(default)]
-    sites: BTreeMap<String, SiteSection>,
-}
-
-#[derive(Deserialize)]
-struct Rendered {
-    customer_id: i64,
-    arm: String,
-    #[serde(default)]
-    slug: Option<String>,
-    files: Vec<RenderedFile>,
-}
-
-#[derive(Deserialize)]
-struct RenderedFile {
-    format: String,
-    template: String,
-}
-
-#[derive(Deserialize)]
-struct SiteSection {
-    default_locale: String,
-    #[serde(default)]
-    forms: BTreeMap<String, Form>,
-    #[serde(default)]
-    player: Option<PlayerSection>,
-}
-
-/// What a storyboard's player can report.
-#[derive(Deserialize)]
-struct PlayerSection {
-    scenes: Vec<String>,
-}
-
 pub struct ServedSite {
     root: PathBuf,
     pub campaign: String,
     pub run: i64,
+    /// The workspace the run was rendered from (renders before it was recorded: none).
+    pub workspace: Option<String>,
     /// Where the campaign's personal URLs point (renders before it was recorded have none).
     pub base_url: Option<String>,
     visitors: HashMap<String, Visitor>,
@@ -106,35 +68,34 @@ impl ServedSite {
             .ok()
             .filter(|r| r.is_dir())
             .ok_or_else(|| SiteError::NotAFolder(folder.to_path_buf()))?;
-        let manifest_path = root
-            .parent()
-            .map(|p| p.join("manifest.json"))
-            .filter(|p| p.is_file())
-            .ok_or_else(|| SiteError::NoManifest(root.clone()))?;
+        let run_folder = root.parent().unwrap_or(&root);
+        let manifest = Manifest::read(run_folder).map_err(|e| match e {
+            ManifestError::Missing(_) => SiteError::NoManifest(root.clone()),
+            ManifestError::Unreadable { file, message } => SiteError::Manifest { file, message },
+        })?;
         let refuse = |message: String| SiteError::Manifest {
-            file: manifest_path.clone(),
+            file: run_folder.join(crate::campaigns::manifest::MANIFEST),
             message,
         };
-        let text = std::fs::read_to_string(&manifest_path).map_err(|e| refuse(e.to_string()))?;
-        let manifest: Manifest = serde_json::from_str(&text).map_err(|e| refuse(e.to_string()))?;
         let mut visitors = HashMap::new();
         for r in manifest.rendered {
             let Some(slug) = r.slug.filter(|s| is_slug(s)) else {
                 continue;
             };
-            let template_of = |format: &str| {
+            let template_of = |format: FormatKind| {
                 r.files
                     .iter()
                     .find(|f| f.format == format)
                     .map(|f| f.template.clone())
             };
-            let player = template_of("video").filter(|t| {
+            let player = template_of(FormatKind::Video).filter(|t| {
                 manifest
                     .sites
                     .get(t)
                     .is_some_and(|section| section.player.is_some())
             });
-            let Some(template) = template_of("microsite").or_else(|| player.clone()) else {
+            let Some(template) = template_of(FormatKind::Microsite).or_else(|| player.clone())
+            else {
                 continue;
             };
             visitors.insert(
@@ -157,7 +118,8 @@ impl ServedSite {
             root,
             campaign: manifest.campaign,
             run: manifest.run,
-            base_url: manifest.base_url,
+            workspace: manifest.workspace,
+            base_url: Some(manifest.base_url).filter(|u| !u.is_empty()),
             visitors,
             sites: manifest.sites,
         })
@@ -228,18 +190,18 @@ impl ServedSite {
 
     /// Whether `file` names a folder of the site (not a link).
     pub fn is_folder(&self, file: &str) -> bool {
-        std::fs::symlink_metadata(self.root.join(file)).is_ok_and(|m| m.is_dir())
+        let path = self.root.join(file);
+        std::fs::canonicalize(&path).is_ok_and(|real| real == path) && path.is_dir()
     }
 
-    /// A file of the folder (never a link, a folder or anything outside). Read in place: a
-    /// site's files are small and in the page cache, and a hop to a blocking thread per request
-    /// costs more than the read.
-    pub fn read(&self, file: &str) -> Option<Vec<u8>> {
+    /// A file of the folder, opened: a real file inside it, reached through real folders (no
+    /// link anywhere on the way, checked on the resolved path), never the open workspace.
+    pub fn open_file(&self, file: &str) -> Option<ServedFile> {
         let path = self.root.join(file);
-        let meta = std::fs::symlink_metadata(&path).ok()?;
-        if !meta.is_file() {
+        // The root is resolved and `file` is plain names: any difference is a link.
+        if std::fs::canonicalize(&path).ok()? != path {
             return None;
         }
-        std::fs::read(&path).ok()
+        ServedFile::new(crate::store::open_user_file(&path).ok()?)
     }
 }

@@ -2,10 +2,12 @@
 //! migrated forward-only by the migrations embedded at build time.
 
 mod bulk;
+mod held;
 mod names;
 mod raw;
 
 pub use bulk::{insert_each, insert_each_index_after, insert_rows, with_index_rebuilt};
+pub use held::{is_open_workspace, open_user_file, read_user_file, read_user_text};
 pub use names::{check_name, NameError, MAX_NAME_CHARS};
 pub use raw::with_sqlite;
 
@@ -70,6 +72,8 @@ crate::coded!(StoreError {
 pub struct Workspace {
     pub pool: SqlitePool,
     pub path: PathBuf,
+    /// Keeps the rest of the process from opening the file while its connections hold it.
+    _hold: Arc<held::Hold>,
 }
 
 /// Where a workspace lives when the user names none: the user's data directory.
@@ -90,10 +94,14 @@ enum FileKind {
 }
 
 /// Looks at `path` without SQLite touching it (opening would switch another application's
-/// database to WAL, and migrating would add tables to it).
+/// database to WAL, and migrating would add tables to it). A workspace this process has open
+/// is known without reading it (reading would drop its locks, see `held`).
 fn classify(path: &Path) -> std::io::Result<FileKind> {
     if path.is_dir() {
         return Ok(FileKind::Foreign("it is a folder".into()));
+    }
+    if held::is_open_workspace(path) {
+        return Ok(FileKind::Workspace);
     }
     let header = match read_header(path) {
         Ok(bytes) => bytes,
@@ -227,6 +235,7 @@ impl Workspace {
         Ok(Workspace {
             pool,
             path: path.to_path_buf(),
+            _hold: Arc::new(held::Hold::new(path)),
         })
     }
 
@@ -254,14 +263,13 @@ impl Workspace {
 
     /// The workspace file and the journal files SQLite keeps beside it: nothing may replace them.
     pub fn files(&self) -> Vec<PathBuf> {
-        ["", "-wal", "-shm", "-journal"]
-            .iter()
-            .map(|suffix| {
-                let mut name = self.path.clone().into_os_string();
-                name.push(suffix);
-                PathBuf::from(name)
-            })
-            .collect()
+        held::with_journals(&self.path)
+    }
+
+    /// Whether the workspace file is still where it was opened (a file deleted or replaced
+    /// while open takes every later write with it: such writes must not be acknowledged).
+    pub fn still_in_place(&self) -> bool {
+        self._hold.still_at(&self.path)
     }
 
     pub async fn close(self) {
@@ -297,6 +305,33 @@ pub async fn note_change(conn: &mut SqliteConnection) -> Result<(), sqlx::Error>
         .execute(&mut *conn)
         .await?;
     Ok(())
+}
+
+/// The workspace's id, made when it was created (kept segment indexes and render manifests name
+/// the workspace they belong to by it).
+pub async fn workspace_id(pool: &SqlitePool) -> Result<String, sqlx::Error> {
+    sqlx::query_scalar("SELECT workspace_id FROM workspace_state WHERE id = 1")
+        .fetch_one(pool)
+        .await
+}
+
+/// The lock file of a claim on something in the workspace (a campaign being rendered), in a
+/// hidden folder beside the workspace file: `.NAME.tessera-locks/` (see `output::Claim`).
+pub async fn claim_file(pool: &SqlitePool, what: &str) -> Result<PathBuf, sqlx::Error> {
+    // The file SQLite has open, as it names it (the workspace itself is never opened here).
+    let file: String =
+        sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
+            .fetch_one(pool)
+            .await?;
+    let file = PathBuf::from(file);
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let key = blake3::hash(what.as_bytes()).to_hex();
+    Ok(file
+        .with_file_name(format!(".{name}.tessera-locks"))
+        .join(format!("{}.lock", &key[..24])))
 }
 
 /// The current time as stored in the workspace (RFC 3339, UTC, seconds).

@@ -41,6 +41,10 @@ pub struct Findings {
 
 /// The longest scene, in seconds: a storyboard is a short video.
 const MAX_SCENE_SECONDS: f64 = 600.0;
+/// More scenes than this is no video anyone watches (and each is encoded for every customer).
+const MAX_SCENES: usize = 500;
+/// All scenes together, and so every path through them, last at most this long.
+const MAX_TOTAL_SECONDS: f64 = 3600.0;
 const MAX_SIDE: u32 = 3840;
 pub const FONTS: [&str; 2] = ["sans", "serif"];
 
@@ -136,11 +140,14 @@ fn targets(scene: &Scene) -> impl Iterator<Item = &str> {
 pub fn default_path(board: &Storyboard) -> Result<Vec<&str>, Vec<&str>> {
     let by_id: HashMap<&str, &Scene> = board.scenes.iter().map(|s| (s.id.as_str(), s)).collect();
     let mut path: Vec<&str> = Vec::new();
+    // Where each scene is on the path so far (a cycle is found in one step, not a search).
+    let mut on_path: HashMap<&str, usize> = HashMap::new();
     let mut at = Some(board.start.as_str());
     while let Some(id) = at {
-        if let Some(i) = path.iter().position(|p| *p == id) {
+        if let Some(&i) = on_path.get(id) {
             return Err(path[i..].to_vec());
         }
+        on_path.insert(id, path.len());
         let Some(scene) = by_id.get(id) else { break };
         path.push(id);
         at = default_next(scene);
@@ -189,6 +196,21 @@ pub fn check(board: &Storyboard, has_asset_file: &dyn Fn(&str) -> bool) -> Findi
     if board.scenes.is_empty() {
         c.error("a storyboard needs at least one scene");
         return c.found;
+    }
+    if board.scenes.len() > MAX_SCENES {
+        c.error(format!(
+            "a storyboard has at most {MAX_SCENES} scenes, not {}",
+            board.scenes.len()
+        ));
+        return c.found;
+    }
+    let total: f64 = board.scenes.iter().map(|s| s.duration).sum();
+    if total > MAX_TOTAL_SECONDS {
+        c.error(format!(
+            "the scenes last {:.0} s together: a storyboard's scenes last at most {} minutes together",
+            total,
+            MAX_TOTAL_SECONDS / 60.0
+        ));
     }
     let mut ids = HashSet::new();
     for scene in &board.scenes {
@@ -440,7 +462,7 @@ pub fn reachable(board: &Storyboard) -> Vec<usize> {
 
 /// Scenes nothing leads to from the start or a chapter.
 fn unreachable(board: &Storyboard) -> Vec<&str> {
-    let reached = reachable(board);
+    let reached: HashSet<usize> = reachable(board).into_iter().collect();
     (0..board.scenes.len())
         .filter(|i| !reached.contains(i))
         .map(|i| board.scenes[i].id.as_str())

@@ -590,8 +590,16 @@ pub fn prepare_scene(
                         let whole = value.fract() == 0.0;
                         let steps = (0..=frames)
                             .map(|k| {
-                                let n = value * k as f64 / frames as f64;
-                                let n = if whole {
+                                // The last step is the value itself; the others a share of it
+                                // (never a product that overflows: 1e308 × 300 is infinite).
+                                let n = if k == frames {
+                                    value
+                                } else {
+                                    value * (k as f64 / frames as f64)
+                                };
+                                let n = if n.abs() >= 1e15 {
+                                    n
+                                } else if whole {
                                     n.round()
                                 } else {
                                     (n * 100.0).round() / 100.0

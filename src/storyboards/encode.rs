@@ -415,6 +415,7 @@ impl VideoWriter {
         let (to_pipe, frames) = sync_channel::<Arc<Vec<u8>>>(2);
         let (written, piped) = channel();
         let pipe = std::thread::spawn(move || {
+            ignore_closed_pipe_here();
             for frame in frames {
                 stdin.write_all(&frame)?;
                 let _ = written.send(frame);
@@ -481,13 +482,46 @@ impl VideoWriter {
         let status = self.child.wait().map_err(|e| failed(e.to_string()))?;
         if !status.success() {
             let _ = std::fs::remove_file(&self.partial);
-            return Err(failed(said.trim().to_string()));
+            let said = said.trim();
+            return Err(failed(if said.is_empty() {
+                format!("ffmpeg {status}")
+            } else {
+                said.to_string()
+            }));
         }
         match piped {
             Some(Ok(Err(e))) => Err(failed(e.to_string())),
             Some(Err(_)) => Err(failed("the pipe to ffmpeg crashed".into())),
             _ => Ok(()),
         }
+    }
+}
+
+impl Drop for VideoWriter {
+    /// A writer given up midway (drawing failed): ffmpeg is stopped and waited for, and its
+    /// partial file removed.
+    fn drop(&mut self) {
+        if self.pipe.is_some() {
+            drop(self.to_pipe.take());
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+            let _ = std::fs::remove_file(&self.partial);
+        }
+    }
+}
+
+/// Makes a write to a pipe that ffmpeg closed (it stopped early: a codec it lacks, a full disk)
+/// an error on this thread rather than a SIGPIPE that ends the whole process, whatever the
+/// host did with the signal (the CLI restores its default, so that `tessera … | head` ends
+/// quietly). The signal stays pending on this thread and goes with it.
+#[allow(unsafe_code)]
+fn ignore_closed_pipe_here() {
+    // SAFETY: changes this thread's signal mask only, with a set built here.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGPIPE);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
     }
 }
 

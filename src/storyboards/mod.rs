@@ -21,5 +21,7 @@ pub use template::{compile_storyboard, StoryboardError, DOCUMENT};
 
 /// The storyboard in `text`, or where it is not one: (line, column, message).
 pub fn parse(text: &str) -> Result<Storyboard, (usize, usize, String)> {
-    serde_json::from_str(text).map_err(|e| (e.line(), e.column(), e.to_string()))
+    let place = |e: serde_json::Error| (e.line(), e.column(), e.to_string());
+    crate::document::unique_keys(text).map_err(place)?;
+    serde_json::from_str(text).map_err(place)
 }

@@ -4,7 +4,6 @@
 //! interactive player, to play in the app.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use base64::Engine as _;
 use serde_json::Value;
@@ -18,6 +17,7 @@ use super::text::{with_fonts, FontMissing, Fonts};
 use super::video::{Formats, PLAYER};
 use super::{compile_storyboard, parse, Problem, StoryboardError, DOCUMENT};
 use crate::microsites::files::SiteFiles;
+use crate::output::Scratch;
 use crate::templates::Notes;
 
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -170,12 +170,10 @@ pub fn preview_player(
     data: &Value,
 ) -> Result<Vec<(String, Vec<u8>)>, StoryboardError> {
     let (video, _) = compile_storyboard(files)?;
-    static PREVIEWS: AtomicU64 = AtomicU64::new(0);
-    let scratch = std::env::temp_dir().join(format!(
-        "tessera-preview-{}-{}",
-        std::process::id(),
-        PREVIEWS.fetch_add(1, Ordering::Relaxed)
-    ));
+    let scratch = Scratch::new().map_err(|source| EncodeError::Write {
+        file: std::env::temp_dir(),
+        source,
+    })?;
     let formats = Formats {
         player: true,
         ..Formats::NONE
@@ -185,7 +183,7 @@ pub fn preview_player(
             data,
             &HashMap::new(),
             fonts,
-            (formats, &scratch),
+            (formats, scratch.path()),
             &mut Notes::default(),
         )
     })
@@ -204,6 +202,5 @@ pub fn preview_player(
         }
         Ok(read)
     });
-    let _ = std::fs::remove_dir_all(&scratch);
     made
 }

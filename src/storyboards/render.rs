@@ -4,13 +4,13 @@
 
 use std::collections::HashMap;
 
-use serde_json::Value;
-
 use super::check::reachable;
 use super::text::with_fonts;
 use super::video::{Formats, VideoTemplate, PLAYER};
+use crate::campaigns::manifest::{PlayerSection, SiteSection};
 use crate::microsites::render::SITE_FOLDER;
-use crate::render::format::{FormatKind, Part, Recipient, Rendering};
+use crate::output::Scratch;
+use crate::render::format::{FormatKind, Part, Recipient, RenderError, Rendering};
 use crate::render::missing::SlotCounter;
 use crate::render::{MissingField, UnsafeLink};
 use crate::templates::Notes;
@@ -39,53 +39,50 @@ impl Rendering for VideoRendering {
         recipient: &Recipient,
         parts: &mut Vec<Part>,
         notes: &mut Notes,
-    ) -> Result<(), String> {
+    ) -> Result<(), RenderError> {
         let id = recipient.customer.id;
-        // ffmpeg writes a file: each customer's go to a folder of their own, read back as parts.
-        let key = blake3::hash(format!("{}:{id}", recipient.run_key).as_bytes()).to_hex();
-        let scratch = std::env::temp_dir().join(format!("tessera-video-{}", &key[..16]));
-        let made = with_fonts(|fonts| {
-            self.video
-                .render(
-                    recipient.data,
-                    &HashMap::new(),
-                    fonts,
-                    (self.formats, &scratch),
-                    notes,
-                )
-                .map_err(|e| e.to_string())
+        // Whatever goes wrong here (ffmpeg, fonts, the disk) would go wrong for everyone.
+        let run_failed = |e: &dyn std::fmt::Display| RenderError::Run(e.to_string());
+        // ffmpeg writes a file: each customer's go to a private folder, read back as parts.
+        let scratch = Scratch::new().map_err(|e| run_failed(&e))?;
+        let video = with_fonts(|fonts| {
+            self.video.render(
+                recipient.data,
+                &HashMap::new(),
+                fonts,
+                (self.formats, scratch.path()),
+                notes,
+            )
         })
-        .map_err(|e| e.to_string())
-        .and_then(|made| made);
-        let result = made.and_then(|video| {
-            for file in video.files {
-                let bytes = std::fs::read(scratch.join(&file)).map_err(|e| e.to_string())?;
-                // The player is hosted with the customer's site, under their slug.
-                let name = match file.strip_prefix(PLAYER).and_then(|f| f.strip_prefix('/')) {
-                    Some(inner) => {
-                        format!("{SITE_FOLDER}/{}/{PLAYER_FOLDER}/{inner}", recipient.slug)
-                    }
-                    None => format!("{VIDEO_FOLDER}/{id}/{file}"),
-                };
-                parts.push(Part { name, bytes });
-            }
-            Ok(())
-        });
-        let _ = std::fs::remove_dir_all(&scratch);
-        result
+        .map_err(|e| run_failed(&e))?
+        .map_err(|e| run_failed(&e))?;
+        for file in video.files {
+            let bytes = std::fs::read(scratch.join(&file)).map_err(|e| run_failed(&e))?;
+            // The player is hosted with the customer's site, under their slug.
+            let name = match file.strip_prefix(PLAYER).and_then(|f| f.strip_prefix('/')) {
+                Some(inner) => format!("{SITE_FOLDER}/{}/{PLAYER_FOLDER}/{inner}", recipient.slug),
+                None => format!("{VIDEO_FOLDER}/{id}/{file}"),
+            };
+            parts.push(Part { name, bytes });
+        }
+        Ok(())
     }
 
     /// The player's scenes and chapters: what `tessera serve` accepts as its events.
-    fn manifest_section(&self) -> Option<Value> {
+    fn manifest_section(&self) -> Option<SiteSection> {
         let board = &self.video.board;
-        self.formats.player.then(|| {
-            serde_json::json!({
-                "default_locale": board.default_locale,
-                "player": {
-                    "scenes": reachable(board).iter().map(|&s| &board.scenes[s].id).collect::<Vec<_>>(),
-                    "chapters": board.chapters.iter().map(|c| &c.title).collect::<Vec<_>>(),
-                },
-            })
+        self.formats.player.then(|| SiteSection {
+            default_locale: board.default_locale.clone(),
+            pages: Vec::new(),
+            calls_to_action: Vec::new(),
+            forms: Default::default(),
+            player: Some(PlayerSection {
+                scenes: reachable(board)
+                    .iter()
+                    .map(|&s| board.scenes[s].id.clone())
+                    .collect(),
+                chapters: board.chapters.iter().map(|c| c.title.clone()).collect(),
+            }),
         })
     }
 

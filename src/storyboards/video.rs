@@ -5,7 +5,6 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use serde_json::Value;
@@ -20,6 +19,7 @@ use super::encode::{
 };
 use super::player;
 use super::text::Fonts;
+use crate::output::Scratch;
 use crate::templates::Notes;
 
 /// Which files to make.
@@ -148,25 +148,17 @@ impl VideoTemplate {
                 );
                 prepared.insert(scene, p);
             }
-            // A name no other clip of this process takes.
-            static CLIPS: AtomicU64 = AtomicU64::new(0);
-            let scratch = std::env::temp_dir().join(format!(
-                "tessera-shared-{}-{}.mp4",
-                std::process::id(),
-                CLIPS.fetch_add(1, Ordering::Relaxed)
-            ));
-            let clip = self
-                .encode((&prepared, &[s]), &[(&scratch, Codec::H264)], fonts, None)
+            let scratch = Scratch::new().map_err(|e| e.to_string())?;
+            let file = scratch.join("clip.mp4");
+            self.encode((&prepared, &[s]), &[(&file, Codec::H264)], fonts, None)
                 .and_then(|_| {
-                    std::fs::read(&scratch).map_err(|source| EncodeError::ReadBack {
-                        file: scratch.clone(),
+                    std::fs::read(&file).map_err(|source| EncodeError::ReadBack {
+                        file: file.clone(),
                         source,
                     })
                 })
                 .map(Arc::new)
-                .map_err(|e| e.to_string());
-            let _ = std::fs::remove_file(&scratch);
-            clip
+                .map_err(|e| e.to_string())
         });
         made.clone().map_err(|message| EncodeError::Ffmpeg {
             file: format!("scene '{}'", self.board.scenes[s].id).into(),

@@ -66,6 +66,7 @@ pub fn compile_email(source: &str) -> Result<EmailTemplate, TemplateError> {
             )
         })
         .collect();
+    warnings.extend(html.css_outputs().iter().map(plan::css_warning));
     warnings.extend(mjml.warnings);
     let title = decode_entities(mjml.title.as_deref().unwrap_or("").trim());
     let preview = decode_entities(mjml.preview.as_deref().unwrap_or("").trim());

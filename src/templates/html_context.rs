@@ -1,7 +1,9 @@
 //! Where in an HTML document a merge tag sits, as far as safety goes: whether it starts the value
 //! of an attribute that holds a URL (`href="{{link}}"`), where a customer's `javascript:` link
-//! would run when clicked. A small tokenizer over the template's static text, in document order;
-//! plans consult it while compiling, once per template.
+//! would run when clicked; and whether it is in CSS (a `style` attribute or a `<style>`
+//! element), where a customer's `red;background:url(…)` would add a rule (a tracking beacon).
+//! A small tokenizer over the template's static text, in document order; plans consult it while
+//! compiling, once per template.
 
 /// Attributes whose value a browser follows or loads as a URL.
 const URL_ATTRIBUTES: &[&str] = &[
@@ -16,7 +18,13 @@ const URL_ATTRIBUTES: &[&str] = &[
     "longdesc",
     "usemap",
     "data",
+    // MJML's, for templates checked before MJML makes them HTML.
+    "background-url",
+    "thumbnails-src",
 ];
+
+/// The end of a `<style>` element's text, which is CSS throughout.
+const STYLE_END: &[u8] = b"</style";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 enum State {
@@ -34,11 +42,15 @@ enum State {
     Value(Option<u8>),
     /// Inside `<!-- … -->`, with how many `-` were just seen.
     Comment(u8),
+    /// Inside a `<style>` element, with how much of `</style` was just seen.
+    StyleText(u8),
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct HtmlContext {
     state: State,
+    /// The name of the tag being read (lowercase).
+    tag: String,
     attribute: String,
     /// Whether the current attribute value has content already (static or from a merge tag).
     value_started: bool,
@@ -61,6 +73,15 @@ impl HtmlContext {
             && URL_ATTRIBUTES
                 .iter()
                 .any(|a| a.eq_ignore_ascii_case(&self.attribute))
+    }
+
+    /// Whether a merge tag here would be read as CSS.
+    pub fn in_css(&self) -> bool {
+        match self.state {
+            State::StyleText(_) => true,
+            State::Value(_) | State::BeforeValue => self.attribute.eq_ignore_ascii_case("style"),
+            _ => false,
+        }
     }
 
     /// A merge tag's output goes here: an attribute value now has content.
@@ -94,15 +115,22 @@ impl HtmlContext {
                     self.bang = 3;
                     State::Skip
                 }
-                b if b.is_ascii_alphabetic() => State::TagName,
+                b if b.is_ascii_alphabetic() => {
+                    self.tag.clear();
+                    self.tag.push(b.to_ascii_lowercase() as char);
+                    State::TagName
+                }
                 b'<' => State::TagOpen,
                 _ => State::Text,
             },
             State::TagName => match b {
-                b'>' => State::Text,
+                b'>' => self.tag_ends(),
                 b'/' => State::InTag,
                 _ if space => State::InTag,
-                _ => State::TagName,
+                _ => {
+                    self.tag.push(b.to_ascii_lowercase() as char);
+                    State::TagName
+                }
             },
             State::Skip => {
                 // `<!--` opens a comment, which ends at `-->` rather than at the first `>`.
@@ -128,15 +156,30 @@ impl HtmlContext {
                 b'>' if dashes >= 2 => State::Text,
                 _ => State::Comment(0),
             },
+            State::StyleText(seen) => {
+                let seen = usize::from(seen);
+                if b.to_ascii_lowercase() == STYLE_END[seen] {
+                    if seen + 1 == STYLE_END.len() {
+                        self.bang = 3;
+                        State::Skip
+                    } else {
+                        State::StyleText(seen as u8 + 1)
+                    }
+                } else if b == b'<' {
+                    State::StyleText(1)
+                } else {
+                    State::StyleText(0)
+                }
+            }
             State::InTag => match b {
-                b'>' => State::Text,
+                b'>' => self.tag_ends(),
                 b'/' => State::InTag,
                 _ if space => State::InTag,
                 _ => self.attribute_starts(b),
             },
             State::AttributeName => match b {
                 b'=' => self.value_expected(),
-                b'>' => State::Text,
+                b'>' => self.tag_ends(),
                 b'/' => State::InTag,
                 _ if space => State::AfterAttributeName,
                 _ => {
@@ -146,14 +189,14 @@ impl HtmlContext {
             },
             State::AfterAttributeName => match b {
                 b'=' => self.value_expected(),
-                b'>' => State::Text,
+                b'>' => self.tag_ends(),
                 b'/' => State::InTag,
                 _ if space => State::AfterAttributeName,
                 _ => self.attribute_starts(b),
             },
             State::BeforeValue => match b {
                 b'"' | b'\'' => State::Value(Some(b)),
-                b'>' => State::Text,
+                b'>' => self.tag_ends(),
                 _ if space => State::BeforeValue,
                 _ => {
                     self.value_started = true;
@@ -171,11 +214,20 @@ impl HtmlContext {
                 }
             }
             State::Value(None) => match b {
-                b'>' => State::Text,
+                b'>' => self.tag_ends(),
                 _ if space => State::InTag,
                 _ => State::Value(None),
             },
         };
+    }
+
+    /// The end of a start tag: a `<style>` element's text follows, or the document's.
+    fn tag_ends(&mut self) -> State {
+        if self.tag == "style" {
+            State::StyleText(0)
+        } else {
+            State::Text
+        }
     }
 
     fn attribute_starts(&mut self, b: u8) -> State {

@@ -35,6 +35,9 @@ pub struct Plan {
     url_value_slots: Vec<Option<u32>>,
     /// Merge tags that print customer data unescaped into HTML (`{{{field}}}`, `{{&field}}`).
     raw_outputs: Vec<Slot>,
+    /// Merge tags in CSS (a `style` attribute or element): their values are written with CSS
+    /// escapes, so a value is one word of CSS and never a rule or a `url(…)`.
+    css_outputs: Vec<Slot>,
     /// Largest output seen so far is a good first capacity; kept as a hint only.
     pub size_hint: usize,
 }
@@ -55,12 +58,15 @@ enum Node {
         escape: bool,
         /// The URL slot, when the value starts a URL attribute.
         url: Option<u32>,
+        /// Whether the value is written into CSS.
+        css: bool,
         slot: u32,
     },
     Call {
         call: Call,
         escape: bool,
         url: Option<u32>,
+        css: bool,
     },
     If {
         cond: Arg,
@@ -74,6 +80,9 @@ enum Node {
         params: Option<(String, Option<String>)>,
         body: Vec<Node>,
         otherwise: Vec<Node>,
+        /// Where the block opens (a loop that runs away is reported there).
+        line: usize,
+        column: usize,
     },
     With {
         value: Arg,
@@ -130,6 +139,7 @@ pub fn compile(source: &str, escaping: Escaping) -> Result<Plan, TemplateError> 
         url_slots: Vec::new(),
         url_value_slots: Vec::new(),
         raw_outputs: Vec::new(),
+        css_outputs: Vec::new(),
         block_params: Vec::new(),
         escape: escaping == Escaping::Html,
         html: (escaping == Escaping::Html).then(HtmlContext::default),
@@ -159,6 +169,7 @@ pub fn compile(source: &str, escaping: Escaping) -> Result<Plan, TemplateError> 
         url_slots: compiler.url_slots,
         url_value_slots: compiler.url_value_slots,
         raw_outputs: compiler.raw_outputs,
+        css_outputs: compiler.css_outputs,
         size_hint: source.len(),
     })
 }
@@ -168,6 +179,7 @@ struct Compiler {
     url_slots: Vec<Slot>,
     url_value_slots: Vec<Option<u32>>,
     raw_outputs: Vec<Slot>,
+    css_outputs: Vec<Slot>,
     /// Block parameter names of enclosing blocks, innermost last; `None` for blocks without.
     block_params: Vec<Option<(String, Option<String>)>>,
     escape: bool,
@@ -260,19 +272,29 @@ impl Compiler {
         (!helper && param(&ht.name)) || ht.params.iter().any(param) || ht.hash.values().any(param)
     }
 
-    /// The URL slot of an expression at this point of the HTML, and the note that the HTML
-    /// has content here now.
-    fn url_site(
+    /// The URL slot of an expression at this point of the HTML and whether it is in CSS, and
+    /// the note that the HTML has content here now.
+    fn output_site(
         &mut self,
         field: &str,
         value_slot: Option<u32>,
         line: usize,
         column: usize,
-    ) -> Option<u32> {
-        let html = self.html.as_mut()?;
+    ) -> (Option<u32>, bool) {
+        let Some(html) = self.html.as_mut() else {
+            return (None, false);
+        };
         let at_start = html.at_url_start();
+        let css = html.in_css();
         html.dynamic_content();
-        at_start.then(|| {
+        if css {
+            self.css_outputs.push(Slot {
+                field: field.to_string(),
+                line,
+                column,
+            });
+        }
+        let url = at_start.then(|| {
             self.url_value_slots.push(value_slot);
             self.url_slots.push(Slot {
                 field: field.to_string(),
@@ -280,7 +302,8 @@ impl Compiler {
                 column,
             });
             (self.url_slots.len() - 1) as u32
-        })
+        });
+        (url, css)
     }
 
     fn slot(&mut self, field: String, line: usize, column: usize) -> u32 {
@@ -314,11 +337,12 @@ impl Compiler {
                     _ => None,
                 })
                 .unwrap_or_else(|| helper.name.to_string());
-            let url = self.url_site(&field, None, line, column);
+            let (url, css) = self.output_site(&field, None, line, column);
             return Ok(Node::Call {
                 call: self.call(helper, ht, line, column)?,
                 escape,
                 url,
+                css,
             });
         }
         if !ht.params.is_empty() || !ht.hash.is_empty() {
@@ -326,12 +350,13 @@ impl Compiler {
         }
         let (path, field) = self.path_of(&ht.name, line, column)?;
         let next_slot = self.slots.len() as u32;
-        let url = self.url_site(&field, Some(next_slot), line, column);
+        let (url, css) = self.output_site(&field, Some(next_slot), line, column);
         let slot = self.slot(field, line, column);
         Ok(Node::Value {
             path,
             escape,
             url,
+            css,
             slot,
         })
     }
@@ -523,6 +548,8 @@ impl Compiler {
                 params,
                 body,
                 otherwise,
+                line,
+                column,
             },
             "with" => Node::With {
                 value: first,
@@ -640,6 +667,54 @@ pub struct RenderError {
     pub message: String,
 }
 
+/// The most one render may write (one email, one page): far beyond any real message, small
+/// enough that a template whose loops multiply cannot exhaust memory.
+pub const MAX_OUTPUT: usize = 8 << 20;
+/// The most steps (merge tags, blocks, block bodies) one render may take: loops nested over the
+/// same list multiply the work even where they write nothing.
+pub const MAX_STEPS: u64 = 2_000_000;
+
+/// What one render has left to spend.
+struct Budget {
+    steps: u64,
+    /// The output length it may not pass.
+    limit: usize,
+}
+
+impl Budget {
+    /// A step taken, and whether the output is still within bounds; an error without a place
+    /// (the enclosing `{{#each}}`, or the template's start, is named by the caller).
+    fn spend(&mut self, written: usize) -> Result<(), RenderError> {
+        self.steps += 1;
+        let message = if self.steps > MAX_STEPS {
+            format!(
+                "rendering takes more than {MAX_STEPS} steps for this customer (loops nested over long lists); render less for each customer"
+            )
+        } else if written > self.limit {
+            format!(
+                "the output grows past {} MB for this customer; render less for each customer",
+                MAX_OUTPUT >> 20
+            )
+        } else {
+            return Ok(());
+        };
+        Err(RenderError {
+            line: 0,
+            column: 0,
+            message,
+        })
+    }
+}
+
+/// A budget error given the place of the block it happened in, if it has none yet.
+fn placed(mut e: RenderError, line: usize, column: usize) -> RenderError {
+    if e.line == 0 {
+        e.line = line;
+        e.column = column;
+    }
+    e
+}
+
 impl crate::error::Coded for RenderError {
     fn kind(&self) -> crate::error::ErrorKind {
         crate::error::ErrorKind::Template
@@ -663,6 +738,11 @@ impl Plan {
     /// Merge tags that print merge data as raw HTML.
     pub fn raw_outputs(&self) -> &[Slot] {
         &self.raw_outputs
+    }
+
+    /// Merge tags whose values are written into CSS (see [`escape_css_into`]).
+    pub fn css_outputs(&self) -> &[Slot] {
+        &self.css_outputs
     }
 
     /// Gives each slot the position of the same field in `source` (this plan was compiled from
@@ -703,6 +783,11 @@ impl Plan {
                 (url.line, url.column) = place;
             }
         }
+        for css in &mut self.css_outputs {
+            if let Some(uses) = in_source.get(css.field.as_str()) {
+                (css.line, css.column) = (uses[0].line, uses[0].column);
+            }
+        }
     }
 
     /// Renders `data` into `out`, noting missing fields in `notes`.
@@ -722,7 +807,11 @@ impl Plan {
             has_params: false,
             parent: None,
         };
-        render_nodes(&self.nodes, &root, env, out, notes)
+        let mut budget = Budget {
+            steps: 0,
+            limit: out.len() + MAX_OUTPUT,
+        };
+        render_nodes(&self.nodes, &root, env, out, notes, &mut budget).map_err(|e| placed(e, 1, 1))
     }
 
     pub fn render_to_string(&self, data: &Value, env: &RenderEnv) -> Result<String, RenderError> {
@@ -812,27 +901,35 @@ fn render_nodes(
     env: &RenderEnv,
     out: &mut Vec<u8>,
     notes: &mut Notes,
+    budget: &mut Budget,
 ) -> Result<(), RenderError> {
     for node in nodes {
+        budget.spend(out.len())?;
         match node {
             Node::Static(s) => out.extend_from_slice(s.as_bytes()),
             Node::Value {
                 path,
                 escape,
                 url,
+                css,
                 slot,
             } => match resolve(path, scope) {
                 Some(v) => {
                     if !helpers::present(&v) {
                         notes.missing.push(*slot);
                     }
-                    write_checked(out, &v, *escape, *url, notes)
+                    write_checked(out, &v, (*escape, *css), *url, notes)
                 }
                 None => notes.missing.push(*slot),
             },
-            Node::Call { call, escape, url } => {
+            Node::Call {
+                call,
+                escape,
+                url,
+                css,
+            } => {
                 let v = call_helper(call, scope, env, notes)?;
-                write_checked(out, &v, *escape, *url, notes);
+                write_checked(out, &v, (*escape, *css), *url, notes);
             }
             Node::If {
                 cond,
@@ -848,14 +945,17 @@ fn render_nodes(
                     truthy(&v)
                 };
                 let branch = if is_true != *negate { then } else { otherwise };
-                render_nodes(branch, scope, env, out, notes)?;
+                render_nodes(branch, scope, env, out, notes, budget)?;
             }
             Node::Each {
                 list,
                 params,
                 body,
                 otherwise,
+                line,
+                column,
             } => {
+                let placed = |e| placed(e, *line, *column);
                 let v = eval(list, scope, env, notes)?;
                 let has_params = params.is_some();
                 match v.as_ref() {
@@ -871,7 +971,7 @@ fn render_nodes(
                                 has_params,
                                 parent: Some(scope),
                             };
-                            render_nodes(body, &child, env, out, notes)?;
+                            render_nodes(body, &child, env, out, notes, budget).map_err(placed)?;
                         }
                     }
                     Value::Object(map) if !map.is_empty() || otherwise.is_empty() => {
@@ -886,10 +986,10 @@ fn render_nodes(
                                 has_params,
                                 parent: Some(scope),
                             };
-                            render_nodes(body, &child, env, out, notes)?;
+                            render_nodes(body, &child, env, out, notes, budget).map_err(placed)?;
                         }
                     }
-                    _ => render_nodes(otherwise, scope, env, out, notes)?,
+                    _ => render_nodes(otherwise, scope, env, out, notes, budget).map_err(placed)?,
                 }
             }
             Node::With {
@@ -910,9 +1010,9 @@ fn render_nodes(
                         has_params: param.is_some(),
                         parent: Some(scope),
                     };
-                    render_nodes(body, &child, env, out, notes)?;
+                    render_nodes(body, &child, env, out, notes, budget)?;
                 } else {
-                    render_nodes(otherwise, scope, env, out, notes)?;
+                    render_nodes(otherwise, scope, env, out, notes, budget)?;
                 }
             }
         }
@@ -921,8 +1021,14 @@ fn render_nodes(
 }
 
 /// Writes a value; one that starts a URL attribute is written only if its scheme is safe, else
-/// `#` (an inert link) and the slot is noted.
-fn write_checked(out: &mut Vec<u8>, v: &Value, escape: bool, url: Option<u32>, notes: &mut Notes) {
+/// `#` (an inert link) and the slot is noted; an escaped one in CSS with CSS escapes.
+fn write_checked(
+    out: &mut Vec<u8>,
+    v: &Value,
+    (escape, css): (bool, bool),
+    url: Option<u32>,
+    notes: &mut Notes,
+) {
     if let (Some(slot), Value::String(s)) = (url, v) {
         if !is_safe_url(s, !escape) {
             notes.unsafe_urls.push(slot);
@@ -930,7 +1036,40 @@ fn write_checked(out: &mut Vec<u8>, v: &Value, escape: bool, url: Option<u32>, n
             return;
         }
     }
+    if css && escape {
+        return match v {
+            Value::Null => {}
+            Value::String(s) => escape_css_into(out, s),
+            other => escape_css_into(out, &text(other)),
+        };
+    }
     write_value(out, v, escape)
+}
+
+/// What `template check` says of a merge tag written into CSS.
+pub fn css_warning(slot: &Slot) -> String {
+    format!(
+        "line {}, column {}: '{}' is written into CSS; its value is kept to one word of CSS (letters, digits, spaces and # . , % - _ as they are, anything else escaped), so a customer's value cannot add rules or load a URL",
+        slot.line, slot.column, slot.field
+    )
+}
+
+/// A value as one word of CSS: letters (of any script), digits, spaces and `# . , % - _` as
+/// they are (colours, sizes, font names), anything else as a CSS escape (`;` is `\3b `), so
+/// it can end no declaration, open no `url(…)` or comment, and leave no `<style>` element. The
+/// result needs no HTML escaping either.
+pub fn escape_css_into(out: &mut Vec<u8>, s: &str) {
+    for c in s.chars() {
+        let plain = c.is_ascii_alphanumeric()
+            || matches!(c, ' ' | '#' | '.' | ',' | '%' | '-' | '_')
+            || (!c.is_ascii() && !c.is_control() && !c.is_whitespace());
+        if plain {
+            let mut buf = [0; 4];
+            out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+        } else {
+            let _ = write!(out, "\\{:x} ", c as u32);
+        }
+    }
 }
 
 fn write_value(out: &mut Vec<u8>, v: &Value, escape: bool) {

@@ -180,7 +180,7 @@ async fn the_server_records_visits_clicks_and_forms_as_the_customers_events_and_
     options.listen = "127.0.0.1:0".parse().unwrap();
     options.rate = 1000;
     options.burst = 1000;
-    let server = Server::start(t.ws.pool.clone(), options).await.unwrap();
+    let server = Server::start(&t.ws, options).await.unwrap();
     let at = server.address();
     assert!(at.ip().is_loopback());
     let ask = move |method: &'static str, path: String, body: Vec<u8>| {
@@ -374,7 +374,7 @@ async fn a_flood_from_one_client_is_slowed_down() {
     options.listen = "127.0.0.1:0".parse().unwrap();
     options.rate = 5;
     options.burst = 10;
-    let server = Server::start(t.ws.pool.clone(), options).await.unwrap();
+    let server = Server::start(&t.ws, options).await.unwrap();
     let at = server.address();
     let statuses = tokio::task::spawn_blocking(move || {
         (0..40)
@@ -668,7 +668,7 @@ async fn a_served_video_player_records_what_the_viewer_does_and_the_email_links_
 
     let mut options = ServeOptions::new(out.join("site"));
     options.listen = "127.0.0.1:0".parse().unwrap();
-    let server = Server::start(t.ws.pool.clone(), options).await.unwrap();
+    let server = Server::start(&t.ws, options).await.unwrap();
     let at = server.address();
     let ask = move |method: &'static str, path: String, body: &'static str| {
         tokio::task::spawn_blocking(move || http(at, method, &path, body.as_bytes()))

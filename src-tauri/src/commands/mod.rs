@@ -2,6 +2,7 @@
 
 pub mod campaigns;
 pub mod customers;
+pub mod files;
 pub mod segments;
 pub mod sites;
 pub mod storyboards;

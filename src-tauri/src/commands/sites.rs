@@ -137,7 +137,7 @@ pub async fn site_serve_start(
         old.server.stop().await?;
     }
     let open = state.current().await?;
-    let server = Server::start_for_run(open.workspace.pool.clone(), Path::new(&folder)).await?;
+    let server = Server::start_for_run(&open.workspace, Path::new(&folder)).await?;
     let started = serving.insert(Serving {
         folder: folder.into(),
         server,

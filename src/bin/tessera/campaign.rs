@@ -11,7 +11,7 @@ use tessera_engine::campaigns::store::{list_campaigns, list_runs, load_campaign,
 use tessera_engine::campaigns::{
     plan_campaign, render_campaign, Campaign, CampaignPlan, Content, RunOptions, Selector, Split,
 };
-use tessera_engine::store::Workspace;
+use tessera_engine::store::{read_user_text, Workspace};
 
 use crate::segment::segment_index;
 use crate::terminal::{json, say, tell};
@@ -58,7 +58,7 @@ pub enum CampaignCommand {
 pub async fn run(ws: &Workspace, command: CampaignCommand) -> Result<(), Failure> {
     match command {
         CampaignCommand::Save { name, file } => {
-            let mut campaign = Campaign::parse(&std::fs::read_to_string(&file)?)?;
+            let mut campaign = Campaign::parse(&read_user_text(&file)?)?;
             campaign.name = name.trim().to_string();
             save_campaign(&ws.pool, &campaign).await?;
             say!("saved campaign '{}'", campaign.name);

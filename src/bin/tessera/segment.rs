@@ -11,7 +11,7 @@ use tessera_engine::segments::describe::describe;
 use tessera_engine::segments::index::Kept;
 use tessera_engine::segments::store::{list_segments, load_catalog, load_segment, save_segment};
 use tessera_engine::segments::{Clock, Rule, SegmentIndex};
-use tessera_engine::store::Workspace;
+use tessera_engine::store::{read_user_text, Workspace};
 
 use crate::terminal::{json, say, tell};
 use crate::Failure;
@@ -85,7 +85,7 @@ pub async fn rule_from(ws: &Workspace, reference: &str) -> Result<Rule, Failure>
 pub fn rule_file(reference: &str) -> Result<Option<Rule>, Failure> {
     let path = Path::new(reference);
     if path.extension().is_some_and(|e| e == "json") && path.is_file() {
-        return Ok(Some(Rule::parse(&std::fs::read_to_string(path)?)?));
+        return Ok(Some(Rule::parse(&read_user_text(path)?)?));
     }
     Ok(None)
 }
@@ -140,7 +140,7 @@ pub async fn run(ws: &Workspace, command: SegmentCommand) -> Result<(), Failure>
             }
         }
         SegmentCommand::Save { name, rule } => {
-            let parsed = Rule::parse(&std::fs::read_to_string(&rule)?)?;
+            let parsed = Rule::parse(&read_user_text(&rule)?)?;
             save_segment(&ws.pool, &name, &parsed, clock(None)?).await?;
             say!("saved segment '{}'", name.trim());
         }

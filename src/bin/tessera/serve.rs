@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use tessera_engine::serve::{ServeOptions, Server};
 use tessera_engine::store::Workspace;
 
-use crate::terminal::say;
+use crate::terminal::{say, tell};
 use crate::Failure;
 
 pub async fn serve(
@@ -21,7 +21,7 @@ pub async fn serve(
     options.rate = rate;
     options.burst = rate.saturating_mul(3);
     options.log = log;
-    let server = Server::start(ws.pool.clone(), options).await?;
+    let server = Server::start(ws, options).await?;
     if !listen.ip().is_loopback() {
         eprintln!("warning: listening on {listen}: other computers can reach these personal pages");
     }
@@ -33,11 +33,18 @@ pub async fn serve(
     tokio::signal::ctrl_c().await?;
     let counts = server.stop().await?;
     say!(
-        "stopped: {} visits, {} clicks, {} form submissions recorded; {} requests refused",
+        "stopped: {} visits, {} clicks, {} form submissions and {} video events recorded; {} requests refused",
         counts.visits,
         counts.clicks,
         counts.submissions,
+        counts.video_events,
         counts.refused
     );
+    if counts.unrecorded > 0 {
+        tell!(
+            "{} visits, clicks or video events could not be recorded (the workspace stayed busy or unwritable)",
+            counts.unrecorded
+        );
+    }
     Ok(())
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use clap::Subcommand;
 use tessera_engine::microsites::files::SiteFiles;
 use tessera_engine::microsites::SiteTemplate;
-use tessera_engine::store::Workspace;
+use tessera_engine::store::{read_user_text, Workspace};
 use tessera_engine::storyboards;
 use tessera_engine::templates::store::TemplateKind;
 use tessera_engine::templates::{self, store as template_store, EmailTemplate};
@@ -36,7 +36,7 @@ pub fn check(file: &Path, as_json: bool) -> Result<(), Failure> {
     if file.is_dir() {
         return check_site(file, as_json);
     }
-    let source = std::fs::read_to_string(file)?;
+    let source = read_user_text(file)?;
     match templates::compile_email(&source) {
         Ok(t) => {
             if as_json {
@@ -67,10 +67,13 @@ fn check_site(folder: &Path, as_json: bool) -> Result<(), Failure> {
     match SiteTemplate::load(folder) {
         Ok(site) => {
             let pages: Vec<&str> = site.pages.iter().map(|p| p.file.as_str()).collect();
+            let warnings = site.warnings();
             if as_json {
                 println!(
                     "{}",
-                    json(&serde_json::json!({ "ok": true, "name": site.name, "pages": pages }))
+                    json(
+                        &serde_json::json!({ "ok": true, "name": site.name, "pages": pages, "warnings": warnings })
+                    )
                 );
             } else {
                 say!(
@@ -79,6 +82,9 @@ fn check_site(folder: &Path, as_json: bool) -> Result<(), Failure> {
                     pages.len(),
                     pages.join(", ")
                 );
+                for w in &warnings {
+                    say!("  warning: {w}");
+                }
             }
             Ok(())
         }
@@ -110,8 +116,7 @@ pub async fn run(ws: &Workspace, command: TemplateCommand) -> Result<(), Failure
             say!("saved site template '{}'", name.trim());
         }
         TemplateCommand::Add { name, file } => {
-            template_store::save_email_template(&ws.pool, &name, &std::fs::read_to_string(&file)?)
-                .await?;
+            template_store::save_email_template(&ws.pool, &name, &read_user_text(&file)?).await?;
             say!("saved template '{}'", name.trim());
         }
         TemplateCommand::List => {
@@ -135,7 +140,7 @@ pub async fn source(ws: &Workspace, reference: &str) -> Result<(String, String),
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        return Ok((name, std::fs::read_to_string(&path)?));
+        return Ok((name, read_user_text(&path)?));
     }
     Ok((
         reference.to_string(),

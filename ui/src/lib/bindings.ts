@@ -14,6 +14,11 @@ export const commands = {
 	 */
 	workspaceCreate: (path: string) => typedError<WorkspaceStatus, CommandError>(__TAURI_INVOKE("workspace_create", { path })),
 	workspaceStatus: () => typedError<WorkspaceStatus, CommandError>(__TAURI_INVOKE("workspace_status")),
+	/**
+	 *  Asks the user for a file or folder in the system's dialog (shown by a process of its own, so
+	 *  nothing in the app opens the files it lists); the path picked, or nothing when cancelled.
+	 */
+	filePick: (request: FilePick) => typedError<string | null, CommandError>(__TAURI_INVOKE("file_pick", { request })),
 	customersPage: (query: PageQuery) => typedError<CustomerPage, CommandError>(__TAURI_INVOKE("customers_page", { query })),
 	customerGet: (id: number) => typedError<CustomerProfile, CommandError>(__TAURI_INVOKE("customer_get", { id })),
 	/**  A customer's place in id order, for stepping on from a customer found by search. */
@@ -344,6 +349,15 @@ export type ErrorKind =
 "no_site" | 
 /**  The address to serve at is taken by another program (or another server). */
 "address_in_use" | 
+/**  Another run (in this window or another process) holds the campaign or the folder. */
+"busy" | 
+/**  A render being served belongs to another workspace than the open one. */
+"wrong_workspace" | 
+/**
+ *  A run failed as a whole (every customer failed, ffmpeg failed, a disk filled): it
+ *  replaced nothing.
+ */
+"render_failed" | 
 /**  A bug: a task crashed. The message says where. */
 "internal";
 
@@ -372,6 +386,21 @@ export type Exclusion =
 export type FieldOp = ({ op: "equals"; value: string }) & { compare?: never; max?: never; min?: never; values?: never } | ({ op: "not_equals"; value: string }) & { compare?: never; max?: never; min?: never; values?: never } | ({ op: "contains"; value: string }) & { compare?: never; max?: never; min?: never; values?: never } | ({ op: "starts_with"; value: string }) & { compare?: never; max?: never; min?: never; values?: never } | ({ op: "in"; values: string[] }) & { compare?: never; max?: never; min?: never; value?: never } | ({ op: "is_set" }) & { compare?: never; max?: never; min?: never; value?: never; values?: never } | ({ op: "not_set" }) & { compare?: never; max?: never; min?: never; value?: never; values?: never } | ({ op: "compare"; compare: Compare; value: number | null }) & { max?: never; min?: never; values?: never } | ({ op: "between"; min: number | null; max: number | null }) & { compare?: never; value?: never; values?: never } | {
 	op: "date",
 } & DateOp | ({ op: "is_true" }) & { compare?: never; max?: never; min?: never; value?: never; values?: never } | ({ op: "is_false" }) & { compare?: never; max?: never; min?: never; value?: never; values?: never };
+
+export type FileFilter = {
+	name: string,
+	extensions: string[],
+};
+
+/**  A dialog to show, with the words in the user's language. */
+export type FilePick = {
+	kind: PickKind,
+	title: string,
+	/**  The file types offered, by name (`Tessera workspace`) and extensions (`sqlite`). */
+	filter: FileFilter | null,
+	/**  The name proposed for a file to save. */
+	file_name: string | null,
+};
 
 export type FilePreview = {
 	format: Format,
@@ -548,6 +577,15 @@ export type PageQuery = {
 	limit: number,
 };
 
+/**  What the user is asked to pick. */
+export type PickKind = 
+/**  An existing file. */
+"open" | 
+/**  An existing folder. */
+"folder" | 
+/**  A file to write (it may exist: the dialog asks before replacing). */
+"save";
+
 export type PickedAsset = {
 	/**  Its plain name, to add under `assets/`. */
 	name: string,
@@ -693,7 +731,10 @@ export type SegmentCount = {
 	funnel: FunnelStep[],
 };
 
-/**  What a server has recorded since it started. */
+/**
+ *  What a server has stored in the workspace since it started (events wait briefly to be
+ *  stored, longer when another program keeps the workspace busy).
+ */
 export type ServeCounts = {
 	visits: number,
 	clicks: number,
@@ -701,6 +742,11 @@ export type ServeCounts = {
 	/**  Plays, choices, chapters, clicks and completions in video players. */
 	video_events: number,
 	refused: number,
+	/**
+	 *  Visits, clicks and video events that could not be stored (more waiting than the server
+	 *  keeps, or the workspace unwritable until the server stopped).
+	 */
+	unrecorded: number,
 };
 
 export type ServeStatus = {
@@ -732,6 +778,11 @@ export type Spend = {
 export type Split = {
 	/**  Customers the audience selects. */
 	audience: number,
+	/**
+	 *  Ids the audience names that are no customer of the workspace (erased, mistyped): not
+	 *  in it.
+	 */
+	unknown_ids: number,
 	/**  Of them, those who can receive at least one of the campaign's formats. */
 	eligible: number,
 	excluded: Excluded,

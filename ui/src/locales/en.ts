@@ -3,6 +3,7 @@ export const en = {
   nav: { workspace: "Workspace", customers: "Customers", segments: "Segments", templates: "Templates", preview: "Preview", campaigns: "Campaigns" },
   workspace: {
     create: "New workspace…",
+    openTitle: "Open a workspace", createTitle: "Create a workspace", fileType: "Tessera workspace",
     title: "Workspace",
     openDemo: "Open demo workspace",
     openFile: "Open workspace…",
@@ -75,6 +76,7 @@ export const en = {
     revoked: "revoked",
   },
   import: {
+    pickTitle: "Choose a file to import", fileType: "CSV or JSON",
     path: "File",
     pathHint: "Path of a CSV or JSON file, or choose one",
     existingAttributes: "Existing attributes",
@@ -150,6 +152,7 @@ export const en = {
     },
   },
   segments: {
+    exportTitle: "Export the customers as CSV",
     export: "Export…", columns: "Columns (merge fields, comma-separated)", exportCsv: "Export CSV…", exported: "Exported {{count, number}} customers to {{path}}",
     open: "Open a saved segment ({{count}})",
     name: "Segment name",
@@ -263,6 +266,7 @@ export const en = {
     serveRun: "Serve its sites",
   },
   sites: {
+    assetTitle: "Add an image, font or style sheet",
     loading: "Opening the site…", files: "Files", assets: "Assets", hasError: "has the error",
     kind: { page: "Page", layout: "Layout (around every page)", partial: "Partial (included by pages)", style: "Style sheet", manifest: "Pages, titles and forms", other: "File" },
     removeAsset: "Remove {{file}}", addAsset: "Add an image or font…", assetFilter: "Images, fonts and style sheets",
@@ -274,6 +278,7 @@ export const en = {
     showingDraft: "Showing the template with its unsaved changes.", emptySegment: "No customers are in “{{name}}”.",
     notSent: { no_address: "This customer would not get this email: they have no email address.", opted_out: "This customer would not get this email: they opted out of email.", holdout: "This customer would not get this email: they are in the holdout." } },
   campaigns: {
+    folderTitle: "Choose a folder for the campaign's files",
     title: "Campaigns",
     open: "Open",
     openChoose: "a saved campaign ({{count}})",
@@ -405,6 +410,9 @@ export const en = {
       site: "The site template has a mistake, so its pages cannot be made. Correct it where shown:",
       no_site: "This folder holds no rendered personal sites. Render a campaign whose variants have a personal site, then serve that render.",
       address_in_use: "Another program is already using the address the sites would be served at. Close it, or give the campaign another address (another port), render again and serve.",
+      busy: "Another render is already working on this campaign or this folder (in this window or another program). Wait until it finishes, then try again.",
+      wrong_workspace: "This render was made from another workspace, so visits and answers would be recorded onto the wrong customers. Open the workspace it was rendered from, or render the campaign again here.",
+      render_failed: "The render failed, so nothing was replaced: the folder still holds what it held before. The technical details say why (for example a full disk or a video encoder that stopped).",
       database: "The workspace could not be read or updated. If another program or another Tessera window has it open, close that and try again.",
       io: "A file or folder could not be read or written. Check that it exists, that you may write there and that the disk is not full, then try again.",
       cancelled: "Stopped as you asked; nothing was changed.",

@@ -4,6 +4,7 @@ export const zh: typeof en = {
   app: { name: "Tessera", language: "语言" },
   nav: { workspace: "工作区", customers: "客户", segments: "人群", templates: "模板", preview: "预览", campaigns: "营销活动" },
   workspace: {
+    openTitle: "打开工作区", createTitle: "新建工作区", fileType: "Tessera 工作区",
     create: "新建工作区…",
     title: "工作区",
     openDemo: "打开演示工作区",
@@ -77,6 +78,7 @@ export const zh: typeof en = {
     revoked: "已撤回",
   },
   import: {
+    pickTitle: "选择要导入的文件", fileType: "CSV 或 JSON",
     path: "文件",
     pathHint: "CSV 或 JSON 文件的路径，或点击选择",
     existingAttributes: "已有属性",
@@ -152,6 +154,7 @@ export const zh: typeof en = {
     },
   },
   segments: {
+    exportTitle: "将客户导出为 CSV",
     export: "导出…", columns: "列（合并字段，用逗号分隔）", exportCsv: "导出 CSV…", exported: "已导出 {{count, number}} 位客户到 {{path}}",
     open: "打开已保存的人群（{{count}}）",
     name: "人群名称",
@@ -265,6 +268,7 @@ export const zh: typeof en = {
     serveRun: "发布其站点",
   },
   sites: {
+    assetTitle: "添加图片、字体或样式表",
     loading: "正在打开站点…", files: "文件", assets: "素材", hasError: "有错误",
     kind: { page: "页面", layout: "布局（包住每个页面）", partial: "片段（由页面引用）", style: "样式表", manifest: "页面、标题与表单", other: "文件" },
     removeAsset: "移除 {{file}}", addAsset: "添加图片或字体…", assetFilter: "图片、字体与样式表",
@@ -276,6 +280,7 @@ export const zh: typeof en = {
     showingDraft: "显示的是含未保存更改的模板。", emptySegment: "“{{name}}”中没有客户。",
     notSent: { no_address: "该客户不会收到这封邮件：没有邮箱地址。", opted_out: "该客户不会收到这封邮件：已退订邮件。", holdout: "该客户不会收到这封邮件：在对照组中。" } },
   campaigns: {
+    folderTitle: "选择存放营销活动文件的文件夹",
     title: "营销活动",
     open: "打开",
     openChoose: "已保存的活动（{{count}}）",
@@ -407,6 +412,9 @@ export const zh: typeof en = {
       site: "站点模板中有错误，无法生成它的页面。请在以下位置更正：",
       no_site: "此文件夹中没有已生成的专属站点。请先生成一个变体带有专属站点的营销活动，再发布那次生成。",
       address_in_use: "另一个程序已在使用站点要发布的地址。请关闭它，或为营销活动设置另一个地址（另一个端口），重新生成后再发布。",
+      busy: "另一次生成正在处理这个营销活动或这个文件夹（在本窗口或另一个程序中）。请等它完成后再试。",
+      wrong_workspace: "这次生成来自另一个工作区，访问和提交的答案会被记录到错误的客户名下。请打开生成它的工作区，或在这里重新生成营销活动。",
+      render_failed: "生成失败，因此没有替换任何内容：文件夹中仍是之前的文件。技术详情中说明了原因（例如磁盘已满或视频编码器中途停止）。",
       database: "无法读取或更新工作区。如果其他程序或另一个 Tessera 窗口正在使用它，请先关闭，然后重试。",
       io: "无法读取或写入文件或文件夹。请确认它存在、你有写入权限且磁盘未满，然后重试。",
       cancelled: "已按你的要求停止，未做任何更改。",

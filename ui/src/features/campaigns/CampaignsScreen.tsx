@@ -1,7 +1,6 @@
 import { useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useNumber } from "../../lib/numbers";
-import { open } from "@tauri-apps/plugin-dialog";
 import { Channel } from "@tauri-apps/api/core";
 import type { Campaign, CampaignInfo, EmailFiles, Opened, RenderedItem, Rule, RunInfo, RunProgress, RunSummary, SavedSegment, Split, TemplateInfo } from "../../lib/bindings";
 import { backend, errorCode, templatesOf } from "../../lib/backend";
@@ -118,8 +117,12 @@ export function CampaignsScreen({ segment }: { segment: Rule }) {
   }
 
   async function pickFolder() {
-    const picked = await open({ directory: true, multiple: false });
-    if (typeof picked === "string") chooseOut(picked);
+    try {
+      const picked = await backend.filePick({ kind: "folder", title: t("campaigns.folderTitle"), filter: null, file_name: null });
+      if (picked !== null) chooseOut(picked);
+    } catch (e) {
+      setError(e);
+    }
   }
 
   function chooseOut(folder: string) {
@@ -232,7 +235,7 @@ export function CampaignsScreen({ segment }: { segment: Rule }) {
             return (
               <tr key={i} data-testid={`variant-${i}`}>
                 <td><input aria-label={t("campaigns.variant")} className="short" value={v.name} onChange={(e) => editVariant(i, { ...v, name: e.target.value })} /></td>
-                <td><input aria-label={t("campaigns.weight")} data-testid={`variant-${i}-weight`} className="short" type="number" min="0.1" step="any" value={v.weight ?? 1} onChange={(e) => editVariant(i, { ...v, weight: Number(e.target.value) })} /></td>
+                <td><input aria-label={t("campaigns.weight")} data-testid={`variant-${i}-weight`} className="short" type="number" min="0.1" max="1000000" step="any" value={v.weight ?? 1} onChange={(e) => editVariant(i, { ...v, weight: Number(e.target.value) })} /></td>
                 {LANGUAGES.map((l: Language) => (
                   <td key={l}><div className="content-cell">
                     {contentChoices.map(({ format, label, none, aria, suffix, list }) => {

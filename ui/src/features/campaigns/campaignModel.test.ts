@@ -70,7 +70,7 @@ describe("who gets the campaign", () => {
   it("counts every variant's customers, not the holdout", () => {
     const arm = (name: string, customers: number) => ({ name, share: null, customers });
     const split: Split = {
-      audience: 1500, eligible: 1400, excluded: { no_address: 60, opted_out: 40, holdout: 140 },
+      audience: 1500, unknown_ids: 0, eligible: 1400, excluded: { no_address: 60, opted_out: 40, holdout: 140 },
       arms: [arm("A", 630), arm("B", 630)], holdout: arm("holdout", 140),
       sample_ratio: { chi_square: null, degrees_of_freedom: 0, p_value: null, mismatch: false },
     };

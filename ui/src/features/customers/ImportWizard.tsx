@@ -2,7 +2,6 @@ import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useNumber } from "../../lib/numbers";
 import { ErrorMessage } from "../../lib/ErrorMessage";
-import { open } from "@tauri-apps/plugin-dialog";
 import { Channel } from "@tauri-apps/api/core";
 import type { ColumnPreview, FilePreview, ImportForecast, ImportKind, ImportSummary, MappingError, Progress, RowError } from "../../lib/bindings";
 import { BackendError, backend } from "../../lib/backend";
@@ -73,8 +72,12 @@ export function ImportWizard({ attributes, onClose, onImported }: { attributes: 
   }
 
   async function pick() {
-    const picked = await open({ multiple: false, filters: [{ name: "CSV / JSON", extensions: ["csv", "txt", "tsv", "json", "ndjson", "jsonl"] }] });
-    if (typeof picked === "string") choosePath(picked);
+    try {
+      const picked = await backend.filePick({ kind: "open", title: t("import.pickTitle"), filter: { name: t("import.fileType"), extensions: ["csv", "txt", "tsv", "json", "ndjson", "jsonl"] }, file_name: null });
+      if (picked !== null) choosePath(picked);
+    } catch (e) {
+      setError(e);
+    }
   }
 
   async function start() {

@@ -2,7 +2,6 @@ import { useCallback, useEffect, useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { ErrorMessage } from "../../lib/ErrorMessage";
 import type { TFunction } from "i18next";
-import { save as saveDialog } from "@tauri-apps/plugin-dialog";
 import type { AttributeInfo, Condition, Group, Rule, SavedSegment, SegmentCount, WorkspaceStatus } from "../../lib/bindings";
 import { backend } from "../../lib/backend";
 import { addCondition, BUILTIN_FIELDS, CONDITION_TYPES, finishedRule, newCondition, setCondition, unfinished, unfinishedCount, type Path } from "./ruleModel";
@@ -57,9 +56,9 @@ export function SegmentsScreen({ workspace, rule, onChange: setRule, name, onNam
 
   /** Writes the segment's customers to a CSV file the user picks, with the columns listed. */
   async function exportCsv() {
-    const path = await saveDialog({ defaultPath: `${name.trim() || t("segments.title")}.csv`, filters: [{ name: "CSV", extensions: ["csv"] }] });
-    if (typeof path !== "string") return;
     try {
+      const path = await backend.filePick({ kind: "save", title: t("segments.exportTitle"), filter: { name: "CSV", extensions: ["csv"] }, file_name: `${name.trim() || t("segments.title")}.csv` });
+      if (path === null) return;
       const list = columns.split(",").map((c) => c.trim()).filter(Boolean);
       const written = await backend.segmentExport(finished, list, path);
       setNotice({ text: t("segments.exported", { count: written, path }), rule, name });

@@ -1,6 +1,5 @@
 import { useMemo, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { open } from "@tauri-apps/plugin-dialog";
 import type { SitePreview } from "../../lib/bindings";
 import { backend, BackendError } from "../../lib/backend";
 import { ErrorMessage } from "../../lib/ErrorMessage";
@@ -46,9 +45,9 @@ export function SiteEditor({ name, source, setSource, customer, segment, session
   const edit = (path: string, next: string) => setSource(bundleText(withFile(bundle, path, { text: next })));
   async function addAsset() {
     setAssetError(null);
-    const picked = await open({ multiple: false, directory: false, filters: [{ name: t("sites.assetFilter"), extensions: ["png", "jpg", "jpeg", "webp", "gif", "svg", "css", "woff", "woff2"] }] });
-    if (typeof picked !== "string") return;
     try {
+      const picked = await backend.filePick({ kind: "open", title: t("sites.assetTitle"), filter: { name: t("sites.assetFilter"), extensions: ["png", "jpg", "jpeg", "webp", "gif", "svg", "css", "woff", "woff2"] }, file_name: null });
+      if (picked === null) return;
       const asset = await backend.siteAssetRead(picked);
       const file = asset.text !== null ? { text: asset.text } : { base64: asset.base64 ?? "" };
       setSource(bundleText(withFile(bundle!, freeAssetPath(bundle!, asset.name), file)));

@@ -2,7 +2,6 @@ import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useNumber } from "../../lib/numbers";
 import { ErrorMessage } from "../../lib/ErrorMessage";
-import { open, save } from "@tauri-apps/plugin-dialog";
 import type { WorkspaceStatus } from "../../lib/bindings";
 import { backend } from "../../lib/backend";
 import { recentWorkspaces, rememberWorkspace } from "./recent";
@@ -47,13 +46,21 @@ export function WorkspaceScreen({ status, opening, onOpening, onOpened }: Props)
   const run = (p: Promise<WorkspaceStatus>) => onOpening(p);
 
   async function pickFile() {
-    const path = await open({ multiple: false, filters: [{ name: "Tessera workspace", extensions: ["sqlite", "db"] }] });
-    if (typeof path === "string") await run(backend.workspaceOpen(path));
+    try {
+      const path = await backend.filePick({ kind: "open", title: t("workspace.openTitle"), filter: { name: t("workspace.fileType"), extensions: ["sqlite", "db"] }, file_name: null });
+      if (path !== null) await run(backend.workspaceOpen(path));
+    } catch (e) {
+      setError(e);
+    }
   }
 
   async function createFile() {
-    const path = await save({ defaultPath: "workspace.sqlite", filters: [{ name: "Tessera workspace", extensions: ["sqlite"] }] });
-    if (typeof path === "string") await run(backend.workspaceCreate(path));
+    try {
+      const path = await backend.filePick({ kind: "save", title: t("workspace.createTitle"), filter: { name: t("workspace.fileType"), extensions: ["sqlite"] }, file_name: "workspace.sqlite" });
+      if (path !== null) await run(backend.workspaceCreate(path));
+    } catch (e) {
+      setError(e);
+    }
   }
 
   return (
