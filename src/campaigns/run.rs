@@ -799,9 +799,10 @@ async fn run(
     let (kept, gone) = keep_logged(work, &folder, logged);
     forget_deliveries(pool, run_id, &gone).await?;
     let resumed = kept.len() as u64;
-    for pieces in kept.values() {
-        folder.add_written(pieces.iter().map(|d| d.file.clone()));
-    }
+    let kept_files: std::collections::BTreeSet<String> =
+        kept.values().flatten().map(|d| d.file.clone()).collect();
+    folder.keep_only(&kept_files);
+    folder.add_written(kept_files);
     let todo: Vec<&Target> = targets
         .iter()
         .filter(|t| !kept.contains_key(&work.customers[t.customer].id))

@@ -79,6 +79,7 @@ impl RenderFolder {
         }
         let what = format!("the folder {}", target.display());
         let claim = Claim::take(&parent.join(format!(".{name}.tessera-lock")), &what)?;
+        finish_interrupted_publish(parent, &name, target);
         // Checked again now that no other run can be changing it.
         check_target(target)?;
         Ok(FolderClaim {
@@ -145,6 +146,32 @@ impl RenderFolder {
             .map_err(OutputError::io(&path))
     }
 
+    /// Removes every file of the staging folder but `keep` (relative names): what a killed run
+    /// wrote and never logged, which the run continuing it may not render again.
+    pub fn keep_only(&self, keep: &BTreeSet<String>) {
+        let mut stack = vec![PathBuf::new()];
+        let mut folders = Vec::new();
+        while let Some(relative) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(self.staging.join(&relative)) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let path = relative.join(entry.file_name());
+                let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+                if is_dir {
+                    stack.push(path.clone());
+                    folders.push(entry.path());
+                } else if !keep.contains(&path.to_string_lossy().replace('\\', "/")) {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
+        }
+        // Deepest first: a folder left empty goes too (an empty folder is no file of the run).
+        for folder in folders.iter().rev() {
+            let _ = std::fs::remove_dir(folder);
+        }
+    }
+
     /// Records files written with [`RenderFolder::put`].
     pub fn add_written(&self, names: impl IntoIterator<Item = String>) {
         if let Ok(mut files) = self.files.lock() {
@@ -159,11 +186,15 @@ impl RenderFolder {
             tessera: MARKER_KIND.into(),
             files,
         };
+        // Whole or not at all: a marked staging folder counts as a complete run (see
+        // `finish_interrupted_publish`).
         let marker_path = self.staging.join(MARKER);
+        let partial = self.staging.join(".tessera-output.partial");
         std::fs::write(
-            &marker_path,
+            &partial,
             serde_json::to_vec_pretty(&marker).unwrap_or_default(),
         )
+        .and_then(|()| std::fs::rename(&partial, &marker_path))
         .map_err(OutputError::io(&marker_path))?;
         let parent = self
             .staging
@@ -255,6 +286,26 @@ fn unique_beside(parent: &Path, name: &str, what: &str) -> PathBuf {
         std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed)
     ))
+}
+
+/// A run killed while it swapped its folder in (the previous run moved aside, its own not yet in
+/// place) left the target missing and its complete folder (marked) beside it: put in place.
+fn finish_interrupted_publish(parent: &Path, name: &str, target: &Path) {
+    if std::fs::symlink_metadata(target).is_ok() {
+        return;
+    }
+    let prefix = format!(".{name}.tessera-staging-");
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    let complete = entries.flatten().find(|e| {
+        e.file_name().to_string_lossy().starts_with(&prefix)
+            && e.file_type().is_ok_and(|t| t.is_dir())
+            && e.path().join(MARKER).is_file()
+    });
+    if let Some(staging) = complete {
+        let _ = std::fs::rename(staging.path(), target);
+    }
 }
 
 /// Folders a killed run left beside `name` (a staging folder never swapped in, or a previous

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::mjml::compile_mjml;
-use super::mustache::locate_in_source;
+use super::mustache::{locate_in_source, place_in_source};
 use super::plan::{self, Escaping, Notes, Plan, RenderEnv, RenderError, Slot};
 use super::text::{decode_entities, html_to_text_template, tidy};
 use super::TemplateError;
@@ -55,6 +55,7 @@ pub fn compile_email(source: &str) -> Result<EmailTemplate, TemplateError> {
     };
     let mut html = plan::compile(&mjml.html, Escaping::Html).map_err(locate(&mjml.html))?;
     html.locate_slots_in(source_plan.slots());
+    html.locate_places(&|line, column| place_in_source(&mjml.html, source, line, column));
     // Raw output of merge data is allowed (a field may hold trusted HTML) but never silently.
     let mut warnings: Vec<String> = source_plan
         .raw_outputs()
@@ -66,7 +67,8 @@ pub fn compile_email(source: &str) -> Result<EmailTemplate, TemplateError> {
             )
         })
         .collect();
-    warnings.extend(html.css_outputs().iter().map(plan::css_warning));
+    // Read off the source, where MJML's attributes that become styles are still in place.
+    warnings.extend(source_plan.css_outputs().iter().map(plan::css_warning));
     warnings.extend(mjml.warnings);
     let title = decode_entities(mjml.title.as_deref().unwrap_or("").trim());
     let preview = decode_entities(mjml.preview.as_deref().unwrap_or("").trim());

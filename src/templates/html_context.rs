@@ -1,7 +1,9 @@
 //! Where in an HTML document a merge tag sits, as far as safety goes: whether it starts the value
 //! of an attribute that holds a URL (`href="{{link}}"`), where a customer's `javascript:` link
 //! would run when clicked; and whether it is in CSS (a `style` attribute or a `<style>`
-//! element), where a customer's `red;background:url(…)` would add a rule (a tracking beacon).
+//! element, a colour attribute, MJML's attributes that become styles), where a customer's
+//! `red;background:url(…)` would add a rule (a tracking beacon). The inside of Outlook's
+//! conditional comments is read as the HTML it is.
 //! A small tokenizer over the template's static text, in document order; plans consult it while
 //! compiling, once per template.
 
@@ -23,8 +25,31 @@ const URL_ATTRIBUTES: &[&str] = &[
     "thumbnails-src",
 ];
 
-/// The end of a `<style>` element's text, which is CSS throughout.
-const STYLE_END: &[u8] = b"</style";
+/// A comment just opened: `[` next makes it a conditional comment, whose inside is HTML.
+const OPENED: u8 = 3;
+
+/// Attributes of MJML's elements (`mj-…`) that are not CSS; MJML writes the others into styles.
+const MJML_PLAIN: &[&str] = &[
+    "href",
+    "src",
+    "srcset",
+    "sizes",
+    "usemap",
+    "alt",
+    "title",
+    "rel",
+    "target",
+    "name",
+    "id",
+    "lang",
+    "dir",
+    "css-class",
+    "mj-class",
+    "owa",
+    "mode",
+    "background-url",
+    "thumbnails-src",
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 enum State {
@@ -40,7 +65,7 @@ enum State {
     BeforeValue,
     /// Inside a value, with its quote (`None`: unquoted).
     Value(Option<u8>),
-    /// Inside `<!-- … -->`, with how many `-` were just seen.
+    /// Inside `<!-- … -->`, with how many `-` were just seen (`OPENED` right after `<!--`).
     Comment(u8),
     /// Inside a `<style>` element, with how much of `</style` was just seen.
     StyleText(u8),
@@ -49,6 +74,8 @@ enum State {
 #[derive(Debug, Clone, Default)]
 pub struct HtmlContext {
     state: State,
+    /// How the style element being read ends (`</style`, `</mj-style`).
+    style_end: &'static [u8],
     /// The name of the tag being read (lowercase).
     tag: String,
     attribute: String,
@@ -79,7 +106,15 @@ impl HtmlContext {
     pub fn in_css(&self) -> bool {
         match self.state {
             State::StyleText(_) => true,
-            State::Value(_) | State::BeforeValue => self.attribute.eq_ignore_ascii_case("style"),
+            State::Value(_) | State::BeforeValue => {
+                ["style", "bgcolor", "color"]
+                    .iter()
+                    .any(|a| self.attribute.eq_ignore_ascii_case(a))
+                    || (self.tag.starts_with("mj-")
+                        && !MJML_PLAIN
+                            .iter()
+                            .any(|a| a.eq_ignore_ascii_case(&self.attribute)))
+            }
             _ => false,
         }
     }
@@ -138,7 +173,7 @@ impl HtmlContext {
                     self.bang += 1;
                     if self.bang == 2 {
                         self.bang = 3;
-                        State::Comment(0)
+                        State::Comment(OPENED)
                     } else {
                         State::Skip
                     }
@@ -151,15 +186,20 @@ impl HtmlContext {
                     }
                 }
             }
+            // `<!--[if mso]>…<![endif]-->`: what Outlook reads as HTML is read as HTML here.
+            State::Comment(OPENED) if b == b'[' => {
+                self.bang = 3;
+                State::Skip
+            }
             State::Comment(dashes) => match b {
-                b'-' => State::Comment((dashes + 1).min(2)),
+                b'-' => State::Comment((dashes % OPENED + 1).min(2)),
                 b'>' if dashes >= 2 => State::Text,
                 _ => State::Comment(0),
             },
             State::StyleText(seen) => {
                 let seen = usize::from(seen);
-                if b.to_ascii_lowercase() == STYLE_END[seen] {
-                    if seen + 1 == STYLE_END.len() {
+                if b.to_ascii_lowercase() == self.style_end[seen] {
+                    if seen + 1 == self.style_end.len() {
                         self.bang = 3;
                         State::Skip
                     } else {
@@ -223,11 +263,12 @@ impl HtmlContext {
 
     /// The end of a start tag: a `<style>` element's text follows, or the document's.
     fn tag_ends(&mut self) -> State {
-        if self.tag == "style" {
-            State::StyleText(0)
-        } else {
-            State::Text
-        }
+        self.style_end = match self.tag.as_str() {
+            "style" => b"</style",
+            "mj-style" => b"</mj-style",
+            _ => return State::Text,
+        };
+        State::StyleText(0)
     }
 
     fn attribute_starts(&mut self, b: u8) -> State {

@@ -146,8 +146,28 @@ pub fn locate_in_source(
     source: &str,
     error: super::TemplateError,
 ) -> super::TemplateError {
+    let (line, column) = place_in_source(generated, source, error.line, error.column);
+    super::TemplateError {
+        message: format!(
+            "{} (after MJML placed the merge tags; check that each block opens and closes inside the same element)",
+            error.message
+        ),
+        line,
+        column,
+        layer: error.layer,
+    }
+}
+
+/// The place in `source` of the merge tag at (`line`, `column`) of `generated` (the k-th use of
+/// the same tag text there is taken to be its k-th use in the source).
+pub fn place_in_source(
+    generated: &str,
+    source: &str,
+    line: usize,
+    column: usize,
+) -> (usize, usize) {
     let generated_lines = LineIndex::new(generated);
-    let at = generated_lines.offset(generated, error.line, error.column);
+    let at = generated_lines.offset(generated, line, column);
     let tags = tag_ranges(generated);
     let near = tags
         .iter()
@@ -166,18 +186,9 @@ pub fn locate_in_source(
             .collect();
         in_source.get(before).or(in_source.first()).copied()
     });
-    let (line, column) = place.map_or((1, 1), |offset| {
+    place.map_or((1, 1), |offset| {
         LineIndex::new(source).line_column(source, offset)
-    });
-    super::TemplateError {
-        message: format!(
-            "{} (after MJML placed the merge tags; check that each block opens and closes inside the same element)",
-            error.message
-        ),
-        line,
-        column,
-        layer: error.layer,
-    }
+    })
 }
 
 /// Sources shorter than this are parsed whole.

@@ -783,11 +783,50 @@ impl Plan {
                 (url.line, url.column) = place;
             }
         }
-        for css in &mut self.css_outputs {
-            if let Some(uses) = in_source.get(css.field.as_str()) {
-                (css.line, css.column) = (uses[0].line, uses[0].column);
+    }
+
+    /// Moves the places of blocks and helper calls (where render errors are reported) by
+    /// `place`: from the HTML MJML made to the template's own source.
+    pub fn locate_places(&mut self, place: &dyn Fn(usize, usize) -> (usize, usize)) {
+        fn call(c: &mut Call, place: &dyn Fn(usize, usize) -> (usize, usize)) {
+            (c.line, c.column) = place(c.line, c.column);
+            for arg in c.params.iter_mut().chain(c.hash.iter_mut().map(|(_, a)| a)) {
+                if let Arg::Call(inner) = arg {
+                    call(inner, place);
+                }
             }
         }
+        fn nodes(list: &mut [Node], place: &dyn Fn(usize, usize) -> (usize, usize)) {
+            for node in list {
+                match node {
+                    Node::Call { call: c, .. } => call(c, place),
+                    Node::If {
+                        then, otherwise, ..
+                    }
+                    | Node::With {
+                        body: then,
+                        otherwise,
+                        ..
+                    } => {
+                        nodes(then, place);
+                        nodes(otherwise, place);
+                    }
+                    Node::Each {
+                        body,
+                        otherwise,
+                        line,
+                        column,
+                        ..
+                    } => {
+                        (*line, *column) = place(*line, *column);
+                        nodes(body, place);
+                        nodes(otherwise, place);
+                    }
+                    Node::Static(_) | Node::Value { .. } => {}
+                }
+            }
+        }
+        nodes(&mut self.nodes, place);
     }
 
     /// Renders `data` into `out`, noting missing fields in `notes`.

@@ -16,7 +16,7 @@ const INVITE: &str = "<mjml><mj-body><mj-section><mj-column><mj-text>Hi {{greeti
     <mj-button href=\"{{microsite_url}}\">Open your offer</mj-button></mj-column></mj-section></mj-body></mjml>";
 
 /// 王芳 (zh), Zoë Smith (en) and one who opted out of email (a row with no key is rejected).
-async fn shop() -> TestWorkspace {
+pub(crate) async fn shop() -> TestWorkspace {
     let t = TestWorkspace::new().await;
     let csv = "email,first_name,last_name,locale,unsubscribed,city,points,loyalty_tier\n\
         wang.fang@example.cn,芳,王,zh-CN,0,上海,12480,gold\nzoe@example.com,Zoë,Smith,en-GB,,London,,\n\
@@ -27,7 +27,7 @@ async fn shop() -> TestWorkspace {
     t
 }
 
-fn campaign(name: &str) -> String {
+pub(crate) fn campaign(name: &str) -> String {
     format!(
         r#"{{"version": 1, "name": "{name}", "audience": {{"all": true}},
             "variants": [{{"name": "A", "email": "invite", "microsite": {{"en": "offer-en", "zh": "offer-zh"}}}}],
@@ -41,7 +41,7 @@ fn manifest(out: &Path) -> Value {
 }
 
 /// Customer id → slug, from the manifest.
-fn slugs(out: &Path) -> Vec<(i64, String)> {
+pub(crate) fn slugs(out: &Path) -> Vec<(i64, String)> {
     manifest(out)["rendered"]
         .as_array()
         .unwrap()
@@ -156,7 +156,7 @@ async fn each_customer_gets_a_personal_site_their_email_links_to_and_no_path_say
         .all(|(_, s)| slugs.iter().all(|(_, mine)| mine != s)));
 }
 
-async fn events_of(t: &TestWorkspace, kind: &str) -> Vec<(i64, Value)> {
+pub(crate) async fn events_of(t: &TestWorkspace, kind: &str) -> Vec<(i64, Value)> {
     let rows: Vec<(i64, String)> =
         sqlx::query_as("SELECT customer_id, properties FROM events WHERE type = ? ORDER BY id")
             .bind(kind)
