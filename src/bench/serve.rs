@@ -1,5 +1,6 @@
 //! `tessera serve` against nginx serving the same rendered site, with the same load generator,
-//! in the same run; then form submissions acknowledged durably per second.
+//! in the same run; then form submissions acknowledged durably per second; then the server's
+//! memory while many clients slowly download a large asset (streamed, not read whole).
 //!
 //! Fairness: both servers serve the same folder on loopback, each alone while measured, with
 //! the same generator (keep-alive connections fetching random customers' pages) on the same two
@@ -228,6 +229,7 @@ fn serve_and_measure(customers: usize, scratch: &Path) -> Result<(), Box<dyn std
     let rates: Vec<f64> = (0..ROUNDS)
         .map(|_| load(ours_at, submissions.clone()))
         .collect();
+    slow_downloads(ours_at, &site)?;
     let counts = runtime.block_on(server.stop())?;
     let stored: i64 = runtime.block_on(
         sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE type = 'form_submission'")
@@ -240,6 +242,73 @@ fn serve_and_measure(customers: usize, scratch: &Path) -> Result<(), Box<dyn std
     );
     runtime.block_on(ws.close());
     let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// This process's resident memory, in MB (Linux).
+fn resident_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+const SLOW_CLIENTS: usize = 60;
+const ASSET_MB: usize = 100;
+
+/// The server's memory (this process's) while SLOW_CLIENTS clients each download a
+/// ASSET_MB MB asset at 320 KB/s for a few seconds.
+fn slow_downloads(at: SocketAddr, site: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    use std::io::{Read, Write};
+    let asset = site.join("assets").join("bench-large.bin");
+    std::fs::write(&asset, vec![7u8; ASSET_MB << 20])?;
+    let before = resident_mb();
+    let stop = Arc::new(AtomicBool::new(false));
+    let received = Arc::new(AtomicU64::new(0));
+    let clients: Vec<_> = (0..SLOW_CLIENTS)
+        .map(|_| {
+            let (stop, received) = (stop.clone(), received.clone());
+            std::thread::spawn(move || {
+                let Ok(mut stream) = std::net::TcpStream::connect(at) else {
+                    return;
+                };
+                let request = "GET /assets/bench-large.bin HTTP/1.1\r\nHost: bench\r\n\r\n";
+                if stream.write_all(request.as_bytes()).is_err() {
+                    return;
+                }
+                let mut buffer = [0u8; 16 * 1024];
+                while !stop.load(Ordering::Relaxed) {
+                    match stream.read(&mut buffer) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => received.fetch_add(n as u64, Ordering::Relaxed),
+                    };
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            })
+        })
+        .collect();
+    let mut peak = before;
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(8) {
+        std::thread::sleep(Duration::from_millis(200));
+        peak = peak.max(resident_mb());
+    }
+    stop.store(true, Ordering::Relaxed);
+    for c in clients {
+        let _ = c.join();
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let after = resident_mb();
+    let _ = std::fs::remove_file(&asset);
+    println!(
+        "  {SLOW_CLIENTS} clients slowly downloading a {ASSET_MB} MB asset ({:.0} MB received in 8 s): resident memory {before:.0} MB before, {peak:.0} MB at most during ({:+.0} MB), {after:.0} MB after",
+        received.load(Ordering::Relaxed) as f64 / 1048576.0,
+        peak - before
+    );
     Ok(())
 }
 

@@ -99,3 +99,40 @@ fn sweep(base: &Path) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn a_scratch_folder_is_the_users_alone_and_goes_when_done() {
+        let scratch = Scratch::new().unwrap();
+        let mode = std::fs::metadata(scratch.path())
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o700);
+        let path = scratch.path().to_path_buf();
+        std::fs::write(scratch.join("video.mp4"), b"personal").unwrap();
+        drop(scratch);
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn a_killed_processs_scratch_folder_is_swept_and_a_live_ones_is_not() {
+        let base = tempfile::tempdir().unwrap();
+        // Left by a process that is gone: its owner file is there, unlocked.
+        let dead = base.path().join(format!("{PREFIX}1-0-0"));
+        std::fs::create_dir(&dead).unwrap();
+        std::fs::write(dead.join(LOCK), b"").unwrap();
+        // In use: its owner holds the lock.
+        let live = base.path().join(format!("{PREFIX}2-0-0"));
+        std::fs::create_dir(&live).unwrap();
+        let owner = File::create(live.join(LOCK)).unwrap();
+        owner.try_lock().unwrap();
+        sweep(base.path());
+        assert!(!dead.exists());
+        assert!(live.exists());
+    }
+}

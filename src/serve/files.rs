@@ -27,13 +27,10 @@ pub struct ServedFile {
 }
 
 impl ServedFile {
-    pub fn new(file: std::fs::File) -> Option<ServedFile> {
+    /// `file`, opened, with its metadata (a regular file, checked).
+    pub fn new(file: std::fs::File, meta: &std::fs::Metadata) -> ServedFile {
         use std::os::unix::fs::MetadataExt;
-        let meta = file.metadata().ok()?;
-        if !meta.is_file() {
-            return None;
-        }
-        Some(ServedFile {
+        ServedFile {
             file,
             len: meta.len(),
             etag: format!(
@@ -41,7 +38,7 @@ impl ServedFile {
                 meta.len(),
                 meta.mtime_nsec() ^ (meta.mtime() << 30)
             ),
-        })
+        }
     }
 }
 

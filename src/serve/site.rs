@@ -42,6 +42,8 @@ impl Visitor {
 
 pub struct ServedSite {
     root: PathBuf,
+    /// The folder, open: files are opened beneath it.
+    root_dir: std::fs::File,
     pub campaign: String,
     pub run: i64,
     /// The workspace the run was rendered from (renders before it was recorded: none).
@@ -114,7 +116,10 @@ impl ServedSite {
                 "this render has no microsites or video players".into(),
             ));
         }
+        let root_dir =
+            std::fs::File::open(&root).map_err(|_| SiteError::NotAFolder(folder.to_path_buf()))?;
         Ok(ServedSite {
+            root_dir,
             root,
             campaign: manifest.campaign,
             run: manifest.run,
@@ -194,14 +199,35 @@ impl ServedSite {
         std::fs::canonicalize(&path).is_ok_and(|real| real == path) && path.is_dir()
     }
 
-    /// A file of the folder, opened: a real file inside it, reached through real folders (no
-    /// link anywhere on the way, checked on the resolved path), never the open workspace.
+    /// A file of the folder, opened: a real file inside it, reached through real folders (the
+    /// kernel refuses a link anywhere on the way, or a way out of the folder), never the open
+    /// workspace (a hard link to it is a real file: it is looked at, never opened).
     pub fn open_file(&self, file: &str) -> Option<ServedFile> {
+        use rustix::fs::{openat2, Mode, OFlags, ResolveFlags};
         let path = self.root.join(file);
-        // The root is resolved and `file` is plain names: any difference is a link.
-        if std::fs::canonicalize(&path).ok()? != path {
+        if crate::store::is_open_workspace(&path) {
             return None;
         }
-        ServedFile::new(crate::store::open_user_file(&path).ok()?)
+        let opened = openat2(
+            &self.root_dir,
+            file,
+            OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY,
+            Mode::empty(),
+            ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS,
+        );
+        let file = match opened {
+            Ok(fd) => std::fs::File::from(fd),
+            // A kernel before 5.6: the resolved path is compared instead (the root is resolved
+            // and `file` is plain names, so any difference is a link).
+            Err(rustix::io::Errno::NOSYS) => {
+                if std::fs::canonicalize(&path).ok()? != path {
+                    return None;
+                }
+                std::fs::File::open(&path).ok()?
+            }
+            Err(_) => return None,
+        };
+        let (file, meta) = crate::store::checked_opened(file, &path).ok()?;
+        Some(ServedFile::new(file, &meta))
     }
 }

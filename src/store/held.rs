@@ -102,8 +102,17 @@ pub fn open_user_file(path: &Path) -> std::io::Result<std::fs::File> {
         .read(true)
         .custom_flags(libc::O_NONBLOCK)
         .open(path)?;
-    // Checked again on what was opened (a name swapped meanwhile): dropping this descriptor
-    // would drop the workspace's locks, so it is kept open for the process's life instead.
+    checked_opened(file, path).map(|(file, _)| file)
+}
+
+/// A file just opened (checked beforehand with [`is_open_workspace`]), checked again on what
+/// was opened — a name swapped meanwhile could have led to the workspace, and dropping this
+/// descriptor would then drop its locks, so it is kept open for the process's life instead —
+/// and refused unless it is a regular file. With its metadata.
+pub fn checked_opened(
+    file: std::fs::File,
+    path: &Path,
+) -> std::io::Result<(std::fs::File, std::fs::Metadata)> {
     use std::os::unix::fs::MetadataExt;
     let meta = file.metadata()?;
     if held((meta.dev(), meta.ino())) {
@@ -116,7 +125,7 @@ pub fn open_user_file(path: &Path) -> std::io::Result<std::fs::File> {
             format!("{} is not a regular file", path.display()),
         ));
     }
-    Ok(file)
+    Ok((file, meta))
 }
 
 /// Reads a whole file the user named (see [`open_user_file`]).

@@ -7,7 +7,7 @@ mod names;
 mod raw;
 
 pub use bulk::{insert_each, insert_each_index_after, insert_rows, with_index_rebuilt};
-pub use held::{is_open_workspace, open_user_file, read_user_file, read_user_text};
+pub use held::{checked_opened, is_open_workspace, open_user_file, read_user_file, read_user_text};
 pub use names::{check_name, NameError, MAX_NAME_CHARS};
 pub use raw::with_sqlite;
 

@@ -2,8 +2,8 @@
 // (under Xvfb on CI). Set SCREENSHOTS=1 to save a screenshot of each screen to docs/screenshots/.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -549,4 +549,51 @@ test("the interface switches to Simplified Chinese", async () => {
   await shoot("campaigns-serve-zh");
   await app.click("[data-testid=serve-stop]");
   await app.click("[data-testid=language] option[value=en]");
+});
+
+/** Answers the system's file dialog titled `title` (a window of its own process) with `path`. */
+function answerFileDialog(title, path, key) {
+  const found = execFileSync("xdotool", ["search", "--sync", "--onlyvisible", "--name", `^${title}$`], { timeout: 30000 });
+  const window = found.toString().trim().split("\n")[0];
+  // Mapped is not yet ready for keys: GTK fills the dialog in just after.
+  execFileSync("sleep", ["1.5"]);
+  execFileSync("xdotool", ["windowfocus", "--sync", window]);
+  // The location field (open) or the name field (save), whole, then the path.
+  execFileSync("xdotool", ["key", "--window", window, key]);
+  execFileSync("sleep", ["0.5"]);
+  execFileSync("xdotool", ["type", "--window", window, "--delay", "20", path]);
+  execFileSync("sleep", ["0.5"]);
+  execFileSync("xdotool", ["key", "--window", window, "Return"]);
+}
+
+/** Whether the app's process holds SQLite's POSIX locks on `file` (its inode in /proc/locks). */
+function appLocks(file) {
+  const inode = statSync(file).ino;
+  const pids = execFileSync("pgrep", ["-f", `^${application}$`]).toString().trim().split("\n");
+  return readFileSync("/proc/locks", "utf8")
+    .split("\n")
+    .some((l) => l.includes(" POSIX ") && pids.some((p) => l.includes(` ${p} `)) && l.includes(`:${inode} `));
+}
+
+test("a workspace created or opened in the file dialog stays locked while another program uses it", async () => {
+  await app.click("[data-testid=nav-workspace]");
+  const created = join(scratch, "new-shop.sqlite");
+  await app.click("[data-testid=create-file]");
+  answerFileDialog("Create a workspace", created, "ctrl+a");
+  await app.waitFor("[data-testid=workspace-status]", (t) => t.includes("new-shop.sqlite"), 30000);
+  // Another program opens and closes it (as the CLI may): the app keeps its locks, so that
+  // program's close neither checkpoints nor deletes the WAL under the app.
+  execFileSync("python3", ["-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('SELECT count(*) FROM templates').fetchall(); c.close()", created]);
+  assert.ok(appLocks(created), "the app holds its lock on the workspace");
+  assert.ok(appLocks(`${created}-shm`), "the app holds its lock on the shared memory");
+  // A workspace made elsewhere, opened in the Open dialog.
+  const made = join(scratch, "made.sqlite");
+  execFileSync(join(root, "target/debug/tessera"), ["--db", made, "template", "install-starters"]);
+  await app.click("[data-testid=open-file]");
+  answerFileDialog("Open a workspace", made, "ctrl+l");
+  await app.waitFor("[data-testid=workspace-status]", (t) => t.includes("made.sqlite"), 30000);
+  execFileSync("python3", ["-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('SELECT count(*) FROM templates').fetchall(); c.close()", made]);
+  assert.ok(appLocks(made) && appLocks(`${made}-shm`), "the app holds its locks on the opened workspace");
+  await app.click("[data-testid=open-demo]");
+  await app.waitFor("[data-testid=workspace-status]", (t) => t.includes("demo"), 60000);
 });

@@ -264,6 +264,9 @@ export const en = {
     address: "Address", addressHint: "Each customer's page is this address followed by their private code, as linked from their email.",
     visits: "Page visits", clicks: "Clicks on calls to action", submissions: "Forms sent", videoEvents: "Video plays, choices and clicks", refused: "Requests refused",
     serveRun: "Serve its sites",
+    countsHint: "Counted once stored in the workspace: while another program keeps the workspace busy, they wait and are counted when stored.",
+    unrecorded_one: "{{count, number}} visit, click or video event could not be stored (the workspace stayed busy or could not be written).",
+    unrecorded_other: "{{count, number}} visits, clicks or video events could not be stored (the workspace stayed busy or could not be written).",
   },
   sites: {
     assetTitle: "Add an image, font or style sheet",

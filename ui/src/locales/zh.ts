@@ -266,6 +266,9 @@ export const zh: typeof en = {
     address: "地址", addressHint: "每位客户的页面是此地址加上其专属代码，即邮件中的链接。",
     visits: "页面访问", clicks: "行动按钮点击", submissions: "提交的表单", videoEvents: "视频互动（播放、选择、点击）", refused: "被拒绝的请求",
     serveRun: "发布其站点",
+    countsHint: "存入工作区后才计数：其他程序占用工作区时，它们会等待，存入后再计数。",
+    unrecorded_one: "有 {{count, number}} 次访问、点击或视频互动未能保存（工作区一直被占用或无法写入）。",
+    unrecorded_other: "有 {{count, number}} 次访问、点击或视频互动未能保存（工作区一直被占用或无法写入）。",
   },
   sites: {
     assetTitle: "添加图片、字体或样式表",

@@ -72,6 +72,10 @@ export function ServePanel({ folder }: { folder: string }) {
               <tr><th scope="row">{t("serve.refused")}</th><td className="mono">{number(status.counts.refused)}</td></tr>
             </tbody>
           </table>
+          <p className="muted">{t("serve.countsHint")}</p>
+          {status.counts.unrecorded > 0 && (
+            <p className="error" role="alert" data-testid="serve-unrecorded">{t("serve.unrecorded", { count: status.counts.unrecorded })}</p>
+          )}
           <button data-testid="serve-stop" disabled={busy} onClick={stop}>{t("serve.stop")}</button>
         </>
       )}

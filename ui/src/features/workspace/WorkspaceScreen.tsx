@@ -70,8 +70,8 @@ export function WorkspaceScreen({ status, opening, onOpening, onOpened }: Props)
         <button data-testid="open-demo" className="primary" disabled={busy} onClick={() => run(backend.workspaceOpenDemo())}>
           {busy ? t("workspace.opening") : t("workspace.openDemo")}
         </button>
-        <button disabled={busy} onClick={pickFile}>{t("workspace.openFile")}</button>
-        <button disabled={busy} onClick={createFile}>{t("workspace.create")}</button>
+        <button data-testid="open-file" disabled={busy} onClick={pickFile}>{t("workspace.openFile")}</button>
+        <button data-testid="create-file" disabled={busy} onClick={createFile}>{t("workspace.create")}</button>
       </div>
       {error !== null && <ErrorMessage error={error} />}
       {status ? (
