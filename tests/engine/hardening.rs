@@ -12,7 +12,7 @@ use tessera_engine::segments::store::{load_catalog, save_segment};
 use tessera_engine::segments::{count, Clock, Rule, SegmentIndex};
 use tessera_engine::templates::compile_email;
 
-use crate::support::{header_names, tessera, TestWorkspace, MAIL_HEADERS};
+use crate::support::{header_names, tessera, SmallDisk, TestWorkspace, MAIL_HEADERS};
 
 const WELCOME: &str = include_str!("../../templates/email/welcome-en.mjml");
 
@@ -766,7 +766,7 @@ async fn an_import_whose_rejected_rows_cannot_be_written_commits_nothing() {
 /// A real full disk: a 1 MiB tmpfs (needs root to mount; CI runs as root).
 #[tokio::test]
 async fn an_import_on_a_full_disk_commits_nothing() {
-    let Some(disk) = SmallDisk::mount() else {
+    let Some(disk) = SmallDisk::mount("2m") else {
         // The test above covers the same path with a write that fails for another reason.
         eprintln!("skipped: mounting a tmpfs needs root");
         return;
@@ -790,34 +790,4 @@ async fn an_import_on_a_full_disk_commits_nothing() {
     assert!(err.contains("nothing was imported"), "{err}");
     assert_eq!(t.count("customers").await, 0);
     assert!(!disk.path.join("c.csv.rejected.csv").exists());
-}
-
-struct SmallDisk {
-    path: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl SmallDisk {
-    fn mount() -> Option<SmallDisk> {
-        let dir = tempfile::tempdir().ok()?;
-        let mounted = std::process::Command::new("mount")
-            .args(["-t", "tmpfs", "-o", "size=2m", "tmpfs"])
-            .arg(dir.path())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .ok()?
-            .success();
-        mounted.then(|| SmallDisk {
-            path: dir.path().to_path_buf(),
-            _dir: dir,
-        })
-    }
-}
-
-impl Drop for SmallDisk {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("umount")
-            .arg(&self.path)
-            .status();
-    }
 }

@@ -14,7 +14,7 @@ use tessera_engine::campaigns::{plan_campaign, render_campaign, Campaign, RunOpt
 use tessera_engine::error::{Coded, ErrorKind};
 use tessera_engine::output::{Claim, RenderFolder};
 
-use crate::support::{tessera, walk, Rng, TestWorkspace};
+use crate::support::{tessera, walk, Rng, SmallDisk, TestWorkspace};
 
 /// `count` customers, a tenth of them opted out, names in several scripts.
 async fn shop(count: usize) -> TestWorkspace {
@@ -471,35 +471,6 @@ fn renders_killed_at_any_moment_leave_manifest_log_and_files_agreeing() {
             "{:?}",
             leftovers_beside(&out)
         );
-    }
-}
-
-/// A small file system of its own (tmpfs, which needs root; skipped without).
-struct SmallDisk {
-    path: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl SmallDisk {
-    fn mount(size: &str) -> Option<SmallDisk> {
-        let dir = tempfile::tempdir().ok()?;
-        let mounted = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(dir.path())
-            .stderr(Stdio::null())
-            .status()
-            .ok()?
-            .success();
-        mounted.then(|| SmallDisk {
-            path: dir.path().to_path_buf(),
-            _dir: dir,
-        })
-    }
-}
-
-impl Drop for SmallDisk {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.path).status();
     }
 }
 

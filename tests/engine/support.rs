@@ -190,3 +190,35 @@ pub fn http(address: SocketAddr, method: &str, path: &str, body: &[u8]) -> (u16,
     let (status, head, body) = http_bytes(address, method, path, body);
     (status, head, String::from_utf8_lossy(&body).into_owned())
 }
+
+/// A small file system of its own, to fill (tmpfs, which needs root: `None` without).
+pub struct SmallDisk {
+    pub path: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    /// Mounted with `size` (`2m`, `400k`).
+    pub fn mount(size: &str) -> Option<SmallDisk> {
+        let dir = tempfile::tempdir().ok()?;
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .ok()?
+            .success();
+        mounted.then(|| SmallDisk {
+            path: dir.path().to_path_buf(),
+            _dir: dir,
+        })
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg(&self.path)
+            .status();
+    }
+}
