@@ -646,7 +646,11 @@ pub async fn render_campaign(
     let out_text = options.out.display().to_string();
     let workspace = crate::store::workspace_id(pool).await?;
     let (folder, run_id, logged) = match unfinished_run(pool, &campaign_name, &out_text).await? {
-        Some(u) if Path::new(&u.staging).is_dir() => {
+        // Not one killed while swapping a complete run in (marked whole): that one is redone.
+        Some(u)
+            if Path::new(&u.staging).is_dir()
+                && !Path::new(&u.staging).join(crate::output::MARKER).exists() =>
+        {
             let folder = claim.resume(Path::new(&u.staging))?;
             let logged = run_deliveries(pool, u.run_id).await?;
             (folder, u.run_id, logged)
