@@ -545,7 +545,8 @@ test("the interface switches to Simplified Chinese", async () => {
   await app.click("[data-testid=campaign-run-serve]");
   await app.click("[data-testid=serve-start]");
   await app.waitFor("[data-testid=serve-running]", (t) => t.includes("正在发布"));
-  await app.scrollIntoView("[data-testid=serve-counts]");
+  await app.scrollIntoView("[data-testid=serve-stop]");
+  await new Promise((r) => setTimeout(r, 500));
   await shoot("campaigns-serve-zh");
   await app.click("[data-testid=serve-stop]");
   await app.click("[data-testid=language] option[value=en]");
