@@ -7,7 +7,7 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -55,6 +55,8 @@ struct Tracked {
     /// When it last finished a request (or opened).
     idle_since: Mutex<Instant>,
     close: Notify,
+    /// Asked to close already (not asked again).
+    evicted: AtomicBool,
 }
 
 impl Tracked {
@@ -162,6 +164,7 @@ pub async fn serve(
             busy: AtomicUsize::new(0),
             idle_since: Mutex::new(Instant::now()),
             close: Notify::new(),
+            evicted: AtomicBool::new(false),
         });
         open.lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -208,9 +211,10 @@ fn evict_longest_idle(open: &Mutex<Vec<Arc<Tracked>>>) {
     let open = open.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let idle = open
         .iter()
-        .filter(|t| t.busy.load(Ordering::SeqCst) == 0)
+        .filter(|t| t.busy.load(Ordering::SeqCst) == 0 && !t.evicted.load(Ordering::SeqCst))
         .min_by_key(|t| t.idle_since());
     if let Some(t) = idle {
+        t.evicted.store(true, Ordering::SeqCst);
         t.close.notify_one();
     }
 }

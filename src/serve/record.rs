@@ -264,9 +264,10 @@ async fn write_all(
             Ok(()) => Err("the workspace file was removed or replaced while serving".to_string()),
             Err(e) => Err(e.to_string()),
         };
+        // Those recorded in the background; a submission given up is answered "try again".
         let events = group
             .iter()
-            .filter(|j| matches!(j, Job::Record(..)))
+            .filter(|j| matches!(j, Job::Record(_, None)))
             .count();
         let give_up = match &result {
             Ok(()) => false,
