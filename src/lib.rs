@@ -1,6 +1,7 @@
 //! Tessera's engine: the customer store, import, templates and rendering. The `tessera` CLI
 //! and the desktop app are thin hosts over this library.
 
+pub mod app;
 pub mod bench;
 pub mod campaigns;
 pub mod customers;

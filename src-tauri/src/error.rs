@@ -2,9 +2,8 @@
 //! branches on it, never on message text), a message for people, and a template error's place.
 
 use serde::Serialize;
-use tessera_engine::error::Coded;
 
-pub use tessera_engine::error::ErrorKind as ErrorCode;
+pub use tessera_engine::app::ErrorKind as ErrorCode;
 
 #[derive(Debug, Serialize, specta::Type)]
 pub struct CommandError {
@@ -31,16 +30,15 @@ impl CommandError {
 
 pub type CommandResult<T> = Result<T, CommandError>;
 
-/// Every engine error, with the code it carries.
-impl<E: Coded> From<E> for CommandError {
-    fn from(e: E) -> CommandError {
-        let place = e.place();
+/// An error of the use-case layer, with its code.
+impl From<tessera_engine::app::Error> for CommandError {
+    fn from(e: tessera_engine::app::Error) -> CommandError {
         CommandError {
-            code: e.kind(),
-            message: e.to_string(),
-            line: place.map(|p| p.0 as u32),
-            column: place.map(|p| p.1 as u32),
-            file: e.file(),
+            code: e.kind,
+            message: e.message,
+            line: e.place.map(|p| p.0 as u32),
+            column: e.place.map(|p| p.1 as u32),
+            file: e.file,
         }
     }
 }

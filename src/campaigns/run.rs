@@ -69,7 +69,7 @@ pub enum CampaignError {
     Address(#[from] HeaderError),
     #[error(transparent)]
     Output(#[from] OutputError),
-    #[error("{} merge fields are empty for some customers and have no fallback (see above); add fallbacks like {{{{default field \"…\"}}}} or render without --strict", .0.len())]
+    #[error("{} merge fields are empty for some customers and have no fallback: {}; add fallbacks like {{{{default field \"…\"}}}} or render without strict", .0.len(), missing_list(.0))]
     Missing(Vec<MissingField>),
     #[error(transparent)]
     Workspace(#[from] crate::store::StoreError),
@@ -85,6 +85,20 @@ pub enum CampaignError {
     EveryoneFailed { count: usize, first: String },
     #[error("the render stopped unexpectedly: {0}")]
     Crashed(String),
+}
+
+/// Each missing field, where it is and for how many.
+fn missing_list(fields: &[MissingField]) -> String {
+    fields
+        .iter()
+        .map(|m| {
+            format!(
+                "'{}' in {} (line {}, column {}) is empty for {} of {} customers",
+                m.field, m.template, m.line, m.column, m.customers, m.of
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 impl crate::error::Coded for CampaignError {
@@ -404,6 +418,10 @@ pub struct RunSummary {
     pub missing_fields: Vec<MissingField>,
     /// Links whose value had an unsafe scheme for some customers (written as `#`).
     pub unsafe_links: Vec<UnsafeLink>,
+    /// Video texts that overflow their box for some customers, found before rendering.
+    pub overflowing: Vec<crate::storyboards::audience::Overflow>,
+    /// Characters of video texts that no font has, found before rendering.
+    pub missing_glyphs: Vec<crate::storyboards::audience::MissingGlyphs>,
 }
 
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -905,6 +923,8 @@ async fn run(
         cancelled,
         missing_fields,
         unsafe_links,
+        overflowing: Vec::new(),
+        missing_glyphs: Vec::new(),
     };
     let status = if cancelled {
         RunStatus::Cancelled

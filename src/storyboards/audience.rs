@@ -26,6 +26,16 @@ pub struct Overflow {
     pub worst_height: f32,
 }
 
+impl std::fmt::Display for Overflow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "scene '{}', layer '{}': the text overflows its box for {} of {} customers (at worst customer {}, by {:.0} px across and {:.0} px down)",
+            self.scene, self.layer, self.customers, self.of, self.worst_customer, self.worst_width, self.worst_height
+        )
+    }
+}
+
 /// Characters no font has, in a text of some customers.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -34,6 +44,24 @@ pub struct MissingGlyphs {
     pub layer: String,
     pub characters: String,
     pub customers: usize,
+}
+
+impl std::fmt::Display for MissingGlyphs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let characters: Vec<String> = self
+            .characters
+            .chars()
+            .map(|c| format!("'{c}' (U+{:04X})", c as u32))
+            .collect();
+        write!(
+            f,
+            "scene '{}', layer '{}': no font has {} (for {} customers): they would be drawn as boxes",
+            self.scene,
+            self.layer,
+            characters.join(", "),
+            self.customers
+        )
+    }
 }
 
 #[cfg_attr(feature = "specta", derive(specta::Type))]

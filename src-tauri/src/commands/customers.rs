@@ -1,18 +1,14 @@
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::Ordering;
+
 use tauri::ipc::Channel;
 use tauri::State;
-use tessera_engine::customers::show::{customer_profile, CustomerProfile};
-use tessera_engine::segments::Clock;
-
-use tessera_engine::customers::{
-    customer_page, customer_position, import_customers, import_events, parse_delimiter,
-    parse_field, preview_import, CustomerPage, FilePreview, ImportOptions, ImportSummary,
-    PageQuery, Progress, Target,
+use tessera_engine::app::{
+    CustomerPage, CustomerProfile, FilePreview, ImportKind, ImportSettings, ImportSummary,
+    PageQuery, Progress,
 };
 
-use crate::error::{CommandError, CommandResult, ErrorCode};
+use crate::error::CommandResult;
 use crate::state::AppState;
 
 #[tauri::command]
@@ -21,74 +17,20 @@ pub async fn customers_page(
     query: PageQuery,
     state: State<'_, AppState>,
 ) -> CommandResult<CustomerPage> {
-    let open = state.current().await?;
-    customer_page(&open.workspace.pool, &query)
-        .await
-        .map_err(CommandError::from)
+    Ok(state.session().await?.customers_page(&query).await?)
 }
 
 /// A customer's place in id order, for stepping on from a customer found by search.
 #[tauri::command]
 #[specta::specta]
 pub async fn customer_position_get(id: i32, state: State<'_, AppState>) -> CommandResult<u32> {
-    let open = state.current().await?;
-    customer_position(&open.workspace.pool, id.into())
-        .await
-        .map_err(CommandError::from)
+    Ok(state.session().await?.customer_position(id.into()).await?)
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn customer_get(id: i32, state: State<'_, AppState>) -> CommandResult<CustomerProfile> {
-    let open = state.current().await?;
-    let clock = Clock {
-        now: chrono::Utc::now(),
-    };
-    customer_profile(&open.workspace.pool, &open.index, id.into(), clock)
-        .await?
-        .ok_or_else(|| CommandError::new(ErrorCode::NotFound, format!("no customer with id {id}")))
-}
-
-#[derive(Debug, Clone, Copy, serde::Deserialize, specta::Type)]
-#[serde(rename_all = "snake_case")]
-pub enum ImportKind {
-    Customers,
-    Events,
-}
-
-/// What the user chose in the import wizard; anything left out is detected.
-#[derive(Debug, Clone, Default, serde::Deserialize, specta::Type)]
-pub struct ImportSettings {
-    /// `utf-8` or `gb18030`.
-    pub encoding: Option<String>,
-    /// One character, or `tab`.
-    pub delimiter: Option<String>,
-    /// The columns the user mapped by hand: (column, field in `--map` spelling).
-    pub mapping: Vec<(String, String)>,
-}
-
-fn import_options(settings: &ImportSettings) -> CommandResult<ImportOptions> {
-    let mut overrides = HashMap::new();
-    for (column, field) in &settings.mapping {
-        overrides.insert(column.trim().to_string(), parse_field(field)?);
-    }
-    Ok(ImportOptions {
-        encoding: settings.encoding.as_deref().map(str::parse).transpose()?,
-        delimiter: settings
-            .delimiter
-            .as_deref()
-            .map(parse_delimiter)
-            .transpose()?,
-        overrides,
-        ..ImportOptions::default()
-    })
-}
-
-fn target(kind: ImportKind) -> Target {
-    match kind {
-        ImportKind::Customers => Target::Customers,
-        ImportKind::Events => Target::Events,
-    }
+    Ok(state.session().await?.customer_profile(id.into()).await?)
 }
 
 /// The wizard's preview of a picked file: detected format, encoding and delimiter, the column
@@ -102,16 +44,14 @@ pub async fn import_preview(
     settings: ImportSettings,
     state: State<'_, AppState>,
 ) -> CommandResult<FilePreview> {
-    let options = import_options(&settings)?;
-    let open = state.current().await?;
-    preview_import(&open.workspace, Path::new(&path), &options, target(kind))
-        .await
-        .map_err(CommandError::from)
+    let session = state.session().await?;
+    Ok(session
+        .import_preview(Path::new(&path), kind, &settings)
+        .await?)
 }
 
 /// Imports a file the user picked; progress streams through `on_progress`, `import_cancel`
-/// stops it with nothing written. The segment index is rebuilt afterwards, so counts include
-/// the new rows.
+/// stops it with nothing written.
 #[tauri::command]
 #[specta::specta]
 pub async fn customers_import(
@@ -121,27 +61,15 @@ pub async fn customers_import(
     on_progress: Channel<Progress>,
     state: State<'_, AppState>,
 ) -> CommandResult<ImportSummary> {
-    let summary = {
-        let open = state.current().await?;
-        let report = |p: Progress| {
-            let _ = on_progress.send(p);
-        };
-        let cancel = state.cancel_import.clone();
-        cancel.store(false, Ordering::Relaxed);
-        let options = ImportOptions {
-            cancel: Some(cancel),
-            ..import_options(&settings)?
-        };
-        let path = Path::new(&path);
-        match kind {
-            ImportKind::Customers => {
-                import_customers(&open.workspace, path, &options, &report).await?
-            }
-            ImportKind::Events => import_events(&open.workspace, path, &options, &report).await?,
-        }
+    let cancel = state.cancel_import.clone();
+    cancel.store(false, Ordering::Relaxed);
+    let report = |p: Progress| {
+        let _ = on_progress.send(p);
     };
-    state.reindex().await?;
-    Ok(summary)
+    let session = state.session().await?;
+    Ok(session
+        .import(Path::new(&path), kind, &settings, Some(cancel), &report)
+        .await?)
 }
 
 #[tauri::command]

@@ -2,12 +2,9 @@
 //! player for a customer, and saving it.
 
 use tauri::State;
-use tessera_engine::storyboards::preview::{FramePreview, Previewer};
-use tessera_engine::storyboards::Problem;
-use tessera_engine::templates::store::{save_storyboard_template, site_bundle_files};
+use tessera_engine::app::{FramePreview, Problem};
 
-use super::templates::customer_data;
-use crate::error::{crashed, CommandResult};
+use crate::error::CommandResult;
 use crate::state::AppState;
 
 /// The frame of `scene` at `time` seconds (none: when everything in it has appeared) of the
@@ -22,22 +19,10 @@ pub async fn storyboard_preview(
     customer: i32,
     state: State<'_, AppState>,
 ) -> CommandResult<FramePreview> {
-    let files = site_bundle_files(&name, &bundle)?;
-    let data = customer_data(&state, customer.into()).await?;
-    let previewer = state.previewer.clone();
-    let preview = tokio::task::spawn_blocking(move || {
-        // After a frame that panicked, the next starts afresh rather than from what it left.
-        let mut kept = previewer.lock().unwrap_or_else(|poisoned| {
-            previewer.clear_poison();
-            let mut kept = poisoned.into_inner();
-            *kept = Previewer::default();
-            kept
-        });
-        kept.frame(&files, &scene, time, &data)
-    })
-    .await
-    .map_err(crashed)??;
-    Ok(preview)
+    let session = state.session().await?;
+    Ok(session
+        .storyboard_frame(&name, &bundle, &scene, time, customer.into())
+        .await?)
 }
 
 /// Renders the storyboard as edited (`bundle`) into the interactive player of one customer and
@@ -51,13 +36,10 @@ pub async fn storyboard_play(
     customer: i32,
     state: State<'_, AppState>,
 ) -> CommandResult<String> {
-    let files = site_bundle_files(&name, &bundle)?;
-    let data = customer_data(&state, customer.into()).await?;
-    let preview = state.player_preview().await?;
-    let url = tokio::task::spawn_blocking(move || preview.play(&files, &data))
-        .await
-        .map_err(crashed)??;
-    Ok(url)
+    let session = state.session().await?;
+    Ok(session
+        .storyboard_play(&name, &bundle, customer.into())
+        .await?)
 }
 
 /// Saves the edited storyboard under `name` after checking it; what the check warns of.
@@ -68,7 +50,9 @@ pub async fn storyboard_save(
     bundle: String,
     state: State<'_, AppState>,
 ) -> CommandResult<Vec<Problem>> {
-    let files = site_bundle_files(&name, &bundle)?;
-    let open = state.current().await?;
-    Ok(save_storyboard_template(&open.workspace.pool, &name, files).await?)
+    Ok(state
+        .session()
+        .await?
+        .storyboard_save(&name, &bundle)
+        .await?)
 }

@@ -1,10 +1,9 @@
-use tauri::State;
-use tessera_engine::customers::show::{workspace_status as status, WorkspaceStatus};
-use tessera_engine::demo::create_demo;
-use tessera_engine::store::{Access, Workspace};
-use tessera_engine::templates::store::install_starter_templates;
+use std::path::Path;
 
-use crate::error::{CommandError, CommandResult, ErrorCode};
+use tauri::State;
+use tessera_engine::app::{Access, Session, WorkspaceStatus};
+
+use crate::error::CommandResult;
 use crate::state::AppState;
 
 /// Size of the demo workspace: enough to page, segment and preview, quick to create.
@@ -13,12 +12,8 @@ const DEMO_CUSTOMERS: usize = 2_000;
 #[tauri::command]
 #[specta::specta]
 pub async fn workspace_open_demo(state: State<'_, AppState>) -> CommandResult<WorkspaceStatus> {
-    let dir = state.data_dir.join("demo");
-    let db = dir.join("workspace.sqlite");
-    if !db.exists() {
-        create_demo(&dir, &db, DEMO_CUSTOMERS).await?;
-    }
-    state.open(&db, Access::Existing).await?;
+    let session = Session::open_demo(&state.data_dir.join("demo"), DEMO_CUSTOMERS).await?;
+    state.replace(session).await?;
     workspace_status(state).await
 }
 
@@ -29,35 +24,27 @@ pub async fn workspace_open(
     state: State<'_, AppState>,
 ) -> CommandResult<WorkspaceStatus> {
     // Opening never creates: a recent workspace that was moved away is reported, not recreated empty.
-    state.open(path.as_ref(), Access::Existing).await?;
+    let session = Session::open(Path::new(&path), Access::Existing).await?;
+    state.replace(session).await?;
     workspace_status(state).await
 }
 
-/// Creates an empty workspace (with the starter templates) at a path picked in a save dialog,
-/// and opens it. An existing file is never overwritten.
+/// Creates a workspace (with what every new one has) at a path picked in a save dialog, and
+/// opens it. An existing file is never overwritten.
 #[tauri::command]
 #[specta::specta]
 pub async fn workspace_create(
     path: String,
     state: State<'_, AppState>,
 ) -> CommandResult<WorkspaceStatus> {
-    if std::path::Path::new(&path).exists() {
-        return Err(CommandError::new(
-            ErrorCode::InvalidInput,
-            format!("{path} already exists; open it, or choose a new name"),
-        ));
-    }
-    let workspace = Workspace::open(path.as_ref(), Access::Create).await?;
-    install_starter_templates(&workspace.pool).await?;
-    workspace.close().await;
-    state.open(path.as_ref(), Access::Existing).await?;
+    state
+        .replace(Session::create(Path::new(&path)).await?)
+        .await?;
     workspace_status(state).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn workspace_status(state: State<'_, AppState>) -> CommandResult<WorkspaceStatus> {
-    let open = state.current().await?;
-    let path = open.workspace.path.display().to_string();
-    Ok(status(&open.workspace.pool, &path).await?)
+    Ok(state.session().await?.status().await?)
 }

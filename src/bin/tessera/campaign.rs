@@ -1,4 +1,4 @@
-//! `tessera campaign save|list|show|assign|render|runs`.
+//! `tessera campaign …`: save, list, show, assign, render and past runs.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -7,13 +7,10 @@ use std::sync::Arc;
 
 use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
-use tessera_engine::campaigns::store::{list_campaigns, list_runs, load_campaign, save_campaign};
-use tessera_engine::campaigns::{
-    plan_campaign, render_campaign, Campaign, CampaignPlan, Content, RunOptions, Selector, Split,
+use tessera_engine::app::{
+    campaign_file, Campaign, Content, RenderRequest, RunProgress, Session, Split,
 };
-use tessera_engine::store::{read_user_text, Workspace};
 
-use crate::segment::segment_index;
 use crate::terminal::{json, say, tell};
 use crate::Failure;
 
@@ -55,16 +52,16 @@ pub enum CampaignCommand {
     },
 }
 
-pub async fn run(ws: &Workspace, command: CampaignCommand) -> Result<(), Failure> {
+pub async fn run(session: &Session, command: CampaignCommand) -> Result<(), Failure> {
     match command {
         CampaignCommand::Save { name, file } => {
-            let mut campaign = Campaign::parse(&read_user_text(&file)?)?;
+            let mut campaign = campaign_file(&file)?;
             campaign.name = name.trim().to_string();
-            save_campaign(&ws.pool, &campaign).await?;
+            session.campaign_save(&campaign).await?;
             say!("saved campaign '{}'", campaign.name);
         }
         CampaignCommand::List => {
-            for c in list_campaigns(&ws.pool).await? {
+            for c in session.campaigns().await? {
                 say!(
                     "{}\t{}\t{} runs{}",
                     c.name,
@@ -80,7 +77,7 @@ pub async fn run(ws: &Workspace, command: CampaignCommand) -> Result<(), Failure
             name,
             json: as_json,
         } => {
-            let campaign = load_campaign(&ws.pool, &name).await?;
+            let campaign = session.campaign(&name).await?;
             if as_json {
                 println!("{}", json(&campaign));
             } else {
@@ -91,8 +88,8 @@ pub async fn run(ws: &Workspace, command: CampaignCommand) -> Result<(), Failure
             name,
             json: as_json,
         } => {
-            let campaign = load_campaign(&ws.pool, &name).await?;
-            let plan = plan(ws, &campaign).await?;
+            let campaign = session.campaign(&name).await?;
+            let plan = session.campaign_plan(&campaign).await?;
             if as_json {
                 println!(
                     "{}",
@@ -112,15 +109,14 @@ pub async fn run(ws: &Workspace, command: CampaignCommand) -> Result<(), Failure
             strict,
             json: as_json,
         } => {
-            let campaign = load_campaign(&ws.pool, &name).await?;
-            let plan = plan(ws, &campaign).await?;
-            render(ws, plan, out, strict, as_json, BTreeMap::new()).await?;
+            let campaign = session.campaign(&name).await?;
+            render(session, campaign, out, strict, as_json, BTreeMap::new()).await?;
         }
         CampaignCommand::Runs {
             name,
             json: as_json,
         } => {
-            let runs = list_runs(&ws.pool, name.as_deref()).await?;
+            let runs = session.campaign_runs(name.as_deref()).await?;
             if as_json {
                 println!("{}", json(&runs));
             }
@@ -165,18 +161,6 @@ fn describe(c: &Campaign) {
 }
 
 /// The counts per arm, before anything is rendered, with the sample-ratio check.
-/// The campaign's plan as of now, its audience selected from the kept segment index.
-pub async fn plan(ws: &Workspace, campaign: &Campaign) -> Result<CampaignPlan, Failure> {
-    let index = segment_index(ws).await?;
-    Ok(plan_campaign(
-        &ws.pool,
-        Selector::Index(&index),
-        campaign,
-        chrono::Utc::now(),
-    )
-    .await?)
-}
-
 pub fn print_split(split: &Split) {
     say!(
         "{} customers in the audience, {} eligible",
@@ -215,18 +199,16 @@ pub fn print_split(split: &Split) {
     }
 }
 
-/// Renders a plan with a progress bar; Ctrl-C stops after the files in flight.
+/// Renders a campaign with a progress bar (a folder holding an earlier render is replaced);
+/// Ctrl-C stops after the files in flight.
 pub async fn render(
-    ws: &Workspace,
-    plan: CampaignPlan,
+    session: &Session,
+    campaign: Campaign,
     out: PathBuf,
     strict: bool,
     as_json: bool,
-    template_sources: BTreeMap<String, String>,
+    sources: BTreeMap<String, String>,
 ) -> Result<(), Failure> {
-    if !as_json {
-        print_split(&plan.split);
-    }
     let bar = if as_json {
         ProgressBar::hidden()
     } else {
@@ -245,37 +227,28 @@ pub async fn render(
             }
         }
     });
-    let progress = |p: tessera_engine::campaigns::RunProgress| {
+    let progress = |p: RunProgress| {
         bar.set_length(p.total as u64);
         bar.set_position(p.done as u64);
     };
-    let result = render_campaign(
-        &ws.pool,
-        plan,
-        RunOptions {
+    let result = session
+        .campaign_render(RenderRequest {
+            campaign,
             out,
-            now: chrono::Utc::now(),
             strict,
+            replace: true,
+            sources,
             progress: &progress,
             cancel,
-            template_sources,
-        },
-    )
-    .await;
+        })
+        .await;
     on_interrupt.abort();
     bar.finish_and_clear();
-    let summary = match result {
-        Err(tessera_engine::campaigns::CampaignError::Missing(missing)) => {
-            for m in &missing {
-                tell!("'{}' in {} (line {}, column {}) is empty for {} of {} customers and has no fallback", m.field, m.template, m.line, m.column, m.customers, m.of);
-            }
-            return Err(tessera_engine::campaigns::CampaignError::Missing(missing).into());
-        }
-        other => other?,
-    };
+    let summary = result?;
     if as_json {
         println!("{}", json(&summary));
     } else {
+        print_split(&summary.split);
         say!(
             "rendered {} customers to {}{}; manifest {}",
             summary.rendered,
@@ -292,6 +265,12 @@ pub async fn render(
         }
         for u in &summary.unsafe_links {
             tell!("warning: the link '{}' in {} (line {}, column {}) had an unsafe address (not http, https, mailto or tel) for {} of {} customers; it was written as '#'", u.field, u.template, u.line, u.column, u.customers, u.of);
+        }
+        for o in &summary.overflowing {
+            tell!("warning: {o}");
+        }
+        for g in &summary.missing_glyphs {
+            tell!("warning: {g}");
         }
         for f in &summary.failed {
             say!("  customer {}: {}", f.customer_id, f.error);

@@ -1,8 +1,7 @@
 //! `tessera customers show ID` and `tessera status`.
 
 use clap::Subcommand;
-use tessera_engine::customers::show::{customer_view, find_customer, workspace_status};
-use tessera_engine::store::Workspace;
+use tessera_engine::app::Session;
 
 use crate::terminal::{json, say};
 use crate::Failure;
@@ -17,8 +16,8 @@ pub enum CustomersCommand {
     },
 }
 
-pub async fn status(ws: &Workspace, as_json: bool) -> Result<(), Failure> {
-    let status = workspace_status(&ws.pool, &ws.path.display().to_string()).await?;
+pub async fn status(session: &Session, as_json: bool) -> Result<(), Failure> {
+    let status = session.status().await?;
     if as_json {
         println!("{}", json(&status));
     } else {
@@ -31,14 +30,9 @@ pub async fn status(ws: &Workspace, as_json: bool) -> Result<(), Failure> {
     Ok(())
 }
 
-pub async fn run(ws: &Workspace, command: CustomersCommand) -> Result<(), Failure> {
+pub async fn run(session: &Session, command: CustomersCommand) -> Result<(), Failure> {
     let CustomersCommand::Show { id, json: as_json } = command;
-    let found = find_customer(&ws.pool, &id)
-        .await?
-        .ok_or_else(|| format!("no customer '{id}'"))?;
-    let view = customer_view(&ws.pool, found)
-        .await?
-        .ok_or_else(|| format!("no customer '{id}'"))?;
+    let view = session.customer_view(&id).await?;
     let explanation = view
         .scores
         .as_ref()

@@ -3,8 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use tessera_engine::customers::{self, ImportOptions, ImportSummary, Progress};
-use tessera_engine::store::Workspace;
+use tessera_engine::app::{Encoding, ImportKind, ImportSettings, ImportSummary, Progress, Session};
 
 use crate::terminal::{json, say, tell};
 use crate::Failure;
@@ -14,7 +13,7 @@ pub struct ImportArgs {
     file: PathBuf,
     /// Force the text encoding (utf-8 or gb18030) instead of detecting it.
     #[arg(long)]
-    encoding: Option<customers::Encoding>,
+    encoding: Option<Encoding>,
     /// Force the CSV delimiter (',', ';' or 'tab').
     #[arg(long)]
     delimiter: Option<String>,
@@ -44,26 +43,29 @@ pub enum ImportCommand {
     },
 }
 
-pub async fn run(ws: &Workspace, command: ImportCommand) -> Result<(), Failure> {
-    let (args, event_type, allow_future, events) = match command {
-        ImportCommand::Customers(args) => (args, None, false, false),
+pub async fn run(session: &Session, command: ImportCommand) -> Result<(), Failure> {
+    let (args, event_type, allow_future, kind) = match command {
+        ImportCommand::Customers(args) => (args, None, false, ImportKind::Customers),
         ImportCommand::Events {
             args,
             event_type,
             allow_future,
-        } => (args, event_type, allow_future, true),
+        } => (args, event_type, allow_future, ImportKind::Events),
     };
-    let delimiter = args
-        .delimiter
-        .as_deref()
-        .map(customers::parse_delimiter)
-        .transpose()?;
-    let options = ImportOptions {
-        encoding: args.encoding,
-        delimiter,
-        overrides: customers::parse_overrides(&args.map)?,
+    let mapping = args
+        .map
+        .iter()
+        .map(|arg| {
+            arg.split_once('=')
+                .map(|(column, field)| (column.to_string(), field.to_string()))
+                .ok_or_else(|| format!("--map '{arg}' is not COLUMN=FIELD"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let settings = ImportSettings {
+        encoding: args.encoding.map(|e| e.name().to_string()),
+        delimiter: args.delimiter.clone(),
+        mapping,
         event_type,
-        cancel: None,
         allow_future,
     };
     let progress_json = args.progress_json;
@@ -72,11 +74,9 @@ pub async fn run(ws: &Workspace, command: ImportCommand) -> Result<(), Failure> 
             eprintln!("{}", json(&p));
         }
     };
-    let summary = if events {
-        customers::import_events(ws, &args.file, &options, &progress).await?
-    } else {
-        customers::import_customers(ws, &args.file, &options, &progress).await?
-    };
+    let summary = session
+        .import(&args.file, kind, &settings, None, &progress)
+        .await?;
     print_summary(&summary, args.json);
     Ok(())
 }

@@ -15,8 +15,8 @@ mod template;
 mod terminal;
 
 use clap::{Parser, Subcommand};
-use tessera_engine::store::{default_workspace_path, Access, Workspace};
-use tessera_engine::{bench, demo};
+use tessera_engine::app::{self, Access, Session};
+use tessera_engine::bench;
 
 use terminal::{json, say, tell};
 
@@ -114,31 +114,6 @@ fn disable_transparent_huge_pages() {
 
 pub type Failure = Box<dyn std::error::Error>;
 
-/// The workspaces a command opened, closed before the process exits (on error too): closing
-/// copies the WAL into the database file, so the workspace is one file again when the command
-/// returns, safe to copy or back up.
-#[derive(Default)]
-struct Opened(std::sync::Mutex<Vec<Workspace>>);
-
-impl Opened {
-    async fn open(&self, db: &Option<PathBuf>, access: Access) -> Result<Workspace, Failure> {
-        let path = db.clone().unwrap_or_else(default_workspace_path);
-        let ws = Workspace::open(&path, access).await?;
-        self.0
-            .lock()
-            .map_err(|_| "workspace list poisoned")?
-            .push(ws.clone());
-        Ok(ws)
-    }
-
-    async fn close_all(&self) {
-        let opened = std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()));
-        for ws in opened {
-            ws.close().await;
-        }
-    }
-}
-
 /// Which commands may create the workspace they name: those that add to it. Reading a
 /// mistyped path fails instead of leaving an empty workspace there.
 fn access(command: &Command) -> Access {
@@ -153,47 +128,60 @@ fn access(command: &Command) -> Access {
     }
 }
 
-async fn run(cli: Cli, opened: &Opened) -> Result<(), Failure> {
-    let access = access(&cli.command);
-    let workspace = || opened.open(&cli.db, access);
+async fn run(cli: Cli) -> Result<(), Failure> {
+    // Commands that need no workspace.
     match cli.command {
-        Command::Status { json } => customers::status(&workspace().await?, json).await?,
-        Command::Import(command) => import::run(&workspace().await?, command).await?,
-        Command::Customers(command) => customers::run(&workspace().await?, command).await?,
         Command::Template(template::TemplateCommand::Check { file, json }) => {
-            template::check(&file, json)?
+            return template::check(&file, json)
         }
-        Command::Template(command) => template::run(&workspace().await?, command).await?,
-        Command::Preview(command) => render::preview(&workspace().await?, command).await?,
-        Command::Render(command) => render::render(&workspace().await?, command).await?,
-        Command::Campaign(command) => campaign::run(&workspace().await?, command).await?,
         Command::Demo {
             dir,
             customers,
             json: as_json,
         } => {
-            let db = cli
-                .db
-                .clone()
-                .unwrap_or_else(|| dir.join("workspace.sqlite"));
-            let report = demo::create_demo(&dir, &db, customers).await?;
+            let report = app::create_demo(&dir, cli.db.as_deref(), customers).await?;
             if as_json {
                 println!("{}", json(&report));
             } else {
                 say!("{report}");
             }
+            return Ok(());
         }
-        Command::Model(command) => model::run(&workspace().await?, command).await?,
-        Command::Segment(command) => segment::run(&workspace().await?, command).await?,
+        Command::Bench(args) => return bench::run(args).await,
+        command => {
+            let path = cli.db.unwrap_or_else(app::default_workspace_path);
+            let session = Session::open(&path, access(&command))
+                .await?
+                .with_notices(|text| tell!("note: {text}"));
+            let result = on_workspace(&session, command).await;
+            // Closing copies the WAL into the database file (an import's checkpoint
+            // included): the workspace is one file again when the command returns.
+            let closed = session.close().await;
+            result?;
+            Ok(closed?)
+        }
+    }
+}
+
+async fn on_workspace(session: &Session, command: Command) -> Result<(), Failure> {
+    match command {
+        Command::Status { json } => customers::status(session, json).await,
+        Command::Import(command) => import::run(session, command).await,
+        Command::Customers(command) => customers::run(session, command).await,
+        Command::Template(command) => template::run(session, command).await,
+        Command::Preview(command) => render::preview(session, command).await,
+        Command::Render(command) => render::render(session, command).await,
+        Command::Campaign(command) => campaign::run(session, command).await,
+        Command::Model(command) => model::run(session, command).await,
+        Command::Segment(command) => segment::run(session, command).await,
         Command::Serve {
             site,
             listen,
             rate,
             log,
-        } => serve::serve(&workspace().await?, site, listen, rate, log).await?,
-        Command::Bench(args) => bench::run(args).await?,
+        } => serve::serve(session, site, listen, rate, log).await,
+        Command::Demo { .. } | Command::Bench(_) => Ok(()),
     }
-    Ok(())
 }
 
 /// `tessera … | head` should end quietly, as other command-line tools do, not panic on a
@@ -221,13 +209,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let opened = Opened::default();
-    let result = runtime.block_on(async {
-        let result = run(cli, &opened).await;
-        // Also waits for an import's WAL checkpoint, which runs after its durable commit.
-        opened.close_all().await;
-        result
-    });
+    let result = runtime.block_on(run(cli));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

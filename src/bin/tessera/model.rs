@@ -1,9 +1,7 @@
 //! `tessera model fit`.
 
 use clap::Subcommand;
-use tessera_engine::scores::fit_models;
-use tessera_engine::store::Workspace;
-use tessera_engine::values::parse_date;
+use tessera_engine::app::Session;
 
 use crate::terminal::{json, say};
 use crate::Failure;
@@ -19,18 +17,15 @@ pub enum ModelCommand {
     },
 }
 
-pub async fn run(ws: &Workspace, command: ModelCommand) -> Result<(), Failure> {
+pub async fn run(session: &Session, command: ModelCommand) -> Result<(), Failure> {
     let ModelCommand::Fit {
         until,
         json: as_json,
     } = command;
-    let until = match until {
-        Some(d) => Some(
-            parse_date(&d).ok_or_else(|| format!("--until '{d}' is not a date (YYYY-MM-DD)"))?,
-        ),
-        None => None,
-    };
-    let report = fit_models(&ws.pool, until).await?;
+    let report = session
+        .fit_models(until.as_deref())
+        .await
+        .map_err(|e| format!("--until: {e}"))?;
     if as_json {
         println!("{}", json(&report));
         return Ok(());

@@ -4,23 +4,14 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use clap::{Subcommand, ValueEnum};
-use tessera_engine::campaigns::{
-    Audience, Campaign, Content, EmailFiles, EmailSettings, MicrositeSettings, Variant,
-    VideoSettings,
+use tessera_engine::app::{
+    one_template_campaign, Audience, EmailFiles, EmailSettings, FormatKind, Formats, Mailbox,
+    MicrositeSettings, Session, TemplateKind, UnsubscribePattern, VideoSettings,
+    DEFAULT_UNSUBSCRIBE,
 };
-use tessera_engine::customers::show::find_customer;
-use tessera_engine::render;
-use tessera_engine::render::eml::Mailbox;
-use tessera_engine::render::format::FormatKind;
-use tessera_engine::render::links::UnsubscribePattern;
-use tessera_engine::store::Workspace;
-use tessera_engine::storyboards::audience::check_planned;
-use tessera_engine::storyboards::video::Formats;
-use tessera_engine::templates::store::compile_storyboard_bundle;
-use tessera_engine::templates::store::TemplateKind;
 
 use crate::terminal::say;
-use crate::{campaign, segment, template, Failure};
+use crate::{campaign, Failure};
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum Part {
@@ -91,7 +82,7 @@ pub enum RenderCommand {
         #[arg(long, default_value = "Tessera Demo <hello@tessera.local>")]
         from: String,
         /// Unsubscribe link; {id} and {email} are filled in per customer.
-        #[arg(long, default_value = render::links::DEFAULT_UNSUBSCRIBE)]
+        #[arg(long, default_value = DEFAULT_UNSUBSCRIBE)]
         unsubscribe: String,
         /// Stop before rendering if any merge field is missing for some customer.
         #[arg(long)]
@@ -145,79 +136,52 @@ pub enum RenderCommand {
     },
 }
 
-pub async fn preview(ws: &Workspace, command: PreviewCommand) -> Result<(), Failure> {
-    let (template, customer, part) = match command {
+pub async fn preview(session: &Session, command: PreviewCommand) -> Result<(), Failure> {
+    match command {
         PreviewCommand::Email {
             template,
             customer,
             part,
-        } => (template, customer, part),
+        } => {
+            let email = session.email_for(&template, &customer).await?;
+            match part {
+                Part::Html => say!("{}", email.html),
+                Part::Text => say!("{}", email.text),
+                Part::Subject => say!("{}", email.subject),
+            }
+        }
         PreviewCommand::Microsite {
             template,
             customer,
             page,
-        } => return preview_microsite(ws, &template, &customer, page.as_deref()).await,
-    };
-    let (name, source) = template::source(ws, &template).await?;
-    let compiled = template::compile(&name, &source)?;
-    let id = find_customer(&ws.pool, &customer)
-        .await?
-        .ok_or_else(|| format!("no customer '{customer}'"))?;
-    let data = render::preview::preview_data(&ws.pool, id, chrono::Utc::now()).await?;
-    let email = render::preview::preview_email(&compiled, &data)?;
-    match part {
-        Part::Html => say!("{}", email.html),
-        Part::Text => say!("{}", email.text),
-        Part::Subject => say!("{}", email.subject),
-    }
-    Ok(())
-}
-
-async fn preview_microsite(
-    ws: &Workspace,
-    folder: &std::path::Path,
-    customer: &str,
-    page: Option<&str>,
-) -> Result<(), Failure> {
-    let site = tessera_engine::microsites::SiteTemplate::load(folder)?;
-    let page = match page {
-        Some(file) => site.page(file).ok_or_else(|| {
-            let pages: Vec<&str> = site.pages.iter().map(|p| p.file.as_str()).collect();
-            format!("no page '{file}' (the site has {})", pages.join(", "))
-        })?,
-        None => &site.pages[0],
-    };
-    let id = find_customer(&ws.pool, customer)
-        .await?
-        .ok_or_else(|| format!("no customer '{customer}'"))?;
-    let data = render::preview::preview_data(&ws.pool, id, chrono::Utc::now()).await?;
-    let (html, missing) = tessera_engine::microsites::preview_page(&site, page, &data)?;
-    say!("{html}");
-    if !missing.is_empty() {
-        eprintln!("empty for this customer: {}", missing.join(", "));
+        } => {
+            let (html, missing) = session
+                .site_page_for(&template, &customer, page.as_deref())
+                .await?;
+            say!("{html}");
+            if !missing.is_empty() {
+                eprintln!("empty for this customer: {}", missing.join(", "));
+            }
+        }
     }
     Ok(())
 }
 
 /// The audience `who` names.
-async fn audience(ws: &Workspace, who: Who) -> Result<Audience, Failure> {
-    Ok(match (who.all, who.segment, who.customer) {
-        (_, Some(reference), _) => match segment::rule_file(&reference)? {
-            Some(rule) => Audience::Rule(rule),
-            None => Audience::Segment(reference),
-        },
-        (_, None, Some(c)) => Audience::Customers(vec![find_customer(&ws.pool, &c)
-            .await?
-            .ok_or_else(|| format!("no customer '{c}'"))?]),
-        (true, None, None) => Audience::All(true),
-        (false, None, None) => {
-            return Err("choose who to render: --all, --segment NAME or --customer ID".into())
-        }
-    })
+async fn audience(session: &Session, who: Who) -> Result<Audience, Failure> {
+    session
+        .audience_of(who.all, who.segment.as_deref(), who.customer.as_deref())
+        .await
+        .map_err(|e| match (who.all, &who.segment, &who.customer) {
+            (false, None, None) => {
+                "choose who to render: --all, --segment NAME or --customer ID".into()
+            }
+            _ => e.into(),
+        })
 }
 
-pub async fn render(ws: &Workspace, command: RenderCommand) -> Result<(), Failure> {
-    let (template, who, out, format, from, unsubscribe, strict, json) = match command {
+pub async fn render(session: &Session, command: RenderCommand) -> Result<(), Failure> {
+    let (name, source, campaign, strict, json, out) = match command {
         RenderCommand::Email {
             template,
             who,
@@ -227,7 +191,25 @@ pub async fn render(ws: &Workspace, command: RenderCommand) -> Result<(), Failur
             unsubscribe,
             strict,
             json,
-        } => (template, who, out, format, from, unsubscribe, strict, json),
+        } => {
+            // Said in the options' own names, before anything else is read.
+            Mailbox::parse(&from).map_err(|e| format!("--from: {e}"))?;
+            UnsubscribePattern::parse(&unsubscribe).map_err(|e| format!("--unsubscribe: {e}"))?;
+            let (name, source) = session
+                .template_from(&template, TemplateKind::Email)
+                .await?;
+            let mut campaign =
+                one_template_campaign(&name, FormatKind::Email, audience(session, who).await?);
+            campaign.email_settings = EmailSettings {
+                from,
+                unsubscribe,
+                files: match format {
+                    FormatArg::Html => EmailFiles::Html,
+                    FormatArg::Eml => EmailFiles::Eml,
+                },
+            };
+            (name, source, campaign, strict, json, out)
+        }
         RenderCommand::Microsite {
             template,
             who,
@@ -235,7 +217,16 @@ pub async fn render(ws: &Workspace, command: RenderCommand) -> Result<(), Failur
             base_url,
             strict,
             json,
-        } => return render_microsite(ws, &template, who, out, base_url, strict, json).await,
+        } => {
+            let (name, bundle) = session
+                .template_from(&template, TemplateKind::Microsite)
+                .await?;
+            let mut campaign =
+                one_template_campaign(&name, FormatKind::Microsite, audience(session, who).await?);
+            campaign.microsite_settings = MicrositeSettings { base_url };
+            campaign.check().map_err(|e| format!("--base-url: {e}"))?;
+            (name, bundle, campaign, strict, json, out)
+        }
         RenderCommand::Video {
             storyboard,
             who,
@@ -243,102 +234,17 @@ pub async fn render(ws: &Workspace, command: RenderCommand) -> Result<(), Failur
             formats,
             strict,
             json,
-        } => return render_video(ws, &storyboard, who, out, formats, strict, json).await,
+        } => {
+            Formats::parse(&formats).map_err(|e| format!("--formats: {e}"))?;
+            let (name, bundle) = session
+                .template_from(&storyboard, TemplateKind::Storyboard)
+                .await?;
+            let mut campaign =
+                one_template_campaign(&name, FormatKind::Video, audience(session, who).await?);
+            campaign.video_settings = VideoSettings { formats };
+            (name, bundle, campaign, strict, json, out)
+        }
     };
-    // Said in the options' own names, before anything else is read.
-    Mailbox::parse(&from).map_err(|e| format!("--from: {e}"))?;
-    UnsubscribePattern::parse(&unsubscribe).map_err(|e| format!("--unsubscribe: {e}"))?;
-    let (name, source) = template::source(ws, &template).await?;
-    let mut campaign = one_template_campaign(&name, FormatKind::Email, audience(ws, who).await?);
-    campaign.email_settings = EmailSettings {
-        from,
-        unsubscribe,
-        files: match format {
-            FormatArg::Html => EmailFiles::Html,
-            FormatArg::Eml => EmailFiles::Eml,
-        },
-    };
-    let plan = campaign::plan(ws, &campaign).await?;
     let sources = BTreeMap::from([(name, source)]);
-    campaign::render(ws, plan, out, strict, json, sources).await
-}
-
-/// The campaign a render shortcut runs (not saved): one variant of the template `name` in
-/// `format`, for `audience`, with no holdout.
-fn one_template_campaign(name: &str, format: FormatKind, audience: Audience) -> Campaign {
-    let content = |f: FormatKind| (f == format).then(|| Content::Template(name.to_string()));
-    Campaign {
-        version: 1,
-        name: format!("{name} (render {})", format.as_str()),
-        seed: name.to_string(),
-        audience,
-        holdout: 0.0,
-        variants: vec![Variant {
-            name: "A".into(),
-            weight: 1.0,
-            email: content(FormatKind::Email),
-            microsite: content(FormatKind::Microsite),
-            video: content(FormatKind::Video),
-            values: Default::default(),
-        }],
-        fallback_language: None,
-        email_settings: Default::default(),
-        microsite_settings: Default::default(),
-        video_settings: Default::default(),
-    }
-}
-
-async fn render_microsite(
-    ws: &Workspace,
-    template: &str,
-    who: Who,
-    out: PathBuf,
-    base_url: String,
-    strict: bool,
-    json: bool,
-) -> Result<(), Failure> {
-    let (name, bundle) = template::folder_source(ws, template, TemplateKind::Microsite).await?;
-    let mut campaign =
-        one_template_campaign(&name, FormatKind::Microsite, audience(ws, who).await?);
-    campaign.microsite_settings = MicrositeSettings { base_url };
-    campaign.check().map_err(|e| format!("--base-url: {e}"))?;
-    let plan = campaign::plan(ws, &campaign).await?;
-    let sources = BTreeMap::from([(name, bundle)]);
-    campaign::render(ws, plan, out, strict, json, sources).await
-}
-
-async fn render_video(
-    ws: &Workspace,
-    storyboard: &str,
-    who: Who,
-    out: PathBuf,
-    formats: String,
-    strict: bool,
-    json: bool,
-) -> Result<(), Failure> {
-    Formats::parse(&formats).map_err(|e| format!("--formats: {e}"))?;
-    let (name, bundle) = template::folder_source(ws, storyboard, TemplateKind::Storyboard).await?;
-    let mut campaign = one_template_campaign(&name, FormatKind::Video, audience(ws, who).await?);
-    campaign.video_settings = VideoSettings { formats };
-    let plan = campaign::plan(ws, &campaign).await?;
-    // Before anything renders: texts too long for their box, characters no font has.
-    let video = compile_storyboard_bundle(&name, &bundle)?;
-    let report = check_planned(&ws.pool, &plan, &video, chrono::Utc::now()).await?;
-    for o in &report.overflowing {
-        eprintln!(
-            "warning: scene '{}', layer '{}': the text overflows its box for {} of {} customers (at worst customer {}, by {:.0} px across and {:.0} px down)",
-            o.scene, o.layer, o.customers, o.of, o.worst_customer, o.worst_width, o.worst_height
-        );
-    }
-    for g in &report.missing_glyphs {
-        eprintln!(
-            "warning: scene '{}', layer '{}': no font has {} (for {} customers): they would be drawn as boxes",
-            g.scene, g.layer, g.characters.chars().map(|c| format!("'{c}' (U+{:04X})", c as u32)).collect::<Vec<_>>().join(", "), g.customers
-        );
-    }
-    if strict && !(report.overflowing.is_empty() && report.missing_glyphs.is_empty()) {
-        return Err("texts would not fit or not draw for some customers (see above); shorten them, give their box more room, or render without --strict".into());
-    }
-    let sources = BTreeMap::from([(name, bundle)]);
-    campaign::render(ws, plan, out, strict, json, sources).await
+    campaign::render(session, campaign, out, strict, json, sources).await
 }

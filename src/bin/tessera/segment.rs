@@ -1,19 +1,11 @@
 //! `tessera segment …`: count, save, list, show, export and sample segments.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use chrono::{DateTime, Utc};
 use clap::Subcommand;
-use tessera_engine::output::{write_file, Overwrite};
-use tessera_engine::render::export::members_csv;
-use tessera_engine::render::{load_contexts, Selection};
-use tessera_engine::segments::describe::describe;
-use tessera_engine::segments::index::Kept;
-use tessera_engine::segments::store::{list_segments, load_catalog, load_segment, save_segment};
-use tessera_engine::segments::{Clock, Rule, SegmentIndex};
-use tessera_engine::store::{read_user_text, Workspace};
+use tessera_engine::app::{clock_at, describe_rule, rule_file, Overwrite, Session};
 
-use crate::terminal::{json, say, tell};
+use crate::terminal::{json, say};
 use crate::Failure;
 
 #[derive(Subcommand)]
@@ -56,75 +48,16 @@ pub enum SegmentCommand {
     },
 }
 
-/// `now`, or the moment given with --now.
-pub fn clock(now: Option<&str>) -> Result<Clock, Failure> {
-    let now = match now {
-        None => Utc::now(),
-        Some(text) => DateTime::parse_from_rfc3339(text)
-            .map(|t| t.with_timezone(&Utc))
-            .ok()
-            .or_else(|| {
-                tessera_engine::values::parse_date(text)
-                    .and_then(|d| d.and_hms_opt(12, 0, 0))
-                    .map(|t| t.and_utc())
-            })
-            .ok_or_else(|| format!("--now '{text}' is not a date"))?,
-    };
-    Ok(Clock { now })
-}
-
-/// A rule from a .json file, or a saved segment's.
-pub async fn rule_from(ws: &Workspace, reference: &str) -> Result<Rule, Failure> {
-    match rule_file(reference)? {
-        Some(rule) => Ok(rule),
-        None => Ok(load_segment(&ws.pool, reference).await?),
-    }
-}
-
-/// The rule in `reference`, if it names a `.json` file.
-pub fn rule_file(reference: &str) -> Result<Option<Rule>, Failure> {
-    let path = Path::new(reference);
-    if path.extension().is_some_and(|e| e == "json") && path.is_file() {
-        return Ok(Some(Rule::parse(&read_user_text(path)?)?));
-    }
-    Ok(None)
-}
-
-/// The workspace's segment index: the one kept beside it, or built (and kept) when customers,
-/// events or scores changed since. Every command that selects customers goes through it.
-pub async fn segment_index(ws: &Workspace) -> Result<SegmentIndex, Failure> {
-    let path = ws.path.clone();
-    let current = tokio::task::spawn_blocking(move || {
-        SegmentIndex::current(&path, || {
-            tell!("building the segment index (once after each change to customers or events)…")
-        })
-    })
-    .await??;
-    if let Kept::NotKept(reason) = &current.kept {
-        tell!("note: the segment index could not be kept beside the workspace ({reason}); the next command builds it again");
-    }
-    Ok(current.index)
-}
-
-/// The ids of a segment's members.
-async fn member_ids(ws: &Workspace, reference: &str) -> Result<Vec<i64>, Failure> {
-    let rule = rule_from(ws, reference).await?;
-    let catalog = load_catalog(&ws.pool).await?;
-    let index = segment_index(ws).await?;
-    Ok(index.members(&rule, &catalog, clock(None)?)?)
-}
-
-pub async fn run(ws: &Workspace, command: SegmentCommand) -> Result<(), Failure> {
+pub async fn run(session: &Session, command: SegmentCommand) -> Result<(), Failure> {
     match command {
         SegmentCommand::Count {
             rule,
             json: as_json,
             now,
         } => {
-            let rule = rule_from(ws, &rule).await?;
-            let catalog = load_catalog(&ws.pool).await?;
-            let index = segment_index(ws).await?;
-            let result = index.count(&rule, &catalog, clock(now.as_deref())?)?;
+            let rule = session.rule_from(&rule).await?;
+            let clock = clock_at(now.as_deref()).map_err(|e| format!("--now: {e}"))?;
+            let result = session.segment_count(&rule, clock).await?;
             if as_json {
                 println!("{}", json(&result));
             } else {
@@ -140,27 +73,25 @@ pub async fn run(ws: &Workspace, command: SegmentCommand) -> Result<(), Failure>
             }
         }
         SegmentCommand::Save { name, rule } => {
-            let parsed = Rule::parse(&read_user_text(&rule)?)?;
-            save_segment(&ws.pool, &name, &parsed, clock(None)?).await?;
+            let parsed = rule_file(&rule)?;
+            session.segment_save(&name, &parsed).await?;
             say!("saved segment '{}'", name.trim());
         }
         SegmentCommand::List => {
-            for (name, updated) in list_segments(&ws.pool).await? {
-                say!("{name}\t{updated}");
+            for s in session.segments().await? {
+                say!("{}\t{}", s.name, s.updated_at);
             }
         }
         SegmentCommand::Show { name } => {
-            let rule = load_segment(&ws.pool, &name).await?;
-            let catalog = load_catalog(&ws.pool).await?;
-            let index = segment_index(ws).await?;
-            let result = index.count(&rule, &catalog, clock(None)?)?;
+            let rule = session.segment(&name).await?;
+            let result = session.segment_count(&rule, clock_at(None)?).await?;
             say!(
                 "segment '{name}': {} of {} customers",
                 result.count,
                 result.total
             );
-            for (i, c) in rule.root.conditions.iter().enumerate() {
-                say!("  {}. {}", i + 1, describe(c));
+            for (i, line) in describe_rule(&rule).iter().enumerate() {
+                say!("  {}. {line}", i + 1);
             }
             say!("{}", serde_json::to_string_pretty(&rule)?);
         }
@@ -170,29 +101,23 @@ pub async fn run(ws: &Workspace, command: SegmentCommand) -> Result<(), Failure>
             force,
             columns,
         } => {
-            let ids = member_ids(ws, &rule).await?;
-            let contexts = load_contexts(&ws.pool, &Selection::Customers(ids), Utc::now()).await?;
+            let rule = session.rule_from(&rule).await?;
             let overwrite = if force {
                 Overwrite::Replace
             } else {
                 Overwrite::Refuse
             };
-            write_file(
-                &out,
-                members_csv(&contexts, &columns).as_bytes(),
-                overwrite,
-                &ws.files(),
-            )?;
-            say!("exported {} customers to {}", contexts.len(), out.display());
+            let written = session
+                .segment_export(&rule, &columns, &out, overwrite)
+                .await?;
+            say!("exported {written} customers to {}", out.display());
         }
         SegmentCommand::Sample { rule, limit } => {
-            let ids = member_ids(ws, &rule).await?;
-            let total = ids.len();
-            let sample: Vec<i64> = ids.into_iter().take(limit).collect();
-            let contexts =
-                load_contexts(&ws.pool, &Selection::Customers(sample), Utc::now()).await?;
-            say!("{total} customers match; the first {}:", contexts.len());
-            for c in &contexts {
+            let rule = session.rule_from(&rule).await?;
+            let total = session.segment_ids(&rule, clock_at(None)?).await?.len();
+            let sample = session.segment_customers(&rule, Some(limit)).await?;
+            say!("{total} customers match; the first {}:", sample.len());
+            for c in &sample {
                 let name = c.data.get("name").and_then(|v| v.as_str()).unwrap_or("");
                 say!(
                     "  {:>7}  {:<24}  {}",

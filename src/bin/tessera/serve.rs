@@ -3,14 +3,13 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use tessera_engine::serve::{ServeOptions, Server};
-use tessera_engine::store::Workspace;
+use tessera_engine::app::{ServeOptions, Session};
 
 use crate::terminal::{say, tell};
 use crate::Failure;
 
 pub async fn serve(
-    ws: &Workspace,
+    session: &Session,
     site: PathBuf,
     listen: SocketAddr,
     rate: u32,
@@ -21,7 +20,7 @@ pub async fn serve(
     options.rate = rate;
     options.burst = rate.saturating_mul(3);
     options.log = log;
-    let server = Server::start(ws, options).await?;
+    let server = session.serve(options).await?;
     if !listen.ip().is_loopback() {
         eprintln!("warning: listening on {listen}: other computers can reach these personal pages");
     }

@@ -3,12 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
-use tessera_engine::microsites::files::SiteFiles;
-use tessera_engine::microsites::SiteTemplate;
-use tessera_engine::store::{read_user_text, Workspace};
-use tessera_engine::storyboards;
-use tessera_engine::templates::store::TemplateKind;
-use tessera_engine::templates::{self, store as template_store, EmailTemplate};
+use tessera_engine::app::{check_email_file, check_site_folder, Session, TemplateKind};
 
 use crate::terminal::{json, say};
 use crate::Failure;
@@ -36,8 +31,7 @@ pub fn check(file: &Path, as_json: bool) -> Result<(), Failure> {
     if file.is_dir() {
         return check_site(file, as_json);
     }
-    let source = read_user_text(file)?;
-    match templates::compile_email(&source) {
+    match check_email_file(file)? {
         Ok(t) => {
             if as_json {
                 println!(
@@ -64,7 +58,7 @@ pub fn check(file: &Path, as_json: bool) -> Result<(), Failure> {
 }
 
 fn check_site(folder: &Path, as_json: bool) -> Result<(), Failure> {
-    match SiteTemplate::load(folder) {
+    match check_site_folder(folder) {
         Ok(site) => {
             let pages: Vec<&str> = site.pages.iter().map(|p| p.file.as_str()).collect();
             let warnings = site.warnings();
@@ -100,79 +94,30 @@ fn check_site(folder: &Path, as_json: bool) -> Result<(), Failure> {
     }
 }
 
-pub async fn run(ws: &Workspace, command: TemplateCommand) -> Result<(), Failure> {
+pub async fn run(session: &Session, command: TemplateCommand) -> Result<(), Failure> {
     match command {
         TemplateCommand::Check { file, json } => check(&file, json)?,
-        TemplateCommand::Add { name, file } if file.join(storyboards::DOCUMENT).is_file() => {
-            let files = SiteFiles::read_folder(&file)?;
-            for warning in template_store::save_storyboard_template(&ws.pool, &name, files).await? {
+        TemplateCommand::Add { name, file } => {
+            let added = session.template_add(&name, &file).await?;
+            for warning in &added.warnings {
                 say!("  warning: {warning}");
             }
-            say!("saved storyboard '{}'", name.trim());
-        }
-        TemplateCommand::Add { name, file } if file.is_dir() => {
-            let files = SiteFiles::read_folder(&file)?;
-            template_store::save_site_template(&ws.pool, &name, files).await?;
-            say!("saved site template '{}'", name.trim());
-        }
-        TemplateCommand::Add { name, file } => {
-            template_store::save_email_template(&ws.pool, &name, &read_user_text(&file)?).await?;
-            say!("saved template '{}'", name.trim());
+            let what = match added.kind {
+                TemplateKind::Storyboard => "storyboard",
+                TemplateKind::Microsite => "site template",
+                TemplateKind::Email => "template",
+            };
+            say!("saved {what} '{}'", name.trim());
         }
         TemplateCommand::List => {
-            for t in template_store::list_templates(&ws.pool).await? {
+            for t in session.templates().await? {
                 say!("{}\t{}\t{}", t.name, t.kind.as_str(), t.updated_at);
             }
         }
         TemplateCommand::InstallStarters => {
-            let n = template_store::install_starter_templates(&ws.pool).await?;
+            let n = session.install_starters().await?;
             say!("installed {n} starter templates");
         }
     }
     Ok(())
-}
-
-/// A template by workspace name, or an `.mjml` file: its name and source.
-pub async fn source(ws: &Workspace, reference: &str) -> Result<(String, String), Failure> {
-    let path = PathBuf::from(reference);
-    if path.extension().is_some_and(|e| e == "mjml") && path.is_file() {
-        let name = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        return Ok((name, read_user_text(&path)?));
-    }
-    Ok((
-        reference.to_string(),
-        template_store::load_template_source(&ws.pool, reference).await?,
-    ))
-}
-
-/// A site template by workspace name, or a template folder: its name and stored bundle.
-/// A site or storyboard by workspace name, or its folder (or the storyboard.json in it): its
-/// name and bundle.
-pub async fn folder_source(
-    ws: &Workspace,
-    reference: &str,
-    kind: TemplateKind,
-) -> Result<(String, String), Failure> {
-    let mut path = PathBuf::from(reference);
-    if path.is_file() && path.file_name().is_some_and(|n| n == storyboards::DOCUMENT) {
-        path.pop();
-    }
-    if path.is_dir() {
-        let name = std::fs::canonicalize(&path)?
-            .file_name()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "site".into());
-        return Ok((name, SiteFiles::read_folder(&path)?.to_bundle()));
-    }
-    Ok((
-        reference.to_string(),
-        template_store::load_template(&ws.pool, reference, kind).await?,
-    ))
-}
-
-pub fn compile(name: &str, source: &str) -> Result<EmailTemplate, Failure> {
-    templates::compile_email(source).map_err(|e| format!("template '{name}': {e}").into())
 }

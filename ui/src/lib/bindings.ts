@@ -9,8 +9,8 @@ export const commands = {
 	workspaceOpenDemo: () => typedError<WorkspaceStatus, CommandError>(__TAURI_INVOKE("workspace_open_demo")),
 	workspaceOpen: (path: string) => typedError<WorkspaceStatus, CommandError>(__TAURI_INVOKE("workspace_open", { path })),
 	/**
-	 *  Creates an empty workspace (with the starter templates) at a path picked in a save dialog,
-	 *  and opens it. An existing file is never overwritten.
+	 *  Creates a workspace (with what every new one has) at a path picked in a save dialog, and
+	 *  opens it. An existing file is never overwritten.
 	 */
 	workspaceCreate: (path: string) => typedError<WorkspaceStatus, CommandError>(__TAURI_INVOKE("workspace_create", { path })),
 	workspaceStatus: () => typedError<WorkspaceStatus, CommandError>(__TAURI_INVOKE("workspace_status")),
@@ -31,12 +31,11 @@ export const commands = {
 	importPreview: (path: string, kind: ImportKind, settings: ImportSettings) => typedError<FilePreview, CommandError>(__TAURI_INVOKE("import_preview", { path, kind, settings })),
 	/**
 	 *  Imports a file the user picked; progress streams through `on_progress`, `import_cancel`
-	 *  stops it with nothing written. The segment index is rebuilt afterwards, so counts include
-	 *  the new rows.
+	 *  stops it with nothing written.
 	 */
 	customersImport: (path: string, kind: ImportKind, settings: ImportSettings, onProgress: Channel<Progress>) => typedError<ImportSummary, CommandError>(__TAURI_INVOKE("customers_import", { path, kind, settings, onProgress })),
 	importCancel: () => typedError<null, CommandError>(__TAURI_INVOKE("import_cancel")),
-	/**  The exact count and funnel from the in-memory index: fast enough to run on every edit. */
+	/**  The exact count and funnel from the index: fast enough to run on every edit. */
 	segmentCount: (rule: Rule) => typedError<SegmentCount, CommandError>(__TAURI_INVOKE("segment_count", { rule })),
 	/**  One page of the customers a rule selects, in id order (from the index, like the count). */
 	segmentMembers: (rule: Rule, offset: number, limit: number) => typedError<CustomerPage, CommandError>(__TAURI_INVOKE("segment_members", { rule, offset, limit })),
@@ -45,8 +44,8 @@ export const commands = {
 	/**  Saves (or replaces) a segment; a rule that refers to itself through others is refused. */
 	segmentSave: (name: string, rule: Rule) => typedError<null, CommandError>(__TAURI_INVOKE("segment_save", { name, rule })),
 	/**
-	 *  Writes the segment's customers to `path` (picked in a save dialog) as CSV with `columns`
-	 *  (any merge fields); returns how many customers were written.
+	 *  Writes the segment's customers to `path` (picked in a save dialog, which asked before
+	 *  replacing a file) as CSV with `columns`; how many customers were written.
 	 */
 	segmentExport: (rule: Rule, columns: string[], path: string) => typedError<number, CommandError>(__TAURI_INVOKE("segment_export", { rule, columns, path })),
 	templatesList: () => typedError<TemplateInfo[], CommandError>(__TAURI_INVOKE("templates_list")),
@@ -81,9 +80,9 @@ export const commands = {
 	 *  form submissions into the open workspace; a site served before is stopped first.
 	 */
 	siteServeStart: (folder: string) => typedError<ServeStatus, CommandError>(__TAURI_INVOKE("site_serve_start", { folder })),
-	/**  What is being served and what it has recorded so far; nothing when no site is served. */
+	/**  What is being served and what it has stored so far; nothing when no site is served. */
 	siteServeStatus: () => typedError<ServeStatus | null, CommandError>(__TAURI_INVOKE("site_serve_status")),
-	/**  Stops serving after the requests in flight, with everything they recorded written. */
+	/**  Stops serving after the requests in flight, with everything they recorded stored. */
 	siteServeStop: () => typedError<ServeCounts | null, CommandError>(__TAURI_INVOKE("site_serve_stop")),
 	/**
 	 *  The frame of `scene` at `time` seconds (none: when everything in it has appeared) of the
@@ -103,14 +102,14 @@ export const commands = {
 	/**  Saves (or replaces) the campaign under its name, after checking it. */
 	campaignSave: (campaign: Campaign) => typedError<null, CommandError>(__TAURI_INVOKE("campaign_save", { campaign })),
 	/**
-	 *  Customers per arm and excluded by reason, from the segment index: fast enough to follow
-	 *  every change of the weights or the holdout.
+	 *  Customers per arm and excluded by reason: fast enough to follow every change of the
+	 *  weights or the holdout.
 	 */
 	campaignSplit: (campaign: Campaign) => typedError<Split, CommandError>(__TAURI_INVOKE("campaign_split", { campaign })),
 	/**
-	 *  Renders the campaign into `out` (see the engine's campaign pipeline); progress streams
-	 *  through `on_progress`, `campaign_cancel` stops it after the files in flight. `strict`
-	 *  refuses to render while a merge field is empty for some customer and has no fallback.
+	 *  Renders the campaign into `out`; progress streams through `on_progress`, `campaign_cancel`
+	 *  stops it after the files in flight. A folder holding an earlier render is replaced only
+	 *  with `replace`.
 	 */
 	campaignRender: (campaign: Campaign, out: string, strict: boolean, replace: boolean, onProgress: Channel<RunProgress>) => typedError<RunSummary, CommandError>(__TAURI_INVOKE("campaign_render", { campaign, out, strict, replace, onProgress })),
 	campaignCancel: () => typedError<null, CommandError>(__TAURI_INVOKE("campaign_cancel")),
@@ -120,8 +119,8 @@ export const commands = {
 	campaignPreview: (campaign: Campaign, customer: number) => typedError<CampaignPreview, CommandError>(__TAURI_INVOKE("campaign_preview", { campaign, customer })),
 	/**
 	 *  Opens the last rendered campaign's folder or manifest in the system's file manager or
-	 *  viewer. Only what the app itself just wrote can be opened this way. A computer without a
-	 *  file opener is not an error: the path comes back for the user to copy.
+	 *  viewer: only what this workspace's last render wrote. A computer without a file opener is
+	 *  not an error: the path comes back for the user to copy.
 	 */
 	campaignOpen: (item: RenderedItem) => typedError<Opened, CommandError>(__TAURI_INVOKE("campaign_open", { item })),
 };
@@ -469,16 +468,21 @@ export type ImportForecast = {
 	changed_total: number,
 };
 
+/**  What a file is imported as. */
 export type ImportKind = "customers" | "events";
 
-/**  What the user chose in the import wizard; anything left out is detected. */
+/**  How a file is read; anything left out is detected. */
 export type ImportSettings = {
 	/**  `utf-8` or `gb18030`. */
 	encoding: string | null,
 	/**  One character, or `tab`. */
 	delimiter: string | null,
-	/**  The columns the user mapped by hand: (column, field in `--map` spelling). */
+	/**  Columns mapped by hand: (column, field as `--map` spells it). */
 	mapping: ([string, string])[],
+	/**  The event type of an events file without a type column. */
+	event_type?: string | null,
+	/**  Keep events dated after now instead of rejecting them. */
+	allow_future?: boolean,
 };
 
 export type ImportSummary = {
@@ -510,6 +514,7 @@ export type Match = "all" | "any";
 
 export type Measure = "count" | "sum" | "average";
 
+/**  A field a template can merge, with one customer's value. */
 export type MergeField = {
 	/**  As written in a template: `first_name`, `recommendations`. */
 	name: string,
@@ -545,8 +550,17 @@ export type MissingField = {
 	of: number,
 };
 
+/**  Characters no font has, in a text of some customers. */
+export type MissingGlyphs = {
+	scene: string,
+	layer: string,
+	characters: string,
+	customers: number,
+};
+
+/**  Which merge fields render empty, for how many of an audience's customers. */
 export type MissingReport = {
-	/**  Customers of the audience who can receive email (the ones a campaign would render). */
+	/**  Customers of the audience the template's format reaches. */
 	customers: number,
 	/**  Merge tags without a fallback that render empty for some of them. */
 	missing: MissingField[],
@@ -568,6 +582,18 @@ export type Orders = {
 	spend: Spend[],
 };
 
+/**  A text that does not fit its box for some customers. */
+export type Overflow = {
+	scene: string,
+	layer: string,
+	customers: number,
+	of: number,
+	/**  The customer whose text overflows most, and by how many pixels across and down. */
+	worst_customer: number,
+	worst_width: number | null,
+	worst_height: number | null,
+};
+
 export type PageQuery = {
 	/**  Matched (case-insensitively for ASCII) anywhere in the name, email or phone. */
 	search?: string,
@@ -586,6 +612,7 @@ export type PickKind =
 /**  A file to write (it may exist: the dialog asks before replacing). */
 "save";
 
+/**  A file the user picked (an image, a font, a style sheet) to add to a site's assets. */
 export type PickedAsset = {
 	/**  Its plain name, to add under `assets/`. */
 	name: string,
@@ -644,6 +671,7 @@ export type RenderedEmail = {
 	text: string,
 };
 
+/**  A rendered item a host may open for the user. */
 export type RenderedItem = "folder" | "manifest";
 
 export type RowError = {
@@ -702,6 +730,10 @@ export type RunSummary = {
 	missing_fields: MissingField[],
 	/**  Links whose value had an unsafe scheme for some customers (written as `#`). */
 	unsafe_links: MissingField[],
+	/**  Video texts that overflow their box for some customers, found before rendering. */
+	overflowing: Overflow[],
+	/**  Characters of video texts that no font has, found before rendering. */
+	missing_glyphs: MissingGlyphs[],
 };
 
 /**
@@ -718,6 +750,7 @@ export type SampleRatio = {
 	mismatch: boolean,
 };
 
+/**  A saved segment. */
 export type SavedSegment = {
 	name: string,
 	updated_at: string,
@@ -749,6 +782,7 @@ export type ServeCounts = {
 	unrecorded: number,
 };
 
+/**  What is being served. */
 export type ServeStatus = {
 	/**  The rendered campaign's folder (the site is its `site/`). */
 	folder: string,
