@@ -830,13 +830,9 @@ fn seen_by_another_process(db: &std::path::Path, name: &str) -> String {
 
 /// A workspace made and closed again (nothing of it stays open in this process).
 fn closed_workspace(db: &std::path::Path) {
-    use tessera_engine::store::{Access, Workspace};
+    use tessera_engine::app::Session;
     tauri::async_runtime::block_on(async {
-        Workspace::open(db, Access::Create)
-            .await
-            .unwrap()
-            .close()
-            .await
+        Session::create(db).await.unwrap().close().await.unwrap()
     });
 }
 
