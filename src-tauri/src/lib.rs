@@ -63,6 +63,7 @@ pub fn commands<R: Runtime>() -> tauri_specta::Builder<R> {
             campaigns::campaign_runs,
             campaigns::campaign_preview,
             campaigns::campaign_open,
+            campaigns::campaign_seed,
         ])
         // Counts and ids stay far below 2^53.
         .dangerously_cast_bigints_to_number()

@@ -54,6 +54,19 @@ pub enum RenderedItem {
     Manifest,
 }
 
+/// A seed for a new campaign: 64 random bits, in hex. The seed keys the campaign's split and
+/// its customers' personal URLs, so two campaigns never share them; a renamed campaign keeps
+/// its seed.
+pub fn new_seed() -> String {
+    let mut bytes = [0u8; 8];
+    if getrandom::fill(&mut bytes).is_err() {
+        // No randomness to be had: the clock still tells campaigns apart.
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+        bytes = (now.unwrap_or_default().as_nanos() as u64).to_le_bytes();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The campaign document in the file at `path`.
 pub fn campaign_file(path: &Path) -> Result<Campaign> {
     Ok(Campaign::parse(&crate::store::read_user_text(path)?)?)
@@ -93,9 +106,17 @@ impl Session {
         Ok(load_campaign(&self.workspace.pool, name).await?)
     }
 
-    /// Saves (or replaces) the campaign under its name, after checking it.
+    /// Saves (or replaces) the campaign under its name, after checking it. One without a seed
+    /// keeps the seed of the campaign it replaces, or gets a new one.
     pub async fn campaign_save(&self, campaign: &Campaign) -> Result<()> {
-        Ok(save_campaign(&self.workspace.pool, campaign).await?)
+        let mut campaign = campaign.clone();
+        if campaign.seed.trim().is_empty() {
+            campaign.seed = match load_campaign(&self.workspace.pool, &campaign.name).await {
+                Ok(saved) => saved.seed,
+                Err(_) => new_seed(),
+            };
+        }
+        Ok(save_campaign(&self.workspace.pool, &campaign).await?)
     }
 
     /// Who gets which variant and who is excluded (and why), selected from the index.

@@ -12,6 +12,7 @@ mod properties;
 mod runs;
 mod segments;
 mod serving;
+mod sessions;
 mod sites;
 mod storyboards;
 mod support;

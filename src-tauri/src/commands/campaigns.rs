@@ -125,3 +125,10 @@ pub async fn campaign_open(
         path: path.display().to_string(),
     })
 }
+
+/// A seed for a new campaign (its split and personal URLs are its own).
+#[tauri::command]
+#[specta::specta]
+pub async fn campaign_seed() -> CommandResult<String> {
+    Ok(tessera_engine::app::new_seed())
+}

@@ -123,6 +123,8 @@ export const commands = {
 	 *  not an error: the path comes back for the user to copy.
 	 */
 	campaignOpen: (item: RenderedItem) => typedError<Opened, CommandError>(__TAURI_INVOKE("campaign_open", { item })),
+	/**  A seed for a new campaign (its split and personal URLs are its own). */
+	campaignSeed: () => typedError<string, CommandError>(__TAURI_INVOKE("campaign_seed")),
 };
 
 /* Types */

@@ -46,13 +46,13 @@ export function CampaignsScreen({ segment }: { segment: Rule }) {
   const percent = (share: number | null) => `${((share ?? 0) * 100).toLocaleString(i18n.language, { maximumFractionDigits: 1 })}%`;
 
   useEffect(() => {
-    Promise.all([templatesOf("email"), templatesOf("microsite"), templatesOf("storyboard"), backend.segmentsList(), backend.campaignsList()]).then(([tpl, sites, boards, seg, list]) => {
+    Promise.all([templatesOf("email"), templatesOf("microsite"), templatesOf("storyboard"), backend.segmentsList(), backend.campaignsList(), backend.campaignSeed()]).then(([tpl, sites, boards, seg, list, seed]) => {
       setTemplates(tpl);
       setSites(sites);
       setStoryboards(boards);
       setSegments(seg);
       setSaved(list);
-      setCampaign(newCampaign(t("campaigns.defaultName"), tpl));
+      setCampaign(newCampaign(t("campaigns.defaultName"), tpl, seed));
     });
   }, []); // eslint-disable-line react-hooks/exhaustive-deps -- once, on opening the screen
 
@@ -186,7 +186,7 @@ export function CampaignsScreen({ segment }: { segment: Rule }) {
             {saved.map((c) => <option key={c.name} value={c.name}>{c.name}</option>)}
           </select>
         </label>
-        <button onClick={() => { setCampaign(newCampaign(t("campaigns.defaultName"), templates)); setSummary(null); }}>{t("campaigns.new")}</button>
+        <button data-testid="campaign-new" onClick={() => backend.campaignSeed().then((seed) => { setCampaign(newCampaign(t("campaigns.defaultName"), templates, seed)); setSummary(null); })}>{t("campaigns.new")}</button>
       </div>
 
       <div className="form">

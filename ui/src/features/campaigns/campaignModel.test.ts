@@ -6,7 +6,9 @@ const templates = ["recommendations-en", "recommendations-zh", "welcome-en", "we
 
 describe("campaign model", () => {
   it("starts with one variant in both languages", () => {
-    const c = newCampaign("spring", templates);
+    const c = newCampaign("spring", templates, "seed-1");
+    // Keyed by the engine's new seed, not by the name every new campaign starts with.
+    expect(c.seed).toBe("seed-1");
     expect(c.variants[0].email).toEqual({ en: "recommendations-en", zh: "recommendations-zh" });
     expect(audienceChoice(c.audience)).toBe("all");
   });
@@ -19,7 +21,7 @@ describe("campaign model", () => {
   });
 
   it("gives a variant a personal site per language beside its email, and removes it", () => {
-    const c = newCampaign("club", templates);
+    const c = newCampaign("club", templates, "seed-1");
     expect(hasSites(c)).toBe(false);
     const v = withTemplates(c.variants[0], { en: "loyalty-en", zh: "loyalty-zh" }, "microsite");
     expect(v.microsite).toEqual({ en: "loyalty-en", zh: "loyalty-zh" });
@@ -32,7 +34,7 @@ describe("campaign model", () => {
   });
 
   it("gives a variant a video whose interactive player is a personal page, unless only files are made", () => {
-    const c = newCampaign("club", templates);
+    const c = newCampaign("club", templates, "seed-1");
     const withVideo = { ...c, variants: [withTemplates(c.variants[0], { en: "picks-en", zh: "picks-zh" }, "video")] };
     expect([hasVideo(c), hasVideo(withVideo)]).toEqual([false, true]);
     expect(videoFormats(withVideo)).toEqual(["poster", "gif", "mp4", "player"]);
@@ -46,7 +48,7 @@ describe("campaign model", () => {
   });
 
   it("keeps at least one video format on", () => {
-    const c = newCampaign("club", templates);
+    const c = newCampaign("club", templates, "seed-1");
     let only: typeof c = { ...c, video_settings: { formats: "gif" } };
     expect(videoFormats(only)).toEqual(["gif"]);
     only = withVideoFormat(only, "gif", false);
@@ -56,7 +58,7 @@ describe("campaign model", () => {
   });
 
   it("names new variants B, C, …", () => {
-    const c = addVariant(addVariant(newCampaign("x", templates)));
+    const c = addVariant(addVariant(newCampaign("x", templates, "seed-1")));
     expect(c.variants.map((v) => v.name)).toEqual(["A", "B", "C"]);
   });
 
@@ -109,7 +111,7 @@ describe("placeholder senders and links", () => {
 
   it("names each field to fix", () => {
     expect(settingWarnings({ from: "Shop <hello@shop.cn>", unsubscribe: "" })).toEqual([{ field: "unsubscribe", kind: "empty", value: "" }]);
-    expect(settingWarnings(newCampaign("x", templates).email_settings).map((w) => w.field)).toEqual(["from", "unsubscribe"]);
+    expect(settingWarnings(newCampaign("x", templates, "seed-1").email_settings).map((w) => w.field)).toEqual(["from", "unsubscribe"]);
     expect(settingWarnings(undefined).map((w) => w.kind)).toEqual(["empty", "empty"]);
   });
 });

@@ -67,14 +67,15 @@ function pairOf(name: string, templates: TemplateInfo[]): Templates {
   return { en: name };
 }
 
-/** A new campaign for everyone, with one variant in both languages where the templates allow. */
-export function newCampaign(name: string, templates: TemplateInfo[]): Campaign {
+/** A new campaign for everyone, with one variant in both languages where the templates allow,
+ * keyed by `seed` (a new one from the engine: no two campaigns share a split or personal URLs). */
+export function newCampaign(name: string, templates: TemplateInfo[], seed: string): Campaign {
   const first = templates.find((t) => t.name.endsWith("-en")) ?? templates[0];
   const variant = withTemplates({ name: "A", weight: 1, email: null, values: {} }, first ? pairOf(first.name, templates) : {});
   return {
     version: 1,
     name,
-    seed: name,
+    seed,
     audience: { all: true },
     holdout: 0,
     variants: [variant],

@@ -1,0 +1,226 @@
+//! The use-case layer as hosts use it: a session on a real workspace file, each action one call.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::json;
+use tessera_engine::app::{
+    clock_at, Access, Campaign, ImportKind, ImportSettings, RenderRequest, Rule, Session,
+};
+
+use crate::support::{http, tessera};
+
+async fn shop(dir: &Path) -> Session {
+    let session = Session::create(&dir.join("shop.sqlite")).await.unwrap();
+    let csv = dir.join("c.csv");
+    let mut rows = String::from("email,first_name,locale\n");
+    for i in 0..400 {
+        rows.push_str(&format!("c{i}@example.com,Ann {i},en-GB\n"));
+    }
+    std::fs::write(&csv, rows).unwrap();
+    session
+        .import(
+            &csv,
+            ImportKind::Customers,
+            &ImportSettings::default(),
+            None,
+            &|_| {},
+        )
+        .await
+        .unwrap();
+    session
+}
+
+fn two_arms(name: &str) -> Campaign {
+    let mut campaign = Campaign::parse(&format!(
+        r#"{{"version": 1, "name": "{name}", "audience": {{"all": true}}, "holdout": 0.1,
+            "variants": [{{"name": "A", "email": "welcome-en"}}, {{"name": "B", "email": "welcome-en"}}]}}"#
+    ))
+    .unwrap();
+    // As the app sends a campaign it has not seeded.
+    campaign.seed = String::new();
+    campaign
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn campaigns_saved_without_a_seed_never_share_one_and_a_renamed_one_keeps_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = shop(dir.path()).await;
+    session
+        .campaign_save(&two_arms("New campaign"))
+        .await
+        .unwrap();
+    let first = session.campaign("New campaign").await.unwrap();
+    session.campaign_save(&two_arms("Other")).await.unwrap();
+    let second = session.campaign("Other").await.unwrap();
+    assert!(!first.seed.is_empty() && first.seed != first.name);
+    assert_ne!(first.seed, second.seed);
+    let arms = |plan: tessera_engine::app::CampaignPlan| -> Vec<Option<String>> {
+        plan.assignments().into_iter().map(|a| a.arm).collect()
+    };
+    let (a, b) = (
+        arms(session.campaign_plan(&first).await.unwrap()),
+        arms(session.campaign_plan(&second).await.unwrap()),
+    );
+    assert_ne!(a, b, "two campaigns drew the same arms for everyone");
+    // Saved again without its seed (the app's editor), it keeps the one it has.
+    session
+        .campaign_save(&two_arms("New campaign"))
+        .await
+        .unwrap();
+    assert_eq!(
+        session.campaign("New campaign").await.unwrap().seed,
+        first.seed
+    );
+    // Renamed, with its seed: the same customers in the same arms.
+    let mut renamed = first.clone();
+    renamed.name = "Spring, renamed".into();
+    session.campaign_save(&renamed).await.unwrap();
+    assert_eq!(arms(session.campaign_plan(&renamed).await.unwrap()), a);
+    // A new seed comes from the engine.
+    assert_ne!(
+        tessera_engine::app::new_seed(),
+        tessera_engine::app::new_seed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn segments_count_what_the_server_recorded_and_what_another_process_imported() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = shop(dir.path()).await;
+    let visited: Rule = serde_json::from_value(json!({"version": 1, "conditions": [
+        {"type": "event", "event_type": "microsite_visit", "compare": "gte", "value": 1}]}))
+    .unwrap();
+    assert_eq!(
+        session
+            .segment_count(&visited, clock_at(None).unwrap())
+            .await
+            .unwrap()
+            .count,
+        0
+    );
+    // A campaign of sites, rendered and served by the session.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let campaign = Campaign::parse(&format!(
+        r#"{{"version": 1, "name": "club", "audience": {{"all": true}},
+            "variants": [{{"name": "A", "microsite": "loyalty-en"}}],
+            "microsite_settings": {{"base_url": "http://127.0.0.1:{port}"}}}}"#
+    ))
+    .unwrap();
+    let out = dir.path().join("out");
+    session
+        .campaign_render(RenderRequest {
+            campaign,
+            out: out.clone(),
+            strict: false,
+            replace: false,
+            sources: Default::default(),
+            progress: &|_| {},
+            cancel: Default::default(),
+        })
+        .await
+        .unwrap();
+    let served = session.serve_run(&out).await.unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    let slug = manifest["rendered"][0]["slug"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let at: std::net::SocketAddr = served.address["http://".len()..]
+        .trim_end_matches('/')
+        .parse()
+        .unwrap();
+    let (status, _, _) =
+        tokio::task::spawn_blocking(move || http(at, "GET", &format!("/{slug}/"), b""))
+            .await
+            .unwrap();
+    assert_eq!(status, 200);
+    // Stored a moment after it was answered; then the session's segments see it.
+    let mut counted = 0;
+    for _ in 0..100 {
+        counted = session
+            .segment_count(&visited, clock_at(None).unwrap())
+            .await
+            .unwrap()
+            .count;
+        if counted > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(counted, 1, "the visit the server stored is counted");
+    session.stop_serving().await.unwrap();
+    // Another process imports customers: the same session counts them.
+    let everyone: Rule = serde_json::from_value(json!({"version": 1, "conditions": []})).unwrap();
+    let before = session
+        .segment_count(&everyone, clock_at(None).unwrap())
+        .await
+        .unwrap()
+        .count;
+    let more = dir.path().join("more.csv");
+    std::fs::write(&more, "email\nnew.one@example.com\nnew.two@example.com\n").unwrap();
+    let imported = tessera(session.path())
+        .args(["import", "customers"])
+        .arg(&more)
+        .output()
+        .unwrap();
+    assert!(
+        imported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
+    let after = session
+        .segment_count(&everyone, clock_at(None).unwrap())
+        .await
+        .unwrap()
+        .count;
+    assert_eq!(after, before + 2);
+    session.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_new_workspace_has_the_starter_templates_whoever_makes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let made = Session::create(&dir.path().join("app.sqlite"))
+        .await
+        .unwrap();
+    let opened = Session::open(&dir.path().join("cli.sqlite"), Access::Create)
+        .await
+        .unwrap();
+    let names = |list: Vec<tessera_engine::app::TemplateInfo>| -> Vec<String> {
+        list.into_iter().map(|t| t.name).collect()
+    };
+    let (a, b) = (
+        names(made.templates().await.unwrap()),
+        names(opened.templates().await.unwrap()),
+    );
+    assert!(a.contains(&"welcome-en".to_string()) && a.contains(&"loyalty-zh".to_string()));
+    assert_eq!(a, b);
+    // One made by the CLI too.
+    let db = dir.path().join("by-cli.sqlite");
+    let csv = dir.path().join("c.csv");
+    std::fs::write(&csv, "email\nann@example.com\n").unwrap();
+    assert!(tessera(&db)
+        .args(["import", "customers"])
+        .arg(&csv)
+        .output()
+        .unwrap()
+        .status
+        .success());
+    let listed = tessera(&db).args(["template", "list"]).output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&listed.stdout).lines().count(),
+        a.len()
+    );
+    // Creating never replaces a file.
+    let again = Session::create(&dir.path().join("app.sqlite"))
+        .await
+        .err()
+        .unwrap();
+    assert!(again.message.contains("already exists"), "{again}");
+}
