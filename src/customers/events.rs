@@ -322,6 +322,7 @@ async fn run_events_import(
             updated: 0,
             merged: 0,
             unchanged,
+            possible_duplicates: 0,
         },
     )?;
     tx.commit().await?;

@@ -12,7 +12,7 @@ use sqlx::{Connection as _, Row, SqliteConnection};
 
 use super::attributes::{self, AttrType};
 use super::columns::{map_columns, Field, Target};
-use super::identity::{group_records, load_key_owners, Key, KeyKind};
+use super::identity::{group_records, load_key_owners, load_strong_keys, Key, KeyKind, Other};
 use super::names::split_full_name;
 use super::profile::{load_profiles, Profile};
 use super::report::{ImportSummary, Rejection, RowError};
@@ -258,6 +258,11 @@ struct Plan {
     new_keys: Vec<(Key, i64)>,
     /// (survivor, merged-away customer, the key that matched)
     merges: Vec<(i64, i64, String)>,
+    /// Records joined to a customer of the workspace (`Some`) or to earlier rows of the file:
+    /// (line, customer, the key they share).
+    joined: Vec<(usize, Option<i64>, String)>,
+    /// Customers kept apart though they share a key: (customer, other customer, the key).
+    possible_duplicates: Vec<(i64, i64, String)>,
     merged_profiles: HashMap<i64, Profile>,
     inserted: usize,
     updated: usize,
@@ -279,10 +284,17 @@ async fn plan(
             .filter(|k| seen.insert(*k))
             .collect()
     };
-    let owners =
-        with_sqlite::<_, ImportError>(conn, |db| Ok(load_key_owners(db, &all_keys)?)).await?;
+    let (owners, owner_keys) = with_sqlite::<_, ImportError>(conn, |db| {
+        let owners = load_key_owners(db, &all_keys)?;
+        let mut ids: Vec<i64> = owners.values().copied().collect();
+        ids.sort_unstable();
+        ids.dedup();
+        Ok((owners, load_strong_keys(db, &ids)?))
+    })
+    .await?;
     let record_keys: Vec<&[Key]> = records.iter().map(|r| r.keys.as_slice()).collect();
-    let groups = group_records(&record_keys, &owners);
+    let grouping = group_records(&record_keys, &owners, &owner_keys);
+    let groups = grouping.groups;
     drop(all_keys);
     let existing_ids: Vec<i64> = {
         let mut ids: Vec<i64> = groups
@@ -299,6 +311,9 @@ async fn plan(
         .await?;
 
     let mut plan = Plan::default();
+    // Keys are one customer's each: the first group to bring a new one gets it.
+    let mut claimed: FxHashSet<Key> = FxHashSet::default();
+    let mut customer_of_record: Vec<i64> = vec![0; records.len()];
     for group in groups {
         let (id, before) = match group.existing.first() {
             Some(&survivor) => (survivor, existing.get(&survivor).cloned()),
@@ -323,7 +338,20 @@ async fn plan(
         }
         let keys_start = plan.new_keys.len();
         for (n, &r) in group.records.iter().enumerate() {
+            customer_of_record[r] = id;
             let record = &mut records[r];
+            if n > 0 || before.is_some() {
+                let matched = record
+                    .keys
+                    .iter()
+                    .find(|k| owners.get(*k).is_some_and(|o| group.existing.contains(o)))
+                    .or_else(|| record.keys.first());
+                plan.joined.push((
+                    record.line,
+                    before.is_some().then_some(id),
+                    matched.map(ToString::to_string).unwrap_or_default(),
+                ));
+            }
             let incoming = std::mem::take(&mut record.profile);
             if n == 0 && before.is_none() {
                 profile = incoming;
@@ -331,10 +359,12 @@ async fn plan(
                 profile.overlay(&incoming);
             }
             for key in std::mem::take(&mut record.keys) {
-                let owned_by_group = owners.get(&key).is_some_and(|o| group.existing.contains(o));
-                if !owned_by_group && !plan.new_keys[keys_start..].iter().any(|(k, _)| *k == key) {
-                    plan.new_keys.push((key, id));
+                // A key another customer has stays theirs (the two were kept apart).
+                if owners.contains_key(&key) || claimed.contains(&key) {
+                    continue;
                 }
+                claimed.insert(key.clone());
+                plan.new_keys.push((key, id));
             }
         }
         let losers = group.existing.len().saturating_sub(1);
@@ -360,6 +390,19 @@ async fn plan(
                 .unwrap_or(0),
         );
     }
+    for apart in grouping.apart {
+        let customer = customer_of_record[apart.record];
+        let other = match apart.other {
+            Other::Record(r) => customer_of_record[r],
+            Other::Customer(c) => c,
+        };
+        if customer != other {
+            plan.possible_duplicates
+                .push((customer.min(other), customer.max(other), apart.key.to_string()));
+        }
+    }
+    plan.possible_duplicates.sort();
+    plan.possible_duplicates.dedup_by(|a, b| (a.0, a.1) == (b.0, b.1));
     plan.before = existing;
     Ok(plan)
 }
@@ -419,6 +462,12 @@ async fn write(
         ])
     })
     .await?;
+    // Once both customers exist.
+    for (customer, other, key) in &plan.possible_duplicates {
+        sqlx::query("INSERT OR IGNORE INTO possible_duplicates (customer_id, other_id, matched_on, import_id, found_at) VALUES (?, ?, ?, ?, ?)")
+            .bind(customer).bind(other).bind(key).bind(import_id).bind(&now)
+            .execute(&mut *conn).await?;
+    }
     // In primary-key order, the key index grows at its end instead of splitting pages everywhere.
     let mut keys: Vec<&(Key, i64)> = plan.new_keys.iter().collect();
     keys.sort_unstable_by(|a, b| {
@@ -549,6 +598,7 @@ async fn run_customers_import(
         updated: plan.updated,
         merged: plan.merged,
         unchanged: plan.unchanged,
+        possible_duplicates: plan.possible_duplicates.len(),
     };
     let rows_read = table.rows.len() + table.errors.len();
     let report = report(
@@ -574,11 +624,29 @@ pub struct ImportForecast {
     pub new_customers: usize,
     pub updated_customers: usize,
     pub unchanged: usize,
+    /// Rows that would join a customer of the workspace or an earlier row of the file (the
+    /// first ones), and how many in all.
+    pub merges: Vec<MergeForecast>,
+    pub merged_total: usize,
+    /// Customers that would be kept apart from one they share a phone or an email with (their
+    /// emails or customer numbers differ): possibly one person, to look at after the import.
+    pub possible_duplicates: usize,
     /// Rows that would be rejected, with line and reason.
     pub rejected: Vec<RowError>,
     /// Customers whose existing values would change (the first ones), and how many in all.
     pub changes: Vec<CustomerChange>,
     pub changed_total: usize,
+}
+
+/// A row that would be merged into a customer: where, into whom, through which key.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MergeForecast {
+    pub line: usize,
+    /// The workspace's customer it joins; none when it joins an earlier row of the file.
+    pub customer: Option<i64>,
+    /// The key they share, as `email:ann@example.com`.
+    pub key: String,
 }
 
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -632,10 +700,25 @@ pub(super) async fn forecast(
     changes.sort_by_key(|c| c.line);
     let changed_total = changes.len();
     changes.truncate(CHANGES_SHOWN);
+    let mut merges: Vec<MergeForecast> = plan
+        .joined
+        .iter()
+        .map(|(line, customer, key)| MergeForecast {
+            line: *line,
+            customer: *customer,
+            key: key.clone(),
+        })
+        .collect();
+    merges.sort_by_key(|m| m.line);
+    let merged_total = merges.len();
+    merges.truncate(CHANGES_SHOWN);
     Ok(ImportForecast {
         new_customers: plan.inserted,
         updated_customers: plan.updated,
         unchanged: plan.unchanged,
+        merges,
+        merged_total,
+        possible_duplicates: plan.possible_duplicates.len(),
         rejected: rejections
             .into_iter()
             .map(|r| RowError {

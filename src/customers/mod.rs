@@ -179,6 +179,7 @@ struct Counts {
     updated: usize,
     merged: usize,
     unchanged: usize,
+    possible_duplicates: usize,
 }
 
 /// An import's summary and its rejected-rows file, prepared before the write commits and
@@ -227,6 +228,7 @@ fn report(
             updated: counts.updated,
             merged: counts.merged,
             unchanged: counts.unchanged,
+            possible_duplicates: counts.possible_duplicates,
             rejected: rejections.len(),
             errors: rejections
                 .iter()

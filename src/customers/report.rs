@@ -24,6 +24,9 @@ pub struct ImportSummary {
     pub updated: usize,
     pub merged: usize,
     pub unchanged: usize,
+    /// Customers kept apart from one they share a phone or an email with, because their
+    /// emails or customer numbers differ: possibly one person, for the user to look at.
+    pub possible_duplicates: usize,
     pub rejected: usize,
     pub errors: Vec<RowError>,
     /// Rows imported with a change the user should know of (control characters removed).

@@ -176,31 +176,60 @@ async fn records_sharing_a_key_merge_into_one_profile_with_their_events() {
         "email,timestamp,type,value\nbo@x.com,2024-05-01T12:00:00Z,purchase,30\n",
     ))
     .await;
-    // The shop's export knows Ann's email and the phone that was Bo's: they are one person.
+    // The shop's export has Ann's email and Bo's phone: a shared phone does not make two
+    // people with different emails one. Ann is updated; Bo stays Bo, his phone his; the pair
+    // is kept as a possible duplicate for the user, and the preview said so first.
     let pos = t.file(
         "pos.ndjson",
         "{\"email\":\"ANN@x.com\",\"mobile\":\"+442079460002\",\"loyalty\":\"gold\"}\n",
     );
-    let s = t.customers(&pos).await;
-    assert_eq!((s.updated, s.merged), (1, 1));
-    assert_eq!(t.count("customers").await, 1);
-    let view = customer_view(&t.ws.pool, ann).await.unwrap().unwrap();
-    assert!(
-        view.keys.contains(&"email:bo@x.com".to_string())
-            && view.keys.contains(&"email:ann@x.com".to_string())
-    );
-    assert_eq!(view.merged_from.len(), 1);
-    assert_eq!(view.merged_from[0].customer_id, bo);
+    let preview = tessera_engine::customers::preview_import(
+        &t.ws,
+        &pos,
+        &ImportOptions::default(),
+        tessera_engine::customers::Target::Customers,
+    )
+    .await
+    .unwrap();
+    let forecast = preview.forecast.unwrap();
     assert_eq!(
-        view.events.len(),
-        1,
-        "Bo's purchase moved to the merged profile"
+        (forecast.merged_total, forecast.possible_duplicates),
+        (1, 1)
     );
+    assert_eq!(forecast.merges[0].customer, Some(ann));
+    assert_eq!(forecast.merges[0].key, "email:ann@x.com");
+    let s = t.customers(&pos).await;
+    assert_eq!((s.updated, s.merged, s.possible_duplicates), (1, 0, 1));
+    assert_eq!(t.count("customers").await, 2);
+    let bo_view = customer_view(&t.ws.pool, bo).await.unwrap().unwrap();
+    assert!(
+        bo_view.keys.contains(&"phone:+442079460002".to_string()),
+        "{:?}",
+        bo_view.keys
+    );
+    assert_eq!(bo_view.events.len(), 1, "Bo's purchase stays Bo's");
+    let pair: (i64, i64, String) =
+        sqlx::query_as("SELECT customer_id, other_id, matched_on FROM possible_duplicates")
+            .fetch_one(&t.ws.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        pair,
+        (ann.min(bo), ann.max(bo), "phone:+442079460002".into())
+    );
+
+    // A row with only Bo's phone is Bo.
+    let till = t.file("till.csv", "email,phone,city\n,+44 20 7946 0002,Leeds\n");
+    let s = t.customers(&till).await;
+    assert_eq!((s.updated, s.merged), (1, 0));
+    let bo_view = customer_view(&t.ws.pool, bo).await.unwrap().unwrap();
+    assert_eq!(bo_view.profile.attributes["city"], "Leeds");
+    let view = customer_view(&t.ws.pool, ann).await.unwrap().unwrap();
     assert_eq!(view.profile.attributes["loyalty"], "gold");
     assert_eq!(
         find_customer(&t.ws.pool, &bo.to_string()).await.unwrap(),
-        Some(ann),
-        "the old id finds the survivor"
+        Some(bo),
+        "each finds themself"
     );
 }
 

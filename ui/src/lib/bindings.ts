@@ -463,6 +463,17 @@ export type ImportForecast = {
 	new_customers: number,
 	updated_customers: number,
 	unchanged: number,
+	/**
+	 *  Rows that would join a customer of the workspace or an earlier row of the file (the
+	 *  first ones), and how many in all.
+	 */
+	merges: MergeForecast[],
+	merged_total: number,
+	/**
+	 *  Customers that would be kept apart from one they share a phone or an email with (their
+	 *  emails or customer numbers differ): possibly one person, to look at after the import.
+	 */
+	possible_duplicates: number,
 	/**  Rows that would be rejected, with line and reason. */
 	rejected: RowError[],
 	/**  Customers whose existing values would change (the first ones), and how many in all. */
@@ -499,6 +510,11 @@ export type ImportSummary = {
 	updated: number,
 	merged: number,
 	unchanged: number,
+	/**
+	 *  Customers kept apart from one they share a phone or an email with, because their
+	 *  emails or customer numbers differ: possibly one person, for the user to look at.
+	 */
+	possible_duplicates: number,
 	rejected: number,
 	errors: RowError[],
 	/**  Rows imported with a change the user should know of (control characters removed). */
@@ -522,6 +538,15 @@ export type MergeField = {
 	name: string,
 	/**  This customer's value, shortened, to recognise the field by. */
 	example: string,
+};
+
+/**  A row that would be merged into a customer: where, into whom, through which key. */
+export type MergeForecast = {
+	line: number,
+	/**  The workspace's customer it joins; none when it joins an earlier row of the file. */
+	customer: number | null,
+	/**  The key they share, as `email:ann@example.com`. */
+	key: string,
 };
 
 export type MergeView = {

@@ -219,6 +219,7 @@ export function ImportWizard({ attributes, onClose, onImported }: { attributes: 
       {summary && (
         <div data-testid="import-report">
           <p className="ok">{t("import.done", summary)}</p>
+          {summary.possible_duplicates > 0 && <p className="warn-box" data-testid="import-possible-duplicates">{t("import.possibleDuplicates", { count: summary.possible_duplicates })}</p>}
           {summary.errors.length > 0 && (
             <>
               <h3>{t("import.rejected")}</h3>
@@ -284,6 +285,27 @@ function Forecast({ forecast, fieldLabel }: { forecast: ImportForecast; fieldLab
           <h4>{t("import.willReject")}</h4>
           <RowTable rows={forecast.rejected.slice(0, 20)} testid="forecast-rejected" />
         </>
+      )}
+      {forecast.merges.length > 0 && (
+        <>
+          <h4>{t("import.willMerge", { count: forecast.merged_total })}</h4>
+          <table className="rejections" data-testid="forecast-merges">
+            <thead><tr><th>{t("import.line")}</th><th>{t("import.joins")}</th><th>{t("import.sharedKey")}</th></tr></thead>
+            <tbody>
+              {forecast.merges.map((m) => (
+                <tr key={m.line} data-testid="forecast-merge">
+                  <td className="mono">{m.line}</td>
+                  <td>{m.customer === null ? t("import.earlierRow") : t("import.customerNumber", { id: m.customer })}</td>
+                  <td className="mono">{m.key}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {forecast.merged_total > forecast.merges.length && <p className="muted">{t("import.moreMerges", { count: forecast.merged_total - forecast.merges.length })}</p>}
+        </>
+      )}
+      {forecast.possible_duplicates > 0 && (
+        <p className="warn-box" data-testid="forecast-possible-duplicates">{t("import.possibleDuplicates", { count: forecast.possible_duplicates })}</p>
       )}
       {forecast.changes.length > 0 && (
         <>
