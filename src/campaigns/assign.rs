@@ -98,9 +98,20 @@ pub struct SampleRatio {
     pub chi_square: f64,
     pub degrees_of_freedom: u32,
     pub p_value: f64,
-    /// p < 0.001.
+    /// p < 0.001, with enough customers for the test to mean it.
     pub mismatch: bool,
+    /// Whether there are customers enough for the test: at least `MIN_EXPECTED` expected in
+    /// every arm (below that the chi-square test says nothing either way).
+    #[serde(default = "enough_by_default")]
+    pub enough: bool,
 }
+
+fn enough_by_default() -> bool {
+    true
+}
+
+/// The fewest customers each arm must be expected to get for the test to be read.
+pub const MIN_EXPECTED: f64 = 5.0;
 
 /// Below this p-value the split is flagged.
 pub const MISMATCH_P: f64 = 0.001;
@@ -120,16 +131,19 @@ pub fn sample_ratio(observed: &[u64], shares: &[f64]) -> SampleRatio {
             degrees_of_freedom: 0,
             p_value: 1.0,
             mismatch: false,
+            enough: total > 0,
         };
     }
     let chi_square: f64 = cells.iter().map(|(o, e)| (o - e).powi(2) / e).sum();
     let df = cells.len() - 1;
     let p_value = upper_gamma_q(df as f64 / 2.0, chi_square / 2.0);
+    let enough = cells.iter().all(|(_, e)| *e >= MIN_EXPECTED);
     SampleRatio {
         chi_square,
         degrees_of_freedom: df as u32,
         p_value,
-        mismatch: p_value < MISMATCH_P,
+        mismatch: enough && p_value < MISMATCH_P,
+        enough,
     }
 }
 
@@ -198,5 +212,15 @@ mod tests {
         let even = sample_ratio(&[5000, 5000], &[0.5, 0.5]);
         assert!(!even.mismatch && (even.p_value - 1.0).abs() < 1e-9);
         assert!(sample_ratio(&[5300, 4700], &[0.5, 0.5]).mismatch);
+    }
+
+    #[test]
+    fn a_split_of_a_few_customers_is_not_called_a_fit() {
+        // 18, 5 and 6 of 29 asked to split in thirds (the holdout 10%): too few to tell.
+        let few = sample_ratio(&[3, 18, 5, 6], &[0.1, 0.3, 0.3, 0.3]);
+        assert!(!few.enough && !few.mismatch, "{few:?}");
+        // The same proportions at a hundred times the customers are a mismatch.
+        let many = sample_ratio(&[300, 1800, 500, 600], &[0.1, 0.3, 0.3, 0.3]);
+        assert!(many.enough && many.mismatch, "{many:?}");
     }
 }

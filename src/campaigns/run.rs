@@ -201,6 +201,26 @@ pub struct ArmCount {
     /// The share of the eligible customers this arm should get.
     pub share: f64,
     pub customers: u64,
+    /// Where the count falls 95 times in 100 when the split works as planned.
+    #[serde(default)]
+    pub expected_low: u64,
+    #[serde(default)]
+    pub expected_high: u64,
+}
+
+impl ArmCount {
+    fn of(name: String, share: f64, customers: u64, eligible: u64) -> ArmCount {
+        let n = eligible as f64;
+        let mean = n * share;
+        let spread = 1.96 * (n * share * (1.0 - share)).max(0.0).sqrt();
+        ArmCount {
+            name,
+            share,
+            customers,
+            expected_low: (mean - spread).floor().max(0.0) as u64,
+            expected_high: (mean + spread).ceil().min(n) as u64,
+        }
+    }
 }
 
 /// Where one customer is in the campaign.
@@ -337,25 +357,18 @@ fn split_of(campaign: &Campaign, audience: usize, arms: &[Result<Arm, Exclusion>
     let shares: Vec<f64> = std::iter::once(campaign.holdout)
         .chain(campaign.variants.iter().map(|v| share(v.weight)))
         .collect();
+    let eligible: u64 = observed.iter().sum();
     Split {
         audience: audience as u64,
         unknown_ids: 0,
-        eligible: observed.iter().sum(),
+        eligible,
         arms: campaign
             .variants
             .iter()
             .zip(&per_variant)
-            .map(|(v, &n)| ArmCount {
-                name: v.name.trim().to_string(),
-                share: share(v.weight),
-                customers: n,
-            })
+            .map(|(v, &n)| ArmCount::of(v.name.trim().to_string(), share(v.weight), n, eligible))
             .collect(),
-        holdout: ArmCount {
-            name: "holdout".into(),
-            share: campaign.holdout,
-            customers: excluded.holdout,
-        },
+        holdout: ArmCount::of("holdout".into(), campaign.holdout, excluded.holdout, eligible),
         sample_ratio: sample_ratio(&observed, &shares),
         excluded,
     }

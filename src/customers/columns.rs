@@ -85,12 +85,24 @@ const PHONE: &[&str] = &[
     "mobilenumber",
     "cell",
     "cellphone",
+    "mobileno",
+    "phoneno",
+    "telno",
+    "cellno",
+    "mobile#",
+    "phone#",
+    "handphone",
     "手机",
     "手机号",
     "手机号码",
     "电话",
     "联系电话",
     "电话号码",
+    "移动电话",
+    "会员手机",
+    "会员手机号",
+    "客户手机",
+    "客户手机号",
 ];
 const FIRST_NAME: &[&str] = &[
     "firstname",
@@ -118,6 +130,8 @@ const FULL_NAME: &[&str] = &[
     "姓名",
     "客户名称",
     "客户姓名",
+    "会员姓名",
+    "会员名称",
     "名称",
     "联系人",
 ];
@@ -129,7 +143,20 @@ const EXTERNAL_ID: &[&str] = &[
     "userid",
     "clientid",
     "customernumber",
+    "customerno",
+    "customer#",
+    "custno",
+    "memberno",
+    "membernumber",
+    "member#",
+    "clientno",
+    "clientnumber",
+    "accountno",
+    "accountnumber",
     "会员号",
+    "会员卡号",
+    "会员卡",
+    "客户号",
     "会员id",
     "会员编号",
     "客户编号",
@@ -546,5 +573,34 @@ mod tests {
                 Field::Tags
             ]
         );
+    }
+
+    #[test]
+    fn the_usual_names_of_phone_numbers_and_customer_numbers_are_known() {
+        let cols: Vec<String> = ["Mobile No", "Customer No.", "会员姓名", "会员等级"]
+            .map(String::from)
+            .to_vec();
+        let fields = map_columns(&cols, &HashMap::new(), Target::Customers, &[]).unwrap();
+        assert_eq!(
+            fields,
+            vec![
+                Field::Phone,
+                Field::ExternalId,
+                Field::FullName,
+                Field::Custom("会员等级".into())
+            ]
+        );
+        for (header, field) in [
+            ("手机号", Field::Phone),
+            ("客户编号", Field::ExternalId),
+            ("会员卡号", Field::ExternalId),
+            ("Member #", Field::ExternalId),
+            ("Phone No", Field::Phone),
+        ] {
+            let fields =
+                map_columns(&[header.to_string()], &HashMap::new(), Target::Customers, &[])
+                    .unwrap();
+            assert_eq!(fields, vec![field], "{header}");
+        }
     }
 }

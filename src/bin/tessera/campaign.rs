@@ -170,11 +170,13 @@ pub fn print_split(split: &Split) {
     for arm in split.arms.iter().chain(std::iter::once(&split.holdout)) {
         if arm.share > 0.0 {
             say!(
-                "  {:<12} {:>9}  ({:.1}% asked, {:.1}% drawn)",
+                "  {:<12} {:>9}  ({:.1}% asked, {:.1}% drawn; {}–{} expected)",
                 arm.name,
                 arm.customers,
                 arm.share * 100.0,
-                100.0 * arm.customers as f64 / split.eligible.max(1) as f64
+                100.0 * arm.customers as f64 / split.eligible.max(1) as f64,
+                arm.expected_low,
+                arm.expected_high
             );
         }
     }
@@ -184,7 +186,9 @@ pub fn print_split(split: &Split) {
         split.excluded.no_address
     );
     let srm = &split.sample_ratio;
-    if srm.mismatch {
+    if !srm.enough && srm.degrees_of_freedom > 0 {
+        say!("  too few customers to check the split against the weights (each arm should be expected to get at least 5)");
+    } else if srm.mismatch {
         tell!(
             "warning: the split does not fit the weights (chi-square {:.1}, p = {:.2e}): check the campaign before trusting any comparison",
             srm.chi_square,

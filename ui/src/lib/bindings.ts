@@ -133,6 +133,9 @@ export type ArmCount = {
 	/**  The share of the eligible customers this arm should get. */
 	share: number | null,
 	customers: number,
+	/**  Where the count falls 95 times in 100 when the split works as planned. */
+	expected_low?: number,
+	expected_high?: number,
 };
 
 export type AttributeInfo = {
@@ -773,8 +776,13 @@ export type SampleRatio = {
 	chi_square: number | null,
 	degrees_of_freedom: number,
 	p_value: number | null,
-	/**  p < 0.001. */
+	/**  p < 0.001, with enough customers for the test to mean it. */
 	mismatch: boolean,
+	/**
+	 *  Whether there are customers enough for the test: at least `MIN_EXPECTED` expected in
+	 *  every arm (below that the chi-square test says nothing either way).
+	 */
+	enough?: boolean,
 };
 
 /**  A saved segment. */

@@ -313,21 +313,22 @@ export function CampaignsScreen({ segment }: { segment: Rule }) {
         <section className="panel" data-testid="campaign-split" aria-label={t("campaigns.split")}>
           <h2>{t("campaigns.split")}</h2>
           <table>
-            <thead><tr><th>{t("campaigns.variant")}</th><th>{t("campaigns.asked")}</th><th>{t("campaigns.customers")}</th></tr></thead>
+            <thead><tr><th>{t("campaigns.variant")}</th><th>{t("campaigns.asked")}</th><th>{t("campaigns.customers")}</th><th>{t("campaigns.expected")}</th></tr></thead>
             <tbody>
               {[...split.arms, ...(split.holdout.customers > 0 || (split.holdout.share ?? 0) > 0 ? [split.holdout] : [])].map((arm) => (
                 <tr key={arm.name} data-testid="split-arm">
                   <td>{arm.name === "holdout" ? t("campaigns.holdoutArm") : arm.name}</td>
                   <td>{percent(arm.share)}</td>
                   <td className="mono">{number(arm.customers)}</td>
+                  <td className="mono muted" data-testid="split-expected">{t("campaigns.range", { low: number(arm.expected_low), high: number(arm.expected_high) })}</td>
                 </tr>
               ))}
             </tbody>
           </table>
           <p className="muted">{t("campaigns.excluded", { audience: number(split.audience), optedOut: number(split.excluded.opted_out), noAddress: number(split.excluded.no_address) })}</p>
           {split.sample_ratio.degrees_of_freedom > 0 && (
-            <p className={split.sample_ratio.mismatch ? "error" : "ok"} data-testid="campaign-srm">
-              {split.sample_ratio.mismatch ? t("campaigns.mismatch") : t("campaigns.fits")}
+            <p className={split.sample_ratio.mismatch ? "error" : split.sample_ratio.enough ? "ok" : "muted"} data-testid="campaign-srm">
+              {split.sample_ratio.mismatch ? t("campaigns.mismatch") : split.sample_ratio.enough ? t("campaigns.fits") : t("campaigns.tooFew")}
             </p>
           )}
         </section>
