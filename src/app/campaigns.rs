@@ -21,7 +21,7 @@ pub use crate::campaigns::preview::CampaignPreview;
 pub use crate::campaigns::store::{CampaignInfo, RunInfo, RunStatus};
 pub use crate::campaigns::{
     Assignment, Audience, Campaign, CampaignPlan, Content, EmailFiles, EmailSettings,
-    MicrositeSettings, RunProgress, RunSummary, Split, Variant, VideoSettings,
+    MicrositeSettings, RunProgress, RunSummary, Split, Unreached, Variant, VideoSettings,
 };
 pub use crate::render::eml::Mailbox;
 pub use crate::render::format::{Exclusion, FormatKind};

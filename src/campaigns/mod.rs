@@ -15,5 +15,5 @@ pub use document::{
 };
 pub use run::{
     plan_campaign, render_campaign, Assignment, CampaignError, CampaignPlan, RunOptions,
-    RunProgress, RunSummary, Selector, Split,
+    RunProgress, RunSummary, Selector, Split, Unreached,
 };

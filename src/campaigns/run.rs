@@ -435,6 +435,8 @@ pub struct RunSummary {
     pub overflowing: Vec<crate::storyboards::audience::Overflow>,
     /// Characters of video texts that no font has, found before rendering.
     pub missing_glyphs: Vec<crate::storyboards::audience::MissingGlyphs>,
+    /// Sites or players the campaign made that none of its emails links to.
+    pub unreached: Vec<Unreached>,
 }
 
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -448,6 +450,49 @@ pub struct RenderFailure {
 struct Compiled {
     name: String,
     rendering: Box<dyn Rendering>,
+    /// The merge fields an email template uses (none for other formats).
+    email_fields: Vec<String>,
+}
+
+/// Pages a campaign makes that its emails do not lead to: a site or a video player whose
+/// link no email of the campaign writes.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unreached {
+    pub format: FormatKind,
+    /// The merge field an email would link it with (`microsite_url`, `video_url`).
+    pub link: String,
+}
+
+/// What the campaign makes that none of its emails links to (a campaign without email gives
+/// its addresses out some other way: nothing to say then).
+fn unreached(campaign: &Campaign, compiled: &[Compiled]) -> Vec<Unreached> {
+    let emails: Vec<&Compiled> = compiled
+        .iter()
+        .filter(|c| c.rendering.format() == FormatKind::Email)
+        .collect();
+    if emails.is_empty() {
+        return Vec::new();
+    }
+    let linked = |field: &str| {
+        emails
+            .iter()
+            .any(|c| c.email_fields.iter().any(|f| f == field))
+    };
+    let mut missing = Vec::new();
+    if campaign.variants.iter().any(|v| v.microsite.is_some()) && !linked("microsite_url") {
+        missing.push(Unreached {
+            format: FormatKind::Microsite,
+            link: "microsite_url".into(),
+        });
+    }
+    if campaign.has_player() && !linked("video_url") {
+        missing.push(Unreached {
+            format: FormatKind::Video,
+            link: "video_url".into(),
+        });
+    }
+    missing
 }
 
 /// What one customer gets: their variant and, per format, the template (index) and language.
@@ -503,16 +548,22 @@ async fn compile_templates(
                 Some(source) => source.clone(),
                 None => load_template(pool, name, kind).await?,
             };
+            let mut email_fields = Vec::new();
             let rendering: Box<dyn Rendering> = match format {
-                FormatKind::Email => Box::new(EmailRendering {
-                    template: compile_email(&source).map_err(|error| CampaignError::Template {
-                        name: name.to_string(),
-                        error,
-                    })?,
-                    output,
-                    from: from.clone(),
-                    date: date.to_string(),
-                }),
+                FormatKind::Email => {
+                    let template =
+                        compile_email(&source).map_err(|error| CampaignError::Template {
+                            name: name.to_string(),
+                            error,
+                        })?;
+                    email_fields = template.slots().iter().map(|s| s.field.clone()).collect();
+                    Box::new(EmailRendering {
+                        template,
+                        output,
+                        from: from.clone(),
+                        date: date.to_string(),
+                    })
+                }
                 FormatKind::Microsite => Box::new(MicrositeRendering {
                     site: blocking(|| compile_site_bundle(name, &source))?,
                 }),
@@ -528,6 +579,7 @@ async fn compile_templates(
             compiled.push(Compiled {
                 name: name.to_string(),
                 rendering,
+                email_fields,
             });
         }
     }
@@ -938,6 +990,7 @@ async fn run(
         unsafe_links,
         overflowing: Vec::new(),
         missing_glyphs: Vec::new(),
+        unreached: unreached(campaign, compiled),
     };
     let status = if cancelled {
         RunStatus::Cancelled

@@ -224,3 +224,54 @@ async fn a_new_workspace_has_the_starter_templates_whoever_makes_it() {
         .unwrap();
     assert!(again.message.contains("already exists"), "{again}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_starter_emails_lead_to_the_campaigns_site_and_a_campaign_that_does_not_is_told() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = shop(dir.path()).await;
+    let render = |email: &str, out: &str| {
+        let campaign = Campaign::parse(&format!(
+            r#"{{"version": 1, "name": "club {email}", "audience": {{"customers": [1, 2]}},
+                "variants": [{{"name": "A", "email": "{email}", "microsite": "loyalty-en"}}],
+                "email_settings": {{"files": "html"}},
+                "microsite_settings": {{"base_url": "https://club.example"}}}}"#
+        ))
+        .unwrap();
+        let out = dir.path().join(out);
+        let session = &session;
+        async move {
+            session
+                .campaign_render(RenderRequest {
+                    campaign,
+                    out: out.clone(),
+                    strict: false,
+                    replace: false,
+                    sources: Default::default(),
+                    progress: &|_| {},
+                    cancel: Default::default(),
+                })
+                .await
+                .map(|summary| (summary, out))
+        }
+    };
+    let (summary, out) = render("welcome-en", "starter").await.unwrap();
+    assert!(summary.unreached.is_empty(), "{:?}", summary.unreached);
+    let email = std::fs::read_to_string(out.join("1.html")).unwrap();
+    assert!(
+        email.contains("href=\"https://club.example/"),
+        "the email links the customer's page"
+    );
+    assert!(email.contains("Open your personal page"));
+    // An email of the user's that links nowhere: said so.
+    session
+        .template_save(
+            "plain",
+            "<mjml><mj-body><mj-section><mj-column><mj-text>Hi {{first_name}}</mj-text></mj-column></mj-section></mj-body></mjml>",
+        )
+        .await
+        .unwrap();
+    let (summary, _) = render("plain", "plain").await.unwrap();
+    assert_eq!(summary.unreached.len(), 1);
+    assert_eq!(summary.unreached[0].link, "microsite_url");
+    session.close().await.unwrap();
+}

@@ -270,6 +270,16 @@ pub async fn render(
         for u in &summary.unsafe_links {
             tell!("warning: the link '{}' in {} (line {}, column {}) had an unsafe address (not http, https, mailto or tel) for {} of {} customers; it was written as '#'", u.field, u.template, u.line, u.column, u.customers, u.of);
         }
+        for u in &summary.unreached {
+            tell!(
+                "warning: the campaign's {} were rendered, but none of its emails links {{{{{}}}}}: nobody will find them",
+                match u.format {
+                    tessera_engine::app::FormatKind::Video => "video players",
+                    _ => "personal sites",
+                },
+                u.link
+            );
+        }
         for o in &summary.overflowing {
             tell!("warning: {o}");
         }

@@ -427,6 +427,9 @@ export type FirstOrLast = "first" | "last";
 
 export type Format = "csv" | "json" | "ndjson";
 
+/**  The formats content can be given in. */
+export type FormatKind = "email" | "microsite" | "video";
+
 export type FramePreview = {
 	/**  The storyboard's scenes, to choose from (empty when its document does not parse). */
 	scenes: PreviewScene[],
@@ -764,6 +767,8 @@ export type RunSummary = {
 	overflowing: Overflow[],
 	/**  Characters of video texts that no font has, found before rendering. */
 	missing_glyphs: MissingGlyphs[],
+	/**  Sites or players the campaign made that none of its emails links to. */
+	unreached: Unreached[],
 };
 
 /**
@@ -893,6 +898,16 @@ export type TemplateKind =
 "microsite" | 
 /**  An interactive video storyboard (next). */
 "storyboard";
+
+/**
+ *  Pages a campaign makes that its emails do not lead to: a site or a video player whose
+ *  link no email of the campaign writes.
+ */
+export type Unreached = {
+	format: FormatKind,
+	/**  The merge field an email would link it with (`microsite_url`, `video_url`). */
+	link: string,
+};
 
 export type Value = null | boolean | number | string | Value[] | { [key in string]: Value };
 

@@ -354,6 +354,8 @@ export const en = {
     openManifest: "Open manifest",
     manifest: "Manifest",
     missing: "'{{field}}' in {{template}} (line {{line}}) was empty for {{customers}} of {{of}} customers",
+    unreachedSite: "The personal sites were made, but none of the campaign's emails links to them ({{link}}): nobody will find them. Add a button with that link to the email.",
+    unreachedVideo: "The videos' players were made, but none of the campaign's emails links to them ({{link}}): nobody will find them. Add a button with that link to the email.",
     unsafeLink: "The link '{{field}}' (line {{line}}) held an address that is not http, https, mailto or tel for {{customers}} of {{of}} customers; it was written as # so nothing runs when clicked.",
     runs: "Past runs",
     started: "Started",

@@ -356,6 +356,8 @@ export const zh: typeof en = {
     openManifest: "打开清单",
     manifest: "清单",
     missing: "{{template}} 中的“{{field}}”（第 {{line}} 行）在 {{of}} 位客户中有 {{customers}} 位为空",
+    unreachedSite: "专属站点已生成，但本活动的邮件都没有链接到它们（{{link}}）：没有人能找到它们。请在邮件中添加带有此链接的按钮。",
+    unreachedVideo: "视频播放页已生成，但本活动的邮件都没有链接到它们（{{link}}）：没有人能找到它们。请在邮件中添加带有此链接的按钮。",
     unsafeLink: "链接“{{field}}”（第 {{line}} 行）在 {{of}} 位客户中有 {{customers}} 位的地址不是 http、https、mailto 或 tel；已写为 #，点击时不会执行任何内容。",
     runs: "以往的生成",
     started: "开始时间",

@@ -422,6 +422,13 @@ export function CampaignsScreen({ segment }: { segment: Rule }) {
               ))}
             </ul>
           )}
+          {summary.unreached.length > 0 && (
+            <ul className="warn" data-testid="campaign-unreached">
+              {summary.unreached.map((u) => (
+                <li key={u.link}>{t(u.format === "video" ? "campaigns.unreachedVideo" : "campaigns.unreachedSite", { link: `{{${u.link}}}` })}</li>
+              ))}
+            </ul>
+          )}
           {hasSites(campaign) && <ServePanel folder={summary.out} />}
           {summary.failed.length > 0 && <p className="error">{t("campaigns.failed", { count: summary.failed.length, n: number(summary.failed.length), first: summary.failed[0].error })}</p>}
         </div>
