@@ -598,3 +598,26 @@ test("a workspace created or opened in the file dialog stays locked while anothe
   await app.click("[data-testid=open-demo]");
   await app.waitFor("[data-testid=workspace-status]", (t) => t.includes("demo"), 60000);
 });
+
+test("two campaigns made in the app are keyed by seeds of their own", async () => {
+  await app.click("[data-testid=nav-campaigns]");
+  await app.waitFor("[data-testid=variant-0-en] option");
+  for (const name of ["Seeded one", "Seeded two"]) {
+    await app.waitFor("[data-testid=campaign-new]");
+    await app.click("[data-testid=campaign-new]");
+    // The new campaign is in place once its name is the default one again.
+    for (let i = 0; (await app.property("[data-testid=campaign-name]", "value")) !== "New campaign"; i++) {
+      assert.ok(i < 100, "no new campaign");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await app.type("[data-testid=campaign-name]", name);
+    await app.waitFor("[data-testid=campaign-split]");
+    await app.click("[data-testid=campaign-save]");
+    await app.waitFor("[data-testid=campaign-notice]", (t) => t.includes(name));
+  }
+  const db = join(scratch, "tessera/demo/workspace.sqlite");
+  const seed = (name) => JSON.parse(execFileSync(join(root, "target/debug/tessera"), ["--db", db, "campaign", "show", name, "--json"]).toString()).seed;
+  const [one, two] = [seed("Seeded one"), seed("Seeded two")];
+  assert.notEqual(one, two, "two campaigns share a seed, so one split and one set of personal URLs");
+  assert.ok(one !== "Seeded one" && two !== "Seeded two" && one.length >= 16, `${one} ${two}`);
+});
