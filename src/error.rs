@@ -42,9 +42,39 @@ pub enum ErrorKind {
     Internal,
 }
 
+/// What is wrong with one field of something the user edits (a campaign, a name), for the app
+/// to word in the user's language beside that field: where (`field`, its path in the document:
+/// `holdout`, `variants.1.weight`, `email_settings.from`), what (`code`) and the values the
+/// words need (`params`). The error's message says the same in English (the CLI, the details).
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldProblem {
+    pub field: String,
+    pub code: String,
+    pub params: std::collections::BTreeMap<String, String>,
+}
+
+impl FieldProblem {
+    pub fn new(field: impl Into<String>, code: &str, params: &[(&str, String)]) -> FieldProblem {
+        FieldProblem {
+            field: field.into(),
+            code: code.to_string(),
+            params: params
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        }
+    }
+}
+
 /// An engine error that knows its kind (and, for templates, where in the source it is).
 pub trait Coded: std::fmt::Display {
     fn kind(&self) -> ErrorKind;
+
+    /// The field an invalid input is in and what is wrong with it, when it is one field's.
+    fn problem(&self) -> Option<FieldProblem> {
+        None
+    }
 
     /// 1-based line and column in the template, for errors that have one.
     fn place(&self) -> Option<(usize, usize)> {

@@ -14,6 +14,8 @@ pub struct CommandError {
     pub column: Option<u32>,
     /// The file of a site template the error is in (`preferences.html`).
     pub file: Option<String>,
+    /// The field of the edited document that is wrong, and how: shown at that field.
+    pub problem: Option<tessera_engine::app::FieldProblem>,
 }
 
 impl CommandError {
@@ -24,6 +26,7 @@ impl CommandError {
             line: None,
             column: None,
             file: None,
+            problem: None,
         }
     }
 }
@@ -39,6 +42,7 @@ impl From<tessera_engine::app::Error> for CommandError {
             line: e.place.map(|p| p.0 as u32),
             column: e.place.map(|p| p.1 as u32),
             file: e.file,
+            problem: e.problem.map(|p| *p),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The one error the use-case layer returns: any engine error, with its kind (the code hosts
 //! branch on), its message and, for templates, its place.
 
-use crate::error::{Coded, ErrorKind};
+use crate::error::{Coded, ErrorKind, FieldProblem};
 
 #[derive(Debug, Clone)]
 pub struct Error {
@@ -11,6 +11,8 @@ pub struct Error {
     pub place: Option<(usize, usize)>,
     /// The file of a many-file template the error is in.
     pub file: Option<String>,
+    /// The field of the edited document that is wrong, and how, for the app to show there.
+    pub problem: Option<Box<FieldProblem>>,
 }
 
 impl Error {
@@ -20,6 +22,7 @@ impl Error {
             message: message.to_string(),
             place: None,
             file: None,
+            problem: None,
         }
     }
 
@@ -39,6 +42,7 @@ impl<E: Coded> From<E> for Error {
             message: e.to_string(),
             place: e.place(),
             file: e.file(),
+            problem: e.problem().map(Box::new),
         }
     }
 }

@@ -25,7 +25,7 @@ pub use storyboards::*;
 pub use templates::*;
 
 pub use crate::demo::DemoReport;
-pub use crate::error::ErrorKind;
+pub use crate::error::{ErrorKind, FieldProblem};
 pub use crate::output::Overwrite;
 pub use crate::store::{default_workspace_path, Access};
 

@@ -45,8 +45,11 @@ pub struct Session {
     pub(crate) player: OnceCell<Arc<PlayerPreview>>,
     /// Where the session says what takes a while or did not go as it should (building the
     /// index), for hosts that show such things.
-    notices: Option<Arc<dyn Fn(&str) + Send + Sync>>,
+    notices: Option<Notices>,
 }
+
+/// Where a session's notices go.
+type Notices = Arc<dyn Fn(&str) + Send + Sync>;
 
 impl Session {
     /// Opens the workspace at `path`. One that `access` lets this create is created with what

@@ -7,10 +7,12 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::error::FieldProblem;
 use crate::render::eml::Mailbox;
 use crate::render::links::{UnsubscribePattern, SET_BY_TESSERA};
 use crate::segments::Rule;
 use crate::store::check_name;
+use crate::storyboards::video::Formats;
 
 /// The campaign format this engine writes and reads.
 pub const CAMPAIGN_VERSION: u32 = 1;
@@ -190,26 +192,60 @@ pub enum CampaignDocumentError {
     Version(u64),
     #[error(transparent)]
     Name(#[from] crate::store::NameError),
-    #[error("{0}")]
-    Invalid(String),
+    /// A field with a value the campaign cannot have: the message in English, the problem for
+    /// the app to word and show at that field.
+    #[error("{message}")]
+    Invalid {
+        message: String,
+        problem: FieldProblem,
+    },
     #[error("the audience's rule: {0}")]
     Rule(#[from] crate::segments::rule::RuleError),
 }
 
-crate::coded!(CampaignDocumentError {
-    _ => InvalidInput,
-});
+impl crate::error::Coded for CampaignDocumentError {
+    fn kind(&self) -> crate::error::ErrorKind {
+        crate::error::ErrorKind::InvalidInput
+    }
 
-fn invalid(message: impl Into<String>) -> CampaignDocumentError {
-    CampaignDocumentError::Invalid(message.into())
+    fn problem(&self) -> Option<FieldProblem> {
+        match self {
+            CampaignDocumentError::Invalid { problem, .. } => Some(problem.clone()),
+            CampaignDocumentError::Name(e) => Some(e.at("name")),
+            CampaignDocumentError::Rule(_) => Some(FieldProblem::new("audience", "audience_rule", &[])),
+            CampaignDocumentError::Document(_) | CampaignDocumentError::Version(_) => None,
+        }
+    }
+}
+
+/// `field` has a value the campaign cannot have: `code` and `params` for the app's words,
+/// `message` for the CLI's.
+fn invalid(
+    field: impl Into<String>,
+    code: &str,
+    params: &[(&str, String)],
+    message: impl Into<String>,
+) -> CampaignDocumentError {
+    CampaignDocumentError::Invalid {
+        message: message.into(),
+        problem: FieldProblem::new(field, code, params),
+    }
 }
 
 impl Campaign {
     /// Whether customers get an interactive video player (a page hosted with their site).
     pub fn has_player(&self) -> bool {
         self.variants.iter().any(|v| v.video.is_some())
-            && crate::storyboards::video::Formats::parse(&self.video_settings.formats)
-                .is_ok_and(|f| f.player)
+            && self.video_formats().is_ok_and(|f| f.player)
+    }
+
+    /// What personal URLs are keyed by: the seed, like the split, so a renamed campaign keeps
+    /// its customers' addresses (the name for documents from before seeds).
+    pub fn page_identity(&self) -> &str {
+        match self.seed.trim() {
+            "" => self.name.as_str(),
+            seed => seed,
+        }
     }
 
     /// Whether customers get pages under a personal URL: a microsite or a video player.
@@ -251,59 +287,106 @@ impl Campaign {
         match &self.audience {
             Audience::All(false) => {
                 return Err(invalid(
+                    "audience",
+                    "audience_nobody",
+                    &[],
                     "the audience {\"all\": false} is nobody; write {\"all\": true}, a segment or a rule",
                 ))
             }
             Audience::Segment(name) if name.trim().is_empty() => {
-                return Err(invalid("the audience names no segment"))
+                return Err(invalid(
+                    "audience",
+                    "audience_no_segment",
+                    &[],
+                    "the audience names no segment",
+                ))
             }
             Audience::Rule(rule) => rule.validate()?,
             _ => {}
         }
         if !(0.0..1.0).contains(&self.holdout) {
-            return Err(invalid(format!(
-                "the holdout is a share of the audience from 0 to below 1 (0.05 is 5%), not {}",
-                self.holdout
-            )));
+            return Err(invalid(
+                "holdout",
+                "holdout_range",
+                &[("percent", (self.holdout * 100.0).to_string())],
+                format!(
+                    "the holdout is a share of the audience from 0 to below 1 (0.05 is 5%), not {}",
+                    self.holdout
+                ),
+            ));
         }
         if self.variants.is_empty() || self.variants.len() > MAX_VARIANTS {
-            return Err(invalid(format!(
-                "a campaign has from 1 to {MAX_VARIANTS} variants, not {}",
-                self.variants.len()
-            )));
+            return Err(invalid(
+                "variants",
+                "variant_count",
+                &[
+                    ("max", MAX_VARIANTS.to_string()),
+                    ("count", self.variants.len().to_string()),
+                ],
+                format!(
+                    "a campaign has from 1 to {MAX_VARIANTS} variants, not {}",
+                    self.variants.len()
+                ),
+            ));
         }
         for (i, v) in self.variants.iter().enumerate() {
-            check_name(&v.name, "variant")?;
+            let at = |field: &str| format!("variants.{i}.{field}");
+            check_name(&v.name, "variant").map_err(|e| CampaignDocumentError::Invalid {
+                message: e.to_string(),
+                problem: e.at(at("name")),
+            })?;
             if self.variants[..i]
                 .iter()
                 .any(|w| w.name.trim() == v.name.trim())
             {
-                return Err(invalid(format!("two variants are named '{}'", v.name)));
+                return Err(invalid(
+                    at("name"),
+                    "variant_duplicate",
+                    &[("variant", v.name.clone())],
+                    format!("two variants are named '{}'", v.name),
+                ));
             }
             if !(v.weight.is_finite() && v.weight > 0.0 && v.weight <= MAX_WEIGHT) {
-                return Err(invalid(format!(
-                    "variant '{}': a weight is a number above 0 and at most {MAX_WEIGHT}, not {}",
-                    v.name, v.weight
-                )));
+                return Err(invalid(
+                    at("weight"),
+                    "weight_range",
+                    &[("variant", v.name.clone()), ("max", MAX_WEIGHT.to_string())],
+                    format!(
+                        "variant '{}': a weight is a number above 0 and at most {MAX_WEIGHT}, not {}",
+                        v.name, v.weight
+                    ),
+                ));
             }
             if let Some(key) = v
                 .values
                 .keys()
                 .find(|k| SET_BY_TESSERA.contains(&k.as_str()))
             {
-                return Err(invalid(format!(
-                    "variant '{}': '{key}' is a link Tessera sets for each customer (checked, and the same in the message's headers); a variant's values cannot replace it",
-                    v.name
-                )));
+                return Err(invalid(
+                    at("values"),
+                    "value_reserved",
+                    &[("variant", v.name.clone()), ("key", key.clone())],
+                    format!(
+                        "variant '{}': '{key}' is a link Tessera sets for each customer (checked, and the same in the message's headers); a variant's values cannot replace it",
+                        v.name
+                    ),
+                ));
             }
             if v.email.is_none() && v.microsite.is_none() && v.video.is_none() {
-                return Err(invalid(format!(
-                    "variant '{}' has no content: name its email template (\"email\": \"welcome-en\"), microsite (\"microsite\": \"offer-en\") or video (\"video\": \"picks-en\")",
-                    v.name
-                )));
+                return Err(invalid(
+                    at("email"),
+                    "variant_empty",
+                    &[("variant", v.name.clone())],
+                    format!(
+                        "variant '{}' has no content: name its email template (\"email\": \"welcome-en\"), microsite (\"microsite\": \"offer-en\") or video (\"video\": \"picks-en\")",
+                        v.name
+                    ),
+                ));
             }
-            for content in v.email.iter().chain(&v.microsite).chain(&v.video) {
-                self.check_content(&v.name, content)?;
+            for (format, content) in [("email", &v.email), ("microsite", &v.microsite), ("video", &v.video)] {
+                if let Some(content) = content {
+                    self.check_content(&v.name, &at(format), content)?;
+                }
             }
         }
         if self.has_personal_pages() {
@@ -311,44 +394,97 @@ impl Campaign {
             let lower = base.to_ascii_lowercase();
             let scheme_ok = lower.starts_with("https://") || lower.starts_with("http://");
             if !scheme_ok || base.contains(['"', '<', '>', ' ', '?', '#']) {
-                return Err(invalid(format!(
-                    "microsite_settings.base_url: '{base}' is not an http(s) address to serve the sites at (https://offers.example.com)"
-                )));
+                return Err(invalid(
+                    "microsite_settings.base_url",
+                    "base_url",
+                    &[("value", base.to_string())],
+                    format!(
+                        "microsite_settings.base_url: '{base}' is not an http(s) address to serve the sites at (https://offers.example.com)"
+                    ),
+                ));
             }
         }
         if self.variants.iter().any(|v| v.video.is_some()) {
-            crate::storyboards::video::Formats::parse(&self.video_settings.formats)
-                .map_err(|e| invalid(format!("video_settings.formats: {e}")))?;
+            self.video_formats()?;
         }
-        Mailbox::parse(&self.email_settings.from)
-            .map_err(|e| invalid(format!("email_settings.from: {e}")))?;
-        UnsubscribePattern::parse(&self.email_settings.unsubscribe)
-            .map_err(|e| invalid(format!("email_settings.unsubscribe: {e}")))?;
+        Mailbox::parse(&self.email_settings.from).map_err(|e| {
+            invalid(
+                "email_settings.from",
+                "sender",
+                &[],
+                format!("email_settings.from: {e}"),
+            )
+        })?;
+        UnsubscribePattern::parse(&self.email_settings.unsubscribe).map_err(|e| {
+            invalid(
+                "email_settings.unsubscribe",
+                "unsubscribe",
+                &[],
+                format!("email_settings.unsubscribe: {e}"),
+            )
+        })?;
         Ok(())
     }
 
-    fn check_content(&self, variant: &str, content: &Content) -> Result<(), CampaignDocumentError> {
+    /// The video files the campaign makes for each customer.
+    pub fn video_formats(&self) -> Result<Formats, CampaignDocumentError> {
+        Formats::parse(&self.video_settings.formats).map_err(|e| {
+            invalid(
+                "video_settings.formats",
+                "video_formats",
+                &[],
+                format!("video_settings.formats: {e}"),
+            )
+        })
+    }
+
+    /// A variant's content for one format (`field`: where it is, `variants.0.email`).
+    fn check_content(
+        &self,
+        variant: &str,
+        field: &str,
+        content: &Content,
+    ) -> Result<(), CampaignDocumentError> {
+        let named = &[("variant", variant.to_string())];
         match content {
-            Content::Template(name) if name.trim().is_empty() => {
-                Err(invalid(format!("variant '{variant}' names no template")))
-            }
+            Content::Template(name) if name.trim().is_empty() => Err(invalid(
+                field,
+                "content_none",
+                named,
+                format!("variant '{variant}' names no template"),
+            )),
             Content::Template(_) => Ok(()),
-            Content::ByLanguage(by) if by.is_empty() => Err(invalid(format!(
-                "variant '{variant}' lists no template per language"
-            ))),
+            Content::ByLanguage(by) if by.is_empty() => Err(invalid(
+                field,
+                "content_none",
+                named,
+                format!("variant '{variant}' lists no template per language"),
+            )),
             Content::ByLanguage(by) => {
                 if let Some(bad) = by.keys().find(|l| language_tag(l).is_none()) {
-                    return Err(invalid(format!(
-                        "variant '{variant}': '{bad}' is not a language (en, zh, zh-TW, …)"
-                    )));
+                    return Err(invalid(
+                        field,
+                        "content_language",
+                        &[("variant", variant.to_string()), ("language", bad.clone())],
+                        format!("variant '{variant}': '{bad}' is not a language (en, zh, zh-TW, …)"),
+                    ));
                 }
                 let fallback = self.fallback();
                 if !by.keys().any(|l| language_tag(l) == Some(fallback.clone())) {
-                    return Err(invalid(format!(
-                        "variant '{variant}' has no template in the fallback language '{fallback}'; \
-                         add one, or set \"fallback_language\" to one of {}",
-                        by.keys().cloned().collect::<Vec<_>>().join(", ")
-                    )));
+                    let languages = by.keys().cloned().collect::<Vec<_>>().join(", ");
+                    return Err(invalid(
+                        field,
+                        "content_fallback",
+                        &[
+                            ("variant", variant.to_string()),
+                            ("fallback", fallback.clone()),
+                            ("languages", languages.clone()),
+                        ],
+                        format!(
+                            "variant '{variant}' has no template in the fallback language '{fallback}'; \
+                             add one, or set \"fallback_language\" to one of {languages}"
+                        ),
+                    ));
                 }
                 Ok(())
             }

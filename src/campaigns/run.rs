@@ -21,7 +21,6 @@ use serde_json::Value;
 use sqlx::SqlitePool;
 
 use super::assign::{sample_ratio, Arm, Assigner, SampleRatio};
-use super::document::CampaignDocumentError;
 use super::document::{Audience, Campaign, Content, EmailFiles, Variant};
 use super::manifest::{
     Counts, ExcludedCustomer, Manifest, RenderedCustomer, RenderedFile, SharedFile, MANIFEST,
@@ -45,7 +44,6 @@ use crate::render::{load_contexts, CustomerContext, MissingField, Selection, Uns
 use crate::segments::store::{load_catalog, load_segment};
 use crate::segments::{Clock, Rule, SegmentIndex};
 use crate::storyboards::render::VideoRendering;
-use crate::storyboards::video::Formats;
 use crate::templates::store::{
     compile_site_bundle, compile_storyboard_bundle, load_template, TemplateKind, TemplateStoreError,
 };
@@ -120,6 +118,13 @@ impl crate::error::Coded for CampaignError {
                 ErrorKind::RenderFailed
             }
             CampaignError::Crashed(_) => ErrorKind::Internal,
+        }
+    }
+
+    fn problem(&self) -> Option<crate::error::FieldProblem> {
+        match self {
+            CampaignError::Document(e) => e.problem(),
+            _ => None,
         }
     }
 
@@ -569,11 +574,7 @@ async fn compile_templates(
                 }),
                 FormatKind::Video => Box::new(VideoRendering {
                     video: blocking(|| compile_storyboard_bundle(name, &source))?,
-                    formats: Formats::parse(&campaign.video_settings.formats).map_err(|e| {
-                        CampaignError::Document(CampaignDocumentError::Invalid(format!(
-                            "video_settings.formats: {e}"
-                        )))
-                    })?,
+                    formats: campaign.video_formats()?,
                 }),
             };
             compiled.push(Compiled {
@@ -662,11 +663,7 @@ pub(crate) async fn add_campaign_links(
         return Ok(vec![String::new(); customers.len()]);
     }
     let key = slug_key(pool).await?;
-    // Keyed by the seed, like the split: a renamed campaign keeps its customers' addresses.
-    let identity = match campaign.seed.trim() {
-        "" => campaign.name.as_str(),
-        seed => seed,
-    };
+    let identity = campaign.page_identity();
     let slugs: Vec<String> = customers
         .iter()
         .map(|c| slug(&key, identity, c.id))
@@ -855,7 +852,7 @@ struct Progress<'a> {
 impl Progress<'_> {
     fn advance(&self) {
         let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
-        if done % self.step == 0 || done == self.total {
+        if done.is_multiple_of(self.step) || done == self.total {
             (self.report)(RunProgress {
                 done,
                 total: self.total,

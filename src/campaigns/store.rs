@@ -18,11 +18,23 @@ pub enum CampaignStoreError {
     Sqlite(#[from] rusqlite::Error),
 }
 
-crate::coded!(CampaignStoreError {
-    CampaignStoreError::NotFound(_) => NotFound,
-    CampaignStoreError::Document(_) => InvalidInput,
-    CampaignStoreError::Sql(_) | CampaignStoreError::Sqlite(_) => Database,
-});
+impl crate::error::Coded for CampaignStoreError {
+    fn kind(&self) -> crate::error::ErrorKind {
+        use crate::error::ErrorKind;
+        match self {
+            CampaignStoreError::NotFound(_) => ErrorKind::NotFound,
+            CampaignStoreError::Document(e) => e.kind(),
+            CampaignStoreError::Sql(_) | CampaignStoreError::Sqlite(_) => ErrorKind::Database,
+        }
+    }
+
+    fn problem(&self) -> Option<crate::error::FieldProblem> {
+        match self {
+            CampaignStoreError::Document(e) => e.problem(),
+            _ => None,
+        }
+    }
+}
 
 /// Saves (or replaces) a campaign under its own name after checking it.
 pub async fn save_campaign(
@@ -350,4 +362,68 @@ pub async fn run_deliveries(
         hash: r.get(6),
     })
     .collect())
+}
+
+/// A campaign a customer was rendered into, and where their personal pages of it are.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Received {
+    pub campaign: String,
+    pub run: i64,
+    /// When the run started.
+    pub at: String,
+    pub arm: String,
+    pub formats: Vec<FormatKind>,
+    /// Their personal site, when the campaign gave them one.
+    pub site_url: Option<String>,
+    /// Their video's interactive player, when the campaign gave them one.
+    pub video_url: Option<String>,
+}
+
+/// The campaigns the customer was rendered into (runs that finished), newest first.
+pub async fn received_by(pool: &SqlitePool, customer: i64) -> Result<Vec<Received>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT r.id, r.campaign, r.started_at, r.document, MIN(d.arm), group_concat(DISTINCT d.format), \
+         MAX(d.format = 'video' AND d.file LIKE 'site/%') \
+         FROM deliveries d JOIN campaign_runs r ON r.id = d.run_id \
+         WHERE d.customer_id = ? AND r.status IN ('done', 'cancelled') \
+         GROUP BY r.id ORDER BY r.id DESC",
+    )
+    .bind(customer)
+    .fetch_all(pool)
+    .await?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let key = crate::microsites::slug::slug_key(pool).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let document: Option<Campaign> = serde_json::from_str(r.get::<&str, _>(3)).ok();
+            let mut formats: Vec<FormatKind> = r
+                .get::<String, _>(5)
+                .split(',')
+                .filter_map(FormatKind::parse)
+                .collect();
+            formats.sort_by_key(|f| f.as_str());
+            let player: bool = r.get(6);
+            let site = document.as_ref().map(|c| {
+                let slug = crate::microsites::slug::slug(&key, c.page_identity(), customer);
+                crate::microsites::slug::personal_url(&c.microsite_settings.base_url, &slug)
+            });
+            Received {
+                campaign: r.get(1),
+                run: r.get(0),
+                at: r.get(2),
+                arm: r.get(4),
+                site_url: site
+                    .clone()
+                    .filter(|_| formats.contains(&FormatKind::Microsite)),
+                video_url: site
+                    .filter(|_| player)
+                    .map(|s| crate::microsites::slug::player_url(&s)),
+                formats,
+            }
+        })
+        .collect())
 }

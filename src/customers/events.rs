@@ -16,7 +16,8 @@ use super::report::{ImportSummary, Rejection};
 use super::source::decode_file;
 use super::source::{Cell, SourceRow};
 use super::{
-    load_table, read_bytes, report, unreadable_rows, Counts, ImportError, ImportOptions, Progress,
+    load_table, read_bytes, report, unreadable_rows, Counts, EventColumn, ImportError,
+    ImportOptions, Progress,
 };
 use crate::store::{
     checkpoint_in_background, insert_each, now_text, with_index_rebuilt, with_sqlite, Workspace,
@@ -161,75 +162,71 @@ fn convert_row(
     })
 }
 
-pub async fn import_events(
-    ws: &Workspace,
-    path: &Path,
+/// That the columns as mapped name the customer, the time and (or the options give) the type.
+pub(super) fn check_event_columns(
+    columns: &[String],
+    fields: &[Field],
     options: &ImportOptions,
-    progress: &(dyn Fn(Progress) + Sync),
-) -> Result<ImportSummary, ImportError> {
-    options.outcome(run_events_import(ws, path, options, progress).await)
-}
-
-async fn run_events_import(
-    ws: &Workspace,
-    path: &Path,
-    options: &ImportOptions,
-    progress: &(dyn Fn(Progress) + Sync),
-) -> Result<ImportSummary, ImportError> {
-    let bytes = read_bytes(path)?;
-    let file = decode_file(&bytes, options.encoding)?;
-    let mut table = load_table(path, &file, options)?;
-    let fields = map_columns(&table.columns, &options.overrides, Target::Events, &[])?;
+) -> Result<(), ImportError> {
+    let missing = |what| ImportError::MissingColumn {
+        what,
+        columns: columns.to_vec(),
+    };
     if !fields.iter().any(Field::is_key) {
         return Err(ImportError::NoKeyColumn {
-            columns: table.columns.clone(),
+            columns: columns.to_vec(),
         });
     }
     if !fields.contains(&Field::Timestamp) {
-        return Err(ImportError::MissingColumn {
-            what: "timestamp",
-            columns: table.columns.clone(),
-        });
+        return Err(missing(EventColumn::Timestamp));
     }
-    if !fields.contains(&Field::EventType) && options.event_type.is_none() {
-        return Err(ImportError::MissingColumn {
-            what: "event type (or --type)",
-            columns: table.columns.clone(),
-        });
+    let typed = options
+        .event_type
+        .as_deref()
+        .is_some_and(|t| !t.trim().is_empty());
+    if !fields.contains(&Field::EventType) && !typed {
+        return Err(missing(EventColumn::EventType));
     }
-    progress(Progress::Read {
-        rows: table.rows.len(),
-    });
+    Ok(())
+}
 
-    let rows_read = table.rows.len() + table.errors.len();
-    let mut rejections = unreadable_rows(&table);
-    // The source rows are consumed as they are converted: at ten million events their cells
-    // would otherwise stay in memory beside the records (gigabytes, each page zeroed by the
-    // kernel once). Each record keeps where it came from for its rejection, if any.
-    let source_rows = std::mem::take(&mut table.rows);
+/// The rows as event records (in parallel, each consumed as it is converted), and the rows
+/// that are not events (with why).
+fn event_records<'a, R>(
+    rows: Vec<R>,
+    columns: &[String],
+    fields: &[Field],
+    options: &ImportOptions,
+) -> (Vec<(Origin<'a>, EventRecord)>, Vec<Rejection<'a>>)
+where
+    R: std::borrow::Borrow<SourceRow<'a>> + Send,
+{
     let latest = (!options.allow_future).then(|| chrono::Utc::now().timestamp());
-    let (mut records, bad): (Vec<(Origin, EventRecord)>, Vec<Rejection>) =
-        source_rows.into_par_iter().partition_map(|row| {
-            let origin = Origin {
-                line: row.line,
-                raw: row.raw,
-            };
-            let default_type = options.event_type.as_deref();
-            match convert_row(&row, &table.columns, &fields, default_type, latest) {
-                Ok(record) => Either::Left((origin, record)),
-                Err(reason) => Either::Right(origin.rejection(reason)),
-            }
-        });
-    rejections.extend(bad);
-    let warnings: Vec<_> = records
-        .iter_mut()
-        .filter(|(_, r)| !r.cleaned.is_empty())
-        .map(|(origin, r)| cleaned_warning(origin.line, &std::mem::take(&mut r.cleaned)))
-        .collect();
+    // Written as a type column's value would be: cleaned, in lower case.
+    let default_type = options
+        .event_type
+        .as_deref()
+        .map(|t| clean::name(t).0.to_lowercase())
+        .filter(|t| !t.is_empty());
+    let default_type = default_type.as_deref();
+    rows.into_par_iter().partition_map(|row| {
+        let row = row.borrow();
+        let origin = Origin {
+            line: row.line,
+            raw: row.raw,
+        };
+        match convert_row(row, columns, fields, default_type, latest) {
+            Ok(record) => Either::Left((origin, record)),
+            Err(reason) => Either::Right(origin.rejection(reason)),
+        }
+    })
+}
 
-    options.check_cancelled()?;
-    let mut conn = ws.bulk_connection(options.cancel.clone()).await?;
-    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+/// The workspace's customer of each record's key.
+async fn key_owners(
+    conn: &mut sqlx::SqliteConnection,
+    records: &[(Origin<'_>, EventRecord)],
+) -> Result<rustc_hash::FxHashMap<Key, i64>, ImportError> {
     let keys: Vec<&Key> = {
         let mut seen = FxHashSet::default();
         records
@@ -238,10 +235,18 @@ async fn run_events_import(
             .filter(|k| seen.insert(*k))
             .collect()
     };
-    let owners =
-        with_sqlite::<_, ImportError>(&mut tx, |db| Ok(load_key_owners(db, &keys)?)).await?;
+    with_sqlite::<_, ImportError>(conn, |db| Ok(load_key_owners(db, &keys)?)).await
+}
+
+/// The records of known customers, each with its customer and fingerprint, in the order they
+/// are inserted; a record of no customer is rejected.
+fn owned_events<'r, 'a>(
+    records: &'r [(Origin<'a>, EventRecord)],
+    owners: &rustc_hash::FxHashMap<Key, i64>,
+    rejections: &mut Vec<Rejection<'a>>,
+) -> Vec<(i64, &'r EventRecord, [u8; 16])> {
     let mut rows = Vec::with_capacity(records.len());
-    for (origin, record) in &records {
+    for (origin, record) in records {
         match owners.get(&record.key) {
             Some(&customer) => rows.push((customer, record, [0; 16])),
             None => rejections.push(origin.rejection(format!(
@@ -263,6 +268,114 @@ async fn run_events_import(
             *fingerprint = record.fingerprint(repeat);
         }
     }
+    rows
+}
+
+/// What importing the previewed rows as events would do.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct EventsForecast {
+    /// Events that would be added, and the customers they belong to.
+    pub new_events: usize,
+    pub customers: usize,
+    /// Events the workspace already has (from an earlier import of the same rows): not added.
+    pub already_imported: usize,
+    /// Rows that would be rejected (the first ones), with line and reason, and how many in all.
+    pub rejected: Vec<super::report::RowError>,
+    pub rejected_total: usize,
+}
+
+/// Rejected rows a preview lists; the rest are counted.
+const REJECTED_SHOWN: usize = 50;
+
+/// The previewed rows planned as the import plans them, without writing.
+pub(super) async fn events_forecast(
+    ws: &Workspace,
+    table: &super::source::SourceTable<'_>,
+    fields: &[Field],
+    options: &ImportOptions,
+) -> Result<EventsForecast, ImportError> {
+    let mut rejections = unreadable_rows(table);
+    let (records, bad) = event_records(table.rows.iter().collect(), &table.columns, fields, options);
+    rejections.extend(bad);
+    let mut conn = ws.pool.acquire().await?;
+    let owners = key_owners(&mut conn, &records).await?;
+    let rows = owned_events(&records, &owners, &mut rejections);
+    let already_imported = with_sqlite::<_, ImportError>(&mut conn, |db| {
+        let mut known = db.prepare(
+            "SELECT EXISTS (SELECT 1 FROM events WHERE customer_id = ? AND occurred_at = ? AND fingerprint = ?)",
+        )?;
+        let mut count = 0;
+        for (customer, record, fingerprint) in &rows {
+            let params = rusqlite::params![customer, record.occurred_at, fingerprint.as_slice()];
+            if known.query_row(params, |r| r.get::<_, bool>(0))? {
+                count += 1;
+            }
+        }
+        Ok(count)
+    })
+    .await?;
+    rejections.sort_by_key(|r| r.line);
+    let customers: FxHashSet<i64> = rows.iter().map(|(c, _, _)| *c).collect();
+    Ok(EventsForecast {
+        new_events: rows.len() - already_imported,
+        customers: customers.len(),
+        already_imported,
+        rejected_total: rejections.len(),
+        rejected: rejections
+            .into_iter()
+            .take(REJECTED_SHOWN)
+            .map(|r| super::report::RowError {
+                line: r.line,
+                reason: r.reason,
+            })
+            .collect(),
+    })
+}
+
+pub async fn import_events(
+    ws: &Workspace,
+    path: &Path,
+    options: &ImportOptions,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<ImportSummary, ImportError> {
+    options.outcome(run_events_import(ws, path, options, progress).await)
+}
+
+async fn run_events_import(
+    ws: &Workspace,
+    path: &Path,
+    options: &ImportOptions,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<ImportSummary, ImportError> {
+    let bytes = read_bytes(path)?;
+    let file = decode_file(&bytes, options.encoding)?;
+    let mut table = load_table(path, &file, options)?;
+    let fields = map_columns(&table.columns, &options.overrides, Target::Events, &[])?;
+    check_event_columns(&table.columns, &fields, options)?;
+    progress(Progress::Read {
+        rows: table.rows.len(),
+    });
+
+    let rows_read = table.rows.len() + table.errors.len();
+    let mut rejections = unreadable_rows(&table);
+    // The source rows are consumed as they are converted: at ten million events their cells
+    // would otherwise stay in memory beside the records (gigabytes, each page zeroed by the
+    // kernel once). Each record keeps where it came from for its rejection, if any.
+    let source_rows = std::mem::take(&mut table.rows);
+    let (mut records, bad) = event_records(source_rows, &table.columns, &fields, options);
+    rejections.extend(bad);
+    let warnings: Vec<_> = records
+        .iter_mut()
+        .filter(|(_, r)| !r.cleaned.is_empty())
+        .map(|(origin, r)| cleaned_warning(origin.line, &std::mem::take(&mut r.cleaned)))
+        .collect();
+
+    options.check_cancelled()?;
+    let mut conn = ws.bulk_connection(options.cancel.clone()).await?;
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+    let owners = key_owners(&mut tx, &records).await?;
+    let rows = owned_events(&records, &owners, &mut rejections);
     progress(Progress::Writing { rows: rows.len() });
     let inserted = with_sqlite::<_, ImportError>(&mut tx, |db| {
         let insert = || {

@@ -56,6 +56,10 @@ pub struct FilePreview {
     pub problem: Option<super::columns::MappingError>,
     /// What importing the previewed rows would do (customers, previewed against a workspace).
     pub forecast: Option<ImportForecast>,
+    /// What importing the previewed rows as events would do.
+    pub events_forecast: Option<super::events::EventsForecast>,
+    /// What an events file lacks as mapped (a timestamp column, an event type), to ask for.
+    pub missing: Option<crate::error::FieldProblem>,
 }
 
 /// The preview against `ws`: columns that name an existing attribute in other words import into
@@ -89,6 +93,15 @@ pub async fn preview_import(
         }
         if preview.problem.is_none() && fields.iter().any(Field::is_key) {
             preview.forecast = Some(forecast(ws, &table, &fields).await?);
+        }
+    }
+    if target == Target::Events && preview.problem.is_none() {
+        match super::events::check_event_columns(&table.columns, &fields, options) {
+            Ok(()) => {
+                preview.events_forecast =
+                    Some(super::events::events_forecast(ws, &table, &fields, options).await?)
+            }
+            Err(e) => preview.missing = crate::error::Coded::problem(&e),
         }
     }
     Ok(preview)
@@ -240,5 +253,7 @@ fn describe(
         rows_read: table.rows.len() + table.errors.len(),
         problem,
         forecast: None,
+        events_forecast: None,
+        missing: None,
     }
 }

@@ -117,7 +117,7 @@ pub enum ImportError {
     NoKeyColumn { columns: Vec<String> },
     #[error("no {what} column; columns: {columns:?}. Use --map COLUMN=FIELD")]
     MissingColumn {
-        what: &'static str,
+        what: EventColumn,
         columns: Vec<String>,
     },
     #[error("database error: {0}")]
@@ -142,13 +142,48 @@ pub enum ImportError {
     Cancelled,
 }
 
-crate::coded!(ImportError {
-    ImportError::Cancelled => Cancelled,
-    ImportError::Mapping(_) => ColumnMapping,
-    ImportError::Sql(_) | ImportError::Sqlite(_) | ImportError::Scores(_) => Database,
-    ImportError::Read { .. } | ImportError::Report { .. } | ImportError::ReportAfterCommit { .. } => Io,
-    ImportError::Source(_) | ImportError::NoKeyColumn { .. } | ImportError::MissingColumn { .. } => InvalidInput,
-});
+/// A column an events file needs besides the customer's key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventColumn {
+    Timestamp,
+    EventType,
+}
+
+impl std::fmt::Display for EventColumn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            EventColumn::Timestamp => "timestamp",
+            EventColumn::EventType => "event type (or --type TYPE for every row)",
+        })
+    }
+}
+
+impl crate::error::Coded for ImportError {
+    fn kind(&self) -> crate::error::ErrorKind {
+        use crate::error::ErrorKind;
+        match self {
+            ImportError::Cancelled => ErrorKind::Cancelled,
+            ImportError::Mapping(_) => ErrorKind::ColumnMapping,
+            ImportError::Sql(_) | ImportError::Sqlite(_) | ImportError::Scores(_) => ErrorKind::Database,
+            ImportError::Read { .. } | ImportError::Report { .. } | ImportError::ReportAfterCommit { .. } => ErrorKind::Io,
+            ImportError::Source(_) | ImportError::NoKeyColumn { .. } | ImportError::MissingColumn { .. } => ErrorKind::InvalidInput,
+        }
+    }
+
+    fn problem(&self) -> Option<crate::error::FieldProblem> {
+        use crate::error::FieldProblem;
+        match self {
+            ImportError::MissingColumn { what: EventColumn::Timestamp, .. } => {
+                Some(FieldProblem::new("timestamp", "missing_timestamp", &[]))
+            }
+            ImportError::MissingColumn { what: EventColumn::EventType, .. } => {
+                Some(FieldProblem::new("event_type", "missing_event_type", &[]))
+            }
+            ImportError::NoKeyColumn { .. } => Some(FieldProblem::new("key", "missing_key", &[])),
+            _ => None,
+        }
+    }
+}
 
 fn load_table<'a>(
     path: &Path,

@@ -244,6 +244,8 @@ pub struct CustomerProfile {
     #[serde(flatten)]
     pub view: CustomerView,
     pub segments: Vec<String>,
+    /// The campaigns they were rendered into, newest first, with their personal pages.
+    pub received: Vec<crate::campaigns::store::Received>,
 }
 
 pub async fn customer_profile(
@@ -257,7 +259,12 @@ pub async fn customer_profile(
     };
     let segments = crate::segments::store::memberships(pool, index, id, clock).await?;
     show_local_images(pool, &mut view.events).await?;
-    Ok(Some(CustomerProfile { view, segments }))
+    let received = crate::campaigns::store::received_by(pool, id).await?;
+    Ok(Some(CustomerProfile {
+        view,
+        segments,
+        received,
+    }))
 }
 
 /// Event images the workspace keeps a copy of, as data URLs the app's window may show (it loads

@@ -240,10 +240,57 @@ fn plausible_email(value: &str) -> bool {
         && !value.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
+/// What is wrong with a submission, naming the form's field (in the form's own words, never
+/// the visitor's beyond a short quote of a refused choice). `Display` is English; the page the
+/// visitor sees is in the site's language ([`FormProblem::words`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FormProblem {
+    #[error("'{0}' is not a field of this form")]
+    UnknownField(String),
+    #[error("'{0}' holds control characters")]
+    ControlCharacters(String),
+    #[error("'{0}' is longer than {MAX_TEXT} characters")]
+    TooLong(String),
+    #[error("'{0}' is not an email address")]
+    NotEmail(String),
+    #[error("'{0}' is not a number")]
+    NotNumber(String),
+    #[error("'{value}' is not one of the choices of '{field}'")]
+    NotAChoice { field: String, value: String },
+    #[error("'{0}' is answered yes or no")]
+    YesOrNo(String),
+    #[error("'{0}' is given twice")]
+    Twice(String),
+    #[error("'{0}' is required")]
+    Required(String),
+}
+
+impl FormProblem {
+    /// The problem in the site's language (`zh`, else English).
+    pub fn words(&self, lang: &str) -> String {
+        if !lang.starts_with("zh") {
+            return self.to_string();
+        }
+        match self {
+            FormProblem::UnknownField(f) => format!("“{f}”不是此表单的字段。"),
+            FormProblem::ControlCharacters(f) => format!("“{f}”中含有控制字符。"),
+            FormProblem::TooLong(f) => format!("“{f}”超过了 {MAX_TEXT} 个字符。"),
+            FormProblem::NotEmail(f) => format!("“{f}”不是邮箱地址。"),
+            FormProblem::NotNumber(f) => format!("“{f}”不是数字。"),
+            FormProblem::NotAChoice { field, value } => {
+                format!("“{value}”不是“{field}”的选项之一。")
+            }
+            FormProblem::YesOrNo(f) => format!("“{f}”只能回答是或否。"),
+            FormProblem::Twice(f) => format!("“{f}”提交了两次。"),
+            FormProblem::Required(f) => format!("请填写“{f}”。"),
+        }
+    }
+}
+
 impl Form {
     /// Checks the submitted (name, value) pairs: every name a declared field, every value of
-    /// its type, every required field there. The first problem, in words, else what it says.
-    pub fn check_submission(&self, pairs: &[(String, String)]) -> Result<Submission, String> {
+    /// its type, every required field there. The first problem, else what it says.
+    pub fn check_submission(&self, pairs: &[(String, String)]) -> Result<Submission, FormProblem> {
         let mut properties = Map::new();
         let mut consent = Vec::new();
         for (name, value) in pairs {
@@ -254,13 +301,13 @@ impl Form {
                 continue;
             }
             let Some(field) = self.fields.iter().find(|f| &f.name == name) else {
-                return Err(format!("'{}' is not a field of this form", truncated(name)));
+                return Err(FormProblem::UnknownField(truncated(name)));
             };
             if value
                 .chars()
                 .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
             {
-                return Err(format!("'{name}' holds control characters"));
+                return Err(FormProblem::ControlCharacters(name.clone()));
             }
             let value = value.trim();
             if value.is_empty() {
@@ -268,23 +315,23 @@ impl Form {
             }
             let taken = match field.kind {
                 FieldKind::Text if value.chars().count() > MAX_TEXT => {
-                    return Err(format!("'{name}' is longer than {MAX_TEXT} characters"))
+                    return Err(FormProblem::TooLong(name.clone()))
                 }
                 FieldKind::Text => Value::String(value.to_string()),
                 FieldKind::Email if plausible_email(value) => Value::String(value.to_string()),
-                FieldKind::Email => return Err(format!("'{name}' is not an email address")),
+                FieldKind::Email => return Err(FormProblem::NotEmail(name.clone())),
                 FieldKind::Number => match value.parse::<f64>().ok().filter(|n| n.is_finite()) {
                     Some(n) => serde_json::json!(n),
-                    None => return Err(format!("'{name}' is not a number")),
+                    None => return Err(FormProblem::NotNumber(name.clone())),
                 },
                 FieldKind::Choice if field.values.iter().any(|v| v == value) => {
                     Value::String(value.to_string())
                 }
                 FieldKind::Choice => {
-                    return Err(format!(
-                        "'{}' is not one of the choices of '{name}'",
-                        truncated(value)
-                    ))
+                    return Err(FormProblem::NotAChoice {
+                        field: name.clone(),
+                        value: truncated(value),
+                    })
                 }
                 FieldKind::Consent => match yes_or_no(value) {
                     Some(granted) => {
@@ -293,7 +340,7 @@ impl Form {
                         consent.push((channel, granted));
                         Value::Bool(granted)
                     }
-                    None => return Err(format!("'{name}' is answered yes or no")),
+                    None => return Err(FormProblem::YesOrNo(name.clone())),
                 },
             };
             match (properties.get_mut(name), field.multiple) {
@@ -302,7 +349,7 @@ impl Form {
                         list.push(taken);
                     }
                 }
-                (Some(_), _) => return Err(format!("'{name}' is given twice")),
+                (Some(_), _) => return Err(FormProblem::Twice(name.clone())),
                 (None, true) => {
                     properties.insert(name.clone(), Value::Array(vec![taken]));
                 }
@@ -316,7 +363,7 @@ impl Form {
             .iter()
             .find(|f| f.required && !properties.contains_key(&f.name))
         {
-            return Err(format!("'{}' is required", missing.name));
+            return Err(FormProblem::Required(missing.name.clone()));
         }
         Ok(Submission::Taken {
             properties,

@@ -47,6 +47,11 @@ pub fn personal_url(base_url: &str, slug: &str) -> String {
     format!("{}/{slug}/", base_url.trim_end_matches('/'))
 }
 
+/// The customer's video player page, beside their site.
+pub fn player_url(site: &str) -> String {
+    format!("{site}{PLAYER_FOLDER}/")
+}
+
 /// Sets each customer's `microsite_url` (their site in this campaign, when it has one), `slugs`
 /// in the same order; with a video player, its page and pictures too (`video_url`, `video_poster_url`,
 /// `video_thumbnail_url`: an email shows the thumbnail linking to the player).
@@ -60,7 +65,7 @@ pub fn add_personal_urls(
         if let serde_json::Value::Object(map) = &mut c.data {
             let site = personal_url(base_url, slug);
             if player {
-                let video = format!("{site}{PLAYER_FOLDER}/");
+                let video = player_url(&site);
                 map.insert("video_poster_url".into(), format!("{video}{POSTER}").into());
                 map.insert("video_thumbnail_url".into(), format!("{video}{GIF}").into());
                 map.insert("video_url".into(), video.into());

@@ -21,11 +21,23 @@ pub enum SegmentError {
     Sqlite(#[from] rusqlite::Error),
 }
 
-crate::coded!(SegmentError {
-    SegmentError::NotFound(_) => NotFound,
-    SegmentError::Sql(_) | SegmentError::Sqlite(_) => Database,
-    SegmentError::Rule(_) | SegmentError::Name(_) => InvalidInput,
-});
+impl crate::error::Coded for SegmentError {
+    fn kind(&self) -> crate::error::ErrorKind {
+        use crate::error::ErrorKind;
+        match self {
+            SegmentError::NotFound(_) => ErrorKind::NotFound,
+            SegmentError::Sql(_) | SegmentError::Sqlite(_) => ErrorKind::Database,
+            SegmentError::Rule(_) | SegmentError::Name(_) => ErrorKind::InvalidInput,
+        }
+    }
+
+    fn problem(&self) -> Option<crate::error::FieldProblem> {
+        match self {
+            SegmentError::Name(e) => e.problem(),
+            _ => None,
+        }
+    }
+}
 
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]

@@ -35,7 +35,7 @@ use serde::Serialize;
 use sqlx::SqlitePool;
 
 use crate::microsites::files::media_type;
-use crate::microsites::forms::Submission;
+use crate::microsites::forms::{FormProblem, Submission};
 use crate::microsites::render::SITE_FOLDER;
 use crate::store::Workspace;
 use crate::templates::plan::escape_text;
@@ -656,7 +656,7 @@ fn thanks(lang: &str, slug: &str) -> Response {
     small_page(StatusCode::OK, lang, title, text, &format!("/{slug}/"))
 }
 
-fn refused_form(lang: &str, problem: &str, slug: &str) -> Response {
+fn refused_form(lang: &str, problem: &FormProblem, slug: &str) -> Response {
     let title = if lang == "zh" {
         "表单未能提交"
     } else {
@@ -667,7 +667,7 @@ fn refused_form(lang: &str, problem: &str, slug: &str) -> Response {
         StatusCode::UNPROCESSABLE_ENTITY,
         lang,
         title,
-        &escape_text(problem),
+        &escape_text(&problem.words(lang)),
         &format!("/{slug}/"),
     )
 }

@@ -10,13 +10,49 @@ pub enum NameError {
     Empty(&'static str),
     #[error("a {what} name can have at most {MAX_NAME_CHARS} characters (this one has {chars})")]
     TooLong { what: &'static str, chars: usize },
-    #[error("a {what} name cannot contain {found}")]
-    Character { what: &'static str, found: String },
+    #[error("a {what} name cannot contain the invisible character U+{code:04X}")]
+    Invisible { what: &'static str, code: u32 },
+    #[error("a {what} name cannot contain '{found}'")]
+    Separator { what: &'static str, found: char },
+    #[error("a {what} name cannot be only '{name}'")]
+    Dots { what: &'static str, name: String },
 }
 
-crate::coded!(NameError {
-    _ => InvalidInput,
-});
+impl crate::error::Coded for NameError {
+    fn kind(&self) -> crate::error::ErrorKind {
+        crate::error::ErrorKind::InvalidInput
+    }
+
+    fn problem(&self) -> Option<crate::error::FieldProblem> {
+        Some(self.at("name"))
+    }
+}
+
+impl NameError {
+    /// The problem as one of the name field at `field` (a variant's: `variants.0.name`).
+    pub fn at(&self, field: impl Into<String>) -> crate::error::FieldProblem {
+        use crate::error::FieldProblem;
+        match self {
+            NameError::Empty(_) => FieldProblem::new(field, "name_empty", &[]),
+            NameError::TooLong { chars, .. } => FieldProblem::new(
+                field,
+                "name_too_long",
+                &[("max", MAX_NAME_CHARS.to_string()), ("chars", chars.to_string())],
+            ),
+            NameError::Invisible { code, .. } => FieldProblem::new(
+                field,
+                "name_invisible",
+                &[("code", format!("U+{code:04X}"))],
+            ),
+            NameError::Separator { found, .. } => {
+                FieldProblem::new(field, "name_separator", &[("found", found.to_string())])
+            }
+            NameError::Dots { name, .. } => {
+                FieldProblem::new(field, "name_dots", &[("found", name.clone())])
+            }
+        }
+    }
+}
 
 /// `name` trimmed, if it is a usable name for a `what` ("template", "segment", …): not empty,
 /// at most [`MAX_NAME_CHARS`] characters, no control or invisible characters, no `/` or `\`,
@@ -34,21 +70,18 @@ pub fn check_name<'a>(name: &'a str, what: &'static str) -> Result<&'a str, Name
         .chars()
         .find(|c| c.is_control() || crate::values::clean::is_invisible(*c))
     {
-        return Err(NameError::Character {
+        return Err(NameError::Invisible {
             what,
-            found: format!("the invisible character U+{:04X}", c as u32),
+            code: c as u32,
         });
     }
     if let Some(c) = name.chars().find(|c| matches!(c, '/' | '\\')) {
-        return Err(NameError::Character {
-            what,
-            found: format!("'{c}'"),
-        });
+        return Err(NameError::Separator { what, found: c });
     }
     if name == "." || name == ".." {
-        return Err(NameError::Character {
+        return Err(NameError::Dots {
             what,
-            found: format!("only '{name}'"),
+            name: name.to_string(),
         });
     }
     Ok(name)

@@ -130,7 +130,8 @@ pub fn locale_of<'a>(board: &'a Storyboard, data: &'a Value) -> &'a str {
 }
 
 /// The texts of scene `s` (text and number layers, numbers at their final value) as the
-/// customer reads them, with when each is shown: the player's captions.
+/// customer reads them, with when each is shown: the player's captions. In reading order: top
+/// to bottom, then left to right, as placed at rest.
 pub fn scene_texts(
     board: &Storyboard,
     compiled: &Compiled,
@@ -141,7 +142,7 @@ pub fn scene_texts(
     let locale = locale_of(board, data);
     // Their empty fields were counted when the scene was drawn.
     let mut ignored = Notes::default();
-    scene
+    let mut texts: Vec<(usize, TimeRange, String)> = scene
         .layers
         .iter()
         .enumerate()
@@ -160,9 +161,22 @@ pub fn scene_texts(
                 None,
                 &mut ignored,
             );
-            (shown, text)
+            (l, shown, text)
         })
-        .filter(|(_, text)| !text.trim().is_empty())
+        .filter(|(_, _, text)| !text.trim().is_empty())
+        .collect();
+    let place = |l: usize| {
+        let layer = &scene.layers[l];
+        let (x, y) = top_left(&layer.frame, layer.anchor);
+        (y, x)
+    };
+    texts.sort_by(|a, b| {
+        let ((ay, ax), (by, bx)) = (place(a.0), place(b.0));
+        ay.total_cmp(&by).then(ax.total_cmp(&bx))
+    });
+    texts
+        .into_iter()
+        .map(|(_, shown, text)| (shown, text))
         .collect()
 }
 

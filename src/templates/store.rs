@@ -229,6 +229,13 @@ impl crate::error::Coded for TemplateStoreError {
         }
     }
 
+    fn problem(&self) -> Option<crate::error::FieldProblem> {
+        match self {
+            TemplateStoreError::Name(e) => e.problem(),
+            _ => None,
+        }
+    }
+
     fn file(&self) -> Option<String> {
         match self {
             TemplateStoreError::InvalidSite { error, .. } => error.file(),

@@ -637,3 +637,128 @@ async fn columns_in_other_words_import_into_the_existing_attributes() {
     let view = customer_view(&t.ws.pool, id).await.unwrap().unwrap();
     assert_eq!(view.profile.attributes["会员等级"], "金卡");
 }
+
+/// An events file the way a shop exports it: no type column, a future date by mistake, a
+/// customer the workspace does not have. The wizard's preview says what it lacks, then what
+/// importing it would do, before anything is written; a second import adds nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_events_file_without_a_type_column_is_previewed_then_imported_with_one_type() {
+    use tessera_engine::app::{ImportKind, ImportSettings};
+
+    let dir = tempfile::tempdir().unwrap();
+    let session = crate::support::shop_session(
+        dir.path(),
+        "Customer No,Email,First Name\nC-1,wang.fang@example.cn,芳\nC-2,zoe@example.com,Zoë\n",
+    )
+    .await;
+    let events = dir.path().join("orders.csv");
+    std::fs::write(
+        &events,
+        "会员号,下单时间,金额\nC-1,2026-03-01 10:00,120\nC-2,2026-04-02 11:30,35.5\nC-9,2026-04-03,10\nC-2,2099-01-01,1\n",
+    )
+    .unwrap();
+    let preview = session
+        .import_preview(&events, ImportKind::Events, &ImportSettings::default())
+        .await
+        .unwrap();
+    let fields: Vec<&str> = preview.columns.iter().map(|c| c.field.as_str()).collect();
+    assert_eq!(fields, ["external_id", "timestamp", "value"]);
+    let missing = preview.missing.expect("the type is asked for");
+    assert_eq!(
+        (missing.field.as_str(), missing.code.as_str()),
+        ("event_type", "missing_event_type")
+    );
+    assert!(preview.events_forecast.is_none());
+    // Importing as it is says the same, as a problem of that field.
+    let refused = session
+        .import(
+            &events,
+            ImportKind::Events,
+            &ImportSettings::default(),
+            None,
+            &|_| {},
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(refused.problem.unwrap().code, "missing_event_type");
+
+    let typed = ImportSettings {
+        event_type: Some(" Purchase ".into()),
+        ..Default::default()
+    };
+    let preview = session
+        .import_preview(&events, ImportKind::Events, &typed)
+        .await
+        .unwrap();
+    assert!(preview.missing.is_none());
+    let forecast = preview.events_forecast.expect("a forecast");
+    assert_eq!(
+        (
+            forecast.new_events,
+            forecast.customers,
+            forecast.already_imported,
+            forecast.rejected_total
+        ),
+        (2, 2, 0, 2)
+    );
+    let reasons: Vec<(usize, &str)> = forecast
+        .rejected
+        .iter()
+        .map(|r| (r.line, r.reason.as_str()))
+        .collect();
+    assert_eq!(reasons.len(), 2);
+    assert!(
+        reasons[0].0 == 4 && reasons[0].1.contains("no customer"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[1].0 == 5 && reasons[1].1.contains("future"),
+        "{reasons:?}"
+    );
+    assert_eq!(
+        session.status().await.unwrap().events,
+        0,
+        "a preview writes nothing"
+    );
+
+    let summary = session
+        .import(&events, ImportKind::Events, &typed, None, &|_| {})
+        .await
+        .unwrap();
+    assert_eq!((summary.inserted, summary.rejected), (2, 2));
+    let ws = tessera_engine::store::Workspace::open(
+        &dir.path().join("shop.sqlite"),
+        tessera_engine::store::Access::Existing,
+    )
+    .await
+    .unwrap();
+    let types: Vec<String> = sqlx::query_scalar("SELECT DISTINCT type FROM events")
+        .fetch_all(&ws.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        types,
+        ["purchase"],
+        "written as a type column's value would be"
+    );
+    // The same file again: the preview knows it is imported, and the import adds nothing.
+    let again = session
+        .import_preview(&events, ImportKind::Events, &typed)
+        .await
+        .unwrap()
+        .events_forecast
+        .unwrap();
+    assert_eq!((again.new_events, again.already_imported), (0, 2));
+    // Future dates kept when asked.
+    let future = ImportSettings {
+        allow_future: true,
+        ..typed
+    };
+    let kept = session
+        .import_preview(&events, ImportKind::Events, &future)
+        .await
+        .unwrap()
+        .events_forecast
+        .unwrap();
+    assert_eq!((kept.new_events, kept.rejected_total), (1, 1));
+}

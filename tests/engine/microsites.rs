@@ -418,7 +418,7 @@ fn a_submission_is_checked_against_its_form() {
             "'name' is not a field",
         ),
     ] {
-        let e = check(&pairs).expect_err(says);
+        let e = check(&pairs).expect_err(says).to_string();
         assert!(e.contains(says), "{pairs:?}: {e}");
     }
     assert_eq!(

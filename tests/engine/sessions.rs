@@ -4,31 +4,16 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde_json::json;
-use tessera_engine::app::{
-    clock_at, Access, Campaign, ImportKind, ImportSettings, RenderRequest, Rule, Session,
-};
+use tessera_engine::app::{clock_at, Access, Campaign, RenderRequest, Rule, Session};
 
 use crate::support::{http, tessera};
 
 async fn shop(dir: &Path) -> Session {
-    let session = Session::create(&dir.join("shop.sqlite")).await.unwrap();
-    let csv = dir.join("c.csv");
     let mut rows = String::from("email,first_name,locale\n");
     for i in 0..400 {
         rows.push_str(&format!("c{i}@example.com,Ann {i},en-GB\n"));
     }
-    std::fs::write(&csv, rows).unwrap();
-    session
-        .import(
-            &csv,
-            ImportKind::Customers,
-            &ImportSettings::default(),
-            None,
-            &|_| {},
-        )
-        .await
-        .unwrap();
-    session
+    crate::support::shop_session(dir, &rows).await
 }
 
 fn two_arms(name: &str) -> Campaign {
@@ -274,4 +259,112 @@ async fn the_starter_emails_lead_to_the_campaigns_site_and_a_campaign_that_does_
     assert_eq!(summary.unreached.len(), 1);
     assert_eq!(summary.unreached[0].link, "microsite_url");
     session.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_campaign_names_the_field_and_a_problem_the_app_words_in_both_languages() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = shop(dir.path()).await;
+    let locales: Vec<String> = ["en", "zh"]
+        .iter()
+        .map(|l| {
+            std::fs::read_to_string(
+                Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("ui/src/locales/{l}.ts")),
+            )
+            .unwrap()
+        })
+        .collect();
+    // What is done, the edit, the field it is wrong in and the problem's code.
+    type Edit = (&'static str, fn(&mut Campaign), &'static str, &'static str);
+    let edits: [Edit; 9] = [
+        (
+            "name",
+            |c| c.name = "Spring/Summer".into(),
+            "name",
+            "name_separator",
+        ),
+        ("empty name", |c| c.name = "  ".into(), "name", "name_empty"),
+        ("holdout", |c| c.holdout = 1.5, "holdout", "holdout_range"),
+        (
+            "weight",
+            |c| c.variants[1].weight = 0.0,
+            "variants.1.weight",
+            "weight_range",
+        ),
+        (
+            "same names",
+            |c| c.variants[1].name = "A".into(),
+            "variants.1.name",
+            "variant_duplicate",
+        ),
+        (
+            "variant name",
+            |c| c.variants[0].name = "a\u{200b}".into(),
+            "variants.0.name",
+            "name_invisible",
+        ),
+        (
+            "sender",
+            |c| c.email_settings.from = "not an address".into(),
+            "email_settings.from",
+            "sender",
+        ),
+        (
+            "unsubscribe",
+            |c| c.email_settings.unsubscribe = "javascript:alert(1)".into(),
+            "email_settings.unsubscribe",
+            "unsubscribe",
+        ),
+        (
+            "reserved value",
+            |c| {
+                c.variants[0]
+                    .values
+                    .insert("unsubscribe_url".into(), json!("https://x.example"));
+            },
+            "variants.0.values",
+            "value_reserved",
+        ),
+    ];
+    for (what, edit, field, code) in edits {
+        let mut campaign = two_arms("Spring");
+        edit(&mut campaign);
+        for error in [
+            session.campaign_split(&campaign).await.unwrap_err(),
+            session.campaign_save(&campaign).await.unwrap_err(),
+        ] {
+            assert_eq!(
+                error.kind,
+                tessera_engine::app::ErrorKind::InvalidInput,
+                "{what}"
+            );
+            let problem = error
+                .problem
+                .clone()
+                .unwrap_or_else(|| panic!("{what}: {error}"));
+            assert_eq!(
+                (problem.field.as_str(), problem.code.as_str()),
+                (field, code),
+                "{what}: {error}"
+            );
+            for locale in &locales {
+                assert!(
+                    locale.contains(&format!("    {code}: \"")),
+                    "{what}: no words for {code}"
+                );
+                for param in problem.params.keys() {
+                    let words = locale
+                        .lines()
+                        .find(|l| l.contains(&format!("    {code}: \"")))
+                        .unwrap();
+                    assert!(
+                        words.contains(&format!("{{{{{param}}}}}")),
+                        "{what}: {code} leaves out {param}"
+                    );
+                }
+            }
+        }
+    }
+    // Nothing invalid was saved.
+    assert!(session.campaigns().await.unwrap().is_empty());
 }

@@ -156,6 +156,59 @@ async fn each_customer_gets_a_personal_site_their_email_links_to_and_no_path_say
         .all(|(_, s)| slugs.iter().all(|(_, mine)| mine != s)));
 }
 
+#[tokio::test]
+async fn a_customers_profile_lists_the_campaigns_they_received_with_their_own_site() {
+    let t = shop().await;
+    let out = t.dir.path().join("out");
+    t.render(&campaign("spring"), &out).await.unwrap();
+    let email_only = r#"{"version": 1, "name": "news", "audience": {"all": true},
+        "variants": [{"name": "A", "email": "invite"}], "email_settings": {"files": "html"}}"#;
+    t.render(email_only, &t.dir.path().join("news"))
+        .await
+        .unwrap();
+    let session = tessera_engine::app::Session::open(
+        &t.dir.path().join("workspace.sqlite"),
+        tessera_engine::app::Access::Existing,
+    )
+    .await
+    .unwrap();
+    for (id, slug) in slugs(&out) {
+        let received = session.customer_profile(id).await.unwrap().received;
+        let names: Vec<&str> = received.iter().map(|r| r.campaign.as_str()).collect();
+        assert_eq!(names, ["news", "spring"], "newest first");
+        assert_eq!(
+            received[0].site_url, None,
+            "an email-only campaign gave no site"
+        );
+        assert_eq!(
+            received[1].site_url.as_deref(),
+            Some(format!("https://offers.example.com/s/{slug}/").as_str()),
+            "the address their email linked to"
+        );
+        assert_eq!(received[1].arm, "A");
+        assert_eq!(
+            received[1].formats,
+            [
+                tessera_engine::app::FormatKind::Email,
+                tessera_engine::app::FormatKind::Microsite
+            ]
+        );
+        assert_eq!(received[1].video_url, None);
+    }
+    // The one who opted out of email was rendered into nothing.
+    let out_id: i64 =
+        sqlx::query_scalar("SELECT id FROM customers WHERE email = 'out@example.com'")
+            .fetch_one(&t.ws.pool)
+            .await
+            .unwrap();
+    assert!(session
+        .customer_profile(out_id)
+        .await
+        .unwrap()
+        .received
+        .is_empty());
+}
+
 pub(crate) async fn events_of(t: &TestWorkspace, kind: &str) -> Vec<(i64, Value)> {
     let rows: Vec<(i64, String)> =
         sqlx::query_as("SELECT customer_id, properties FROM events WHERE type = ? ORDER BY id")
@@ -272,6 +325,19 @@ async fn the_server_records_visits_clicks_and_forms_as_the_customers_events_and_
     let (status, _, body) = ask(
         "POST",
         form.clone(),
+        b"frequency=weekly&password=x".to_vec(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 422);
+    // In the site's language: 王芳's is Chinese, Zoë's English.
+    assert!(
+        body.contains("<html lang=\"zh\">") && body.contains("“password”不是此表单的字段。"),
+        "{body}"
+    );
+    let (status, _, body) = ask(
+        "POST",
+        format!("/{zoe}/form/preferences"),
         b"frequency=weekly&password=x".to_vec(),
     )
     .await
@@ -665,6 +731,19 @@ async fn a_served_video_player_records_what_the_viewer_does_and_the_email_links_
         .await
         .unwrap();
     assert!(runs[0].sites);
+    // Their profile links to their player (and to no site: the campaign gave them none).
+    let session = tessera_engine::app::Session::open(
+        &t.dir.path().join("workspace.sqlite"),
+        tessera_engine::app::Access::Existing,
+    )
+    .await
+    .unwrap();
+    let received = session.customer_profile(customer).await.unwrap().received;
+    assert_eq!(
+        received[0].video_url.as_deref(),
+        Some(format!("https://v.example.com/s/{slug}/video/").as_str())
+    );
+    assert_eq!(received[0].site_url, None);
 
     let mut options = ServeOptions::new(out.join("site"));
     options.listen = "127.0.0.1:0".parse().unwrap();

@@ -726,6 +726,55 @@ mod videos {
     }
 
     #[test]
+    fn the_players_captions_read_top_to_bottom_and_never_overlap() {
+        let starter =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/storyboard/year-in-review-en");
+        let (video, _) = compile_storyboard(&SiteFiles::read_folder(&starter).unwrap()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let data = json!({"greeting_name": "Zoë", "first_name": "Zoë", "orders_count": 3, "total_spent": 42.5});
+        render_for(&video, data, "player", dir.path());
+        let doc = player_document(dir.path());
+        let texts = |scene: &str| -> Vec<(f64, f64, String)> {
+            doc["scenes"][scene]["captions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| {
+                    (
+                        c["from"].as_f64().unwrap(),
+                        c["to"].as_f64().unwrap(),
+                        c["text"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect()
+        };
+        // The title comes in under the greeting: one cue with both, the greeting first.
+        assert_eq!(
+            texts("intro"),
+            [
+                (0.0, 0.6, "Zoë,".to_string()),
+                (
+                    0.6,
+                    4.0,
+                    "Zoë,\nhere is your year with Tessera Coffee & Care".to_string()
+                ),
+            ]
+        );
+        let orders = texts("orders");
+        assert_eq!(orders.last().unwrap().2.lines().count(), 3, "{orders:?}");
+        assert!(orders
+            .last()
+            .unwrap()
+            .2
+            .starts_with("This year you placed\n"));
+        for scene in ["intro", "orders", "favourite", "thanks"] {
+            for pair in texts(scene).windows(2) {
+                assert!(pair[0].1 <= pair[1].0, "{scene}: {pair:?}");
+            }
+        }
+    }
+
+    #[test]
     fn the_player_plays_every_branch_and_a_scene_the_same_for_all_is_shared() {
         let dir = tempfile::tempdir().unwrap();
         let video = template(&dir.path().join("board"));

@@ -9,6 +9,25 @@ use tessera_engine::campaigns::{
 use tessera_engine::customers::{import_customers, import_events, ImportOptions, ImportSummary};
 use tessera_engine::store::{Access, Workspace};
 
+/// A session on a new workspace (`dir/shop.sqlite`) holding the customers of `csv`.
+pub async fn shop_session(dir: &Path, csv: &str) -> tessera_engine::app::Session {
+    use tessera_engine::app::{ImportKind, ImportSettings, Session};
+    let session = Session::create(&dir.join("shop.sqlite")).await.unwrap();
+    let path = dir.join("customers.csv");
+    std::fs::write(&path, csv).unwrap();
+    session
+        .import(
+            &path,
+            ImportKind::Customers,
+            &ImportSettings::default(),
+            None,
+            &|_| {},
+        )
+        .await
+        .unwrap();
+    session
+}
+
 pub struct TestWorkspace {
     pub dir: tempfile::TempDir,
     pub ws: Workspace,

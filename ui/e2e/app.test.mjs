@@ -138,6 +138,36 @@ test("columns in Chinese import into the existing attributes, and the open profi
   await app.type("[data-testid=customer-search]", "");
 });
 
+test("a shop's own files: its headers are understood, a merge is shown before import, its orders get a type", async () => {
+  await app.click("[data-testid=import-open]");
+  const customers = join(scratch, "shop-customers.csv");
+  writeFileSync(customers, "Customer No,Mobile No,Email,First Name,Last Name\nSHOP-1,13800138000,li.lei@shop.example,Lei,Li\nSHOP-2,13900139000,han.mei@shop.example,Meimei,Han\nSHOP-1,,lilei.work@shop.example,Lei,Li\n");
+  await app.type("[data-testid=import-path]", customers);
+  await app.waitFor("[data-testid=import-forecast]", (t) => /2 new/.test(t));
+  assert.equal(await app.property("[data-testid='map-Customer No']", "value"), "external_id");
+  assert.equal(await app.property("[data-testid='map-Mobile No']", "value"), "phone");
+  // The third row is the first customer again (same customer number): shown before it happens.
+  assert.match(await app.text("[data-testid=forecast-merges]"), /4\s*an earlier row of this file\s*.*SHOP-1/i);
+  await shoot("import-merge");
+  await app.click("[data-testid=import-start]");
+  await app.waitFor("[data-testid=import-report]", (t) => /2 added/.test(t));
+  // Their orders: no type column, so the type of every row is asked for.
+  await app.click("[data-testid=import-kind] option[value=events]");
+  const orders = join(scratch, "shop-orders.csv");
+  writeFileSync(orders, "会员号,下单时间,金额\nSHOP-1,2026-03-01 10:00,120\nSHOP-2,2026-04-02,35.5\nSHOP-9,2026-04-03,10\n");
+  await app.type("[data-testid=import-path]", orders);
+  assert.match(await app.waitFor("[data-testid=import-missing-event_type]"), /no event type column/);
+  assert.equal(await app.property("[data-testid=import-start]", "disabled"), true);
+  await app.type("[data-testid=import-event-type]", "purchase");
+  assert.match(await app.waitFor("[data-testid=import-events-forecast]"), /2 new events for 2 customers; already imported: 0; rejected rows: 1/);
+  assert.match(await app.text("[data-testid=forecast-rejected]"), /^4\s*no customer/);
+  await shoot("import-events");
+  await app.click("[data-testid=import-start]");
+  await app.waitFor("[data-testid=import-report]", (t) => /2 added/.test(t));
+  await app.click("[data-testid=import-kind] option[value=customers]");
+  await app.click("[data-testid=import-close]");
+});
+
 test("a segment's count changes as a condition is added", async () => {
   await app.click("[data-testid=nav-segments]");
   const everyone = Number((await app.waitFor("[data-testid=segment-count]", (t) => /\d/.test(t))).replace(/\D/g, ""));
@@ -214,6 +244,8 @@ test("the template editor previews as you type and points at errors", async () =
   await app.type("[data-testid=template-source] .cm-content", "<mjml><mj-body>{{#if vip}}</mj-body></mjml>");
   const error = await app.waitFor("[data-testid=template-error]");
   assert.match(error, /1/);
+  // The last version that rendered stays, saying it is not the edit.
+  assert.match(await app.waitFor("[data-testid=email-frame-stale]"), /last version that rendered/);
   // Leaving the screen with an unsaved edit keeps it.
   await app.click("[data-testid=nav-customers]");
   await app.click("[data-testid=nav-templates]");
@@ -272,6 +304,7 @@ test("the microsite editor previews any page as a customer at both widths and po
   const error = await app.waitFor("[data-testid=template-error]", (t) => t.includes("preferences.html"));
   assert.match(error, /preferences\.html, line 1, column \d+/);
   await app.waitFor("[data-testid=site-file-error]");
+  await app.waitFor("[data-testid=site-frame-stale]");
   assert.equal(await app.property("[data-testid=template-save]", "disabled"), true);
   await shoot("site-editor-error");
   await app.type("[data-testid=template-source] .cm-content", "Edited: {{page.title}}");
@@ -280,6 +313,7 @@ test("the microsite editor previews any page as a customer at both widths and po
     assert.ok(i < 100, "the error is gone once the page is right");
     await new Promise((r) => setTimeout(r, 100));
   }
+  assert.equal((await app.findAll("[data-testid=site-frame-stale]")).length, 0, "the preview is the edit again");
   await app.type("[data-testid=template-save-name]", "loyalty-mine");
   await app.click("[data-testid=template-save-as]");
   await app.waitFor("[data-testid=template-status]", (t) => t.includes("loyalty-mine"));
@@ -393,6 +427,9 @@ test("a campaign with two variants and a holdout is split, saved, previewed and 
   assert.equal(files.length, rendered + 2, "one file per customer, the manifest and the folder's marker");
   await app.waitFor("[data-testid=campaign-run]", (t) => /done/.test(t));
   await shoot("campaigns");
+  // No file manager on this computer: the folder's path is offered to copy, not silence.
+  await app.click("[data-testid=campaign-open-folder]");
+  await attributeFor("[data-testid=campaign-open-path]", "value", (v) => v === out, "the folder's path to copy");
   // A folder with someone else's files is refused, in words the user can act on.
   const theirs = join(scratch, "theirs");
   mkdirSync(theirs);
@@ -408,8 +445,12 @@ test("a campaign with two variants and a holdout is split, saved, previewed and 
   await app.click("[data-testid=preview-campaign] option[value='Spring sale']");
   await app.waitFor("[data-testid=preview-variant]", (t) => /Variant [AB]: |Held out|Opted out|No email/.test(t));
   await shoot("preview-campaign");
-  // A saved segment is an audience: how many will get it shows before anything is rendered.
+  // Back on Campaigns, the campaign being edited, its folder and what was said are still there.
   await app.click("[data-testid=nav-campaigns]");
+  assert.equal(await app.property("[data-testid=campaign-name]", "value"), "Spring sale");
+  assert.equal(await app.property("[data-testid=campaign-out]", "value"), theirs);
+  assert.match(await app.text(".campaigns [role=alert]"), /Choose an empty folder/);
+  // A saved segment is an audience: how many will get it shows before anything is rendered.
   await app.waitFor("[data-testid=campaign-audience] option[value='segment:Champions by email']");
   await app.click("[data-testid=campaign-audience] option[value='segment:Champions by email']");
   await app.waitFor("[data-testid=campaign-recipients]", (t) => /[\d,]+ customers? will get/.test(t));
@@ -458,6 +499,18 @@ test("a campaign gives each customer a personal site, served from the app with l
   await app.click("[data-testid=serve-stop]");
   await app.waitFor("[data-testid=serve-start]");
   await assert.rejects(fetch(`http://127.0.0.1:${port}/`), "the port is closed once stopped");
+  // The customer's profile lists the campaign with the address of their own site.
+  const db = join(scratch, "tessera/demo/workspace.sqlite");
+  const shown = JSON.parse(execFileSync(join(root, "target/debug/tessera"), ["--db", db, "customers", "show", String(someone.customer_id), "--json"]).toString());
+  await app.click("[data-testid=nav-customers]");
+  await app.type("[data-testid=customer-search]", shown.email);
+  await app.waitFor("[data-testid=customer-total]", (t) => t === "1 customer");
+  await app.click("[data-testid=customer-rows] [role=row]");
+  await app.waitFor("[data-testid=profile-site-url]", (t) => t === `http://127.0.0.1:${port}/${someone.slug}/`);
+  assert.match(await app.text("[data-testid=profile-received]"), /Spring sale/);
+  await app.scrollIntoView("[data-testid=profile-received]");
+  await shoot("customers-received");
+  await app.type("[data-testid=customer-search]", "");
 });
 
 test("a campaign variant can carry a video storyboard per language, its files chosen", async () => {
@@ -620,4 +673,30 @@ test("two campaigns made in the app are keyed by seeds of their own", async () =
   const [one, two] = [seed("Seeded one"), seed("Seeded two")];
   assert.notEqual(one, two, "two campaigns share a seed, so one split and one set of personal URLs");
   assert.ok(one !== "Seeded one" && two !== "Seeded two" && one.length >= 16, `${one} ${two}`);
+});
+
+test("a mistake in a campaign is shown at its field in the user's language, and the split stays", async () => {
+  await app.click("[data-testid=nav-campaigns]");
+  await app.waitFor("[data-testid=campaign-split]");
+  await app.type("[data-testid=campaign-name]", "Spring/Summer");
+  assert.match(await app.waitFor("[data-testid='field-error-name']"), /cannot contain “\/”/);
+  await app.waitFor("[data-testid=campaign-split-stale]");
+  assert.equal(await app.attribute("[data-testid=campaign-name]", "aria-invalid"), "true");
+  assert.equal(await app.property("[data-testid=campaign-save]", "disabled"), true);
+  assert.equal((await app.findAll("[data-testid=campaign-problem]")).length, 0, "said at the field, not at the bottom of the page");
+  await shoot("campaigns-field-error");
+  await app.click("[data-testid=language] option[value=zh]");
+  assert.match(await app.waitFor("[data-testid='field-error-name']", (t) => /名称/.test(t)), /不能包含“\/”/);
+  await shoot("campaigns-field-error-zh");
+  await app.click("[data-testid=language] option[value=en]");
+  // A variant's mistake is said under that variant.
+  await app.type("[data-testid=campaign-name]", "Summer");
+  await app.type("[data-testid=variant-0-weight]", "0");
+  assert.match(await app.waitFor("[data-testid='field-error-variants.0.weight']"), /^Variant A: a weight is a number above 0/);
+  await app.type("[data-testid=variant-0-weight]", "1");
+  for (let i = 0; (await app.findAll("[data-testid=campaign-split-stale]")).length > 0; i++) {
+    assert.ok(i < 100, "the split follows again once the campaign is right");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal((await app.findAll(".field-error")).length, 0);
 });

@@ -100,7 +100,13 @@ export function App() {
         {screen === "segments" && workspace && <SegmentsScreen workspace={workspace} rule={segment} onChange={setSegment} name={segmentName} onNameChange={setSegmentName} />}
         {screen === "templates" && workspace && <TemplatesScreen segment={segment} session={templateSession} onSession={setTemplateSession} />}
         {screen === "preview" && workspace && <PreviewScreen total={workspace.customers} session={previewSession} onSession={setPreviewSession} drafts={templateSession.drafts} />}
-        {screen === "campaigns" && workspace && <CampaignsScreen segment={segment} />}
+        {/* Kept while another screen is shown: the campaign being edited, its render and the site
+            being served are still there on coming back (a new one per workspace). */}
+        {workspace && (
+          <div hidden={screen !== "campaigns"}>
+            <CampaignsScreen key={workspace.path} segment={segment} active={screen === "campaigns"} />
+          </div>
+        )}
       </main>
     </div>
   );

@@ -120,8 +120,16 @@ pub async fn campaign_open(
     state: State<'_, AppState>,
 ) -> CommandResult<Opened> {
     let path = state.session().await?.rendered(item).await?;
+    // A launcher that fails does so at once (`gio open` exits 2 with no file manager): spawning
+    // one is not opening. Still running after the wait, it has handed the path over.
+    let launched = path.clone();
+    let opened = tokio::task::spawn_blocking(move || {
+        open::that_detached_with_timeout(&launched, std::time::Duration::from_secs(2)).is_ok()
+    })
+    .await
+    .unwrap_or(false);
     Ok(Opened {
-        opened: open::that_detached(&path).is_ok(),
+        opened,
         path: path.display().to_string(),
     })
 }

@@ -11,7 +11,7 @@
 
 use serde_json::{json, Value};
 
-use super::document::Storyboard;
+use super::document::{Storyboard, TimeRange};
 use super::draw::{locale_of, scene_texts, Interaction};
 use super::video::VideoTemplate;
 use crate::templates::plan::escape_text;
@@ -138,12 +138,7 @@ pub fn package(
             let url = safe_link(&text(Interaction::ActionUrl))?;
             (!label.trim().is_empty()).then(|| json!({"label": label, "url": url}))
         });
-        let captions: Vec<Value> = scene_texts(board, &template.compiled, s, data)
-            .into_iter()
-            .map(|(shown, text)| {
-                json!({"from": shown.from, "to": shown.to.min(scene.duration), "text": text})
-            })
-            .collect();
+        let captions = caption_cues(&scene_texts(board, &template.compiled, s, data), scene.duration);
         files.push((captions_name(board, s), webvtt(&captions).into_bytes()));
         let next = scene
             .next
@@ -243,6 +238,39 @@ fn page(board: &Storyboard, language: &str, strings: &Value, document: &Value) -
     )
 }
 
+/// The scene's texts as captions that never overlap: a cue per stretch of time in which the same
+/// texts are shown, their lines in reading order. (Overlapping cues are stacked by players
+/// with the first one lowest, so a title above its subtitle would read upside down.)
+fn caption_cues(texts: &[(TimeRange, String)], duration: f64) -> Vec<Value> {
+    let within = |t: f64| t.clamp(0.0, duration);
+    let mut times: Vec<f64> = texts
+        .iter()
+        .flat_map(|(shown, _)| [within(shown.from), within(shown.to)])
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times.dedup();
+    let mut cues: Vec<(f64, f64, String)> = Vec::new();
+    for pair in times.windows(2) {
+        let (from, to) = (pair[0], pair[1]);
+        let lines: Vec<&str> = texts
+            .iter()
+            .filter(|(shown, _)| within(shown.from) <= from && within(shown.to) >= to)
+            .map(|(_, text)| text.as_str())
+            .collect();
+        if lines.is_empty() {
+            continue;
+        }
+        let text = lines.join("\n");
+        match cues.last_mut() {
+            Some(last) if last.1 == from && last.2 == text => last.1 = to,
+            _ => cues.push((from, to, text)),
+        }
+    }
+    cues.into_iter()
+        .map(|(from, to, text)| json!({"from": from, "to": to, "text": text}))
+        .collect()
+}
+
 /// Captions as WebVTT: cue text escaped, blank lines (which would end a cue) left out.
 fn webvtt(captions: &[Value]) -> String {
     let mut out = String::from("WEBVTT\n");
@@ -301,6 +329,26 @@ mod tests {
         ] {
             assert_eq!(safe_link(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn captions_never_overlap_and_keep_their_lines_in_reading_order() {
+        let shown = |from, to| TimeRange { from, to };
+        let texts = [
+            (shown(0.0, 4.0), "Hello Zoë".to_string()),
+            (shown(1.0, 9.0), "Your year with us".to_string()),
+            (shown(6.0, 8.0), "1,240 points".to_string()),
+        ];
+        assert_eq!(
+            caption_cues(&texts, 5.0),
+            [
+                json!({"from": 0.0, "to": 1.0, "text": "Hello Zoë"}),
+                json!({"from": 1.0, "to": 4.0, "text": "Hello Zoë\nYour year with us"}),
+                json!({"from": 4.0, "to": 5.0, "text": "Your year with us"}),
+            ],
+            "cut at the scene's end; what starts after it is not captioned"
+        );
+        assert_eq!(caption_cues(&[], 5.0), Vec::<Value>::new());
     }
 
     #[test]

@@ -5,11 +5,11 @@ import i18n from "../i18n";
 import { en } from "../locales/en";
 import { zh } from "../locales/zh";
 import type { ErrorKind } from "./bindings";
-import { BackendError, errorText, explainError } from "./backend";
+import { BackendError, errorText, explainError, fieldProblem } from "./backend";
 import { ErrorMessage } from "./ErrorMessage";
 
 const failure = (code: ErrorKind, message: string, line: number | null = null, column: number | null = null, file: string | null = null) =>
-  new BackendError({ code, message, line, column, file });
+  new BackendError({ code, message, line, column, file, problem: null });
 
 // Every kind the engine can answer (tsc fails here when bindings.ts gains one).
 const KINDS: Record<ErrorKind, true> = {
@@ -43,6 +43,21 @@ describe("error messages", () => {
     expect(explainError(e).message).toBe("database is locked");
     await i18n.changeLanguage("en");
     expect(errorText(e)).toMatch(/^The workspace could not be read or updated/);
+  });
+
+  it("word what is wrong with a field in the user's language, with its values", async () => {
+    const e = new BackendError({
+      code: "invalid_input", message: "variant 'B': a weight is a number above 0 and at most 1000000, not 0", line: null, column: null, file: null,
+      problem: { field: "variants.1.weight", code: "weight_range", params: { variant: "B", max: "1000000" } },
+    });
+    expect(fieldProblem(e)?.field).toBe("variants.1.weight");
+    await i18n.changeLanguage("zh");
+    expect(errorText(e)).toBe("版本 B：权重应是大于 0 且不超过 1000000 的数字。");
+    await i18n.changeLanguage("en");
+    expect(errorText(e)).toBe("Variant B: a weight is a number above 0 and at most 1000000.");
+    // A code this version does not know is still an invalid input, in words.
+    const unknown = new BackendError({ ...e.detail, problem: { field: "x", code: "from_the_future", params: {} } });
+    expect(errorText(unknown)).toMatch(/^Something entered here is not valid/);
   });
 
   it("keep a template error's position and the engine's account of it", async () => {

@@ -1,7 +1,7 @@
 // The only caller of the generated bindings: turns each command's Result into a value or a thrown
 // BackendError carrying the engine's code (the UI branches on codes, never on message text).
 import i18n from "../i18n";
-import { commands, type CommandError, type ErrorKind, type TemplateKind } from "./bindings";
+import { commands, type CommandError, type ErrorKind, type FieldProblem, type TemplateKind } from "./bindings";
 
 export type { CommandError };
 
@@ -49,10 +49,11 @@ export function explainError(error: unknown): ExplainedError {
     const message = error instanceof Error ? error.message : String(error);
     return { code: null, sentence: i18n.t("errors.explain.unexpected"), message, line: null, column: null, file: null };
   }
-  const { code, message, line, column, file } = error.detail;
-  // A mistake in a site's file is the site's, not an email's.
+  const { code, message, line, column, file, problem } = error.detail;
+  // A mistake in a site's file is the site's, not an email's; a field's says what is wrong with it.
   const explained = file !== null ? "site" : code;
-  return { code, sentence: i18n.t(`errors.explain.${explained}`), message, line, column, file };
+  const sentence = problem ? problemText(problem) : i18n.t(`errors.explain.${explained}`);
+  return { code, sentence, message, line, column, file };
 }
 
 /** "Line 3, column 7" (of a site's page: "preferences.html, line 3, column 7") in the user's
@@ -83,6 +84,17 @@ export function errorText(error: unknown): string {
 /** Whether a failed command failed on what the user wrote in a template (shown at the source). */
 export function isTemplateError(error: unknown): boolean {
   return error instanceof BackendError && inTemplate(error.detail);
+}
+
+/** The field a failed command found wrong (`holdout`, `variants.1.weight`) and how, if one was. */
+export function fieldProblem(error: unknown): FieldProblem | null {
+  return error instanceof BackendError ? error.detail.problem : null;
+}
+
+/** What is wrong with a field, in the user's language. */
+export function problemText(problem: FieldProblem): string {
+  const key = `problems.${problem.code}`;
+  return i18n.exists(key) ? i18n.t(key, problem.params) : i18n.t("errors.explain.invalid_input");
 }
 
 /** The kind of a failed command, to branch on (never on the message). */

@@ -208,6 +208,8 @@ export type CommandError = {
 	column: number | null,
 	/**  The file of a site template the error is in (`preferences.html`). */
 	file: string | null,
+	/**  The field of the edited document that is wrong, and how: shown at that field. */
+	problem: FieldProblem | null,
 };
 
 export type Compare = "eq" | "ne" | "gt" | "gte" | "lt" | "lte";
@@ -263,6 +265,8 @@ export type CustomerPage = {
 /**  The 360° view with the saved segments the customer is in (the app's profile panel). */
 export type CustomerProfile = {
 	segments: string[],
+	/**  The campaigns they were rendered into, newest first, with their personal pages. */
+	received: Received[],
 } & CustomerView;
 
 export type CustomerRow = {
@@ -372,6 +376,18 @@ export type EventView = {
 	properties: Value,
 };
 
+/**  What importing the previewed rows as events would do. */
+export type EventsForecast = {
+	/**  Events that would be added, and the customers they belong to. */
+	new_events: number,
+	customers: number,
+	/**  Events the workspace already has (from an earlier import of the same rows): not added. */
+	already_imported: number,
+	/**  Rows that would be rejected (the first ones), with line and reason, and how many in all. */
+	rejected: RowError[],
+	rejected_total: number,
+};
+
 export type Excluded = {
 	no_address: number,
 	opted_out: number,
@@ -390,6 +406,18 @@ export type Exclusion =
 export type FieldOp = ({ op: "equals"; value: string }) & { compare?: never; max?: never; min?: never; values?: never } | ({ op: "not_equals"; value: string }) & { compare?: never; max?: never; min?: never; values?: never } | ({ op: "contains"; value: string }) & { compare?: never; max?: never; min?: never; values?: never } | ({ op: "starts_with"; value: string }) & { compare?: never; max?: never; min?: never; values?: never } | ({ op: "in"; values: string[] }) & { compare?: never; max?: never; min?: never; value?: never } | ({ op: "is_set" }) & { compare?: never; max?: never; min?: never; value?: never; values?: never } | ({ op: "not_set" }) & { compare?: never; max?: never; min?: never; value?: never; values?: never } | ({ op: "compare"; compare: Compare; value: number | null }) & { max?: never; min?: never; values?: never } | ({ op: "between"; min: number | null; max: number | null }) & { compare?: never; value?: never; values?: never } | {
 	op: "date",
 } & DateOp | ({ op: "is_true" }) & { compare?: never; max?: never; min?: never; value?: never; values?: never } | ({ op: "is_false" }) & { compare?: never; max?: never; min?: never; value?: never; values?: never };
+
+/**
+ *  What is wrong with one field of something the user edits (a campaign, a name), for the app
+ *  to word in the user's language beside that field: where (`field`, its path in the document:
+ *  `holdout`, `variants.1.weight`, `email_settings.from`), what (`code`) and the values the
+ *  words need (`params`). The error's message says the same in English (the CLI, the details).
+ */
+export type FieldProblem = {
+	field: string,
+	code: string,
+	params: { [key in string]: string },
+};
 
 export type FileFilter = {
 	name: string,
@@ -421,6 +449,10 @@ export type FilePreview = {
 	problem: MappingError | null,
 	/**  What importing the previewed rows would do (customers, previewed against a workspace). */
 	forecast: ImportForecast | null,
+	/**  What importing the previewed rows as events would do. */
+	events_forecast: EventsForecast | null,
+	/**  What an events file lacks as mapped (a timestamp column, an event type), to ask for. */
+	missing: FieldProblem | null,
 };
 
 export type FirstOrLast = "first" | "last";
@@ -690,6 +722,20 @@ export type Progress = { stage: "read"; rows: number } | { stage: "writing"; row
 export type PropertyFilter = {
 	name: string,
 	equals: string,
+};
+
+/**  A campaign a customer was rendered into, and where their personal pages of it are. */
+export type Received = {
+	campaign: string,
+	run: number,
+	/**  When the run started. */
+	at: string,
+	arm: string,
+	formats: FormatKind[],
+	/**  Their personal site, when the campaign gave them one. */
+	site_url: string | null,
+	/**  Their video's interactive player, when the campaign gave them one. */
+	video_url: string | null,
 };
 
 export type RenderFailure = {

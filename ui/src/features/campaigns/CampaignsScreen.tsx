@@ -1,10 +1,11 @@
-import { useEffect, useRef, useState } from "react";
+import { Fragment, useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useNumber } from "../../lib/numbers";
 import { Channel } from "@tauri-apps/api/core";
 import type { Campaign, CampaignInfo, EmailFiles, Opened, RenderedItem, Rule, RunInfo, RunProgress, RunSummary, SavedSegment, Split, TemplateInfo } from "../../lib/bindings";
-import { backend, errorCode, templatesOf } from "../../lib/backend";
+import { backend, errorCode, fieldProblem, templatesOf } from "../../lib/backend";
 import { ErrorMessage } from "../../lib/ErrorMessage";
+import { FieldError, isWrong } from "../../lib/FieldError";
 import { addVariant, audienceChoice, audienceFromValue, audienceValue, freshFolder, hasSites, hasVideo, LANGUAGES, newCampaign, parseValues, recipients, settingWarnings, valuesText, variantTemplates, VIDEO_FORMATS, videoFormats, withTemplates, withVideoFormat, type ContentFormat, type Language } from "./campaignModel";
 import { ServePanel } from "./ServePanel";
 
@@ -13,7 +14,7 @@ import { ServePanel } from "./ServePanel";
  * merge values), the holdout and the sender; the split it gives as you edit; render with
  * progress and cancel; past runs from the delivery log.
  */
-export function CampaignsScreen({ segment }: { segment: Rule }) {
+export function CampaignsScreen({ segment, active }: { segment: Rule; active: boolean }) {
   const { t, i18n } = useTranslation();
   const [templates, setTemplates] = useState<TemplateInfo[]>([]);
   const [sites, setSites] = useState<TemplateInfo[]>([]);
@@ -45,25 +46,39 @@ export function CampaignsScreen({ segment }: { segment: Rule }) {
   const number = useNumber();
   const percent = (share: number | null) => `${((share ?? 0) * 100).toLocaleString(i18n.language, { maximumFractionDigits: 1 })}%`;
 
+  // The lists (templates, segments, campaigns) each time the screen is shown: they may have
+  // changed on other screens. The campaign being edited stays.
   useEffect(() => {
-    Promise.all([templatesOf("email"), templatesOf("microsite"), templatesOf("storyboard"), backend.segmentsList(), backend.campaignsList(), backend.campaignSeed()]).then(([tpl, sites, boards, seg, list, seed]) => {
+    if (!active) return;
+    let current = true;
+    Promise.all([templatesOf("email"), templatesOf("microsite"), templatesOf("storyboard"), backend.segmentsList(), backend.campaignsList()]).then(([tpl, sites, boards, seg, list]) => {
+      if (!current) return;
       setTemplates(tpl);
       setSites(sites);
       setStoryboards(boards);
       setSegments(seg);
       setSaved(list);
-      setCampaign(newCampaign(t("campaigns.defaultName"), tpl, seed));
     });
-  }, []); // eslint-disable-line react-hooks/exhaustive-deps -- once, on opening the screen
+    return () => {
+      current = false;
+    };
+  }, [active]);
 
-  // The split follows every edit (from the segment index: milliseconds at a million).
+  // A new campaign the first time, once the email templates are known.
+  useEffect(() => {
+    if (campaign || templates.length === 0) return;
+    backend.campaignSeed().then((seed) => setCampaign((c) => c ?? newCampaign(t("campaigns.defaultName"), templates, seed)));
+  }, [templates]); // eslint-disable-line react-hooks/exhaustive-deps -- only until there is a campaign
+
+  // The split follows every edit (from the segment index: milliseconds at a million). While an
+  // edit is invalid, the last split stays (marked so) and the field says what is wrong.
   useEffect(() => {
     if (!campaign) return;
     let current = true;
     const timer = setTimeout(() => {
       backend.campaignSplit(campaign).then(
         (s) => current && (setSplit(s), setProblem(null)),
-        (e) => current && (setSplit(null), setProblem(e)),
+        (e) => current && setProblem(e),
       );
     }, 150);
     return () => {
@@ -191,7 +206,8 @@ export function CampaignsScreen({ segment }: { segment: Rule }) {
 
       <div className="form">
         <label>{t("campaigns.name")}
-          <input data-testid="campaign-name" value={campaign.name} onChange={(e) => edit({ name: e.target.value })} />
+          <input data-testid="campaign-name" aria-invalid={isWrong(problem, "name")} value={campaign.name} onChange={(e) => edit({ name: e.target.value })} />
+          <FieldError error={problem} field="name" />
         </label>
         <label>{t("campaigns.audience")}
           <select data-testid="campaign-audience" value={audienceValue(campaign.audience)} onChange={(e) => edit({ audience: audienceFromValue(e.target.value, segment) })}>
@@ -204,6 +220,7 @@ export function CampaignsScreen({ segment }: { segment: Rule }) {
               )}
             </optgroup>
           </select>
+          <FieldError error={problem} field="audience" />
         </label>
         {choice === "rule" && (
           <p className="muted">
@@ -232,10 +249,12 @@ export function CampaignsScreen({ segment }: { segment: Rule }) {
               { format: "microsite", label: "campaigns.siteContent", none: "campaigns.noSite", aria: "campaigns.siteLanguage", suffix: "-site", list: sites },
               { format: "video", label: "campaigns.videoContent", none: "campaigns.noVideo", aria: "campaigns.videoLanguage", suffix: "-video", list: storyboards },
             ];
+            const at = `variants.${i}.`;
             return (
-              <tr key={i} data-testid={`variant-${i}`}>
-                <td><input aria-label={t("campaigns.variant")} className="short" value={v.name} onChange={(e) => editVariant(i, { ...v, name: e.target.value })} /></td>
-                <td><input aria-label={t("campaigns.weight")} data-testid={`variant-${i}-weight`} className="short" type="number" min="0.1" max="1000000" step="any" value={v.weight ?? 1} onChange={(e) => editVariant(i, { ...v, weight: Number(e.target.value) })} /></td>
+              <Fragment key={i}>
+              <tr data-testid={`variant-${i}`}>
+                <td><input aria-label={t("campaigns.variant")} data-testid={`variant-${i}-name`} aria-invalid={isWrong(problem, `${at}name`)} className="short" value={v.name} onChange={(e) => editVariant(i, { ...v, name: e.target.value })} /></td>
+                <td><input aria-label={t("campaigns.weight")} data-testid={`variant-${i}-weight`} aria-invalid={isWrong(problem, `${at}weight`)} className="short" type="number" min="0.1" max="1000000" step="any" value={v.weight ?? 1} onChange={(e) => editVariant(i, { ...v, weight: Number(e.target.value) })} /></td>
                 {LANGUAGES.map((l: Language) => (
                   <td key={l}><div className="content-cell">
                     {contentChoices.map(({ format, label, none, aria, suffix, list }) => {
@@ -252,18 +271,26 @@ export function CampaignsScreen({ segment }: { segment: Rule }) {
                   </div></td>
                 ))}
                 <td>
-                  <textarea aria-label={t("campaigns.values")} placeholder={t("campaigns.valuesHint")} rows={1} value={valuesText(v.values)} onChange={(e) => editVariant(i, { ...v, values: parseValues(e.target.value) })} />
+                  <textarea aria-label={t("campaigns.values")} aria-invalid={isWrong(problem, `${at}values`)} placeholder={t("campaigns.valuesHint")} rows={1} value={valuesText(v.values)} onChange={(e) => editVariant(i, { ...v, values: parseValues(e.target.value) })} />
                 </td>
                 <td>{campaign.variants.length > 1 && <button className="remove" onClick={() => edit({ variants: campaign.variants.filter((_, j) => j !== i) })}>{t("segments.remove")}</button>}</td>
               </tr>
+              {fieldProblem(problem)?.field.startsWith(at) && (
+                <tr className="field-error-row">
+                  <td colSpan={LANGUAGES.length + 4}><FieldError error={problem} field={(f) => f.startsWith(at)} /></td>
+                </tr>
+              )}
+              </Fragment>
             );
           })}
         </tbody>
       </table>
       <div className="toolbar">
         <button data-testid="campaign-add-variant" onClick={() => edit(addVariant(campaign))}>{t("campaigns.addVariant")}</button>
+        <FieldError error={problem} field="variants" />
         <label>{t("campaigns.holdout")}{" "}
-          <input data-testid="campaign-holdout" className="short" type="number" min="0" max="50" step="1" value={Math.round((campaign.holdout ?? 0) * 100)} onChange={(e) => edit({ holdout: Math.min(Math.max(Number(e.target.value), 0), 50) / 100 })} /> %
+          <input data-testid="campaign-holdout" aria-invalid={isWrong(problem, "holdout")} className="short" type="number" min="0" max="50" step="1" value={Math.round((campaign.holdout ?? 0) * 100)} onChange={(e) => edit({ holdout: Math.min(Math.max(Number(e.target.value), 0), 50) / 100 })} /> %
+          <FieldError error={problem} field="holdout" />
         </label>
         <label>{t("campaigns.fallback")}{" "}
           <select value={campaign.fallback_language ?? "en"} onChange={(e) => edit({ fallback_language: e.target.value })}>
@@ -273,8 +300,14 @@ export function CampaignsScreen({ segment }: { segment: Rule }) {
       </div>
 
       <div className="form">
-        <label>{t("campaigns.from")}<input value={settings.from ?? ""} onChange={(e) => edit({ email_settings: { ...settings, from: e.target.value } })} /></label>
-        <label>{t("campaigns.unsubscribe")}<input className="mono" value={settings.unsubscribe ?? ""} onChange={(e) => edit({ email_settings: { ...settings, unsubscribe: e.target.value } })} /></label>
+        <label>{t("campaigns.from")}
+          <input data-testid="campaign-from" aria-invalid={isWrong(problem, "email_settings.from")} value={settings.from ?? ""} onChange={(e) => edit({ email_settings: { ...settings, from: e.target.value } })} />
+          <FieldError error={problem} field="email_settings.from" />
+        </label>
+        <label>{t("campaigns.unsubscribe")}
+          <input data-testid="campaign-unsubscribe" aria-invalid={isWrong(problem, "email_settings.unsubscribe")} className="mono" value={settings.unsubscribe ?? ""} onChange={(e) => edit({ email_settings: { ...settings, unsubscribe: e.target.value } })} />
+          <FieldError error={problem} field="email_settings.unsubscribe" />
+        </label>
         {warnings.length > 0 && (
           <div className="warn-box" data-testid="campaign-placeholder-warning">
             {warnings.map((w) => <p key={w.field}>{t(`campaigns.placeholder.${w.field}_${w.kind}`, { value: w.value })}</p>)}
@@ -292,12 +325,14 @@ export function CampaignsScreen({ segment }: { segment: Rule }) {
                 </label>
               );
             })}
+            <FieldError error={problem} field="video_settings.formats" />
           </fieldset>
         )}
         {hasSites(campaign) && (
           <label>{t("campaigns.baseUrl")}
-            <input data-testid="campaign-base-url" className="mono" value={campaign.microsite_settings?.base_url ?? "http://127.0.0.1:8080"} onChange={(e) => edit({ microsite_settings: { ...campaign.microsite_settings, base_url: e.target.value } })} />
+            <input data-testid="campaign-base-url" aria-invalid={isWrong(problem, "microsite_settings.base_url")} className="mono" value={campaign.microsite_settings?.base_url ?? "http://127.0.0.1:8080"} onChange={(e) => edit({ microsite_settings: { ...campaign.microsite_settings, base_url: e.target.value } })} />
             <span className="muted">{t("campaigns.baseUrlHint")}</span>
+            <FieldError error={problem} field="microsite_settings.base_url" />
           </label>
         )}
         <label>{t("campaigns.format")}
@@ -308,10 +343,11 @@ export function CampaignsScreen({ segment }: { segment: Rule }) {
         </label>
       </div>
 
-      {problem !== null && <ErrorMessage error={problem} testId="campaign-problem" />}
+      {problem !== null && !fieldProblem(problem) && <ErrorMessage error={problem} testId="campaign-problem" />}
       {split && (
-        <section className="panel" data-testid="campaign-split" aria-label={t("campaigns.split")}>
+        <section className={problem !== null ? "panel stale" : "panel"} data-testid="campaign-split" aria-label={t("campaigns.split")}>
           <h2>{t("campaigns.split")}</h2>
+          {problem !== null && <p className="warn" data-testid="campaign-split-stale">{t("campaigns.splitStale")}</p>}
           <table>
             <thead><tr><th>{t("campaigns.variant")}</th><th>{t("campaigns.asked")}</th><th>{t("campaigns.customers")}</th><th>{t("campaigns.expected")}</th></tr></thead>
             <tbody>

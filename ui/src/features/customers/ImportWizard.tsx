@@ -3,8 +3,8 @@ import { useTranslation } from "react-i18next";
 import { useNumber } from "../../lib/numbers";
 import { ErrorMessage } from "../../lib/ErrorMessage";
 import { Channel } from "@tauri-apps/api/core";
-import type { ColumnPreview, FilePreview, ImportForecast, ImportKind, ImportSummary, MappingError, Progress, RowError } from "../../lib/bindings";
-import { BackendError, backend } from "../../lib/backend";
+import type { ColumnPreview, EventsForecast, FilePreview, ImportForecast, ImportKind, ImportSummary, MappingError, Progress, RowError } from "../../lib/bindings";
+import { BackendError, backend, problemText as fieldProblemText } from "../../lib/backend";
 import { choiceOf, CUSTOM, existingChoice, FIELD_CHOICES, hasKey, NO_CHOICES, rememberedFields, rememberFields, settingsFrom, type WizardChoices } from "./mapping";
 
 const ENCODINGS = ["utf-8", "gb18030"];
@@ -112,7 +112,9 @@ export function ImportWizard({ attributes, onClose, onImported }: { attributes: 
         return t("import.unknownColumn", { column: p.column });
     }
   };
-  const ready = preview !== null && hasKey(preview.columns) && preview.problem === null;
+  const ready = preview !== null && hasKey(preview.columns) && preview.problem === null && preview.missing === null;
+  // An events file whose rows have no type column: one type for all of them, asked for.
+  const typeColumn = preview?.columns.some((c) => choices_of(c) === "type") ?? false;
 
   const detected = (value: string | null) => (value ? t("import.auto", { value: value === "\t" ? t("import.tab") : value }) : t("import.detect"));
 
@@ -122,7 +124,7 @@ export function ImportWizard({ attributes, onClose, onImported }: { attributes: 
       <div className="toolbar">
         <label>
           {t("import.kind")}{" "}
-          <select value={kind} onChange={(e) => { setKind(e.target.value as ImportKind); setChoices(NO_CHOICES); }}>
+          <select data-testid="import-kind" value={kind} onChange={(e) => { setKind(e.target.value as ImportKind); setChoices(NO_CHOICES); }}>
             <option value="customers">{t("import.customers")}</option>
             <option value="events">{t("import.events")}</option>
           </select>
@@ -198,7 +200,21 @@ export function ImportWizard({ attributes, onClose, onImported }: { attributes: 
               <button className="link" onClick={() => choose({ fields: {} })}>{t("import.restoredReset")}</button>
             </p>
           )}
+          {kind === "events" && (
+            <div className="form" data-testid="import-event-options">
+              {!typeColumn && (
+                <label>{t("import.eventType")}
+                  <input data-testid="import-event-type" aria-invalid={preview.missing?.field === "event_type"} value={choices.eventType} placeholder={t("import.eventTypeHint")} onChange={(e) => choose({ eventType: e.target.value })} />
+                </label>
+              )}
+              <label className="check">
+                <span><input type="checkbox" data-testid="import-allow-future" checked={choices.allowFuture} onChange={(e) => choose({ allowFuture: e.target.checked })} /> {t("import.allowFuture")}</span>
+              </label>
+            </div>
+          )}
+          {preview.missing && <p className="error" role="alert" data-testid={`import-missing-${preview.missing.field}`}>{fieldProblemText(preview.missing)}</p>}
           {preview.forecast && <Forecast forecast={preview.forecast} fieldLabel={fieldLabel} />}
+          {preview.events_forecast && <EventsForecastPanel forecast={preview.events_forecast} />}
           {!hasKey(preview.columns) && <p className="error" role="alert">{t("import.noKey")}</p>}
           {preview.problem && <p className="error" role="alert" data-testid="import-problem">{problemText(preview.problem)}</p>}
           <div className="toolbar">
@@ -266,6 +282,28 @@ function Suggested({ column, chosen, onUse }: { column: ColumnPreview; chosen: s
     <div className="hint">
       <button className="link" data-testid={`suggest-${column.name}`} onClick={() => onUse(s.field)}>{t("import.useExisting", { name })}</button>
     </div>
+  );
+}
+
+/** What importing the previewed rows as events would do: events added (and for how many
+ * customers), those already imported, and the rows that would be rejected. */
+function EventsForecastPanel({ forecast }: { forecast: EventsForecast }) {
+  const { t } = useTranslation();
+  const number = useNumber();
+  return (
+    <section data-testid="import-events-forecast" aria-label={t("import.forecast")}>
+      <h3>{t("import.forecast")}</h3>
+      <p>
+        {t("import.eventsForecast", { count: forecast.new_events, events: number(forecast.new_events), customers: number(forecast.customers), already: number(forecast.already_imported), rejected: number(forecast.rejected_total) })}
+      </p>
+      {forecast.rejected.length > 0 && (
+        <>
+          <h4>{t("import.willReject")}</h4>
+          <RowTable rows={forecast.rejected} testid="forecast-rejected" />
+          {forecast.rejected_total > forecast.rejected.length && <p className="muted">{t("import.moreRejected", { count: forecast.rejected_total - forecast.rejected.length })}</p>}
+        </>
+      )}
+    </section>
   );
 }
 

@@ -90,6 +90,27 @@ export function ProfilePanel({ id, generation, onClose }: { id: number; generati
           ) : (
             <p className="muted">{t("customers.noSegments")}</p>
           )}
+          <h3>{t("customers.received")}</h3>
+          {shown.received.length > 0 ? (
+            <table className="received" data-testid="profile-received">
+              <thead><tr><th>{t("customers.receivedCampaign")}</th><th>{t("customers.receivedVariant")}</th><th>{t("customers.receivedPages")}</th></tr></thead>
+              <tbody>
+                {shown.received.map((r) => (
+                  <tr key={r.run}>
+                    <td>{r.campaign}<br /><span className="muted">{formatDate(r.at, language)}</span></td>
+                    <td>{r.arm}</td>
+                    <td>
+                      {r.site_url && <div><span className="muted">{t("customers.receivedSite")} </span><span className="mono selectable" data-testid="profile-site-url">{r.site_url}</span></div>}
+                      {r.video_url && <div><span className="muted">{t("customers.receivedVideo")} </span><span className="mono selectable">{r.video_url}</span></div>}
+                      {!r.site_url && !r.video_url && <span className="muted">{r.formats.map((f) => t(`customers.format.${f}`)).join(" · ")}</span>}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          ) : (
+            <p className="muted">{t("customers.receivedNone")}</p>
+          )}
           <h3>{t("customers.keys")}</h3>
           <ul className="chips" data-testid="profile-keys">{shown.keys.map((k) => <li key={k}>{identityLabel(k, t)}</li>)}</ul>
           {shown.merged_from.length > 0 && (

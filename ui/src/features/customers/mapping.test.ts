@@ -3,14 +3,19 @@ import { choiceOf, hasKey, NO_CHOICES, rememberedFields, rememberFields, setting
 
 describe("import column mapping", () => {
   it("sends nothing the user did not choose", () => {
-    expect(settingsFrom(NO_CHOICES)).toEqual({ encoding: null, delimiter: null, mapping: [] });
+    expect(settingsFrom(NO_CHOICES)).toEqual({ encoding: null, delimiter: null, mapping: [], event_type: null, allow_future: false });
   });
 
   it("sends forced encoding, delimiter and re-mapped columns", () => {
-    const settings = settingsFrom({ encoding: "gb18030", delimiter: "tab", fields: { 手机: "ignore", Tier: "attribute", mail: "email" } });
+    const settings = settingsFrom({ ...NO_CHOICES, encoding: "gb18030", delimiter: "tab", fields: { 手机: "ignore", Tier: "attribute", mail: "email" } });
     expect(settings.encoding).toBe("gb18030");
     expect(settings.delimiter).toBe("tab");
     expect(settings.mapping).toEqual([["手机", "ignore"], ["Tier", "attribute:Tier"], ["mail", "email"]]);
+  });
+
+  it("sends an events file's type for every row, trimmed, and whether future dates are kept", () => {
+    expect(settingsFrom({ ...NO_CHOICES, eventType: "  purchase ", allowFuture: true })).toMatchObject({ event_type: "purchase", allow_future: true });
+    expect(settingsFrom({ ...NO_CHOICES, eventType: "   " }).event_type).toBeNull();
   });
 
   it("shows an existing attribute as itself and any new one as the custom choice", () => {

@@ -32,9 +32,13 @@ export interface WizardChoices {
   delimiter: Detected;
   /** Column name → chosen field, for the columns the user changed. */
   fields: Record<string, string>;
+  /** Events: the type of every row of a file without a type column. */
+  eventType: string;
+  /** Events: keep those dated after now (otherwise rejected as mistakes). */
+  allowFuture: boolean;
 }
 
-export const NO_CHOICES: WizardChoices = { encoding: "auto", delimiter: "auto", fields: {} };
+export const NO_CHOICES: WizardChoices = { encoding: "auto", delimiter: "auto", fields: {}, eventType: "", allowFuture: false };
 
 export function settingsFrom(choices: WizardChoices): ImportSettings {
   return {
@@ -42,6 +46,8 @@ export function settingsFrom(choices: WizardChoices): ImportSettings {
     delimiter: choices.delimiter === "auto" ? null : choices.delimiter,
     mapping: Object.entries(choices.fields).map(([column, field]) =>
       [column, field === CUSTOM ? `${CUSTOM}:${column}` : field] as [string, string]),
+    event_type: choices.eventType.trim() || null,
+    allow_future: choices.allowFuture,
   };
 }
 

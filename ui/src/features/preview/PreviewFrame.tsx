@@ -1,4 +1,5 @@
 import { useLayoutEffect, useRef, useState } from "react";
+import { useTranslation } from "react-i18next";
 import type { RenderedEmail } from "../../lib/bindings";
 
 /** The narrowest desktop view: a 600px email with its margins (a site's page is laid out as wide). */
@@ -18,9 +19,11 @@ export type Framed = Pick<RenderedEmail, "subject" | "html">;
  * A rendered email or site page in a sandboxed frame: no scripts, no same-origin, no forms, no
  * popups, so neither customer data nor template HTML can run code in the app or leave it. The email is laid out at the full width of the view
  * (desktop: at least 640px, so a 600px email is never cut; mobile: 390px) and, where the pane is
- * narrower, scaled down as a whole rather than cut. It scrolls inside the frame.
+ * narrower, scaled down as a whole rather than cut. It scrolls inside the frame. `stale`: the
+ * latest edit did not render, so this is the last one that did; it says so and is dimmed.
  */
-export function PreviewFrame({ email, width = 800, mobile = false, height = 700, testId = "email-frame", captionTestId = "email-subject" }: { email: Framed; width?: number; mobile?: boolean; height?: number; testId?: string; captionTestId?: string }) {
+export function PreviewFrame({ email, width = 800, mobile = false, height = 700, testId = "email-frame", captionTestId = "email-subject", stale = false }: { email: Framed; width?: number; mobile?: boolean; height?: number; testId?: string; captionTestId?: string; stale?: boolean }) {
+  const { t } = useTranslation();
   const layout = mobile ? MOBILE_WIDTH : Math.max(width, DESKTOP_MIN);
   const box = useRef<HTMLElement>(null);
   const [available, setAvailable] = useState<number | null>(null);
@@ -35,7 +38,8 @@ export function PreviewFrame({ email, width = 800, mobile = false, height = 700,
   }, []);
   const scale = frameScale(layout, available);
   return (
-    <figure className="email-frame" ref={box} style={{ maxWidth: layout }} data-width={layout}>
+    <figure className={stale ? "email-frame stale" : "email-frame"} ref={box} style={{ maxWidth: layout }} data-width={layout}>
+      {stale && <p className="warn" data-testid={`${testId}-stale`}>{t("preview.stale")}</p>}
       <figcaption data-testid={captionTestId}>{email.subject}</figcaption>
       <div className="email-viewport" style={{ width: layout * scale, height }}>
         <iframe

@@ -123,7 +123,7 @@ export function SiteEditor({ name, source, setSource, customer, segment, session
         {preview && preview.missing.length > 0 && (
           <p className="warn" data-testid="site-missing-here">{t("sites.emptyHere", { fields: preview.missing.join(t("sites.listSeparator")) })}</p>
         )}
-        {preview && <PreviewFrame email={{ subject: page?.title ?? "", html: preview.html }} mobile={session.mobile} testId="site-frame" captionTestId="site-title" />}
+        {preview && <PreviewFrame email={{ subject: page?.title ?? "", html: preview.html }} mobile={session.mobile} testId="site-frame" captionTestId="site-title" stale={problem !== null} />}
       </div>
     </div>
   );

@@ -150,7 +150,7 @@ function EmailEditor({ source, setSource, customer, segment, session, update, pr
         />
         {problem !== null && <ErrorMessage error={problem} testId="template-error" />}
         {email?.not_sent && <p className="warn not-sent" data-testid="preview-not-sent">{t(`preview.notSent.${email.not_sent}`)}</p>}
-        {email && <PreviewFrame email={email} mobile={session.mobile} />}
+        {email && <PreviewFrame email={email} mobile={session.mobile} stale={problem !== null} />}
       </div>
     </div>
   );
