@@ -9,7 +9,7 @@ use super::assign::{Arm, Assigner};
 use super::document::Campaign;
 use super::run::CampaignError;
 use crate::customers::reach::Reach;
-use crate::render::format::{eligibility, Exclusion, FormatKind};
+use crate::render::format::Exclusion;
 use crate::render::{load_contexts, Selection};
 use crate::templates::store::{load_template, TemplateKind};
 use crate::templates::{compile_email, Notes, RenderedEmail};
@@ -49,7 +49,7 @@ pub async fn preview_customer(
         language: None,
         email: None,
     };
-    if let Err(e) = eligibility(FormatKind::Email, Reach::of(&c)) {
+    if let Err(e) = super::run::campaign_reaches(campaign, Reach::of(&c)) {
         return Ok(nothing(None, Some(e)));
     }
     let v = match Assigner::new(campaign).assign(c.id) {

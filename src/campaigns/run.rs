@@ -284,8 +284,11 @@ fn formats(campaign: &Campaign) -> Vec<FormatKind> {
     }
 }
 
-/// Whether any of the formats reaches a customer; if none does, the first one's reason.
-fn reachable(formats: &[FormatKind], reach: Reach) -> Result<(), Exclusion> {
+/// Whether the campaign reaches a customer at all, or why not: the one answer the plan, the
+/// render and the preview of a customer give. The formats that carry a campaign to its
+/// customers: its emails (which link any sites and videos), else its sites.
+pub(crate) fn campaign_reaches(campaign: &Campaign, reach: Reach) -> Result<(), Exclusion> {
+    let formats = formats(campaign);
     let mut first = Err(Exclusion::NoAddress);
     for (i, f) in formats.iter().enumerate() {
         match eligibility(*f, reach) {
@@ -311,9 +314,10 @@ pub async fn plan_campaign(
         Selector::Index(index) => index.reach(&ids),
         Selector::Sql => load_reach(pool, &ids).await?,
     };
-    let formats = formats(campaign);
-    let reachable: Vec<Result<(), Exclusion>> =
-        reach.iter().map(|r| reachable(&formats, *r)).collect();
+    let reachable: Vec<Result<(), Exclusion>> = reach
+        .iter()
+        .map(|r| campaign_reaches(campaign, *r))
+        .collect();
     let eligible_ids: Vec<i64> = ids
         .iter()
         .zip(&reachable)
@@ -614,7 +618,6 @@ async fn load_targets(
     let slugs = add_campaign_links(pool, campaign, &mut customers).await?;
     let variant_of: HashMap<i64, usize> = assigned.into_iter().collect();
     let fallback = campaign.fallback();
-    let gates = formats(campaign);
     let index_of = |name: &str| compiled.iter().position(|c| c.name == name);
     let targets = customers
         .iter()
@@ -628,7 +631,9 @@ async fn load_targets(
             let pieces: Vec<(usize, Option<String>)> = CONTENT_FORMATS
                 .into_iter()
                 .filter(|format| match format {
-                    FormatKind::Microsite | FormatKind::Video => reachable(&gates, reach).is_ok(),
+                    FormatKind::Microsite | FormatKind::Video => {
+                        campaign_reaches(campaign, reach).is_ok()
+                    }
                     format => eligibility(*format, reach).is_ok(),
                 })
                 .filter_map(|format| content_of(variant, format))

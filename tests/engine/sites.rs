@@ -157,6 +157,66 @@ async fn each_customer_gets_a_personal_site_their_email_links_to_and_no_path_say
 }
 
 #[tokio::test]
+async fn a_customer_previewed_in_a_campaign_gets_what_the_render_gives_them() {
+    let t = shop().await;
+    let session = tessera_engine::app::Session::open(
+        &t.dir.path().join("workspace.sqlite"),
+        tessera_engine::app::Access::Existing,
+    )
+    .await
+    .unwrap();
+    // Sites alone (no email): the one who opted out of email still gets their site; with an
+    // email, they get nothing.
+    let sites_only = r#"{"version": 1, "name": "sites", "audience": {"all": true},
+        "variants": [{"name": "A", "microsite": {"en": "offer-en", "zh": "offer-zh"}}],
+        "microsite_settings": {"base_url": "https://offers.example.com/s"}}"#;
+    for document in [sites_only.to_string(), campaign("with email")] {
+        let out = t.dir.path().join(format!("out-{}", document.len()));
+        t.render(&document, &out).await.unwrap();
+        let manifest = manifest(&out);
+        let rendered: Vec<i64> = manifest["rendered"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["customer_id"].as_i64().unwrap())
+            .collect();
+        let excluded: Vec<(i64, String)> = manifest["excluded"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["customer_id"].as_i64().unwrap(),
+                    e["reason"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        let parsed = tessera_engine::app::Campaign::parse(&document).unwrap();
+        let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM customers ORDER BY id")
+            .fetch_all(&t.ws.pool)
+            .await
+            .unwrap();
+        for id in ids {
+            let preview = session.campaign_preview(&parsed, id).await.unwrap();
+            let reason = preview.excluded.map(|e| {
+                serde_json::to_value(e)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            });
+            match excluded.iter().find(|(e, _)| *e == id) {
+                Some((_, why)) => assert_eq!(reason.as_deref(), Some(why.as_str()), "{id}"),
+                None => {
+                    assert!(rendered.contains(&id), "{id}");
+                    assert_eq!((preview.arm.as_deref(), reason), (Some("A"), None), "{id}");
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
 async fn a_customers_profile_lists_the_campaigns_they_received_with_their_own_site() {
     let t = shop().await;
     let out = t.dir.path().join("out");

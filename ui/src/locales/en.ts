@@ -297,7 +297,7 @@ export const en = {
     source: "Source of {{file}} (HTML with Handlebars)", page: "Page shown", showError: "Show the error in {{file}}",
     emptyHere: "Empty for this customer: {{fields}}", listSeparator: ", ",
   },
-  preview: { template: "Template", campaign: "Campaign", noCampaign: "— no campaign: the template alone —", inVariant: "Variant {{variant}}: {{template}}", excluded: { holdout: "Held out: gets nothing from this campaign", opted_out: "Opted out of email: gets nothing", no_address: "No email address: gets nothing" }, title: "Preview", search: "Find a customer", customer: "Customer id", random: "Random customer", previous: "Previous", next: "Next", grid: "Side by side", single: "One", subject: "Subject", keys: "← → step through customers",
+  preview: { template: "Template", campaign: "Campaign", noCampaign: "— no campaign: the template alone —", noEmailInVariant: "Variant {{variant}}: no email (its personal site or video reaches the customer another way)", inVariant: "Variant {{variant}}: {{template}}", excluded: { holdout: "Held out: gets nothing from this campaign", opted_out: "Opted out of email: gets nothing", no_address: "No email address: gets nothing" }, title: "Preview", search: "Find a customer", customer: "Customer id", random: "Random customer", previous: "Previous", next: "Next", grid: "Side by side", single: "One", subject: "Subject", keys: "← → step through customers",
     searchByName: "Name or email…", noMatch: "No customer matches.", audience: "Customers to step through", everyone: "Everyone",
     stale: "Your latest change has an error (see above): this is the last version that rendered.",
     showingDraft: "Showing the template with its unsaved changes.", emptySegment: "No customers are in “{{name}}”.",

@@ -299,7 +299,7 @@ export const zh: typeof en = {
     source: "{{file}} 的源码（HTML 与 Handlebars）", page: "显示的页面", showError: "查看 {{file}} 中的错误",
     emptyHere: "此客户为空的字段：{{fields}}", listSeparator: "、",
   },
-  preview: { template: "模板", campaign: "营销活动", noCampaign: "— 不选活动：只看模板 —", inVariant: "版本 {{variant}}：{{template}}", excluded: { holdout: "对照组：不会收到此活动的内容", opted_out: "已退订邮件：不会收到任何内容", no_address: "没有邮箱地址：不会收到任何内容" }, title: "预览", search: "查找客户", customer: "客户编号", random: "随机客户", previous: "上一位", next: "下一位", grid: "并排", single: "单个", subject: "主题", keys: "← → 切换客户",
+  preview: { template: "模板", campaign: "营销活动", noCampaign: "— 不选活动：只看模板 —", noEmailInVariant: "版本 {{variant}}：没有邮件（专属站点或视频通过其他方式送达客户）", inVariant: "版本 {{variant}}：{{template}}", excluded: { holdout: "对照组：不会收到此活动的内容", opted_out: "已退订邮件：不会收到任何内容", no_address: "没有邮箱地址：不会收到任何内容" }, title: "预览", search: "查找客户", customer: "客户编号", random: "随机客户", previous: "上一位", next: "下一位", grid: "并排", single: "单个", subject: "主题", keys: "← → 切换客户",
     searchByName: "姓名或邮箱…", noMatch: "没有匹配的客户。", audience: "要逐个查看的客户", everyone: "所有客户",
     stale: "最新的修改有错误（见上方）：这里显示的是上一个能生成的版本。",
     showingDraft: "显示的是含未保存更改的模板。", emptySegment: "“{{name}}”中没有客户。",

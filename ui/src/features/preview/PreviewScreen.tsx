@@ -119,7 +119,7 @@ export function PreviewScreen({ total, session, onSession, drafts }: { total: nu
 
   // Where the customer is in the campaign, in words.
   const placeOf = (p: CampaignPreview) =>
-    p.excluded ? t(`preview.excluded.${p.excluded}`) : t("preview.inVariant", { variant: p.arm, template: p.template });
+    p.excluded ? t(`preview.excluded.${p.excluded}`) : p.template ? t("preview.inVariant", { variant: p.arm, template: p.template }) : t("preview.noEmailInVariant", { variant: p.arm });
 
   const known = count ?? 0;
   const step = useCallback((by: number) => onSession((s) => ({ ...s, position: stepped(s.position, by, known) })), [onSession, known]);
