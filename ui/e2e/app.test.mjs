@@ -496,6 +496,19 @@ test("a campaign gives each customer a personal site, served from the app with l
   await app.waitFor("[data-testid=serve-submissions]", (t) => t === "1");
   await app.scrollIntoView("[data-testid=serve-counts]");
   await shoot("campaigns-serve");
+  // What the server recorded is what segments see: one customer visited, one answered.
+  await app.click("[data-testid=nav-segments]");
+  for (let i = 0; (await app.findAll("[data-testid=group-root] > ul > li")).length > 0; i++) {
+    assert.ok(i < 20, "the conditions are removed");
+    await app.click("[data-testid=group-root] > ul > li:nth-child(1) > button.remove");
+  }
+  await app.click("[data-testid=add-root] option[value=event]");
+  await app.type("[data-testid=event-type]", "microsite_visit");
+  await app.waitFor("[data-testid=segment-count]", (t) => t === "1");
+  await app.type("[data-testid=event-type]", "form_submission");
+  await app.waitFor("[data-testid=segment-count]", (t) => t === "1");
+  await app.click("[data-testid=group-root] > ul > li:nth-child(1) > button.remove");
+  await app.click("[data-testid=nav-campaigns]");
   await app.click("[data-testid=serve-stop]");
   await app.waitFor("[data-testid=serve-start]");
   await assert.rejects(fetch(`http://127.0.0.1:${port}/`), "the port is closed once stopped");

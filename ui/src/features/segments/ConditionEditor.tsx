@@ -231,7 +231,7 @@ function EventTypeInput({ value, onChange }: { value: string; onChange: (value: 
   return (
     <label>
       {t("segments.editor.eventType")}{" "}
-      <input aria-label={t("segments.editor.aria.eventType")} value={value} onChange={(e) => onChange(e.target.value)} />
+      <input aria-label={t("segments.editor.aria.eventType")} data-testid="event-type" value={value} onChange={(e) => onChange(e.target.value)} />
     </label>
   );
 }
