@@ -29,6 +29,8 @@ pub fn commands<R: Runtime>() -> tauri_specta::Builder<R> {
             customers::customers_page,
             customers::customer_get,
             customers::customer_position_get,
+            customers::duplicates_list,
+            customers::duplicate_decide,
             customers::import_preview,
             customers::customers_import,
             customers::import_cancel,

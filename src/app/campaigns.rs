@@ -217,6 +217,19 @@ impl Session {
         Ok(list_runs(&self.workspace.pool, name).await?)
     }
 
+    /// Where run `run` of campaign `name` assigned each customer (arm, or why excluded), as the
+    /// workspace keeps it.
+    pub async fn run_assignments(&self, name: &str, run: i64) -> Result<Vec<Assignment>> {
+        let runs = list_runs(&self.workspace.pool, Some(name.trim())).await?;
+        if !runs.iter().any(|r| r.id == run) {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                format!("campaign '{}' has no run {run}", name.trim()),
+            ));
+        }
+        Ok(crate::campaigns::store::run_assignments(&self.workspace.pool, run).await?)
+    }
+
     /// The campaign as one customer would get it: their variant and their language's email.
     pub async fn campaign_preview(
         &self,

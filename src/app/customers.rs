@@ -16,6 +16,7 @@ use crate::customers::{
 use crate::error::ErrorKind;
 use crate::segments::Clock;
 
+pub use crate::customers::duplicates::{DuplicateDecision, DuplicateSide, PossibleDuplicate};
 pub use crate::customers::show::{CustomerProfile, CustomerView, WorkspaceStatus};
 pub use crate::customers::{
     CustomerPage, Encoding, FilePreview, ImportSummary, PageQuery, Progress,
@@ -110,6 +111,24 @@ impl Session {
         customer_view(&self.workspace.pool, id)
             .await?
             .ok_or_else(|| not_found(reference))
+    }
+
+    /// Customers an import kept apart that may be one person, waiting for the user.
+    pub async fn possible_duplicates(&self) -> Result<Vec<PossibleDuplicate>> {
+        Ok(crate::customers::duplicates::possible_duplicates(&self.workspace.pool).await?)
+    }
+
+    /// Merges `other` into `keep`, or keeps the two apart for good (the segment index follows).
+    pub async fn decide_duplicate(
+        &self,
+        keep: i64,
+        other: i64,
+        decision: DuplicateDecision,
+    ) -> Result<()> {
+        Ok(
+            crate::customers::duplicates::decide_duplicate(&self.workspace, keep, other, decision)
+                .await?,
+        )
     }
 
     /// How the file at `path` would be read and what importing it would change.

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::assign::SampleRatio;
-use super::run::{ArmCount, Excluded};
+use super::plan::{ArmCount, Excluded};
 use crate::microsites::forms::Form;
 use crate::render::format::{Exclusion, FormatKind};
 

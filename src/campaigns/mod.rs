@@ -3,7 +3,9 @@
 
 pub mod assign;
 pub mod document;
+mod error;
 pub mod manifest;
+pub mod plan;
 pub mod preview;
 pub mod run;
 pub mod store;
@@ -13,7 +15,6 @@ pub use document::{
     Audience, Campaign, Content, EmailFiles, EmailSettings, MicrositeSettings, Variant,
     VideoSettings,
 };
-pub use run::{
-    plan_campaign, render_campaign, Assignment, CampaignError, CampaignPlan, RunOptions,
-    RunProgress, RunSummary, Selector, Split, Unreached,
-};
+pub use error::CampaignError;
+pub use plan::{plan_campaign, Assignment, CampaignPlan, Selector, Split};
+pub use run::{render_campaign, RunOptions, RunProgress, RunSummary, Unreached};

@@ -7,7 +7,7 @@ use sqlx::SqlitePool;
 
 use super::assign::{Arm, Assigner};
 use super::document::Campaign;
-use super::run::CampaignError;
+use super::error::CampaignError;
 use crate::customers::reach::Reach;
 use crate::render::format::Exclusion;
 use crate::render::{load_contexts, Selection};
@@ -49,7 +49,7 @@ pub async fn preview_customer(
         language: None,
         email: None,
     };
-    if let Err(e) = super::run::campaign_reaches(campaign, Reach::of(&c)) {
+    if let Err(e) = super::plan::campaign_reaches(campaign, Reach::of(&c)) {
         return Ok(nothing(None, Some(e)));
     }
     let v = match Assigner::new(campaign).assign(c.id) {

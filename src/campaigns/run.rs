@@ -20,20 +20,22 @@ use serde::Serialize;
 use serde_json::Value;
 use sqlx::SqlitePool;
 
-use super::assign::{sample_ratio, Arm, Assigner, SampleRatio};
-use super::document::{Audience, Campaign, Content, EmailFiles, Variant};
+use super::assign::Arm;
+use super::document::{Campaign, Content, EmailFiles, Variant};
 use super::manifest::{
     Counts, ExcludedCustomer, Manifest, RenderedCustomer, RenderedFile, SharedFile, MANIFEST,
 };
 use super::store::{
-    abandon_runs_into, finish_run, forget_deliveries, forget_run, log_deliveries, run_deliveries,
-    start_run, unfinished_run, CampaignStoreError, Delivery, RunStatus,
+    abandon_runs_into, finish_run, forget_deliveries, forget_run, log_deliveries, reassign_run,
+    run_deliveries, start_run, unfinished_run, CampaignStoreError, Delivery, RunStatus,
 };
-use crate::customers::reach::{load_reach, Reach};
+use super::error::CampaignError;
+use super::plan::{campaign_reaches, CampaignPlan, Split};
+use crate::customers::reach::Reach;
 use crate::microsites::render::MicrositeRendering;
 use crate::microsites::slug::{add_personal_urls, slug, slug_key};
-use crate::output::{Claim, ClaimError, OutputError, RenderFolder};
-use crate::render::eml::{HeaderError, Mailbox};
+use crate::output::{Claim, RenderFolder};
+use crate::render::eml::Mailbox;
 use crate::render::format::{
     eligibility, EmailOutput, EmailRendering, Exclusion, FormatKind, Part, Recipient, RenderError,
     Rendering,
@@ -41,347 +43,11 @@ use crate::render::format::{
 use crate::render::links::{add_unsubscribe_links, UnsubscribePattern};
 use crate::render::missing::SlotCounter;
 use crate::render::{load_contexts, CustomerContext, MissingField, Selection, UnsafeLink};
-use crate::segments::store::{load_catalog, load_segment};
-use crate::segments::{Clock, Rule, SegmentIndex};
 use crate::storyboards::render::VideoRendering;
 use crate::templates::store::{
-    compile_site_bundle, compile_storyboard_bundle, load_template, TemplateKind, TemplateStoreError,
+    compile_site_bundle, compile_storyboard_bundle, load_template, TemplateKind,
 };
-use crate::templates::{compile_email, Notes, TemplateError};
-
-#[derive(Debug, thiserror::Error)]
-pub enum CampaignError {
-    #[error(transparent)]
-    Document(#[from] super::document::CampaignDocumentError),
-    #[error(transparent)]
-    Store(#[from] CampaignStoreError),
-    #[error(transparent)]
-    Segment(#[from] crate::segments::SegmentError),
-    #[error(transparent)]
-    Rule(#[from] crate::segments::rule::RuleError),
-    #[error("template '{name}': {error}")]
-    Template { name: String, error: TemplateError },
-    #[error(transparent)]
-    TemplateStore(#[from] TemplateStoreError),
-    #[error(transparent)]
-    Address(#[from] HeaderError),
-    #[error(transparent)]
-    Output(#[from] OutputError),
-    #[error("{} merge fields are empty for some customers and have no fallback: {}; add fallbacks like {{{{default field \"…\"}}}} or render without strict", .0.len(), missing_list(.0))]
-    Missing(Vec<MissingField>),
-    #[error(transparent)]
-    Workspace(#[from] crate::store::StoreError),
-    #[error("database error: {0}")]
-    Sql(#[from] sqlx::Error),
-    #[error(transparent)]
-    Claim(#[from] ClaimError),
-    #[error("the render could not go on, so nothing was replaced: {0}")]
-    RunFailed(String),
-    #[error(
-        "every customer's render failed ({count}), so nothing was replaced; the first: {first}"
-    )]
-    EveryoneFailed { count: usize, first: String },
-    #[error("the render stopped unexpectedly: {0}")]
-    Crashed(String),
-}
-
-/// Each missing field, where it is and for how many.
-fn missing_list(fields: &[MissingField]) -> String {
-    fields
-        .iter()
-        .map(|m| {
-            format!(
-                "'{}' in {} (line {}, column {}) is empty for {} of {} customers",
-                m.field, m.template, m.line, m.column, m.customers, m.of
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
-impl crate::error::Coded for CampaignError {
-    fn kind(&self) -> crate::error::ErrorKind {
-        use crate::error::ErrorKind;
-        match self {
-            CampaignError::Document(e) => e.kind(),
-            CampaignError::Store(e) => e.kind(),
-            CampaignError::Segment(e) => e.kind(),
-            CampaignError::Rule(e) => e.kind(),
-            CampaignError::Template { .. } | CampaignError::Missing(_) => ErrorKind::Template,
-            CampaignError::TemplateStore(e) => e.kind(),
-            CampaignError::Address(e) => e.kind(),
-            CampaignError::Output(e) => e.kind(),
-            CampaignError::Workspace(e) => e.kind(),
-            CampaignError::Sql(_) => ErrorKind::Database,
-            CampaignError::Claim(e) => e.kind(),
-            CampaignError::RunFailed(_) | CampaignError::EveryoneFailed { .. } => {
-                ErrorKind::RenderFailed
-            }
-            CampaignError::Crashed(_) => ErrorKind::Internal,
-        }
-    }
-
-    fn problem(&self) -> Option<crate::error::FieldProblem> {
-        match self {
-            CampaignError::Document(e) => e.problem(),
-            _ => None,
-        }
-    }
-
-    fn place(&self) -> Option<(usize, usize)> {
-        match self {
-            CampaignError::Template { error, .. } => Some((error.line, error.column)),
-            _ => None,
-        }
-    }
-}
-
-/// Where audiences are selected: the columnar segment index (the app keeps one in memory), or
-/// the workspace's SQL.
-#[derive(Clone, Copy)]
-pub enum Selector<'a> {
-    Index(&'a SegmentIndex),
-    Sql,
-}
-
-/// The ids of the campaign's audience, ascending.
-pub async fn audience_members(
-    pool: &SqlitePool,
-    selector: Selector<'_>,
-    audience: &Audience,
-    clock: Clock,
-) -> Result<Vec<i64>, CampaignError> {
-    let rule = match audience {
-        Audience::All(_) => Rule::parse(r#"{"version": 1, "conditions": []}"#)?,
-        Audience::Segment(name) => load_segment(pool, name).await?,
-        Audience::Rule(rule) => rule.clone(),
-        // Only ids of customers in the workspace (an id named twice counts once).
-        Audience::Customers(ids) => {
-            let named = serde_json::to_string(ids).unwrap_or_default();
-            return Ok(sqlx::query_scalar(
-                "SELECT id FROM customers WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
-            )
-            .bind(named)
-            .fetch_all(pool)
-            .await?);
-        }
-    };
-    let catalog = load_catalog(pool).await?;
-    Ok(match selector {
-        Selector::Index(index) => index.members(&rule, &catalog, clock)?,
-        Selector::Sql => crate::segments::members(pool, &rule, &catalog, clock).await?,
-    })
-}
-
-/// Customers per arm, and whether the split is as planned.
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[derive(Debug, Clone, Serialize)]
-pub struct Split {
-    /// Customers the audience selects.
-    pub audience: u64,
-    /// Ids the audience names that are no customer of the workspace (erased, mistyped): not
-    /// in it.
-    pub unknown_ids: u64,
-    /// Of them, those who can receive at least one of the campaign's formats.
-    pub eligible: u64,
-    pub excluded: Excluded,
-    pub arms: Vec<ArmCount>,
-    /// The holdout's share asked for, and how many were drawn into it.
-    pub holdout: ArmCount,
-    pub sample_ratio: SampleRatio,
-}
-
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq, Eq)]
-pub struct Excluded {
-    pub no_address: u64,
-    pub opted_out: u64,
-    pub holdout: u64,
-}
-
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
-pub struct ArmCount {
-    pub name: String,
-    /// The share of the eligible customers this arm should get.
-    pub share: f64,
-    pub customers: u64,
-    /// Where the count falls 95 times in 100 when the split works as planned.
-    #[serde(default)]
-    pub expected_low: u64,
-    #[serde(default)]
-    pub expected_high: u64,
-}
-
-impl ArmCount {
-    fn of(name: String, share: f64, customers: u64, eligible: u64) -> ArmCount {
-        let n = eligible as f64;
-        let mean = n * share;
-        let spread = 1.96 * (n * share * (1.0 - share)).max(0.0).sqrt();
-        ArmCount {
-            name,
-            share,
-            customers,
-            expected_low: (mean - spread).floor().max(0.0) as u64,
-            expected_high: (mean + spread).ceil().min(n) as u64,
-        }
-    }
-}
-
-/// Where one customer is in the campaign.
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Assignment {
-    pub customer_id: i64,
-    /// The variant's name, or `holdout`; absent for excluded customers.
-    pub arm: Option<String>,
-    pub excluded: Option<Exclusion>,
-}
-
-/// A campaign's audience, assigned: who gets which variant and who is excluded, and why.
-pub struct CampaignPlan {
-    pub campaign: Campaign,
-    /// The audience, ascending.
-    pub ids: Vec<i64>,
-    /// For each customer: a variant, the holdout, or why they are excluded.
-    pub arms: Vec<Result<Arm, Exclusion>>,
-    pub split: Split,
-}
-
-impl CampaignPlan {
-    pub fn assignments(&self) -> Vec<Assignment> {
-        self.ids
-            .iter()
-            .zip(&self.arms)
-            .map(|(&customer_id, arm)| Assignment {
-                customer_id,
-                arm: arm.ok().map(|a| arm_name(&self.campaign, a)),
-                excluded: match arm {
-                    Ok(Arm::Holdout) => Some(Exclusion::Holdout),
-                    Ok(_) => None,
-                    Err(e) => Some(*e),
-                },
-            })
-            .collect()
-    }
-}
-
-fn arm_name(campaign: &Campaign, arm: Arm) -> String {
-    match arm {
-        Arm::Holdout => "holdout".into(),
-        Arm::Variant(i) => campaign.variants[i].name.trim().to_string(),
-    }
-}
-
-/// The formats that decide whom a campaign reaches: the channels it sends through. A microsite
-/// is given to those the campaign emails; a campaign of microsites alone reaches everyone (its
-/// addresses go out some other way).
-fn formats(campaign: &Campaign) -> Vec<FormatKind> {
-    if campaign.variants.iter().any(|v| v.email.is_some()) {
-        vec![FormatKind::Email]
-    } else {
-        vec![FormatKind::Microsite]
-    }
-}
-
-/// Whether the campaign reaches a customer at all, or why not: the one answer the plan, the
-/// render and the preview of a customer give. The formats that carry a campaign to its
-/// customers: its emails (which link any sites and videos), else its sites.
-pub(crate) fn campaign_reaches(campaign: &Campaign, reach: Reach) -> Result<(), Exclusion> {
-    let formats = formats(campaign);
-    let mut first = Err(Exclusion::NoAddress);
-    for (i, f) in formats.iter().enumerate() {
-        match eligibility(*f, reach) {
-            Ok(()) => return Ok(()),
-            Err(e) if i == 0 => first = Err(e),
-            Err(_) => {}
-        }
-    }
-    first
-}
-
-/// Selects the audience and decides each customer's eligibility and arm (nothing is loaded
-/// beyond what eligibility needs: this is the live split the app shows as weights change).
-pub async fn plan_campaign(
-    pool: &SqlitePool,
-    selector: Selector<'_>,
-    campaign: &Campaign,
-    now: DateTime<Utc>,
-) -> Result<CampaignPlan, CampaignError> {
-    campaign.check()?;
-    let ids = audience_members(pool, selector, &campaign.audience, Clock { now }).await?;
-    let reach = match selector {
-        Selector::Index(index) => index.reach(&ids),
-        Selector::Sql => load_reach(pool, &ids).await?,
-    };
-    let reachable: Vec<Result<(), Exclusion>> = reach
-        .iter()
-        .map(|r| campaign_reaches(campaign, *r))
-        .collect();
-    let eligible_ids: Vec<i64> = ids
-        .iter()
-        .zip(&reachable)
-        .filter(|(_, r)| r.is_ok())
-        .map(|(id, _)| *id)
-        .collect();
-    let mut drawn = Assigner::new(campaign)
-        .assign_all(&eligible_ids)
-        .into_iter();
-    let arms: Vec<Result<Arm, Exclusion>> = reachable
-        .iter()
-        .map(|r| match r {
-            Ok(()) => Ok(drawn.next().unwrap_or(Arm::Holdout)),
-            Err(e) => Err(*e),
-        })
-        .collect();
-    let mut split = split_of(campaign, ids.len(), &arms);
-    if let Audience::Customers(named) = &campaign.audience {
-        let named: std::collections::HashSet<i64> = named.iter().copied().collect();
-        split.unknown_ids = (named.len() - ids.len()) as u64;
-    }
-    Ok(CampaignPlan {
-        campaign: campaign.clone(),
-        ids,
-        arms,
-        split,
-    })
-}
-
-fn split_of(campaign: &Campaign, audience: usize, arms: &[Result<Arm, Exclusion>]) -> Split {
-    let mut excluded = Excluded::default();
-    let mut per_variant = vec![0u64; campaign.variants.len()];
-    for arm in arms {
-        match arm {
-            Err(Exclusion::NoAddress) => excluded.no_address += 1,
-            Err(Exclusion::OptedOut) => excluded.opted_out += 1,
-            Err(Exclusion::Holdout) | Ok(Arm::Holdout) => excluded.holdout += 1,
-            Ok(Arm::Variant(i)) => per_variant[*i] += 1,
-        }
-    }
-    let total_weight: f64 = campaign.variants.iter().map(|v| v.weight).sum();
-    let share = |w: f64| (1.0 - campaign.holdout) * w / total_weight;
-    let observed: Vec<u64> = std::iter::once(excluded.holdout)
-        .chain(per_variant.iter().copied())
-        .collect();
-    let shares: Vec<f64> = std::iter::once(campaign.holdout)
-        .chain(campaign.variants.iter().map(|v| share(v.weight)))
-        .collect();
-    let eligible: u64 = observed.iter().sum();
-    Split {
-        audience: audience as u64,
-        unknown_ids: 0,
-        eligible,
-        arms: campaign
-            .variants
-            .iter()
-            .zip(&per_variant)
-            .map(|(v, &n)| ArmCount::of(v.name.trim().to_string(), share(v.weight), n, eligible))
-            .collect(),
-        holdout: ArmCount::of("holdout".into(), campaign.holdout, excluded.holdout, eligible),
-        sample_ratio: sample_ratio(&observed, &shares),
-        excluded,
-    }
-}
+use crate::templates::{compile_email, Notes};
 
 /// Progress of a run, for progress bars.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -738,6 +404,7 @@ pub async fn render_campaign(
         {
             let folder = claim.resume(Path::new(&u.staging))?;
             let logged = run_deliveries(pool, u.run_id).await?;
+            reassign_run(pool, u.run_id, &plan).await?;
             (folder, u.run_id, logged)
         }
         _ => {
@@ -747,7 +414,7 @@ pub async fn render_campaign(
             abandon_runs_into(pool, &out_text, published).await?;
             let folder = claim.fresh()?;
             let staging = folder.staging().display().to_string();
-            let run_id = start_run(pool, &plan.campaign, &out_text, &staging).await?;
+            let run_id = start_run(pool, &plan, &out_text, &staging).await?;
             (folder, run_id, Vec::new())
         }
     };

@@ -3,7 +3,8 @@
 use sqlx::{Connection, Row, SqlitePool};
 
 use super::document::{Campaign, CampaignDocumentError};
-use crate::render::format::FormatKind;
+use super::plan::{Assignment, CampaignPlan};
+use crate::render::format::{Exclusion, FormatKind};
 use crate::store::{insert_rows, now_text};
 
 #[derive(Debug, thiserror::Error)]
@@ -16,6 +17,8 @@ pub enum CampaignStoreError {
     Sql(#[from] sqlx::Error),
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("the workspace holds an exclusion this version does not know: '{0}'")]
+    UnknownExclusion(String),
 }
 
 impl crate::error::Coded for CampaignStoreError {
@@ -24,7 +27,9 @@ impl crate::error::Coded for CampaignStoreError {
         match self {
             CampaignStoreError::NotFound(_) => ErrorKind::NotFound,
             CampaignStoreError::Document(e) => e.kind(),
-            CampaignStoreError::Sql(_) | CampaignStoreError::Sqlite(_) => ErrorKind::Database,
+            CampaignStoreError::Sql(_)
+            | CampaignStoreError::Sqlite(_)
+            | CampaignStoreError::UnknownExclusion(_) => ErrorKind::Database,
         }
     }
 
@@ -195,23 +200,93 @@ pub async fn unfinished_run(
     }))
 }
 
+/// Starts a run of `plan`'s campaign: the run and its assignments, in one transaction.
 pub(crate) async fn start_run(
     pool: &SqlitePool,
-    campaign: &Campaign,
+    plan: &CampaignPlan,
     out: &str,
     staging: &str,
 ) -> Result<i64, CampaignStoreError> {
-    Ok(sqlx::query_scalar(
+    let mut conn = pool.acquire().await?;
+    let mut tx = conn.begin().await?;
+    let run_id = sqlx::query_scalar(
         "INSERT INTO campaign_runs (campaign, document, started_at, status, out, staging) \
          VALUES (?, ?, ?, 'running', ?, ?) RETURNING id",
     )
-    .bind(campaign.name.trim())
-    .bind(serde_json::to_string(campaign).unwrap_or_default())
+    .bind(plan.campaign.name.trim())
+    .bind(serde_json::to_string(&plan.campaign).unwrap_or_default())
     .bind(now_text())
     .bind(out)
     .bind(staging)
-    .fetch_one(pool)
-    .await?)
+    .fetch_one(&mut *tx)
+    .await?;
+    write_assignments(&mut tx, run_id, plan).await?;
+    tx.commit().await?;
+    Ok(run_id)
+}
+
+/// Replaces the assignments of a run continued after a kill with the plan it continues with.
+pub(crate) async fn reassign_run(
+    pool: &SqlitePool,
+    run_id: i64,
+    plan: &CampaignPlan,
+) -> Result<(), CampaignStoreError> {
+    let mut conn = pool.acquire().await?;
+    let mut tx = conn.begin().await?;
+    sqlx::query("DELETE FROM run_assignments WHERE run_id = ?")
+        .bind(run_id)
+        .execute(&mut *tx)
+        .await?;
+    write_assignments(&mut tx, run_id, plan).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn write_assignments(
+    conn: &mut sqlx::SqliteConnection,
+    run_id: i64,
+    plan: &CampaignPlan,
+) -> Result<(), CampaignStoreError> {
+    insert_rows::<_, CampaignStoreError>(
+        conn,
+        "INSERT INTO run_assignments (run_id, customer_id, arm, excluded) VALUES (?, ?, ?, ?)",
+        &plan.assignments(),
+        |bind, a| {
+            bind(rusqlite::params![
+                run_id,
+                a.customer_id,
+                a.arm,
+                a.excluded.map(Exclusion::as_str)
+            ])
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Where each customer of run `run_id` was assigned, in customer order.
+pub async fn run_assignments(
+    pool: &SqlitePool,
+    run_id: i64,
+) -> Result<Vec<Assignment>, CampaignStoreError> {
+    sqlx::query("SELECT customer_id, arm, excluded FROM run_assignments WHERE run_id = ? ORDER BY customer_id")
+        .bind(run_id)
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(|r| {
+            let excluded: Option<String> = r.get(2);
+            Ok(Assignment {
+                customer_id: r.get(0),
+                arm: r.get(1),
+                excluded: excluded
+                    .map(|e| {
+                        Exclusion::parse(&e).ok_or(CampaignStoreError::UnknownExclusion(e))
+                    })
+                    .transpose()?,
+            })
+        })
+        .collect()
 }
 
 pub(crate) async fn finish_run(

@@ -249,21 +249,21 @@ pub(super) async fn attribute_names(pool: &sqlx::SqlitePool) -> Result<Vec<Strin
 
 /// What the import will write, decided before the write transaction's first statement.
 #[derive(Default)]
-struct Plan {
-    upserts: Vec<(i64, Profile)>,
+pub(super) struct Plan {
+    pub(super) upserts: Vec<(i64, Profile)>,
     /// Beside each upsert: the first line of the file it comes from.
     upsert_lines: Vec<usize>,
     /// The profiles of the existing customers the file touches, as they were.
     before: HashMap<i64, Profile>,
     new_keys: Vec<(Key, i64)>,
     /// (survivor, merged-away customer, the key that matched)
-    merges: Vec<(i64, i64, String)>,
+    pub(super) merges: Vec<(i64, i64, String)>,
     /// Records joined to a customer of the workspace (`Some`) or to earlier rows of the file:
     /// (line, customer, the key they share).
     joined: Vec<(usize, Option<i64>, String)>,
     /// Customers kept apart though they share a key: (customer, other customer, the key).
     possible_duplicates: Vec<(i64, i64, String)>,
-    merged_profiles: HashMap<i64, Profile>,
+    pub(super) merged_profiles: HashMap<i64, Profile>,
     inserted: usize,
     updated: usize,
     merged: usize,
@@ -407,11 +407,13 @@ async fn plan(
     Ok(plan)
 }
 
-async fn write(
+/// Writes `plan`: the merges it decided (`import_id` names the import that found them, none for
+/// one the user decided), the customers, their keys, tags, consent and new attribute types.
+pub(super) async fn write(
     conn: &mut SqliteConnection,
     plan: &Plan,
     new_types: &[(String, AttrType)],
-    import_id: i64,
+    import_id: Option<i64>,
 ) -> Result<(), ImportError> {
     let now = now_text();
     for (survivor, loser, matched_on) in &plan.merges {
@@ -426,6 +428,19 @@ async fn write(
             .bind(loser)
             .execute(&mut *conn)
             .await?;
+        // What the merged-away customer was kept apart from, the survivor now is.
+        sqlx::query(
+            "INSERT OR IGNORE INTO possible_duplicates (customer_id, other_id, matched_on, import_id, found_at, kept_apart_at) \
+             SELECT MIN(s, o), MAX(s, o), matched_on, import_id, found_at, kept_apart_at FROM \
+             (SELECT ? AS s, CASE WHEN customer_id = ? THEN other_id ELSE customer_id END AS o, matched_on, import_id, found_at, kept_apart_at \
+              FROM possible_duplicates WHERE customer_id = ? OR other_id = ?) WHERE o <> s",
+        )
+        .bind(survivor)
+        .bind(loser)
+        .bind(loser)
+        .bind(loser)
+        .execute(&mut *conn)
+        .await?;
         sqlx::query("DELETE FROM customers WHERE id = ?")
             .bind(loser)
             .execute(&mut *conn)
@@ -586,7 +601,7 @@ async fn run_customers_import(
     .bind(plan.unchanged as i64)
     .fetch_one(&mut *tx)
     .await?;
-    write(&mut tx, &plan, &new_types, import_id).await?;
+    write(&mut tx, &plan, &new_types, Some(import_id)).await?;
     if !plan.merges.is_empty() {
         // Merges move purchases between customers: their scores change.
         crate::scores::refresh_scores(&mut tx, chrono::Utc::now().date_naive()).await?;

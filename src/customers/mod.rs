@@ -5,6 +5,7 @@ pub mod attributes;
 pub mod columns;
 mod csv_text;
 pub mod decode;
+pub mod duplicates;
 mod events;
 pub mod identity;
 mod import;

@@ -46,10 +46,16 @@ impl Profile {
         }
     }
 
-    /// Fills only what `self` lacks from `other` (a merged-away duplicate adds, never overrides).
+    /// Fills only what `self` lacks from `other` (a merged-away duplicate adds, never overrides)
+    /// — except a withdrawn consent: the person said no on one of their records, so no it is.
     pub fn fill_from(&mut self, other: &Profile) {
         let mut merged = other.clone();
         merged.overlay(self);
+        for (channel, granted) in &other.consent {
+            if !granted {
+                merged.consent.insert(channel.clone(), false);
+            }
+        }
         *self = merged;
     }
 }

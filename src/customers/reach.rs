@@ -14,6 +14,25 @@ pub struct Reach {
     pub email_opted_out: bool,
 }
 
+impl Reach {
+    /// The one rule, whichever store the facts come from (the workspace's SQL, the segment
+    /// index's columns, a customer's loaded profile): an email address that is not blank, and
+    /// the email consent as recorded (`Some(false)`: withdrawn).
+    pub fn new(email: Option<&str>, email_consent: Option<bool>) -> Reach {
+        Reach {
+            email: email.is_some_and(|e| !e.trim().is_empty()),
+            email_opted_out: email_consent == Some(false),
+        }
+    }
+
+    pub fn of(customer: &crate::render::CustomerContext) -> Reach {
+        Reach::new(
+            customer.email.as_deref(),
+            customer.email_opted_out.then_some(false),
+        )
+    }
+}
+
 /// The reach of each of `ids` (ascending), in their order; customers that no longer exist
 /// have none.
 pub async fn load_reach(pool: &SqlitePool, ids: &[i64]) -> Result<Vec<Reach>, StoreError> {
@@ -21,8 +40,8 @@ pub async fn load_reach(pool: &SqlitePool, ids: &[i64]) -> Result<Vec<Reach>, St
     crate::store::with_sqlite::<_, StoreError>(&mut conn, |db| {
         let mut found: FxHashMap<i64, Reach> = FxHashMap::default();
         let mut rows = db.prepare(
-            "SELECT c.id, COALESCE(c.email, '') <> '', \
-             EXISTS (SELECT 1 FROM customer_consent x WHERE x.customer_id = c.id AND x.channel = 'email' AND x.granted = 0) \
+            "SELECT c.id, c.email, \
+             (SELECT x.granted FROM customer_consent x WHERE x.customer_id = c.id AND x.channel = 'email') \
              FROM customers c",
         )?;
         let wanted: rustc_hash::FxHashSet<i64> = ids.iter().copied().collect();
@@ -30,25 +49,12 @@ pub async fn load_reach(pool: &SqlitePool, ids: &[i64]) -> Result<Vec<Reach>, St
         while let Some(row) = cursor.next()? {
             let id: i64 = row.get(0)?;
             if wanted.contains(&id) {
-                found.insert(
-                    id,
-                    Reach {
-                        email: row.get(1)?,
-                        email_opted_out: row.get(2)?,
-                    },
-                );
+                let email: Option<String> = row.get(1)?;
+                let consent: Option<bool> = row.get(2)?;
+                found.insert(id, Reach::new(email.as_deref(), consent));
             }
         }
         Ok(ids.iter().map(|id| found.get(id).copied().unwrap_or_default()).collect())
     })
     .await
-}
-
-impl Reach {
-    pub fn of(customer: &crate::render::CustomerContext) -> Reach {
-        Reach {
-            email: customer.email.is_some(),
-            email_opted_out: customer.email_opted_out,
-        }
-    }
 }

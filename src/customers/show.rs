@@ -82,6 +82,8 @@ pub struct MergeView {
     pub merged_at: String,
     /// The file whose import found that they are one person.
     pub import_file: Option<String>,
+    /// The user merged them (a possible duplicate), no import.
+    pub by_hand: bool,
 }
 
 /// Finds a customer by id, email, phone or external id; a merged-away id leads to its survivor.
@@ -151,12 +153,12 @@ pub async fn customer_view(
     .into_iter()
     .map(|r| format!("{}:{}", r.get::<String, _>(0), r.get::<String, _>(1)))
     .collect();
-    let merged_from = sqlx::query("SELECT m.merged_id, m.matched_on, m.merged_at, i.file_name FROM customer_merges m LEFT JOIN imports i ON i.id = m.import_id WHERE m.survivor_id = ? ORDER BY m.id")
+    let merged_from = sqlx::query("SELECT m.merged_id, m.matched_on, m.merged_at, i.file_name, m.import_id IS NULL FROM customer_merges m LEFT JOIN imports i ON i.id = m.import_id WHERE m.survivor_id = ? ORDER BY m.id")
         .bind(id)
         .fetch_all(&mut *conn)
         .await?
         .into_iter()
-        .map(|r| MergeView { customer_id: r.get(0), matched_on: r.get(1), merged_at: r.get(2), import_file: r.get(3) })
+        .map(|r| MergeView { customer_id: r.get(0), matched_on: r.get(1), merged_at: r.get(2), import_file: r.get(3), by_hand: r.get(4) })
         .collect();
     let events = sqlx::query("SELECT occurred_at, type, value, properties FROM events WHERE customer_id = ? ORDER BY occurred_at DESC, id DESC")
         .bind(id)
@@ -196,6 +198,8 @@ pub struct WorkspaceStatus {
     pub templates: i64,
     pub imports: i64,
     pub merges: i64,
+    /// Pairs of customers that may be one person, waiting for the user's decision.
+    pub possible_duplicates: i64,
     pub email_opted_out: i64,
     pub attributes: Vec<AttributeInfo>,
 }
@@ -221,6 +225,7 @@ pub async fn workspace_status(
         templates: count("SELECT COUNT(*) FROM templates").await?,
         imports: count("SELECT COUNT(*) FROM imports").await?,
         merges: count("SELECT COUNT(*) FROM customer_merges").await?,
+        possible_duplicates: super::duplicates::undecided_duplicates(pool).await?,
         email_opted_out: count(
             "SELECT COUNT(*) FROM customer_consent WHERE channel = 'email' AND granted = 0",
         )

@@ -55,6 +55,23 @@ pub enum Exclusion {
     Holdout,
 }
 
+impl Exclusion {
+    /// As the manifest and the workspace spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Exclusion::NoAddress => "no_address",
+            Exclusion::OptedOut => "opted_out",
+            Exclusion::Holdout => "holdout",
+        }
+    }
+
+    pub(crate) fn parse(text: &str) -> Option<Exclusion> {
+        [Exclusion::NoAddress, Exclusion::OptedOut, Exclusion::Holdout]
+            .into_iter()
+            .find(|e| e.as_str() == text)
+    }
+}
+
 /// One customer as a format renders them: their merge data with the variant's values and their
 /// links, and what identifies the message.
 pub struct Recipient<'a> {

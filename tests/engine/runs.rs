@@ -524,3 +524,61 @@ async fn a_render_that_fills_the_disk_fails_and_replaces_nothing() {
     assert_eq!(last.1, "failed");
     assert_ne!(manifest["run"].as_i64(), Some(last.0));
 }
+
+/// Whether a customer can be reached by email is one rule, whichever store the facts come from:
+/// the workspace's SQL, the segment index, or the customer's loaded profile (the preview).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reach_is_one_answer_from_sql_the_index_and_a_customers_preview() {
+    let t = TestWorkspace::new().await;
+    t.customers(&t.file(
+        "people.csv",
+        "email,phone,first_name,unsubscribed\n\
+         a@x.com,,Ann,no\n\
+         ,+44 20 7946 0101,Bo,no\n\
+         c@x.com,,Cy,yes\n\
+         d@x.com,,Di,\n\
+         ,+44 20 7946 0102,Ed,yes\n",
+    ))
+    .await;
+    t.template("hello", "<mjml><mj-body><mj-section><mj-column><mj-text>Hi {{first_name}}</mj-text></mj-column></mj-section></mj-body></mjml>").await;
+    let now = chrono::Utc::now();
+    let campaign = Campaign::parse(&email_campaign("reach").replace("0.1", "0")).unwrap();
+    let by_sql = plan_campaign(&t.ws.pool, Selector::Sql, &campaign, now)
+        .await
+        .unwrap()
+        .assignments();
+    let index = tessera_engine::segments::SegmentIndex::current(&t.ws.path, || {})
+        .unwrap()
+        .index;
+    let by_index = plan_campaign(&t.ws.pool, Selector::Index(&index), &campaign, now)
+        .await
+        .unwrap()
+        .assignments();
+    assert_eq!(by_sql, by_index);
+    let excluded: Vec<Option<&str>> = by_sql
+        .iter()
+        .map(|a| a.excluded.map(|e| e.as_str()))
+        .collect();
+    assert_eq!(
+        excluded,
+        // Ed has no address and said no: the guard is named.
+        vec![
+            None,
+            Some("no_address"),
+            Some("opted_out"),
+            None,
+            Some("opted_out")
+        ]
+    );
+    for a in &by_sql {
+        let preview = tessera_engine::campaigns::preview::preview_customer(
+            &t.ws.pool,
+            &campaign,
+            a.customer_id,
+            now,
+        )
+        .await
+        .unwrap();
+        assert_eq!(preview.excluded, a.excluded, "customer {}", a.customer_id);
+    }
+}

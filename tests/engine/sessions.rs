@@ -368,3 +368,225 @@ async fn an_invalid_campaign_names_the_field_and_a_problem_the_app_words_in_both
     // Nothing invalid was saved.
     assert!(session.campaigns().await.unwrap().is_empty());
 }
+
+/// Three customers share a shop's phone; their emails and customer numbers differ, so no import
+/// merged them. The user merges the two who are one person (the survivor gains the other's keys,
+/// events and gaps; a withdrawn consent stays withdrawn) and keeps the third apart for good.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn possible_duplicates_are_merged_or_kept_apart_by_the_user_and_segments_follow() {
+    use tessera_engine::app::{DuplicateDecision, ErrorKind, ImportKind, ImportSettings};
+    let dir = tempfile::tempdir().unwrap();
+    let session = crate::support::shop_session(
+        dir.path(),
+        "Customer No,email,Mobile No,first name,last name,city,email opt out\n\
+         A1,ann@x.com,+86 138 0013 8000,丽,李,,no\n\
+         A2,ann.work@x.com,+86 138 0013 8000,Li,Lee,Shanghai,yes\n\
+         A3,cy@x.com,+86 138 0013 8000,Cy,Ng,Paris,no\n",
+    )
+    .await;
+    let events = dir.path().join("orders.csv");
+    std::fs::write(
+        &events,
+        "email,timestamp,type,value\nann.work@x.com,2026-05-01T12:00:00Z,purchase,30\n",
+    )
+    .unwrap();
+    session
+        .import(
+            &events,
+            ImportKind::Events,
+            &ImportSettings::default(),
+            None,
+            &|_| {},
+        )
+        .await
+        .unwrap();
+    let id = |email: &'static str| {
+        let session = &session;
+        async move { session.customer_view(email).await.unwrap().id }
+    };
+    let (ann, work, cy) = (
+        id("ann@x.com").await,
+        id("ann.work@x.com").await,
+        id("cy@x.com").await,
+    );
+    let pairs = session.possible_duplicates().await.unwrap();
+    assert!(
+        pairs
+            .iter()
+            .any(|p| (p.customer.id, p.other.id) == (ann.min(work), ann.max(work))),
+        "{pairs:?}"
+    );
+    assert!(pairs.iter().all(|p| p.matched_on == "phone:+8613800138000"));
+    let first = pairs.iter().find(|p| p.customer.id == ann).unwrap();
+    assert_eq!(first.customer.name.as_deref(), Some("李丽"));
+    assert_eq!(first.customer.customer_numbers, vec!["A1".to_string()]);
+    assert_eq!(
+        session.status().await.unwrap().possible_duplicates,
+        pairs.len() as i64
+    );
+    let bought: Rule = serde_json::from_value(json!({"version": 1, "conditions": [
+        {"type": "event", "event_type": "purchase", "compare": "gte", "value": 1}]}))
+    .unwrap();
+    let buyers = || async {
+        session
+            .segment_ids(&bought, clock_at(None).unwrap())
+            .await
+            .unwrap()
+    };
+    assert_eq!(buyers().await, vec![work]);
+
+    session
+        .decide_duplicate(ann, work, DuplicateDecision::Merge)
+        .await
+        .unwrap();
+    let merged = session.customer_view("ann.work@x.com").await.unwrap();
+    assert_eq!(merged.id, ann, "the other's email now finds the survivor");
+    assert_eq!(
+        merged.name.as_deref(),
+        Some("李丽"),
+        "the survivor keeps its name"
+    );
+    assert_eq!(
+        merged.profile.attributes["city"], "Shanghai",
+        "and gains what it lacked"
+    );
+    assert_eq!(
+        merged.profile.consent.get("email"),
+        Some(&false),
+        "a withdrawn consent stays withdrawn"
+    );
+    assert!(
+        merged.keys.contains(&"external:A2".to_string()),
+        "{:?}",
+        merged.keys
+    );
+    assert_eq!(merged.events.len(), 1);
+    assert!(merged
+        .merged_from
+        .iter()
+        .any(|m| m.customer_id == work && m.by_hand));
+    assert_eq!(
+        buyers().await,
+        vec![ann],
+        "the segment index follows the merge"
+    );
+    assert_eq!(session.status().await.unwrap().customers, 2);
+
+    // Deciding a pair that is gone (a second window, a double click) changes nothing.
+    let again = session
+        .decide_duplicate(ann, work, DuplicateDecision::Merge)
+        .await
+        .unwrap_err();
+    assert_eq!(again.kind, ErrorKind::NotFound, "{}", again.message);
+    let same = session
+        .decide_duplicate(ann, ann, DuplicateDecision::Merge)
+        .await
+        .unwrap_err();
+    assert_eq!(same.kind, ErrorKind::InvalidInput);
+
+    // Cy was kept apart from both; now from the survivor, once.
+    let pairs = session.possible_duplicates().await.unwrap();
+    assert_eq!(
+        pairs
+            .iter()
+            .map(|p| (p.customer.id, p.other.id))
+            .collect::<Vec<_>>(),
+        vec![(ann.min(cy), ann.max(cy))]
+    );
+    session
+        .decide_duplicate(cy, ann, DuplicateDecision::KeepApart)
+        .await
+        .unwrap();
+    assert!(session.possible_duplicates().await.unwrap().is_empty());
+    assert_eq!(session.status().await.unwrap().possible_duplicates, 0);
+    // A later import finding the shared phone again does not propose them again.
+    let again = dir.path().join("again.csv");
+    std::fs::write(
+        &again,
+        "Customer No,email,Mobile No,city\nA3,cy@x.com,+86 138 0013 8000,Lyon\n",
+    )
+    .unwrap();
+    session
+        .import(
+            &again,
+            ImportKind::Customers,
+            &ImportSettings::default(),
+            None,
+            &|_| {},
+        )
+        .await
+        .unwrap();
+    assert!(session.possible_duplicates().await.unwrap().is_empty());
+    assert_eq!(session.status().await.unwrap().customers, 2);
+}
+
+/// Results attribute outcomes through the arms a run assigned: the workspace keeps them per run
+/// (not only the render folder's manifest), the same as the plan and the manifest say, also for
+/// the CLI.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_keeps_each_customers_arm_in_the_workspace() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = shop(dir.path()).await;
+    session.campaign_save(&two_arms("Spring")).await.unwrap();
+    let campaign = session.campaign("Spring").await.unwrap();
+    let planned = session
+        .campaign_plan(&campaign)
+        .await
+        .unwrap()
+        .assignments();
+    let out = dir.path().join("spring");
+    session
+        .campaign_render(RenderRequest {
+            campaign,
+            out: out.clone(),
+            strict: false,
+            replace: false,
+            sources: Default::default(),
+            progress: &|_| {},
+            cancel: Default::default(),
+        })
+        .await
+        .unwrap();
+    let run = session.campaign_runs(Some("Spring")).await.unwrap()[0].id;
+    let stored = session.run_assignments("Spring", run).await.unwrap();
+    assert_eq!(stored, planned);
+    assert!(stored.iter().any(|a| a.arm.as_deref() == Some("holdout")));
+    let manifest: tessera_engine::app::Manifest =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    for rendered in &manifest.rendered {
+        let a = stored
+            .iter()
+            .find(|a| a.customer_id == rendered.customer_id)
+            .unwrap();
+        assert_eq!(a.arm.as_deref(), Some(rendered.arm.as_str()));
+    }
+    assert_eq!(
+        manifest.rendered.len() + manifest.excluded.len(),
+        stored.len()
+    );
+    let wrong = session.run_assignments("Other", run).await.unwrap_err();
+    assert_eq!(wrong.kind, tessera_engine::app::ErrorKind::NotFound);
+
+    let cli = tessera(session.path())
+        .args([
+            "campaign",
+            "assign",
+            "Spring",
+            "--run",
+            &run.to_string(),
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        cli.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cli.stderr)
+    );
+    let printed: serde_json::Value = serde_json::from_slice(&cli.stdout).unwrap();
+    assert_eq!(printed["run"], run);
+    assert_eq!(
+        printed["assignments"],
+        serde_json::to_value(&stored).unwrap()
+    );
+}

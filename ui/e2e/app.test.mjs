@@ -168,6 +168,42 @@ test("a shop's own files: its headers are understood, a merge is shown before im
   await app.click("[data-testid=import-close]");
 });
 
+test("customers who share a phone are reviewed: one pair merged, the other kept apart", async () => {
+  await app.click("[data-testid=import-open]");
+  const family = join(scratch, "shop-family.csv");
+  writeFileSync(family, "Customer No,Mobile No,Email,First Name,Last Name\nSHOP-3,13700137000,wei.zhang@shop.example,Wei,Zhang\nSHOP-4,13700137000,wei.z@home.example,Wei,Zhang\nSHOP-5,13700137000,na.zhang@shop.example,Na,Zhang\n");
+  await app.type("[data-testid=import-path]", family);
+  await app.waitFor("[data-testid=forecast-possible-duplicates]", (t) => /never merged without you/.test(t));
+  await app.click("[data-testid=import-start]");
+  await app.waitFor("[data-testid=import-report]", (t) => /3 added/.test(t));
+  await app.click("[data-testid=import-close]");
+  await app.waitFor("[data-testid=duplicates-open]", (t) => /Possible duplicates \(\d+\)/.test(t));
+  await app.click("[data-testid=duplicates-open]");
+  const pairWith = (a, b) => `[...document.querySelectorAll("[data-testid=duplicate-pair]")].find((c) => c.textContent.includes(${JSON.stringify(a)}) && c.textContent.includes(${JSON.stringify(b)}))`;
+  await app.waitFor("[data-testid=duplicate-pair]", (t) => t.includes("SHOP-"));
+  assert.match(await app.text("[data-testid=duplicates-review]"), /Shared Phone · \+?(86)?13700137000/);
+  assert.match(await app.text("[data-testid=duplicates-review]"), /Wei Zhang[\s\S]*wei\.z@home\.example[\s\S]*SHOP-4/);
+  await shoot("customers-duplicates");
+  await app.click("[data-testid=language] option[value=zh]");
+  await app.waitFor("[data-testid=duplicates-review] h2", (t) => t === "疑似重复的客户");
+  assert.match(await app.text("[data-testid=duplicates-review]"), /相同的手机 · \+?(86)?13700137000/);
+  await shoot("customers-duplicates-zh");
+  await app.click("[data-testid=language] option[value=en]");
+  await app.waitFor("[data-testid=duplicates-review] h2", (t) => t === "Possible duplicates");
+  // Wei's two records are one person; Na is his family.
+  await app.execute(`${pairWith("wei.zhang@shop.example", "wei.z@home.example")}.querySelector("[data-testid=duplicate-merge]").click();`);
+  await app.waitForContent("[data-testid=duplicates-review]", (t) => !t.includes("wei.z@home.example"));
+  await app.execute(`${pairWith("wei.zhang@shop.example", "na.zhang@shop.example")}.querySelector("[data-testid=duplicate-keep-apart]").click();`);
+  await app.waitForContent("[data-testid=duplicates-review]", (t) => !t.includes("na.zhang@shop.example"));
+  await app.click("[data-testid=duplicates-close]");
+  await app.type("[data-testid=customer-search]", "wei.zhang@shop");
+  await app.waitFor("[data-testid=customer-total]", (t) => /^1 customer/.test(t));
+  await app.click("[data-testid=customer-rows] [role=row]");
+  assert.match(await app.waitFor("[data-testid=profile-merged]"), /merged by you/);
+  assert.match(await app.text("[data-testid=profile-keys]"), /wei\.z@home\.example/);
+  await app.setValue("[data-testid=customer-search]", "");
+});
+
 test("a segment's count changes as a condition is added", async () => {
   await app.click("[data-testid=nav-segments]");
   const everyone = Number((await app.waitFor("[data-testid=segment-count]", (t) => /\d/.test(t))).replace(/\D/g, ""));
@@ -521,6 +557,11 @@ test("a campaign gives each customer a personal site, served from the app with l
   await app.click("[data-testid=customer-rows] [role=row]");
   await app.waitFor("[data-testid=profile-site-url]", (t) => t === `http://127.0.0.1:${port}/${someone.slug}/`);
   assert.match(await app.text("[data-testid=profile-received]"), /Spring sale/);
+  // Their visit and answers on the timeline, in words.
+  const timeline = await app.waitFor("[data-testid=profile-events]", (t) => t.includes("Sent a form"));
+  assert.match(timeline, /Sent a form · Campaign: Spring sale · Variant: [AB] · Form: preferences · Answers: Frequency: monthly, Topics: tea/);
+  assert.match(timeline, /Visited their page/);
+  assert.doesNotMatch(timeline, /[{}"]/, "no data shown as JSON");
   await app.scrollIntoView("[data-testid=profile-received]");
   await shoot("customers-received");
   await app.type("[data-testid=customer-search]", "");

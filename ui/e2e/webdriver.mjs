@@ -80,8 +80,16 @@ export class Session {
     return this.call("GET", `/element/${await this.find(css)}/property/${name}`);
   }
 
-  async click(css) {
-    await this.call("POST", `/element/${await this.find(css)}/click`, {});
+  /** Clicks `css` once it is enabled: a button disabled while the app reloads (a preview after a
+   * changed choice) would swallow the click. */
+  async click(css, timeout = 20000) {
+    const until = Date.now() + timeout;
+    const element = await this.find(css);
+    while ((await this.call("GET", `/element/${element}/enabled`)) === false) {
+      if (Date.now() > until) throw new Error(`${css} stayed disabled`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await this.call("POST", `/element/${element}/click`, {});
   }
 
   /** Replaces the field's text, then types: a WebDriver "clear" alone does not reach React's

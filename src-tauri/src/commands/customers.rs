@@ -4,8 +4,8 @@ use std::sync::atomic::Ordering;
 use tauri::ipc::Channel;
 use tauri::State;
 use tessera_engine::app::{
-    CustomerPage, CustomerProfile, FilePreview, ImportKind, ImportSettings, ImportSummary,
-    PageQuery, Progress,
+    CustomerPage, CustomerProfile, DuplicateDecision, FilePreview, ImportKind, ImportSettings,
+    ImportSummary, PageQuery, PossibleDuplicate, Progress,
 };
 
 use crate::error::CommandResult;
@@ -31,6 +31,28 @@ pub async fn customer_position_get(id: i32, state: State<'_, AppState>) -> Comma
 #[specta::specta]
 pub async fn customer_get(id: i32, state: State<'_, AppState>) -> CommandResult<CustomerProfile> {
     Ok(state.session().await?.customer_profile(id.into()).await?)
+}
+
+/// Customers an import kept apart that may be one person, for the user to review.
+#[tauri::command]
+#[specta::specta]
+pub async fn duplicates_list(state: State<'_, AppState>) -> CommandResult<Vec<PossibleDuplicate>> {
+    Ok(state.session().await?.possible_duplicates().await?)
+}
+
+/// Merges `other` into `keep`, or keeps the pair apart.
+#[tauri::command]
+#[specta::specta]
+pub async fn duplicate_decide(
+    keep: i32,
+    other: i32,
+    decision: DuplicateDecision,
+    state: State<'_, AppState>,
+) -> CommandResult<()> {
+    let session = state.session().await?;
+    Ok(session
+        .decide_duplicate(keep.into(), other.into(), decision)
+        .await?)
 }
 
 /// The wizard's preview of a picked file: detected format, encoding and delimiter, the column

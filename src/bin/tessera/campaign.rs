@@ -26,9 +26,12 @@ pub enum CampaignCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Each customer's arm (or why they are excluded), without rendering.
+    /// Each customer's arm (or why they are excluded), without rendering; with `--run N`, as
+    /// run N assigned them (kept in the workspace).
     Assign {
         name: String,
+        #[arg(long)]
+        run: Option<i64>,
         #[arg(long)]
         json: bool,
     },
@@ -86,6 +89,32 @@ pub async fn run(session: &Session, command: CampaignCommand) -> Result<(), Fail
         }
         CampaignCommand::Assign {
             name,
+            run: Some(run),
+            json: as_json,
+        } => {
+            let assignments = session.run_assignments(&name, run).await?;
+            if as_json {
+                println!(
+                    "{}",
+                    json(
+                        &serde_json::json!({"campaign": name.trim(), "run": run, "assignments": assignments})
+                    )
+                );
+            } else {
+                for a in &assignments {
+                    let excluded = a.excluded.map(|e| e.as_str()).unwrap_or("");
+                    say!(
+                        "{}\t{}\t{}",
+                        a.customer_id,
+                        a.arm.as_deref().unwrap_or("-"),
+                        excluded
+                    );
+                }
+            }
+        }
+        CampaignCommand::Assign {
+            name,
+            run: None,
             json: as_json,
         } => {
             let campaign = session.campaign(&name).await?;

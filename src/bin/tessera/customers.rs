@@ -1,7 +1,7 @@
-//! `tessera customers show ID` and `tessera status`.
+//! `tessera customers show ID`, the review of possible duplicates, and `tessera status`.
 
 use clap::Subcommand;
-use tessera_engine::app::Session;
+use tessera_engine::app::{DuplicateDecision, DuplicateSide, Session};
 
 use crate::terminal::{json, say};
 use crate::Failure;
@@ -14,6 +14,26 @@ pub enum CustomersCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Pairs of customers an import kept apart though they share a phone or an email: possibly
+    /// one person, never merged without you.
+    Duplicates {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Merges a possible duplicate: OTHER is folded into KEEP (keys, events, what KEEP lacks).
+    Merge {
+        keep: i64,
+        other: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Keeps a possible duplicate apart: two people; the pair is not proposed again.
+    KeepApart {
+        customer: i64,
+        other: i64,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub async fn status(session: &Session, as_json: bool) -> Result<(), Failure> {
@@ -22,17 +42,91 @@ pub async fn status(session: &Session, as_json: bool) -> Result<(), Failure> {
         println!("{}", json(&status));
     } else {
         say!(
-            "workspace {}\n  customers {}\n  events {}\n  templates {}\n  imports {}\n  merges {}\n  email opt-outs {}",
+            "workspace {}\n  customers {}\n  events {}\n  templates {}\n  imports {}\n  merges {}\n  possible duplicates {}\n  email opt-outs {}",
             status.path, status.customers, status.events, status.templates, status.imports,
-            status.merges, status.email_opted_out
+            status.merges, status.possible_duplicates, status.email_opted_out
         );
     }
     Ok(())
 }
 
 pub async fn run(session: &Session, command: CustomersCommand) -> Result<(), Failure> {
-    let CustomersCommand::Show { id, json: as_json } = command;
-    let view = session.customer_view(&id).await?;
+    match command {
+        CustomersCommand::Show { id, json } => show(session, &id, json).await,
+        CustomersCommand::Duplicates { json: as_json } => {
+            let pairs = session.possible_duplicates().await?;
+            if as_json {
+                println!("{}", json(&pairs));
+            } else if pairs.is_empty() {
+                say!("no possible duplicates");
+            } else {
+                for p in &pairs {
+                    say!(
+                        "{}\n{}\n  share {}; merge: tessera customers merge {} {}; keep apart: tessera customers keep-apart {} {}",
+                        side(&p.customer),
+                        side(&p.other),
+                        p.matched_on,
+                        p.customer.id,
+                        p.other.id,
+                        p.customer.id,
+                        p.other.id
+                    );
+                }
+            }
+            Ok(())
+        }
+        CustomersCommand::Merge { keep, other, json } => {
+            decide(session, keep, other, DuplicateDecision::Merge, json).await
+        }
+        CustomersCommand::KeepApart {
+            customer,
+            other,
+            json,
+        } => decide(session, customer, other, DuplicateDecision::KeepApart, json).await,
+    }
+}
+
+fn side(c: &DuplicateSide) -> String {
+    format!(
+        "  #{} {}  email {}  phone {}  customer no. {}  {} events",
+        c.id,
+        c.name.as_deref().unwrap_or("-"),
+        c.email.as_deref().unwrap_or("-"),
+        c.phone.as_deref().unwrap_or("-"),
+        if c.customer_numbers.is_empty() {
+            "-".to_string()
+        } else {
+            c.customer_numbers.join(", ")
+        },
+        c.events
+    )
+}
+
+async fn decide(
+    session: &Session,
+    keep: i64,
+    other: i64,
+    decision: DuplicateDecision,
+    as_json: bool,
+) -> Result<(), Failure> {
+    session.decide_duplicate(keep, other, decision).await?;
+    if as_json {
+        println!(
+            "{}",
+            json(
+                &serde_json::json!({"customer_id": keep, "other_id": other, "decision": decision})
+            )
+        );
+    } else if decision == DuplicateDecision::Merge {
+        say!("customer {other} merged into customer {keep}");
+    } else {
+        say!("customers {keep} and {other} kept apart");
+    }
+    Ok(())
+}
+
+async fn show(session: &Session, id: &str, as_json: bool) -> Result<(), Failure> {
+    let view = session.customer_view(id).await?;
     let explanation = view
         .scores
         .as_ref()

@@ -96,12 +96,12 @@ impl SegmentIndex {
         let revoked = self.consent.get("email").map(|(_, revoked)| revoked);
         ids.iter()
             .map(|id| match self.ids.binary_search(id) {
-                Ok(i) => crate::customers::reach::Reach {
-                    email: email.is_some_and(|c| {
-                        c.codes[i] != NONE && !c.values.get(c.codes[i] as usize).is_empty()
-                    }),
-                    email_opted_out: revoked.is_some_and(|bits| bits.contains(i)),
-                },
+                Ok(i) => crate::customers::reach::Reach::new(
+                    email
+                        .filter(|c| c.codes[i] != NONE)
+                        .map(|c| c.values.get(c.codes[i] as usize)),
+                    revoked.is_some_and(|bits| bits.contains(i)).then_some(false),
+                ),
                 Err(_) => Default::default(),
             })
             .collect()

@@ -23,6 +23,10 @@ export const commands = {
 	customerGet: (id: number) => typedError<CustomerProfile, CommandError>(__TAURI_INVOKE("customer_get", { id })),
 	/**  A customer's place in id order, for stepping on from a customer found by search. */
 	customerPositionGet: (id: number) => typedError<number, CommandError>(__TAURI_INVOKE("customer_position_get", { id })),
+	/**  Customers an import kept apart that may be one person, for the user to review. */
+	duplicatesList: () => typedError<PossibleDuplicate[], CommandError>(__TAURI_INVOKE("duplicates_list")),
+	/**  Merges `other` into `keep`, or keeps the pair apart. */
+	duplicateDecide: (keep: number, other: number, decision: DuplicateDecision) => typedError<null, CommandError>(__TAURI_INVOKE("duplicate_decide", { keep, other, decision })),
 	/**
 	 *  The wizard's preview of a picked file: detected format, encoding and delimiter, the column
 	 *  mapping (onto the workspace's attributes) and the first rows, as the import with these
@@ -318,6 +322,25 @@ export type DateOp = { date: "before"; value: string } | { date: "after"; value:
 /**  The date's month and day recur within the next N days (birthdays, anniversaries). */
 { date: "anniversary_within_days"; days: number };
 
+/**  What the user decides for a pair. */
+export type DuplicateDecision = 
+/**  One person: `keep` stays, the other is folded into it. */
+"merge" | 
+/**  Two people. */
+"keep_apart";
+
+/**  One of the two customers of a possible duplicate, as the user compares them. */
+export type DuplicateSide = {
+	id: number,
+	/**  In the name's own order (family name first for Chinese names). */
+	name: string | null,
+	email: string | null,
+	phone: string | null,
+	/**  Customer numbers (external ids). */
+	customer_numbers: string[],
+	events: number,
+};
+
 /**  `.eml` messages ready to send, or HTML pages to look at. */
 export type EmailFiles = "eml" | "html";
 
@@ -593,6 +616,8 @@ export type MergeView = {
 	merged_at: string,
 	/**  The file whose import found that they are one person. */
 	import_file: string | null,
+	/**  The user merged them (a possible duplicate), no import. */
+	by_hand: boolean,
 };
 
 /**  Where a campaign's microsites are hosted. */
@@ -684,6 +709,17 @@ export type PickedAsset = {
 	/**  Its content as a bundle keeps it: UTF-8 text as text (a style sheet), else base64. */
 	text: string | null,
 	base64: string | null,
+};
+
+/**  A pair kept apart, waiting for the user. */
+export type PossibleDuplicate = {
+	customer: DuplicateSide,
+	other: DuplicateSide,
+	/**  The key they share, `kind:value` (`phone:+8613800138000`). */
+	matched_on: string,
+	found_at: string,
+	/**  The file whose import found them. */
+	import_file: string | null,
 };
 
 export type PreviewPage = {
@@ -1005,6 +1041,8 @@ export type WorkspaceStatus = {
 	templates: number,
 	imports: number,
 	merges: number,
+	/**  Pairs of customers that may be one person, waiting for the user's decision. */
+	possible_duplicates: number,
 	email_opted_out: number,
 	attributes: AttributeInfo[],
 };

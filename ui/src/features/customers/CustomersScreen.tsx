@@ -8,6 +8,7 @@ import { backend } from "../../lib/backend";
 import { PAGE_SIZE, pagesFor, rowAt } from "./pages";
 import { ProfilePanel } from "./ProfilePanel";
 import { ImportWizard } from "./ImportWizard";
+import { DuplicatesReview } from "./DuplicatesReview";
 
 const COLUMNS: { key: SortKey | null; label: string }[] = [
   { key: "id", label: "#" },
@@ -29,6 +30,7 @@ export function CustomersScreen({ workspace, onImported }: { workspace: Workspac
   const [pages, setPages] = useState(new Map<number, CustomerRow[]>());
   const [selected, setSelected] = useState<number | null>(null);
   const [importing, setImporting] = useState(false);
+  const [reviewing, setReviewing] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [generation, setGeneration] = useState(0);
   const scroller = useRef<HTMLDivElement>(null);
@@ -84,8 +86,20 @@ export function CustomersScreen({ workspace, onImported }: { workspace: Workspac
         <input data-testid="customer-search" type="search" aria-label={t("customers.search")} placeholder={t("customers.search")} value={search} onChange={(e) => setSearch(e.target.value)} />
         <span className="muted" data-testid="customer-total">{t("customers.total", { count: total, n: number(total) })}</span>
         <button data-testid="import-open" onClick={() => setImporting(true)}>{t("customers.import")}</button>
+        {workspace.possible_duplicates > 0 && (
+          <button data-testid="duplicates-open" onClick={() => setReviewing(true)}>{t("customers.duplicatesOpen", { n: number(workspace.possible_duplicates) })}</button>
+        )}
       </div>
       {error !== null && <ErrorMessage error={error} />}
+      {reviewing && (
+        <DuplicatesReview
+          onClose={() => setReviewing(false)}
+          onDecided={async () => {
+            setGeneration((g) => g + 1);
+            onImported(await backend.workspaceStatus());
+          }}
+        />
+      )}
       {importing && (
         <ImportWizard
           attributes={workspace.attributes.map((a) => a.name)}

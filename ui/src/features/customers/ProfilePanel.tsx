@@ -4,7 +4,7 @@ import { useNumber } from "../../lib/numbers";
 import { ErrorMessage } from "../../lib/ErrorMessage";
 import type { CustomerProfile, EventView } from "../../lib/bindings";
 import { backend } from "../../lib/backend";
-import { attributeLabel, eventLabel, formatDate, formatMoney, formatValue, identityLabel } from "./profileText";
+import { attributeLabel, eventDetails, eventLabel, formatDate, formatMoney, formatValue, identityLabel } from "./profileText";
 
 /** The 360° view of one customer: orders, scores explained, segments, identities, merged
  * records, attributes, tags, consent and the event timeline. Reloads after an import
@@ -121,6 +121,7 @@ export function ProfilePanel({ id, generation, onClose }: { id: number; generati
                   <li key={m.customer_id}>
                     {t("customers.mergedFrom", { id: m.customer_id, key: identityLabel(m.matched_on, t), date: formatDate(m.merged_at, language) })}
                     {m.import_file && <span className="muted"> · {t("customers.mergedImport", { file: m.import_file.split(/[\\/]/).pop() })}</span>}
+                    {m.by_hand && <span className="muted"> · {t("customers.mergedByHand")}</span>}
                   </li>
                 ))}
               </ul>
@@ -173,7 +174,7 @@ function EventItem({ event, currency }: { event: EventView; currency: string | n
         <img className="thumb" src={image} alt={typeof product === "string" ? product : ""} onError={() => setImageFailed(true)} />
       )}
       {Object.keys(rest).length > 0 && (
-        <span className="muted"> · {Object.entries(rest).map(([k, v]) => `${attributeLabel(k, t)}: ${formatValue(v, i18n.language)}`).join(", ")}</span>
+        <span className="muted"> · {eventDetails(rest, t, i18n.language)}</span>
       )}
     </li>
   );

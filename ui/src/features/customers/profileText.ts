@@ -51,3 +51,31 @@ export function formatValue(value: unknown, language: string): string {
   if (value === null || value === undefined) return "";
   return JSON.stringify(value);
 }
+
+/** Properties of an event that only tools need (the run that recorded it). */
+const TECHNICAL = ["run"];
+// "" stands for any property the app has no words for.
+const READING_ORDER = ["campaign", "arm", "form", "page", "scene", "call_to_action", "target", "", "fields"];
+
+/**
+ * An event's other properties as a line: the ones Tessera records ("variant", "form", the
+ * answers given) in the user's words, any other under its attribute label; nested values (a
+ * form's answers) as "name: value" pairs.
+ */
+export function eventDetails(properties: Record<string, unknown>, t: TFunction, language: string): string {
+  const colon = t("errors.colon");
+  const value = (v: unknown): string =>
+    v !== null && typeof v === "object" && !Array.isArray(v)
+      ? Object.entries(v).map(([k, x]) => `${attributeLabel(k, t)}${colon}${value(x)}`).join(", ")
+      : formatValue(v, language);
+  // What and where first (campaign, variant, form or page), what the customer said last.
+  const rank = (k: string) => {
+    const at = READING_ORDER.indexOf(k);
+    return at < 0 ? READING_ORDER.indexOf("") : at;
+  };
+  return Object.entries(properties)
+    .filter(([k]) => !TECHNICAL.includes(k))
+    .sort(([a], [b]) => rank(a) - rank(b))
+    .map(([k, v]) => `${t(`customers.eventProperties.${k}`, { defaultValue: attributeLabel(k, t) })}${colon}${value(v)}`)
+    .join(" · ");
+}
