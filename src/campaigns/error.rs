@@ -82,6 +82,8 @@ impl crate::error::Coded for CampaignError {
     fn problem(&self) -> Option<crate::error::FieldProblem> {
         match self {
             CampaignError::Document(e) => e.problem(),
+            CampaignError::Template { error, .. } => error.problem(),
+            CampaignError::TemplateStore(e) => e.problem(),
             _ => None,
         }
     }

@@ -74,6 +74,8 @@ pub enum SiteError {
         line: usize,
         column: usize,
         message: String,
+        /// What is wrong, for the app to word (see `TemplateError::problem`).
+        problem: Option<Box<crate::error::FieldProblem>>,
     },
 }
 
@@ -90,6 +92,13 @@ impl crate::error::Coded for SiteError {
     fn place(&self) -> Option<(usize, usize)> {
         match self {
             SiteError::Template { line, column, .. } => Some((*line, *column)),
+            _ => None,
+        }
+    }
+
+    fn problem(&self) -> Option<crate::error::FieldProblem> {
+        match self {
+            SiteError::Template { problem, .. } => problem.as_deref().cloned(),
             _ => None,
         }
     }
@@ -214,17 +223,15 @@ impl SiteTemplate {
             .map(|entry| {
                 let page = read_source(&files, &entry.file)?;
                 let assembled = assemble(&files, &layout, Some(&page))?;
-                let located = compile(&assembled.text, Escaping::Html).map_err(|e| {
-                    assembled.locate(offset_of(&assembled.text, e.line, e.column), e.message)
-                })?;
+                let located = compile(&assembled.text, Escaping::Html)
+                    .map_err(|e| assembled.locate_error(e))?;
                 let at = |(offset, message)| assembled.locate(offset, message);
                 check_forms_in(&assembled.text, &manifest.forms).map_err(at)?;
                 assets.check_references(&assembled.text).map_err(at)?;
                 calls_to_action.extend(check_calls_to_action(&assembled.text).map_err(at)?);
                 // Compiled again with the assets' rendered names (errors were located above).
-                let plan = compile(&assets.rewrite_page(&assembled.text), Escaping::Html).map_err(
-                    |e| assembled.locate(offset_of(&assembled.text, e.line, e.column), e.message),
-                )?;
+                let plan = compile(&assets.rewrite_page(&assembled.text), Escaping::Html)
+                    .map_err(|e| assembled.locate_error(e))?;
                 Ok(SitePage {
                     file: entry.file.clone(),
                     title: entry.title.clone(),
@@ -308,6 +315,7 @@ impl SitePage {
                 line: e.line,
                 column: e.column,
                 message: e.message,
+                problem: None,
             })?;
         Ok(crate::templates::plan::into_string(out))
     }
@@ -362,6 +370,23 @@ impl Assembled {
             line,
             column,
             message,
+            problem: None,
+        }
+    }
+
+    /// A template error in the assembled text, in the file it is from.
+    fn locate_error(&self, e: crate::templates::TemplateError) -> SiteError {
+        match self.locate(offset_of(&self.text, e.line, e.column), e.message) {
+            SiteError::Template {
+                file, line, column, message, ..
+            } => SiteError::Template {
+                file,
+                line,
+                column,
+                message,
+                problem: e.problem,
+            },
+            other => other,
         }
     }
 
@@ -440,6 +465,7 @@ fn check_alone(source: &Source) -> Result<(), SiteError> {
             line: e.line,
             column: e.column,
             message: e.message,
+            problem: e.problem,
         })
 }
 
@@ -476,6 +502,7 @@ fn include(
             line,
             column,
             message,
+            problem: None,
         }
     };
     if !out.checked.contains(&source.name) {

@@ -187,64 +187,90 @@ fn check_element_depth(text: &str) -> Result<(), (usize, String)> {
 }
 
 fn mjml_error(e: &MjmlError, protected: &Protected, source: &str) -> TemplateError {
-    let (message, offset) = match e {
-        MjmlError::UnexpectedElement { position, .. } => {
-            ("unexpected element here".to_string(), Some(position.start))
-        }
-        MjmlError::UnexpectedToken { position, .. } => {
-            ("unexpected token here".to_string(), Some(position.start))
-        }
-        MjmlError::MissingAttribute { name, position, .. } => {
-            (format!("missing attribute '{name}'"), Some(position.start))
-        }
-        MjmlError::InvalidAttribute { position, .. } => {
-            ("invalid attribute".to_string(), Some(position.start))
-        }
-        MjmlError::InvalidFormat { position, .. } => {
-            ("invalid value".to_string(), Some(position.start))
-        }
-        MjmlError::EndOfStream { .. } => match unclosed_element(&protected.text) {
-            Some((offset, name)) => (format!("<{name}> is never closed"), Some(offset)),
-            None => (
-                "unexpected end of the template (an element is not closed)".to_string(),
-                Some(protected.text.len()),
+    // (message, where, the problem's code and what its words need)
+    let (message, offset, code, params): (String, Option<usize>, &str, Vec<(&str, String)>) =
+        match e {
+            MjmlError::UnexpectedElement { position, .. } => (
+                "unexpected element here".to_string(),
+                Some(position.start),
+                "template_mjml_unexpected",
+                vec![],
             ),
-        },
-        MjmlError::IncludeLoaderError { position, .. } => (
-            "mj-include is not available: templates cannot read files".to_string(),
-            Some(position.start),
-        ),
-        MjmlError::ParserError { source: inner, .. } => {
-            let pos = inner.pos();
-            let offset = protected
-                .text
-                .split_inclusive('\n')
-                .take(pos.row.saturating_sub(1) as usize)
-                .map(str::len)
-                .sum::<usize>()
-                + protected
+            MjmlError::UnexpectedToken { position, .. } => (
+                "unexpected token here".to_string(),
+                Some(position.start),
+                "template_mjml_unexpected",
+                vec![],
+            ),
+            MjmlError::MissingAttribute { name, position, .. } => (
+                format!("missing attribute '{name}'"),
+                Some(position.start),
+                "template_mjml_missing_attribute",
+                vec![("name", name.to_string())],
+            ),
+            MjmlError::InvalidAttribute { position, .. } => (
+                "invalid attribute".to_string(),
+                Some(position.start),
+                "template_mjml_invalid_value",
+                vec![],
+            ),
+            MjmlError::InvalidFormat { position, .. } => (
+                "invalid value".to_string(),
+                Some(position.start),
+                "template_mjml_invalid_value",
+                vec![],
+            ),
+            MjmlError::EndOfStream { .. } => match unclosed_element(&protected.text) {
+                Some((offset, name)) => (
+                    format!("<{name}> is never closed"),
+                    Some(offset),
+                    "template_unclosed",
+                    vec![("element", name)],
+                ),
+                None => (
+                    "unexpected end of the template (an element is not closed)".to_string(),
+                    Some(protected.text.len()),
+                    "template_unclosed_somewhere",
+                    vec![],
+                ),
+            },
+            MjmlError::IncludeLoaderError { position, .. } => (
+                "mj-include is not available: templates cannot read files".to_string(),
+                Some(position.start),
+                "template_include",
+                vec![],
+            ),
+            MjmlError::ParserError { source: inner, .. } => {
+                let pos = inner.pos();
+                let offset = protected
                     .text
                     .split_inclusive('\n')
-                    .nth(pos.row.saturating_sub(1) as usize)
-                    .map_or(0, |l| {
-                        l.chars()
-                            .take(pos.col.saturating_sub(1) as usize)
-                            .map(char::len_utf8)
-                            .sum()
-                    });
-            (format!("malformed markup: {inner}"), Some(offset))
-        }
-        other => (other.to_string(), None),
-    };
+                    .take(pos.row.saturating_sub(1) as usize)
+                    .map(str::len)
+                    .sum::<usize>()
+                    + protected
+                        .text
+                        .split_inclusive('\n')
+                        .nth(pos.row.saturating_sub(1) as usize)
+                        .map_or(0, |l| {
+                            l.chars()
+                                .take(pos.col.saturating_sub(1) as usize)
+                                .map(char::len_utf8)
+                                .sum()
+                        });
+                (
+                    format!("malformed markup: {inner}"),
+                    Some(offset),
+                    "template_malformed",
+                    vec![],
+                )
+            }
+            other => (other.to_string(), None, "template_malformed", vec![]),
+        };
     let (line, column) = offset.map_or((1, 1), |o| {
         LineIndex::new(source).line_column(source, protected.original_offset(o))
     });
-    TemplateError {
-        message,
-        line,
-        column,
-        layer: Some("mjml"),
-    }
+    TemplateError::in_mjml(message, line, column).because(code, &params)
 }
 
 /// The innermost `<mj-…>` element left open, for a useful "not closed" error.
@@ -298,12 +324,7 @@ pub fn compile_mjml(source: &str) -> Result<CompiledMjml, TemplateError> {
     let at = |offset: usize| lines.line_column(source, protected.original_offset(offset));
     check_element_depth(&protected.text).map_err(|(offset, message)| {
         let (line, column) = at(offset);
-        TemplateError {
-            message,
-            line,
-            column,
-            layer: Some("mjml"),
-        }
+        TemplateError::in_mjml(message, line, column)
     })?;
     let parsed = mrml::parse(&protected.text).map_err(|e| mjml_error(&e, &protected, source))?;
     let warnings = parsed
@@ -317,12 +338,7 @@ pub fn compile_mjml(source: &str) -> Result<CompiledMjml, TemplateError> {
     let html = parsed
         .element
         .render(&RenderOptions::default())
-        .map_err(|e| TemplateError {
-            message: format!("cannot render MJML: {e}"),
-            line: 1,
-            column: 1,
-            layer: Some("mjml"),
-        })?;
+        .map_err(|e| TemplateError::in_mjml(format!("cannot render MJML: {e}"), 1, 1))?;
     let (html, seen) = protected.restore(&html);
     // Every merge tag must survive. (Copies are fine: MJML repeats the title in an aria-label;
     // whether blocks still nest is checked when the HTML is compiled.)
@@ -330,12 +346,8 @@ pub fn compile_mjml(source: &str) -> Result<CompiledMjml, TemplateError> {
         if !seen && !tag.starts_with("{{!") {
             let (line, column) = lines.line_column(source, *at);
             let message = format!("MJML drops the merge tag {tag} here; put it inside mj-text, mj-button, mj-raw or an attribute value");
-            return Err(TemplateError {
-                message,
-                line,
-                column,
-                layer: Some("mjml"),
-            });
+            return Err(TemplateError::in_mjml(message, line, column)
+                .because("template_tag_dropped", &[("tag", tag.to_string())]));
         }
     }
     Ok(CompiledMjml {

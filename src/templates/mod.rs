@@ -27,6 +27,10 @@ pub struct TemplateError {
     pub column: usize,
     /// Which layer found it: "handlebars" or "mjml".
     pub layer: Option<&'static str>,
+    /// What is wrong, for the app to say in the user's language (`template_unknown_helper`
+    /// with its `name`, …); the message says it in English. None for the rarer mistakes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<Box<crate::error::FieldProblem>>,
 }
 
 impl TemplateError {
@@ -36,12 +40,38 @@ impl TemplateError {
             line,
             column,
             layer: Some("handlebars"),
+            problem: None,
         }
     }
 
+    /// An MJML mistake.
+    pub(crate) fn in_mjml(message: impl Into<String>, line: usize, column: usize) -> TemplateError {
+        TemplateError {
+            layer: Some("mjml"),
+            ..TemplateError::at(message, line, column)
+        }
+    }
+
+    /// Says what is wrong as a code and the values its words need (see [`TemplateError::problem`]).
+    pub(crate) fn because(mut self, code: &str, params: &[(&str, String)]) -> TemplateError {
+        self.problem = Some(Box::new(crate::error::FieldProblem::new(
+            "source", code, params,
+        )));
+        self
+    }
+
     pub(crate) fn from_handlebars(e: handlebars::TemplateError) -> TemplateError {
+        use handlebars::TemplateErrorReason;
         let (line, column) = e.pos().unwrap_or((1, 1));
-        TemplateError::at(e.reason().to_string(), line, column)
+        let error = TemplateError::at(e.reason().to_string(), line, column);
+        match e.reason() {
+            TemplateErrorReason::MismatchingClosedHelper(open, close) => error.because(
+                "template_mismatched_close",
+                &[("open", open.clone()), ("close", close.clone())],
+            ),
+            TemplateErrorReason::InvalidSyntax(_) => error.because("template_syntax", &[]),
+            _ => error,
+        }
     }
 }
 
@@ -52,5 +82,9 @@ impl crate::error::Coded for TemplateError {
 
     fn place(&self) -> Option<(usize, usize)> {
         Some((self.line, self.column))
+    }
+
+    fn problem(&self) -> Option<crate::error::FieldProblem> {
+        self.problem.as_deref().cloned()
     }
 }

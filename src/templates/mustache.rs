@@ -154,7 +154,7 @@ pub fn locate_in_source(
         ),
         line,
         column,
-        layer: error.layer,
+        ..error
     }
 }
 

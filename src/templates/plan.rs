@@ -231,14 +231,16 @@ impl Compiler {
                         "partials ({{> name}}) are not available in templates",
                         line,
                         column,
-                    ))
+                    )
+                    .because("template_partial", &[]))
                 }
                 _ => {
                     return Err(TemplateError::at(
                         "decorators ({{* name}}) are not available in templates",
                         line,
                         column,
-                    ))
+                    )
+                    .because("template_decorator", &[]))
                 }
             }
         }
@@ -427,6 +429,7 @@ impl Compiler {
             Parameter::Path(path) => path.clone(),
             Parameter::Name(name) => Path::parse(name).map_err(|_| {
                 TemplateError::at(format!("invalid field name '{name}'"), line, column)
+                    .because("template_invalid_field", &[("name", name.clone())])
             })?,
             _ => return Err(TemplateError::at("expected a field name", line, column)),
         };
@@ -506,6 +509,7 @@ impl Compiler {
         };
         let first = ht.params.first().ok_or_else(|| {
             TemplateError::at(format!("{{{{#{name}}}}} needs an argument"), line, column)
+                .because("template_needs_argument", &[("name", name.to_string())])
         })?;
         let first = self.arg(first, false, line, column)?;
         let body_at = (line, column);
@@ -562,7 +566,8 @@ impl Compiler {
                     format!("'{other}' is not a block helper: write {{{{{other} ...}}}} without #"),
                     line,
                     column,
-                ))
+                )
+                .because("template_not_block", &[("name", other.to_string())]))
             }
             other => return Err(unknown_helper(other, line, column)),
         })
@@ -579,6 +584,10 @@ fn unknown_helper(name: &str, line: usize, column: usize) -> TemplateError {
         format!("unknown helper '{name}' (available: {})", known.join(", ")),
         line,
         column,
+    )
+    .because(
+        "template_unknown_helper",
+        &[("name", name.to_string()), ("available", known.join(", "))],
     )
 }
 

@@ -232,6 +232,9 @@ impl crate::error::Coded for TemplateStoreError {
     fn problem(&self) -> Option<crate::error::FieldProblem> {
         match self {
             TemplateStoreError::Name(e) => e.problem(),
+            TemplateStoreError::Invalid { error, .. } => error.problem(),
+            TemplateStoreError::InvalidSite { error, .. } => error.problem(),
+            TemplateStoreError::InvalidStoryboard { error, .. } => error.problem(),
             _ => None,
         }
     }

@@ -265,15 +265,7 @@ async fn the_starter_emails_lead_to_the_campaigns_site_and_a_campaign_that_does_
 async fn an_invalid_campaign_names_the_field_and_a_problem_the_app_words_in_both_languages() {
     let dir = tempfile::tempdir().unwrap();
     let session = shop(dir.path()).await;
-    let locales: Vec<String> = ["en", "zh"]
-        .iter()
-        .map(|l| {
-            std::fs::read_to_string(
-                Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("ui/src/locales/{l}.ts")),
-            )
-            .unwrap()
-        })
-        .collect();
+    let locales = locales();
     // What is done, the edit, the field it is wrong in and the problem's code.
     type Edit = (&'static str, fn(&mut Campaign), &'static str, &'static str);
     let edits: [Edit; 9] = [
@@ -347,26 +339,125 @@ async fn an_invalid_campaign_names_the_field_and_a_problem_the_app_words_in_both
                 (field, code),
                 "{what}: {error}"
             );
-            for locale in &locales {
-                assert!(
-                    locale.contains(&format!("    {code}: \"")),
-                    "{what}: no words for {code}"
-                );
-                for param in problem.params.keys() {
-                    let words = locale
-                        .lines()
-                        .find(|l| l.contains(&format!("    {code}: \"")))
-                        .unwrap();
-                    assert!(
-                        words.contains(&format!("{{{{{param}}}}}")),
-                        "{what}: {code} leaves out {param}"
-                    );
-                }
-            }
+            assert_worded(&locales, what, &problem);
         }
     }
     // Nothing invalid was saved.
     assert!(session.campaigns().await.unwrap().is_empty());
+}
+
+/// The app's two languages, as the UI words problems in them.
+fn locales() -> Vec<String> {
+    ["en", "zh"]
+        .iter()
+        .map(|l| {
+            std::fs::read_to_string(
+                Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("ui/src/locales/{l}.ts")),
+            )
+            .unwrap()
+        })
+        .collect()
+}
+
+/// Each language has words for the problem, and they use every value the problem gives.
+fn assert_worded(locales: &[String], what: &str, problem: &tessera_engine::app::FieldProblem) {
+    let code = &problem.code;
+    for locale in locales {
+        let words = locale
+            .lines()
+            .find(|l| l.contains(&format!("    {code}: \"")))
+            .unwrap_or_else(|| panic!("{what}: no words for {code}"));
+        for param in problem.params.keys() {
+            assert!(
+                words.contains(&format!("{{{{{param}}}}}")),
+                "{what}: {code} leaves out {param}"
+            );
+        }
+    }
+}
+
+/// The usual mistakes in a template are named as problems the app words in the user's language
+/// (the engine's English message stays, with the place).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_template_mistake_is_a_problem_the_app_words_in_both_languages() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = shop(dir.path()).await;
+    let locales = locales();
+    let in_text = |body: &str| {
+        format!("<mjml><mj-body><mj-section><mj-column><mj-text>{body}</mj-text></mj-column></mj-section></mj-body></mjml>")
+    };
+    let cases: Vec<(&str, String, &str, Vec<(&str, &str)>)> = vec![
+        (
+            "closed by another name",
+            in_text("{{#each items}}x{{/if}}"),
+            "template_mismatched_close",
+            vec![("open", "each"), ("close", "if")],
+        ),
+        (
+            "unknown helper",
+            in_text("{{shout first_name}}"),
+            "template_unknown_helper",
+            vec![("name", "shout")],
+        ),
+        (
+            "not a block",
+            in_text("{{#default first_name}}x{{/default}}"),
+            "template_not_block",
+            vec![("name", "default")],
+        ),
+        (
+            "block without a field",
+            in_text("{{#if}}x{{/if}}"),
+            "template_needs_argument",
+            vec![("name", "if")],
+        ),
+        (
+            "partial",
+            in_text("{{> header}}"),
+            "template_partial",
+            vec![],
+        ),
+        (
+            "unclosed tag",
+            in_text("Hi {{first_name"),
+            "template_syntax",
+            vec![],
+        ),
+        (
+            "unclosed element",
+            "<mjml><mj-body><mj-section><mj-column><mj-text>Hi".into(),
+            "template_unclosed",
+            vec![("element", "mj-text")],
+        ),
+        (
+            "include",
+            "<mjml><mj-body><mj-include path=\"/etc/passwd\" /></mj-body></mjml>".into(),
+            "template_include",
+            vec![],
+        ),
+    ];
+    for (what, source, code, params) in cases {
+        let error = session.template_save("broken", &source).await.unwrap_err();
+        assert_eq!(
+            error.kind,
+            tessera_engine::app::ErrorKind::Template,
+            "{what}: {error:?}"
+        );
+        assert!(error.place.is_some(), "{what}: no place");
+        let problem = error
+            .problem
+            .clone()
+            .unwrap_or_else(|| panic!("{what}: {}", error.message));
+        assert_eq!(problem.code, code, "{what}: {}", error.message);
+        for (key, value) in params {
+            assert_eq!(
+                problem.params.get(key).map(String::as_str),
+                Some(value),
+                "{what}"
+            );
+        }
+        assert_worded(&locales, what, &problem);
+    }
 }
 
 /// Three customers share a shop's phone; their emails and customer numbers differ, so no import

@@ -24,6 +24,7 @@ export function CampaignsScreen({ segment, active }: { segment: Rule; active: bo
   const [campaign, setCampaign] = useState<Campaign | null>(null);
   const [split, setSplit] = useState<Split | null>(null);
   const [problem, setProblem] = useState<unknown>(null);
+  // The name last saved under, worded when shown (so it follows a change of language).
   const [notice, setNotice] = useState<string | null>(null);
   const [runs, setRuns] = useState<RunInfo[]>([]);
   const [out, setOut] = useState("");
@@ -125,7 +126,7 @@ export function CampaignsScreen({ segment, active }: { segment: Rule; active: bo
     try {
       await backend.campaignSave(campaign!);
       setSaved(await backend.campaignsList());
-      setNotice(t("campaigns.saved", { name: campaign!.name }));
+      setNotice(campaign!.name);
     } catch (e) {
       setProblem(e);
     }
@@ -372,7 +373,7 @@ export function CampaignsScreen({ segment, active }: { segment: Rule; active: bo
 
       <div className="toolbar">
         <button data-testid="campaign-save" onClick={save} disabled={problem !== null}>{t("campaigns.save")}</button>
-        {notice && <span className="ok" role="status" data-testid="campaign-notice">{notice}</span>}
+        {notice !== null && <span className="ok" role="status" data-testid="campaign-notice">{t("campaigns.saved", { name: notice })}</span>}
       </div>
 
       <h2>{t("campaigns.renderTitle")}</h2>

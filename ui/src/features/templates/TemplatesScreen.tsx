@@ -30,6 +30,7 @@ export function TemplatesScreen({ segment, session, onSession }: { segment: Rule
     kinds: ["email", "microsite", "storyboard"],
   });
   const [saveAs, setSaveAs] = useState("");
+  // The name last saved under, worded when shown (so it follows a change of language).
   const [status, setStatus] = useState<string | null>(null);
   const [saveError, setSaveError] = useState<unknown>(null);
   // The template's compile or render error (with its line and, for a site, its file), or null.
@@ -53,7 +54,7 @@ export function TemplatesScreen({ segment, session, onSession }: { segment: Rule
     try {
       await save(as);
       setSaveAs("");
-      setStatus(t("templates.saved", { name: as }));
+      setStatus(as);
     } catch (e) {
       if (isTemplateError(e)) setProblem(e);
       else setSaveError(e);
@@ -79,7 +80,7 @@ export function TemplatesScreen({ segment, session, onSession }: { segment: Rule
         <button data-testid="template-save" disabled={!dirty || problem !== null} onClick={() => saveTemplate(name)}>{dirty ? t("templates.save") : t("templates.unchanged")}</button>
         <input data-testid="template-save-name" value={saveAs} onChange={(e) => setSaveAs(e.target.value)} placeholder={t("templates.newName")} aria-label={t("templates.newName")} />
         <button data-testid="template-save-as" disabled={!saveAs.trim() || problem !== null || !loaded} onClick={() => saveTemplate(saveAs.trim())}>{t("templates.saveAs")}</button>
-        {status && <span className="ok" role="status" data-testid="template-status">{status}</span>}
+        {status !== null && <span className="ok" role="status" data-testid="template-status">{t("templates.saved", { name: status })}</span>}
       </div>
       <div className="toolbar">
         <CustomerPicker
