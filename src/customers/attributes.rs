@@ -1,6 +1,7 @@
 //! Typed custom attributes: a column's type is inferred from its values (number, bool, date,
 //! text, or structured JSON), and once a workspace knows an attribute's type, imports keep to it.
 
+use super::report::RowProblem;
 use serde_json::{Number, Value};
 
 use super::source::Cell;
@@ -98,7 +99,7 @@ pub fn infer<'a>(cells: impl Iterator<Item = &'a Cell<'a>>) -> AttrType {
 }
 
 /// Converts a cell to the column's type; `Ok(None)` for an empty cell, `Err` names the problem.
-pub fn convert(cell: &Cell, ty: AttrType) -> Result<Option<Value>, String> {
+pub fn convert(cell: &Cell, ty: AttrType) -> Result<Option<Value>, RowProblem> {
     let text = match cell {
         Cell::Empty => return Ok(None),
         Cell::Json(v) => match (ty, v) {
@@ -117,14 +118,20 @@ pub fn convert(cell: &Cell, ty: AttrType) -> Result<Option<Value>, String> {
         AttrType::Number => {
             let n = parse_number(&text)
                 .filter(|_| !has_leading_zero(&text))
-                .ok_or_else(|| format!("bad number '{text}'"))?;
+                .ok_or_else(|| RowProblem::new("row_bad_number", &[("value", &text)]))?;
             number_value(n)
         }
         AttrType::Bool => {
-            Value::Bool(parse_bool(&text).ok_or_else(|| format!("bad yes/no value '{text}'"))?)
+            Value::Bool(
+                parse_bool(&text)
+                    .ok_or_else(|| RowProblem::new("row_bad_flag", &[("value", &text)]))?,
+            )
         }
         AttrType::Date => {
-            Value::String(normalize_date(&text).ok_or_else(|| format!("bad date '{text}'"))?)
+            Value::String(
+                normalize_date(&text)
+                    .ok_or_else(|| RowProblem::new("row_bad_date", &[("value", &text)]))?,
+            )
         }
         AttrType::Text | AttrType::Json => Value::String(text),
     };

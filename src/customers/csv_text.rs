@@ -5,6 +5,7 @@
 //! number and reading resumes on the next physical line, so every good row still lands.
 
 use std::borrow::Cow;
+use super::report::RowProblem;
 
 pub struct CsvRecord<'a> {
     /// 1-based physical line where the record starts.
@@ -19,7 +20,7 @@ pub struct CsvText<'a> {
     pub header: Vec<Cow<'a, str>>,
     pub records: Vec<CsvRecord<'a>>,
     /// Malformed records: (line, reason, source text).
-    pub errors: Vec<(usize, String, &'a str)>,
+    pub errors: Vec<(usize, RowProblem, &'a str)>,
 }
 
 /// Picks the delimiter that occurs most often (outside quotes) in the header line.
@@ -58,7 +59,7 @@ pub fn read(text: &str, delimiter: Option<u8>) -> CsvText<'_> {
 struct Part<'a> {
     header: Option<Vec<Cow<'a, str>>>,
     records: Vec<CsvRecord<'a>>,
-    errors: Vec<(usize, String, &'a str)>,
+    errors: Vec<(usize, RowProblem, &'a str)>,
 }
 
 fn read_split(text: &str, delimiter: Option<u8>, parallel_from: usize) -> CsvText<'_> {
@@ -150,10 +151,12 @@ fn read_range<'a>(
                     None => part.header = Some(fields),
                     Some(h) if h.len() != fields.len() => part.errors.push((
                         line,
-                        format!(
-                            "wrong number of columns: expected {}, found {}",
-                            h.len(),
-                            fields.len()
+                        RowProblem::new(
+                            "row_columns",
+                            &[
+                                ("expected", &h.len().to_string()),
+                                ("found", &fields.len().to_string()),
+                            ],
                         ),
                         raw,
                     )),
@@ -192,7 +195,7 @@ fn parse_record(
     text: &str,
     start: usize,
     delim: u8,
-) -> Result<(Vec<Cow<'_, str>>, usize, usize), String> {
+) -> Result<(Vec<Cow<'_, str>>, usize, usize), RowProblem> {
     let bytes = text.as_bytes();
     let mut fields = Vec::new();
     let mut pos = start;
@@ -205,7 +208,7 @@ fn parse_record(
             let mut i = pos + 1;
             loop {
                 match bytes.get(i) {
-                    None => return Err("broken quoting: a quoted field is never closed".into()),
+                    None => return Err(RowProblem::new("row_quote", &[])),
                     Some(b'"') if bytes.get(i + 1) == Some(&b'"') => {
                         value.push_str(&text[chunk_start..=i]);
                         i += 2;
@@ -232,7 +235,7 @@ fn parse_record(
                 Some(b'\r') if bytes.get(pos + 1) == Some(&b'\n') => {
                     return Ok((fields, pos + 2, lines))
                 }
-                Some(_) => return Err("broken quoting: text after a closing quote".into()),
+                Some(_) => return Err(RowProblem::new("row_quote_text_after", &[])),
             }
         } else {
             let field_start = pos;
@@ -241,7 +244,7 @@ fn parse_record(
                     break;
                 }
                 if b == b'"' {
-                    return Err("broken quoting: a quote inside an unquoted field".into());
+                    return Err(RowProblem::new("row_quote_inside", &[]));
                 }
                 pos += 1;
             }

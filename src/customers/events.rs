@@ -26,6 +26,7 @@ use crate::values::clean::{self, Cleaned};
 use crate::values::{
     normalize_email, normalize_external_id, normalize_phone, parse_number, parse_timestamp,
 };
+use super::report::RowProblem;
 
 /// Where a row came from in the file, for its rejection.
 #[derive(Clone, Copy)]
@@ -35,7 +36,7 @@ struct Origin<'a> {
 }
 
 impl<'a> Origin<'a> {
-    fn rejection(self, reason: String) -> Rejection<'a> {
+    fn rejection(self, reason: RowProblem) -> Rejection<'a> {
         Rejection {
             line: self.line,
             reason,
@@ -83,7 +84,7 @@ fn convert_row(
     fields: &[Field],
     default_type: Option<&str>,
     latest: Option<i64>,
-) -> Result<EventRecord, String> {
+) -> Result<EventRecord, RowProblem> {
     let (mut key, mut occurred_at, mut event_type, mut value) =
         (None, None, default_type.map(String::from), None);
     let mut properties = Map::new();
@@ -92,15 +93,16 @@ fn convert_row(
         let text = cell.text();
         match (field, text) {
             (Field::Email, Some(t)) if key.is_none() => {
-                let email = normalize_email(&t).ok_or_else(|| format!("invalid email '{t}'"))?;
+                let email = normalize_email(&t)
+                    .ok_or_else(|| RowProblem::new("row_invalid_email", &[("value", &t)]))?;
                 key = Some(Key {
                     kind: KeyKind::Email,
                     value: email,
                 });
             }
             (Field::Phone, Some(t)) if key.is_none() => {
-                let phone =
-                    normalize_phone(&t).ok_or_else(|| format!("invalid phone number '{t}'"))?;
+                let phone = normalize_phone(&t)
+                    .ok_or_else(|| RowProblem::new("row_invalid_phone", &[("value", &t)]))?;
                 key = Some(Key {
                     kind: KeyKind::Phone,
                     value: phone,
@@ -114,11 +116,9 @@ fn convert_row(
             }
             (Field::Timestamp, Some(t)) => {
                 let ts = parse_timestamp(&t)
-                    .ok_or_else(|| format!("bad date '{t}' in column '{column}'"))?;
+                    .ok_or_else(|| RowProblem::new("row_bad_date", &[("value", &t)]).in_column(column))?;
                 if latest.is_some_and(|latest| ts.timestamp() > latest) {
-                    return Err(format!(
-                        "the date '{t}' is in the future (import with --allow-future to keep it)"
-                    ));
+                    return Err(RowProblem::new("row_future_date", &[("value", &t)]));
                 }
                 occurred_at = Some(ts.timestamp());
             }
@@ -132,7 +132,9 @@ fn convert_row(
             (Field::Value, Some(t)) => {
                 value = Some(
                     parse_number(&t)
-                        .ok_or_else(|| format!("bad number '{t}' in column '{column}'"))?,
+                        .ok_or_else(|| {
+                            RowProblem::new("row_bad_number", &[("value", &t)]).in_column(column)
+                        })?,
                 )
             }
             (Field::Custom(name), _) => match cell {
@@ -153,9 +155,9 @@ fn convert_row(
         }
     }
     Ok(EventRecord {
-        key: key.ok_or("no customer email, phone or id")?,
-        occurred_at: occurred_at.ok_or("missing timestamp")?,
-        event_type: event_type.ok_or("missing event type")?,
+        key: key.ok_or_else(|| RowProblem::new("row_no_key", &[]))?,
+        occurred_at: occurred_at.ok_or_else(|| RowProblem::new("row_no_timestamp", &[]))?,
+        event_type: event_type.ok_or_else(|| RowProblem::new("row_no_event_type", &[]))?,
         value,
         properties: Value::Object(properties).to_string(),
         cleaned,
@@ -249,10 +251,12 @@ fn owned_events<'r, 'a>(
     for (origin, record) in records {
         match owners.get(&record.key) {
             Some(&customer) => rows.push((customer, record, [0; 16])),
-            None => rejections.push(origin.rejection(format!(
-                "no customer with {} '{}'",
-                record.key.kind.as_str(),
-                record.key.value
+            None => rejections.push(origin.rejection(RowProblem::new(
+                "row_no_customer",
+                &[
+                    ("kind", record.key.kind.as_str()),
+                    ("value", &record.key.value),
+                ],
             ))),
         }
     }
@@ -325,10 +329,7 @@ pub(super) async fn events_forecast(
         rejected: rejections
             .into_iter()
             .take(REJECTED_SHOWN)
-            .map(|r| super::report::RowError {
-                line: r.line,
-                reason: r.reason,
-            })
+            .map(|r| r.reason.at(r.line))
             .collect(),
     })
 }

@@ -27,6 +27,7 @@ use crate::store::{
 };
 use crate::values::clean::{self, Cleaned};
 use crate::values::{normalize_email, normalize_external_id, normalize_phone, parse_flag};
+use super::report::RowProblem;
 
 /// One valid row, ready to be folded into a profile.
 struct CustomerRecord {
@@ -47,7 +48,7 @@ fn convert_rows<'a>(
     rejections: &mut Vec<Rejection<'a>>,
     warnings: &mut Vec<RowError>,
 ) -> Vec<CustomerRecord> {
-    let converted: Vec<Result<CustomerRecord, String>> = table
+    let converted: Vec<Result<CustomerRecord, RowProblem>> = table
         .rows
         .par_iter()
         .map(|row| convert_row(row, &table.columns, fields, types))
@@ -73,17 +74,12 @@ fn convert_rows<'a>(
 
 /// The warning for a row whose text was cleaned (see `clean`).
 pub(super) fn cleaned_warning(line: usize, columns: &[String]) -> RowError {
-    RowError {
-        line,
-        reason: format!(
-            "removed control or invisible characters from {}",
-            columns
-                .iter()
-                .map(|c| format!("'{c}'"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
+    let columns = columns
+        .iter()
+        .map(|c| format!("'{c}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    RowProblem::new("row_cleaned", &[("columns", &columns)]).at(line)
 }
 
 fn convert_row(
@@ -91,7 +87,7 @@ fn convert_row(
     columns: &[String],
     fields: &[Field],
     types: &HashMap<String, AttrType>,
-) -> Result<CustomerRecord, String> {
+) -> Result<CustomerRecord, RowProblem> {
     let mut keys = Vec::new();
     let mut p = Profile::default();
     let mut cleaned = Vec::new();
@@ -108,8 +104,8 @@ fn convert_row(
         match field {
             Field::Email => {
                 if let Some(t) = text {
-                    let email =
-                        normalize_email(&t).ok_or_else(|| format!("invalid email '{t}'"))?;
+                    let email = normalize_email(&t)
+                        .ok_or_else(|| RowProblem::new("row_invalid_email", &[("value", &t)]))?;
                     keys.push(Key {
                         kind: KeyKind::Email,
                         value: email.clone(),
@@ -119,8 +115,8 @@ fn convert_row(
             }
             Field::Phone => {
                 if let Some(t) = text {
-                    let phone =
-                        normalize_phone(&t).ok_or_else(|| format!("invalid phone number '{t}'"))?;
+                    let phone = normalize_phone(&t)
+                        .ok_or_else(|| RowProblem::new("row_invalid_phone", &[("value", &t)]))?;
                     keys.push(Key {
                         kind: KeyKind::Phone,
                         value: phone.clone(),
@@ -169,8 +165,9 @@ fn convert_row(
             }
             Field::Consent { channel, opt_out } => {
                 if let Some(t) = text {
-                    let flag = parse_flag(&t)
-                        .ok_or_else(|| format!("bad yes/no value '{t}' in column '{column}'"))?;
+                    let flag = parse_flag(&t).ok_or_else(|| {
+                        RowProblem::new("row_bad_flag", &[("value", &t)]).in_column(column)
+                    })?;
                     p.consent
                         .insert(channel.as_str().to_string(), flag != *opt_out);
                 }
@@ -178,7 +175,7 @@ fn convert_row(
             Field::Custom(name) => {
                 let ty = types.get(name).copied().unwrap_or(AttrType::Text);
                 if let Some(v) = attributes::convert(cell, ty)
-                    .map_err(|e| format!("{e} in column '{column}'"))?
+                    .map_err(|e| e.in_column(column))?
                 {
                     let v = match v {
                         Value::String(s) => match clean::text(&s) {
@@ -197,7 +194,7 @@ fn convert_row(
         }
     }
     if keys.is_empty() {
-        return Err("no email, phone or customer id to identify the customer".into());
+        return Err(RowProblem::new("row_no_key", &[]));
     }
     Ok(CustomerRecord {
         line: row.line,
@@ -736,10 +733,7 @@ pub(super) async fn forecast(
         possible_duplicates: plan.possible_duplicates.len(),
         rejected: rejections
             .into_iter()
-            .map(|r| RowError {
-                line: r.line,
-                reason: r.reason,
-            })
+            .map(|r| r.reason.at(r.line))
             .collect(),
         changes,
         changed_total,

@@ -268,10 +268,7 @@ fn report(
             rejected: rejections.len(),
             errors: rejections
                 .iter()
-                .map(|r| RowError {
-                    line: r.line,
-                    reason: r.reason.clone(),
-                })
+                .map(|r| r.reason.at(r.line))
                 .collect(),
             warnings,
             rejected_file: None,

@@ -3,11 +3,105 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::error::FieldProblem;
+
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
 pub struct RowError {
     pub line: usize,
+    /// In English (the CLI, the rejected-rows file).
     pub reason: String,
+    /// The same as a code and the values its words need, for the app to say in the user's
+    /// language (`row_invalid_email` with its `value`, …).
+    pub problem: FieldProblem,
+}
+
+/// Why a row is rejected (or what was changed in it): a code and its values. Said in English by
+/// `Display`, in the user's language by the app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowProblem {
+    code: &'static str,
+    params: Vec<(&'static str, String)>,
+}
+
+impl RowProblem {
+    pub fn new(code: &'static str, params: &[(&'static str, &str)]) -> RowProblem {
+        RowProblem {
+            code,
+            params: params.iter().map(|(k, v)| (*k, v.to_string())).collect(),
+        }
+    }
+
+    /// The same problem, in the file's column `column`.
+    pub fn in_column(mut self, column: &str) -> RowProblem {
+        self.params.push(("column", column.to_string()));
+        self
+    }
+
+    fn param(&self, name: &str) -> &str {
+        self.params
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    /// As the app and the summaries show it, for the row at `line`.
+    pub fn at(&self, line: usize) -> RowError {
+        RowError {
+            line,
+            reason: self.to_string(),
+            problem: FieldProblem::new(
+                "row",
+                self.code,
+                &self
+                    .params
+                    .iter()
+                    .map(|(k, v)| (*k, v.clone()))
+                    .collect::<Vec<_>>(),
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for RowProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let value = self.param("value");
+        let english = match self.code {
+            "row_invalid_email" => format!("invalid email '{value}'"),
+            "row_invalid_phone" => format!("invalid phone number '{value}'"),
+            "row_bad_number" => format!("bad number '{value}'"),
+            "row_bad_flag" => format!("bad yes/no value '{value}'"),
+            "row_bad_date" => format!("bad date '{value}'"),
+            "row_future_date" => format!(
+                "the date '{value}' is in the future (import with --allow-future to keep it)"
+            ),
+            "row_no_key" => "no email, phone or customer id to identify the customer".into(),
+            "row_no_timestamp" => "missing timestamp".into(),
+            "row_no_event_type" => "missing event type".into(),
+            "row_no_customer" => format!("no customer with {} '{value}'", self.param("kind")),
+            "row_not_object" => "expected a JSON object".into(),
+            "row_invalid_json" => format!("invalid JSON: {}", self.param("error")),
+            "row_columns" => format!(
+                "wrong number of columns: expected {}, found {}",
+                self.param("expected"),
+                self.param("found")
+            ),
+            "row_quote" => "broken quoting: a quoted field is never closed".into(),
+            "row_quote_text_after" => "broken quoting: text after a closing quote".into(),
+            "row_quote_inside" => "broken quoting: a quote inside an unquoted field".into(),
+            "row_cleaned" => format!(
+                "removed control or invisible characters from {}",
+                self.param("columns")
+            ),
+            other => other.to_string(),
+        };
+        let column = self.param("column");
+        if column.is_empty() || self.code == "row_cleaned" {
+            f.write_str(&english)
+        } else {
+            write!(f, "{english} in column '{column}'")
+        }
+    }
 }
 
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -37,7 +131,7 @@ pub struct ImportSummary {
 /// A rejected row: where it was, why, and its text.
 pub struct Rejection<'a> {
     pub line: usize,
-    pub reason: String,
+    pub reason: RowProblem,
     pub raw: &'a str,
 }
 
@@ -69,7 +163,7 @@ impl RejectedLayout<'_> {
                 Some(_) => r.raw.trim_end_matches(['\r', '\n']).to_string(),
                 None => field(r.raw),
             };
-            out.push_str(&format!("{}{d}{}{d}{record}\n", r.line, field(&r.reason)));
+            out.push_str(&format!("{}{d}{}{d}{record}\n", r.line, field(&r.reason.to_string())));
         }
         out
     }

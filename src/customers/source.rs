@@ -10,6 +10,7 @@ use super::csv_text;
 use rayon::prelude::*;
 
 use super::decode::{decode, DecodeError, Encoding};
+use super::report::RowProblem;
 
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -50,7 +51,7 @@ pub struct SourceRow<'a> {
 /// A row that could not be read at all.
 pub struct SourceError<'a> {
     pub line: usize,
-    pub reason: String,
+    pub reason: RowProblem,
     pub raw: &'a str,
 }
 
@@ -173,7 +174,7 @@ impl<'a> ObjectRows<'a> {
             Ok(_) => {
                 self.errors.push(SourceError {
                     line,
-                    reason: "expected a JSON object".into(),
+                    reason: RowProblem::new("row_not_object", &[]),
                     raw,
                 });
                 return;
@@ -181,7 +182,7 @@ impl<'a> ObjectRows<'a> {
             Err(e) => {
                 self.errors.push(SourceError {
                     line: line + e.line() - 1,
-                    reason: format!("invalid JSON: {e}"),
+                    reason: RowProblem::new("row_invalid_json", &[("error", &e.to_string())]),
                     raw,
                 });
                 return;

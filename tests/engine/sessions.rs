@@ -681,3 +681,93 @@ async fn a_run_keeps_each_customers_arm_in_the_workspace() {
         serde_json::to_value(&stored).unwrap()
     );
 }
+
+/// Every reason a row is rejected (or changed) is a problem the app words in both languages,
+/// with the values it names; the English sentence stays for the CLI and the rejected-rows file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_rejected_row_says_why_in_both_languages() {
+    use tessera_engine::app::{ImportKind, ImportSettings};
+    let dir = tempfile::tempdir().unwrap();
+    let session = shop(dir.path()).await;
+    let locales = locales();
+    let customers = dir.path().join("bad-customers.csv");
+    std::fs::write(
+        &customers,
+        "email,phone,unsubscribed,points\n\
+         not-an-email,,,\n\
+         ok1@x.com,12,,\n\
+         ok2@x.com,,maybe,\n\
+         ,,no,\n\
+         ok3@x.com,,,\"unclosed\n\
+         ok4@x.com,,,5,extra\n\
+         ok5@x.com,,,lots\n\
+         ok\u{7}6@x.com,,,\n",
+    )
+    .unwrap();
+    let summary = session
+        .import(
+            &customers,
+            ImportKind::Customers,
+            &ImportSettings::default(),
+            None,
+            &|_| {},
+        )
+        .await
+        .unwrap();
+    let events = dir.path().join("bad-events.csv");
+    std::fs::write(
+        &events,
+        "email,timestamp,type,value\n\
+         c1@example.com,yesterday,purchase,1\n\
+         c1@example.com,2999-01-01,purchase,1\n\
+         c1@example.com,2026-01-01,purchase,lots\n\
+         nobody@example.com,2026-01-01,purchase,1\n\
+         c1@example.com,2026-01-01,,1\n",
+    )
+    .unwrap();
+    let events = session
+        .import(
+            &events,
+            ImportKind::Events,
+            &ImportSettings::default(),
+            None,
+            &|_| {},
+        )
+        .await
+        .unwrap();
+    let mut codes = std::collections::BTreeSet::new();
+    for row in summary
+        .errors
+        .iter()
+        .chain(&summary.warnings)
+        .chain(&events.errors)
+    {
+        assert_eq!(row.problem.field, "row");
+        assert!(!row.reason.is_empty());
+        assert_worded(&locales, &row.reason, &row.problem);
+        codes.insert(row.problem.code.clone());
+    }
+    for code in [
+        "row_invalid_email",
+        "row_invalid_phone",
+        "row_bad_flag",
+        "row_no_key",
+        "row_bad_number",
+        "row_bad_date",
+        "row_future_date",
+        "row_no_customer",
+        "row_no_event_type",
+    ] {
+        assert!(codes.contains(code), "{code} not met: {codes:?}");
+    }
+    let no_customer = events
+        .errors
+        .iter()
+        .find(|r| r.problem.code == "row_no_customer")
+        .unwrap();
+    assert_eq!(
+        no_customer.reason,
+        "no customer with email 'nobody@example.com'"
+    );
+    assert_eq!(no_customer.problem.params["kind"], "email");
+}

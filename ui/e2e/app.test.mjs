@@ -74,7 +74,7 @@ test("importing a CSV with a bad row shows the rejection with its line", async (
   await shoot("import-preview");
   await startImport();
   const rejected = await app.waitFor("[data-testid=rejected-row]", (t) => t.includes("3"));
-  assert.match(rejected, /^3\s*invalid email 'broken-email'/);
+  assert.match(rejected, /^3\s*“broken-email” is not an email address/);
   assert.match(await app.text("[data-testid=import-report]"), /2/);
   await shoot("import");
 });
@@ -126,7 +126,7 @@ test("columns in Chinese import into the existing attributes, and the open profi
   const changes = await app.waitFor("[data-testid=forecast-changes]", (t) => t.includes("杭州"));
   assert.match(changes, /上海\s*杭州/);
   assert.match(changes, /银卡\s*金卡/);
-  assert.match(await app.text("[data-testid=forecast-rejected]"), /^3\s*invalid email/);
+  assert.match(await app.text("[data-testid=forecast-rejected]"), /^3\s*“.*” is not an email address/);
   await shoot("import-forecast");
   await startImport();
   await app.waitFor("[data-testid=import-report]", (t) => /1 updated/.test(t));
@@ -160,7 +160,7 @@ test("a shop's own files: its headers are understood, a merge is shown before im
   assert.equal(await app.property("[data-testid=import-start]", "disabled"), true);
   await app.type("[data-testid=import-event-type]", "purchase");
   assert.match(await app.waitFor("[data-testid=import-events-forecast]"), /2 new events for 2 customers; already imported: 0; rejected rows: 1/);
-  assert.match(await app.text("[data-testid=forecast-rejected]"), /^4\s*no customer/);
+  assert.match(await app.text("[data-testid=forecast-rejected]"), /^4\s*No customer has the Customer id “SHOP-9”/);
   await shoot("import-events");
   await startImport();
   await app.waitFor("[data-testid=import-report]", (t) => /2 added/.test(t));

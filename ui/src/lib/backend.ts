@@ -92,9 +92,12 @@ export function fieldProblem(error: unknown): FieldProblem | null {
 }
 
 /** What is wrong with a field, in the user's language. */
-export function problemText(problem: FieldProblem): string {
+export function problemText(problem: FieldProblem, fallback?: string): string {
   const key = `problems.${problem.code}`;
-  return i18n.exists(key) ? i18n.t(key, problem.params) : i18n.t("errors.explain.invalid_input");
+  // A customer key's kind (email, phone, external) in the user's words.
+  const kind = problem.params.kind;
+  const params = kind && i18n.exists(`customers.keyKind.${kind}`) ? { ...problem.params, kind: i18n.t(`customers.keyKind.${kind}`) } : problem.params;
+  return i18n.exists(key) ? i18n.t(key, params) : fallback ?? i18n.t("errors.explain.invalid_input");
 }
 
 /** The kind of a failed command, to branch on (never on the message). */

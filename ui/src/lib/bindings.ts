@@ -791,7 +791,13 @@ export type RenderedItem = "folder" | "manifest";
 
 export type RowError = {
 	line: number,
+	/**  In English (the CLI, the rejected-rows file). */
 	reason: string,
+	/**
+	 *  The same as a code and the values its words need, for the app to say in the user's
+	 *  language (`row_invalid_email` with its `value`, …).
+	 */
+	problem: FieldProblem,
 };
 
 /**

@@ -263,7 +263,7 @@ function RowTable({ rows, testid }: { rows: RowError[]; testid: string }) {
       <thead><tr><th>{t("import.line")}</th><th>{t("import.reason")}</th></tr></thead>
       <tbody>
         {rows.map((r) => (
-          <tr key={r.line} data-testid={testid}><td className="mono">{r.line}</td><td>{r.reason}</td></tr>
+          <tr key={r.line} data-testid={testid}><td className="mono">{r.line}</td><td title={r.reason}>{fieldProblemText(r.problem, r.reason)}</td></tr>
         ))}
       </tbody>
     </table>
