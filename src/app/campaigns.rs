@@ -192,7 +192,7 @@ impl Session {
             .campaign
             .variants
             .iter()
-            .filter_map(|v| v.video.as_ref())
+            .filter_map(|v| v.content(FormatKind::Video))
             .flat_map(Content::templates)
             .collect();
         names.sort_unstable();

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::error::FieldProblem;
 use crate::render::eml::Mailbox;
+use crate::render::format::FormatKind;
 use crate::render::links::{UnsubscribePattern, SET_BY_TESSERA};
 use crate::segments::Rule;
 use crate::store::check_name;
@@ -83,6 +84,17 @@ pub struct Variant {
 
 fn one() -> f64 {
     1.0
+}
+
+impl Variant {
+    /// The templates the variant names in `format`.
+    pub fn content(&self, format: FormatKind) -> Option<&Content> {
+        match format {
+            FormatKind::Email => self.email.as_ref(),
+            FormatKind::Microsite => self.microsite.as_ref(),
+            FormatKind::Video => self.video.as_ref(),
+        }
+    }
 }
 
 /// `"welcome-en"` or `{"en": "welcome-en", "zh": "welcome-zh"}`.
@@ -233,10 +245,14 @@ fn invalid(
 }
 
 impl Campaign {
+    /// Whether any variant has content in `format`.
+    pub fn uses(&self, format: FormatKind) -> bool {
+        self.variants.iter().any(|v| v.content(format).is_some())
+    }
+
     /// Whether customers get an interactive video player (a page hosted with their site).
     pub fn has_player(&self) -> bool {
-        self.variants.iter().any(|v| v.video.is_some())
-            && self.video_formats().is_ok_and(|f| f.player)
+        self.uses(FormatKind::Video) && self.video_formats().is_ok_and(|f| f.player)
     }
 
     /// What personal URLs are keyed by: the seed, like the split, so a renamed campaign keeps
@@ -250,7 +266,7 @@ impl Campaign {
 
     /// Whether customers get pages under a personal URL: a microsite or a video player.
     pub fn has_personal_pages(&self) -> bool {
-        self.variants.iter().any(|v| v.microsite.is_some()) || self.has_player()
+        self.uses(FormatKind::Microsite) || self.has_player()
     }
 
     /// Reads a campaign document: unknown keys are errors, and so is anything [`Campaign::check`]
@@ -372,7 +388,7 @@ impl Campaign {
                     ),
                 ));
             }
-            if v.email.is_none() && v.microsite.is_none() && v.video.is_none() {
+            if FormatKind::ALL.iter().all(|f| v.content(*f).is_none()) {
                 return Err(invalid(
                     at("email"),
                     "variant_empty",
@@ -383,9 +399,9 @@ impl Campaign {
                     ),
                 ));
             }
-            for (format, content) in [("email", &v.email), ("microsite", &v.microsite), ("video", &v.video)] {
-                if let Some(content) = content {
-                    self.check_content(&v.name, &at(format), content)?;
+            for format in FormatKind::ALL {
+                if let Some(content) = v.content(format) {
+                    self.check_content(&v.name, &at(format.as_str()), content)?;
                 }
             }
         }
@@ -404,7 +420,7 @@ impl Campaign {
                 ));
             }
         }
-        if self.variants.iter().any(|v| v.video.is_some()) {
+        if self.uses(FormatKind::Video) {
             self.video_formats()?;
         }
         Mailbox::parse(&self.email_settings.from).map_err(|e| {

@@ -155,10 +155,14 @@ fn arm_name(campaign: &Campaign, arm: Arm) -> String {
 /// is given to those the campaign emails; a campaign of microsites alone reaches everyone (its
 /// addresses go out some other way).
 fn formats(campaign: &Campaign) -> Vec<FormatKind> {
-    if campaign.variants.iter().any(|v| v.email.is_some()) {
-        vec![FormatKind::Email]
-    } else {
+    let channels: Vec<FormatKind> = FormatKind::ALL
+        .into_iter()
+        .filter(|f| f.is_channel() && campaign.uses(*f))
+        .collect();
+    if channels.is_empty() {
         vec![FormatKind::Microsite]
+    } else {
+        channels
     }
 }
 
@@ -176,6 +180,17 @@ pub(crate) fn campaign_reaches(campaign: &Campaign, reach: Reach) -> Result<(), 
         }
     }
     first
+}
+
+/// Whether a customer the campaign reaches gets its content in `format`: a channel asks its own
+/// consent and address (a customer without email may still get their site), a format reached
+/// through a channel's link goes with the campaign.
+pub(crate) fn format_reaches(campaign: &Campaign, format: FormatKind, reach: Reach) -> bool {
+    if format.is_channel() {
+        eligibility(format, reach).is_ok()
+    } else {
+        campaign_reaches(campaign, reach).is_ok()
+    }
 }
 
 /// Selects the audience and decides each customer's eligibility and arm (nothing is loaded

@@ -21,7 +21,7 @@ use serde_json::Value;
 use sqlx::SqlitePool;
 
 use super::assign::Arm;
-use super::document::{Campaign, Content, EmailFiles, Variant};
+use super::document::{Campaign, Content, EmailFiles};
 use super::manifest::{
     Counts, ExcludedCustomer, Manifest, RenderedCustomer, RenderedFile, SharedFile, MANIFEST,
 };
@@ -30,14 +30,14 @@ use super::store::{
     run_deliveries, start_run, unfinished_run, CampaignStoreError, Delivery, RunStatus,
 };
 use super::error::CampaignError;
-use super::plan::{campaign_reaches, CampaignPlan, Split};
+use super::plan::{format_reaches, CampaignPlan, Split};
 use crate::customers::reach::Reach;
 use crate::microsites::render::MicrositeRendering;
 use crate::microsites::slug::{add_personal_urls, slug, slug_key};
 use crate::output::{Claim, RenderFolder};
 use crate::render::eml::Mailbox;
 use crate::render::format::{
-    eligibility, EmailOutput, EmailRendering, Exclusion, FormatKind, Part, Recipient, RenderError,
+    EmailOutput, EmailRendering, Exclusion, FormatKind, Part, Recipient, RenderError,
     Rendering,
 };
 use crate::render::links::{add_unsubscribe_links, UnsubscribePattern};
@@ -45,7 +45,7 @@ use crate::render::missing::SlotCounter;
 use crate::render::{load_contexts, CustomerContext, MissingField, Selection, UnsafeLink};
 use crate::storyboards::render::VideoRendering;
 use crate::templates::store::{
-    compile_site_bundle, compile_storyboard_bundle, load_template, TemplateKind,
+    compile_site_bundle, compile_storyboard_bundle, load_template,
 };
 use crate::templates::{compile_email, Notes};
 
@@ -155,7 +155,7 @@ fn unreached(campaign: &Campaign, compiled: &[Compiled]) -> Vec<Unreached> {
             .any(|c| c.email_fields.iter().any(|f| f == field))
     };
     let mut missing = Vec::new();
-    if campaign.variants.iter().any(|v| v.microsite.is_some()) && !linked("microsite_url") {
+    if campaign.uses(FormatKind::Microsite) && !linked("microsite_url") {
         missing.push(Unreached {
             format: FormatKind::Microsite,
             link: "microsite_url".into(),
@@ -179,18 +179,6 @@ struct Target {
     slug: String,
 }
 
-/// The templates a variant's content names in one format.
-fn content_of(variant: &Variant, format: FormatKind) -> Option<&Content> {
-    match format {
-        FormatKind::Email => variant.email.as_ref(),
-        FormatKind::Microsite => variant.microsite.as_ref(),
-        FormatKind::Video => variant.video.as_ref(),
-    }
-}
-
-const CONTENT_FORMATS: [FormatKind; 3] =
-    [FormatKind::Email, FormatKind::Microsite, FormatKind::Video];
-
 /// Compiles every template the campaign names, once each.
 async fn compile_templates(
     pool: &SqlitePool,
@@ -204,24 +192,19 @@ async fn compile_templates(
         EmailFiles::Html => EmailOutput::Html,
     };
     let mut compiled = Vec::new();
-    for format in CONTENT_FORMATS {
+    for format in FormatKind::ALL {
         let mut names: Vec<&str> = campaign
             .variants
             .iter()
-            .filter_map(|v| content_of(v, format))
+            .filter_map(|v| v.content(format))
             .flat_map(Content::templates)
             .collect();
         names.sort_unstable();
         names.dedup();
         for name in names {
-            let kind = match format {
-                FormatKind::Email => TemplateKind::Email,
-                FormatKind::Microsite => TemplateKind::Microsite,
-                FormatKind::Video => TemplateKind::Storyboard,
-            };
             let source = match sources.get(name) {
                 Some(source) => source.clone(),
-                None => load_template(pool, name, kind).await?,
+                None => load_template(pool, name, format.template_kind()).await?,
             };
             let mut email_fields = Vec::new();
             let rendering: Box<dyn Rendering> = match format {
@@ -294,15 +277,10 @@ async fn load_targets(
             let variant = &campaign.variants[v];
             let locale = c.data.get("locale").and_then(Value::as_str);
             let reach = Reach::of(c);
-            let pieces: Vec<(usize, Option<String>)> = CONTENT_FORMATS
+            let pieces: Vec<(usize, Option<String>)> = FormatKind::ALL
                 .into_iter()
-                .filter(|format| match format {
-                    FormatKind::Microsite | FormatKind::Video => {
-                        campaign_reaches(campaign, reach).is_ok()
-                    }
-                    format => eligibility(*format, reach).is_ok(),
-                })
-                .filter_map(|format| content_of(variant, format))
+                .filter(|format| format_reaches(campaign, *format, reach))
+                .filter_map(|format| variant.content(format))
                 .filter_map(|content| {
                     let (language, template) = content.for_locale(locale, &fallback);
                     index_of(template).map(|t| (t, language))
@@ -344,7 +322,7 @@ pub(crate) async fn add_campaign_links(
         &slugs,
         &campaign.microsite_settings.base_url,
         (
-            campaign.variants.iter().any(|v| v.microsite.is_some()),
+            campaign.uses(FormatKind::Microsite),
             campaign.has_player(),
         ),
     );

@@ -22,6 +22,27 @@ pub enum FormatKind {
 }
 
 impl FormatKind {
+    /// Every format, in the order a campaign's variants list their content: the pipeline, the
+    /// campaign document and the manifest take formats from here.
+    pub const ALL: [FormatKind; 3] = [FormatKind::Email, FormatKind::Microsite, FormatKind::Video];
+
+    /// The kind of workspace template that gives the format its content.
+    pub fn template_kind(self) -> crate::templates::store::TemplateKind {
+        use crate::templates::store::TemplateKind;
+        match self {
+            FormatKind::Email => TemplateKind::Email,
+            FormatKind::Microsite => TemplateKind::Microsite,
+            FormatKind::Video => TemplateKind::Storyboard,
+        }
+    }
+
+    /// A channel reaches a customer by itself (an email goes to their address, with their
+    /// consent); the other formats are reached through a channel's link (a personal site, a
+    /// video: whoever is given the address).
+    pub fn is_channel(self) -> bool {
+        self == FormatKind::Email
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             FormatKind::Email => "email",
