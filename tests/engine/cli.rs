@@ -377,3 +377,75 @@ fn a_microsite_template_is_checked_and_previewed_for_a_customer() {
     assert!(String::from_utf8_lossy(&missing.stderr)
         .contains("no page 'nope.html' (the site has index.html, preferences.html)"));
 }
+
+/// Two people at two terminals merge the same possible duplicate at once: one merge happens,
+/// the other is told the pair is gone; nothing is merged twice or lost.
+#[test]
+fn two_processes_merging_one_possible_duplicate_merge_it_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, _) = imported(
+        dir.path(),
+        "Customer No,email,phone,first_name\nA1,ann@x.com,+44 20 7946 0001,Ann\nA2,ann.b@x.com,+44 20 7946 0001,Annie\n",
+    );
+    let pairs = json_of(
+        tessera(&db)
+            .args(["customers", "duplicates", "--json"])
+            .output()
+            .unwrap(),
+    );
+    let pair = &pairs.as_array().unwrap()[0];
+    let (keep, other) = (
+        pair["customer"]["id"].as_i64().unwrap().to_string(),
+        pair["other"]["id"].as_i64().unwrap().to_string(),
+    );
+    assert_eq!(pair["matched_on"], "phone:+442079460001");
+    assert_eq!(pair["other"]["customer_numbers"][0], "A2");
+    let merges: Vec<std::process::Child> = (0..2)
+        .map(|_| {
+            tessera(&db)
+                .args(["customers", "merge", &keep, &other, "--json"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outcomes: Vec<std::process::Output> = merges
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    let succeeded = outcomes.iter().filter(|o| o.status.success()).count();
+    assert_eq!(
+        succeeded,
+        1,
+        "{:?}",
+        outcomes
+            .iter()
+            .map(|o| String::from_utf8_lossy(&o.stderr).into_owned())
+            .collect::<Vec<_>>()
+    );
+    let refused = outcomes.iter().find(|o| !o.status.success()).unwrap();
+    // (The merged-away customer is gone, or the pair: either way, said.)
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("no customer #") || said.contains("not a possible duplicate"),
+        "{said}"
+    );
+    let status = json_of(tessera(&db).args(["status", "--json"]).output().unwrap());
+    assert_eq!(
+        (
+            status["customers"].as_i64(),
+            status["merges"].as_i64(),
+            status["possible_duplicates"].as_i64()
+        ),
+        (Some(1), Some(1), Some(0))
+    );
+    let view = json_of(
+        tessera(&db)
+            .args(["customers", "show", "ann.b@x.com", "--json"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(view["id"].as_i64().unwrap().to_string(), keep);
+    assert_eq!(view["merged_from"][0]["by_hand"], true);
+}
