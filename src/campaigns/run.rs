@@ -44,10 +44,8 @@ use crate::render::links::{add_unsubscribe_links, UnsubscribePattern};
 use crate::render::missing::SlotCounter;
 use crate::render::{load_contexts, CustomerContext, MissingField, Selection, UnsafeLink};
 use crate::storyboards::render::VideoRendering;
-use crate::templates::store::{
-    compile_site_bundle, compile_storyboard_bundle, load_template,
-};
-use crate::templates::{compile_email, Notes};
+use crate::templates::store::load_template;
+use crate::templates::Notes;
 
 /// Progress of a run, for progress bars.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -125,8 +123,6 @@ pub struct RenderFailure {
 struct Compiled {
     name: String,
     rendering: Box<dyn Rendering>,
-    /// The merge fields an email template uses (none for other formats).
-    email_fields: Vec<String>,
 }
 
 /// Pages a campaign makes that its emails do not lead to: a site or a video player whose
@@ -152,7 +148,7 @@ fn unreached(campaign: &Campaign, compiled: &[Compiled]) -> Vec<Unreached> {
     let linked = |field: &str| {
         emails
             .iter()
-            .any(|c| c.email_fields.iter().any(|f| f == field))
+            .any(|c| c.rendering.fields().iter().any(|f| f == field))
     };
     let mut missing = Vec::new();
     if campaign.uses(FormatKind::Microsite) && !linked("microsite_url") {
@@ -206,34 +202,28 @@ async fn compile_templates(
                 Some(source) => source.clone(),
                 None => load_template(pool, name, format.template_kind()).await?,
             };
-            let mut email_fields = Vec::new();
+            // Each format compiles its own template (`render/format.rs`, `microsites/render.rs`,
+            // `storyboards/render.rs`).
             let rendering: Box<dyn Rendering> = match format {
-                FormatKind::Email => {
-                    let template =
-                        compile_email(&source).map_err(|error| CampaignError::Template {
+                FormatKind::Email => Box::new(
+                    EmailRendering::compile(&source, output, from.clone(), date).map_err(
+                        |error| CampaignError::Template {
                             name: name.to_string(),
                             error,
-                        })?;
-                    email_fields = template.slots().iter().map(|s| s.field.clone()).collect();
-                    Box::new(EmailRendering {
-                        template,
-                        output,
-                        from: from.clone(),
-                        date: date.to_string(),
-                    })
+                        },
+                    )?,
+                ),
+                FormatKind::Microsite => {
+                    Box::new(blocking(|| MicrositeRendering::compile(name, &source))?)
                 }
-                FormatKind::Microsite => Box::new(MicrositeRendering {
-                    site: blocking(|| compile_site_bundle(name, &source))?,
-                }),
-                FormatKind::Video => Box::new(VideoRendering {
-                    video: blocking(|| compile_storyboard_bundle(name, &source))?,
-                    formats: campaign.video_formats()?,
-                }),
+                FormatKind::Video => {
+                    let formats = campaign.video_formats()?;
+                    Box::new(blocking(|| VideoRendering::compile(name, &source, formats))?)
+                }
             };
             compiled.push(Compiled {
                 name: name.to_string(),
                 rendering,
-                email_fields,
             });
         }
     }

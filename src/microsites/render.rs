@@ -21,6 +21,18 @@ pub struct MicrositeRendering {
     pub site: SiteTemplate,
 }
 
+impl MicrositeRendering {
+    /// The microsite format of a campaign: the site template `name` compiled from its bundle.
+    pub fn compile(
+        name: &str,
+        bundle: &str,
+    ) -> Result<MicrositeRendering, crate::templates::store::TemplateStoreError> {
+        Ok(MicrositeRendering {
+            site: crate::templates::store::compile_site_bundle(name, bundle)?,
+        })
+    }
+}
+
 /// The 404 page: in the site's language first, then the other (one page serves every site of a
 /// campaign, whatever their languages).
 fn not_found_page(locale: &str) -> String {

@@ -161,6 +161,11 @@ pub trait Rendering: Send + Sync {
         Vec::new()
     }
 
+    /// The merge fields its template uses: whether an email links the campaign's site or video.
+    fn fields(&self) -> Vec<String> {
+        Vec::new()
+    }
+
     /// What the run's manifest says of this template, under `sites` (a site's pages and forms).
     fn manifest_section(&self) -> Option<crate::campaigns::manifest::SiteSection> {
         None
@@ -199,9 +204,34 @@ pub struct EmailRendering {
     pub date: String,
 }
 
+impl EmailRendering {
+    /// The email format of a campaign: its MJML template compiled, sent from `from` on `date`.
+    pub fn compile(
+        source: &str,
+        output: EmailOutput,
+        from: Mailbox,
+        date: &str,
+    ) -> Result<EmailRendering, crate::templates::TemplateError> {
+        Ok(EmailRendering {
+            template: crate::templates::compile_email(source)?,
+            output,
+            from,
+            date: date.to_string(),
+        })
+    }
+}
+
 impl Rendering for EmailRendering {
     fn format(&self) -> FormatKind {
         FormatKind::Email
+    }
+
+    fn fields(&self) -> Vec<String> {
+        self.template
+            .slots()
+            .iter()
+            .map(|s| s.field.clone())
+            .collect()
     }
 
     fn counter(&self) -> SlotCounter {

@@ -25,6 +25,21 @@ pub struct VideoRendering {
     pub formats: Formats,
 }
 
+impl VideoRendering {
+    /// The video format of a campaign: the storyboard `name` compiled from its bundle, made into
+    /// the files `formats` asks for.
+    pub fn compile(
+        name: &str,
+        bundle: &str,
+        formats: Formats,
+    ) -> Result<VideoRendering, crate::templates::store::TemplateStoreError> {
+        Ok(VideoRendering {
+            video: crate::templates::store::compile_storyboard_bundle(name, bundle)?,
+            formats,
+        })
+    }
+}
+
 impl Rendering for VideoRendering {
     fn format(&self) -> FormatKind {
         FormatKind::Video

@@ -92,6 +92,7 @@ export const en = {
     merge: "One person: merge #{{other}} into #{{keep}}",
     keepApart: "Two people: keep apart",
     close: "Close",
+    more: "Showing the first {{shown}} of {{total}} pairs: the next ones appear as you decide these.",
   },
   import: {
     pickTitle: "Choose a file to import", fileType: "CSV or JSON",

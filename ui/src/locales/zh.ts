@@ -94,6 +94,7 @@ export const zh: typeof en = {
     merge: "同一个人：将 #{{other}} 合并到 #{{keep}}",
     keepApart: "两个人：保持分开",
     close: "关闭",
+    more: "显示 {{total}} 对中的前 {{shown}} 对：处理完这些后会显示后面的。",
   },
   import: {
     pickTitle: "选择要导入的文件", fileType: "CSV 或 JSON",

@@ -9,6 +9,9 @@ import { formatDate, identityLabel } from "./profileText";
 /** Customers an import kept apart although they share a phone or an email: side by side, each
  * pair merged (the one on the left keeps its values, the other fills what it lacks) or kept
  * apart for good. Nothing is merged without the user. */
+/** Pairs shown at once: a shop's shared number can make thousands; decided ones make room. */
+const SHOWN = 50;
+
 export function DuplicatesReview({ onClose, onDecided }: { onClose: () => void; onDecided: () => void }) {
   const { t, i18n } = useTranslation();
   const number = useNumber();
@@ -45,7 +48,10 @@ export function DuplicatesReview({ onClose, onDecided }: { onClose: () => void; 
       <p className="muted">{t("duplicates.explain")}</p>
       {error !== null && <ErrorMessage error={error} />}
       {pairs !== null && pairs.length === 0 && <p role="status" data-testid="duplicates-none">{t("duplicates.none")}</p>}
-      {pairs?.map((p) => (
+      {pairs !== null && pairs.length > SHOWN && (
+        <p className="muted" role="status" data-testid="duplicates-more">{t("duplicates.more", { shown: number(SHOWN), total: number(pairs.length) })}</p>
+      )}
+      {pairs?.slice(0, SHOWN).map((p) => (
         <div className="duplicate" key={`${p.customer.id}-${p.other.id}`} data-testid="duplicate-pair">
           <p>
             {t("duplicates.share", { key: identityLabel(p.matched_on, t) })}
