@@ -670,14 +670,7 @@ async fn an_events_file_without_a_type_column_is_previewed_then_imported_with_on
     );
     assert!(preview.events_forecast.is_none());
     // Importing as it is says the same, as a problem of that field.
-    let refused = session
-        .import(
-            &events,
-            ImportKind::Events,
-            &ImportSettings::default(),
-            None,
-            &|_| {},
-        )
+    let refused = crate::support::import_as(&session, &events, ImportKind::Events)
         .await
         .unwrap_err();
     assert_eq!(refused.problem.unwrap().code, "missing_event_type");

@@ -8,6 +8,19 @@ use tessera_engine::app::{clock_at, Access, Campaign, RenderRequest, Rule, Sessi
 
 use crate::support::{http, tessera};
 
+/// A render of `campaign` into `out` as the app asks for one: not strict, replacing nothing.
+fn render_request(campaign: Campaign, out: &Path) -> RenderRequest<'static> {
+    RenderRequest {
+        campaign,
+        out: out.to_path_buf(),
+        strict: false,
+        replace: false,
+        sources: Default::default(),
+        progress: &|_| {},
+        cancel: Default::default(),
+    }
+}
+
 async fn shop(dir: &Path) -> Session {
     let mut rows = String::from("email,first_name,locale\n");
     for i in 0..400 {
@@ -98,15 +111,7 @@ async fn segments_count_what_the_server_recorded_and_what_another_process_import
     .unwrap();
     let out = dir.path().join("out");
     session
-        .campaign_render(RenderRequest {
-            campaign,
-            out: out.clone(),
-            strict: false,
-            replace: false,
-            sources: Default::default(),
-            progress: &|_| {},
-            cancel: Default::default(),
-        })
+        .campaign_render(render_request(campaign, &out))
         .await
         .unwrap();
     let served = session.serve_run(&out).await.unwrap();
@@ -226,15 +231,7 @@ async fn the_starter_emails_lead_to_the_campaigns_site_and_a_campaign_that_does_
         let session = &session;
         async move {
             session
-                .campaign_render(RenderRequest {
-                    campaign,
-                    out: out.clone(),
-                    strict: false,
-                    replace: false,
-                    sources: Default::default(),
-                    progress: &|_| {},
-                    cancel: Default::default(),
-                })
+                .campaign_render(render_request(campaign, &out))
                 .await
                 .map(|summary| (summary, out))
         }
@@ -465,7 +462,7 @@ async fn a_template_mistake_is_a_problem_the_app_words_in_both_languages() {
 /// events and gaps; a withdrawn consent stays withdrawn) and keeps the third apart for good.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn possible_duplicates_are_merged_or_kept_apart_by_the_user_and_segments_follow() {
-    use tessera_engine::app::{DuplicateDecision, ErrorKind, ImportKind, ImportSettings};
+    use tessera_engine::app::{DuplicateDecision, ErrorKind, ImportKind};
     let dir = tempfile::tempdir().unwrap();
     let session = crate::support::shop_session(
         dir.path(),
@@ -481,14 +478,7 @@ async fn possible_duplicates_are_merged_or_kept_apart_by_the_user_and_segments_f
         "email,timestamp,type,value\nann.work@x.com,2026-05-01T12:00:00Z,purchase,30\n",
     )
     .unwrap();
-    session
-        .import(
-            &events,
-            ImportKind::Events,
-            &ImportSettings::default(),
-            None,
-            &|_| {},
-        )
+    crate::support::import_as(&session, &events, ImportKind::Events)
         .await
         .unwrap();
     let id = |email: &'static str| {
@@ -597,14 +587,7 @@ async fn possible_duplicates_are_merged_or_kept_apart_by_the_user_and_segments_f
         "Customer No,email,Mobile No,city\nA3,cy@x.com,+86 138 0013 8000,Lyon\n",
     )
     .unwrap();
-    session
-        .import(
-            &again,
-            ImportKind::Customers,
-            &ImportSettings::default(),
-            None,
-            &|_| {},
-        )
+    crate::support::import_as(&session, &again, ImportKind::Customers)
         .await
         .unwrap();
     assert!(session.possible_duplicates().await.unwrap().is_empty());
@@ -627,15 +610,7 @@ async fn a_run_keeps_each_customers_arm_in_the_workspace() {
         .assignments();
     let out = dir.path().join("spring");
     session
-        .campaign_render(RenderRequest {
-            campaign,
-            out: out.clone(),
-            strict: false,
-            replace: false,
-            sources: Default::default(),
-            progress: &|_| {},
-            cancel: Default::default(),
-        })
+        .campaign_render(render_request(campaign, &out))
         .await
         .unwrap();
     let run = session.campaign_runs(Some("Spring")).await.unwrap()[0].id;
@@ -686,7 +661,7 @@ async fn a_run_keeps_each_customers_arm_in_the_workspace() {
 /// with the values it names; the English sentence stays for the CLI and the rejected-rows file.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_rejected_row_says_why_in_both_languages() {
-    use tessera_engine::app::{ImportKind, ImportSettings};
+    use tessera_engine::app::ImportKind;
     let dir = tempfile::tempdir().unwrap();
     let session = shop(dir.path()).await;
     let locales = locales();
@@ -704,14 +679,7 @@ async fn each_rejected_row_says_why_in_both_languages() {
          ok\u{7}6@x.com,,,\n",
     )
     .unwrap();
-    let summary = session
-        .import(
-            &customers,
-            ImportKind::Customers,
-            &ImportSettings::default(),
-            None,
-            &|_| {},
-        )
+    let summary = crate::support::import_as(&session, &customers, ImportKind::Customers)
         .await
         .unwrap();
     let events = dir.path().join("bad-events.csv");
@@ -725,14 +693,7 @@ async fn each_rejected_row_says_why_in_both_languages() {
          c1@example.com,2026-01-01,,1\n",
     )
     .unwrap();
-    let events = session
-        .import(
-            &events,
-            ImportKind::Events,
-            &ImportSettings::default(),
-            None,
-            &|_| {},
-        )
+    let events = crate::support::import_as(&session, &events, ImportKind::Events)
         .await
         .unwrap();
     let mut codes = std::collections::BTreeSet::new();

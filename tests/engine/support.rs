@@ -11,21 +11,24 @@ use tessera_engine::store::{Access, Workspace};
 
 /// A session on a new workspace (`dir/shop.sqlite`) holding the customers of `csv`.
 pub async fn shop_session(dir: &Path, csv: &str) -> tessera_engine::app::Session {
-    use tessera_engine::app::{ImportKind, ImportSettings, Session};
+    use tessera_engine::app::{ImportKind, Session};
     let session = Session::create(&dir.join("shop.sqlite")).await.unwrap();
     let path = dir.join("customers.csv");
     std::fs::write(&path, csv).unwrap();
-    session
-        .import(
-            &path,
-            ImportKind::Customers,
-            &ImportSettings::default(),
-            None,
-            &|_| {},
-        )
+    import_as(&session, &path, ImportKind::Customers)
         .await
         .unwrap();
     session
+}
+
+/// Imports `path` as `kind`, read as the wizard first detects it.
+pub async fn import_as(
+    session: &tessera_engine::app::Session,
+    path: &Path,
+    kind: tessera_engine::app::ImportKind,
+) -> Result<ImportSummary, tessera_engine::app::Error> {
+    let settings = tessera_engine::app::ImportSettings::default();
+    session.import(path, kind, &settings, None, &|_| {}).await
 }
 
 pub struct TestWorkspace {
