@@ -38,6 +38,8 @@ pub enum ErrorKind {
     /// A run failed as a whole (every customer failed, ffmpeg failed, a disk filled): it
     /// replaced nothing.
     RenderFailed,
+    /// The mail server cannot be reached or refused the login: nothing was sent.
+    SmtpUnavailable,
     /// A bug: a task crashed. The message says where.
     Internal,
 }

@@ -40,6 +40,7 @@ capabilities!(
     render,
     scores,
     segments,
+    sending,
     serve,
     store,
     storyboards,

@@ -12,7 +12,7 @@ use super::Session;
 use crate::microsites::files::SiteFiles;
 use crate::microsites::preview::{compile_preview, preview_site, site_missing_fields};
 use crate::render::images::with_local_images;
-use crate::render::links::{add_unsubscribe_links, UnsubscribePattern};
+use crate::render::links::add_preview_unsubscribe_links;
 use crate::serve::Server;
 use crate::templates::store::{save_site_template, site_bundle_files};
 
@@ -93,7 +93,7 @@ impl Session {
         let site = compile_preview(name, bundle)?;
         let mut contexts = self.segment_customers(audience, None).await?;
         tokio::task::spawn_blocking(move || {
-            add_unsubscribe_links(&mut contexts, &UnsubscribePattern::default());
+            add_preview_unsubscribe_links(&mut contexts);
             let everyone: Vec<_> = contexts.iter().collect();
             MissingReport {
                 customers: everyone.len() as u32,

@@ -13,7 +13,7 @@ use crate::error::ErrorKind;
 use crate::microsites::files::SiteFiles;
 use crate::render::format::{eligibility, FormatKind};
 use crate::render::images::with_local_images;
-use crate::render::links::{add_unsubscribe_links, UnsubscribePattern};
+use crate::render::links::add_preview_unsubscribe_links;
 use crate::render::missing_fields;
 use crate::render::preview::{preview_data, preview_email_for};
 use crate::storyboards::DOCUMENT;
@@ -215,7 +215,7 @@ impl Session {
         let template = compile_email(source)?;
         let mut contexts = self.segment_customers(audience, None).await?;
         tokio::task::spawn_blocking(move || {
-            add_unsubscribe_links(&mut contexts, &UnsubscribePattern::default());
+            add_preview_unsubscribe_links(&mut contexts);
             let receivers: Vec<_> = contexts
                 .iter()
                 .filter(|c| eligibility(FormatKind::Email, Reach::of(c)).is_ok())

@@ -11,6 +11,7 @@ use super::document::{Audience, Campaign};
 use super::error::CampaignError;
 use crate::customers::reach::{load_reach, Reach};
 use crate::render::format::{eligibility, Exclusion, FormatKind};
+use crate::sending::suppression::suppressed_customers;
 use crate::segments::store::{load_catalog, load_segment};
 use crate::segments::{Clock, Rule, SegmentIndex};
 
@@ -74,6 +75,9 @@ pub struct Split {
 pub struct Excluded {
     pub no_address: u64,
     pub opted_out: u64,
+    /// On the suppression list.
+    #[serde(default)]
+    pub suppressed: u64,
     pub holdout: u64,
 }
 
@@ -207,6 +211,12 @@ pub async fn plan_campaign(
         Selector::Index(index) => index.reach(&ids),
         Selector::Sql => load_reach(pool, &ids).await?,
     };
+    let suppressed = suppressed_customers(pool).await?;
+    let reach: Vec<Reach> = ids
+        .iter()
+        .zip(reach)
+        .map(|(id, r)| r.suppressed(suppressed.contains(id)))
+        .collect();
     let reachable: Vec<Result<(), Exclusion>> = reach
         .iter()
         .map(|r| campaign_reaches(campaign, *r))
@@ -247,6 +257,7 @@ fn split_of(campaign: &Campaign, audience: usize, arms: &[Result<Arm, Exclusion>
         match arm {
             Err(Exclusion::NoAddress) => excluded.no_address += 1,
             Err(Exclusion::OptedOut) => excluded.opted_out += 1,
+            Err(Exclusion::Suppressed) => excluded.suppressed += 1,
             Err(Exclusion::Holdout) | Ok(Arm::Holdout) => excluded.holdout += 1,
             Ok(Arm::Variant(i)) => per_variant[*i] += 1,
         }

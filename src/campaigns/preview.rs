@@ -36,7 +36,8 @@ pub async fn preview_customer(
 ) -> Result<CampaignPreview, CampaignError> {
     campaign.check()?;
     let mut contexts = load_contexts(pool, &Selection::Customer(customer), now).await?;
-    super::run::add_campaign_links(pool, campaign, &mut contexts).await?;
+    super::run::add_campaign_links(pool, campaign, &mut contexts, super::run::Tokens::Preview)
+        .await?;
     let Some(c) = contexts.pop() else {
         return Err(CampaignError::Segment(
             crate::segments::SegmentError::NotFound(format!("customer {customer}")),
@@ -49,7 +50,14 @@ pub async fn preview_customer(
         language: None,
         email: None,
     };
-    if let Err(e) = super::plan::campaign_reaches(campaign, Reach::of(&c)) {
+    if let Err(e) = super::plan::campaign_reaches(
+        campaign,
+        Reach::of(&c).suppressed(
+            crate::sending::suppression::suppressed_customers(pool)
+                .await?
+                .contains(&c.id),
+        ),
+    ) {
         return Ok(nothing(None, Some(e)));
     }
     let v = match Assigner::new(campaign).assign(c.id) {

@@ -40,7 +40,9 @@ use crate::render::format::{
     EmailOutput, EmailRendering, Exclusion, FormatKind, Part, Recipient, RenderError,
     Rendering,
 };
-use crate::render::links::{add_unsubscribe_links, UnsubscribePattern};
+use crate::render::links::{add_unsubscribe_links, UnsubscribeLinks, UnsubscribePattern};
+use crate::sending::suppression::suppressed_customers;
+use crate::sending::unsubscribe::{remember_tokens, TokenKey};
 use crate::render::missing::SlotCounter;
 use crate::render::{load_contexts, CustomerContext, MissingField, Selection, UnsafeLink};
 use crate::storyboards::render::VideoRendering;
@@ -254,7 +256,8 @@ async fn load_targets(
     )
     .await?;
     let campaign = &plan.campaign;
-    let slugs = add_campaign_links(pool, campaign, &mut customers).await?;
+    let slugs = add_campaign_links(pool, campaign, &mut customers, Tokens::Remember).await?;
+    let suppressed = suppressed_customers(pool).await?;
     let variant_of: HashMap<i64, usize> = assigned.into_iter().collect();
     let fallback = campaign.fallback();
     let index_of = |name: &str| compiled.iter().position(|c| c.name == name);
@@ -266,7 +269,7 @@ async fn load_targets(
             let v = *variant_of.get(&c.id)?;
             let variant = &campaign.variants[v];
             let locale = c.data.get("locale").and_then(Value::as_str);
-            let reach = Reach::of(c);
+            let reach = Reach::of(c).suppressed(suppressed.contains(&c.id));
             let pieces: Vec<(usize, Option<String>)> = FormatKind::ALL
                 .into_iter()
                 .filter(|format| format_reaches(campaign, *format, reach))
@@ -287,17 +290,42 @@ async fn load_targets(
     Ok((customers, targets))
 }
 
-/// Sets the links a campaign gives each customer: `unsubscribe_url`, and where the campaign
-/// has personal pages, `microsite_url` and the video player's `video_url`,
-/// `video_poster_url` and `video_thumbnail_url`. Returns each customer's slug (empty without
-/// personal pages).
+/// Whether the links made are for a render (their unsubscribe tokens are remembered for the
+/// server to find) or for a preview.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tokens {
+    Remember,
+    Preview,
+}
+
+/// Sets the links a campaign gives each customer: `unsubscribe_url` (the one-click page under
+/// the served base URL) and `unsubscribe_mailto`, and where the campaign has personal pages,
+/// `microsite_url` and the video player's `video_url`, `video_poster_url` and
+/// `video_thumbnail_url`. Returns each customer's slug (empty without personal pages).
 pub(crate) async fn add_campaign_links(
     pool: &SqlitePool,
     campaign: &Campaign,
     customers: &mut [CustomerContext],
+    tokens: Tokens,
 ) -> Result<Vec<String>, CampaignError> {
-    let pattern = UnsubscribePattern::parse(&campaign.email_settings.unsubscribe)?;
-    add_unsubscribe_links(customers, &pattern);
+    let from = Mailbox::parse(&campaign.email_settings.from)?;
+    let links = UnsubscribeLinks {
+        base_url: &campaign.microsite_settings.base_url,
+        mailto: UnsubscribePattern::parse(&campaign.email_settings.unsubscribe)?,
+        from: &from.address,
+    };
+    let tokens: Vec<String> = if tokens == Tokens::Remember {
+        let key = TokenKey::load(pool).await?;
+        let made: Vec<(i64, String)> =
+            customers.iter().map(|c| (c.id, key.token(c.id))).collect();
+        let mut conn = pool.acquire().await?;
+        remember_tokens(&mut conn, &made).await?;
+        made.into_iter().map(|(_, t)| t).collect()
+    } else {
+        // A preview's links unsubscribe no one, wherever it is sent.
+        vec!["preview".to_string(); customers.len()]
+    };
+    add_unsubscribe_links(customers, &tokens, &links);
     if !campaign.has_personal_pages() {
         return Ok(vec![String::new(); customers.len()]);
     }

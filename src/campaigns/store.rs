@@ -56,6 +56,16 @@ pub async fn save_campaign(
     Ok(())
 }
 
+/// The campaign document as run `run` rendered it.
+pub async fn load_run_document(pool: &SqlitePool, run: i64) -> Result<Campaign, CampaignStoreError> {
+    let json: String = sqlx::query_scalar("SELECT document FROM campaign_runs WHERE id = ?")
+        .bind(run)
+        .fetch_optional(pool)
+        .await?
+        .ok_or_else(|| CampaignStoreError::NotFound(format!("run {run}")))?;
+    Ok(Campaign::parse(&json)?)
+}
+
 pub async fn load_campaign(pool: &SqlitePool, name: &str) -> Result<Campaign, CampaignStoreError> {
     let json: String = sqlx::query_scalar("SELECT document FROM campaigns WHERE name = ?")
         .bind(name.trim())

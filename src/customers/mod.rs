@@ -3,7 +3,7 @@
 
 pub mod attributes;
 pub mod columns;
-mod csv_text;
+pub mod csv_text;
 pub mod decode;
 pub mod duplicates;
 mod events;

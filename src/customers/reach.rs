@@ -12,6 +12,9 @@ pub struct Reach {
     pub email: bool,
     /// Explicitly withdrew email consent: a hard guard.
     pub email_opted_out: bool,
+    /// The address is on the suppression list (bounced, complained, suppressed by hand): a
+    /// hard guard too. Set by [`Reach::suppressed`] from the list.
+    pub email_suppressed: bool,
 }
 
 impl Reach {
@@ -22,6 +25,15 @@ impl Reach {
         Reach {
             email: email.is_some_and(|e| !e.trim().is_empty()),
             email_opted_out: email_consent == Some(false),
+            email_suppressed: false,
+        }
+    }
+
+    /// This reach with the suppression list's answer for the customer.
+    pub fn suppressed(self, suppressed: bool) -> Reach {
+        Reach {
+            email_suppressed: suppressed,
+            ..self
         }
     }
 

@@ -15,13 +15,7 @@ const SLUG_DIGITS: usize = 24;
 
 /// The workspace's key for slugs.
 pub async fn slug_key(pool: &SqlitePool) -> Result<[u8; 32], sqlx::Error> {
-    let value: Vec<u8> =
-        sqlx::query_scalar("SELECT value FROM workspace_secrets WHERE name = 'slug_key'")
-            .fetch_one(pool)
-            .await?;
-    value
-        .try_into()
-        .map_err(|_| sqlx::Error::Decode("the workspace's slug key is not 32 bytes".into()))
+    crate::store::secret(pool, "slug_key").await
 }
 
 /// The slug of `customer_id` in the campaign whose seed is `campaign`.

@@ -21,6 +21,8 @@ pub enum HeaderError {
     Address(String),
     #[error("the unsubscribe link '{0}' must be an https://, http:// or mailto: link of printable ASCII without spaces (percent-encode the rest)")]
     Unsubscribe(String),
+    #[error("the unsubscribe link may not name the customer ({0}): links carry an opaque token, write {{token}}")]
+    PersonalLink(String),
 }
 
 crate::coded!(HeaderError {
@@ -177,17 +179,24 @@ pub fn check_unsubscribe_link(link: &str) -> Result<(), HeaderError> {
 pub struct Envelope<'a> {
     pub from: &'a Mailbox,
     pub to: Mailbox,
-    /// Already checked with [`check_unsubscribe_link`].
+    /// The one-click page and the mail link, already checked with [`check_unsubscribe_link`].
     pub unsubscribe_url: &'a str,
+    pub unsubscribe_mailto: &'a str,
     /// Letters, digits, `.` and `-` only (see `message_id`).
     pub message_id: String,
     pub date: &'a str,
 }
 
-/// A Message-ID from parts that are hashed or numeric, so nothing a user typed reaches it.
-pub fn message_id(run: &str, customer_id: i64) -> String {
-    let hash = blake3::hash(run.as_bytes()).to_hex();
-    format!("<{}.{customer_id}@tessera.local>", &hash[..20])
+/// The Message-ID of a run's message to a customer: a hash of both at the sender's domain, the
+/// same on every render and send of it, naming no one (nothing a user typed reaches it but the
+/// domain of a checked address).
+pub fn message_id(run: &str, customer_id: i64, from: &Mailbox) -> String {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(run.as_bytes());
+    hasher.update(b"\0");
+    hasher.update(&customer_id.to_le_bytes());
+    let domain = from.address.rsplit_once('@').map_or("tessera.local", |(_, d)| d);
+    format!("<{}@{domain}>", &hasher.finalize().to_hex()[..32])
 }
 
 fn base64_body(out: &mut String, body: &str) {
@@ -232,8 +241,16 @@ pub fn to_eml(email: &RenderedEmail, env: &Envelope) -> String {
     header("Date", env.date);
     header("Message-ID", &env.message_id);
     header("MIME-Version", "1.0");
-    header("List-Unsubscribe", &format!("<{}>", env.unsubscribe_url));
-    if env.unsubscribe_url.starts_with("https://") {
+    // RFC 8058: the one-click page (answered by `tessera serve`) and a mail link.
+    let links: Vec<String> = [env.unsubscribe_url, env.unsubscribe_mailto]
+        .iter()
+        .filter(|l| !l.is_empty())
+        .map(|l| format!("<{l}>"))
+        .collect();
+    if !links.is_empty() {
+        header("List-Unsubscribe", &links.join(",\r\n "));
+    }
+    if env.unsubscribe_url.starts_with("https://") || env.unsubscribe_url.starts_with("http://") {
         header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
     }
     header(
@@ -297,8 +314,11 @@ mod tests {
         ] {
             assert!(check_unsubscribe_link(bad).is_err(), "{bad:?}");
         }
-        assert!(check_unsubscribe_link("mailto:u@x.com?subject=unsubscribe-{id}").is_ok());
-        assert!(message_id("welcome\r\nBcc: x", 7).ends_with(".7@tessera.local>"));
-        assert!(!message_id("welcome\r\nBcc: x", 7).contains(['\r', '\n']));
+        assert!(check_unsubscribe_link("mailto:u@x.com?subject=unsubscribe-{token}").is_ok());
+        let from = Mailbox::parse("Shop <hello@shop.example>").unwrap();
+        let id = message_id("welcome\r\nBcc: x", 7, &from);
+        assert!(id.ends_with("@shop.example>") && !id.contains(['\r', '\n']), "{id}");
+        assert_eq!(id, message_id("welcome\r\nBcc: x", 7, &from));
+        assert_ne!(id, message_id("welcome\r\nBcc: x", 8, &from));
     }
 }

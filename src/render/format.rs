@@ -72,6 +72,8 @@ pub enum Exclusion {
     NoAddress,
     /// Withdrew consent for the channel: a hard guard.
     OptedOut,
+    /// The address is on the suppression list (bounces, complaints, by hand): a hard guard.
+    Suppressed,
     /// Drawn into the holdout: rendered nothing, compared against later.
     Holdout,
 }
@@ -82,12 +84,18 @@ impl Exclusion {
         match self {
             Exclusion::NoAddress => "no_address",
             Exclusion::OptedOut => "opted_out",
+            Exclusion::Suppressed => "suppressed",
             Exclusion::Holdout => "holdout",
         }
     }
 
     pub(crate) fn parse(text: &str) -> Option<Exclusion> {
-        [Exclusion::NoAddress, Exclusion::OptedOut, Exclusion::Holdout]
+        [
+            Exclusion::NoAddress,
+            Exclusion::OptedOut,
+            Exclusion::Suppressed,
+            Exclusion::Holdout,
+        ]
             .into_iter()
             .find(|e| e.as_str() == text)
     }
@@ -180,6 +188,7 @@ pub trait Rendering: Send + Sync {
 pub fn eligibility(format: FormatKind, reach: Reach) -> Result<(), Exclusion> {
     match format {
         FormatKind::Email if reach.email_opted_out => Err(Exclusion::OptedOut),
+        FormatKind::Email if reach.email_suppressed => Err(Exclusion::Suppressed),
         FormatKind::Email if !reach.email => Err(Exclusion::NoAddress),
         FormatKind::Email => Ok(()),
         // A personal site or video reaches whoever is given its address; a campaign that also
@@ -274,7 +283,11 @@ impl Rendering for EmailRendering {
                         .get("unsubscribe_url")
                         .and_then(Value::as_str)
                         .unwrap_or_default(),
-                    message_id: message_id(recipient.run_key, c.id),
+                    unsubscribe_mailto: data
+                        .get("unsubscribe_mailto")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default(),
+                    message_id: message_id(recipient.run_key, c.id, &self.from),
                     date: &self.date,
                 };
                 (to_eml(&rendered, &envelope).into_bytes(), "eml")

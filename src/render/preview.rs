@@ -8,7 +8,7 @@ use serde_json::Value;
 use sqlx::SqlitePool;
 
 use super::context::{load_contexts, Selection};
-use super::links::{add_unsubscribe_links, UnsubscribePattern};
+use super::links::add_preview_unsubscribe_links;
 use crate::templates::{EmailTemplate, Notes, RenderedEmail};
 
 #[derive(Debug, thiserror::Error)]
@@ -34,7 +34,7 @@ pub async fn preview_data(
     now: DateTime<Utc>,
 ) -> Result<Value, PreviewError> {
     let mut contexts = load_contexts(pool, &Selection::Customer(customer), now).await?;
-    add_unsubscribe_links(&mut contexts, &UnsubscribePattern::default());
+    add_preview_unsubscribe_links(&mut contexts);
     contexts
         .pop()
         .map(|c| c.data)

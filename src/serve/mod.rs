@@ -38,6 +38,7 @@ use crate::microsites::files::media_type;
 use crate::microsites::forms::{FormProblem, Submission};
 use crate::microsites::render::SITE_FOLDER;
 use crate::store::Workspace;
+use crate::render::links::UNSUBSCRIBE_PATH;
 use crate::templates::plan::escape_text;
 pub use connections::connection_limit;
 pub use preview::PlayerPreview;
@@ -93,6 +94,8 @@ pub struct ServeCounts {
 
 struct App {
     site: ServedSite,
+    /// The workspace (unsubscribe tokens are looked up in it).
+    pool: SqlitePool,
     recorder: Recorder,
     refused: AtomicU64,
     limiter: Option<Mutex<Limiter>>,
@@ -186,6 +189,7 @@ impl Server {
         })?;
         let recorder = Recorder::start(workspace.clone(), site.campaign.clone(), site.run);
         let app = Arc::new(App {
+            pool: workspace.pool.clone(),
             site,
             recorder,
             refused: AtomicU64::new(0),
@@ -391,6 +395,13 @@ async fn answer(app: &App, client: SocketAddr, request: Request) -> (Kind, Respo
         }
     }
     let path = request.uri().path().to_string();
+    if let Some(token) = path
+        .strip_prefix('/')
+        .and_then(|p| p.strip_prefix(UNSUBSCRIBE_PATH))
+        .and_then(|p| p.strip_prefix('/'))
+    {
+        return unsubscribe(app, token.trim_end_matches('/').to_string(), request).await;
+    }
     match request.method().clone() {
         // A HEAD is a link checker or a mail client's preview, not a visit.
         Method::GET => get(app, &path, request.headers(), true),
@@ -634,6 +645,111 @@ async fn video_event(app: &App, visitor: &site::Visitor, request: Request) -> (K
     app.recorder
         .record(Visit::video(visitor, kind, scene, target));
     (Kind::Video, StatusCode::NO_CONTENT.into_response())
+}
+
+/// `/unsubscribe/TOKEN`: a GET shows the customer a button; a POST unsubscribes them, whether
+/// from that button or from a mail client's one-click (RFC 8058: `List-Unsubscribe=One-Click`
+/// as the body, from anywhere, without cookies). Acknowledged once the opt-out is committed.
+async fn unsubscribe(app: &App, token: String, request: Request) -> (Kind, Response) {
+    let lang = if request
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|l| l.trim_start().to_ascii_lowercase().starts_with("zh"))
+    {
+        "zh"
+    } else {
+        "en"
+    };
+    let zh = lang == "zh";
+    let customer = match crate::sending::unsubscribe::customer_of(&app.pool, &token).await {
+        Ok(Some(customer)) => customer,
+        // A token of another workspace (or none at all) is found in none but its own.
+        Ok(None) => {
+            let (title, text) = if zh {
+                ("链接无效", "此退订链接不属于本站点。")
+            } else {
+                ("Unknown link", "This unsubscribe link is not one of this site's.")
+            };
+            return (Kind::Missing, small_page(StatusCode::NOT_FOUND, lang, title, text, "/"));
+        }
+        Err(_) => return (Kind::Refused, busy()),
+    };
+    let method = request.method().clone();
+    if method == Method::GET || method == Method::HEAD {
+        let (title, text, button) = if zh {
+            ("退订邮件", "您将不再收到我们的营销邮件。", "退订")
+        } else {
+            (
+                "Unsubscribe",
+                "You will no longer receive our marketing emails.",
+                "Unsubscribe",
+            )
+        };
+        let body = format!(
+            "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+             <meta name=\"robots\" content=\"noindex, nofollow\">\n<title>{title}</title>\n</head>\n\
+             <body>\n<main>\n<h1>{title}</h1>\n<p>{text}</p>\n\
+             <form method=\"post\"><input type=\"hidden\" name=\"List-Unsubscribe\" value=\"One-Click\">\
+             <button type=\"submit\">{button}</button></form>\n</main>\n</body>\n</html>\n"
+        );
+        return (Kind::Page, page_response(body.into_bytes(), StatusCode::OK));
+    }
+    if method != Method::POST {
+        return (
+            Kind::Refused,
+            (StatusCode::METHOD_NOT_ALLOWED, "GET or POST only.\n").into_response(),
+        );
+    }
+    let bytes = match body_of(app, request).await {
+        Ok(bytes) => bytes,
+        Err(refused) => return refused,
+    };
+    let one_click = form_urlencoded::parse(&bytes)
+        .any(|(k, v)| k.eq_ignore_ascii_case("List-Unsubscribe") && v == "One-Click");
+    if !one_click {
+        return (
+            Kind::Refused,
+            (
+                StatusCode::BAD_REQUEST,
+                "Expected List-Unsubscribe=One-Click.\n",
+            )
+                .into_response(),
+        );
+    }
+    let visit = Visit::unsubscribe(customer, &app.site.campaign, "one_click");
+    match app
+        .recorder
+        .record_durably(visit, SUBMISSION_PATIENCE)
+        .await
+    {
+        Ok(()) => {
+            let (title, text) = if zh {
+                ("已退订", "您已退订，将不再收到我们的营销邮件。")
+            } else {
+                (
+                    "You are unsubscribed",
+                    "You will no longer receive our marketing emails.",
+                )
+            };
+            (Kind::Form, small_page(StatusCode::OK, lang, title, text, "/"))
+        }
+        Err(_) => (Kind::Refused, busy()),
+    }
+}
+
+/// The answer when the workspace cannot take a write now.
+fn busy() -> Response {
+    let mut response = (
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Not saved; please try again.\n",
+    )
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    response
 }
 
 fn small_page(status: StatusCode, lang: &str, title: &str, text: &str, back: &str) -> Response {

@@ -20,6 +20,8 @@ use crate::store::Workspace;
 
 /// Event types a served site records.
 pub const VISIT: &str = "microsite_visit";
+/// The event of an unsubscribe through a campaign's link.
+pub const UNSUBSCRIBE: &str = "email_unsubscribe";
 pub const CLICK: &str = "microsite_click";
 pub const SUBMISSION: &str = "form_submission";
 
@@ -90,6 +92,22 @@ impl Visit {
             visit.properties.insert("target".into(), json!(target));
         }
         visit
+    }
+
+    /// A customer unsubscribing through their one-click link (`via`: `one_click` from a mail
+    /// client, `page` from the link's page): email consent withdrawn.
+    pub fn unsubscribe(customer_id: i64, campaign: &str, via: &'static str) -> Visit {
+        let mut properties = Map::new();
+        properties.insert("campaign".into(), json!(campaign));
+        properties.insert("via".into(), json!(via));
+        Visit {
+            customer_id,
+            at: Utc::now(),
+            sequence: SEQUENCE.fetch_add(1, Ordering::Relaxed),
+            kind: UNSUBSCRIBE,
+            properties,
+            consent: vec![("email".into(), false)],
+        }
     }
 
     pub fn submission(

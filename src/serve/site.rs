@@ -42,8 +42,9 @@ impl Visitor {
 
 pub struct ServedSite {
     root: PathBuf,
-    /// The folder, open: files are opened beneath it.
-    root_dir: std::fs::File,
+    /// The folder, open: files are opened beneath it (none in a render without sites, which
+    /// is served for its unsubscribe links alone).
+    root_dir: Option<std::fs::File>,
     pub campaign: String,
     pub run: i64,
     /// The workspace the run was rendered from (renders before it was recorded: none).
@@ -66,19 +67,23 @@ pub enum Target<'a> {
 
 impl ServedSite {
     pub fn open(folder: &Path) -> Result<ServedSite, SiteError> {
-        let root = std::fs::canonicalize(folder)
-            .ok()
-            .filter(|r| r.is_dir())
-            .ok_or_else(|| SiteError::NotAFolder(folder.to_path_buf()))?;
+        // A render without sites has no site/ folder: its run folder is still served.
+        let root = match std::fs::canonicalize(folder) {
+            Ok(root) if root.is_dir() => root,
+            Ok(_) => return Err(SiteError::NotAFolder(folder.to_path_buf())),
+            Err(_) => folder
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .and_then(|p| std::fs::canonicalize(p).ok())
+                .filter(|p| p.join(crate::campaigns::manifest::MANIFEST).is_file())
+                .and_then(|p| Some(p.join(folder.file_name()?)))
+                .ok_or_else(|| SiteError::NotAFolder(folder.to_path_buf()))?,
+        };
         let run_folder = root.parent().unwrap_or(&root);
         let manifest = Manifest::read(run_folder).map_err(|e| match e {
             ManifestError::Missing(_) => SiteError::NoManifest(root.clone()),
             ManifestError::Unreadable { file, message } => SiteError::Manifest { file, message },
         })?;
-        let refuse = |message: String| SiteError::Manifest {
-            file: run_folder.join(crate::campaigns::manifest::MANIFEST),
-            message,
-        };
         let mut visitors = HashMap::new();
         for r in manifest.rendered {
             let Some(slug) = r.slug.filter(|s| is_slug(s)) else {
@@ -111,13 +116,11 @@ impl ServedSite {
                 },
             );
         }
-        if visitors.is_empty() {
-            return Err(refuse(
-                "this render has no microsites or video players".into(),
-            ));
-        }
-        let root_dir =
-            std::fs::File::open(&root).map_err(|_| SiteError::NotAFolder(folder.to_path_buf()))?;
+        let root_dir = root
+            .is_dir()
+            .then(|| std::fs::File::open(&root))
+            .transpose()
+            .map_err(|_| SiteError::NotAFolder(folder.to_path_buf()))?;
         Ok(ServedSite {
             root_dir,
             root,
@@ -209,7 +212,7 @@ impl ServedSite {
             return None;
         }
         let opened = openat2(
-            &self.root_dir,
+            self.root_dir.as_ref()?,
             file,
             OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY,
             Mode::empty(),

@@ -334,6 +334,18 @@ pub async fn claim_file(pool: &SqlitePool, what: &str) -> Result<PathBuf, sqlx::
         .join(format!("{}.lock", &key[..24])))
 }
 
+/// One of the workspace's 32-byte secrets (`workspace_secrets`): keys of its slugs, hashed
+/// addresses and unsubscribe tokens.
+pub async fn secret(pool: &SqlitePool, name: &str) -> Result<[u8; 32], sqlx::Error> {
+    let value: Vec<u8> = sqlx::query_scalar("SELECT value FROM workspace_secrets WHERE name = ?")
+        .bind(name)
+        .fetch_one(pool)
+        .await?;
+    value
+        .try_into()
+        .map_err(|_| sqlx::Error::Decode(format!("the workspace's {name} is not 32 bytes").into()))
+}
+
 /// The current time as stored in the workspace (RFC 3339, UTC, seconds).
 pub fn now_text() -> String {
     chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()

@@ -31,7 +31,7 @@ fn campaign(files: &str) -> String {
     format!(
         r#"{{"version": 1, "name": "spring", "seed": "s", "audience": {{"all": true}},
             "variants": [{{"name": "A", "email": {{"en": "t", "zh": "t-zh"}}}}],
-            "email_settings": {{"from": "Shop <shop@x.com>", "unsubscribe": "https://x.com/u?e={{email}}", "files": "{files}"}}}}"#
+            "email_settings": {{"from": "Shop <shop@x.com>", "unsubscribe": "mailto:unsubscribe@x.com?subject=unsubscribe-{{token}}", "files": "{files}"}}}}"#
     )
 }
 
@@ -96,16 +96,23 @@ async fn eml_files_are_real_mime_with_unique_message_ids() {
     let out = t.dir.path().join("out");
     t.render(&campaign("eml"), &out).await.unwrap();
     let eml = std::fs::read_to_string(out.join("2.eml")).unwrap();
-    assert_eq!(
-        header_names(eml.as_bytes()),
-        MAIL_HEADERS[..7]
-            .iter()
-            .chain(["list-unsubscribe-post", "content-type"].iter())
-            .copied()
-            .collect::<Vec<_>>()
-    );
+    assert_eq!(header_names(eml.as_bytes()), MAIL_HEADERS);
     let (headers, body) = eml.split_once("\r\n\r\n").unwrap();
-    assert!(headers.contains("List-Unsubscribe: <https://x.com/u?e=zoe%40x.com>"));
+    // The one-click page under the served address and a mail link, both with an opaque token:
+    // no address or id in any link.
+    assert!(
+        headers.contains("List-Unsubscribe: <http://127.0.0.1:8080/unsubscribe/")
+            && headers.contains(">,\r\n <mailto:unsubscribe@x.com?subject=unsubscribe-")
+            && !headers.contains("zoe%40")
+            && headers.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"),
+        "{headers}"
+    );
+    let personal = campaign("eml").replace("unsubscribe-{token}", "{email}");
+    let refused = tessera_engine::campaigns::Campaign::parse(&personal).unwrap_err();
+    assert!(
+        refused.to_string().contains("may not name the customer"),
+        "{refused}"
+    );
     let text_part = body.split("\r\n\r\n").nth(1).unwrap();
     let text_b64: String = text_part
         .split("--")

@@ -11,6 +11,7 @@ mod models;
 mod properties;
 mod runs;
 mod segments;
+mod sending;
 mod serving;
 mod sessions;
 mod sites;

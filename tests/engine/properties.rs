@@ -349,8 +349,9 @@ fn property_mail_headers_stay_headers_whatever_the_names_and_subjects() {
             &Envelope {
                 from: &from,
                 to,
-                unsubscribe_url: "mailto:u@x.com",
-                message_id: message_id(&name, case),
+                unsubscribe_url: "https://shop.example/unsubscribe/abc",
+                unsubscribe_mailto: "mailto:u@x.com",
+                message_id: message_id(&name, case, &from),
                 date: "Sun, 22 Nov 2026 10:00:00 +0000",
             },
         );

@@ -4,22 +4,11 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde_json::json;
-use tessera_engine::app::{clock_at, Access, Campaign, RenderRequest, Rule, Session};
+use tessera_engine::app::{clock_at, Access, Campaign, Rule, Session};
 
-use crate::support::{http, tessera};
+use crate::support::{http, render_request, tessera};
 
 /// A render of `campaign` into `out` as the app asks for one: not strict, replacing nothing.
-fn render_request(campaign: Campaign, out: &Path) -> RenderRequest<'static> {
-    RenderRequest {
-        campaign,
-        out: out.to_path_buf(),
-        strict: false,
-        replace: false,
-        sources: Default::default(),
-        progress: &|_| {},
-        cancel: Default::default(),
-    }
-}
 
 async fn shop(dir: &Path) -> Session {
     let mut rows = String::from("email,first_name,locale\n");

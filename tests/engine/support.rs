@@ -21,6 +21,22 @@ pub async fn shop_session(dir: &Path, csv: &str) -> tessera_engine::app::Session
     session
 }
 
+/// A render of `campaign` into `out`, as the user asks for one (no replacing, no strictness).
+pub fn render_request(
+    campaign: tessera_engine::app::Campaign,
+    out: &Path,
+) -> tessera_engine::app::RenderRequest<'static> {
+    tessera_engine::app::RenderRequest {
+        campaign,
+        out: out.to_path_buf(),
+        strict: false,
+        replace: false,
+        sources: Default::default(),
+        progress: &|_| {},
+        cancel: Default::default(),
+    }
+}
+
 /// Imports `path` as `kind`, read as the wizard first detects it.
 pub async fn import_as(
     session: &tessera_engine::app::Session,
@@ -155,6 +171,7 @@ pub const MAIL_HEADERS: &[&str] = &[
     "message-id",
     "mime-version",
     "list-unsubscribe",
+    "list-unsubscribe-post",
     "content-type",
 ];
 

@@ -47,6 +47,17 @@ pub enum CampaignCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Send a rendered run's .eml messages through your mail server, each customer's once.
+    Send(crate::send::SendArgs),
+    /// Each customer's message of the campaign and its state (queued, sending, sent, failed,
+    /// unknown, excluded), with the server's reply.
+    Sends {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send one customer's email to your own address to look at (not logged as a delivery).
+    TestSend(crate::send::TestSendArgs),
     /// Past runs, from the delivery log (of one campaign, or all).
     Runs {
         name: Option<String>,
@@ -141,6 +152,12 @@ pub async fn run(session: &Session, command: CampaignCommand) -> Result<(), Fail
             let campaign = session.campaign(&name).await?;
             render(session, campaign, out, strict, as_json, BTreeMap::new()).await?;
         }
+        CampaignCommand::Send(args) => crate::send::send(session, args).await?,
+        CampaignCommand::Sends {
+            name,
+            json: as_json,
+        } => crate::send::sends(session, &name, as_json).await?,
+        CampaignCommand::TestSend(args) => crate::send::test_send(session, args).await?,
         CampaignCommand::Runs {
             name,
             json: as_json,

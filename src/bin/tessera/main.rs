@@ -10,6 +10,7 @@ mod import;
 mod model;
 mod render;
 mod segment;
+mod send;
 mod serve;
 mod template;
 mod terminal;
@@ -92,6 +93,12 @@ enum Command {
         #[arg(long)]
         log: bool,
     },
+    /// The suppression list: addresses that get no email, whatever a segment says.
+    #[command(subcommand)]
+    Suppress(send::SuppressCommand),
+    /// Bounces and complaints your mail server or provider reported.
+    #[command(subcommand)]
+    Bounces(send::BouncesCommand),
     /// Measure the hot paths against baselines run on this machine.
     Bench(bench::BenchArgs),
 }
@@ -174,6 +181,8 @@ async fn on_workspace(session: &Session, command: Command) -> Result<(), Failure
         Command::Campaign(command) => campaign::run(session, command).await,
         Command::Model(command) => model::run(session, command).await,
         Command::Segment(command) => segment::run(session, command).await,
+        Command::Suppress(command) => send::suppress(session, command).await,
+        Command::Bounces(command) => send::bounces(session, command).await,
         Command::Serve {
             site,
             listen,

@@ -1,0 +1,507 @@
+//! The send ledger: each message's state in the workspace (`sends`), keyed by campaign and
+//! customer. Messages are *claimed* (their state moved to `sending` in a write transaction that
+//! also checks the customer may still get email), never read and then sent, so two senders on
+//! one workspace never take the same message; the claim is committed before the SMTP
+//! transaction starts, so after a crash the ledger knows which messages were with the server.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use sqlx::{Connection, Row, SqliteConnection, SqlitePool};
+
+use super::suppression::AddressKey;
+use crate::render::eml::{message_id, Mailbox};
+use crate::store::now_text;
+
+/// A message's state.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SendState {
+    /// Waiting to be sent (or to be tried again after a temporary refusal).
+    Queued,
+    /// Claimed by a sender and handed to the server now.
+    Sending,
+    /// The server took it.
+    Sent,
+    /// The server refused it for good (its reply says why), or it kept failing.
+    Failed,
+    /// The connection failed after the end of the message: the server may have it. Not
+    /// resent unless the user asks.
+    Unknown,
+    /// Not sent: the customer opted out, is suppressed, erased, or changed address since the
+    /// render.
+    Excluded,
+}
+
+impl SendState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SendState::Queued => "queued",
+            SendState::Sending => "sending",
+            SendState::Sent => "sent",
+            SendState::Failed => "failed",
+            SendState::Unknown => "unknown",
+            SendState::Excluded => "excluded",
+        }
+    }
+
+    fn parse(text: &str) -> SendState {
+        match text {
+            "sending" => SendState::Sending,
+            "sent" => SendState::Sent,
+            "failed" => SendState::Failed,
+            "unknown" => SendState::Unknown,
+            "excluded" => SendState::Excluded,
+            _ => SendState::Queued,
+        }
+    }
+}
+
+/// How often a temporary refusal or a broken connection is tried again before the message is
+/// `failed`.
+pub const MAX_ATTEMPTS: i64 = 6;
+
+/// One customer's message, as `tessera campaign sends` lists it.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SendRecord {
+    pub customer_id: i64,
+    pub state: SendState,
+    pub message_id: String,
+    /// The server's last reply, or why the message was excluded or its fate is unknown.
+    pub reply: Option<String>,
+    pub run: i64,
+    pub attempts: i64,
+    pub updated_at: String,
+}
+
+/// The campaign's messages, by customer.
+pub async fn list_sends(pool: &SqlitePool, campaign: &str) -> Result<Vec<SendRecord>, sqlx::Error> {
+    Ok(sqlx::query(
+        "SELECT customer_id, state, message_id, reply, run_id, attempts, updated_at FROM sends \
+         WHERE campaign = ? ORDER BY customer_id",
+    )
+    .bind(campaign)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(|r| SendRecord {
+        customer_id: r.get(0),
+        state: SendState::parse(r.get(1)),
+        message_id: r.get(2),
+        reply: r.get(3),
+        run: r.get(4),
+        attempts: r.get(5),
+        updated_at: r.get(6),
+    })
+    .collect())
+}
+
+/// Every customer's message states, for their profile.
+pub async fn customer_sends(
+    pool: &SqlitePool,
+    customer_id: i64,
+) -> Result<Vec<(String, SendRecord)>, sqlx::Error> {
+    Ok(sqlx::query(
+        "SELECT campaign, customer_id, state, message_id, reply, run_id, attempts, updated_at \
+         FROM sends WHERE customer_id = ? ORDER BY updated_at DESC",
+    )
+    .bind(customer_id)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(|r| {
+        (
+            r.get(0),
+            SendRecord {
+                customer_id: r.get(1),
+                state: SendState::parse(r.get(2)),
+                message_id: r.get(3),
+                reply: r.get(4),
+                run: r.get(5),
+                attempts: r.get(6),
+                updated_at: r.get(7),
+            },
+        )
+    })
+    .collect())
+}
+
+/// How many of `customers`' messages are in each state.
+pub async fn state_counts(
+    pool: &SqlitePool,
+    campaign: &str,
+    run: i64,
+) -> Result<HashMap<SendState, u64>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT s.state, COUNT(*) FROM sends s WHERE s.campaign = ? AND s.customer_id IN \
+         (SELECT customer_id FROM deliveries WHERE run_id = ? AND format = 'email') GROUP BY s.state",
+    )
+    .bind(campaign)
+    .bind(run)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| (SendState::parse(r.get(0)), r.get::<i64, _>(1) as u64))
+        .collect())
+}
+
+/// What queueing a run found.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Queued {
+    /// The run's messages.
+    pub messages: u64,
+    /// Of them, sent before (by this run or an earlier one of the campaign).
+    pub already_sent: u64,
+}
+
+/// What the user allows again.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Retry {
+    /// Messages whose fate is unknown are sent again (the customer may get two).
+    pub unknown: bool,
+    /// Messages the server refused are tried again.
+    pub failed: bool,
+}
+
+/// Puts `run`'s messages in the ledger: new ones `queued`; a message still waiting (or excluded
+/// before) takes this run's file; one sent, failed or unknown stays so unless `retry` says.
+pub async fn queue_run(
+    pool: &SqlitePool,
+    campaign: &str,
+    run: i64,
+    from: &Mailbox,
+    retry: Retry,
+) -> Result<Queued, sqlx::Error> {
+    let files: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT customer_id, file FROM deliveries WHERE run_id = ? AND format = 'email' \
+         AND file LIKE '%.eml' ORDER BY customer_id",
+    )
+    .bind(run)
+    .fetch_all(pool)
+    .await?;
+    let run_key = run_key(campaign, run);
+    let now = now_text();
+    let mut conn = pool.acquire().await?;
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+    let already_sent: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sends WHERE campaign = ? AND state = 'sent' AND customer_id IN \
+         (SELECT customer_id FROM deliveries WHERE run_id = ? AND format = 'email')",
+    )
+    .bind(campaign)
+    .bind(run)
+    .fetch_one(&mut *tx)
+    .await?;
+    let sql = "INSERT INTO sends (campaign, customer_id, run_id, file, state, message_id, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6) \
+         ON CONFLICT (campaign, customer_id) DO UPDATE SET run_id = excluded.run_id, \
+         file = excluded.file, message_id = excluded.message_id, state = 'queued', reply = NULL, \
+         attempts = 0, not_before = 0, updated_at = excluded.updated_at \
+         WHERE sends.state IN ('queued', 'excluded') OR (sends.state = 'unknown' AND ?7) \
+         OR (sends.state = 'failed' AND ?8)";
+    for (customer, file) in &files {
+        sqlx::query(sql)
+            .bind(campaign)
+            .bind(customer)
+            .bind(run)
+            .bind(file)
+            .bind(message_id(&run_key, *customer, from))
+            .bind(&now)
+            .bind(retry.unknown)
+            .bind(retry.failed)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(Queued {
+        messages: files.len() as u64,
+        already_sent: already_sent as u64,
+    })
+}
+
+/// What identifies a run's messages (the render's Message-IDs are made from it).
+pub fn run_key(campaign: &str, run: i64) -> String {
+    format!("{}\0{run}", campaign.trim())
+}
+
+/// The senders holding messages in `sending`.
+pub async fn claiming_senders(
+    pool: &SqlitePool,
+    campaign: &str,
+) -> Result<Vec<Option<String>>, sqlx::Error> {
+    sqlx::query_scalar("SELECT DISTINCT sender FROM sends WHERE campaign = ? AND state = 'sending'")
+        .bind(campaign)
+        .fetch_all(pool)
+        .await
+}
+
+/// Marks the `sending` messages of senders that are gone as `unknown`: they were with the
+/// server when their sender stopped.
+pub async fn settle_abandoned(
+    pool: &SqlitePool,
+    campaign: &str,
+    gone: &[Option<String>],
+) -> Result<u64, sqlx::Error> {
+    let mut settled = 0;
+    for sender in gone {
+        settled += sqlx::query(
+            "UPDATE sends SET state = 'unknown', reply = ?, updated_at = ? \
+             WHERE campaign = ? AND state = 'sending' AND sender IS ?",
+        )
+        .bind(ABANDONED)
+        .bind(now_text())
+        .bind(campaign)
+        .bind(sender)
+        .execute(pool)
+        .await?
+        .rows_affected();
+    }
+    Ok(settled)
+}
+
+const ABANDONED: &str =
+    "the sender stopped while the message was with the mail server: whether it arrived is unknown";
+
+/// A message claimed for sending.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub customer_id: i64,
+    pub run: i64,
+    pub file: PathBuf,
+    pub message_id: String,
+    /// The customer's address now (the file must be addressed to it).
+    pub email: String,
+    pub attempts: i64,
+}
+
+/// What a claim found.
+#[derive(Debug)]
+pub enum Claim {
+    Message(Claimed),
+    /// Nothing to send before this many seconds (temporary refusals wait).
+    Wait(i64),
+    Done,
+}
+
+/// How a claimed message ended (or is put back).
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Sent(String),
+    Failed(String),
+    Unknown(String),
+    /// Tried again after `delay` seconds (a temporary refusal, a broken connection), unless it
+    /// has been tried [`MAX_ATTEMPTS`] times: then failed.
+    Again { reply: String, delay: i64 },
+    Excluded(String),
+}
+
+/// The ledger as one sender writes it: claims and outcomes go through one connection, grouped
+/// into few transactions (each still committed before the SMTP transactions it covers start).
+pub struct Ledger {
+    conn: sqlx::pool::PoolConnection<sqlx::Sqlite>,
+    campaign: String,
+    sender: String,
+    key: AddressKey,
+    folders: HashMap<i64, PathBuf>,
+}
+
+impl Ledger {
+    pub async fn open(pool: &SqlitePool, campaign: &str, sender: &str) -> Result<Ledger, sqlx::Error> {
+        let folders = sqlx::query("SELECT id, out FROM campaign_runs WHERE campaign = ?")
+            .bind(campaign)
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(|r| (r.get::<i64, _>(0), PathBuf::from(r.get::<String, _>(1))))
+            .collect();
+        Ok(Ledger {
+            conn: pool.acquire().await?,
+            campaign: campaign.to_string(),
+            sender: sender.to_string(),
+            key: AddressKey::load(pool).await?,
+            folders,
+        })
+    }
+
+    /// Records `outcomes` and claims up to `wanted` messages, in one transaction.
+    pub async fn exchange(
+        &mut self,
+        outcomes: &[(i64, Outcome)],
+        wanted: usize,
+        now: i64,
+    ) -> Result<(Vec<Claim>, Vec<(i64, SendState)>), sqlx::Error> {
+        let mut tx = self.conn.begin_with("BEGIN IMMEDIATE").await?;
+        let mut recorded = Vec::with_capacity(outcomes.len());
+        for (customer, outcome) in outcomes {
+            let state = record(&mut tx, &self.campaign, *customer, outcome, now).await?;
+            recorded.push((*customer, state));
+        }
+        let mut claims = Vec::with_capacity(wanted);
+        for _ in 0..wanted {
+            let claim = claim(&mut tx, &self.campaign, &self.sender, &self.key, now).await?;
+            let done = !matches!(claim, Claim::Message(_));
+            claims.push(claim);
+            if done {
+                break;
+            }
+        }
+        tx.commit().await?;
+        for claim in &mut claims {
+            if let Claim::Message(m) = claim {
+                m.file = self
+                    .folders
+                    .get(&m.run)
+                    .map(|f| f.join(&m.file))
+                    .unwrap_or_else(|| m.file.clone());
+            }
+        }
+        Ok((claims, recorded))
+    }
+}
+
+async fn record(
+    tx: &mut SqliteConnection,
+    campaign: &str,
+    customer: i64,
+    outcome: &Outcome,
+    now: i64,
+) -> Result<SendState, sqlx::Error> {
+    let (state, reply, not_before, sent_at) = match outcome {
+        Outcome::Sent(reply) => (SendState::Sent, reply.as_str(), 0, Some(now)),
+        Outcome::Failed(reply) => (SendState::Failed, reply.as_str(), 0, None),
+        // Counted against the day's limit: the server may have taken it.
+        Outcome::Unknown(reply) => (SendState::Unknown, reply.as_str(), 0, Some(now)),
+        Outcome::Excluded(reason) => (SendState::Excluded, reason.as_str(), 0, None),
+        Outcome::Again { reply, delay } => {
+            let attempts: i64 = sqlx::query_scalar(
+                "SELECT attempts FROM sends WHERE campaign = ? AND customer_id = ?",
+            )
+            .bind(campaign)
+            .bind(customer)
+            .fetch_optional(&mut *tx)
+            .await?
+            .unwrap_or(MAX_ATTEMPTS);
+            if attempts >= MAX_ATTEMPTS {
+                (SendState::Failed, reply.as_str(), 0, None)
+            } else {
+                (SendState::Queued, reply.as_str(), now + delay, None)
+            }
+        }
+    };
+    // Only the claim's own sender's row, and only while it is being sent.
+    sqlx::query(
+        "UPDATE sends SET state = ?, reply = ?, not_before = ?, sent_at = COALESCE(?, sent_at), \
+         sender = NULL, updated_at = ? WHERE campaign = ? AND customer_id = ? AND state = 'sending'",
+    )
+    .bind(state.as_str())
+    .bind(reply)
+    .bind(not_before)
+    .bind(sent_at)
+    .bind(now_text())
+    .bind(campaign)
+    .bind(customer)
+    .execute(&mut *tx)
+    .await?;
+    Ok(state)
+}
+
+/// Claims the next queued message whose customer may still get email (the others are marked
+/// `excluded` with the reason on the way).
+async fn claim(
+    tx: &mut SqliteConnection,
+    campaign: &str,
+    sender: &str,
+    key: &AddressKey,
+    now: i64,
+) -> Result<Claim, sqlx::Error> {
+    loop {
+        let row = sqlx::query(
+            "SELECT s.customer_id, s.run_id, s.file, s.message_id, s.attempts, c.id, c.email, \
+             (SELECT x.granted FROM customer_consent x WHERE x.customer_id = s.customer_id AND x.channel = 'email') \
+             FROM sends s LEFT JOIN customers c ON c.id = s.customer_id \
+             WHERE s.campaign = ? AND s.state = 'queued' AND s.not_before <= ? \
+             ORDER BY s.customer_id LIMIT 1",
+        )
+        .bind(campaign)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            let next: Option<i64> = sqlx::query_scalar(
+                "SELECT MIN(not_before) FROM sends WHERE campaign = ? AND state = 'queued'",
+            )
+            .bind(campaign)
+            .fetch_one(&mut *tx)
+            .await?;
+            return Ok(match next {
+                Some(at) => Claim::Wait((at - now).max(1)),
+                None => Claim::Done,
+            });
+        };
+        let customer: i64 = row.get(0);
+        let exists: Option<i64> = row.get(5);
+        let email: Option<String> = row.get(6);
+        let consent: Option<bool> = row.get(7);
+        let reach = crate::customers::reach::Reach::new(email.as_deref(), consent);
+        let suppressed = match email.as_deref().and_then(|e| key.hash(e)) {
+            Some(hash) => sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM suppressions WHERE address_hash = ?",
+            )
+            .bind(&hash[..])
+            .fetch_one(&mut *tx)
+            .await?
+                > 0,
+            None => false,
+        };
+        let excluded = if exists.is_none() {
+            Some("erased: the customer is no longer in the workspace")
+        } else if reach.email_opted_out {
+            Some("opted_out: the customer withdrew email consent after the render")
+        } else if !reach.email {
+            Some("no_address: the customer has no email address now")
+        } else if suppressed {
+            Some("suppressed: the address is on the suppression list")
+        } else {
+            None
+        };
+        let state = if excluded.is_some() { "excluded" } else { "sending" };
+        sqlx::query(
+            "UPDATE sends SET state = ?, reply = COALESCE(?, reply), sender = ?, \
+             attempts = attempts + (? = 'sending'), updated_at = ? \
+             WHERE campaign = ? AND customer_id = ?",
+        )
+        .bind(state)
+        .bind(excluded)
+        .bind(excluded.is_none().then_some(sender))
+        .bind(state)
+        .bind(now_text())
+        .bind(campaign)
+        .bind(customer)
+        .execute(&mut *tx)
+        .await?;
+        if excluded.is_none() {
+            return Ok(Claim::Message(Claimed {
+                customer_id: customer,
+                run: row.get(1),
+                file: PathBuf::from(row.get::<String, _>(2)),
+                message_id: row.get(3),
+                email: email.unwrap_or_default(),
+                attempts: row.get::<i64, _>(4) + 1,
+            }));
+        }
+    }
+}
+
+/// Messages handed to the server since `since` (unix seconds), in every campaign: what the
+/// day's limit counts.
+pub async fn handed_over_since(pool: &SqlitePool, since: i64) -> Result<u64, sqlx::Error> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sends WHERE sent_at >= ? AND state IN ('sent', 'unknown')",
+    )
+    .bind(since)
+    .fetch_one(pool)
+    .await?;
+    Ok(n as u64)
+}
