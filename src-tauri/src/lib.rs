@@ -66,6 +66,13 @@ pub fn commands<R: Runtime>() -> tauri_specta::Builder<R> {
             campaigns::campaign_preview,
             campaigns::campaign_open,
             campaigns::campaign_seed,
+            sending::smtp_password_save,
+            sending::smtp_password_saved,
+            sending::smtp_check,
+            sending::campaign_test_send,
+            sending::campaign_send,
+            sending::campaign_send_control,
+            sending::campaign_sends,
         ])
         // Counts and ids stay far below 2^53.
         .dangerously_cast_bigints_to_number()

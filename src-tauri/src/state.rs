@@ -16,6 +16,8 @@ pub struct AppState {
     session: RwLock<Option<Arc<Session>>>,
     pub cancel_render: Arc<AtomicBool>,
     pub cancel_import: Arc<AtomicBool>,
+    /// Pauses, resumes or stops the send running now.
+    pub send_control: tokio::sync::Mutex<Option<tessera_engine::app::SendControl>>,
 }
 
 impl AppState {
@@ -25,6 +27,7 @@ impl AppState {
             session: RwLock::new(None),
             cancel_render: Arc::default(),
             cancel_import: Arc::default(),
+            send_control: Default::default(),
         }
     }
 

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::error::Result;
 use super::Session;
-use crate::sending::ledger::{customer_sends, list_sends};
+use crate::sending::ledger::list_sends;
 use crate::sending::suppression::{list_suppressions, suppress, unsuppress, AddressKey};
 use crate::sending::{send_campaign, send_test, SendOptions};
 
@@ -54,11 +54,6 @@ impl Session {
     pub async fn campaign_sends(&self, name: &str) -> Result<Vec<SendRecord>> {
         self.campaign(name).await?;
         Ok(list_sends(&self.workspace.pool, name.trim()).await?)
-    }
-
-    /// A customer's messages, by campaign (for their profile).
-    pub async fn customer_sends(&self, customer: i64) -> Result<Vec<(String, SendRecord)>> {
-        Ok(customer_sends(&self.workspace.pool, customer).await?)
     }
 
     /// Sends customer `customer`'s email of the campaign to `to` (the user's own address).

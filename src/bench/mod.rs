@@ -3,6 +3,7 @@
 
 mod campaign;
 mod segments;
+mod send;
 mod serve;
 mod video;
 
@@ -31,6 +32,9 @@ pub struct BenchArgs {
     /// Customers whose sites are served in the serve benchmark.
     #[cfg_attr(feature = "cli", arg(long, default_value_t = 5_000))]
     pub sites: usize,
+    /// Messages sent in the sending benchmark.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 20_000))]
+    pub messages: usize,
     /// Rows in the import benchmark.
     #[cfg_attr(feature = "cli", arg(long, default_value_t = 200_000))]
     pub rows: usize,
@@ -60,6 +64,7 @@ pub enum Bench {
     Import,
     Segments,
     Serve,
+    Send,
     Video,
 }
 
@@ -152,6 +157,9 @@ pub async fn run(args: BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
     }
     if wanted(Bench::Serve) {
         serve::bench_serve(args.sites, scratch)?;
+    }
+    if wanted(Bench::Send) {
+        send::bench_send(args.messages, scratch, &baseline).await?;
     }
     if wanted(Bench::Video) {
         video::bench_video(scratch)?;

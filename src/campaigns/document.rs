@@ -112,7 +112,8 @@ pub enum Content {
 pub struct EmailSettings {
     #[serde(default = "default_from")]
     pub from: String,
-    /// Unsubscribe link; `{id}` and `{email}` are filled in per customer.
+    /// The mail unsubscribe link beside the one-click page: `{token}` (each customer's opaque
+    /// token) and `{from}` (the sender's address) are filled in.
     #[serde(default = "default_unsubscribe")]
     pub unsubscribe: String,
     #[serde(default)]
@@ -432,9 +433,13 @@ impl Campaign {
             )
         })?;
         UnsubscribePattern::parse(&self.email_settings.unsubscribe).map_err(|e| {
+            let code = match e {
+                crate::render::eml::HeaderError::PersonalLink(_) => "unsubscribe_personal",
+                _ => "unsubscribe",
+            };
             invalid(
                 "email_settings.unsubscribe",
-                "unsubscribe",
+                code,
                 &[],
                 format!("email_settings.unsubscribe: {e}"),
             )

@@ -463,14 +463,26 @@ pub struct Received {
     pub site_url: Option<String>,
     /// Their video's interactive player, when the campaign gave them one.
     pub video_url: Option<String>,
+    /// Their email of this run, where it was sent (or tried): its state and the server's reply.
+    pub email: Option<EmailDelivery>,
+}
+
+/// Where one customer's email of a campaign stands.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct EmailDelivery {
+    pub state: crate::sending::ledger::SendState,
+    pub reply: Option<String>,
+    pub updated_at: String,
 }
 
 /// The campaigns the customer was rendered into (runs that finished), newest first.
 pub async fn received_by(pool: &SqlitePool, customer: i64) -> Result<Vec<Received>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT r.id, r.campaign, r.started_at, r.document, MIN(d.arm), group_concat(DISTINCT d.format), \
-         MAX(d.format = 'video' AND d.file LIKE 'site/%') \
+         MAX(d.format = 'video' AND d.file LIKE 'site/%'), MAX(s.state), MAX(s.reply), MAX(s.updated_at) \
          FROM deliveries d JOIN campaign_runs r ON r.id = d.run_id \
+         LEFT JOIN sends s ON s.campaign = r.campaign AND s.customer_id = d.customer_id AND s.run_id = r.id \
          WHERE d.customer_id = ? AND r.status IN ('done', 'cancelled') \
          GROUP BY r.id ORDER BY r.id DESC",
     )
@@ -508,6 +520,11 @@ pub async fn received_by(pool: &SqlitePool, customer: i64) -> Result<Vec<Receive
                     .filter(|_| player)
                     .map(|s| crate::microsites::slug::player_url(&s)),
                 formats,
+                email: r.get::<Option<String>, _>(7).map(|state| EmailDelivery {
+                    state: crate::sending::ledger::SendState::parse(&state),
+                    reply: r.get(8),
+                    updated_at: r.get::<Option<String>, _>(9).unwrap_or_default(),
+                }),
             }
         })
         .collect())

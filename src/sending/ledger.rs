@@ -46,7 +46,7 @@ impl SendState {
         }
     }
 
-    fn parse(text: &str) -> SendState {
+    pub(crate) fn parse(text: &str) -> SendState {
         match text {
             "sending" => SendState::Sending,
             "sent" => SendState::Sent,
@@ -98,37 +98,7 @@ pub async fn list_sends(pool: &SqlitePool, campaign: &str) -> Result<Vec<SendRec
     .collect())
 }
 
-/// Every customer's message states, for their profile.
-pub async fn customer_sends(
-    pool: &SqlitePool,
-    customer_id: i64,
-) -> Result<Vec<(String, SendRecord)>, sqlx::Error> {
-    Ok(sqlx::query(
-        "SELECT campaign, customer_id, state, message_id, reply, run_id, attempts, updated_at \
-         FROM sends WHERE customer_id = ? ORDER BY updated_at DESC",
-    )
-    .bind(customer_id)
-    .fetch_all(pool)
-    .await?
-    .iter()
-    .map(|r| {
-        (
-            r.get(0),
-            SendRecord {
-                customer_id: r.get(1),
-                state: SendState::parse(r.get(2)),
-                message_id: r.get(3),
-                reply: r.get(4),
-                run: r.get(5),
-                attempts: r.get(6),
-                updated_at: r.get(7),
-            },
-        )
-    })
-    .collect())
-}
-
-/// How many of `customers`' messages are in each state.
+/// How many of run `run`'s messages are in each state.
 pub async fn state_counts(
     pool: &SqlitePool,
     campaign: &str,

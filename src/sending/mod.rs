@@ -498,6 +498,10 @@ impl Worker {
         let mut outcome: Option<(i64, Outcome)> = None;
         let mut connect_failures = 0u32;
         loop {
+            if self.shared.control.is_paused() {
+                // Recorded before waiting: a pause may last until the app is closed.
+                self.finish(outcome.take()).await?;
+            }
             if !self.shared.control.proceed().await {
                 break;
             }

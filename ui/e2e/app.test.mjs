@@ -590,6 +590,77 @@ test("a campaign gives each customer a personal site, served from the app with l
   await app.type("[data-testid=customer-search]", "");
 });
 
+test("a rendered campaign is sent through the user's mail server: settings, a test message, pause and resume", async () => {
+  // A real SMTP server on loopback (Python's aiosmtpd) that records what it takes.
+  const sinkDir = mkdtempSync(join(scratch, "smtp-"));
+  const sink = spawn("python3", [join(root, "tests/support/smtp_sink.py"), "--port-file", join(sinkDir, "port"), "--received", join(sinkDir, "received.jsonl")], { stdio: "ignore" });
+  try {
+    let port = null;
+    for (let i = 0; port === null; i++) {
+      assert.ok(i < 300, "the SMTP server started");
+      try { port = readFileSync(join(sinkDir, "port"), "utf8").trim(); } catch { await new Promise((r) => setTimeout(r, 100)); }
+    }
+    const received = () => {
+      try { return readFileSync(join(sinkDir, "received.jsonl"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l)); } catch { return []; }
+    };
+    await app.click("[data-testid=nav-campaigns]");
+    await app.waitFor("[data-testid=campaign-open] option[value='Spring sale']");
+    await app.click("[data-testid=campaign-open] option[value='Spring sale']");
+    await app.waitFor("[data-testid=send-panel]");
+    // Mistakes are shown at their field before anything is tried.
+    await app.type("[data-testid=send-host]", "");
+    await app.type("[data-testid=send-port]", "99999");
+    await app.click("[data-testid=send-check]");
+    await app.waitFor("[data-testid=send-error-host]", (t) => /host name/.test(t));
+    await app.waitFor("[data-testid=send-error-port]", (t) => /65535/.test(t));
+    await app.type("[data-testid=send-host]", "127.0.0.1");
+    await app.type("[data-testid=send-port]", port);
+    await app.click("[data-testid=send-security] option[value=none]");
+    await app.click("[data-testid=send-check]");
+    await app.waitFor("[data-testid=send-checked]", (t) => /Connected/.test(t));
+    // A test message to the user's own address: not a delivery.
+    await app.type("[data-testid=send-test-to]", "me@shop.example");
+    await app.click("[data-testid=send-test]");
+    await app.waitFor("[data-testid=send-tested]", (t) => t.includes("me@shop.example"));
+    assert.deepEqual(received().map((m) => m.to[0]), ["me@shop.example"]);
+    assert.match(received()[0].subject, /^\[Test\]/);
+    // The send, paused and resumed: nothing goes out while paused, everyone gets one message.
+    await app.type("[data-testid=send-rate]", "300");
+    await app.click("[data-testid=send-start]");
+    await app.waitFor("[data-testid=send-progress]", (t) => /^[1-9]/.test(t), 60000);
+    await app.click("[data-testid=send-pause]");
+    await app.waitFor("[data-testid=send-progress]", (t) => /paused/.test(t));
+    await new Promise((r) => setTimeout(r, 1000));
+    const whilePaused = received().length;
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(received().length, whilePaused, "nothing is sent while paused");
+    await shoot("campaigns-send");
+    await app.click("[data-testid=send-resume]");
+    const report = await app.waitFor("[data-testid=send-report]", (t) => /sent now/.test(t), 120000);
+    const sent = Number(report.match(/^([\d,]+) sent now/)[1].replace(/,/g, ""));
+    const addresses = received().slice(1).map((m) => m.to[0]);
+    assert.equal(addresses.length, sent, report);
+    assert.equal(new Set(addresses).size, sent, "no one got two");
+    await app.waitFor("[data-testid=send-count-sent]", (t) => Number(t.replace(/,/g, "")) === sent);
+    await app.scrollIntoView("[data-testid=send-panel]");
+    await shoot("campaigns-sent");
+    // Sending again sends nothing: every message is already sent.
+    await app.click("[data-testid=send-start]");
+    await app.waitFor("[data-testid=send-report]", (t) => t.startsWith("0 sent now"), 60000);
+    assert.equal(received().length, sent + 1);
+    // The customer's profile says their email was sent.
+    const someone = received()[1].to[0];
+    await app.click("[data-testid=nav-customers]");
+    await app.type("[data-testid=customer-search]", someone);
+    await app.waitFor("[data-testid=customer-total]", (t) => t === "1 customer");
+    await app.click("[data-testid=customer-rows] [role=row]");
+    await app.waitFor("[data-testid=profile-email-state]", (t) => /Sent/.test(t));
+    await app.type("[data-testid=customer-search]", "");
+  } finally {
+    sink.kill();
+  }
+});
+
 test("a campaign variant can carry a video storyboard per language, its files chosen", async () => {
   await app.click("[data-testid=nav-campaigns]");
   await app.waitFor("[data-testid=variant-0-en-video] option[value=picks-en]");
@@ -679,6 +750,11 @@ test("the interface switches to Simplified Chinese", async () => {
   await new Promise((r) => setTimeout(r, 500));
   await shoot("campaigns-serve-zh");
   await app.click("[data-testid=serve-stop]");
+  // The send step in Chinese, with the states of the campaign's messages.
+  await app.waitFor("[data-testid=send-panel] h3", (t) => t === "发送邮件");
+  await app.scrollIntoView("[data-testid=send-states]");
+  await new Promise((r) => setTimeout(r, 300));
+  await shoot("campaigns-send-zh");
   await app.click("[data-testid=language] option[value=en]");
 });
 

@@ -4,6 +4,7 @@ pub mod campaigns;
 pub mod customers;
 pub mod files;
 pub mod segments;
+pub mod sending;
 pub mod sites;
 pub mod storyboards;
 pub mod templates;

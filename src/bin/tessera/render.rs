@@ -81,7 +81,8 @@ pub enum RenderCommand {
         format: FormatArg,
         #[arg(long, default_value = "Tessera Demo <hello@tessera.local>")]
         from: String,
-        /// Unsubscribe link; {id} and {email} are filled in per customer.
+        /// The mail unsubscribe link: {token} (each customer's opaque token) and {from} (the
+        /// sender's address) are filled in.
         #[arg(long, default_value = DEFAULT_UNSUBSCRIBE)]
         unsubscribe: String,
         /// Stop before rendering if any merge field is missing for some customer.

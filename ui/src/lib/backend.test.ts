@@ -15,7 +15,7 @@ const failure = (code: ErrorKind, message: string, line: number | null = null, c
 const KINDS: Record<ErrorKind, true> = {
   no_workspace: true, not_found: true, invalid_input: true, template: true, database: true, io: true, cancelled: true,
   not_a_workspace: true, folder_not_empty: true, earlier_render: true, invalid_address: true, column_mapping: true, internal: true, no_site: true, address_in_use: true,
-  busy: true, wrong_workspace: true, render_failed: true,
+  busy: true, wrong_workspace: true, render_failed: true, smtp_unavailable: true,
 };
 
 describe("error messages", () => {

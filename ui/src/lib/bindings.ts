@@ -129,6 +129,22 @@ export const commands = {
 	campaignOpen: (item: RenderedItem) => typedError<Opened, CommandError>(__TAURI_INVOKE("campaign_open", { item })),
 	/**  A seed for a new campaign (its split and personal URLs are its own). */
 	campaignSeed: () => typedError<string, CommandError>(__TAURI_INVOKE("campaign_seed")),
+	/**  Keeps the server's password in the operating system's keyring. */
+	smtpPasswordSave: (settings: SmtpSettings, password: string) => typedError<null, CommandError>(__TAURI_INVOKE("smtp_password_save", { settings, password })),
+	/**  Whether a password is kept for these settings. */
+	smtpPasswordSaved: (settings: SmtpSettings) => typedError<boolean, CommandError>(__TAURI_INVOKE("smtp_password_saved", { settings })),
+	/**  Connects and logs in, to tell the user the settings work. */
+	smtpCheck: (settings: SmtpSettings) => typedError<null, CommandError>(__TAURI_INVOKE("smtp_check", { settings })),
+	/**  Sends `customer`'s email of the campaign to the user's own address `to`. */
+	campaignTestSend: (name: string, customer: number, to: string, settings: SmtpSettings) => typedError<TestSend, CommandError>(__TAURI_INVOKE("campaign_test_send", { name, customer, to, settings })),
+	/**
+	 *  Sends the campaign's latest finished run; progress streams through `on_progress`, and
+	 *  `campaign_send_control` pauses, resumes or stops it.
+	 */
+	campaignSend: (name: string, settings: SmtpSettings, rate: number | null, connections: number, resendUnknown: boolean, onProgress: Channel<SendProgress>) => typedError<SendReport, CommandError>(__TAURI_INVOKE("campaign_send", { name, settings, rate, connections, resendUnknown, onProgress })),
+	campaignSendControl: (action: SendAction) => typedError<null, CommandError>(__TAURI_INVOKE("campaign_send_control", { action })),
+	/**  Each customer's message of the campaign and its state. */
+	campaignSends: (name: string) => typedError<SendRecord[], CommandError>(__TAURI_INVOKE("campaign_sends", { name })),
 };
 
 /* Types */
@@ -341,6 +357,13 @@ export type DuplicateSide = {
 	events: number,
 };
 
+/**  Where one customer's email of a campaign stands. */
+export type EmailDelivery = {
+	state: SendState,
+	reply: string | null,
+	updated_at: string,
+};
+
 /**  `.eml` messages ready to send, or HTML pages to look at. */
 export type EmailFiles = "eml" | "html";
 
@@ -389,6 +412,8 @@ export type ErrorKind =
  *  replaced nothing.
  */
 "render_failed" | 
+/**  The mail server cannot be reached or refused the login: nothing was sent. */
+"smtp_unavailable" | 
 /**  A bug: a task crashed. The message says where. */
 "internal";
 
@@ -414,6 +439,8 @@ export type EventsForecast = {
 export type Excluded = {
 	no_address: number,
 	opted_out: number,
+	/**  On the suppression list. */
+	suppressed?: number,
 	holdout: number,
 };
 
@@ -423,6 +450,8 @@ export type Exclusion =
 "no_address" | 
 /**  Withdrew consent for the channel: a hard guard. */
 "opted_out" | 
+/**  The address is on the suppression list (bounces, complaints, by hand): a hard guard. */
+"suppressed" | 
 /**  Drawn into the holdout: rendered nothing, compared against later. */
 "holdout";
 
@@ -772,6 +801,8 @@ export type Received = {
 	site_url: string | null,
 	/**  Their video's interactive player, when the campaign gave them one. */
 	video_url: string | null,
+	/**  Their email of this run, where it was sent (or tried): its state and the server's reply. */
+	email: EmailDelivery | null,
 };
 
 export type RenderFailure = {
@@ -886,11 +917,92 @@ export type SavedSegment = {
 
 export type ScoreName = "recency_days" | "frequency" | "monetary" | "r" | "f" | "m" | "p_alive" | "expected_purchases" | "expected_value" | "value" | "attrition" | "potential";
 
+/**  How a connection is secured. */
+export type Security = 
+/**  Plain text (a server on this computer or a trusted network). */
+"none" | 
+/**  Upgraded with STARTTLS; refused if the server does not offer it. */
+"starttls" | 
+/**  TLS from the first byte (SMTPS, usually port 465). */
+"tls";
+
 export type SegmentCount = {
 	count: number,
 	total: number,
 	funnel: FunnelStep[],
 };
+
+export type SendAction = "pause" | "resume" | "stop";
+
+export type SendProgress = {
+	sent: number,
+	failed: number,
+	unknown: number,
+	excluded: number,
+	/**  Tried again later (temporary refusals, broken connections). */
+	deferred: number,
+	/**  The run's messages. */
+	total: number,
+	paused: boolean,
+};
+
+/**  One customer's message, as `tessera campaign sends` lists it. */
+export type SendRecord = {
+	customer_id: number,
+	state: SendState,
+	message_id: string,
+	/**  The server's last reply, or why the message was excluded or its fate is unknown. */
+	reply: string | null,
+	run: number,
+	attempts: number,
+	updated_at: string,
+};
+
+/**
+ *  What a send did. `sent` counts this send's; the others are the run's messages as they now
+ *  stand (so a second send of a finished run says `already_sent` for each).
+ */
+export type SendReport = {
+	campaign: string,
+	run: number,
+	server: string,
+	sent: number,
+	failed: number,
+	unknown: number,
+	already_sent: number,
+	excluded: number,
+	/**  Still waiting: the send was stopped or paused for the day, or temporary refusals wait. */
+	queued: number,
+	/**  The run's messages. */
+	total: number,
+	/**  Messages found `sending` from a sender that stopped, now `unknown`. */
+	settled_unknown: number,
+	/**  The day's limit stopped the send. */
+	day_limit_reached: boolean,
+	stopped: boolean,
+	seconds: number | null,
+};
+
+/**  A message's state. */
+export type SendState = 
+/**  Waiting to be sent (or to be tried again after a temporary refusal). */
+"queued" | 
+/**  Claimed by a sender and handed to the server now. */
+"sending" | 
+/**  The server took it. */
+"sent" | 
+/**  The server refused it for good (its reply says why), or it kept failing. */
+"failed" | 
+/**
+ *  The connection failed after the end of the message: the server may have it. Not
+ *  resent unless the user asks.
+ */
+"unknown" | 
+/**
+ *  Not sent: the customer opted out, is suppressed, erased, or changed address since the
+ *  render.
+ */
+"excluded";
 
 /**
  *  What a server has stored in the workspace since it started (events wait briefly to be
@@ -927,6 +1039,16 @@ export type SitePreview = {
 	html: string,
 	/**  The merge fields this page left empty for this customer, by name. */
 	missing: string[],
+};
+
+/**  The mail server as the app's settings name it. */
+export type SmtpSettings = {
+	host: string,
+	port: number,
+	/**  None: plain on this computer, TLS on port 465, STARTTLS elsewhere. */
+	security: Security | null,
+	/**  Empty: no login. */
+	user: string,
 };
 
 export type SortKey = "id" | "name" | "email" | "created";
@@ -986,6 +1108,18 @@ export type TemplateKind =
 "microsite" | 
 /**  An interactive video storyboard (next). */
 "storyboard";
+
+/**
+ *  A test message: one customer's email of the campaign as they would get it now, sent to the
+ *  user's own address, its subject marked as a test. Not in the ledger or the delivery log, and
+ *  its unsubscribe links unsubscribe no one.
+ */
+export type TestSend = {
+	to: string,
+	message_id: string,
+	/**  The server's reply. */
+	reply: string,
+};
 
 /**
  *  Pages a campaign makes that its emails do not lead to: a site or a video player whose

@@ -7,6 +7,7 @@ import { backend, errorCode, fieldProblem, templatesOf } from "../../lib/backend
 import { ErrorMessage } from "../../lib/ErrorMessage";
 import { FieldError, isWrong } from "../../lib/FieldError";
 import { addVariant, audienceChoice, audienceFromValue, audienceValue, freshFolder, hasSites, hasVideo, LANGUAGES, newCampaign, parseValues, recipients, settingWarnings, valuesText, variantTemplates, VIDEO_FORMATS, videoFormats, withTemplates, withVideoFormat, type ContentFormat, type Language } from "./campaignModel";
+import { SendPanel } from "./SendPanel";
 import { ServePanel } from "./ServePanel";
 
 /**
@@ -362,7 +363,7 @@ export function CampaignsScreen({ segment, active }: { segment: Rule; active: bo
               ))}
             </tbody>
           </table>
-          <p className="muted">{t("campaigns.excluded", { audience: number(split.audience), optedOut: number(split.excluded.opted_out), noAddress: number(split.excluded.no_address) })}</p>
+          <p className="muted">{t("campaigns.excluded", { audience: number(split.audience), optedOut: number(split.excluded.opted_out), suppressed: number(split.excluded.suppressed), noAddress: number(split.excluded.no_address) })}</p>
           {split.sample_ratio.degrees_of_freedom > 0 && (
             <p className={split.sample_ratio.mismatch ? "error" : split.sample_ratio.enough ? "ok" : "muted"} data-testid="campaign-srm">
               {split.sample_ratio.mismatch ? t("campaigns.mismatch") : split.sample_ratio.enough ? t("campaigns.fits") : t("campaigns.tooFew")}
@@ -426,7 +427,7 @@ export function CampaignsScreen({ segment, active }: { segment: Rule; active: bo
       {summary && (
         <div className="panel" data-testid="campaign-summary">
           <p className={summary.cancelled ? "warn" : "ok"}>
-            {t(summary.cancelled ? "campaigns.cancelled" : "campaigns.done", { rendered: number(summary.rendered), holdout: number(summary.split.excluded.holdout), optedOut: number(summary.split.excluded.opted_out), noEmail: number(summary.split.excluded.no_address) })}
+            {t(summary.cancelled ? "campaigns.cancelled" : "campaigns.done", { rendered: number(summary.rendered), holdout: number(summary.split.excluded.holdout), optedOut: number(summary.split.excluded.opted_out), suppressed: number(summary.split.excluded.suppressed), noEmail: number(summary.split.excluded.no_address) })}
             {summary.resumed > 0 && ` ${t("campaigns.resumed", { count: number(summary.resumed) })}`}
           </p>
           <p>
@@ -491,6 +492,7 @@ export function CampaignsScreen({ segment, active }: { segment: Rule; active: bo
           {serveRun && serveRun !== summary?.out && <ServePanel folder={serveRun} />}
         </section>
       )}
+      {campaign?.name && (campaign.email_settings?.files ?? "eml") === "eml" && runs.some((r) => r.status === "done") && <SendPanel campaign={campaign.name} />}
     </section>
   );
 }

@@ -93,7 +93,7 @@ describe("placeholder senders and links", () => {
   it("flags empty values, reserved domains and stand-in words", () => {
     for (const value of [
       "Tessera <hello@example.com>", "hello@news.example.org", "a@example.net", "shop@store.example", "x@mail.test",
-      "a@b.invalid", "root@localhost", "mailto:unsubscribe@example.com?subject=unsubscribe-{id}",
+      "a@b.invalid", "root@localhost", "mailto:unsubscribe@example.com?subject=unsubscribe-{token}",
       "https://example.com/unsubscribe?id={id}", "https://shop.test/u/{id}", "http://localhost:8080/u/{id}",
       "Shop <news@yourdomain.com>", "https://your-domain.cn/u", "PLACEHOLDER",
     ]) expect(placeholderKind(value), value).toBe("placeholder");
@@ -111,7 +111,8 @@ describe("placeholder senders and links", () => {
 
   it("names each field to fix", () => {
     expect(settingWarnings({ from: "Shop <hello@shop.cn>", unsubscribe: "" })).toEqual([{ field: "unsubscribe", kind: "empty", value: "" }]);
-    expect(settingWarnings(newCampaign("x", templates, "seed-1").email_settings).map((w) => w.field)).toEqual(["from", "unsubscribe"]);
+    // A new campaign's mail unsubscribe link goes to its sender: only the sender is a stand-in.
+    expect(settingWarnings(newCampaign("x", templates, "seed-1").email_settings).map((w) => w.field)).toEqual(["from"]);
     expect(settingWarnings(undefined).map((w) => w.kind)).toEqual(["empty", "empty"]);
   });
 });

@@ -80,7 +80,7 @@ export function newCampaign(name: string, templates: TemplateInfo[], seed: strin
     holdout: 0,
     variants: [variant],
     fallback_language: null,
-    email_settings: { from: "Tessera <hello@example.com>", unsubscribe: "mailto:unsubscribe@example.com?subject=unsubscribe-{id}", files: "eml" },
+    email_settings: { from: "Tessera <hello@example.com>", unsubscribe: "mailto:{from}?subject=unsubscribe-{token}", files: "eml" },
   };
 }
 

@@ -93,7 +93,7 @@ export function ProfilePanel({ id, generation, onClose }: { id: number; generati
           <h3>{t("customers.received")}</h3>
           {shown.received.length > 0 ? (
             <table className="received" data-testid="profile-received">
-              <thead><tr><th>{t("customers.receivedCampaign")}</th><th>{t("customers.receivedVariant")}</th><th>{t("customers.receivedPages")}</th></tr></thead>
+              <thead><tr><th>{t("customers.receivedCampaign")}</th><th>{t("customers.receivedVariant")}</th><th>{t("customers.receivedPages")}</th><th>{t("customers.receivedEmail")}</th></tr></thead>
               <tbody>
                 {shown.received.map((r) => (
                   <tr key={r.run}>
@@ -103,6 +103,9 @@ export function ProfilePanel({ id, generation, onClose }: { id: number; generati
                       {r.site_url && <div><span className="muted">{t("customers.receivedSite")} </span><span className="mono selectable" data-testid="profile-site-url">{r.site_url}</span></div>}
                       {r.video_url && <div><span className="muted">{t("customers.receivedVideo")} </span><span className="mono selectable">{r.video_url}</span></div>}
                       {!r.site_url && !r.video_url && <span className="muted">{r.formats.map((f) => t(`customers.format.${f}`)).join(" · ")}</span>}
+                    </td>
+                    <td data-testid="profile-email-state" title={r.email?.reply ?? ""}>
+                      {r.email ? <>{t(`send.state.${r.email.state}`)}{r.email.updated_at && <><br /><span className="muted">{formatDate(r.email.updated_at, language)}</span></>}</> : <span className="muted">{r.formats.includes("email") ? t("customers.notSentYet") : "—"}</span>}
                     </td>
                   </tr>
                 ))}
