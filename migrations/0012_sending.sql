@@ -22,7 +22,8 @@ CREATE TABLE sends (
     updated_at   TEXT NOT NULL,
     PRIMARY KEY (campaign, customer_id)
 ) WITHOUT ROWID;
-CREATE INDEX sends_waiting ON sends(campaign, state, not_before);
+-- The next message to claim, in customer order.
+CREATE INDEX sends_waiting ON sends(campaign, state, customer_id);
 CREATE INDEX sends_by_time ON sends(sent_at) WHERE sent_at IS NOT NULL;
 CREATE INDEX sends_by_customer ON sends(customer_id);
 

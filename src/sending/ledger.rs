@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use sqlx::{Connection, Row, SqliteConnection, SqlitePool};
+use sqlx::{Connection, Row, SqlitePool};
 
 use super::suppression::AddressKey;
 use crate::render::eml::{message_id, Mailbox};
@@ -267,8 +267,17 @@ pub enum Outcome {
     Excluded(String),
 }
 
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("database error: {0}")]
+    Sql(#[from] sqlx::Error),
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
 /// The ledger as one sender writes it: claims and outcomes go through one connection, grouped
-/// into few transactions (each still committed before the SMTP transactions it covers start).
+/// into few transactions (each still committed before the SMTP transactions it covers start),
+/// on the raw handle (a message costs a few statements, not a few round trips to sqlx's thread).
 pub struct Ledger {
     conn: sqlx::pool::PoolConnection<sqlx::Sqlite>,
     campaign: String,
@@ -301,43 +310,65 @@ impl Ledger {
         outcomes: &[(i64, Outcome)],
         wanted: usize,
         now: i64,
-    ) -> Result<(Vec<Claim>, Vec<(i64, SendState)>), sqlx::Error> {
-        let mut tx = self.conn.begin_with("BEGIN IMMEDIATE").await?;
-        let mut recorded = Vec::with_capacity(outcomes.len());
-        for (customer, outcome) in outcomes {
-            let state = record(&mut tx, &self.campaign, *customer, outcome, now).await?;
-            recorded.push((*customer, state));
-        }
-        let mut claims = Vec::with_capacity(wanted);
-        for _ in 0..wanted {
-            let claim = claim(&mut tx, &self.campaign, &self.sender, &self.key, now).await?;
-            let done = !matches!(claim, Claim::Message(_));
-            claims.push(claim);
-            if done {
-                break;
+    ) -> Result<Vec<Claim>, LedgerError> {
+        let Ledger {
+            conn,
+            campaign,
+            sender,
+            key,
+            folders,
+        } = self;
+        crate::store::with_sqlite(conn, |db| {
+            db.execute_batch("BEGIN IMMEDIATE")?;
+            let done = (|| {
+                let stamp = now_text();
+                for (customer, outcome) in outcomes {
+                    record(db, campaign, *customer, outcome, now, &stamp)?;
+                }
+                let mut claims = Vec::with_capacity(wanted);
+                for _ in 0..wanted {
+                    let claim = claim(db, campaign, sender, key, now, &stamp)?;
+                    let last = !matches!(claim, Claim::Message(_));
+                    claims.push(claim);
+                    if last {
+                        break;
+                    }
+                }
+                Ok::<_, LedgerError>(claims)
+            })();
+            match done {
+                Ok(claims) => {
+                    db.execute_batch("COMMIT")?;
+                    Ok(claims)
+                }
+                Err(e) => {
+                    let _ = db.execute_batch("ROLLBACK");
+                    Err(e)
+                }
             }
-        }
-        tx.commit().await?;
-        for claim in &mut claims {
-            if let Claim::Message(m) = claim {
-                m.file = self
-                    .folders
-                    .get(&m.run)
-                    .map(|f| f.join(&m.file))
-                    .unwrap_or_else(|| m.file.clone());
+        })
+        .await
+        .map(|mut claims| {
+            for claim in &mut claims {
+                if let Claim::Message(m) = claim {
+                    if let Some(folder) = folders.get(&m.run) {
+                        m.file = folder.join(&m.file);
+                    }
+                }
             }
-        }
-        Ok((claims, recorded))
+            claims
+        })
     }
 }
 
-async fn record(
-    tx: &mut SqliteConnection,
+fn record(
+    db: &rusqlite::Connection,
     campaign: &str,
     customer: i64,
     outcome: &Outcome,
     now: i64,
-) -> Result<SendState, sqlx::Error> {
+    stamp: &str,
+) -> Result<SendState, LedgerError> {
     let (state, reply, not_before, sent_at) = match outcome {
         Outcome::Sent(reply) => (SendState::Sent, reply.as_str(), 0, Some(now)),
         Outcome::Failed(reply) => (SendState::Failed, reply.as_str(), 0, None),
@@ -345,14 +376,10 @@ async fn record(
         Outcome::Unknown(reply) => (SendState::Unknown, reply.as_str(), 0, Some(now)),
         Outcome::Excluded(reason) => (SendState::Excluded, reason.as_str(), 0, None),
         Outcome::Again { reply, delay } => {
-            let attempts: i64 = sqlx::query_scalar(
-                "SELECT attempts FROM sends WHERE campaign = ? AND customer_id = ?",
-            )
-            .bind(campaign)
-            .bind(customer)
-            .fetch_optional(&mut *tx)
-            .await?
-            .unwrap_or(MAX_ATTEMPTS);
+            let attempts: i64 = db
+                .prepare("SELECT attempts FROM sends WHERE campaign = ? AND customer_id = ?")?
+                .query_row(rusqlite::params![campaign, customer], |r| r.get(0))
+                .unwrap_or(MAX_ATTEMPTS);
             if attempts >= MAX_ATTEMPTS {
                 (SendState::Failed, reply.as_str(), 0, None)
             } else {
@@ -360,69 +387,72 @@ async fn record(
             }
         }
     };
-    // Only the claim's own sender's row, and only while it is being sent.
-    sqlx::query(
+    // Only while it is being sent (by this sender: no other finds it in that state).
+    db.prepare(
         "UPDATE sends SET state = ?, reply = ?, not_before = ?, sent_at = COALESCE(?, sent_at), \
          sender = NULL, updated_at = ? WHERE campaign = ? AND customer_id = ? AND state = 'sending'",
-    )
-    .bind(state.as_str())
-    .bind(reply)
-    .bind(not_before)
-    .bind(sent_at)
-    .bind(now_text())
-    .bind(campaign)
-    .bind(customer)
-    .execute(&mut *tx)
-    .await?;
+    )?
+    .execute(rusqlite::params![
+        state.as_str(),
+        reply,
+        not_before,
+        sent_at,
+        stamp,
+        campaign,
+        customer
+    ])?;
     Ok(state)
 }
 
 /// Claims the next queued message whose customer may still get email (the others are marked
 /// `excluded` with the reason on the way).
-async fn claim(
-    tx: &mut SqliteConnection,
+fn claim(
+    db: &rusqlite::Connection,
     campaign: &str,
     sender: &str,
     key: &AddressKey,
     now: i64,
-) -> Result<Claim, sqlx::Error> {
+    stamp: &str,
+) -> Result<Claim, LedgerError> {
+    use rusqlite::OptionalExtension;
     loop {
-        let row = sqlx::query(
-            "SELECT s.customer_id, s.run_id, s.file, s.message_id, s.attempts, c.id, c.email, \
-             (SELECT x.granted FROM customer_consent x WHERE x.customer_id = s.customer_id AND x.channel = 'email') \
-             FROM sends s LEFT JOIN customers c ON c.id = s.customer_id \
-             WHERE s.campaign = ? AND s.state = 'queued' AND s.not_before <= ? \
-             ORDER BY s.customer_id LIMIT 1",
-        )
-        .bind(campaign)
-        .bind(now)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = row else {
-            let next: Option<i64> = sqlx::query_scalar(
-                "SELECT MIN(not_before) FROM sends WHERE campaign = ? AND state = 'queued'",
-            )
-            .bind(campaign)
-            .fetch_one(&mut *tx)
-            .await?;
+        let row = db
+            .prepare(
+                "SELECT s.customer_id, s.run_id, s.file, s.message_id, s.attempts, c.id, c.email, \
+                 (SELECT x.granted FROM customer_consent x WHERE x.customer_id = s.customer_id AND x.channel = 'email') \
+                 FROM sends s LEFT JOIN customers c ON c.id = s.customer_id \
+                 WHERE s.campaign = ? AND s.state = 'queued' AND s.not_before <= ? \
+                 ORDER BY s.customer_id LIMIT 1",
+            )?
+            .query_row(rusqlite::params![campaign, now], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, i64>(4)?,
+                    r.get::<_, Option<i64>>(5)?,
+                    r.get::<_, Option<String>>(6)?,
+                    r.get::<_, Option<bool>>(7)?,
+                ))
+            })
+            .optional()?;
+        let Some((customer, run, file, message_id, attempts, exists, email, consent)) = row else {
+            let next: Option<i64> = db
+                .prepare(
+                    "SELECT MIN(not_before) FROM sends WHERE campaign = ? AND state = 'queued'",
+                )?
+                .query_row([campaign], |r| r.get(0))?;
             return Ok(match next {
                 Some(at) => Claim::Wait((at - now).max(1)),
                 None => Claim::Done,
             });
         };
-        let customer: i64 = row.get(0);
-        let exists: Option<i64> = row.get(5);
-        let email: Option<String> = row.get(6);
-        let consent: Option<bool> = row.get(7);
         let reach = crate::customers::reach::Reach::new(email.as_deref(), consent);
         let suppressed = match email.as_deref().and_then(|e| key.hash(e)) {
-            Some(hash) => sqlx::query_scalar::<_, i64>(
-                "SELECT COUNT(*) FROM suppressions WHERE address_hash = ?",
-            )
-            .bind(&hash[..])
-            .fetch_one(&mut *tx)
-            .await?
-                > 0,
+            Some(hash) => db
+                .prepare("SELECT 1 FROM suppressions WHERE address_hash = ?")?
+                .exists([&hash[..]])?,
             None => false,
         };
         let excluded = if exists.is_none() {
@@ -436,30 +466,29 @@ async fn claim(
         } else {
             None
         };
-        let state = if excluded.is_some() { "excluded" } else { "sending" };
-        sqlx::query(
-            "UPDATE sends SET state = ?, reply = COALESCE(?, reply), sender = ?, \
-             attempts = attempts + (? = 'sending'), updated_at = ? \
-             WHERE campaign = ? AND customer_id = ?",
-        )
-        .bind(state)
-        .bind(excluded)
-        .bind(excluded.is_none().then_some(sender))
-        .bind(state)
-        .bind(now_text())
-        .bind(campaign)
-        .bind(customer)
-        .execute(&mut *tx)
-        .await?;
-        if excluded.is_none() {
-            return Ok(Claim::Message(Claimed {
-                customer_id: customer,
-                run: row.get(1),
-                file: PathBuf::from(row.get::<String, _>(2)),
-                message_id: row.get(3),
-                email: email.unwrap_or_default(),
-                attempts: row.get::<i64, _>(4) + 1,
-            }));
+        match excluded {
+            Some(reason) => {
+                db.prepare(
+                    "UPDATE sends SET state = 'excluded', reply = ?, updated_at = ? \
+                     WHERE campaign = ? AND customer_id = ?",
+                )?
+                .execute(rusqlite::params![reason, stamp, campaign, customer])?;
+            }
+            None => {
+                db.prepare(
+                    "UPDATE sends SET state = 'sending', sender = ?, attempts = attempts + 1, \
+                     updated_at = ? WHERE campaign = ? AND customer_id = ?",
+                )?
+                .execute(rusqlite::params![sender, stamp, campaign, customer])?;
+                return Ok(Claim::Message(Claimed {
+                    customer_id: customer,
+                    run,
+                    file: PathBuf::from(file),
+                    message_id,
+                    email: email.unwrap_or_default(),
+                    attempts: attempts + 1,
+                }));
+            }
         }
     }
 }

@@ -48,6 +48,8 @@ pub enum SendError {
     Sender(String),
     #[error("database error: {0}")]
     Sql(#[from] sqlx::Error),
+    #[error(transparent)]
+    Ledger(#[from] ledger::LedgerError),
 }
 
 impl crate::error::Coded for SendError {
@@ -59,7 +61,7 @@ impl crate::error::Coded for SendError {
             SendError::Smtp(e) => e.kind(),
             SendError::Lock(e) => e.kind(),
             SendError::Campaign(e) => e.kind(),
-            SendError::Sql(_) => ErrorKind::Database,
+            SendError::Sql(_) | SendError::Ledger(_) => ErrorKind::Database,
         }
     }
 }
@@ -432,7 +434,7 @@ async fn keep_ledger(mut ledger: Ledger, mut inbox: mpsc::Receiver<Request>) -> 
         let wanted = batch.iter().filter(|r| r.wants).count();
         let now = chrono::Utc::now().timestamp();
         match ledger.exchange(&outcomes, wanted, now).await {
-            Ok((claims, _)) => {
+            Ok(claims) => {
                 let mut claims = claims.into_iter();
                 let mut last = None;
                 for request in batch.drain(..) {

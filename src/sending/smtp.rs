@@ -9,7 +9,10 @@
 use std::time::Duration;
 
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, TlsParameters};
 use lettre::transport::smtp::commands::{Data, Mail, Rcpt, Rset};
 use lettre::transport::smtp::extension::ClientId;
 use lettre::transport::smtp::response::Response;
@@ -147,18 +150,36 @@ impl SmtpServer {
         let tls = || {
             TlsParameters::new(self.host.clone()).map_err(|e| failed(e.to_string()))
         };
-        let implicit = match self.security {
-            Security::Tls => Some(tls()?),
-            _ => None,
-        };
-        let mut conn = AsyncSmtpConnection::connect_tokio1(
-            (self.host.as_str(), self.port),
-            Some(CONNECT_TIME),
-            hello,
-            implicit,
-            None,
+        // The socket is opened here to turn Nagle's algorithm off: a message's last bytes and
+        // the final "." otherwise wait for the server's delayed acknowledgement (40 ms each).
+        let tcp = tokio::time::timeout(
+            CONNECT_TIME,
+            tokio::net::TcpStream::connect((self.host.as_str(), self.port)),
         )
         .await
+        .map_err(|_| failed("it did not answer in time".into()))?
+        .map_err(|e| failed(e.to_string()))?;
+        tcp.set_nodelay(true).map_err(|e| failed(e.to_string()))?;
+        let stream: Box<dyn AsyncTokioStream> = match self.security {
+            Security::Tls => {
+                let connector = tokio_native_tls::TlsConnector::from(
+                    native_tls::TlsConnector::new().map_err(|e| failed(e.to_string()))?,
+                );
+                let peer = tcp.peer_addr().map_err(|e| failed(e.to_string()))?;
+                let tls = tokio::time::timeout(CONNECT_TIME, connector.connect(&self.host, tcp))
+                    .await
+                    .map_err(|_| failed("the TLS handshake did not finish in time".into()))?
+                    .map_err(|e| failed(format!("TLS: {e}")))?;
+                Box::new(TlsStream { tls, peer })
+            }
+            _ => Box::new(tcp),
+        };
+        let mut conn = tokio::time::timeout(
+            CONNECT_TIME,
+            AsyncSmtpConnection::connect_with_transport(stream, hello),
+        )
+        .await
+        .map_err(|_| failed("it did not greet in time".into()))?
         .map_err(|e| failed(e.to_string()))?;
         if self.security == Security::Starttls {
             if !conn.can_starttls() {
@@ -185,6 +206,47 @@ impl SmtpServer {
             conn,
             broken: false,
         })
+    }
+}
+
+/// An implicit-TLS connection as lettre takes an existing stream.
+#[derive(Debug)]
+struct TlsStream {
+    tls: tokio_native_tls::TlsStream<tokio::net::TcpStream>,
+    peer: std::net::SocketAddr,
+}
+
+impl AsyncTokioStream for TlsStream {
+    fn peer_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        Ok(self.peer)
+    }
+}
+
+impl tokio::io::AsyncRead for TlsStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.tls).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for TlsStream {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.tls).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.tls).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.tls).poll_shutdown(cx)
     }
 }
 
