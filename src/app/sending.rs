@@ -5,6 +5,7 @@ use std::path::Path;
 
 use super::error::Result;
 use super::Session;
+use crate::sending::dkim::DkimSigner;
 use crate::sending::ledger::list_sends;
 use crate::sending::suppression::{list_suppressions, suppress, unsuppress, AddressKey};
 use crate::sending::{send_campaign, send_test, SendOptions};
@@ -15,8 +16,27 @@ pub use crate::sending::smtp::{Login, Security, SmtpServer};
 pub use crate::sending::suppression::{Suppression, SuppressionReason};
 pub use crate::sending::{SendControl, SendProgress, SendReport, TestSend};
 
+/// The user's DKIM key: messages are signed with it as they go out.
+#[derive(Debug, Clone)]
+pub struct DkimKey {
+    pub domain: String,
+    pub selector: String,
+    /// An RSA private key in PEM.
+    pub key_file: std::path::PathBuf,
+}
+
+impl DkimKey {
+    fn signer(key: Option<&DkimKey>) -> Result<Option<DkimSigner>> {
+        Ok(match key {
+            Some(k) => Some(DkimSigner::load(&k.domain, &k.selector, &k.key_file)?),
+            None => None,
+        })
+    }
+}
+
 /// A send as the user asked for it.
 pub struct SendRequest<'a> {
+    pub dkim: Option<DkimKey>,
     pub server: SmtpServer,
     pub run: Option<i64>,
     /// Messages per second at most (0: no limit).
@@ -32,6 +52,7 @@ impl Session {
     /// Sends the campaign's latest finished run (or the one named): each message not sent yet,
     /// to customers who may still get email.
     pub async fn campaign_send(&self, name: &str, request: SendRequest<'_>) -> Result<SendReport> {
+        let dkim = DkimKey::signer(request.dkim.as_ref())?.map(std::sync::Arc::new);
         Ok(send_campaign(
             &self.workspace.pool,
             name,
@@ -45,6 +66,7 @@ impl Session {
                 control: request.control,
                 progress: request.progress,
                 retry_delay: 2,
+                dkim,
             },
         )
         .await?)
@@ -63,9 +85,19 @@ impl Session {
         customer: i64,
         to: &str,
         server: &SmtpServer,
+        dkim: Option<&DkimKey>,
     ) -> Result<TestSend> {
         let campaign = self.campaign(name).await?;
-        Ok(send_test(&self.workspace.pool, &campaign, customer, to, server).await?)
+        let signer = DkimKey::signer(dkim)?;
+        Ok(send_test(
+            &self.workspace.pool,
+            &campaign,
+            customer,
+            to,
+            server,
+            signer.as_ref(),
+        )
+        .await?)
     }
 
     /// Connects to the server and logs in, to tell the user their settings work.

@@ -68,6 +68,7 @@ pub async fn bench_send(
                         control: SendControl::default(),
                         progress: &|_| {},
                         retry_delay: 1,
+                        dkim: None,
                     },
                 )
                 .await?;

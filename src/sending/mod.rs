@@ -8,6 +8,7 @@
 //! workers are committed together in few transactions.
 
 pub mod bounces;
+pub mod dkim;
 pub mod ledger;
 pub mod pace;
 pub mod smtp;
@@ -144,6 +145,8 @@ pub struct SendOptions<'a> {
     pub progress: &'a (dyn Fn(SendProgress) + Sync),
     /// Seconds before a temporary refusal is tried again the first time (doubling after).
     pub retry_delay: i64,
+    /// Signs each message as it goes out.
+    pub dkim: Option<Arc<dkim::DkimSigner>>,
 }
 
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -253,6 +256,7 @@ pub async fn send_campaign(
     let mut first = Some(first);
     for _ in 0..options.connections.max(1) {
         let worker = Worker {
+            dkim: options.dkim.clone(),
             server: options.server.clone(),
             hello: hello.clone(),
             from: envelope_from.clone(),
@@ -472,6 +476,7 @@ async fn keep_ledger(mut ledger: Ledger, mut inbox: mpsc::Receiver<Request>) -> 
 }
 
 struct Worker {
+    dkim: Option<Arc<dkim::DkimSigner>>,
     server: SmtpServer,
     hello: ClientId,
     from: Address,
@@ -606,6 +611,10 @@ impl Worker {
         let Ok(to) = to.parse::<Address>() else {
             return Outcome::Failed(format!("'{to}' cannot be used on the SMTP envelope"));
         };
+        let bytes = match &self.dkim {
+            Some(signer) => signer.sign(&bytes, chrono::Utc::now().timestamp()),
+            None => bytes,
+        };
         let delay = self.shared.retry_delay << (m.attempts - 1).clamp(0, 10);
         match conn.send(&self.from, &to, &bytes).await {
             Verdict::Sent(reply) => Outcome::Sent(reply),
@@ -689,6 +698,7 @@ pub async fn send_test(
     customer: i64,
     to: &str,
     server: &SmtpServer,
+    dkim: Option<&dkim::DkimSigner>,
 ) -> Result<TestSend, TestSendError> {
     use crate::render::eml::{message_id, to_eml, Envelope};
     use crate::render::links::{one_click_url, UnsubscribePattern};
@@ -721,7 +731,10 @@ pub async fn send_test(
         ),
         date: &now.to_rfc2822(),
     };
-    let message = to_eml(&email, &envelope);
+    let mut message = to_eml(&email, &envelope).into_bytes();
+    if let Some(signer) = dkim {
+        message = signer.sign(&message, now.timestamp());
+    }
     let hello = ClientId::Domain(
         from.address
             .rsplit_once('@')
@@ -734,7 +747,7 @@ pub async fn send_test(
             "the addresses cannot be used on the SMTP envelope".into(),
         ));
     };
-    let verdict = conn.send(&sender, &recipient, message.as_bytes()).await;
+    let verdict = conn.send(&sender, &recipient, &message).await;
     conn.quit().await;
     match verdict {
         Verdict::Sent(reply) => Ok(TestSend {

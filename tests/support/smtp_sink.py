@@ -9,6 +9,8 @@ make it misbehave as real servers do:
                     connection before replying to the final "." (the reply is lost)
   --refuse ADDRESS  answer "550" to RCPT ADDRESS
   --delay SECONDS   wait before replying to each final "."
+  --dkim-txt RECORD verify each message's DKIM signature (dkimpy) against this DNS TXT record
+                    of its key and record whether it verifies ("dkim")
 The port it listens on is written to PORT_FILE once it accepts connections.
 """
 
@@ -44,6 +46,13 @@ class Sink:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
+    def verify(self, message):
+        if not self.args.dkim_txt:
+            return None
+        import dkim
+        record = self.args.dkim_txt.encode()
+        return bool(dkim.verify(message, dnsfunc=lambda name, timeout=5: record))
+
     async def handle_DATA(self, server, session, envelope):
         if self.out is not None:
             headers = email.parser.BytesHeaderParser().parsebytes(envelope.original_content or b"")
@@ -55,6 +64,7 @@ class Sink:
                 "list_unsubscribe_post": headers.get("List-Unsubscribe-Post"),
                 "subject": str(email.header.make_header(email.header.decode_header(headers.get("Subject") or ""))),
                 "at": time.time(),
+                "dkim": self.verify(envelope.original_content or b""),
             }) + "\n")
             self.out.flush()
         rcpt = envelope.rcpt_tos[0] if envelope.rcpt_tos else ""
@@ -75,6 +85,7 @@ def main():
     parser.add_argument("--drop-after-data", action="append", default=[])
     parser.add_argument("--refuse", action="append", default=[])
     parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--dkim-txt")
     args = parser.parse_args()
     args.drop_after_data = [a.lower() for a in args.drop_after_data]
     args.refuse = [a.lower() for a in args.refuse]

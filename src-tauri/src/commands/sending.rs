@@ -5,8 +5,8 @@
 use tauri::ipc::Channel;
 use tauri::State;
 use tessera_engine::app::{
-    Retry, Security, SendControl, SendProgress, SendRecord, SendReport, SendRequest, SmtpServer,
-    TestSend,
+    DkimKey, Retry, Security, SendControl, SendProgress, SendRecord, SendReport, SendRequest,
+    SmtpServer, TestSend,
 };
 
 use crate::error::{CommandError, CommandResult, ErrorCode};
@@ -21,12 +21,25 @@ pub struct SmtpSettings {
     pub security: Option<Security>,
     /// Empty: no login.
     pub user: String,
+    /// Messages are signed with this DKIM key as they go out; empty fields: unsigned.
+    pub dkim_domain: String,
+    pub dkim_selector: String,
+    pub dkim_key_file: String,
 }
 
 /// The keyring service the passwords are kept under, one per `user@host:port`.
 const KEYRING_SERVICE: &str = "tessera-smtp";
 
 impl SmtpSettings {
+    fn dkim(&self) -> Option<DkimKey> {
+        let domain = self.dkim_domain.trim();
+        (!domain.is_empty()).then(|| DkimKey {
+            domain: domain.to_string(),
+            selector: self.dkim_selector.trim().to_string(),
+            key_file: self.dkim_key_file.trim().into(),
+        })
+    }
+
     fn account(&self) -> String {
         format!("{}@{}:{}", self.user.trim(), self.host.trim(), self.port)
     }
@@ -128,7 +141,13 @@ pub async fn campaign_test_send(
     Ok(state
         .session()
         .await?
-        .campaign_test_send(&name, customer.into(), &to, &server)
+        .campaign_test_send(
+            &name,
+            customer.into(),
+            &to,
+            &server,
+            settings.dkim().as_ref(),
+        )
         .await?)
 }
 
@@ -157,6 +176,7 @@ pub async fn campaign_send(
         .campaign_send(
             &name,
             SendRequest {
+                dkim: settings.dkim(),
                 server,
                 run: None,
                 rate,

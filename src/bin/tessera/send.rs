@@ -5,7 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use tessera_engine::app::{Retry, Security, SendControl, SendRequest, Session, SmtpServer};
+use tessera_engine::app::{
+    DkimKey, Retry, Security, SendControl, SendRequest, Session, SmtpServer,
+};
 
 use crate::terminal::{json, say, tell};
 use crate::Failure;
@@ -21,6 +23,30 @@ pub struct Smtp {
     /// starttls elsewhere).
     #[arg(long, value_parser = ["none", "starttls", "tls"])]
     tls: Option<String>,
+}
+
+/// The DKIM key messages are signed with, if any.
+#[derive(Args)]
+pub struct Dkim {
+    /// The signing domain (d=), usually the sender's.
+    #[arg(long, requires_all = ["dkim_selector", "dkim_key"])]
+    dkim_domain: Option<String>,
+    /// The selector (s=): the key's DNS record is SELECTOR._domainkey.DOMAIN.
+    #[arg(long, requires_all = ["dkim_domain", "dkim_key"])]
+    dkim_selector: Option<String>,
+    /// The RSA private key, in PEM.
+    #[arg(long, requires_all = ["dkim_domain", "dkim_selector"])]
+    dkim_key: Option<PathBuf>,
+}
+
+impl Dkim {
+    fn key(&self) -> Option<DkimKey> {
+        Some(DkimKey {
+            domain: self.dkim_domain.clone()?,
+            selector: self.dkim_selector.clone()?,
+            key_file: self.dkim_key.clone()?,
+        })
+    }
 }
 
 impl Smtp {
@@ -81,6 +107,8 @@ pub struct SendArgs {
     name: String,
     #[command(flatten)]
     smtp: Smtp,
+    #[command(flatten)]
+    dkim: Dkim,
     /// The run to send (default: the campaign's latest finished render).
     #[arg(long)]
     run: Option<i64>,
@@ -135,6 +163,7 @@ pub async fn send(session: &Session, args: SendArgs) -> Result<(), Failure> {
         .campaign_send(
             &args.name,
             SendRequest {
+                dkim: args.dkim.key(),
                 server,
                 run: args.run,
                 rate: args.rate,
@@ -208,6 +237,8 @@ pub async fn sends(session: &Session, name: &str, as_json: bool) -> Result<(), F
 #[derive(Args)]
 pub struct TestSendArgs {
     name: String,
+    #[command(flatten)]
+    dkim: Dkim,
     /// The customer whose email is sent.
     #[arg(long)]
     customer: i64,
@@ -223,7 +254,13 @@ pub struct TestSendArgs {
 pub async fn test_send(session: &Session, args: TestSendArgs) -> Result<(), Failure> {
     let server = args.smtp.server()?;
     let sent = session
-        .campaign_test_send(&args.name, args.customer, &args.to, &server)
+        .campaign_test_send(
+            &args.name,
+            args.customer,
+            &args.to,
+            &server,
+            args.dkim.key().as_ref(),
+        )
         .await?;
     if args.json {
         println!("{}", json(&sent));

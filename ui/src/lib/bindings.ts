@@ -376,7 +376,10 @@ export type EmailPreview = {
 /**  How the email format is written. */
 export type EmailSettings = {
 	from?: string,
-	/**  Unsubscribe link; `{id}` and `{email}` are filled in per customer. */
+	/**
+	 *  The mail unsubscribe link beside the one-click page: `{token}` (each customer's opaque
+	 *  token) and `{from}` (the sender's address) are filled in.
+	 */
 	unsubscribe?: string,
 	files?: EmailFiles,
 };
@@ -1049,6 +1052,10 @@ export type SmtpSettings = {
 	security: Security | null,
 	/**  Empty: no login. */
 	user: string,
+	/**  Messages are signed with this DKIM key as they go out; empty fields: unsigned. */
+	dkim_domain: string,
+	dkim_selector: string,
+	dkim_key_file: string,
 };
 
 export type SortKey = "id" | "name" | "email" | "created";

@@ -10,30 +10,37 @@ import { useNumber } from "../../lib/numbers";
  * the system's keyring). */
 const SETTINGS_KEY = "tessera.smtp";
 
-type Form = { host: string; port: string; security: Security | "auto"; user: string };
+type Form = { host: string; port: string; security: Security | "auto"; user: string; dkimDomain: string; dkimSelector: string; dkimKeyFile: string };
+
+const EMPTY: Form = { host: "", port: "587", security: "auto", user: "", dkimDomain: "", dkimSelector: "", dkimKeyFile: "" };
 
 function loadForm(): Form {
   try {
     const saved = JSON.parse(localStorage.getItem(SETTINGS_KEY) ?? "null");
-    if (saved && typeof saved.host === "string") return { host: saved.host, port: String(saved.port ?? "587"), security: saved.security ?? "auto", user: saved.user ?? "" };
+    if (saved && typeof saved.host === "string") return { ...EMPTY, ...saved, port: String(saved.port ?? "587") };
   } catch {
     // Unreadable settings: start from the defaults.
   }
-  return { host: "", port: "587", security: "auto", user: "" };
+  return EMPTY;
 }
 
 /** What is wrong with the server's settings, field by field (before anything is asked of it). */
-export function settingsProblems(form: Form): Partial<Record<"host" | "port", string>> {
-  const problems: Partial<Record<"host" | "port", string>> = {};
+export function settingsProblems(form: Form): Partial<Record<"host" | "port" | "dkim", string>> {
+  const problems: Partial<Record<"host" | "port" | "dkim", string>> = {};
   if (!form.host.trim()) problems.host = "send.hostMissing";
   else if (/[\s/?#@]/.test(form.host.trim())) problems.host = "send.hostInvalid";
   const port = Number(form.port);
   if (!Number.isInteger(port) || port < 1 || port > 65535) problems.port = "send.portInvalid";
+  const dkim = [form.dkimDomain, form.dkimSelector, form.dkimKeyFile].map((v) => v.trim() !== "");
+  if (dkim.some(Boolean) && !dkim.every(Boolean)) problems.dkim = "send.dkimIncomplete";
   return problems;
 }
 
 function settingsOf(form: Form): SmtpSettings {
-  return { host: form.host.trim(), port: Number(form.port), security: form.security === "auto" ? null : form.security, user: form.user.trim() };
+  return {
+    host: form.host.trim(), port: Number(form.port), security: form.security === "auto" ? null : form.security, user: form.user.trim(),
+    dkim_domain: form.dkimDomain.trim(), dkim_selector: form.dkimSelector.trim(), dkim_key_file: form.dkimKeyFile.trim(),
+  };
 }
 
 /**
@@ -158,7 +165,7 @@ export function SendPanel({ campaign }: { campaign: string }) {
   const troubled = records.filter((r) => r.state === "failed" || r.state === "unknown" || r.state === "excluded");
   const handled = progress ? progress.sent + progress.failed + progress.unknown + progress.excluded : 0;
   const percent = progress && progress.total > 0 ? Math.round((100 * handled) / progress.total) : 0;
-  const problemAt = (field: "host" | "port") =>
+  const problemAt = (field: "host" | "port" | "dkim") =>
     showProblems && problems[field] ? <span className="field-error" role="alert" data-testid={`send-error-${field}`}>{t(problems[field]!)}</span> : null;
 
   return (
@@ -194,6 +201,22 @@ export function SendPanel({ campaign }: { campaign: string }) {
           </label>
         </div>
         <p className="muted">{form.user.trim() ? t("send.passwordHint") : t("send.noLogin")}</p>
+        <details open={form.dkimDomain !== ""}>
+          <summary>{t("send.dkim")}</summary>
+          <div className="toolbar wrap">
+            <label>{t("send.dkimDomain")}
+              <input data-testid="send-dkim-domain" value={form.dkimDomain} placeholder="shop.example" onChange={(e) => edit({ dkimDomain: e.target.value })} />
+            </label>
+            <label>{t("send.dkimSelector")}
+              <input data-testid="send-dkim-selector" value={form.dkimSelector} placeholder="mail2026" onChange={(e) => edit({ dkimSelector: e.target.value })} />
+            </label>
+            <label>{t("send.dkimKeyFile")}
+              <input data-testid="send-dkim-key" className="mono" value={form.dkimKeyFile} placeholder="/home/me/dkim.pem" onChange={(e) => edit({ dkimKeyFile: e.target.value })} />
+            </label>
+          </div>
+          {problemAt("dkim")}
+          <p className="muted">{t("send.dkimHint")}</p>
+        </details>
         <div className="toolbar">
           <button data-testid="send-check" disabled={busy || sending} onClick={check}>{t("send.check")}</button>
           {checked === "ok" && <span className="ok" role="status" data-testid="send-checked">{t(form.user.trim() ? "send.checked" : "send.checkedNoLogin")}</span>}
