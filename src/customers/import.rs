@@ -73,6 +73,31 @@ fn convert_rows<'a>(
 }
 
 /// The warning for a row whose text was cleaned (see `clean`).
+/// The rows whose address is on the suppression list: imported (the customer is real) and
+/// flagged, since that address gets no email.
+async fn suppressed_rows(
+    tx: &mut SqliteConnection,
+    records: &[CustomerRecord],
+) -> Result<Vec<RowError>, sqlx::Error> {
+    use crate::sending::suppression::{suppressed_hashes, AddressKey};
+    let hashes = suppressed_hashes(&mut *tx).await?;
+    if hashes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let key = AddressKey::load(&mut *tx).await?;
+    Ok(records
+        .iter()
+        .filter(|r| {
+            r.profile
+                .email
+                .as_deref()
+                .and_then(|e| key.hash(e))
+                .is_some_and(|h| hashes.contains(&h))
+        })
+        .map(|r| RowProblem::new("row_suppressed", &[]).at(r.line))
+        .collect())
+}
+
 pub(super) fn cleaned_warning(line: usize, columns: &[String]) -> RowError {
     let columns = columns
         .iter()
@@ -578,6 +603,7 @@ async fn run_customers_import(
     let mut warnings = Vec::new();
     let records = convert_rows(table, &fields, &types, &mut rejections, &mut warnings);
     options.check_cancelled()?;
+    warnings.extend(suppressed_rows(&mut tx, &records).await?);
     let plan = plan(&mut tx, records).await?;
     options.check_cancelled()?;
     progress(Progress::Writing {

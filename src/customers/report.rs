@@ -89,6 +89,9 @@ impl std::fmt::Display for RowProblem {
             "row_quote" => "broken quoting: a quoted field is never closed".into(),
             "row_quote_text_after" => "broken quoting: text after a closing quote".into(),
             "row_quote_inside" => "broken quoting: a quote inside an unquoted field".into(),
+            "row_suppressed" => {
+                "this address is on the suppression list (bounced, complained or suppressed by hand): it gets no email".into()
+            }
             "row_cleaned" => format!(
                 "removed control or invisible characters from {}",
                 self.param("columns")

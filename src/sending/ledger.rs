@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use sqlx::{Connection, Row, SqlitePool};
+use sqlx::{Row, SqlitePool};
 
 use super::suppression::AddressKey;
 use crate::render::eml::{message_id, Mailbox};
@@ -144,7 +144,7 @@ pub async fn queue_run(
     run: i64,
     from: &Mailbox,
     retry: Retry,
-) -> Result<Queued, sqlx::Error> {
+) -> Result<Queued, LedgerError> {
     let files: Vec<(i64, String)> = sqlx::query_as(
         "SELECT customer_id, file FROM deliveries WHERE run_id = ? AND format = 'email' \
          AND file LIKE '%.eml' ORDER BY customer_id",
@@ -155,36 +155,41 @@ pub async fn queue_run(
     let run_key = run_key(campaign, run);
     let now = now_text();
     let mut conn = pool.acquire().await?;
-    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
-    let already_sent: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM sends WHERE campaign = ? AND state = 'sent' AND customer_id IN \
-         (SELECT customer_id FROM deliveries WHERE run_id = ? AND format = 'email')",
-    )
-    .bind(campaign)
-    .bind(run)
-    .fetch_one(&mut *tx)
+    // One statement per message on the raw handle: a run of 100,000 queues in a moment.
+    let already_sent = crate::store::with_sqlite::<_, LedgerError>(&mut conn, |db| {
+        let tx = rusqlite::Transaction::new_unchecked(db, rusqlite::TransactionBehavior::Immediate)?;
+        let already_sent: i64 = tx.query_row(
+            "SELECT COUNT(*) FROM sends WHERE campaign = ? AND state = 'sent' AND customer_id IN \
+             (SELECT customer_id FROM deliveries WHERE run_id = ? AND format = 'email')",
+            rusqlite::params![campaign, run],
+            |r| r.get(0),
+        )?;
+        let mut insert = tx.prepare(
+            "INSERT INTO sends (campaign, customer_id, run_id, file, state, message_id, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6) \
+             ON CONFLICT (campaign, customer_id) DO UPDATE SET run_id = excluded.run_id, \
+             file = excluded.file, message_id = excluded.message_id, state = 'queued', reply = NULL, \
+             attempts = 0, not_before = 0, updated_at = excluded.updated_at \
+             WHERE sends.state IN ('queued', 'excluded') OR (sends.state = 'unknown' AND ?7) \
+             OR (sends.state = 'failed' AND ?8)",
+        )?;
+        for (customer, file) in &files {
+            insert.execute(rusqlite::params![
+                campaign,
+                customer,
+                run,
+                file,
+                message_id(&run_key, *customer, from),
+                now,
+                retry.unknown,
+                retry.failed
+            ])?;
+        }
+        drop(insert);
+        tx.commit()?;
+        Ok(already_sent)
+    })
     .await?;
-    let sql = "INSERT INTO sends (campaign, customer_id, run_id, file, state, message_id, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6) \
-         ON CONFLICT (campaign, customer_id) DO UPDATE SET run_id = excluded.run_id, \
-         file = excluded.file, message_id = excluded.message_id, state = 'queued', reply = NULL, \
-         attempts = 0, not_before = 0, updated_at = excluded.updated_at \
-         WHERE sends.state IN ('queued', 'excluded') OR (sends.state = 'unknown' AND ?7) \
-         OR (sends.state = 'failed' AND ?8)";
-    for (customer, file) in &files {
-        sqlx::query(sql)
-            .bind(campaign)
-            .bind(customer)
-            .bind(run)
-            .bind(file)
-            .bind(message_id(&run_key, *customer, from))
-            .bind(&now)
-            .bind(retry.unknown)
-            .bind(retry.failed)
-            .execute(&mut *tx)
-            .await?;
-    }
-    tx.commit().await?;
     Ok(Queued {
         messages: files.len() as u64,
         already_sent: already_sent as u64,
@@ -416,11 +421,13 @@ fn claim(
 ) -> Result<Claim, LedgerError> {
     use rusqlite::OptionalExtension;
     loop {
+        // By the index of waiting messages: the primary key's order would walk past every
+        // message already sent to find the next.
         let row = db
             .prepare(
                 "SELECT s.customer_id, s.run_id, s.file, s.message_id, s.attempts, c.id, c.email, \
                  (SELECT x.granted FROM customer_consent x WHERE x.customer_id = s.customer_id AND x.channel = 'email') \
-                 FROM sends s LEFT JOIN customers c ON c.id = s.customer_id \
+                 FROM sends s INDEXED BY sends_waiting LEFT JOIN customers c ON c.id = s.customer_id \
                  WHERE s.campaign = ? AND s.state = 'queued' AND s.not_before <= ? \
                  ORDER BY s.customer_id LIMIT 1",
             )?

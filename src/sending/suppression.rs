@@ -57,8 +57,8 @@ pub struct AddressKey([u8; 32]);
 pub type AddressHash = [u8; 32];
 
 impl AddressKey {
-    pub async fn load(pool: &SqlitePool) -> Result<AddressKey, sqlx::Error> {
-        Ok(AddressKey(crate::store::secret(pool, "address_key").await?))
+    pub async fn load(db: impl sqlx::SqliteExecutor<'_>) -> Result<AddressKey, sqlx::Error> {
+        Ok(AddressKey(crate::store::secret(db, "address_key").await?))
     }
 
     /// The hash of an address as normalized (case and spaces do not matter); `None` if it is
@@ -161,10 +161,10 @@ pub async fn unsuppress(pool: &SqlitePool, address: &str) -> Result<bool, sqlx::
 
 /// Every suppressed hash (empty, and nothing read, when none is).
 pub async fn suppressed_hashes(
-    pool: &SqlitePool,
+    db: impl sqlx::SqliteExecutor<'_>,
 ) -> Result<FxHashSet<AddressHash>, sqlx::Error> {
     let rows: Vec<Vec<u8>> = sqlx::query_scalar("SELECT address_hash FROM suppressions")
-        .fetch_all(pool)
+        .fetch_all(db)
         .await?;
     Ok(rows.into_iter().filter_map(|h| h.try_into().ok()).collect())
 }

@@ -336,10 +336,13 @@ pub async fn claim_file(pool: &SqlitePool, what: &str) -> Result<PathBuf, sqlx::
 
 /// One of the workspace's 32-byte secrets (`workspace_secrets`): keys of its slugs, hashed
 /// addresses and unsubscribe tokens.
-pub async fn secret(pool: &SqlitePool, name: &str) -> Result<[u8; 32], sqlx::Error> {
+pub async fn secret(
+    db: impl sqlx::SqliteExecutor<'_>,
+    name: &str,
+) -> Result<[u8; 32], sqlx::Error> {
     let value: Vec<u8> = sqlx::query_scalar("SELECT value FROM workspace_secrets WHERE name = ?")
         .bind(name)
-        .fetch_one(pool)
+        .fetch_one(db)
         .await?;
     value
         .try_into()

@@ -476,6 +476,7 @@ export const en = {
     row_quote_text_after: "There is text after a closing quote.",
     row_quote_inside: "There is a quote inside a value that is not quoted.",
     row_cleaned: "Control or invisible characters were removed from {{columns}}.",
+    row_suppressed: "This address is on the suppression list (it bounced, complained or was suppressed by hand): the customer is imported and gets no email.",
     missing_event_type: "This file has no event type column: choose the column that holds it, or type the event type of every row (for example purchase).",
     missing_timestamp: "No column holds when each event happened: choose the column with the dates as “Time”.",
     missing_key: "No column says who each row is about: choose the column with the email, phone or customer number.",

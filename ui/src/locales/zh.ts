@@ -478,6 +478,7 @@ export const zh: typeof en = {
     row_quote_text_after: "结束引号之后还有文字。",
     row_quote_inside: "没有引号的值中有一个引号。",
     row_cleaned: "已从 {{columns}} 中删除控制字符或不可见字符。",
+    row_suppressed: "此地址在屏蔽名单中（曾退信、投诉或被手动屏蔽）：客户已导入，但不会收到邮件。",
     template_mismatched_close: "块“#{{open}}”用“/{{close}}”结束了：每个块要用开始时的名字结束（“/{{open}}”）。",
     template_syntax: "此处的合并语法不完整：请检查每个合并标记是否以两个大括号开始并以两个大括号结束。",
     template_unknown_helper: "没有名为“{{name}}”的辅助函数。模板可以使用的辅助函数：{{available}}。",
