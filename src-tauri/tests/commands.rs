@@ -371,6 +371,17 @@ fn a_campaign_is_saved_split_previewed_and_rendered_with_its_runs_logged() {
         "variants": [{"name": "A", "weight": 1, "email": {"en": "welcome-en", "zh": "welcome-zh"}},
                      {"name": "B", "weight": 3, "email": {"en": "winback-en", "zh": "winback-zh"}}],
         "email_settings": {"from": "Shop <hello@shop.example>", "unsubscribe": "https://shop.example/u/{id}", "files": "html"}});
+    // A link naming the customer is refused at its field: links carry an opaque token.
+    let personal = d
+        .call("campaign_save", json!({"campaign": campaign}))
+        .unwrap_err();
+    assert_eq!(
+        personal["problem"]["code"], "unsubscribe_personal",
+        "{personal}"
+    );
+    assert_eq!(personal["problem"]["field"], "email_settings.unsubscribe");
+    let mut campaign = campaign;
+    campaign["email_settings"]["unsubscribe"] = json!("https://shop.example/u/{token}");
     d.call("campaign_save", json!({"campaign": campaign}))
         .unwrap();
     let names: Vec<Value> = d
