@@ -52,6 +52,12 @@ impl Session {
     /// Sends the campaign's latest finished run (or the one named): each message not sent yet,
     /// to customers who may still get email.
     pub async fn campaign_send(&self, name: &str, request: SendRequest<'_>) -> Result<SendReport> {
+        if !(request.rate.is_finite() && request.rate >= 0.0) {
+            return Err(super::Error::new(
+                crate::error::ErrorKind::InvalidInput,
+                "the rate is messages per second: 0 (no limit) or more",
+            ));
+        }
         let dkim = DkimKey::signer(request.dkim.as_ref())?.map(std::sync::Arc::new);
         Ok(send_campaign(
             &self.workspace.pool,

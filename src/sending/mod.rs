@@ -37,6 +37,13 @@ pub enum SendError {
     NothingRendered(String),
     #[error("run {run} is not a finished render of campaign '{campaign}'")]
     NotARun { campaign: String, run: i64 },
+    #[error("the folder of run {run} of campaign '{campaign}' ({}) now holds {}: send that run instead (or render again)", .folder.display(), match .holds { Some(other) => format!("run {other}"), None => "no render".to_string() })]
+    Replaced {
+        campaign: String,
+        run: i64,
+        folder: std::path::PathBuf,
+        holds: Option<i64>,
+    },
     #[error("run {run} of campaign '{campaign}' wrote no .eml messages (its emails are HTML pages to look at, or it has no email): render with email_settings.files = \"eml\"")]
     NoMessages { campaign: String, run: i64 },
     #[error(transparent)]
@@ -57,7 +64,9 @@ impl crate::error::Coded for SendError {
     fn kind(&self) -> crate::error::ErrorKind {
         use crate::error::ErrorKind;
         match self {
-            SendError::NothingRendered(_) | SendError::NotARun { .. } => ErrorKind::NotFound,
+            SendError::NothingRendered(_)
+            | SendError::NotARun { .. }
+            | SendError::Replaced { .. } => ErrorKind::NotFound,
             SendError::NoMessages { .. } | SendError::Sender(_) => ErrorKind::InvalidInput,
             SendError::Smtp(e) => e.kind(),
             SendError::Lock(e) => e.kind(),
@@ -343,7 +352,26 @@ async fn chosen_run(pool: &SqlitePool, campaign: &str, run: Option<i64>) -> Resu
         .await?,
     };
     match (found, run) {
-        (Some(id), _) => Ok(id),
+        (Some(id), _) => {
+            // The folder must still hold this run: a later render into it replaced its files.
+            let folder: String = sqlx::query_scalar("SELECT out FROM campaign_runs WHERE id = ?")
+                .bind(id)
+                .fetch_one(pool)
+                .await?;
+            let folder = std::path::PathBuf::from(folder);
+            let holds = crate::campaigns::manifest::Manifest::read(&folder)
+                .ok()
+                .map(|m| m.run);
+            if holds != Some(id) {
+                return Err(SendError::Replaced {
+                    campaign: campaign.to_string(),
+                    run: id,
+                    folder,
+                    holds,
+                });
+            }
+            Ok(id)
+        }
         (None, Some(run)) => Err(SendError::NotARun {
             campaign: campaign.to_string(),
             run,
@@ -597,6 +625,12 @@ impl Worker {
                 ))
             }
         };
+        // A render into the same folder during the send replaced the file: not this message.
+        if header_value(&bytes, "message-id").as_deref() != Some(m.message_id.as_str()) {
+            return Outcome::Excluded(
+                "replaced: a later render replaced the message's file; send the latest run".into(),
+            );
+        }
         let Some(to) = header_address(&bytes, "to") else {
             return Outcome::Failed(format!(
                 "the rendered message {} has no recipient",
@@ -626,22 +660,28 @@ impl Worker {
     }
 }
 
-/// The address of a header of a rendered message (`to`), normalized.
-fn header_address(message: &[u8], name: &str) -> Option<String> {
+/// A header's value in a rendered message (`message-id`), unfolded and trimmed.
+fn header_value(message: &[u8], name: &str) -> Option<String> {
     let end = message
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
         .unwrap_or(message.len());
     let head = std::str::from_utf8(&message[..end]).ok()?;
-    // Unfold, then find the header.
     let unfolded = head.replace("\r\n ", " ").replace("\r\n\t", " ");
-    let value = unfolded.split("\r\n").find_map(|line| {
+    unfolded.split("\r\n").find_map(|line| {
         let (key, value) = line.split_once(':')?;
-        key.trim().eq_ignore_ascii_case(name).then_some(value.trim())
-    })?;
+        key.trim()
+            .eq_ignore_ascii_case(name)
+            .then(|| value.trim().to_string())
+    })
+}
+
+/// The address of a header of a rendered message (`to`), normalized.
+fn header_address(message: &[u8], name: &str) -> Option<String> {
+    let value = header_value(message, name)?;
     let address = match value.rfind('<') {
         Some(open) => value[open + 1..].trim_end_matches('>'),
-        None => value,
+        None => value.as_str(),
     };
     crate::values::normalize_email(address)
 }

@@ -775,3 +775,53 @@ async fn messages_signed_with_the_users_dkim_key_verify() {
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("not-a-key.pem"));
 }
+
+#[tokio::test]
+async fn a_run_whose_folder_a_later_render_replaced_is_not_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, out) = rendered(dir.path(), 4).await;
+    // Run 2 into the same folder replaces run 1's files (other Message-IDs).
+    let again = tessera(&db)
+        .args(["campaign", "render", "spring", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let sink = Sink::start(&[]);
+    let refused = tessera(&db)
+        .args([
+            "campaign",
+            "send",
+            "spring",
+            "--run",
+            "1",
+            "--smtp",
+            &sink.url(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("now holds run 2"), "{said}");
+    assert!(sink.received().is_empty());
+    // The latest run goes out, with the Message-IDs its files carry.
+    let report = send(&db, &sink, &[]);
+    assert_eq!(
+        (report["run"].as_i64(), report["sent"].as_u64()),
+        (Some(2), Some(4))
+    );
+    let file = std::fs::read_to_string(out.join("1.eml")).unwrap();
+    let first = sink
+        .received()
+        .into_iter()
+        .find(|m| m["to"][0] == "c0@example.com")
+        .unwrap();
+    assert!(file.contains(&format!(
+        "Message-ID: {}",
+        first["message_id"].as_str().unwrap()
+    )));
+}

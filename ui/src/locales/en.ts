@@ -314,7 +314,7 @@ export const en = {
     state: { queued: "Waiting", sending: "Being sent", sent: "Sent", failed: "Failed", unknown: "Unknown", excluded: "Excluded" },
     unknownHint: "Unknown: the connection broke after the message was handed over, so it may have arrived. These are not sent again unless you tick the box above.",
     unknownReason: "The connection broke after the message was handed over; it may have arrived.",
-    excludedReason: { erased: "The customer is no longer in the workspace.", opted_out: "The customer opted out of email after the render.", no_address: "The customer has no email address now.", suppressed: "The address is on the suppression list (bounced, complained or blocked).", address_changed: "The customer's address changed after the render: render the campaign again." },
+    excludedReason: { erased: "The customer is no longer in the workspace.", opted_out: "The customer opted out of email after the render.", no_address: "The customer has no email address now.", suppressed: "The address is on the suppression list (bounced, complained or blocked).", address_changed: "The customer's address changed after the render: render the campaign again.", replaced: "A later render replaced this message's file: send the latest render." },
   },
   serve: {
     title: "Serve the personal sites", hint: "Serves the rendered sites and interactive videos from this computer. Visits, clicks, form submissions and what viewers do in the videos become the customers' events in this workspace.",

@@ -316,7 +316,7 @@ export const zh: typeof en = {
     state: { queued: "等待中", sending: "发送中", sent: "已发送", failed: "失败", unknown: "结果未知", excluded: "已排除" },
     unknownHint: "结果未知：邮件交给服务器后连接中断，可能已经送达。除非勾选上面的选项，否则不会重发。",
     unknownReason: "邮件交给服务器后连接中断，可能已经送达。",
-    excludedReason: { erased: "该客户已不在工作区中。", opted_out: "该客户在生成后退订了邮件。", no_address: "该客户现在没有邮箱地址。", suppressed: "该地址在屏蔽名单中（退信、投诉或手动屏蔽）。", address_changed: "生成后客户的邮箱地址已更改：请重新生成此活动。" },
+    excludedReason: { erased: "该客户已不在工作区中。", opted_out: "该客户在生成后退订了邮件。", no_address: "该客户现在没有邮箱地址。", suppressed: "该地址在屏蔽名单中（退信、投诉或手动屏蔽）。", address_changed: "生成后客户的邮箱地址已更改：请重新生成此活动。", replaced: "之后的一次生成替换了这封邮件的文件：请发送最新的生成结果。" },
   },
   serve: {
     title: "发布专属站点", hint: "在这台电脑上发布已生成的站点和互动视频。访问、点击、表单提交以及观看者在视频中的操作会成为客户在此工作区中的事件。",
