@@ -35,6 +35,7 @@ capabilities!(
     customers,
     demo,
     document,
+    experiments,
     microsites,
     output,
     render,

@@ -94,6 +94,7 @@ pub fn one_template_campaign(name: &str, format: FormatKind, audience: Audience)
         email_settings: Default::default(),
         microsite_settings: Default::default(),
         video_settings: Default::default(),
+        hypothesis: None,
     }
 }
 

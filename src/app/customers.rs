@@ -50,7 +50,7 @@ pub struct ImportSettings {
 }
 
 impl ImportSettings {
-    fn options(&self, cancel: Option<Arc<AtomicBool>>) -> Result<ImportOptions> {
+    pub(super) fn options(&self, cancel: Option<Arc<AtomicBool>>) -> Result<ImportOptions> {
         let mut overrides = HashMap::new();
         for (column, field) in &self.mapping {
             overrides.insert(column.trim().to_string(), parse_field(field)?);

@@ -7,6 +7,7 @@
 mod campaigns;
 mod customers;
 mod error;
+mod experiments;
 mod models;
 mod segments;
 mod sending;
@@ -18,6 +19,7 @@ mod templates;
 pub use campaigns::*;
 pub use customers::*;
 pub use error::{Error, Result};
+pub use experiments::*;
 pub use models::*;
 pub use segments::*;
 pub use sending::*;

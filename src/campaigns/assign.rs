@@ -136,7 +136,7 @@ pub fn sample_ratio(observed: &[u64], shares: &[f64]) -> SampleRatio {
     }
     let chi_square: f64 = cells.iter().map(|(o, e)| (o - e).powi(2) / e).sum();
     let df = cells.len() - 1;
-    let p_value = upper_gamma_q(df as f64 / 2.0, chi_square / 2.0);
+    let p_value = crate::experiments::stats::chi_square_sf(chi_square, df as f64);
     let enough = cells.iter().all(|(_, e)| *e >= MIN_EXPECTED);
     SampleRatio {
         chi_square,
@@ -144,52 +144,6 @@ pub fn sample_ratio(observed: &[u64], shares: &[f64]) -> SampleRatio {
         p_value,
         mismatch: enough && p_value < MISMATCH_P,
         enough,
-    }
-}
-
-/// The regularized upper incomplete gamma function Q(a, x): the chi-square survival function
-/// is Q(df / 2, x / 2). A series below a + 1, a continued fraction above (Numerical Recipes).
-fn upper_gamma_q(a: f64, x: f64) -> f64 {
-    if x <= 0.0 {
-        return 1.0;
-    }
-    let ln_prefix = -x + a * x.ln() - crate::scores::models::ln_gamma(a);
-    if x < a + 1.0 {
-        let (mut term, mut sum, mut n) = (1.0 / a, 1.0 / a, a);
-        for _ in 0..1000 {
-            n += 1.0;
-            term *= x / n;
-            sum += term;
-            if term.abs() < sum.abs() * 1e-15 {
-                break;
-            }
-        }
-        (1.0 - sum * ln_prefix.exp()).clamp(0.0, 1.0)
-    } else {
-        let tiny = 1e-300;
-        let mut b = x + 1.0 - a;
-        let mut c = 1.0 / tiny;
-        let mut d = 1.0 / b;
-        let mut h = d;
-        for i in 1..1000 {
-            let an = -(i as f64) * (i as f64 - a);
-            b += 2.0;
-            d = an * d + b;
-            if d.abs() < tiny {
-                d = tiny;
-            }
-            c = b + an / c;
-            if c.abs() < tiny {
-                c = tiny;
-            }
-            d = 1.0 / d;
-            let step = d * c;
-            h *= step;
-            if (step - 1.0).abs() < 1e-15 {
-                break;
-            }
-        }
-        (ln_prefix.exp() * h).clamp(0.0, 1.0)
     }
 }
 
@@ -206,7 +160,7 @@ mod tests {
             (3.0, 7.815, 0.05),
             (5.0, 20.515, 0.001),
         ] {
-            let q = upper_gamma_q(df / 2.0, x / 2.0);
+            let q = crate::experiments::stats::chi_square_sf(x, df);
             assert!((q - p).abs() < p * 0.01, "df {df}, x {x}: {q}");
         }
         let even = sample_ratio(&[5000, 5000], &[0.5, 0.5]);

@@ -13,6 +13,7 @@ use crate::render::format::FormatKind;
 use crate::render::links::{UnsubscribePattern, SET_BY_TESSERA};
 use crate::segments::Rule;
 use crate::store::check_name;
+use crate::experiments::hypothesis::{Hypothesis, Measure, Metric, HOLDOUT, MAX_WINDOW_DAYS};
 use crate::storyboards::video::Formats;
 
 /// The campaign format this engine writes and reads.
@@ -47,6 +48,9 @@ pub struct Campaign {
     pub microsite_settings: MicrositeSettings,
     #[serde(default)]
     pub video_settings: VideoSettings,
+    /// What the campaign sets out to show, recorded before it runs: the report judges it so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hypothesis: Option<Hypothesis>,
 }
 
 /// Who the campaign is for: `{"all": true}`, `{"segment": "name"}`, `{"rule": {…}}`, or
@@ -444,6 +448,78 @@ impl Campaign {
                 format!("email_settings.unsubscribe: {e}"),
             )
         })?;
+        if let Some(hypothesis) = &self.hypothesis {
+            self.check_hypothesis(hypothesis)?;
+        }
+        Ok(())
+    }
+
+    /// A hypothesis the report can judge: a metric, a window, a control the campaign has, and
+    /// a lift above zero (a share below one for conversion).
+    fn check_hypothesis(&self, h: &Hypothesis) -> Result<(), CampaignDocumentError> {
+        if let Metric::Event(event) = &h.metric {
+            if event.trim().is_empty() {
+                return Err(invalid(
+                    "hypothesis.metric",
+                    "hypothesis_metric",
+                    &[],
+                    "hypothesis.metric: name the event that counts as converting (purchase, form_submission)",
+                ));
+            }
+        }
+        if !(1..=MAX_WINDOW_DAYS).contains(&h.window_days) {
+            return Err(invalid(
+                "hypothesis.window_days",
+                "hypothesis_window",
+                &[("max", MAX_WINDOW_DAYS.to_string())],
+                format!(
+                    "hypothesis.window_days: outcomes count from 1 to {MAX_WINDOW_DAYS} days after the run, not {}",
+                    h.window_days
+                ),
+            ));
+        }
+        let control = h.control.trim();
+        let is_holdout = control == HOLDOUT;
+        if is_holdout && self.holdout <= 0.0 {
+            return Err(invalid(
+                "hypothesis.control",
+                "hypothesis_no_holdout",
+                &[],
+                "hypothesis.control: the campaign holds nobody out; give it a holdout or compare with a variant",
+            ));
+        }
+        if !is_holdout && !self.variants.iter().any(|v| v.name.trim() == control) {
+            return Err(invalid(
+                "hypothesis.control",
+                "hypothesis_control",
+                &[("control", control.to_string())],
+                format!("hypothesis.control: '{control}' is neither 'holdout' nor a variant of the campaign"),
+            ));
+        }
+        if is_holdout && matches!(h.metric, Metric::Result(_)) {
+            return Err(invalid(
+                "hypothesis.control",
+                "hypothesis_results_holdout",
+                &[],
+                "hypothesis.control: an email service's results cover only recipients, so they compare variants, not the holdout",
+            ));
+        }
+        if let Some(mde) = h.mde {
+            let in_range = match h.measure {
+                Measure::Conversion => mde > 0.0 && mde < 1.0,
+                Measure::Revenue => mde > 0.0 && mde.is_finite(),
+            };
+            if !in_range {
+                return Err(invalid(
+                    "hypothesis.mde",
+                    "hypothesis_mde",
+                    &[("value", mde.to_string())],
+                    format!(
+                        "hypothesis.mde: the smallest lift worth detecting is above 0 (and below 1 for a conversion rate: 0.02 is 2 points), not {mde}"
+                    ),
+                ));
+            }
+        }
         Ok(())
     }
 

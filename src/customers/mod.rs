@@ -16,6 +16,7 @@ pub mod profile;
 pub(crate) mod purchases;
 pub mod reach;
 mod report;
+mod results;
 pub mod show;
 pub mod source;
 pub mod suggest;
@@ -30,6 +31,7 @@ pub use columns::{
 };
 pub use decode::Encoding;
 pub use events::import_events;
+pub use results::import_results;
 pub use import::{import_customers, CustomerChange, ImportForecast, ValueChange};
 pub use inspect::{preview_file, preview_import, ColumnPreview, FilePreview, Suggestion};
 pub use list::{
@@ -116,6 +118,8 @@ pub enum ImportError {
     Source(#[from] SourceFileError),
     #[error("no column identifies the customer (email, phone or customer id); columns: {columns:?}. Use --map COLUMN=email")]
     NoKeyColumn { columns: Vec<String> },
+    #[error("no results column (sent, opened, clicked, converted or revenue); columns: {columns:?}. Use --map COLUMN=attribute:converted")]
+    NoResultColumn { columns: Vec<String> },
     #[error("no {what} column; columns: {columns:?}. Use --map COLUMN=FIELD")]
     MissingColumn {
         what: EventColumn,
@@ -167,7 +171,10 @@ impl crate::error::Coded for ImportError {
             ImportError::Mapping(_) => ErrorKind::ColumnMapping,
             ImportError::Sql(_) | ImportError::Sqlite(_) | ImportError::Scores(_) => ErrorKind::Database,
             ImportError::Read { .. } | ImportError::Report { .. } | ImportError::ReportAfterCommit { .. } => ErrorKind::Io,
-            ImportError::Source(_) | ImportError::NoKeyColumn { .. } | ImportError::MissingColumn { .. } => ErrorKind::InvalidInput,
+            ImportError::Source(_)
+            | ImportError::NoKeyColumn { .. }
+            | ImportError::NoResultColumn { .. }
+            | ImportError::MissingColumn { .. } => ErrorKind::InvalidInput,
         }
     }
 
@@ -181,6 +188,7 @@ impl crate::error::Coded for ImportError {
                 Some(FieldProblem::new("event_type", "missing_event_type", &[]))
             }
             ImportError::NoKeyColumn { .. } => Some(FieldProblem::new("key", "missing_key", &[])),
+            ImportError::NoResultColumn { .. } => Some(FieldProblem::new("results", "missing_results", &[])),
             _ => None,
         }
     }

@@ -79,6 +79,10 @@ impl std::fmt::Display for RowProblem {
             "row_no_timestamp" => "missing timestamp".into(),
             "row_no_event_type" => "missing event type".into(),
             "row_no_customer" => format!("no customer with {} '{value}'", self.param("kind")),
+            "row_not_in_campaign" => format!(
+                "the customer was sent nothing by the campaign '{}' (not in its audience, or held out)",
+                self.param("campaign")
+            ),
             "row_not_object" => "expected a JSON object".into(),
             "row_invalid_json" => format!("invalid JSON: {}", self.param("error")),
             "row_columns" => format!(

@@ -2,6 +2,7 @@
 
 mod campaigns;
 mod cli;
+mod experiments;
 mod hardening;
 mod import;
 mod limits;

@@ -58,6 +58,13 @@ pub enum CampaignCommand {
     },
     /// Send one customer's email to your own address to look at (not logged as a delivery).
     TestSend(crate::send::TestSendArgs),
+    /// How many customers an experiment needs (and the smallest lift an audience can detect).
+    Plan(crate::experiment::PlanArgs),
+    /// Did it work? Each arm's outcome against the control, and the verdict on the hypothesis.
+    Report(crate::experiment::ReportArgs),
+    /// Import an email service's per-recipient results of the campaign (CSV: a customer key,
+    /// sent, opened, clicked, converted, revenue).
+    Results(crate::experiment::ResultsArgs),
     /// Past runs, from the delivery log (of one campaign, or all).
     Runs {
         name: Option<String>,
@@ -158,6 +165,9 @@ pub async fn run(session: &Session, command: CampaignCommand) -> Result<(), Fail
             json: as_json,
         } => crate::send::sends(session, &name, as_json).await?,
         CampaignCommand::TestSend(args) => crate::send::test_send(session, args).await?,
+        CampaignCommand::Plan(args) => crate::experiment::plan(Some(session), args).await?,
+        CampaignCommand::Report(args) => crate::experiment::report(session, args).await?,
+        CampaignCommand::Results(args) => crate::experiment::results(session, args).await?,
         CampaignCommand::Runs {
             name,
             json: as_json,

@@ -52,15 +52,7 @@ pub async fn run(session: &Session, command: ImportCommand) -> Result<(), Failur
             allow_future,
         } => (args, event_type, allow_future, ImportKind::Events),
     };
-    let mapping = args
-        .map
-        .iter()
-        .map(|arg| {
-            arg.split_once('=')
-                .map(|(column, field)| (column.to_string(), field.to_string()))
-                .ok_or_else(|| format!("--map '{arg}' is not COLUMN=FIELD"))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let mapping = parse_mapping(&args.map)?;
     let settings = ImportSettings {
         encoding: args.encoding.map(|e| e.name().to_string()),
         delimiter: args.delimiter.clone(),
@@ -81,7 +73,18 @@ pub async fn run(session: &Session, command: ImportCommand) -> Result<(), Failur
     Ok(())
 }
 
-fn print_summary(summary: &ImportSummary, as_json: bool) {
+/// `--map COLUMN=FIELD` arguments as (column, field) pairs.
+pub fn parse_mapping(args: &[String]) -> Result<Vec<(String, String)>, String> {
+    args.iter()
+        .map(|arg| {
+            arg.split_once('=')
+                .map(|(column, field)| (column.to_string(), field.to_string()))
+                .ok_or_else(|| format!("--map '{arg}' is not COLUMN=FIELD"))
+        })
+        .collect()
+}
+
+pub fn print_summary(summary: &ImportSummary, as_json: bool) {
     if as_json {
         println!("{}", json(summary));
         return;

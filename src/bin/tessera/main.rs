@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 mod campaign;
 mod customers;
+mod experiment;
 mod import;
 mod model;
 mod render;
@@ -155,6 +156,12 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             return Ok(());
         }
         Command::Bench(args) => return bench::run(args).await,
+        // The planner reads the workspace only for a baseline from its history.
+        Command::Campaign(campaign::CampaignCommand::Plan(args))
+            if args.baseline_from.is_none() =>
+        {
+            return experiment::plan(None, args).await
+        }
         command => {
             let path = cli.db.unwrap_or_else(app::default_workspace_path);
             let session = Session::open(&path, access(&command))

@@ -1,0 +1,585 @@
+//! A campaign's report: each arm's outcome (from the workspace's events within the attribution
+//! window, or from an email service's results file), compared with the control by the tests in
+//! [`super::stats`], and a verdict on the hypothesis that is never more confident than the data.
+//!
+//! Customers count once, in the arm the run assigned them (its stored assignments), whatever
+//! they received; every arm's window starts at the run's start, the holdout's too, so no arm
+//! gets a longer window than another.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+use sqlx::SqlitePool;
+
+use super::hypothesis::{Hypothesis, Measure, Metric, HOLDOUT};
+use super::sample_size::{sample_size, PlanInput};
+use super::stats::{
+    always_valid, cuped, holm, two_proportions, welch, wilson, Moments, Paired,
+};
+use crate::campaigns::assign::sample_ratio;
+use crate::campaigns::Campaign;
+use crate::store::with_sqlite;
+
+const DAY: i64 = 86_400;
+
+/// Where the hypothesis the report judges by was recorded.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HypothesisSource {
+    /// With the campaign before the run: a test planned in advance.
+    BeforeRun,
+    /// Added to the campaign after the run: read with care (chosen with the data in view).
+    AfterRun,
+    /// None recorded: the report assumes purchases within 14 days.
+    Assumed,
+}
+
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Supported,
+    NotSupported,
+    NotYetDecidable,
+}
+
+/// One arm's outcome and, for every arm but the control, its comparison with the control.
+/// A number the data cannot give is null.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct ArmReport {
+    pub arm: String,
+    pub control: bool,
+    /// Customers assigned to the arm.
+    pub n: u64,
+    /// Of them, those whose message was sent (the campaign's own send states).
+    pub sent: u64,
+    pub conversions: u64,
+    pub rate: Option<f64>,
+    /// Wilson 95% interval of the rate.
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+    pub revenue: f64,
+    pub revenue_per_recipient: Option<f64>,
+    pub lift_abs: Option<f64>,
+    pub lift_abs_low: Option<f64>,
+    pub lift_abs_high: Option<f64>,
+    pub lift_rel: Option<f64>,
+    pub lift_rel_low: Option<f64>,
+    pub lift_rel_high: Option<f64>,
+    /// Of the decisive measure: the pooled two-proportion z-test for conversion, Welch's
+    /// t-test for revenue; two-sided.
+    pub p_value: Option<f64>,
+    /// Holm-adjusted across the arms compared with the control.
+    pub p_adjusted: Option<f64>,
+    pub revenue_lift: Option<f64>,
+    pub revenue_lift_low: Option<f64>,
+    pub revenue_lift_high: Option<f64>,
+    /// Welch's t-test of revenue per recipient.
+    pub revenue_p_value: Option<f64>,
+    /// The always-valid interval and p-value of the decisive measure's lift.
+    pub sequential_low: Option<f64>,
+    pub sequential_high: Option<f64>,
+    pub sequential_p_value: Option<f64>,
+    /// The decisive measure's lift adjusted for the customers' behaviour before the campaign.
+    pub cuped_lift: Option<f64>,
+    pub cuped_low: Option<f64>,
+    pub cuped_high: Option<f64>,
+    /// How much narrower CUPED's interval is than the unadjusted one (0.2: 20%).
+    pub cuped_narrowed: Option<f64>,
+}
+
+/// Each arm's cumulative conversion rate at the end of a day since the run.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Serialize)]
+pub struct DayPoint {
+    pub day: u32,
+    pub rates: Vec<Option<f64>>,
+}
+
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub campaign: String,
+    pub run: i64,
+    pub run_started_at: String,
+    pub hypothesis: Hypothesis,
+    pub hypothesis_source: HypothesisSource,
+    pub metric: String,
+    pub alpha: f64,
+    pub control: String,
+    pub window_from: String,
+    pub window_to: String,
+    /// Whether the attribution window has ended: the fixed-horizon tests are final then.
+    pub window_complete: bool,
+    pub arms: Vec<ArmReport>,
+    /// The chi-square test of the customers per arm against the campaign's weights.
+    pub srm_p_value: Option<f64>,
+    pub srm_mismatch: bool,
+    /// The arm the test supports as best, or null.
+    pub winner: Option<String>,
+    pub verdict: Verdict,
+    /// Why the verdict is what it is, and what to look out for (codes, worded by the hosts):
+    /// `window_open`, `no_outcomes`, `empty_arm`, `sample_ratio_mismatch`, `underpowered`,
+    /// `decided_early`, `hypothesis_after_run`, `assumed_hypothesis`.
+    pub notes: Vec<String>,
+    /// Customers each arm needs to detect the hypothesis's lift at the control's observed
+    /// rate (conversion only), and the smallest lift the arms as they are can detect.
+    pub needed_per_arm: Option<u64>,
+    pub detectable_lift: Option<f64>,
+    /// Revenue the treated arms made beyond what they would have at the holdout's revenue
+    /// per recipient (against a holdout only).
+    pub incremental_revenue: Option<f64>,
+    pub daily: Vec<DayPoint>,
+    /// Which method produced each number.
+    pub methods: BTreeMap<&'static str, &'static str>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("campaign '{0}' has no finished run to report on; render it first")]
+    NoRun(String),
+    #[error("run {run} is not a run of campaign '{campaign}'")]
+    WrongRun { run: i64, campaign: String },
+    #[error("alpha is above 0 and below 1 (0.05 usually), not {0}")]
+    Alpha(f64),
+    #[error("the run's campaign document cannot be read: {0}")]
+    Document(String),
+    #[error("database error: {0}")]
+    Sql(#[from] sqlx::Error),
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+crate::coded!(ReportError {
+    ReportError::NoRun(_) | ReportError::WrongRun { .. } => NotFound,
+    ReportError::Alpha(_) => InvalidInput,
+    ReportError::Document(_) | ReportError::Sql(_) | ReportError::Sqlite(_) => Database,
+});
+
+/// What the report is asked.
+pub struct ReportRequest<'a> {
+    /// The campaign as it is now (its hypothesis, if the run's document has none).
+    pub campaign: &'a Campaign,
+    /// A run of the campaign; its latest finished one if none.
+    pub run: Option<i64>,
+    pub alpha: f64,
+    pub now: DateTime<Utc>,
+}
+
+/// One arm's sums, gathered in one pass over its customers.
+#[derive(Default)]
+struct ArmSums {
+    n: u64,
+    conversions: u64,
+    revenue: Moments,
+    /// The decisive outcome with the same metric before the run (CUPED's covariate).
+    paired: Paired,
+    /// First conversions per day since the run.
+    by_day: Vec<u64>,
+    sent: u64,
+}
+
+pub async fn campaign_report(pool: &SqlitePool, request: ReportRequest<'_>) -> Result<Report, ReportError> {
+    if !(request.alpha > 0.0 && request.alpha < 1.0) {
+        return Err(ReportError::Alpha(request.alpha));
+    }
+    let name = request.campaign.name.trim().to_string();
+    let (run, started_at, document): (i64, String, String) = match request.run {
+        Some(run) => sqlx::query_as("SELECT id, started_at, document FROM campaign_runs WHERE id = ? AND campaign = ?")
+            .bind(run)
+            .bind(&name)
+            .fetch_optional(pool)
+            .await?
+            .ok_or(ReportError::WrongRun { run, campaign: name.clone() })?,
+        None => sqlx::query_as(
+            "SELECT id, started_at, document FROM campaign_runs WHERE campaign = ? AND status = 'done' ORDER BY id DESC LIMIT 1",
+        )
+        .bind(&name)
+        .fetch_optional(pool)
+        .await?
+        .ok_or_else(|| ReportError::NoRun(name.clone()))?,
+    };
+    let ran: Campaign = serde_json::from_str(&document).map_err(|e| ReportError::Document(e.to_string()))?;
+    let start = DateTime::parse_from_rfc3339(&started_at)
+        .map_err(|e| ReportError::Document(format!("the run's start '{started_at}': {e}")))?
+        .with_timezone(&Utc);
+    let (hypothesis, source) = match (&ran.hypothesis, &request.campaign.hypothesis) {
+        (Some(h), _) => (h.clone(), HypothesisSource::BeforeRun),
+        (None, Some(h)) => (h.clone(), HypothesisSource::AfterRun),
+        (None, None) => (
+            Hypothesis::assumed(ran.holdout > 0.0, &ran.variants[0].name),
+            HypothesisSource::Assumed,
+        ),
+    };
+
+    // Arms in the campaign's order, the holdout first when there is one.
+    let mut arm_names: Vec<String> = Vec::new();
+    if ran.holdout > 0.0 {
+        arm_names.push(HOLDOUT.into());
+    }
+    arm_names.extend(ran.variants.iter().map(|v| v.name.trim().to_string()));
+    let control_index = arm_names.iter().position(|a| *a == hypothesis.control.trim());
+
+    let from = start.timestamp();
+    let to = from + i64::from(hypothesis.window_days) * DAY;
+    let observed_until = request.now.timestamp().min(to);
+    let days = ((observed_until - from).max(0) + DAY - 1) / DAY;
+    let sums = load_sums(pool, &name, run, &hypothesis, &arm_names, from, to, days as usize).await?;
+
+    let mut report = Report {
+        campaign: name,
+        run,
+        run_started_at: started_at,
+        metric: hypothesis.metric.label(),
+        alpha: request.alpha,
+        control: hypothesis.control.trim().to_string(),
+        window_from: start.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        window_to: DateTime::<Utc>::from_timestamp(to, 0).unwrap_or(start).format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        window_complete: request.now.timestamp() >= to,
+        hypothesis,
+        hypothesis_source: source,
+        arms: Vec::new(),
+        srm_p_value: None,
+        srm_mismatch: false,
+        winner: None,
+        verdict: Verdict::NotYetDecidable,
+        notes: Vec::new(),
+        needed_per_arm: None,
+        detectable_lift: None,
+        incremental_revenue: None,
+        daily: daily(&sums, days as usize),
+        methods: methods(),
+    };
+    match source {
+        HypothesisSource::AfterRun => report.notes.push("hypothesis_after_run".into()),
+        HypothesisSource::Assumed => report.notes.push("assumed_hypothesis".into()),
+        HypothesisSource::BeforeRun => {}
+    }
+    compare(&mut report, &arm_names, &sums, control_index, &ran);
+    Ok(report)
+}
+
+/// Each arm's sums: one pass over the run's assignments with their outcomes.
+#[allow(clippy::too_many_arguments)]
+async fn load_sums(
+    pool: &SqlitePool,
+    campaign: &str,
+    run: i64,
+    hypothesis: &Hypothesis,
+    arms: &[String],
+    from: i64,
+    to: i64,
+    days: usize,
+) -> Result<Vec<ArmSums>, ReportError> {
+    let index: FxHashMap<&str, usize> = arms.iter().enumerate().map(|(i, a)| (a.as_str(), i)).collect();
+    let mut sums: Vec<ArmSums> = arms
+        .iter()
+        .map(|_| ArmSums {
+            by_day: vec![0; days],
+            ..ArmSums::default()
+        })
+        .collect();
+    let revenue_decides = hypothesis.measure == Measure::Revenue;
+    let mut conn = pool.acquire().await?;
+    with_sqlite::<_, ReportError>(&mut conn, |db| {
+        let mut add = |arm: &str, converted_at: Option<i64>, revenue: f64, before: f64| {
+            // An arm the run's document does not name (a renamed variant) is left out.
+            let Some(&i) = index.get(arm) else { return };
+            let s = &mut sums[i];
+            s.n += 1;
+            s.revenue.add(revenue);
+            let converted = converted_at.is_some();
+            s.conversions += u64::from(converted);
+            let outcome = if revenue_decides { revenue } else { f64::from(u8::from(converted)) };
+            s.paired.add(outcome, before);
+            if let Some(at) = converted_at {
+                let day = ((at - from).max(0) / DAY) as usize;
+                if let Some(d) = s.by_day.get_mut(day) {
+                    *d += 1;
+                }
+            }
+        };
+        match &hypothesis.metric {
+            Metric::Event(event) => {
+                // The window [from, to) and the same length before it (the covariate), read
+                // per customer from the per-customer event index, in assignment order.
+                let mut rows = db.prepare(
+                    "SELECT a.arm, \
+                        min(CASE WHEN e.occurred_at >= ?2 THEN e.occurred_at END), \
+                        total(CASE WHEN e.occurred_at >= ?2 THEN e.value END), \
+                        count(CASE WHEN e.occurred_at < ?2 THEN 1 END), \
+                        total(CASE WHEN e.occurred_at < ?2 THEN e.value END) \
+                     FROM run_assignments a \
+                     LEFT JOIN events e ON e.customer_id = a.customer_id AND e.occurred_at >= ?1 \
+                        AND e.occurred_at < ?3 AND e.type = ?4 \
+                     WHERE a.run_id = ?5 AND a.arm IS NOT NULL \
+                     GROUP BY a.customer_id",
+                )?;
+                let before = from - (to - from);
+                let mut rows = rows.query(rusqlite::params![before, from, to, event.trim().to_lowercase(), run])?;
+                while let Some(r) = rows.next()? {
+                    let (count_before, revenue_before): (i64, f64) = (r.get(3)?, r.get(4)?);
+                    let covariate = if revenue_decides { revenue_before } else { count_before as f64 };
+                    let arm: String = r.get(0)?;
+                    add(&arm, r.get(1)?, r.get(2)?, covariate);
+                }
+            }
+            Metric::Result(column) => {
+                let sql = format!(
+                    "SELECT a.arm, coalesce(r.{}, 0), coalesce(r.revenue, 0) FROM run_assignments a \
+                     LEFT JOIN campaign_results r ON r.campaign = ?1 AND r.customer_id = a.customer_id \
+                     WHERE a.run_id = ?2 AND a.arm IS NOT NULL",
+                    column.as_str()
+                );
+                let mut rows = db.prepare(&sql)?;
+                let mut rows = rows.query(rusqlite::params![campaign, run])?;
+                while let Some(r) = rows.next()? {
+                    // Results carry no time: a conversion counts on the first day.
+                    let converted: bool = r.get(1)?;
+                    let arm: String = r.get(0)?;
+                    add(&arm, converted.then_some(from), r.get(2)?, 0.0);
+                }
+            }
+        }
+        let mut sent = db.prepare(
+            "SELECT a.arm, count(*) FROM sends s JOIN run_assignments a ON a.run_id = ?2 AND a.customer_id = s.customer_id \
+             WHERE s.campaign = ?1 AND s.state = 'sent' GROUP BY a.arm",
+        )?;
+        let mut rows = sent.query(rusqlite::params![campaign, run])?;
+        while let Some(r) = rows.next()? {
+            if let Some(&i) = r.get_ref(0)?.as_str().ok().and_then(|a| index.get(a)) {
+                sums[i].sent = r.get::<_, i64>(1)? as u64;
+            }
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(sums)
+}
+
+fn daily(sums: &[ArmSums], days: usize) -> Vec<DayPoint> {
+    let mut cumulative = vec![0u64; sums.len()];
+    (0..days)
+        .map(|day| DayPoint {
+            day: day as u32 + 1,
+            rates: sums
+                .iter()
+                .zip(cumulative.iter_mut())
+                .map(|(s, c)| {
+                    *c += s.by_day[day];
+                    (s.n > 0).then(|| *c as f64 / s.n as f64)
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+fn methods() -> BTreeMap<&'static str, &'static str> {
+    BTreeMap::from([
+        ("ci", "Wilson score interval, 95%"),
+        ("lift_abs", "difference of rates; Wald interval"),
+        ("lift_rel", "ratio of rates − 1; interval on the log scale (Katz)"),
+        ("p_value", "conversion: two-sided pooled two-proportion z-test; revenue: Welch's t-test"),
+        ("p_adjusted", "Holm step-down across the arms compared with the control"),
+        ("revenue", "Welch's t-test of revenue per recipient (unequal variances)"),
+        ("srm", "chi-square goodness of fit of customers per arm against the campaign's weights; mismatch below p = 0.001"),
+        ("sequential", "always-valid interval and p-value: mixture sequential probability ratio test, normal mixture with variance (hypothesis lift)², or (10% of the control's level)² without one (Johari et al. 2017)"),
+        ("cuped", "CUPED: outcome adjusted by the same metric in the equal-length window before the run, one θ over both arms (Deng et al. 2013); normal interval"),
+        ("incremental_revenue", "treated arms' revenue minus their customers × the holdout's revenue per recipient"),
+        ("needed_per_arm", "two-sided two-proportion sample size, normal approximation (Fleiss), Bonferroni across arms"),
+        ("winner", "after the window: the best arm whose Holm-adjusted p-value is below alpha with a positive lift; during it: the same with the always-valid p-values"),
+    ])
+}
+
+/// Fills each arm's numbers, its comparison with the control, the split's check and the verdict.
+fn compare(report: &mut Report, arms: &[String], sums: &[ArmSums], control: Option<usize>, ran: &Campaign) {
+    let alpha = report.alpha;
+    let revenue_decides = report.hypothesis.measure == Measure::Revenue;
+    report.arms = arms
+        .iter()
+        .zip(sums)
+        .enumerate()
+        .map(|(i, (arm, s))| {
+            let interval = wilson(s.conversions, s.n, alpha);
+            ArmReport {
+                arm: arm.clone(),
+                control: Some(i) == control,
+                n: s.n,
+                sent: s.sent,
+                conversions: s.conversions,
+                rate: (s.n > 0).then(|| s.conversions as f64 / s.n as f64),
+                ci_low: interval.map(|i| i.low),
+                ci_high: interval.map(|i| i.high),
+                revenue: s.revenue.mean * s.n as f64,
+                revenue_per_recipient: (s.n > 0).then_some(s.revenue.mean),
+                ..ArmReport::default()
+            }
+        })
+        .collect();
+
+    // The split as planned: the holdout's share, then the variants' by weight.
+    let total_weight: f64 = ran.variants.iter().map(|v| v.weight).sum();
+    let mut shares = Vec::new();
+    if ran.holdout > 0.0 {
+        shares.push(ran.holdout);
+    }
+    shares.extend(ran.variants.iter().map(|v| (1.0 - ran.holdout) * v.weight / total_weight));
+    let counts: Vec<u64> = sums.iter().map(|s| s.n).collect();
+    if shares.len() > 1 {
+        let srm = sample_ratio(&counts, &shares);
+        report.srm_p_value = srm.enough.then_some(srm.p_value);
+        report.srm_mismatch = srm.mismatch;
+    }
+
+    let Some(c) = control else {
+        report.notes.push("empty_arm".into());
+        return;
+    };
+    let control_sums = &sums[c];
+    let treated: Vec<usize> = (0..arms.len()).filter(|&i| i != c).collect();
+    let control_rate = report.arms[c].rate.unwrap_or(0.0);
+    // The mixture's variance: the lift the user cares about, or a tenth of the control's level.
+    let tau2 = match report.hypothesis.mde {
+        Some(mde) => mde * mde,
+        None if revenue_decides => (0.1 * control_sums.revenue.mean).powi(2),
+        None => (0.1 * control_rate).powi(2),
+    };
+    let mut decisive = Vec::new();
+    let mut sequential = Vec::new();
+    for &i in &treated {
+        let s = &sums[i];
+        let arm = &mut report.arms[i];
+        let proportions = two_proportions(s.conversions, s.n, control_sums.conversions, control_sums.n, alpha);
+        if let Some(t) = proportions {
+            arm.lift_abs = Some(t.lift_abs);
+            arm.lift_abs_low = Some(t.lift_abs_interval.low);
+            arm.lift_abs_high = Some(t.lift_abs_interval.high);
+            arm.lift_rel = t.lift_rel;
+            arm.lift_rel_low = t.lift_rel_interval.map(|i| i.low);
+            arm.lift_rel_high = t.lift_rel_interval.map(|i| i.high);
+        }
+        let revenue = welch(&s.revenue, &control_sums.revenue, alpha);
+        if let Some(w) = revenue {
+            arm.revenue_lift = Some(w.difference);
+            arm.revenue_lift_low = Some(w.interval.low);
+            arm.revenue_lift_high = Some(w.interval.high);
+            arm.revenue_p_value = Some(w.p_value);
+        }
+        // The decisive measure's lift, the variance of its estimate and its p-value.
+        let decided = if revenue_decides {
+            revenue.map(|w| (w.difference, w.standard_error.powi(2), w.p_value))
+        } else {
+            proportions.map(|t| {
+                let (p1, p0) = (s.conversions as f64 / s.n as f64, control_rate);
+                let variance = p1 * (1.0 - p1) / s.n as f64 + p0 * (1.0 - p0) / control_sums.n as f64;
+                (t.lift_abs, variance, t.p_value)
+            })
+        };
+        arm.p_value = decided.map(|d| d.2);
+        if let Some(seq) = decided.and_then(|(lift, variance, _)| always_valid(lift, variance, tau2, alpha)) {
+            arm.sequential_low = Some(seq.interval.low);
+            arm.sequential_high = Some(seq.interval.high);
+            arm.sequential_p_value = Some(seq.p_value);
+        }
+        if let Some(cu) = cuped(&s.paired, &control_sums.paired, alpha) {
+            arm.cuped_lift = Some(cu.difference);
+            arm.cuped_low = Some(cu.interval.low);
+            arm.cuped_high = Some(cu.interval.high);
+            arm.cuped_narrowed = Some(cu.narrowed());
+        }
+        decisive.push((i, decided.map(|d| (d.0, d.2))));
+        sequential.push(arm.sequential_p_value);
+    }
+    // Holm over the arms that have a test; an arm without one stays null.
+    let tested: Vec<(usize, f64)> = decisive.iter().filter_map(|(i, d)| d.map(|d| (*i, d.1))).collect();
+    let adjusted = holm(&tested.iter().map(|t| t.1).collect::<Vec<_>>());
+    for ((i, _), p) in tested.iter().zip(&adjusted) {
+        report.arms[*i].p_adjusted = Some(*p);
+    }
+    let sequential_tested: Vec<(usize, f64)> = treated
+        .iter()
+        .zip(&sequential)
+        .filter_map(|(i, p)| p.map(|p| (*i, p)))
+        .collect();
+    let sequential_adjusted = holm(&sequential_tested.iter().map(|t| t.1).collect::<Vec<_>>());
+
+    if report.hypothesis.control.trim() == HOLDOUT {
+        let holdout_rpr = control_sums.revenue.mean;
+        report.incremental_revenue = (control_sums.n > 0).then(|| {
+            treated
+                .iter()
+                .map(|&i| sums[i].revenue.mean * sums[i].n as f64 - holdout_rpr * sums[i].n as f64)
+                .sum()
+        });
+    }
+
+    // How many customers the hypothesis's lift needs at the control's rate, and what the
+    // smallest arm can detect.
+    let smallest = sums.iter().map(|s| s.n).min().unwrap_or(0);
+    if !revenue_decides && control_rate > 0.0 && control_rate < 1.0 {
+        let plan = |mde: f64| PlanInput {
+            baseline: control_rate,
+            mde,
+            alpha,
+            power: 0.8,
+            arms: arms.len() as u32,
+        };
+        if let Some(mde) = report.hypothesis.mde.filter(|m| control_rate + m < 1.0) {
+            report.needed_per_arm = sample_size(&plan(mde)).ok().map(|s| s.per_arm);
+            if report.needed_per_arm.is_some_and(|needed| needed > smallest) {
+                report.notes.push("underpowered".into());
+            }
+        }
+        report.detectable_lift = super::sample_size::detectable_lift(&plan(0.01), smallest).ok().flatten();
+    }
+
+    // The verdict: never more than the data supports.
+    let lift_of = |i: usize| decisive.iter().find(|d| d.0 == i).and_then(|d| d.1).map(|d| d.0);
+    let best = |significant: &[(usize, f64)], adjusted: &[f64]| {
+        significant
+            .iter()
+            .zip(adjusted)
+            .filter(|((i, _), p)| **p < alpha && lift_of(*i).is_some_and(|l| l > 0.0))
+            .max_by(|((a, _), _), ((b, _), _)| lift_of(*a).unwrap_or(0.0).total_cmp(&lift_of(*b).unwrap_or(0.0)))
+            .map(|((i, _), _)| *i)
+    };
+    let empty = control_sums.n < 2 || treated.iter().all(|&i| sums[i].n < 2);
+    let no_outcomes = tested.is_empty();
+    if empty {
+        report.notes.push("empty_arm".into());
+    } else if no_outcomes {
+        report.notes.push("no_outcomes".into());
+    }
+    if report.srm_mismatch {
+        // A split that is not what was planned makes every comparison suspect.
+        report.notes.push("sample_ratio_mismatch".into());
+        return;
+    }
+    if empty || no_outcomes {
+        return;
+    }
+    if report.window_complete {
+        report.winner = best(&tested, &adjusted).map(|i| arms[i].clone());
+        let all_worse = !tested.is_empty()
+            && tested.len() == treated.len()
+            && tested.iter().zip(&adjusted).all(|((i, _), p)| *p < alpha && lift_of(*i).is_some_and(|l| l < 0.0));
+        if report.winner.is_none() && all_worse && arms[c] != HOLDOUT {
+            report.winner = Some(arms[c].clone());
+        }
+        report.verdict = if report.winner.as_deref().is_some_and(|w| w != arms[c]) {
+            Verdict::Supported
+        } else {
+            Verdict::NotSupported
+        };
+    } else if let Some(i) = best(&sequential_tested, &sequential_adjusted) {
+        report.winner = Some(arms[i].clone());
+        report.verdict = Verdict::Supported;
+        report.notes.push("decided_early".into());
+    } else {
+        report.notes.push("window_open".into());
+    }
+}
