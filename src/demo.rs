@@ -375,7 +375,9 @@ pub const DEMO_CAMPAIGN: &str = r#"{
     {"name": "A", "weight": 1, "email": {"en": "recommendations-en", "zh": "recommendations-zh"}},
     {"name": "B", "weight": 1, "email": {"en": "welcome-en", "zh": "welcome-zh"}}
   ],
-  "email_settings": {"from": "Tessera Demo <hello@tessera.local>", "files": "html"}
+  "email_settings": {"from": "Tessera Demo <hello@tessera.local>", "files": "html"},
+  "hypothesis": {"statement": "Personal recommendations lift purchases", "metric": {"event": "purchase"},
+                 "window_days": 14, "control": "holdout", "mde": 0.03}
 }"#;
 
 /// Why the demo could not be made: one of the steps a user would take by hand failed.

@@ -976,3 +976,65 @@ fn the_open_workspace_keeps_its_locks_however_it_was_opened_and_whatever_the_app
         );
     }
 }
+
+#[test]
+fn the_demo_campaign_reports_on_its_hypothesis_and_its_report_is_saved_as_html_only() {
+    let d = desktop();
+    d.call("workspace_open_demo", json!({})).unwrap();
+    let report = d
+        .call("campaign_report", json!({"name": "spring", "run": null}))
+        .unwrap();
+    assert_eq!(report["hypothesis_source"], "before_run", "{report}");
+    assert_eq!(report["control"], "holdout");
+    let arms: Vec<&str> = report["arms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["arm"].as_str().unwrap())
+        .collect();
+    assert_eq!(arms, ["holdout", "A", "B"]);
+    // Nobody has bought since the demo's run: nothing is decided, and nothing is NaN.
+    assert_eq!(report["verdict"], "not_yet_decidable");
+    assert!(
+        report["notes"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("no_outcomes")),
+        "{report}"
+    );
+
+    let campaign = d.call("campaign_load", json!({"name": "spring"})).unwrap();
+    let plan = d
+        .call(
+            "hypothesis_plan",
+            json!({"hypothesis": campaign["hypothesis"], "arms": 3, "perArm": 100}),
+        )
+        .unwrap();
+    assert!(
+        plan["baseline"]
+            .as_f64()
+            .is_some_and(|b| b > 0.0 && b < 1.0),
+        "{plan}"
+    );
+    assert_eq!(
+        plan["underpowered"], true,
+        "100 customers per arm cannot show a 3-point lift: {plan}"
+    );
+
+    let page = d.dir.path().join("report.html");
+    d.call(
+        "report_export",
+        json!({"path": page, "html": "<!doctype html><p>结果</p>"}),
+    )
+    .unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&page).unwrap(),
+        "<!doctype html><p>结果</p>"
+    );
+    let script = d.dir.path().join("report.sh");
+    let error = d
+        .call("report_export", json!({"path": script, "html": "echo"}))
+        .unwrap_err();
+    assert_eq!(error["code"], "invalid_input", "{error}");
+    assert!(!script.exists());
+}

@@ -2,6 +2,7 @@
 //! input (handlebars.js and mjml on Node, Python's sqlite3), reported as ratios.
 
 mod campaign;
+mod report;
 mod segments;
 mod send;
 mod serve;

@@ -220,6 +220,7 @@ pub async fn bench_segments(
         );
     }
     cli_selection(&ws, &index, &dir).await?;
+    super::report::bench_report(&ws, baseline).await?;
     ws.close().await;
     Ok(())
 }

@@ -13,7 +13,7 @@ use crate::render::format::FormatKind;
 use crate::render::links::{UnsubscribePattern, SET_BY_TESSERA};
 use crate::segments::Rule;
 use crate::store::check_name;
-use crate::experiments::hypothesis::{Hypothesis, Measure, Metric, HOLDOUT, MAX_WINDOW_DAYS};
+use crate::experiments::hypothesis::{Hypothesis, Criterion, Metric, HOLDOUT, MAX_WINDOW_DAYS};
 use crate::storyboards::video::Formats;
 
 /// The campaign format this engine writes and reads.
@@ -506,8 +506,8 @@ impl Campaign {
         }
         if let Some(mde) = h.mde {
             let in_range = match h.measure {
-                Measure::Conversion => mde > 0.0 && mde < 1.0,
-                Measure::Revenue => mde > 0.0 && mde.is_finite(),
+                Criterion::Conversion => mde > 0.0 && mde < 1.0,
+                Criterion::Revenue => mde > 0.0 && mde.is_finite(),
             };
             if !in_range {
                 return Err(invalid(

@@ -21,7 +21,7 @@ pub struct Hypothesis {
     pub metric: Metric,
     /// Whether the share of customers who converted decides, or the revenue per recipient.
     #[serde(default)]
-    pub measure: Measure,
+    pub measure: Criterion,
     #[serde(default = "default_window")]
     pub window_days: u32,
     /// `holdout`, or the name of the variant the others are compared with.
@@ -79,7 +79,7 @@ impl ResultColumn {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
-pub enum Measure {
+pub enum Criterion {
     #[default]
     Conversion,
     Revenue,
@@ -102,7 +102,7 @@ impl Hypothesis {
         Hypothesis {
             statement: String::new(),
             metric: Metric::Event("purchase".into()),
-            measure: Measure::Conversion,
+            measure: Criterion::Conversion,
             window_days: DEFAULT_WINDOW_DAYS,
             control: if has_holdout { HOLDOUT.into() } else { first_variant.into() },
             mde: None,

@@ -7,6 +7,6 @@ pub mod report;
 pub mod sample_size;
 pub mod stats;
 
-pub use hypothesis::{Hypothesis, Measure, Metric, ResultColumn};
+pub use hypothesis::{Hypothesis, Criterion, Metric, ResultColumn};
 pub use report::{campaign_report, ArmReport, DayPoint, HypothesisSource, Report, ReportError, ReportRequest, Verdict};
 pub use sample_size::{detectable_lift, sample_size, PlanError, PlanInput, SampleSize};

@@ -11,16 +11,16 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
-use sqlx::SqlitePool;
+use std::path::Path;
 
-use super::hypothesis::{Hypothesis, Measure, Metric, HOLDOUT};
+use super::hypothesis::{Hypothesis, Criterion, Metric, HOLDOUT};
 use super::sample_size::{sample_size, PlanInput};
 use super::stats::{
     always_valid, cuped, holm, two_proportions, welch, wilson, Moments, Paired,
 };
 use crate::campaigns::assign::sample_ratio;
 use crate::campaigns::Campaign;
-use crate::store::with_sqlite;
+use crate::store::Workspace;
 
 const DAY: i64 = 86_400;
 
@@ -148,6 +148,8 @@ pub enum ReportError {
     Alpha(f64),
     #[error("the run's campaign document cannot be read: {0}")]
     Document(String),
+    #[error("the report stopped unexpectedly: {0}")]
+    Crashed(String),
     #[error("database error: {0}")]
     Sql(#[from] sqlx::Error),
     #[error("database error: {0}")]
@@ -157,6 +159,7 @@ pub enum ReportError {
 crate::coded!(ReportError {
     ReportError::NoRun(_) | ReportError::WrongRun { .. } => NotFound,
     ReportError::Alpha(_) => InvalidInput,
+    ReportError::Crashed(_) => Internal,
     ReportError::Document(_) | ReportError::Sql(_) | ReportError::Sqlite(_) => Database,
 });
 
@@ -183,7 +186,8 @@ struct ArmSums {
     sent: u64,
 }
 
-pub async fn campaign_report(pool: &SqlitePool, request: ReportRequest<'_>) -> Result<Report, ReportError> {
+pub async fn campaign_report(workspace: &Workspace, request: ReportRequest<'_>) -> Result<Report, ReportError> {
+    let pool = &workspace.pool;
     if !(request.alpha > 0.0 && request.alpha < 1.0) {
         return Err(ReportError::Alpha(request.alpha));
     }
@@ -228,7 +232,21 @@ pub async fn campaign_report(pool: &SqlitePool, request: ReportRequest<'_>) -> R
     let to = from + i64::from(hypothesis.window_days) * DAY;
     let observed_until = request.now.timestamp().min(to);
     let days = ((observed_until - from).max(0) + DAY - 1) / DAY;
-    let sums = load_sums(pool, &name, run, &hypothesis, &arm_names, from, to, days as usize).await?;
+    let sums = {
+        let pass = Pass {
+            workspace: workspace.path.clone(),
+            campaign: name.clone(),
+            run,
+            hypothesis: hypothesis.clone(),
+            arms: arm_names.clone(),
+            from,
+            to,
+            days: days as usize,
+        };
+        tokio::task::spawn_blocking(move || load_sums(&pass))
+            .await
+            .map_err(|e| ReportError::Crashed(e.to_string()))??
+    };
 
     let mut report = Report {
         campaign: name,
@@ -263,102 +281,284 @@ pub async fn campaign_report(pool: &SqlitePool, request: ReportRequest<'_>) -> R
     Ok(report)
 }
 
-/// Each arm's sums: one pass over the run's assignments with their outcomes.
-#[allow(clippy::too_many_arguments)]
-async fn load_sums(
-    pool: &SqlitePool,
-    campaign: &str,
+/// What one pass over a run's assignments reads.
+struct Pass {
+    workspace: std::path::PathBuf,
+    campaign: String,
     run: i64,
-    hypothesis: &Hypothesis,
-    arms: &[String],
+    hypothesis: Hypothesis,
+    arms: Vec<String>,
     from: i64,
     to: i64,
     days: usize,
-) -> Result<Vec<ArmSums>, ReportError> {
-    let index: FxHashMap<&str, usize> = arms.iter().enumerate().map(|(i, a)| (a.as_str(), i)).collect();
-    let mut sums: Vec<ArmSums> = arms
-        .iter()
-        .map(|_| ArmSums {
+}
+
+impl ArmSums {
+    fn new(days: usize) -> ArmSums {
+        ArmSums {
             by_day: vec![0; days],
             ..ArmSums::default()
-        })
-        .collect();
-    let revenue_decides = hypothesis.measure == Measure::Revenue;
-    let mut conn = pool.acquire().await?;
-    with_sqlite::<_, ReportError>(&mut conn, |db| {
-        let mut add = |arm: &str, converted_at: Option<i64>, revenue: f64, before: f64| {
-            // An arm the run's document does not name (a renamed variant) is left out.
-            let Some(&i) = index.get(arm) else { return };
-            let s = &mut sums[i];
-            s.n += 1;
-            s.revenue.add(revenue);
-            let converted = converted_at.is_some();
-            s.conversions += u64::from(converted);
-            let outcome = if revenue_decides { revenue } else { f64::from(u8::from(converted)) };
-            s.paired.add(outcome, before);
-            if let Some(at) = converted_at {
-                let day = ((at - from).max(0) / DAY) as usize;
-                if let Some(d) = s.by_day.get_mut(day) {
-                    *d += 1;
-                }
-            }
+        }
+    }
+
+    fn merge(&mut self, other: ArmSums) {
+        self.n += other.n;
+        self.conversions += other.conversions;
+        self.revenue.merge(&other.revenue);
+        self.paired = self.paired.plus(&other.paired);
+        for (d, o) in self.by_day.iter_mut().zip(other.by_day) {
+            *d += o;
+        }
+        self.sent += other.sent;
+    }
+}
+
+fn read_only(workspace: &Path) -> rusqlite::Result<rusqlite::Connection> {
+    rusqlite::Connection::open_with_flags(
+        workspace,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+}
+
+/// One customer's outcome: their first conversion in the window, its revenue, and what they did
+/// in the equal-length window before the run (CUPED's covariate).
+#[derive(Clone, Copy, Default)]
+struct Outcome {
+    converted_at: Option<i64>,
+    revenue: f64,
+    count_before: f64,
+    revenue_before: f64,
+}
+
+impl Outcome {
+    /// Both parts of one customer's events, read apart.
+    fn merge(&mut self, other: &Outcome) {
+        self.converted_at = match (self.converted_at, other.converted_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         };
-        match &hypothesis.metric {
-            Metric::Event(event) => {
-                // The window [from, to) and the same length before it (the covariate), read
-                // per customer from the per-customer event index, in assignment order.
-                let mut rows = db.prepare(
-                    "SELECT a.arm, \
-                        min(CASE WHEN e.occurred_at >= ?2 THEN e.occurred_at END), \
-                        total(CASE WHEN e.occurred_at >= ?2 THEN e.value END), \
-                        count(CASE WHEN e.occurred_at < ?2 THEN 1 END), \
-                        total(CASE WHEN e.occurred_at < ?2 THEN e.value END) \
-                     FROM run_assignments a \
-                     LEFT JOIN events e ON e.customer_id = a.customer_id AND e.occurred_at >= ?1 \
-                        AND e.occurred_at < ?3 AND e.type = ?4 \
-                     WHERE a.run_id = ?5 AND a.arm IS NOT NULL \
-                     GROUP BY a.customer_id",
-                )?;
-                let before = from - (to - from);
-                let mut rows = rows.query(rusqlite::params![before, from, to, event.trim().to_lowercase(), run])?;
-                while let Some(r) = rows.next()? {
-                    let (count_before, revenue_before): (i64, f64) = (r.get(3)?, r.get(4)?);
-                    let covariate = if revenue_decides { revenue_before } else { count_before as f64 };
-                    let arm: String = r.get(0)?;
-                    add(&arm, r.get(1)?, r.get(2)?, covariate);
+        self.revenue += other.revenue;
+        self.count_before += other.count_before;
+        self.revenue_before += other.revenue_before;
+    }
+}
+
+/// Adds customers' outcomes to their arms' sums.
+struct Accumulator {
+    sums: Vec<ArmSums>,
+    revenue_decides: bool,
+    from: i64,
+}
+
+impl Accumulator {
+    fn new(pass: &Pass) -> Accumulator {
+        Accumulator {
+            sums: pass.arms.iter().map(|_| ArmSums::new(pass.days)).collect(),
+            revenue_decides: pass.hypothesis.measure == Criterion::Revenue,
+            from: pass.from,
+        }
+    }
+
+    fn add(&mut self, arm: usize, o: Outcome) {
+        let s = &mut self.sums[arm];
+        s.n += 1;
+        s.revenue.add(o.revenue);
+        s.conversions += u64::from(o.converted_at.is_some());
+        let (outcome, covariate) = if self.revenue_decides {
+            (o.revenue, o.revenue_before)
+        } else {
+            (f64::from(u8::from(o.converted_at.is_some())), o.count_before)
+        };
+        s.paired.add(outcome, covariate);
+        let day = o.converted_at.map(|at| ((at - self.from).max(0) / DAY) as usize);
+        if let Some(count) = day.and_then(|d| s.by_day.get_mut(d)) {
+            *count += 1;
+        }
+    }
+}
+
+fn arm_index(arms: &[String]) -> FxHashMap<&str, usize> {
+    arms.iter().enumerate().map(|(i, a)| (a.as_str(), i)).collect()
+}
+
+/// The run's assigned customers, in id order, each with their arm's position (customers of an
+/// arm the run's document does not name, a renamed variant, are left out).
+fn assigned(db: &rusqlite::Connection, pass: &Pass) -> rusqlite::Result<Vec<(i64, usize)>> {
+    let index = arm_index(&pass.arms);
+    let mut rows = db.prepare("SELECT customer_id, arm FROM run_assignments WHERE run_id = ? AND arm IS NOT NULL")?;
+    let mut rows = rows.query([pass.run])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        if let Some(&arm) = r.get_ref(1)?.as_str().ok().and_then(|a| index.get(a)) {
+            out.push((r.get(0)?, arm));
+        }
+    }
+    Ok(out)
+}
+
+/// `work` over `parts` in parallel, each on a connection of its own.
+fn in_parallel<T: Send>(
+    pass: &Pass,
+    parts: &[(i64, i64)],
+    work: impl Fn(&rusqlite::Connection, i64, i64) -> Result<T, ReportError> + Sync,
+) -> Result<Vec<T>, ReportError> {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = parts
+            .iter()
+            .map(|&(first, end)| {
+                let work = &work;
+                scope.spawn(move || work(&read_only(&pass.workspace)?, first, end))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(ReportError::Crashed("a reading thread panicked".into()))))
+            .collect()
+    })
+}
+
+/// `[low, high]` cut into one range per core.
+fn ranges(low: i64, high: i64) -> Vec<(i64, i64)> {
+    let parts = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8) as i64;
+    let step = (high - low) / parts + 1;
+    (0..parts).map(|i| (low + i * step, low + (i + 1) * step)).collect()
+}
+
+/// Each arm's sums. With many recipients the metric's events are read in one scan of the
+/// events table, its rows in id ranges, one per core; with few, each customer's are looked up in
+/// the per-customer event index, in ranges of customers, one per core. A look-up costs about
+/// as much as scanning 50 events (measured at 750,000 recipients and 10,000,000 events: 1.4 s
+/// of look-ups against 0.4 s of scanning on one core).
+fn load_sums(pass: &Pass) -> Result<Vec<ArmSums>, ReportError> {
+    let db = read_only(&pass.workspace)?;
+    let customers = assigned(&db, pass)?;
+    let mut total = Accumulator::new(pass);
+    let events: i64 = db.query_row("SELECT coalesce(max(id), 0) FROM events", [], |r| r.get(0))?;
+    match &pass.hypothesis.metric {
+        Metric::Event(event) if customers.len() as i64 * 50 >= events => {
+            for (outcome, (_, arm)) in scan_events(pass, event, &customers, events)?.into_iter().zip(&customers) {
+                total.add(*arm, outcome);
+            }
+        }
+        _ => {
+            if let (Some(first), Some(last)) = (customers.first(), customers.last()) {
+                let parts = in_parallel(pass, &ranges(first.0, last.0), |db, first, end| look_up(db, pass, first, end))?;
+                for part in parts {
+                    for (sums, more) in total.sums.iter_mut().zip(part) {
+                        sums.merge(more);
+                    }
                 }
             }
-            Metric::Result(column) => {
-                let sql = format!(
-                    "SELECT a.arm, coalesce(r.{}, 0), coalesce(r.revenue, 0) FROM run_assignments a \
-                     LEFT JOIN campaign_results r ON r.campaign = ?1 AND r.customer_id = a.customer_id \
-                     WHERE a.run_id = ?2 AND a.arm IS NOT NULL",
-                    column.as_str()
-                );
-                let mut rows = db.prepare(&sql)?;
-                let mut rows = rows.query(rusqlite::params![campaign, run])?;
-                while let Some(r) = rows.next()? {
+        }
+    }
+    let index = arm_index(&pass.arms);
+    let mut sent = db.prepare(
+        "SELECT a.arm, count(*) FROM sends s JOIN run_assignments a ON a.run_id = ?2 AND a.customer_id = s.customer_id \
+         WHERE s.campaign = ?1 AND s.state = 'sent' GROUP BY a.arm",
+    )?;
+    let mut rows = sent.query(rusqlite::params![pass.campaign, pass.run])?;
+    while let Some(r) = rows.next()? {
+        if let Some(&i) = r.get_ref(0)?.as_str().ok().and_then(|a| index.get(a)) {
+            total.sums[i].sent = r.get::<_, i64>(1)? as u64;
+        }
+    }
+    Ok(total.sums)
+}
+
+/// Each assigned customer's outcome, in `customers`' order, from one scan of the events of type
+/// `event` in the window and before it.
+fn scan_events(pass: &Pass, event: &str, customers: &[(i64, usize)], events: i64) -> Result<Vec<Outcome>, ReportError> {
+    let position: FxHashMap<i64, usize> = customers.iter().enumerate().map(|(i, (id, _))| (*id, i)).collect();
+    let event = event.trim().to_lowercase();
+    let before = pass.from - (pass.to - pass.from);
+    let parts = in_parallel(pass, &ranges(0, events), |db, first, end| {
+        let mut outcomes = vec![Outcome::default(); customers.len()];
+        let mut rows = db.prepare(
+            "SELECT customer_id, occurred_at, value FROM events \
+             WHERE id >= ?1 AND id < ?2 AND type = ?3 AND occurred_at >= ?4 AND occurred_at < ?5",
+        )?;
+        let mut rows = rows.query(rusqlite::params![first, end, event, before, pass.to])?;
+        while let Some(r) = rows.next()? {
+            let Some(&at) = position.get(&r.get::<_, i64>(0)?) else { continue };
+            let (when, value): (i64, Option<f64>) = (r.get(1)?, r.get(2)?);
+            let value = value.unwrap_or(0.0);
+            let read = if when >= pass.from {
+                Outcome { converted_at: Some(when), revenue: value, ..Outcome::default() }
+            } else {
+                Outcome { count_before: 1.0, revenue_before: value, ..Outcome::default() }
+            };
+            outcomes[at].merge(&read);
+        }
+        Ok(outcomes)
+    })?;
+    let mut parts = parts.into_iter();
+    let mut outcomes = parts.next().unwrap_or_default();
+    for part in parts {
+        for (o, p) in outcomes.iter_mut().zip(&part) {
+            o.merge(p);
+        }
+    }
+    Ok(outcomes)
+}
+
+/// The sums of the run's customers with ids in `[first, end)`, each customer's outcome looked up
+/// in the per-customer event index (or the results table).
+fn look_up(db: &rusqlite::Connection, pass: &Pass, first: i64, end: i64) -> Result<Vec<ArmSums>, ReportError> {
+    let index = arm_index(&pass.arms);
+    let mut total = Accumulator::new(pass);
+    let arm_of = |r: &rusqlite::Row| -> rusqlite::Result<Option<usize>> {
+        Ok(r.get_ref(0)?.as_str().ok().and_then(|a| index.get(a)).copied())
+    };
+    match &pass.hypothesis.metric {
+        Metric::Event(event) => {
+            let mut rows = db.prepare(
+                "SELECT a.arm, \
+                    min(CASE WHEN e.occurred_at >= ?2 THEN e.occurred_at END), \
+                    total(CASE WHEN e.occurred_at >= ?2 THEN e.value END), \
+                    count(CASE WHEN e.occurred_at < ?2 THEN 1 END), \
+                    total(CASE WHEN e.occurred_at < ?2 THEN e.value END) \
+                 FROM run_assignments a \
+                 LEFT JOIN events e ON e.customer_id = a.customer_id AND e.occurred_at >= ?1 \
+                    AND e.occurred_at < ?3 AND e.type = ?4 \
+                 WHERE a.run_id = ?5 AND a.customer_id >= ?6 AND a.customer_id < ?7 AND a.arm IS NOT NULL \
+                 GROUP BY a.customer_id",
+            )?;
+            let before = pass.from - (pass.to - pass.from);
+            let event = event.trim().to_lowercase();
+            let mut rows = rows.query(rusqlite::params![before, pass.from, pass.to, event, pass.run, first, end])?;
+            while let Some(r) = rows.next()? {
+                if let Some(arm) = arm_of(r)? {
+                    let count_before: i64 = r.get(3)?;
+                    let outcome = Outcome {
+                        converted_at: r.get(1)?,
+                        revenue: r.get(2)?,
+                        count_before: count_before as f64,
+                        revenue_before: r.get(4)?,
+                    };
+                    total.add(arm, outcome);
+                }
+            }
+        }
+        Metric::Result(column) => {
+            let sql = format!(
+                "SELECT a.arm, coalesce(r.{}, 0), coalesce(r.revenue, 0) FROM run_assignments a \
+                 LEFT JOIN campaign_results r ON r.campaign = ?1 AND r.customer_id = a.customer_id \
+                 WHERE a.run_id = ?2 AND a.customer_id >= ?3 AND a.customer_id < ?4 AND a.arm IS NOT NULL",
+                column.as_str()
+            );
+            let mut rows = db.prepare(&sql)?;
+            let mut rows = rows.query(rusqlite::params![pass.campaign, pass.run, first, end])?;
+            while let Some(r) = rows.next()? {
+                if let Some(arm) = arm_of(r)? {
                     // Results carry no time: a conversion counts on the first day.
                     let converted: bool = r.get(1)?;
-                    let arm: String = r.get(0)?;
-                    add(&arm, converted.then_some(from), r.get(2)?, 0.0);
+                    let outcome = Outcome { converted_at: converted.then_some(pass.from), revenue: r.get(2)?, ..Outcome::default() };
+                    total.add(arm, outcome);
                 }
             }
         }
-        let mut sent = db.prepare(
-            "SELECT a.arm, count(*) FROM sends s JOIN run_assignments a ON a.run_id = ?2 AND a.customer_id = s.customer_id \
-             WHERE s.campaign = ?1 AND s.state = 'sent' GROUP BY a.arm",
-        )?;
-        let mut rows = sent.query(rusqlite::params![campaign, run])?;
-        while let Some(r) = rows.next()? {
-            if let Some(&i) = r.get_ref(0)?.as_str().ok().and_then(|a| index.get(a)) {
-                sums[i].sent = r.get::<_, i64>(1)? as u64;
-            }
-        }
-        Ok(())
-    })
-    .await?;
-    Ok(sums)
+    }
+    Ok(total.sums)
 }
 
 fn daily(sums: &[ArmSums], days: usize) -> Vec<DayPoint> {
@@ -398,7 +598,7 @@ fn methods() -> BTreeMap<&'static str, &'static str> {
 /// Fills each arm's numbers, its comparison with the control, the split's check and the verdict.
 fn compare(report: &mut Report, arms: &[String], sums: &[ArmSums], control: Option<usize>, ran: &Campaign) {
     let alpha = report.alpha;
-    let revenue_decides = report.hypothesis.measure == Measure::Revenue;
+    let revenue_decides = report.hypothesis.measure == Criterion::Revenue;
     report.arms = arms
         .iter()
         .zip(sums)
@@ -560,6 +760,9 @@ fn compare(report: &mut Report, arms: &[String], sums: &[ArmSums], control: Opti
         return;
     }
     if empty || no_outcomes {
+        if !report.window_complete {
+            report.notes.push("window_open".into());
+        }
         return;
     }
     if report.window_complete {

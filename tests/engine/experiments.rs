@@ -266,12 +266,13 @@ async fn without_outcomes_or_before_the_window_ends_the_verdict_waits() {
     let (session, start, arms) = ran(dir.path(), 400, SPRING, 1).await;
     let report = session.campaign_report("spring", None, 0.05).await.unwrap();
     assert_eq!(report.verdict, Verdict::NotYetDecidable);
-    assert!(
-        report.notes.contains(&"no_outcomes".to_string()),
-        "{:?}",
-        report.notes
-    );
-    assert!(report.notes.contains(&"underpowered".to_string()) || report.needed_per_arm.is_none());
+    for note in ["no_outcomes", "window_open"] {
+        assert!(
+            report.notes.contains(&note.to_string()),
+            "{note}: {:?}",
+            report.notes
+        );
+    }
     assert_eq!(report.winner, None);
     let json = serde_json::to_string(&report).unwrap();
     assert!(!json.contains("NaN") && !json.contains("inf"), "{json}");
@@ -394,6 +395,30 @@ async fn an_email_services_results_file_is_attributed_to_the_variants_with_bad_r
     }
     assert_eq!(report.winner.as_deref(), Some("B"));
 
+    // A file without a results column, or without anything, is refused as a whole, saying why.
+    let only_keys = dir.path().join("keys.csv");
+    std::fs::write(&only_keys, "email,city\nc1@example.com,Paris\n").unwrap();
+    let error = session
+        .campaign_results_import("spring", &only_keys, &ImportSettings::default())
+        .await
+        .unwrap_err();
+    assert!(
+        error.message.contains("no results column"),
+        "{}",
+        error.message
+    );
+    let empty = dir.path().join("empty.csv");
+    std::fs::write(&empty, "").unwrap();
+    assert!(session
+        .campaign_results_import("spring", &empty, &ImportSettings::default())
+        .await
+        .is_err());
+    let error = session
+        .campaign_results_import("nonesuch", &path, &ImportSettings::default())
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind, tessera_engine::app::ErrorKind::NotFound);
+
     // Importing the same export again changes nothing.
     let again = session
         .campaign_results_import("spring", &path, &ImportSettings::default())
@@ -486,4 +511,62 @@ fn the_planner_prints_the_sample_size_and_refuses_impossible_plans() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("baseline"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_small_audience_among_many_events_is_attributed_the_same_way() {
+    // 40 of 600 customers get the campaign; everyone has events: few recipients among many
+    // events are looked up customer by customer rather than found by a scan of all events.
+    let dir = tempfile::tempdir().unwrap();
+    let ids: Vec<String> = (1..=40).map(|i| i.to_string()).collect();
+    let document = SPRING.replace(
+        r#""audience": {"all": true}"#,
+        &format!(r#""audience": {{"customers": [{}]}}"#, ids.join(",")),
+    );
+    let (session, start, arms) = ran(dir.path(), 600, &document, 10).await;
+    assert_eq!(arms.len(), 40);
+    let mut events = String::from("email,timestamp,type,value\n");
+    let mut expected: HashMap<String, (u64, f64)> = HashMap::new();
+    for i in 0..600 {
+        let email = format!("c{i}@example.com");
+        for k in 0..4 {
+            events.push_str(&format!(
+                "{email},{},purchase,7\n",
+                csv_time(start - 20 * DAY + k * DAY)
+            ));
+        }
+        if i % 3 == 0 {
+            events.push_str(&format!(
+                "{email},{},purchase,12.5\n",
+                csv_time(start + 3 * DAY)
+            ));
+            events.push_str(&format!(
+                "{email},{},purchase,1\n",
+                csv_time(start + 4 * DAY)
+            ));
+            if let Some(arm) = arms.get(&email) {
+                let e = expected.entry(arm.clone()).or_default();
+                e.0 += 1;
+                e.1 += 13.5;
+            }
+        }
+    }
+    let path = dir.path().join("events.csv");
+    std::fs::write(&path, events).unwrap();
+    import_as(&session, &path, ImportKind::Events)
+        .await
+        .unwrap();
+    let report = session.campaign_report("spring", None, 0.05).await.unwrap();
+    assert_eq!(report.arms.iter().map(|a| a.n).sum::<u64>(), 40);
+    for arm in &report.arms {
+        let (conversions, revenue) = expected.get(&arm.arm).copied().unwrap_or_default();
+        assert_eq!(arm.conversions, conversions, "arm {}", arm.arm);
+        assert!((arm.revenue - revenue).abs() < 1e-9, "arm {}", arm.arm);
+        assert_eq!(
+            report.daily[2].rates[report.arms.iter().position(|a| a.arm == arm.arm).unwrap()],
+            Some(0.0).filter(|_| arm.n > 0),
+            "nobody bought in the first three days"
+        );
+    }
+    session.close().await.unwrap();
 }

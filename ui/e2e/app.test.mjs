@@ -661,6 +661,37 @@ test("a rendered campaign is sent through the user's mail server: settings, a te
   }
 });
 
+test("a campaign's results say whether its hypothesis holds, with their charts, and the hypothesis is planned as it is edited", async () => {
+  await app.click("[data-testid=nav-campaigns]");
+  await app.waitFor("[data-testid=campaign-open] option[value='spring']");
+  await app.click("[data-testid=campaign-open] option[value='spring']");
+  // The demo campaign's hypothesis, recorded before its run, with the planner beside it.
+  await app.waitFor("[data-testid=hypothesis-statement]");
+  assert.equal(await app.property("[data-testid=hypothesis-statement]", "value"), "Personal recommendations lift purchases");
+  await app.waitFor("[data-testid=hypothesis-plan]", (t) => /customers|history/.test(t));
+  // Its run's results: the holdout and both variants, their rates drawn, and no verdict before
+  // anyone has bought since the run.
+  assert.match(await app.waitFor("[data-testid=results-verdict]", (t) => t.length > 0), /Not yet decidable/);
+  assert.equal((await app.findAll("[data-testid=results-arm]")).length, 3);
+  assert.match(await app.text("[data-testid=results-notes]"), /No outcomes yet/);
+  assert.match(await app.text("[data-testid=results-table]"), /Held out \(control\)/);
+  assert.ok((await app.property("[data-testid=results-rates-chart]", "width")) > 0, "the rates are drawn");
+  assert.ok((await app.property("[data-testid=results-days-chart]", "width")) > 0, "the days are drawn");
+  await app.scrollIntoView("[data-testid=results-panel]");
+  await new Promise((r) => setTimeout(r, 300));
+  await shoot("campaigns-results");
+  // A hypothesis the campaign cannot test is named at its field: a window of no days, a control
+  // the campaign does not have once the holdout is gone.
+  await app.type("[data-testid=hypothesis-window]", "0");
+  await app.waitFor("[data-testid='field-error-hypothesis.window_days']", (t) => /1 to 366 days/.test(t));
+  await app.type("[data-testid=hypothesis-window]", "14");
+  await app.type("[data-testid=campaign-holdout]", "0");
+  await app.waitFor("[data-testid='field-error-hypothesis.control']", (t) => /holds nobody out/.test(t));
+  await app.click("[data-testid=hypothesis-control] option[value=B]");
+  await app.waitFor("[data-testid=campaign-split]", (t) => !/Held out/.test(t));
+  assert.equal((await app.findAll("[data-testid='field-error-hypothesis.control']")).length, 0);
+});
+
 test("a campaign variant can carry a video storyboard per language, its files chosen", async () => {
   await app.click("[data-testid=nav-campaigns]");
   await app.waitFor("[data-testid=variant-0-en-video] option[value=picks-en]");
@@ -755,6 +786,11 @@ test("the interface switches to Simplified Chinese", async () => {
   await app.scrollIntoView("[data-testid=send-states]");
   await new Promise((r) => setTimeout(r, 300));
   await shoot("campaigns-send-zh");
+  // Its results in Chinese.
+  assert.match(await app.waitFor("[data-testid=results-verdict]", (t) => t.length > 0), /尚无法判定/);
+  await app.scrollIntoView("[data-testid=results-panel]");
+  await new Promise((r) => setTimeout(r, 300));
+  await shoot("campaigns-results-zh");
   await app.click("[data-testid=language] option[value=en]");
 });
 

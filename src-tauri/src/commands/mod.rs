@@ -2,6 +2,7 @@
 
 pub mod campaigns;
 pub mod customers;
+pub mod experiments;
 pub mod files;
 pub mod segments;
 pub mod sending;

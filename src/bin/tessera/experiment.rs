@@ -165,7 +165,22 @@ fn describe(r: &Report) {
             .unwrap_or_default()
     );
     for note in &r.notes {
-        say!("note: {note}");
+        say!("note: {}", note_text(note));
+    }
+}
+
+/// A report's note in words.
+fn note_text(note: &str) -> &str {
+    match note {
+        "window_open" => "the outcome window is still open; only the always-valid test may decide before it ends",
+        "no_outcomes" => "no outcomes yet: nobody in the compared arms has converted",
+        "empty_arm" => "an arm has too few customers to compare",
+        "sample_ratio_mismatch" => "the split is not what the weights ask for (sample ratio mismatch): nothing is decided",
+        "underpowered" => "underpowered: the hypothesis's lift needs more customers per arm than the smallest arm has",
+        "decided_early" => "decided before the window ended, by the always-valid test",
+        "hypothesis_after_run" => "the hypothesis was recorded after the run: read the verdict with care",
+        "assumed_hypothesis" => "no hypothesis recorded: purchases within 14 days against the holdout are assumed",
+        other => other,
     }
 }
 

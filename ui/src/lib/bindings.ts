@@ -129,6 +129,15 @@ export const commands = {
 	campaignOpen: (item: RenderedItem) => typedError<Opened, CommandError>(__TAURI_INVOKE("campaign_open", { item })),
 	/**  A seed for a new campaign (its split and personal URLs are its own). */
 	campaignSeed: () => typedError<string, CommandError>(__TAURI_INVOKE("campaign_seed")),
+	/**  The report of a campaign's run (its latest finished one if none is named), at alpha 0.05. */
+	campaignReport: (name: string, run: number | null) => typedError<Report, CommandError>(__TAURI_INVOKE("campaign_report", { name, run })),
+	/**
+	 *  The planner beside the hypothesis being edited: the baseline from the workspace's history,
+	 *  the customers each arm needs and the smallest lift `per_arm` customers can detect.
+	 */
+	hypothesisPlan: (hypothesis: Hypothesis, arms: number, perArm: number) => typedError<HypothesisPlan, CommandError>(__TAURI_INVOKE("hypothesis_plan", { hypothesis, arms, perArm })),
+	/**  Saves the report the app composed (words, table, charts) as an HTML file where the user chose. */
+	reportExport: (path: string, html: string) => typedError<null, CommandError>(__TAURI_INVOKE("report_export", { path, html })),
 	/**  Keeps the server's password in the operating system's keyring. */
 	smtpPasswordSave: (settings: SmtpSettings, password: string) => typedError<null, CommandError>(__TAURI_INVOKE("smtp_password_save", { settings, password })),
 	/**  Whether a password is kept for these settings. */
@@ -156,6 +165,54 @@ export type ArmCount = {
 	/**  Where the count falls 95 times in 100 when the split works as planned. */
 	expected_low?: number,
 	expected_high?: number,
+};
+
+/**
+ *  One arm's outcome and, for every arm but the control, its comparison with the control.
+ *  A number the data cannot give is null.
+ */
+export type ArmReport = {
+	arm: string,
+	control: boolean,
+	/**  Customers assigned to the arm. */
+	n: number,
+	/**  Of them, those whose message was sent (the campaign's own send states). */
+	sent: number,
+	conversions: number,
+	rate: number | null,
+	/**  Wilson 95% interval of the rate. */
+	ci_low: number | null,
+	ci_high: number | null,
+	revenue: number | null,
+	revenue_per_recipient: number | null,
+	lift_abs: number | null,
+	lift_abs_low: number | null,
+	lift_abs_high: number | null,
+	lift_rel: number | null,
+	lift_rel_low: number | null,
+	lift_rel_high: number | null,
+	/**
+	 *  Of the decisive measure: the pooled two-proportion z-test for conversion, Welch's
+	 *  t-test for revenue; two-sided.
+	 */
+	p_value: number | null,
+	/**  Holm-adjusted across the arms compared with the control. */
+	p_adjusted: number | null,
+	revenue_lift: number | null,
+	revenue_lift_low: number | null,
+	revenue_lift_high: number | null,
+	/**  Welch's t-test of revenue per recipient. */
+	revenue_p_value: number | null,
+	/**  The always-valid interval and p-value of the decisive measure's lift. */
+	sequential_low: number | null,
+	sequential_high: number | null,
+	sequential_p_value: number | null,
+	/**  The decisive measure's lift adjusted for the customers' behaviour before the campaign. */
+	cuped_lift: number | null,
+	cuped_low: number | null,
+	cuped_high: number | null,
+	/**  How much narrower CUPED's interval is than the unadjusted one (0.2: 20%). */
+	cuped_narrowed: number | null,
 };
 
 export type AttributeInfo = {
@@ -191,6 +248,8 @@ export type Campaign = {
 	email_settings?: EmailSettings,
 	microsite_settings?: MicrositeSettings,
 	video_settings?: VideoSettings,
+	/**  What the campaign sets out to show, recorded before it runs: the report judges it so. */
+	hypothesis?: Hypothesis | null,
 };
 
 export type CampaignInfo = {
@@ -269,6 +328,8 @@ export type ConsentStatus = "granted" | "revoked" | "unknown";
 /**  `"welcome-en"` or `{"en": "welcome-en", "zh": "welcome-zh"}`. */
 export type Content = string | { [key in string]: string };
 
+export type Criterion = "conversion" | "revenue";
+
 export type CustomerChange = {
 	line: number,
 	customer: number,
@@ -337,6 +398,12 @@ export type CustomerView = {
 export type DateOp = { date: "before"; value: string } | { date: "after"; value: string } | { date: "within_last_days"; days: number } | { date: "within_next_days"; days: number } | 
 /**  The date's month and day recur within the next N days (birthdays, anniversaries). */
 { date: "anniversary_within_days"; days: number };
+
+/**  Each arm's cumulative conversion rate at the end of a day since the run. */
+export type DayPoint = {
+	day: number,
+	rates: (number | null)[],
+};
 
 /**  What the user decides for a pair. */
 export type DuplicateDecision = 
@@ -548,6 +615,47 @@ export type Group = {
 	conditions?: Condition[],
 };
 
+export type Hypothesis = {
+	/**  The expectation in the user's words ("the personal offer lifts purchases"). */
+	statement?: string,
+	metric: Metric,
+	/**  Whether the share of customers who converted decides, or the revenue per recipient. */
+	measure?: Criterion,
+	window_days?: number,
+	/**  `holdout`, or the name of the variant the others are compared with. */
+	control?: string,
+	/**
+	 *  The smallest lift worth detecting: percentage points of conversion as a fraction (0.02),
+	 *  or currency per recipient for revenue.
+	 */
+	mde?: number | null,
+};
+
+/**
+ *  The planner beside a hypothesis: the baseline from the workspace's history of its event,
+ *  the customers each arm needs, and the smallest lift the audience can detect.
+ */
+export type HypothesisPlan = {
+	/**
+	 *  Share of customers with the event within a window as long as the hypothesis's, up to
+	 *  now; none for a results-file metric (the workspace has no history of it).
+	 */
+	baseline: number | null,
+	needed_per_arm: number | null,
+	detectable_lift: number | null,
+	/**  Whether the arms as split have fewer customers than the lift needs. */
+	underpowered: boolean,
+};
+
+/**  Where the hypothesis the report judges by was recorded. */
+export type HypothesisSource = 
+/**  With the campaign before the run: a test planned in advance. */
+"before_run" | 
+/**  Added to the campaign after the run: read with care (chosen with the data in view). */
+"after_run" | 
+/**  None recorded: the report assumes purchases within 14 days. */
+"assumed";
+
 /**
  *  What importing a file's rows would do to the workspace, worked out without writing: the
  *  import wizard shows it before the user commits (see `inspect::preview_import`).
@@ -651,6 +759,20 @@ export type MergeView = {
 	/**  The user merged them (a possible duplicate), no import. */
 	by_hand: boolean,
 };
+
+/**  Where a customer's outcome comes from. */
+export type Metric = 
+/**
+ *  An event of this type in the workspace within the window (`purchase`, `microsite_click`,
+ *  `form_submission`, `video_complete`); its values are the revenue.
+ */
+({ event: string }) & { result?: never } | 
+/**
+ *  A column of the results file an email service exported (`opened`, `clicked`,
+ *  `converted`); revenue is its revenue column. Only recipients have such results, so the
+ *  control must be a variant.
+ */
+({ result: ResultColumn }) & { event?: never };
 
 /**  Where a campaign's microsites are hosted. */
 export type MicrositeSettings = {
@@ -822,6 +944,50 @@ export type RenderedEmail = {
 
 /**  A rendered item a host may open for the user. */
 export type RenderedItem = "folder" | "manifest";
+
+export type Report = {
+	campaign: string,
+	run: number,
+	run_started_at: string,
+	hypothesis: Hypothesis,
+	hypothesis_source: HypothesisSource,
+	metric: string,
+	alpha: number | null,
+	control: string,
+	window_from: string,
+	window_to: string,
+	/**  Whether the attribution window has ended: the fixed-horizon tests are final then. */
+	window_complete: boolean,
+	arms: ArmReport[],
+	/**  The chi-square test of the customers per arm against the campaign's weights. */
+	srm_p_value: number | null,
+	srm_mismatch: boolean,
+	/**  The arm the test supports as best, or null. */
+	winner: string | null,
+	verdict: Verdict,
+	/**
+	 *  Why the verdict is what it is, and what to look out for (codes, worded by the hosts):
+	 *  `window_open`, `no_outcomes`, `empty_arm`, `sample_ratio_mismatch`, `underpowered`,
+	 *  `decided_early`, `hypothesis_after_run`, `assumed_hypothesis`.
+	 */
+	notes: string[],
+	/**
+	 *  Customers each arm needs to detect the hypothesis's lift at the control's observed
+	 *  rate (conversion only), and the smallest lift the arms as they are can detect.
+	 */
+	needed_per_arm: number | null,
+	detectable_lift: number | null,
+	/**
+	 *  Revenue the treated arms made beyond what they would have at the holdout's revenue
+	 *  per recipient (against a holdout only).
+	 */
+	incremental_revenue: number | null,
+	daily: DayPoint[],
+	/**  Which method produced each number. */
+	methods: { [key in string]: string },
+};
+
+export type ResultColumn = "sent" | "opened" | "clicked" | "converted";
 
 export type RowError = {
 	line: number,
@@ -1162,6 +1328,8 @@ export type Variant = {
 	 */
 	values?: { [key in string]: Value },
 };
+
+export type Verdict = "supported" | "not_supported" | "not_yet_decidable";
 
 /**  What a campaign's videos are made into. */
 export type VideoSettings = {

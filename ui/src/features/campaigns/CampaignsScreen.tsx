@@ -7,6 +7,8 @@ import { backend, errorCode, fieldProblem, templatesOf } from "../../lib/backend
 import { ErrorMessage } from "../../lib/ErrorMessage";
 import { FieldError, isWrong } from "../../lib/FieldError";
 import { addVariant, audienceChoice, audienceFromValue, audienceValue, freshFolder, hasSites, hasVideo, LANGUAGES, newCampaign, parseValues, recipients, settingWarnings, valuesText, variantTemplates, VIDEO_FORMATS, videoFormats, withTemplates, withVideoFormat, type ContentFormat, type Language } from "./campaignModel";
+import { HypothesisFields } from "./HypothesisFields";
+import { ResultsPanel } from "./ResultsPanel";
 import { SendPanel } from "./SendPanel";
 import { ServePanel } from "./ServePanel";
 
@@ -345,6 +347,8 @@ export function CampaignsScreen({ segment, active }: { segment: Rule; active: bo
         </label>
       </div>
 
+      <HypothesisFields campaign={campaign} split={split} problem={problem} edit={edit} />
+
       {problem !== null && !fieldProblem(problem) && <ErrorMessage error={problem} testId="campaign-problem" />}
       {split && (
         <section className={problem !== null ? "panel stale" : "panel"} data-testid="campaign-split" aria-label={t("campaigns.split")}>
@@ -493,6 +497,7 @@ export function CampaignsScreen({ segment, active }: { segment: Rule; active: bo
         </section>
       )}
       {campaign?.name && (campaign.email_settings?.files ?? "eml") === "eml" && runs.some((r) => r.status === "done") && <SendPanel campaign={campaign.name} />}
+      {campaign?.name && runs.some((r) => r.status === "done") && <ResultsPanel campaign={campaign.name} refresh={runs} />}
     </section>
   );
 }
