@@ -669,6 +669,9 @@ test("a campaign's results say whether its hypothesis holds, with their charts, 
   await app.waitFor("[data-testid=hypothesis-statement]");
   assert.equal(await app.property("[data-testid=hypothesis-statement]", "value"), "Personal recommendations lift purchases");
   await app.waitFor("[data-testid=hypothesis-plan]", (t) => /customers|history/.test(t));
+  await app.scrollIntoView("[data-testid=campaign-hypothesis]");
+  await new Promise((r) => setTimeout(r, 300));
+  await shoot("campaigns-hypothesis");
   // Its run's results: the holdout and both variants, their rates drawn, and no verdict before
   // anyone has bought since the run.
   assert.match(await app.waitFor("[data-testid=results-verdict]", (t) => t.length > 0), /Not yet decidable/);
