@@ -57,13 +57,13 @@ pub fn describe_rule(rule: &Rule) -> Vec<String> {
 impl Session {
     /// The exact count of `rule` and its funnel, from the index: fast enough for every edit.
     pub async fn segment_count(&self, rule: &Rule, clock: Clock) -> Result<SegmentCount> {
-        let catalog = load_catalog(&self.workspace.pool).await?;
+        let catalog = load_catalog(&self.workspace.pool, &[rule]).await?;
         Ok(self.index().await?.count(rule, &catalog, clock)?)
     }
 
     /// The ids of the customers `rule` selects, ascending.
     pub async fn segment_ids(&self, rule: &Rule, clock: Clock) -> Result<Vec<i64>> {
-        let catalog = load_catalog(&self.workspace.pool).await?;
+        let catalog = load_catalog(&self.workspace.pool, &[rule]).await?;
         Ok(self.index().await?.members(rule, &catalog, clock)?)
     }
 

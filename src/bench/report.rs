@@ -33,6 +33,11 @@ pub async fn bench_report(
         .to_string(),
     )?;
     save_campaign(&ws.pool, &campaign).await?;
+    // Every customer a recipient: the segment benchmark's data withholds email consent from a
+    // quarter of them, and the report is measured at a million recipients.
+    sqlx::query("INSERT OR REPLACE INTO customer_consent (customer_id, channel, granted, updated_at) SELECT id, 'email', 1, '2026-01-01T00:00:00Z' FROM customers")
+        .execute(&ws.pool)
+        .await?;
     let plan = plan_campaign(&ws.pool, Selector::Sql, &campaign, run_start()).await?;
     let recipients =
         plan.split.arms.iter().map(|a| a.customers).sum::<u64>() + plan.split.holdout.customers;

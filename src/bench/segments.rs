@@ -168,7 +168,7 @@ pub async fn bench_segments(
             .arg(now().timestamp().to_string()),
     );
 
-    let catalog = load_catalog(&ws.pool).await?;
+    let catalog = load_catalog(&ws.pool, &[]).await?;
     let clock = Clock { now: now() };
     for (key, label, rule) in [
         (
@@ -309,7 +309,7 @@ async fn cli_selection(
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     };
-    let catalog = load_catalog(&ws.pool).await?;
+    let catalog = load_catalog(&ws.pool, &[]).await?;
     let clock = Clock { now: now() };
     println!("  selecting from the CLI, a fresh process each time (median of 7, alternated):");
     for ((label, _), runs) in commands.iter().zip(&mut times) {

@@ -45,7 +45,7 @@ pub async fn audience_members(
             .await?);
         }
     };
-    let catalog = load_catalog(pool).await?;
+    let catalog = load_catalog(pool, &[&rule]).await?;
     Ok(match selector {
         Selector::Index(index) => index.members(&rule, &catalog, clock)?,
         Selector::Sql => crate::segments::members(pool, &rule, &catalog, clock).await?,

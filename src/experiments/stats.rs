@@ -143,18 +143,6 @@ impl Moments {
         self.m2 += delta * (value - self.mean);
     }
 
-    /// Both samples' moments as one (Chan et al.'s pairwise combination).
-    pub fn merge(&mut self, other: &Moments) {
-        if other.n == 0 {
-            return;
-        }
-        let n = self.n + other.n;
-        let delta = other.mean - self.mean;
-        self.mean += delta * other.n as f64 / n as f64;
-        self.m2 += other.m2 + delta * delta * self.n as f64 * other.n as f64 / n as f64;
-        self.n = n;
-    }
-
     pub fn of(values: impl IntoIterator<Item = f64>) -> Moments {
         let mut m = Moments::default();
         values.into_iter().for_each(|v| m.add(v));
@@ -286,7 +274,7 @@ impl Paired {
         self.xy += x * y;
     }
 
-    pub fn plus(&self, o: &Paired) -> Paired {
+    fn plus(&self, o: &Paired) -> Paired {
         Paired {
             n: self.n + o.n,
             y: self.y + o.y,
@@ -425,19 +413,6 @@ mod tests {
         close(t.p_value, 0.27822818653111436);
         assert_eq!(welch(&Moments::of([1.0]), &b, 0.05), None, "one customer has no variance");
         assert_eq!(welch(&Moments::of([0.0, 0.0]), &Moments::of([0.0, 0.0]), 0.05), None);
-    }
-
-    #[test]
-    fn moments_merged_equal_moments_of_all() {
-        let values = [0.0, 3.5, 12.0, 0.0, 7.25, 1.0, 99.0];
-        let mut left = Moments::of(values[..3].iter().copied());
-        left.merge(&Moments::of(values[3..].iter().copied()));
-        let all = Moments::of(values);
-        close(left.mean, all.mean);
-        close(left.variance(), all.variance());
-        assert_eq!(left.n, 7);
-        left.merge(&Moments::default());
-        assert_eq!(left.n, 7);
     }
 
     #[test]

@@ -24,11 +24,58 @@ use super::rule::{
 use crate::customers::attributes::AttrType;
 use crate::scores::RFM_GROUPS;
 
-/// What a rule may refer to: the workspace's attributes and saved segments.
+/// What a rule may refer to: the workspace's attributes and saved segments, and the members of
+/// the campaigns its conditions name (none for a campaign without a finished run).
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
     pub attributes: HashMap<String, AttrType>,
     pub segments: HashMap<String, Rule>,
+    pub campaigns: HashMap<String, Option<CampaignMembers>>,
+}
+
+/// A campaign's latest finished run, as conditions on it see it: its customers by arm (the
+/// variant's name or `holdout`), ascending, and those who converted by its hypothesis.
+#[derive(Debug, Clone, Default)]
+pub struct CampaignMembers {
+    pub arms: HashMap<String, Vec<i64>>,
+    pub converted: Vec<i64>,
+}
+
+impl CampaignMembers {
+    /// The customers in `arm` (any variant when none), who converted or not when asked, ascending.
+    pub fn select(&self, arm: Option<&str>, converted: Option<bool>) -> Vec<i64> {
+        let mut ids: Vec<i64> = match arm.map(str::trim) {
+            Some(arm) => self.arms.get(arm).cloned().unwrap_or_default(),
+            None => self
+                .arms
+                .iter()
+                .filter(|(name, _)| name.as_str() != crate::experiments::hypothesis::HOLDOUT)
+                .flat_map(|(_, ids)| ids.iter().copied())
+                .collect(),
+        };
+        ids.sort_unstable();
+        if let Some(wanted) = converted {
+            ids.retain(|id| self.converted.binary_search(id).is_ok() == wanted);
+        }
+        ids
+    }
+}
+
+impl Catalog {
+    /// The customers a campaign condition selects; an error names a campaign the workspace lacks.
+    pub fn campaign_members(
+        &self,
+        campaign: &str,
+        arm: Option<&str>,
+        converted: Option<bool>,
+        path: &str,
+    ) -> Result<Vec<i64>, RuleError> {
+        match self.campaigns.get(campaign.trim()) {
+            None => Err(error(path, format!("no campaign named '{}'", campaign.trim()))),
+            Some(None) => Ok(Vec::new()),
+            Some(Some(members)) => Ok(members.select(arm, converted)),
+        }
+    }
 }
 
 /// The moment rules are evaluated at ("last 30 days" counts back from here).
@@ -427,6 +474,12 @@ impl<'a> Compiler<'a> {
                     ),
                     &names,
                 );
+            }
+            Condition::Campaign { campaign, arm, converted } => {
+                let ids = self.catalog.campaign_members(campaign, arm.as_deref(), *converted, path)?;
+                q.push("c.id IN (SELECT value FROM json_each(");
+                q.bind(serde_json::to_string(&ids).unwrap_or_default());
+                q.push("))");
             }
             Condition::Segment { .. } | Condition::Group(_) => unreachable!("handled above"),
         }

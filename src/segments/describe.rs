@@ -125,6 +125,18 @@ pub fn describe(c: &Condition) -> String {
             bands.join(" or ")
         ),
         Condition::Segment { name } => format!("in segment \"{name}\""),
+        Condition::Campaign { campaign, arm, converted } => {
+            let who = match arm.as_deref() {
+                Some("holdout") => format!("held out of \"{campaign}\""),
+                Some(arm) => format!("received {arm} of \"{campaign}\""),
+                None => format!("received \"{campaign}\""),
+            };
+            match converted {
+                Some(true) => format!("{who} and converted"),
+                Some(false) => format!("{who} and did not convert"),
+                None => who,
+            }
+        }
         Condition::Group(g) => {
             let joined = g.conditions.iter().map(describe).collect::<Vec<_>>().join(
                 if g.matching == Match::All {

@@ -9,7 +9,7 @@ pub mod query;
 pub mod rule;
 pub mod store;
 
-pub use compile::{Catalog, Clock};
+pub use compile::{CampaignMembers, Catalog, Clock};
 pub use index::SegmentIndex;
 pub use query::{count, members, FunnelStep, SegmentCount, SegmentError};
 pub use rule::{Condition, Group, Rule};

@@ -19,6 +19,9 @@ pub enum SegmentError {
     Sql(#[from] sqlx::Error),
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// A campaign a condition names could not be read.
+    #[error("cannot read the campaign a condition names: {0}")]
+    Campaign(String),
 }
 
 impl crate::error::Coded for SegmentError {
@@ -26,7 +29,7 @@ impl crate::error::Coded for SegmentError {
         use crate::error::ErrorKind;
         match self {
             SegmentError::NotFound(_) => ErrorKind::NotFound,
-            SegmentError::Sql(_) | SegmentError::Sqlite(_) => ErrorKind::Database,
+            SegmentError::Sql(_) | SegmentError::Sqlite(_) | SegmentError::Campaign(_) => ErrorKind::Database,
             SegmentError::Rule(_) | SegmentError::Name(_) => ErrorKind::InvalidInput,
         }
     }

@@ -103,6 +103,17 @@ pub enum Condition {
     Segment {
         name: String,
     },
+    /// Where a campaign's latest finished run put the customer: in `arm` (a variant or
+    /// `holdout`; any variant when absent), and whether they converted by the campaign's
+    /// hypothesis within its window (either when absent) — "received B of spring",
+    /// "converted after spring".
+    Campaign {
+        campaign: String,
+        #[serde(default)]
+        arm: Option<String>,
+        #[serde(default)]
+        converted: Option<bool>,
+    },
     Group(Group),
 }
 
@@ -364,6 +375,17 @@ impl Rule {
 }
 
 impl Group {
+    /// The campaigns its conditions name, at any depth.
+    pub fn campaigns<'a>(&'a self, names: &mut Vec<&'a str>) {
+        for c in &self.conditions {
+            match c {
+                Condition::Campaign { campaign, .. } => names.push(campaign.trim()),
+                Condition::Group(g) => g.campaigns(names),
+                _ => {}
+            }
+        }
+    }
+
     /// Limits depth and size, so evaluation and SQL stay bounded.
     fn check_shape(&self, path: &str, depth: usize, count: &mut usize) -> Result<(), RuleError> {
         if depth > MAX_DEPTH {

@@ -8,8 +8,10 @@ use super::rule::Rule;
 use crate::customers::attributes::AttrType;
 use crate::store::now_text;
 
-/// The workspace's attributes and saved segments.
-pub async fn load_catalog(pool: &SqlitePool) -> Result<Catalog, SegmentError> {
+/// The workspace's attributes and saved segments, and the members of every campaign `rules` or
+/// the saved segments name (read only for those: a campaign's members are its latest run's
+/// assignments and outcomes, a fraction of a second at a million customers).
+pub async fn load_catalog(pool: &SqlitePool, rules: &[&Rule]) -> Result<Catalog, SegmentError> {
     let mut catalog = Catalog::default();
     for row in sqlx::query("SELECT name, type FROM attribute_types")
         .fetch_all(pool)
@@ -28,6 +30,27 @@ pub async fn load_catalog(pool: &SqlitePool) -> Result<Catalog, SegmentError> {
             catalog.segments.insert(row.get(0), rule);
         }
     }
+    let mut named = Vec::new();
+    for rule in rules.iter().copied().chain(catalog.segments.values()) {
+        rule.root.campaigns(&mut named);
+    }
+    named.sort_unstable();
+    named.dedup();
+    let workspace = pool.connect_options().get_filename().to_path_buf();
+    let mut campaigns = std::collections::HashMap::new();
+    for name in named {
+        // A campaign the workspace lacks stays out: the condition naming it says so.
+        let Ok(campaign) = crate::campaigns::store::load_campaign(pool, name).await else {
+            continue;
+        };
+        let path = workspace.clone();
+        let members = tokio::task::spawn_blocking(move || crate::experiments::report::campaign_members(&path, &campaign))
+            .await
+            .map_err(|e| SegmentError::Campaign(e.to_string()))?
+            .map_err(|e| SegmentError::Campaign(e.to_string()))?;
+        campaigns.insert(name.to_string(), members);
+    }
+    catalog.campaigns = campaigns;
     Ok(catalog)
 }
 
@@ -39,7 +62,7 @@ pub async fn save_segment(
     clock: Clock,
 ) -> Result<(), SegmentError> {
     let name = crate::store::check_name(name, "segment")?;
-    let mut catalog = load_catalog(pool).await?;
+    let mut catalog = load_catalog(pool, &[rule]).await?;
     // Check as if already saved, so a rule that refers to itself is caught now.
     catalog.segments.insert(name.to_string(), rule.clone());
     check(rule, &catalog, clock)?;
@@ -80,7 +103,7 @@ pub async fn memberships(
     customer: i64,
     clock: Clock,
 ) -> Result<Vec<String>, SegmentError> {
-    let catalog = load_catalog(pool).await?;
+    let catalog = load_catalog(pool, &[]).await?;
     let mut names: Vec<String> = catalog
         .segments
         .iter()

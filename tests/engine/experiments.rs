@@ -187,7 +187,61 @@ async fn purchases_count_in_the_arm_assigned_and_inside_the_window_only() {
         report.daily[0].rates[2].unwrap() < b.rate.unwrap(),
         "purchases on day 2 are not in day 1"
     );
+
+    // The next campaign builds on this one: segments of who received what and who converted,
+    // counted by the app's index and by the compiled SQL alike.
+    let arm = |name: &str| report.arms.iter().find(|a| a.arm == name).unwrap();
+    let clock = tessera_engine::segments::Clock {
+        now: chrono::Utc::now(),
+    };
+    let cases = [
+        (r#""arm": "B""#, arm("B").n),
+        (r#""arm": "B", "converted": true"#, arm("B").conversions),
+        (r#""arm": "holdout""#, arm("holdout").n),
+        (
+            r#""converted": false"#,
+            arm("A").n - arm("A").conversions + arm("B").n - arm("B").conversions,
+        ),
+    ];
+    for (condition, expected) in &cases {
+        let rule = tessera_engine::app::Rule::parse(&format!(
+            r#"{{"version": 1, "conditions": [{{"type": "campaign", "campaign": "spring", {condition}}}]}}"#
+        ))
+        .unwrap();
+        let counted = session.segment_count(&rule, clock).await.unwrap();
+        assert_eq!(counted.count as u64, *expected, "{condition}");
+    }
+    let unknown = tessera_engine::app::Rule::parse(
+        r#"{"version": 1, "conditions": [{"type": "campaign", "campaign": "autumn"}]}"#,
+    )
+    .unwrap();
+    let error = session.segment_count(&unknown, clock).await.unwrap_err();
+    assert!(
+        error.message.contains("no campaign named 'autumn'"),
+        "{}",
+        error.message
+    );
     session.close().await.unwrap();
+    let ws = tessera_engine::store::Workspace::open(
+        &dir.path().join("shop.sqlite"),
+        tessera_engine::store::Access::Existing,
+    )
+    .await
+    .unwrap();
+    for (condition, expected) in &cases {
+        let rule = tessera_engine::app::Rule::parse(&format!(
+            r#"{{"version": 1, "conditions": [{{"type": "campaign", "campaign": "spring", {condition}}}]}}"#
+        ))
+        .unwrap();
+        let catalog = tessera_engine::segments::store::load_catalog(&ws.pool, &[&rule])
+            .await
+            .unwrap();
+        let counted = tessera_engine::segments::count(&ws.pool, &rule, &catalog, clock)
+            .await
+            .unwrap();
+        assert_eq!(counted.count as u64, *expected, "SQL: {condition}");
+    }
+    ws.close().await;
 
     // The CLI's report names its fields as the issue spells them.
     let out = tessera(&dir.path().join("shop.sqlite"))

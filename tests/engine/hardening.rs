@@ -423,7 +423,7 @@ async fn huge_day_counts_are_refused_not_a_panic() {
     let t = TestWorkspace::new().await;
     t.customers(&t.file("c.csv", "email,birthday\na@x.com,1990-01-01\n"))
         .await;
-    let catalog = load_catalog(&t.ws.pool).await.unwrap();
+    let catalog = load_catalog(&t.ws.pool, &[]).await.unwrap();
     let index = SegmentIndex::load(&t.ws.path).unwrap();
     for condition in [
         json!({"type": "event", "event_type": "purchase", "window": {"last_days": 100_000_000u32}, "compare": "gte", "value": 1}),
@@ -533,7 +533,7 @@ async fn segments_referring_to_segments_many_times_are_evaluated_once_each() {
         save_segment(&t.ws.pool, &format!("level{level}"), &rule, clock())
             .await
             .unwrap();
-        let catalog = load_catalog(&t.ws.pool).await.unwrap();
+        let catalog = load_catalog(&t.ws.pool, &[]).await.unwrap();
         let program = tessera_engine::segments::compile::rule_program(
             "SELECT COUNT(*) FROM customers c WHERE ",
             &rule,
@@ -562,7 +562,7 @@ async fn long_funnels_and_long_lists_count_exactly() {
         csv.push_str(&format!("c{i}@x.com,{i},city{}\n", i % 7));
     }
     t.customers(&t.file("c.csv", csv)).await;
-    let catalog = load_catalog(&t.ws.pool).await.unwrap();
+    let catalog = load_catalog(&t.ws.pool, &[]).await.unwrap();
     let index = SegmentIndex::load(&t.ws.path).unwrap();
     // 999 conditions: once "Expression tree is too large".
     for (conditions, matching) in [(999, "all"), (100, "all"), (100, "any")] {

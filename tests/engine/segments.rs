@@ -41,7 +41,7 @@ async fn shop() -> TestWorkspace {
 }
 
 async fn member_emails(t: &TestWorkspace, r: &Rule) -> Vec<String> {
-    let catalog = load_catalog(&t.ws.pool).await.unwrap();
+    let catalog = load_catalog(&t.ws.pool, &[]).await.unwrap();
     let ids = members(&t.ws.pool, r, &catalog, clock()).await.unwrap();
     let mut emails = Vec::new();
     for id in ids {
@@ -64,7 +64,7 @@ async fn counts_with_a_funnel_per_top_level_condition() {
         {"type": "event", "event_type": "purchase", "property": {"name": "category", "equals": "SKINCARE"}, "window": {"last_days": 60}, "compare": "gte", "value": 2},
         {"type": "tags", "op": "has_any", "tags": ["vip"]}
     ]}));
-    let catalog = load_catalog(&t.ws.pool).await.unwrap();
+    let catalog = load_catalog(&t.ws.pool, &[]).await.unwrap();
     let result = count(&t.ws.pool, &r, &catalog, clock()).await.unwrap();
     assert_eq!((result.count, result.total), (1, 4));
     let remaining: Vec<i64> = result.funnel.iter().map(|s| s.remaining).collect();
@@ -165,7 +165,7 @@ async fn hostile_rules_are_bound_values_or_clear_errors() {
     // An attribute whose name is an SQL fragment, values with quotes.
     let csv = "email,\"x'); DROP TABLE customers;--\",nick\na@x.com,\"O'Brien\"\" --\",Robert'); DROP TABLE events;--\nb@x.com,plain,bob\n";
     t.customers(&t.file("h.csv", csv)).await;
-    let catalog = load_catalog(&t.ws.pool).await.unwrap();
+    let catalog = load_catalog(&t.ws.pool, &[]).await.unwrap();
     let attr = catalog
         .attributes
         .keys()
@@ -519,7 +519,7 @@ async fn property_compiled_sql_and_the_segment_index_select_the_same_customers()
     save_segment(&t.ws.pool, "regulars", &regulars, clock())
         .await
         .unwrap();
-    let catalog = load_catalog(&t.ws.pool).await.unwrap();
+    let catalog = load_catalog(&t.ws.pool, &[]).await.unwrap();
     // The index a fresh process uses: built, kept, and mapped back from its file.
     SegmentIndex::current(&t.ws.path, || {}).unwrap();
     let kept = SegmentIndex::current(&t.ws.path, || panic!("the kept index is current")).unwrap();
@@ -563,7 +563,7 @@ async fn property_compiled_sql_and_the_segment_index_select_the_same_customers()
 async fn event_conditions_look_up_each_customers_events_by_index() {
     // Without statistics SQLite chose the by-type index and scanned every purchase per customer.
     let t = shop().await;
-    let catalog = load_catalog(&t.ws.pool).await.unwrap();
+    let catalog = load_catalog(&t.ws.pool, &[]).await.unwrap();
     let r = rule(json!({"version": 1, "conditions": [
         {"type": "event", "event_type": "purchase", "window": {"last_days": 30}, "compare": "gte", "value": 1},
         {"type": "occurrence", "event_type": "purchase", "which": "last", "date": "within_last_days", "days": 7}]}));
@@ -642,7 +642,7 @@ async fn property_damaged_rule_documents_are_clear_errors_or_count_the_same_both
     )
     .await
     .unwrap();
-    let catalog = load_catalog(&t.ws.pool).await.unwrap();
+    let catalog = load_catalog(&t.ws.pool, &[]).await.unwrap();
     let index = SegmentIndex::load(&t.ws.path).unwrap();
     let mut g = Gen(0xDA3A_6ED0_0005);
     let (mut refused, mut counted) = (0, 0);
@@ -690,7 +690,7 @@ async fn property_damaged_rule_documents_are_clear_errors_or_count_the_same_both
 #[tokio::test]
 async fn a_kept_index_is_used_until_customers_events_or_scores_change() {
     let t = shop().await;
-    let catalog = load_catalog(&t.ws.pool).await.unwrap();
+    let catalog = load_catalog(&t.ws.pool, &[]).await.unwrap();
     let vip = rule(
         json!({"version": 1, "conditions": [{"type": "tags", "op": "has_any", "tags": ["vip"]}]}),
     );
@@ -753,7 +753,7 @@ async fn a_kept_index_is_used_until_customers_events_or_scores_change() {
 async fn a_damaged_or_foreign_kept_index_is_rebuilt_never_trusted() {
     let t = shop().await;
     let other = shop().await;
-    let catalog = load_catalog(&t.ws.pool).await.unwrap();
+    let catalog = load_catalog(&t.ws.pool, &[]).await.unwrap();
     let path = index_path(&t.ws.path);
     let rules = [
         json!({"version": 1, "conditions": [{"type": "field", "field": "city", "op": "equals", "value": "London"}]}),
@@ -809,7 +809,7 @@ async fn property_damaged_arrays_in_a_kept_index_never_crash_a_count() {
     // The arrays are not checksummed (that would read the whole file on every command); lengths
     // and offsets are checked, so damage inside an array can change a count but not crash it.
     let t = shop().await;
-    let catalog = load_catalog(&t.ws.pool).await.unwrap();
+    let catalog = load_catalog(&t.ws.pool, &[]).await.unwrap();
     let path = index_path(&t.ws.path);
     SegmentIndex::current(&t.ws.path, || {}).unwrap();
     let whole = std::fs::read(&path).unwrap();

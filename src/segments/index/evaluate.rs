@@ -146,6 +146,14 @@ impl<'a> Run<'a> {
             Condition::Group(g) => self.group(g),
             // `check` refused unknown names and cycles.
             Condition::Segment { name } => self.segment(name),
+            Condition::Campaign { campaign, arm, converted } => {
+                let members = self
+                    .catalog
+                    .campaign_members(campaign, arm.as_deref(), *converted, "")
+                    .unwrap_or_default();
+                let ids: &[i64] = &index.ids;
+                Bits::from_fn(n, |i| members.binary_search(&ids[i]).is_ok())
+            }
             Condition::Field { field, op } => match resolve_field(field, self.catalog) {
                 Some((FieldSource::Column(column), _)) => self.field(index.columns.get(column), op),
                 Some((FieldSource::Attribute(name), _)) => {

@@ -302,9 +302,9 @@ export type Condition =
 	type: "field",
 } & {
 	field: string,
-} & FieldOp | ({ type: "tags"; op: TagOp; tags: string[] }) & { bands?: never; channel?: never; compare?: never; event_type?: never; groups?: never; measure?: never; name?: never; property?: never; score?: never; status?: never; value?: never; window?: never } | ({ type: "consent"; channel: string; status: ConsentStatus }) & { bands?: never; compare?: never; event_type?: never; groups?: never; measure?: never; name?: never; op?: never; property?: never; score?: never; tags?: never; value?: never; window?: never } | 
+} & FieldOp | ({ type: "tags"; op: TagOp; tags: string[] }) & { arm?: never; bands?: never; campaign?: never; channel?: never; compare?: never; converted?: never; event_type?: never; groups?: never; measure?: never; name?: never; property?: never; score?: never; status?: never; value?: never; window?: never } | ({ type: "consent"; channel: string; status: ConsentStatus }) & { arm?: never; bands?: never; campaign?: never; compare?: never; converted?: never; event_type?: never; groups?: never; measure?: never; name?: never; op?: never; property?: never; score?: never; tags?: never; value?: never; window?: never } | 
 /**  count / sum / average of an event type, optionally filtered by a property, in a window. */
-({ type: "event"; event_type: string; measure?: Measure; property?: PropertyFilter | null; window?: Window; compare: Compare; value: number | null }) & { bands?: never; channel?: never; groups?: never; name?: never; op?: never; score?: never; status?: never; tags?: never } | 
+({ type: "event"; event_type: string; measure?: Measure; property?: PropertyFilter | null; window?: Window; compare: Compare; value: number | null }) & { arm?: never; bands?: never; campaign?: never; channel?: never; converted?: never; groups?: never; name?: never; op?: never; score?: never; status?: never; tags?: never } | 
 /**  When an event type first or last happened. */
 {
 	type: "occurrence",
@@ -313,13 +313,20 @@ export type Condition =
 	which: FirstOrLast,
 } & DateOp | 
 /**  An RFM or predictive score (`r`, `f`, `m` are quintiles 1–5). */
-({ type: "score"; score: ScoreName; compare: Compare; value: number | null }) & { bands?: never; channel?: never; event_type?: never; groups?: never; measure?: never; name?: never; op?: never; property?: never; status?: never; tags?: never; window?: never } | 
+({ type: "score"; score: ScoreName; compare: Compare; value: number | null }) & { arm?: never; bands?: never; campaign?: never; channel?: never; converted?: never; event_type?: never; groups?: never; measure?: never; name?: never; op?: never; property?: never; status?: never; tags?: never; window?: never } | 
 /**  The named RFM group (Champions, Loyal, …). */
-({ type: "rfm_group"; groups: string[] }) & { bands?: never; channel?: never; compare?: never; event_type?: never; measure?: never; name?: never; op?: never; property?: never; score?: never; status?: never; tags?: never; value?: never; window?: never } | 
+({ type: "rfm_group"; groups: string[] }) & { arm?: never; bands?: never; campaign?: never; channel?: never; compare?: never; converted?: never; event_type?: never; measure?: never; name?: never; op?: never; property?: never; score?: never; status?: never; tags?: never; value?: never; window?: never } | 
 /**  The low / medium / high band of Value, Attrition or Potential. */
-({ type: "band"; score: BandScore; bands: string[] }) & { channel?: never; compare?: never; event_type?: never; groups?: never; measure?: never; name?: never; op?: never; property?: never; status?: never; tags?: never; value?: never; window?: never } | 
+({ type: "band"; score: BandScore; bands: string[] }) & { arm?: never; campaign?: never; channel?: never; compare?: never; converted?: never; event_type?: never; groups?: never; measure?: never; name?: never; op?: never; property?: never; status?: never; tags?: never; value?: never; window?: never } | 
 /**  Membership of another saved segment. */
-({ type: "segment"; name: string }) & { bands?: never; channel?: never; compare?: never; event_type?: never; groups?: never; measure?: never; op?: never; property?: never; score?: never; status?: never; tags?: never; value?: never; window?: never } | {
+({ type: "segment"; name: string }) & { arm?: never; bands?: never; campaign?: never; channel?: never; compare?: never; converted?: never; event_type?: never; groups?: never; measure?: never; op?: never; property?: never; score?: never; status?: never; tags?: never; value?: never; window?: never } | 
+/**
+ *  Where a campaign's latest finished run put the customer: in `arm` (a variant or
+ *  `holdout`; any variant when absent), and whether they converted by the campaign's
+ *  hypothesis within its window (either when absent) — "received B of spring",
+ *  "converted after spring".
+ */
+({ type: "campaign"; campaign: string; arm?: string | null; converted?: boolean | null }) & { bands?: never; channel?: never; compare?: never; event_type?: never; groups?: never; measure?: never; name?: never; op?: never; property?: never; score?: never; status?: never; tags?: never; value?: never; window?: never } | {
 	type: "group",
 } & Group;
 

@@ -1,9 +1,10 @@
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import type { AttributeInfo, Condition } from "../../lib/bindings";
+import { backend } from "../../lib/backend";
 import { BANDS, defaultOp, RFM_GROUPS, splitList } from "./ruleModel";
 
-type Props = { condition: Condition; fields: AttributeInfo[]; savedSegments: string[]; onChange: (c: Condition) => void };
+type Props = { condition: Condition; fields: AttributeInfo[]; savedSegments: string[]; campaigns: string[]; onChange: (c: Condition) => void };
 // Editors work on the condition as loose data and hand back the typed condition.
 type Loose = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -13,7 +14,7 @@ const CHANNELS = ["email", "sms", "push"];
 const TEXT_OPS = ["equals", "not_equals", "contains", "starts_with", "in", "is_set", "not_set"];
 const SCORES = ["r", "f", "m", "recency_days", "frequency", "monetary", "p_alive", "expected_purchases", "expected_value", "value", "attrition", "potential"];
 
-export function ConditionEditor({ condition, fields, savedSegments, onChange }: Props) {
+export function ConditionEditor({ condition, fields, savedSegments, campaigns, onChange }: Props) {
   const { t } = useTranslation();
   const c = condition as Loose;
   const set = (patch: Loose) => onChange({ ...c, ...patch } as Condition);
@@ -186,9 +187,45 @@ export function ConditionEditor({ condition, fields, savedSegments, onChange }: 
           </select>
         </span>
       );
+    case "campaign":
+      return <CampaignConditionEditor c={c} campaigns={campaigns} set={set} />;
     default:
       return <span className="editor mono">{JSON.stringify(condition)}</span>;
   }
+}
+
+/** Who a campaign's latest run reached: its variant (or held out), and whether they converted. */
+function CampaignConditionEditor({ c, campaigns, set }: { c: Loose; campaigns: string[]; set: (patch: Loose) => void }) {
+  const { t } = useTranslation();
+  const [variants, setVariants] = useState<string[]>([]);
+  useEffect(() => {
+    if (!c.campaign) return setVariants([]);
+    let current = true;
+    backend.campaignLoad(c.campaign).then((campaign) => current && setVariants(campaign.variants.map((v) => v.name)), () => current && setVariants([]));
+    return () => {
+      current = false;
+    };
+  }, [c.campaign]);
+  const converted = c.converted === true ? "yes" : c.converted === false ? "no" : "any";
+  return (
+    <span className="editor">
+      <span className="kind">{t("segments.type.campaign")}</span>
+      <select aria-label={t("segments.editor.aria.campaign")} data-testid="segment-campaign" value={c.campaign} onChange={(e) => set({ campaign: e.target.value, arm: null })}>
+        {!campaigns.includes(c.campaign) && <option value={c.campaign}>{c.campaign || "—"}</option>}
+        {campaigns.map((name) => <option key={name} value={name}>{name}</option>)}
+      </select>
+      <select aria-label={t("segments.editor.aria.arm")} data-testid="segment-campaign-arm" value={c.arm ?? ""} onChange={(e) => set({ arm: e.target.value || null })}>
+        <option value="">{t("segments.campaign.anyVariant")}</option>
+        {variants.map((v) => <option key={v} value={v}>{t("segments.campaign.variant", { variant: v })}</option>)}
+        <option value="holdout">{t("segments.campaign.heldOut")}</option>
+      </select>
+      <select aria-label={t("segments.editor.aria.converted")} data-testid="segment-campaign-converted" value={converted} onChange={(e) => set({ converted: e.target.value === "any" ? null : e.target.value === "yes" })}>
+        <option value="any">{t("segments.campaign.convertedAny")}</option>
+        <option value="yes">{t("segments.campaign.converted")}</option>
+        <option value="no">{t("segments.campaign.notConverted")}</option>
+      </select>
+    </span>
+  );
 }
 
 const DATE_OPS = ["within_last_days", "within_next_days", "anniversary_within_days", "before", "after"];

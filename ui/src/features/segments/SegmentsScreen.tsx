@@ -35,12 +35,15 @@ export function SegmentsScreen({ workspace, rule, onChange: setRule, name, onNam
   const [error, setError] = useState<unknown>(null);
   const fields = [...BUILTIN_FIELDS, ...workspace.attributes];
   const [saved, setSaved] = useState<SavedSegment[]>([]);
+  // Campaigns with a finished run, for conditions on who received or converted.
+  const [campaigns, setCampaigns] = useState<string[]>([]);
   // A notice holds for the rule and name it was about: an edit after saving takes it away.
   const [notice, setNotice] = useState<{ text: string; rule: Rule; name: string } | null>(null);
   const shownNotice = notice && notice.rule === rule && notice.name === name ? notice.text : null;
   const [columns, setColumns] = useState("id, email, first_name, last_name, phone, tags");
   useEffect(() => {
     backend.segmentsList().then(setSaved, (e) => setError(e));
+    backend.campaignsList().then((list) => setCampaigns(list.filter((c) => c.runs > 0).map((c) => c.name)), () => setCampaigns([]));
   }, []);
 
   async function save(as: string) {
@@ -132,7 +135,7 @@ export function SegmentsScreen({ workspace, rule, onChange: setRule, name, onNam
         )}
       </div>
       {error !== null && <ErrorMessage error={error} />}
-      <GroupEditor group={rule} path={[]} fields={fields} savedSegments={saved.map((s) => s.name)} onChange={(g) => setRule({ ...rule, ...g })} root={rule} setRoot={setRule} />
+      <GroupEditor group={rule} path={[]} fields={fields} savedSegments={saved.map((s) => s.name)} campaigns={campaigns} onChange={(g) => setRule({ ...rule, ...g })} root={rule} setRoot={setRule} />
       {count && count.funnel.length > 0 && (
         <>
           <h2>{t("segments.funnel")}</h2>
@@ -167,12 +170,13 @@ type GroupProps = {
   path: Path;
   fields: AttributeInfo[];
   savedSegments: string[];
+  campaigns: string[];
   onChange: (g: Group) => void;
   root: Rule;
   setRoot: (r: Rule) => void;
 };
 
-function GroupEditor({ group, path, fields, savedSegments, onChange, root, setRoot }: GroupProps) {
+function GroupEditor({ group, path, fields, savedSegments, campaigns, onChange, root, setRoot }: GroupProps) {
   const { t } = useTranslation();
   const mode = group.not ? "not" : (group.match ?? "all");
   return (
@@ -200,12 +204,13 @@ function GroupEditor({ group, path, fields, savedSegments, onChange, root, setRo
                   path={here}
                   fields={fields}
                   savedSegments={savedSegments}
+                  campaigns={campaigns}
                   onChange={(g) => setRoot(setCondition(root, here, { ...(c as object), ...g, type: "group" } as Condition))}
                   root={root}
                   setRoot={setRoot}
                 />
               ) : (
-                <ConditionEditor condition={c} fields={fields} savedSegments={savedSegments} onChange={(next) => setRoot(setCondition(root, here, next))} />
+                <ConditionEditor condition={c} fields={fields} savedSegments={savedSegments} campaigns={campaigns} onChange={(next) => setRoot(setCondition(root, here, next))} />
               )}
               <UnfinishedHint condition={c} />
               <button className="remove" aria-label={t("segments.remove")} onClick={() => setRoot(setCondition(root, here, null))}>×</button>
@@ -217,11 +222,11 @@ function GroupEditor({ group, path, fields, savedSegments, onChange, root, setRo
         <select
           data-testid={`add-${path.join(".") || "root"}`}
           value=""
-          onChange={(e) => e.target.value && setRoot(addCondition(root, path, newCondition(e.target.value as never, fields, savedSegments)))}
+          onChange={(e) => e.target.value && setRoot(addCondition(root, path, newCondition(e.target.value as never, fields, savedSegments, campaigns)))}
         >
           <option value="">+ {t("segments.addCondition")}</option>
           {CONDITION_TYPES.map((type) => (
-            <option key={type} value={type} disabled={type === "segment" && savedSegments.length === 0}>{type === "group" ? t("segments.addGroup") : t(`segments.type.${type}`)}</option>
+            <option key={type} value={type} disabled={(type === "segment" && savedSegments.length === 0) || (type === "campaign" && campaigns.length === 0)}>{type === "group" ? t("segments.addGroup") : t(`segments.type.${type}`)}</option>
           ))}
         </select>
       </div>

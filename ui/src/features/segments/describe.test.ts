@@ -31,6 +31,23 @@ suite("funnel labels", () => {
   });
 });
 
+suite("campaign conditions", () => {
+  it("say who received what and who converted, in both languages", async () => {
+    const received = { type: "campaign", campaign: "spring", arm: "B", converted: true } as Condition;
+    const heldOut = { type: "campaign", campaign: "spring", arm: "holdout", converted: null } as Condition;
+    const anyVariant = { type: "campaign", campaign: "spring", arm: null, converted: false } as Condition;
+    await i18n.changeLanguage("en");
+    expect([received, heldOut, anyVariant].map((c) => describe(c, i18n.t))).toEqual([
+      "received B of “spring” and converted",
+      "held out of “spring”",
+      "received “spring” and did not convert",
+    ]);
+    await i18n.changeLanguage("zh");
+    expect(describe(received, i18n.t)).toBe("收到了“spring”的 B且已转化");
+    await i18n.changeLanguage("en");
+  });
+});
+
 suite("long lists", () => {
   it("show the first few and how many more", async () => {
     const values = Array.from({ length: 40_000 }, (_, i) => `city${i}`);

@@ -61,6 +61,10 @@ export function describe(condition: Condition, t: TFunction): string {
       return t("describe.band", { score: t(`segments.bandScore.${c.score}`), bands: c.bands.map((b: string) => t(`segments.band.${b}`)).join(or) });
     case "segment":
       return t("describe.segment", { name: c.name });
+    case "campaign": {
+      const who = c.arm === "holdout" ? t("describe.campaign.heldOut", { campaign: c.campaign }) : c.arm ? t("describe.campaign.variant", { campaign: c.campaign, variant: c.arm }) : t("describe.campaign.received", { campaign: c.campaign });
+      return c.converted === true ? t("describe.campaign.converted", { who }) : c.converted === false ? t("describe.campaign.notConverted", { who }) : who;
+    }
     case "group": {
       const group = condition as Condition & Group;
       const inner = (group.conditions ?? []).map((x) => describe(x, t)).join(group.match === "any" ? or : t("describe.and"));

@@ -96,6 +96,8 @@ describe("unfinished conditions", () => {
     expect(unfinished(newCondition("tags", fields))).toBe("tags");
     expect(unfinished(newCondition("group", fields))).toBe("group");
     expect(unfinished(newCondition("segment", fields, []))).toBe("segment");
+    expect(unfinished(newCondition("campaign", fields, [], []))).toBe("campaign");
+    expect(newCondition("campaign", fields, [], ["spring"])).toEqual({ type: "campaign", campaign: "spring", arm: null, converted: null });
     expect(unfinished(newCondition("consent", fields))).toBeNull();
     expect(unfinished(newCondition("event", fields))).toBeNull();
   });

@@ -2,8 +2,8 @@
 // pure helpers the editor calls, so the editing logic is tested without a window.
 import type { AttributeInfo, Condition, Group, Rule } from "../../lib/bindings";
 
-export type ConditionType = "field" | "tags" | "consent" | "event" | "occurrence" | "score" | "rfm_group" | "band" | "segment" | "group";
-export const CONDITION_TYPES: ConditionType[] = ["field", "tags", "consent", "event", "occurrence", "score", "rfm_group", "band", "segment", "group"];
+export type ConditionType = "field" | "tags" | "consent" | "event" | "occurrence" | "score" | "rfm_group" | "band" | "segment" | "campaign" | "group";
+export const CONDITION_TYPES: ConditionType[] = ["field", "tags", "consent", "event", "occurrence", "score", "rfm_group", "band", "segment", "campaign", "group"];
 export const BANDS = ["low", "medium", "high"];
 export const RFM_GROUPS = ["Champions", "Loyal", "Potential loyalists", "New", "At risk", "Can't lose", "Hibernating", "Lost"];
 export const BUILTIN_FIELDS: AttributeInfo[] = ["email", "first_name", "last_name", "phone", "locale"].map((name) => ({ name, type: "text" }));
@@ -16,7 +16,7 @@ export function emptyRule(): Rule {
 }
 
 /** A new condition of `type` with sensible defaults (the first field, the last 90 days…). */
-export function newCondition(type: ConditionType, fields: AttributeInfo[], savedSegments: string[] = []): Condition {
+export function newCondition(type: ConditionType, fields: AttributeInfo[], savedSegments: string[] = [], campaigns: string[] = []): Condition {
   switch (type) {
     case "field": {
       const field = fields[0] ?? BUILTIN_FIELDS[0];
@@ -38,6 +38,8 @@ export function newCondition(type: ConditionType, fields: AttributeInfo[], saved
       return { type: "band", score: "attrition", bands: ["high"] };
     case "segment":
       return { type: "segment", name: savedSegments[0] ?? "" };
+    case "campaign":
+      return { type: "campaign", campaign: campaigns[0] ?? "", arm: null, converted: null };
     case "group":
       return { type: "group", match: "any", conditions: [] } as Condition;
   }
@@ -94,7 +96,7 @@ export function splitList(text: string): string[] {
 }
 
 /** Why a condition cannot be counted yet: the part the user still has to fill in. */
-export type Unfinished = "eventType" | "propertyValue" | "tags" | "values" | "value" | "date" | "segment" | "groups" | "bands" | "group";
+export type Unfinished = "eventType" | "propertyValue" | "tags" | "values" | "value" | "date" | "segment" | "campaign" | "groups" | "bands" | "group";
 
 const blank = (text: unknown) => typeof text !== "string" || text.trim() === "";
 
@@ -120,6 +122,8 @@ export function unfinished(condition: Condition): Unfinished | null {
       return blank(condition.event_type) ? "eventType" : date();
     case "segment":
       return blank(condition.name) ? "segment" : null;
+    case "campaign":
+      return blank(condition.campaign) ? "campaign" : null;
     case "rfm_group":
       return condition.groups.length === 0 ? "groups" : null;
     case "band":
