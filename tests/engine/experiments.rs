@@ -100,7 +100,8 @@ async fn purchases_count_in_the_arm_assigned_and_inside_the_window_only() {
         };
         let entry = expected.entry(arm.as_str()).or_default();
         entry.0 += 1;
-        if i % every == 0 {
+        // Counted within the arm, so each arm's rate is what it says whatever the map's order.
+        if entry.0 % every == 0 {
             entry.1 += 1;
             entry.2 += 20.0;
             events.push_str(&format!(
